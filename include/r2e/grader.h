@@ -1,0 +1,62 @@
+// Grader: runs a task's hidden tests in a sandbox and grades the log the way
+// the task's benchmark grades it. Graders only talk to Runtime.
+//
+// Thread-safety: a Grader holds no per-call state; one instance may grade
+// many sandboxes concurrently.
+#ifndef R2E_GRADER_H_
+#define R2E_GRADER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "r2e/log_parsers.h"
+#include "r2e/runtime.h"
+#include "r2e/status.h"
+#include "r2e/task.h"
+
+namespace r2e {
+
+struct GradeOptions {
+  // Bound on running the hidden tests.
+  std::chrono::seconds timeout{300};
+};
+
+struct GradeResult {
+  double reward = 0.0;    // 1 when resolved, else 0
+  bool resolved = false;
+  bool timed_out = false;
+  std::string log;        // the test run's output
+  StatusMap status_map;   // what the benchmark's parser read from the log
+  nlohmann::json report;  // the benchmark's per-instance report shape
+  std::chrono::milliseconds duration{0};
+};
+
+class Grader {
+ public:
+  virtual ~Grader() = default;
+  virtual std::string_view name() const = 0;
+
+  // Runs the hidden tests in `runtime` (a started sandbox holding the
+  // agent's work) and grades them. Failing tests are a grade of 0, not an
+  // error; errors are for a sandbox that could not run the tests.
+  virtual Result<GradeResult> grade(Runtime& runtime, const Task& task, const GradeOptions& options) = 0;
+
+  // Grades a saved log without a sandbox.
+  virtual Result<GradeResult> grade_log(const Task& task, std::string_view log) const = 0;
+};
+
+// R2E-Gym: runs /root/run_tests.sh with the hidden tests linked into
+// /testbed only for the run, and requires the parsed status map to equal
+// the task's expected_output_json exactly.
+std::unique_ptr<Grader> MakeR2EGrader();
+
+// The grader for a task's kind. Unimplemented for kinds without one yet.
+Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind);
+
+}  // namespace r2e
+
+#endif  // R2E_GRADER_H_

@@ -1,0 +1,83 @@
+// LocalRuntime: the embedded default runtime. No daemon: the sandbox is a
+// private working directory on this machine, presented at /testbed (and a
+// private /root and /tmp) through bubblewrap when it is installed: read-only
+// host filesystem, own PID namespace, dies with its parent. Without bwrap it
+// falls back to plain child processes in the working directory (weaker
+// isolation: commands see the host's paths; documented, not hidden).
+//
+// Contracts: as Runtime. The working directory is removed by stop() and by
+// the destructor.
+#ifndef R2E_LOCAL_RUNTIME_H_
+#define R2E_LOCAL_RUNTIME_H_
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "r2e/runtime.h"
+#include "r2e/session.h"
+
+namespace r2e {
+
+struct LocalRuntimeOptions {
+  enum class Isolation {
+    kAuto,        // bubblewrap when `bwrap` works, else none
+    kBubblewrap,  // require bubblewrap; start() fails without it
+    kNone,        // plain processes in the working directory
+  };
+  Isolation isolation = Isolation::kAuto;
+
+  // Where private working directories are made; empty: $TMPDIR or /tmp.
+  std::filesystem::path work_root;
+
+  // Share the host's network (bubblewrap only). Off gives an empty network
+  // namespace.
+  bool network = true;
+
+  // Keep the working directory after stop(), for debugging.
+  bool keep_workdir = false;
+
+  ShellSessionOptions session;
+};
+
+class LocalRuntime final : public Runtime {
+ public:
+  explicit LocalRuntime(LocalRuntimeOptions options = {});
+  ~LocalRuntime() override;
+
+  std::string_view name() const override { return "local"; }
+  Status start(const SandboxSpec& spec) override;
+  Status stop() override;
+  bool alive() override;
+  Result<ExecResult> exec(std::string_view command, const ExecOptions& options = {}) override;
+  Status upload(const std::filesystem::path& host_path, const std::string& sandbox_path) override;
+  Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
+  Result<std::string> read_file(const std::string& sandbox_path) override;
+  Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
+
+  // True when this runtime isolates with bubblewrap (after start()).
+  bool isolated() const { return use_bwrap_; }
+  // The host directory that backs the sandbox (empty before start()).
+  const std::filesystem::path& workdir() const { return workdir_; }
+  // The host path that backs a sandbox path under /testbed, /root or /tmp;
+  // InvalidArgument for other paths.
+  Result<std::filesystem::path> host_path(const std::string& sandbox_path) const;
+
+  // Whether bubblewrap is installed and can create namespaces here.
+  static bool BubblewrapAvailable();
+
+ private:
+  std::vector<std::string> shell_argv(const std::vector<std::string>& argv) const;
+
+  LocalRuntimeOptions options_;
+  std::mutex mu_;
+  std::filesystem::path workdir_;
+  bool use_bwrap_ = false;
+  std::vector<std::pair<std::string, std::string>> spec_env_;
+  std::unique_ptr<ShellSession> session_;
+};
+
+}  // namespace r2e
+
+#endif  // R2E_LOCAL_RUNTIME_H_

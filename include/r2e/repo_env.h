@@ -1,0 +1,110 @@
+// RepoEnv: a Gym-style environment over one task's repository in a sandbox.
+//
+//   auto env = r2e::RepoEnv::Create(task, {}).value();
+//   auto first = env->reset();                  // fresh sandbox, set up
+//   auto r = env->step(r2e::ParseAction(text)); // observation, reward, done
+//   double reward = env->compute_reward().value();
+//   env->close();
+//
+// Ownership: RepoEnv owns its Runtime and the sandbox in it. close() (also
+// run by the destructor, which never throws) removes the sandbox.
+// Thread-safety: one thread at a time; use EnvPool for many environments.
+// Errors: an agent's mistakes (unknown tool, failing or timed-out command)
+// are observations; a Status error means the environment itself failed
+// (sandbox could not start, died, or step() before reset()).
+#ifndef R2E_REPO_ENV_H_
+#define R2E_REPO_ENV_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "r2e/action.h"
+#include "r2e/grader.h"
+#include "r2e/local_runtime.h"
+#include "r2e/observation.h"
+#include "r2e/runtime.h"
+#include "r2e/status.h"
+#include "r2e/task.h"
+
+namespace r2e {
+
+struct RepoEnvOptions {
+  // Backend used by Create(): "local" (default) or another runtime's name.
+  std::string runtime = "local";
+  LocalRuntimeOptions local;
+
+  // Per-step command timeout (the scaffold's default).
+  std::chrono::seconds step_timeout{90};
+  // Bound on compute_reward()'s test run.
+  std::chrono::seconds reward_timeout{300};
+  // Extra commands run once after the kind's setup (e.g. installs). A
+  // failing one fails reset().
+  std::vector<std::string> extra_setup;
+  // The R2E test folder and script (moved under /root at setup).
+  bool hide_tests = true;
+};
+
+struct StepResult {
+  Observation observation;
+  double reward = 0.0;  // 0 per step unless a grader supplies one
+  bool done = false;
+  // total_time (s), exit_code, timed_out, ...
+  nlohmann::json info;
+};
+
+class RepoEnv {
+ public:
+  // Uses the runtime named by options.runtime.
+  static Result<std::unique_ptr<RepoEnv>> Create(Task task, RepoEnvOptions options = {});
+  // Uses the given runtime (e.g. a FaultRuntime in tests).
+  RepoEnv(Task task, std::unique_ptr<Runtime> runtime, RepoEnvOptions options = {});
+  ~RepoEnv();
+  RepoEnv(const RepoEnv&) = delete;
+  RepoEnv& operator=(const RepoEnv&) = delete;
+
+  // Starts a fresh sandbox (removing the previous one), runs the task
+  // kind's setup, and returns the initial observation (the instruction).
+  Result<Observation> reset();
+
+  Result<StepResult> step(const Action& action, std::chrono::seconds timeout = std::chrono::seconds(0));
+  Result<StepResult> step(std::string_view action_text, std::chrono::seconds timeout = std::chrono::seconds(0));
+
+  // Runs a command directly (not an agent action): the scaffold's run_action.
+  Result<ExecResult> run(std::string_view command, std::chrono::seconds timeout = std::chrono::seconds(0));
+
+  // Runs the hidden tests and grades them; the reward is 1 or 0.
+  Result<double> compute_reward();
+  // The same, with the whole grade (log, status map, report).
+  Result<GradeResult> grade();
+
+  // Removes the sandbox. Idempotent.
+  Status close();
+
+  std::string task_instruction() const { return task_.Instruction(); }
+  const Task& task() const { return task_; }
+  bool check_done() const { return done_; }
+  Runtime& runtime() { return *runtime_; }
+  int steps() const { return steps_; }
+
+ private:
+  Status setup();
+
+  Task task_;
+  std::unique_ptr<Runtime> runtime_;
+  RepoEnvOptions options_;
+  bool started_ = false;
+  bool done_ = false;
+  int steps_ = 0;
+};
+
+// The runtime of a given name: "local" (others arrive with their backends).
+Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RepoEnvOptions& options);
+
+}  // namespace r2e
+
+#endif  // R2E_REPO_ENV_H_

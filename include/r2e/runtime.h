@@ -1,0 +1,88 @@
+// Runtime: the one abstraction every sandbox backend implements (local
+// processes, Docker containers, Kubernetes pods), in the manner of LevelDB's
+// Env. RepoEnv and the graders talk only to this interface.
+//
+// Lifecycle: construct, start(spec), any number of exec/file calls, stop().
+// A Runtime holds at most one sandbox; start() after stop() makes a new one.
+// The destructor calls stop(); it never throws and never leaks the sandbox.
+//
+// Thread-safety: a Runtime is used by one thread at a time (calls are
+// serialized internally, so concurrent calls are safe but wait for each
+// other), except stop() and alive(), which may be called from any thread at
+// any time; stop() aborts a running exec(), which then returns Cancelled.
+//
+// Timeouts: exec() bounds the whole command by ExecOptions::timeout and
+// returns within that timeout plus about one second even when the sandbox
+// does not cooperate. start() and stop() are bounded by the backend's
+// options.
+#ifndef R2E_RUNTIME_H_
+#define R2E_RUNTIME_H_
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "r2e/exec.h"
+#include "r2e/status.h"
+
+namespace r2e {
+
+// What a sandbox is made from. Backends use the parts that apply to them.
+struct SandboxSpec {
+  // Container image (docker, kube). Ignored by the local runtime.
+  std::string image;
+  // Identifies the task in labels and logs.
+  std::string task_id;
+  // Host files or directories copied into the sandbox before it starts:
+  // {host path, sandbox path}. The local runtime needs the repository here as
+  // {repo, "/testbed"}; container runtimes copy them in after start.
+  std::vector<std::pair<std::filesystem::path, std::string>> copy_in;
+  // Environment for every command, over the fixed command environment.
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // "local", "docker", "kube", or a test double's name.
+  virtual std::string_view name() const = 0;
+
+  // Creates and starts the sandbox. On failure nothing is left running and
+  // the Status says why (missing image, daemon down, bad path, ...).
+  virtual Status start(const SandboxSpec& spec) = 0;
+
+  // Removes the sandbox and everything it started. Idempotent.
+  virtual Status stop() = 0;
+
+  // True while the sandbox exists and can run commands.
+  virtual bool alive() = 0;
+
+  // Runs `command` (shell text, run by bash) in the sandbox. A command that
+  // fails, prints garbage or times out is not an error: see ExecResult. An
+  // error Status means the sandbox could not run it (not started, dead,
+  // unreachable); a dead session is restarted on the next call.
+  virtual Result<ExecResult> exec(std::string_view command, const ExecOptions& options = {}) = 0;
+
+  // Copies a host file or directory to `sandbox_path` (created or replaced),
+  // and back.
+  virtual Status upload(const std::filesystem::path& host_path, const std::string& sandbox_path) = 0;
+  virtual Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) = 0;
+
+  // Reads or writes a whole file. write_file creates parent directories.
+  virtual Result<std::string> read_file(const std::string& sandbox_path) = 0;
+  virtual Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) = 0;
+
+ protected:
+  Runtime() = default;
+};
+
+}  // namespace r2e
+
+#endif  // R2E_RUNTIME_H_

@@ -1,0 +1,137 @@
+// ShellSession: the one command protocol every runtime uses.
+//
+// A session is a long-lived shell inside the sandbox running r2e's session
+// loop, connected over a byte stream (Local: pipes; Docker: a hijacked exec
+// connection; Kubernetes: exec websocket channels). Each command is sent as a
+// header line plus exactly its bytes, written by the loop to a private file
+// and run in a fresh child (its own process group, stdin from /dev/null,
+// stderr merged into stdout). After the child exits the loop prints
+// "\n<nonce> <exit code> <timed out>\n" with a fresh random nonce, so
+// command output cannot forge the end of a command.
+//
+// - Timeouts kill the child's whole process group from inside the sandbox;
+//   a client-side deadline shortly after is the backstop (the session is then
+//   restarted). Partial output is kept.
+// - Output is bounded while it streams: the first head_bytes and the last
+//   tail_bytes are kept and the rest counted in ExecResult::truncated_bytes.
+// - A session whose shell died (the agent ran `kill -9 -1`) is restarted on
+//   the next command; the command that killed it returns exit code -1.
+// - Output that background children write after their command ended belongs
+//   to no command and is dropped.
+//
+// Thread-safety: one command at a time (exec() serializes callers);
+// interrupt() may be called from any thread and makes a running exec()
+// return Cancelled.
+#ifndef R2E_SESSION_H_
+#define R2E_SESSION_H_
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "r2e/exec.h"
+#include "r2e/status.h"
+
+namespace r2e {
+
+using Clock = std::chrono::steady_clock;
+
+// A bidirectional byte stream to a shell process in the sandbox. Implemented
+// by each runtime's transport. Used by one thread at a time, except close(),
+// which may be called from any thread and makes pending calls return.
+class ByteStream {
+ public:
+  virtual ~ByteStream() = default;
+  // Writes all of `data` before `deadline`.
+  virtual Status write(std::string_view data, Clock::time_point deadline) = 0;
+  // Reads at least one byte into `buf` (up to `size`). Returns 0 at end of
+  // stream, Timeout when `deadline` passes first.
+  virtual Result<std::size_t> read_some(char* buf, std::size_t size, Clock::time_point deadline) = 0;
+  // Closes stdin of the remote shell; reading goes on.
+  virtual void close_write() = 0;
+  // Ends the remote process if still running and releases the stream.
+  virtual void close() = 0;
+};
+
+// Opens a byte stream to a new process in the sandbox running `argv`.
+using StreamOpener = std::function<Result<std::unique_ptr<ByteStream>>(const std::vector<std::string>& argv)>;
+
+struct ShellSessionOptions {
+  // The shell that runs each command: "bash" (default) or "/bin/sh" for strict
+  // fidelity with the scaffold, which ran commands under `sh -c`.
+  std::string command_shell = "bash";
+  // The shell that runs the session loop; must be bash-compatible.
+  std::string loop_shell = "bash";
+  // Keep cwd and exported variables from one command to the next, as an
+  // interactive shell would. Off: every command starts fresh, exactly like
+  // one exec per command.
+  bool keep_state = false;
+  // Directory used when ExecOptions::workdir is empty.
+  std::string default_workdir = "/testbed";
+  // The fixed environment of every command.
+  std::vector<std::pair<std::string, std::string>> env = DefaultEnv();
+  // Output kept from the start and end of a command's output.
+  std::size_t head_bytes = 64 * 1024;
+  std::size_t tail_bytes = 64 * 1024;
+  // How long after the command's timeout the client gives up waiting for the
+  // sandbox and restarts the session.
+  std::chrono::milliseconds backstop{700};
+  // Bound on starting the loop and seeing its ready line.
+  std::chrono::milliseconds start_timeout{std::chrono::seconds(30)};
+
+  static std::vector<std::pair<std::string, std::string>> DefaultEnv();
+};
+
+class ShellSession {
+ public:
+  ShellSession(StreamOpener opener, ShellSessionOptions options = {});
+  ~ShellSession();
+  ShellSession(const ShellSession&) = delete;
+  ShellSession& operator=(const ShellSession&) = delete;
+
+  // Starts the loop now (otherwise the first exec() does). Idempotent.
+  Status start();
+
+  // Runs one command. Errors are only for a session that cannot be
+  // (re)started or was interrupted; see the header comment for the rest.
+  Result<ExecResult> exec(std::string_view command, const ExecOptions& options = {});
+
+  // Makes a running exec() return Cancelled and closes the stream.
+  void interrupt();
+
+  // Ends the loop and closes the stream.
+  void close();
+
+  // Sessions started so far, including restarts.
+  int starts() const { return starts_; }
+
+  // The session loop's shell source, run as `bash -c <script> r2e-session <ready nonce>`.
+  static std::string_view LoopScript();
+
+ private:
+  Status open_locked();
+  Result<ExecResult> exec_locked(std::string_view command, const ExecOptions& options);
+  std::string prelude(const ExecOptions& options) const;
+
+  StreamOpener opener_;
+  ShellSessionOptions options_;
+  std::mutex exec_mu_;
+  std::mutex stream_mu_;  // guards stream_ pointer swaps against interrupt()
+  std::shared_ptr<ByteStream> stream_;
+  bool interrupted_ = false;
+  int starts_ = 0;
+  std::string pending_;  // bytes read past the last marker (dropped on next command)
+};
+
+// Quotes `s` for POSIX shells with single quotes: 'it'\''s'.
+std::string ShellQuote(std::string_view s);
+
+}  // namespace r2e
+
+#endif  // R2E_SESSION_H_

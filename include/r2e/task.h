@@ -1,0 +1,89 @@
+// Task: one dataset row (a SWE-bench, SWE-smith or R2E instance), parsed.
+//
+// Rows are JSON objects as exported from the usual dataset hubs. List fields
+// (FAIL_TO_PASS, PASS_TO_PASS) may be JSON lists or JSON-encoded strings of
+// lists. Parsing never throws; errors name the file, line and field.
+#ifndef R2E_TASK_H_
+#define R2E_TASK_H_
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "r2e/status.h"
+
+namespace r2e {
+
+enum class TaskKind { kSweBench, kSweSmith, kR2E };
+
+// "swebench", "swesmith" or "r2e".
+std::string_view TaskKindName(TaskKind kind);
+// Accepts the names above (case-insensitive, also "swe-bench", "swe-smith",
+// "r2e-gym"); InvalidArgument otherwise.
+Result<TaskKind> ParseTaskKind(std::string_view name);
+
+struct Task {
+  std::string instance_id;
+  TaskKind kind = TaskKind::kR2E;
+
+  // The sandbox image (`docker_image`, else `image_name`, or the override).
+  std::string image;
+  // `repo` (SWE-bench, SWE-smith) or `repo_name` (R2E), e.g. "pallets/flask".
+  std::string repo;
+  std::string base_commit;
+  std::string version;
+  std::string patch;       // the gold patch
+  std::string test_patch;  // SWE-bench: the patch that adds the hidden tests
+  std::vector<std::string> fail_to_pass;
+  std::vector<std::string> pass_to_pass;
+  std::string problem_statement;
+  // R2E: JSON string of test name -> PASSED/FAILED/ERROR.
+  std::string expected_output_json;
+  // SWE-bench v5: the log parser named by the instance, if any.
+  std::string log_parser;
+
+  // For runtimes that build the sandbox from host directories (local): the
+  // repository copied to /testbed and the hidden tests copied to
+  // /root/r2e_tests. Relative paths in a row are resolved against the
+  // directory of the dataset file. Fields: `local_repo`, `local_tests`.
+  std::filesystem::path local_repo;
+  std::filesystem::path local_tests;
+
+  // The row as read, for fields this struct does not name.
+  nlohmann::json row;
+
+  // The text between [ISSUE] and [/ISSUE] of problem_statement when present,
+  // else the whole statement.
+  std::string Instruction() const;
+};
+
+struct TaskParseOptions {
+  // Use this image instead of the row's.
+  std::string image_override;
+  // Use this kind instead of detecting it from the image name.
+  std::optional<TaskKind> kind;
+  // SWE-smith: rewrite the image to the scaffold's registry name
+  // `jyangballin/<image with "__" -> "_1776_">:latest`. Off by default.
+  bool rewrite_swesmith_image = false;
+  // Directory that relative local paths are resolved against.
+  std::filesystem::path base_dir;
+  // Name used in error messages (usually "<file>:<line>").
+  std::string source;
+};
+
+// Parses one row. Errors are InvalidArgument and name the source and field.
+Result<Task> ParseTask(const nlohmann::json& row, const TaskParseOptions& options = {});
+
+// Loads a JSON array of rows or a JSONL file (one row per non-empty line).
+// Relative local paths resolve against the file's directory unless
+// options.base_dir is set. Errors name the file, the line and the field.
+Result<std::vector<Task>> LoadTasks(const std::filesystem::path& file,
+                                    const TaskParseOptions& options = {});
+
+}  // namespace r2e
+
+#endif  // R2E_TASK_H_

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages r2e needs to build, test and run its demo.
+# Idempotent: quiet and fast when everything is already installed.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost-dev libssl-dev nlohmann-json3-dev libarchive-dev libspdlog-dev
+  libyaml-cpp-dev libcpp-httplib-dev libcli11-dev libgtest-dev libgmock-dev
+  bubblewrap python3 python3-pytest
+)
+if [ "${R2E_WITH_CLANG:-0}" = 1 ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq >/dev/null
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The test command (README and .ci/run call exactly this): installs the build
+# dependencies, configures with Ninja and ccache, builds everything and runs
+# ctest. ctest's summary line is the last line printed; the exit status is
+# non-zero when anything fails.
+#
+# Environment:
+#   BUILD_DIR       build directory (default: build, relative to the repo root)
+#   R2E_CMAKE_ARGS  extra arguments for the configure step, e.g.
+#                   R2E_CMAKE_ARGS="-DR2E_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+#   R2E_JOBS        parallel build jobs (default: number of cores)
+#   CTEST_ARGS      extra arguments for ctest, e.g. CTEST_ARGS="-L install"
+#   CCACHE_DIR      compiler cache (default: $HOME/.cache/ccache)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+BUILD_DIR=${BUILD_DIR:-build}
+export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/root}/.cache/ccache}
+# Paths under the repo root hash the same from any clone, so CI clones share hits.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+export CTEST_OUTPUT_ON_FAILURE=1
+
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+
+# --- 1. dependencies ---------------------------------------------------------
+scripts/install-deps.sh
+
+# --- 2. services the tests need ----------------------------------------------
+# Later issues start dockerd (and the test Kubernetes API server) here, before
+# configuring, so that the docker/ and kube/ tests find them. Unit tests need
+# no daemon.
+
+# --- 3. configure -------------------------------------------------------------
+extra_args=()
+if [ -n "${R2E_CMAKE_ARGS:-}" ]; then
+  read -r -a extra_args <<<"$R2E_CMAKE_ARGS"
+fi
+configure_args=(-S . -B "$BUILD_DIR")
+# An existing build directory keeps its generator (cmake refuses to switch).
+[ -f "$BUILD_DIR/CMakeCache.txt" ] || configure_args+=(-G Ninja)
+command -v ccache >/dev/null 2>&1 && configure_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+log "configuring $BUILD_DIR"
+cmake "${configure_args[@]}" "${extra_args[@]}" >/dev/null
+
+# --- 4. build -----------------------------------------------------------------
+log "building"
+cmake --build "$BUILD_DIR" --parallel "${R2E_JOBS:-$(nproc)}"
+
+# --- 5. test ------------------------------------------------------------------
+ctest_extra=()
+if [ -n "${CTEST_ARGS:-}" ]; then
+  read -r -a ctest_extra <<<"$CTEST_ARGS"
+fi
+log "running ctest"
+# ctest prints "Total Test time", the failed-test list and "Errors while
+# running CTest" after its summary line; hold the summary back and print it
+# last, so that CI logs end with it.
+set +e
+ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j2 "${ctest_extra[@]}" 2>&1 |
+  awk '
+    /^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+/ { summary = $0; fflush(); next }
+    { print; fflush() }
+    END { if (summary != "") print summary; else print "ctest: no summary line (no tests ran?)" }'
+status=${PIPESTATUS[0]}
+set -e
+exit "$status"

@@ -68,14 +68,15 @@ class LocalRuntime final : public Runtime {
   static bool BubblewrapAvailable();
 
  private:
-  std::vector<std::string> shell_argv(const std::vector<std::string>& argv) const;
+  std::vector<std::string> sandbox_argv(const std::vector<std::string>& argv) const;
+  std::shared_ptr<ShellSession> session();
 
   LocalRuntimeOptions options_;
-  std::mutex mu_;
+  std::mutex lifecycle_mu_;  // serializes start() and stop()
+  std::mutex state_mu_;      // guards session_ swaps (held briefly)
   std::filesystem::path workdir_;
   bool use_bwrap_ = false;
-  std::vector<std::pair<std::string, std::string>> spec_env_;
-  std::unique_ptr<ShellSession> session_;
+  std::shared_ptr<ShellSession> session_;
 };
 
 }  // namespace r2e

@@ -25,6 +25,7 @@
 #ifndef R2E_SESSION_H_
 #define R2E_SESSION_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -124,7 +125,8 @@ class ShellSession {
   std::mutex exec_mu_;
   std::mutex stream_mu_;  // guards stream_ pointer swaps against interrupt()
   std::shared_ptr<ByteStream> stream_;
-  bool interrupted_ = false;
+  std::atomic<bool> interrupted_{false};
+  bool closed_ = false;  // after close(), no new shell is started
   int starts_ = 0;
   std::string pending_;  // bytes read past the last marker (dropped on next command)
 };

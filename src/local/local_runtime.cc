@@ -1,1 +1,335 @@
-// TODO: being written
+#include "r2e/local_runtime.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <system_error>
+
+#include "core/text.h"
+#include "local/pipe_stream.h"
+
+namespace r2e {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The sandbox paths backed by the private working directory.
+constexpr std::string_view kPrivateRoots[] = {"testbed", "root", "tmp"};
+
+Status CopyTree(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::create_directories(to.parent_path(), ec);
+  if (fs::is_directory(from, ec)) {
+    fs::create_directories(to, ec);
+    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks |
+                           fs::copy_options::overwrite_existing, ec);
+  } else {
+    fs::copy(from, to, fs::copy_options::copy_symlinks | fs::copy_options::overwrite_existing, ec);
+  }
+  if (ec) return Status::Internal("copying " + from.string() + " to " + to.string() + ": " + ec.message());
+  return Status::OK();
+}
+
+// Opens `rel` below the directory `root_fd` with every symlink resolved
+// inside that directory, so a link the agent planted cannot make us touch a
+// host file outside the sandbox.
+int OpenInRoot(int root_fd, const fs::path& rel, int flags, mode_t mode) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+}
+
+}  // namespace
+
+LocalRuntime::LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}
+
+LocalRuntime::~LocalRuntime() { stop(); }
+
+bool LocalRuntime::BubblewrapAvailable() {
+  static const bool available = [] {
+    // Namespaces may be forbidden (nested containers, sysctls): try once.
+    int rc = std::system("bwrap --ro-bind / / --unshare-pid --die-with-parent true >/dev/null 2>&1");
+    return rc == 0;
+  }();
+  return available;
+}
+
+std::shared_ptr<ShellSession> LocalRuntime::session() {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return session_;
+}
+
+std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::string>& argv) const {
+  if (!use_bwrap_) return argv;
+  std::vector<std::string> a = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
+                                "--unshare-uts", "--hostname", "r2e-sandbox"};
+  if (!options_.network) a.push_back("--unshare-net");
+  // The host's top-level directories read-only, except those the sandbox
+  // owns. Binding entries one by one (rather than / itself) leaves room to
+  // create /testbed in the sandbox without touching the host.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "proc" || name == "dev" || name == "tmp" || name == "root" || name == "testbed" ||
+        name == "run" || name == "lost+found") {
+      continue;
+    }
+    std::error_code lec;
+    if (entry.is_symlink(lec)) {
+      a.insert(a.end(), {"--symlink", fs::read_symlink(entry.path(), lec).string(), "/" + name});
+    } else if (entry.is_directory(lec)) {
+      a.insert(a.end(), {"--ro-bind", "/" + name, "/" + name});
+    }
+  }
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"});
+  for (std::string_view root : kPrivateRoots) {
+    a.insert(a.end(), {"--bind", (workdir_ / root).string(), "/" + std::string(root)});
+  }
+  a.insert(a.end(), {"--chdir", "/testbed", "--"});
+  a.insert(a.end(), argv.begin(), argv.end());
+  return a;
+}
+
+Status LocalRuntime::start(const SandboxSpec& spec) {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (session()) return Status::FailedPrecondition("local sandbox already started; call stop() first");
+
+  switch (options_.isolation) {
+    case LocalRuntimeOptions::Isolation::kAuto: use_bwrap_ = BubblewrapAvailable(); break;
+    case LocalRuntimeOptions::Isolation::kBubblewrap:
+      if (!BubblewrapAvailable()) {
+        return Status::Unavailable(
+            "bubblewrap isolation was required but `bwrap` is missing or cannot create namespaces; "
+            "install the bubblewrap package or use Isolation::kNone");
+      }
+      use_bwrap_ = true;
+      break;
+    case LocalRuntimeOptions::Isolation::kNone: use_bwrap_ = false; break;
+  }
+
+  fs::path root = options_.work_root;
+  if (root.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    root = (tmp && *tmp) ? tmp : "/tmp";
+  }
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  std::string tmpl = (root / "r2e-local-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return Status::Unavailable("cannot create a working directory under " + root.string() + ": " +
+                               internal::ErrnoText(errno));
+  }
+  workdir_ = tmpl;
+  for (std::string_view r : kPrivateRoots) fs::create_directories(workdir_ / r, ec);
+  fs::permissions(workdir_ / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
+
+  auto fail = [this](Status s) {
+    std::error_code rec;
+    if (!options_.keep_workdir) fs::remove_all(workdir_, rec);
+    workdir_.clear();
+    return s.WithContext("starting local sandbox");
+  };
+
+  for (const auto& [host, target] : spec.copy_in) {
+    if (!fs::exists(host, ec)) {
+      return fail(Status::NotFound(host.string() + " does not exist (to be copied to " + target +
+                                   "); check the task's local paths"));
+    }
+    auto dest = host_path(target);
+    if (!dest.ok()) return fail(dest.status());
+    if (Status s = CopyTree(host, *dest); !s.ok()) return fail(s);
+  }
+
+  ShellSessionOptions session_options = options_.session;
+  for (const auto& kv : spec.env) session_options.env.push_back(kv);
+  if (!use_bwrap_) {
+    // Without a mount namespace the sandbox paths do not exist: commands run
+    // in the working directory and HOME points at its private root.
+    session_options.default_workdir = (workdir_ / "testbed").string();
+    for (auto& [k, v] : session_options.env) {
+      if (k == "HOME") v = (workdir_ / "root").string();
+    }
+    session_options.env.emplace_back("TMPDIR", (workdir_ / "tmp").string());
+  }
+
+  const std::vector<std::string> process_env = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "HOME=" + (use_bwrap_ ? std::string("/root") : (workdir_ / "root").string()),
+      "LANG=C.UTF-8",
+      "TMPDIR=" + (use_bwrap_ ? std::string("/tmp") : (workdir_ / "tmp").string()),
+  };
+  const std::string cwd = (workdir_ / "testbed").string();
+  auto opener = [this, process_env, cwd](const std::vector<std::string>& argv)
+      -> Result<std::unique_ptr<ByteStream>> {
+    auto stream = internal::PipeStream::Spawn(sandbox_argv(argv), process_env, cwd);
+    if (!stream.ok()) return stream.status();
+    return std::unique_ptr<ByteStream>(std::move(stream).value());
+  };
+  auto session = std::make_shared<ShellSession>(opener, session_options);
+  if (Status s = session->start(); !s.ok()) return fail(s);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  session_ = std::move(session);
+  return Status::OK();
+}
+
+Status LocalRuntime::stop() {
+  std::shared_ptr<ShellSession> session;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    session = std::move(session_);
+    session_.reset();
+  }
+  // Interrupt first, without waiting: a running exec() must not delay stop().
+  if (session) session->interrupt();
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (session) session->close();
+  if (!workdir_.empty()) {
+    std::error_code ec;
+    if (!options_.keep_workdir) fs::remove_all(workdir_, ec);
+    workdir_.clear();
+    if (ec) return Status::Internal("removing the local sandbox directory: " + ec.message());
+  }
+  return Status::OK();
+}
+
+bool LocalRuntime::alive() { return session() != nullptr; }
+
+Result<ExecResult> LocalRuntime::exec(std::string_view command, const ExecOptions& options) {
+  auto s = session();
+  if (!s) return Status::FailedPrecondition("local sandbox is not started; call start() first");
+  ExecOptions mapped = options;
+  if (!use_bwrap_ && !options.workdir.empty()) {
+    auto host = host_path(options.workdir);
+    if (host.ok()) mapped.workdir = host->string();
+  }
+  return s->exec(command, mapped);
+}
+
+Result<fs::path> LocalRuntime::host_path(const std::string& sandbox_path) const {
+  if (workdir_.empty()) return Status::FailedPrecondition("local sandbox is not started");
+  fs::path p = fs::path(sandbox_path).lexically_normal();
+  if (!p.is_absolute()) p = fs::path("/testbed") / p;
+  p = p.lexically_normal();
+  auto it = p.begin();
+  ++it;  // "/"
+  if (it != p.end()) {
+    for (std::string_view root : kPrivateRoots) {
+      if (it->string() == root) {
+        fs::path out = workdir_;
+        for (; it != p.end(); ++it) out /= *it;
+        return out;
+      }
+    }
+  }
+  return Status::InvalidArgument("the local runtime keeps files only under /testbed, /root and /tmp; " +
+                                 sandbox_path + " is outside them");
+}
+
+Result<std::string> LocalRuntime::read_file(const std::string& sandbox_path) {
+  auto host = host_path(sandbox_path);
+  if (!host.ok()) {
+    if (host.status().code() != StatusCode::kInvalidArgument) return host.status();
+    // Elsewhere the sandbox sees the host's own read-only files.
+    auto r = exec("cat -- " + ShellQuote(sandbox_path));
+    if (!r.ok()) return r.status();
+    if (r->exit_code != 0) return Status::NotFound("cannot read " + sandbox_path + ": " + r->output);
+    if (r->truncated_bytes > 0) return Status::ResourceExhausted(sandbox_path + " is too large to read whole");
+    return std::move(r->output);
+  }
+  fs::path rel = host->lexically_relative(workdir_);
+  int root_fd = ::open(workdir_.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (root_fd < 0) return Status::Unavailable("local sandbox directory is gone");
+  int fd = OpenInRoot(root_fd, rel, O_RDONLY, 0);
+  int err = errno;
+  ::close(root_fd);
+  if (fd < 0) {
+    if (err == ENOENT) return Status::NotFound(sandbox_path + " does not exist in the sandbox");
+    return Status::Internal("opening " + sandbox_path + ": " + internal::ErrnoText(err));
+  }
+  std::string content;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      ::close(fd);
+      return Status::Internal("reading " + sandbox_path + ": " + internal::ErrnoText(err));
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return content;
+}
+
+Status LocalRuntime::write_file(const std::string& sandbox_path, std::string_view content, int mode) {
+  R2E_ASSIGN_OR_RETURN(fs::path host, host_path(sandbox_path));
+  fs::path rel = host.lexically_relative(workdir_);
+  int root_fd = ::open(workdir_.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (root_fd < 0) return Status::Unavailable("local sandbox directory is gone");
+  // Parent directories, created one component at a time inside the root.
+  fs::path dir;
+  for (auto it = rel.begin(); it != rel.end() && std::next(it) != rel.end(); ++it) {
+    dir /= *it;
+    int dfd = OpenInRoot(root_fd, dir, O_DIRECTORY | O_RDONLY, 0);
+    if (dfd >= 0) {
+      ::close(dfd);
+      continue;
+    }
+    if (mkdirat(root_fd, dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      int err = errno;
+      ::close(root_fd);
+      return Status::Internal("creating " + dir.string() + ": " + internal::ErrnoText(err));
+    }
+  }
+  int fd = OpenInRoot(root_fd, rel, O_WRONLY | O_CREAT | O_TRUNC, static_cast<mode_t>(mode));
+  int err = errno;
+  ::close(root_fd);
+  if (fd < 0) return Status::Internal("opening " + sandbox_path + " for writing: " + internal::ErrnoText(err));
+  fchmod(fd, static_cast<mode_t>(mode));
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      ::close(fd);
+      return Status::Internal("writing " + sandbox_path + ": " + internal::ErrnoText(err));
+    }
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return Status::OK();
+}
+
+Status LocalRuntime::upload(const fs::path& host_file, const std::string& sandbox_path) {
+  R2E_ASSIGN_OR_RETURN(fs::path dest, host_path(sandbox_path));
+  std::error_code ec;
+  if (!fs::exists(host_file, ec)) return Status::NotFound(host_file.string() + " does not exist");
+  // Refuse to copy through a symlink the agent may have planted.
+  for (fs::path p = dest; p != workdir_ && p.has_parent_path(); p = p.parent_path()) {
+    if (fs::is_symlink(p, ec)) {
+      return Status::InvalidArgument("refusing to copy to " + sandbox_path + ": it goes through a symlink");
+    }
+  }
+  return CopyTree(host_file, dest);
+}
+
+Status LocalRuntime::download(const std::string& sandbox_path, const fs::path& host_file) {
+  R2E_ASSIGN_OR_RETURN(fs::path src, host_path(sandbox_path));
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(src, ec))) {
+    return Status::NotFound(sandbox_path + " does not exist in the sandbox");
+  }
+  // Copy symlinks as links: following them could read host files.
+  return CopyTree(src, host_file);
+}
+
+}  // namespace r2e

@@ -1,1 +1,243 @@
-// TODO: being written
+#include "r2e/session.h"
+
+#include <cstdio>
+
+#include "core/text.h"
+#include "session/marker_scanner.h"
+
+namespace r2e {
+namespace {
+
+constexpr std::string_view kLoopScript =
+#include "session/loop_script.inc"
+    ;
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> ShellSessionOptions::DefaultEnv() {
+  return {
+      {"PATH",
+       "/root/.venv/bin:/root/.local/bin:/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:"
+       "/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", "/root"},
+      {"LANG", "C.UTF-8"},
+      {"LC_ALL", "C.UTF-8"},
+      {"TERM", "dumb"},
+      {"NO_COLOR", "1"},
+      {"PYTHONDONTWRITEBYTECODE", "1"},
+      {"PAGER", "cat"},
+      {"GIT_PAGER", "cat"},
+  };
+}
+
+std::string_view ShellSession::LoopScript() { return kLoopScript; }
+
+ShellSession::ShellSession(StreamOpener opener, ShellSessionOptions options)
+    : opener_(std::move(opener)), options_(std::move(options)) {}
+
+ShellSession::~ShellSession() { close(); }
+
+Status ShellSession::start() {
+  std::lock_guard<std::mutex> lock(exec_mu_);
+  return open_locked();
+}
+
+Status ShellSession::open_locked() {
+  {
+    std::lock_guard<std::mutex> lock(stream_mu_);
+    if (stream_) return Status::OK();
+  }
+  if (closed_) return Status::Cancelled("session is closed");
+  const std::string ready = internal::RandomHex(16);
+  auto opened = opener_({options_.loop_shell, "-c", std::string(kLoopScript), "r2e-session", ready});
+  if (!opened.ok()) return opened.status().WithContext("starting the sandbox shell");
+  std::shared_ptr<ByteStream> stream = std::move(opened).value();
+  ++starts_;
+
+  // Wait for "<ready> READY\n"; whatever the shell printed before it (a
+  // sandbox tool's complaint, say) is kept for the error message.
+  const std::string want = ready + " READY\n";
+  const auto deadline = Clock::now() + options_.start_timeout;
+  std::string seen;
+  char buf[4096];
+  while (seen.find(want) == std::string::npos) {
+    auto n = stream->read_some(buf, sizeof buf, deadline);
+    if (!n.ok() || *n == 0) {
+      stream->close();
+      std::string what = !n.ok() ? n.status().ToString() : "the shell exited";
+      return Status::Unavailable("sandbox shell did not start (" + what + "); it printed: " +
+                                 std::string(internal::Trim(seen.substr(0, 2000))));
+    }
+    seen.append(buf, *n);
+    if (seen.size() > 1 << 20) seen.erase(0, seen.size() - 4096);
+  }
+  pending_ = seen.substr(seen.find(want) + want.size());
+  std::lock_guard<std::mutex> lock(stream_mu_);
+  stream_ = std::move(stream);
+  interrupted_ = false;
+  return Status::OK();
+}
+
+std::string ShellSession::prelude(const ExecOptions& options) const {
+  const std::string& workdir = options.workdir.empty() ? options_.default_workdir : options.workdir;
+  std::string env = "env -i";
+  auto add_env = [&env](const std::string& key, const std::string& value) {
+    env += ' ';
+    env += ShellQuote(key + "=" + value);
+  };
+  for (const auto& [k, v] : options_.env) add_env(k, v);
+  for (const auto& [k, v] : options.env) add_env(k, v);
+
+  // The prelude runs as `bash <session dir>/prelude`, so ${0%/*} is the
+  // session directory holding the command file.
+  std::string p;
+  if (!options_.keep_state) {
+    p += "cd -- " + ShellQuote(workdir) + " || exit 1\n";
+    p += "exec " + env + " " + ShellQuote(options_.command_shell) + " -- \"${0%/*}/cmd\"\n";
+    return p;
+  }
+  // Stateful mode: restore the exported variables and cwd left by the last
+  // command, run this one in the same shell, and save them again on exit.
+  const std::string body =
+      "if [ -f \"$1\" ]; then . \"$1\"; else cd -- \"$3\" || exit 1; fi; "
+      "if [ -n \"$4\" ]; then cd -- \"$4\" || exit 1; fi; "
+      "trap '{ export -p; printf \"cd -- %q\\n\" \"$PWD\"; } > \"$1\" 2>/dev/null' EXIT; "
+      ". \"$2\"";
+  p += "exec " + env + " bash -c " + ShellQuote(body) + " r2e \"${0%/*}/state\" \"${0%/*}/cmd\" " +
+       ShellQuote(options_.default_workdir) + " " + ShellQuote(options.workdir) + "\n";
+  return p;
+}
+
+Result<ExecResult> ShellSession::exec(std::string_view command, const ExecOptions& options) {
+  std::lock_guard<std::mutex> lock(exec_mu_);
+  if (options.timeout.count() <= 0) {
+    return Status::InvalidArgument("command timeout must be positive");
+  }
+  if (command.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("command contains a NUL byte, which no shell can run");
+  }
+  // A session that died between commands (a background child killed it) is
+  // noticed here, before the command is sent, and restarted.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    R2E_RETURN_IF_ERROR(open_locked());
+    std::shared_ptr<ByteStream> stream;
+    {
+      std::lock_guard<std::mutex> slock(stream_mu_);
+      stream = stream_;
+    }
+    if (!stream) return Status::Cancelled("session was interrupted");
+    // Drop output that background children wrote after the last command.
+    pending_.clear();
+    bool dead = false;
+    char buf[4096];
+    for (;;) {
+      auto n = stream->read_some(buf, sizeof buf, Clock::now());
+      if (!n.ok()) break;  // nothing pending
+      if (*n == 0) {
+        dead = true;
+        break;
+      }
+    }
+    if (dead) {
+      stream->close();
+      std::lock_guard<std::mutex> slock(stream_mu_);
+      if (stream_ == stream) stream_.reset();
+      continue;
+    }
+    return exec_locked(command, options);
+  }
+  return Status::Unavailable("sandbox shell keeps dying before a command can be sent");
+}
+
+Result<ExecResult> ShellSession::exec_locked(std::string_view command, const ExecOptions& options) {
+  std::shared_ptr<ByteStream> stream;
+  {
+    std::lock_guard<std::mutex> slock(stream_mu_);
+    stream = stream_;
+  }
+  auto drop_stream = [&] {
+    stream->close();
+    std::lock_guard<std::mutex> slock(stream_mu_);
+    if (stream_ == stream) stream_.reset();
+  };
+
+  const std::string nonce = internal::RandomHex(16);
+  const std::string pre = prelude(options);
+  char tmo[32];
+  std::snprintf(tmo, sizeof tmo, "%.3f", static_cast<double>(options.timeout.count()) / 1000.0);
+  std::string message = "R2E " + nonce + " " + std::to_string(pre.size()) + " " +
+                        std::to_string(command.size()) + " " + tmo + "\n";
+  message += pre;
+  message.append(command);
+
+  const auto started = Clock::now();
+  const auto deadline = started + options.timeout + options_.backstop;
+  ExecResult result;
+  internal::BoundedOutput out(options_.head_bytes, options_.tail_bytes);
+  internal::MarkerScanner scanner(nonce);
+  auto finish = [&](int code, bool timed_out) {
+    result.exit_code = code;
+    result.timed_out = timed_out;
+    result.output = out.str();
+    result.truncated_bytes = out.dropped();
+    result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    return result;
+  };
+
+  if (Status s = stream->write(message, deadline); !s.ok()) {
+    drop_stream();
+    if (interrupted_) return Status::Cancelled("session was interrupted");
+    return s.WithContext("sending the command to the sandbox shell");
+  }
+
+  std::string buf(kReadChunk, '\0');
+  for (;;) {
+    auto n = stream->read_some(buf.data(), buf.size(), deadline);
+    if (!n.ok()) {
+      if (n.status().code() == StatusCode::kTimeout) {
+        // The in-sandbox watchdog did not answer in time: kill everything by
+        // restarting the session. The partial output is still the command's.
+        drop_stream();
+        scanner.flush(out);
+        return finish(137, true);
+      }
+      drop_stream();
+      if (interrupted_) return Status::Cancelled("session was interrupted");
+      return n.status().WithContext("reading command output");
+    }
+    if (*n == 0) {
+      // The shell died under the command (e.g. `kill -9 -1`); the next
+      // command gets a new one.
+      drop_stream();
+      if (interrupted_) return Status::Cancelled("session was interrupted");
+      scanner.flush(out);
+      return finish(-1, false);
+    }
+    if (auto end = scanner.feed(std::string_view(buf.data(), *n), out)) {
+      pending_ = std::move(end->rest);
+      return finish(end->exit_code, end->timed_out);
+    }
+  }
+}
+
+void ShellSession::interrupt() {
+  std::shared_ptr<ByteStream> stream;
+  {
+    std::lock_guard<std::mutex> lock(stream_mu_);
+    interrupted_ = true;
+    stream = stream_;
+  }
+  if (stream) stream->close();
+}
+
+void ShellSession::close() {
+  interrupt();
+  std::lock_guard<std::mutex> lock(exec_mu_);
+  closed_ = true;
+  std::lock_guard<std::mutex> slock(stream_mu_);
+  stream_.reset();
+}
+
+}  // namespace r2e

@@ -1,1 +1,169 @@
+// LocalRuntime against this machine: bubblewrap isolation when available,
+// the plain fallback always.
+#include "r2e/local_runtime.h"
+
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace r2e {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+fs::path MakeRepo(const std::string& name) {
+  fs::path repo = fs::temp_directory_path() / ("r2e-local-test-" + std::to_string(::getpid()) + "-" + name);
+  fs::remove_all(repo);
+  fs::create_directories(repo / "pkg");
+  std::ofstream(repo / "pkg" / "mod.py") << "VALUE = 1\n";
+  std::ofstream(repo / "README.md") << "demo\n";
+  return repo;
+}
+
+class LocalRuntimeBwrapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
+    repo_ = MakeRepo(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    LocalRuntimeOptions o;
+    o.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+    rt_ = std::make_unique<LocalRuntime>(o);
+    SandboxSpec spec;
+    spec.copy_in = {{repo_, "/testbed"}};
+    ASSERT_TRUE(rt_->start(spec).ok());
+  }
+  void TearDown() override {
+    rt_.reset();
+    fs::remove_all(repo_);
+  }
+  ExecResult Run(std::string_view cmd, std::chrono::milliseconds timeout = 20s) {
+    ExecOptions o;
+    o.timeout = timeout;
+    auto r = rt_->exec(cmd, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ExecResult{};
+  }
+  fs::path repo_;
+  std::unique_ptr<LocalRuntime> rt_;
+};
+
+TEST_F(LocalRuntimeBwrapTest, RepositoryIsAtTestbedAndIsAPrivateCopy) {
+  EXPECT_TRUE(rt_->isolated());
+  EXPECT_EQ(Run("pwd").output, "/testbed\n");
+  EXPECT_EQ(Run("cat pkg/mod.py").output, "VALUE = 1\n");
+  EXPECT_EQ(Run("echo 'VALUE = 2' > pkg/mod.py").exit_code, 0);
+  std::ifstream in(repo_ / "pkg" / "mod.py");
+  std::string original((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(original, "VALUE = 1\n");  // the host's repository is untouched
+  EXPECT_EQ(*rt_->read_file("/testbed/pkg/mod.py"), "VALUE = 2\n");
+}
+
+TEST_F(LocalRuntimeBwrapTest, HostIsReadOnlyAndRootIsPrivate) {
+  EXPECT_NE(Run("touch /usr/r2e-should-not-exist").exit_code, 0);
+  EXPECT_FALSE(fs::exists("/usr/r2e-should-not-exist"));
+  EXPECT_EQ(Run("echo $HOME; ls -A /root | wc -l").output, "/root\n0\n");
+  EXPECT_EQ(Run("echo hi > /root/x && cat /root/x").output, "hi\n");
+}
+
+TEST_F(LocalRuntimeBwrapTest, OwnPidNamespace) {
+  // Only the sandbox's own processes are visible.
+  auto r = Run("ls /proc | grep -c '^[0-9]'");
+  EXPECT_LT(std::stoi(r.output), 20) << r.output;
+}
+
+TEST_F(LocalRuntimeBwrapTest, StopRemovesEverything) {
+  fs::path dir = rt_->workdir();
+  ASSERT_TRUE(fs::exists(dir));
+  Run("sleep 1000 > /dev/null 2>&1 &");
+  EXPECT_TRUE(rt_->stop().ok());
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_FALSE(rt_->alive());
+  EXPECT_EQ(rt_->exec("true").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(rt_->stop().ok());  // idempotent
+}
+
+TEST_F(LocalRuntimeBwrapTest, KillMinusOneRestartsTheSession) {
+  auto r = Run("kill -9 -1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(Run("echo back; cat pkg/mod.py").output, "back\nVALUE = 1\n");
+}
+
+TEST_F(LocalRuntimeBwrapTest, FilesRoundTripAndSymlinksCannotEscape) {
+  ASSERT_TRUE(rt_->write_file("/root/deep/dir/f.txt", "content\n", 0600).ok());
+  EXPECT_EQ(Run("cat /root/deep/dir/f.txt; stat -c %a /root/deep/dir/f.txt").output, "content\n600\n");
+  // A link the agent planted to a host path resolves inside the sandbox dir.
+  Run("ln -s /etc/passwd /testbed/evil");
+  auto read = rt_->read_file("/testbed/evil");
+  EXPECT_FALSE(read.ok() && read->find("root:") != std::string::npos);
+  auto outside = fs::temp_directory_path() / ("r2e-escape-" + std::to_string(::getpid()));
+  Run("ln -s " + outside.string() + " /testbed/escape");
+  (void)rt_->write_file("/testbed/escape", "x");
+  EXPECT_FALSE(fs::exists(outside));
+  EXPECT_EQ(rt_->read_file("/testbed/nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(rt_->write_file("/etc/x", "x").code(), StatusCode::kInvalidArgument);
+  // Files outside the private dirs are the host's, read through the sandbox.
+  EXPECT_TRUE(rt_->read_file("/etc/os-release").ok());
+  auto host_dir = fs::temp_directory_path() / ("r2e-up-" + std::to_string(::getpid()));
+  fs::create_directories(host_dir / "a");
+  std::ofstream(host_dir / "a" / "b.txt") << "B";
+  ASSERT_TRUE(rt_->upload(host_dir, "/root/up").ok());
+  EXPECT_EQ(Run("cat /root/up/a/b.txt").output, "B");
+  auto back = fs::temp_directory_path() / ("r2e-down-" + std::to_string(::getpid()));
+  ASSERT_TRUE(rt_->download("/root/up", back).ok());
+  EXPECT_TRUE(fs::exists(back / "a" / "b.txt"));
+  fs::remove_all(host_dir);
+  fs::remove_all(back);
+}
+
+TEST(LocalRuntimeTest, PlainModeRunsInTheWorkingDirectory) {
+  auto repo = MakeRepo("plain");
+  LocalRuntimeOptions o;
+  o.isolation = LocalRuntimeOptions::Isolation::kNone;
+  LocalRuntime rt(o);
+  SandboxSpec spec;
+  spec.copy_in = {{repo, "/testbed"}};
+  ASSERT_TRUE(rt.start(spec).ok());
+  EXPECT_FALSE(rt.isolated());
+  auto r = rt.exec("cat pkg/mod.py; pwd");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output, "VALUE = 1\n" + (rt.workdir() / "testbed").string() + "\n");
+  ASSERT_TRUE(rt.write_file("/testbed/new.txt", "n").ok());
+  EXPECT_EQ(rt.exec("cat new.txt")->output, "n");
+  fs::remove_all(repo);
+}
+
+TEST(LocalRuntimeTest, StartFailsClearlyAndLeavesNothing) {
+  LocalRuntime rt;
+  SandboxSpec spec;
+  spec.copy_in = {{"/nonexistent/repo", "/testbed"}};
+  Status s = rt.start(spec);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("/nonexistent/repo"), std::string::npos);
+  EXPECT_FALSE(rt.alive());
+  EXPECT_TRUE(rt.workdir().empty());
+  spec.copy_in = {{fs::temp_directory_path(), "/etc/x"}};
+  EXPECT_EQ(rt.start(spec).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LocalRuntimeTest, StopFromAnotherThreadAbortsExec) {
+  LocalRuntime rt;
+  ASSERT_TRUE(rt.start({}).ok());
+  std::thread t([&] {
+    std::this_thread::sleep_for(300ms);
+    rt.stop();
+  });
+  ExecOptions o;
+  o.timeout = 60s;
+  auto start = std::chrono::steady_clock::now();
+  auto r = rt.exec("sleep 60", o);
+  t.join();
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+}  // namespace
+}  // namespace r2e

@@ -1,1 +1,50 @@
-int main() { return 0; }
+// The r2e command line; the contract is shared/spec/cli.md. Human progress
+// goes to stderr, machine-readable results to stdout.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"r2e: sandboxed repository environments for agents and RL trainers"};
+  app.require_subcommand(1);
+  r2e::cli::CommonOptions common;
+  auto add_common = [&common](CLI::App* cmd) {
+    cmd->add_option("--runtime", common.runtime, "Sandbox backend: local, docker or kube")
+        ->check(CLI::IsMember({"local", "docker", "kube"}))
+        ->capture_default_str();
+    cmd->add_option("--image", common.image, "Use this image instead of the task's");
+    cmd->add_flag("-v,--verbose", common.verbose, "Print more detail");
+    cmd->add_option("--log-level", common.log_level, "trace, debug, info, warn, error or off")
+        ->capture_default_str();
+  };
+
+  r2e::cli::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "Run one episode per selected task");
+  add_common(run_cmd);
+  run_cmd->add_option("--tasks", run.tasks, "Dataset file (JSON array or JSONL)")->required();
+  run_cmd->add_option("--instance-id", run.instance_id, "Run only this instance");
+  run_cmd->add_option("--agent", run.agent, "scripted (replays the row's scripted_actions) or noop")
+      ->check(CLI::IsMember({"scripted", "noop"}))
+      ->capture_default_str();
+  run_cmd->add_option("--max-steps", run.max_steps, "Step limit per episode")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run_cmd->add_option("--out", run.out, "Directory for trajectories (<instance_id>.jsonl)");
+  run_cmd->add_option("--step-timeout", run.step_timeout_s, "Seconds per step")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run_cmd->add_option("--reward-timeout", run.reward_timeout_s, "Seconds for the hidden tests")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
+  if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
+  return 2;
+}

@@ -1,1 +1,17 @@
-// TODO: being written
+#include "r2e/repo_env.h"
+
+namespace r2e {
+
+Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RepoEnvOptions& options) {
+  if (name == "local" || name.empty()) {
+    return std::unique_ptr<Runtime>(std::make_unique<LocalRuntime>(options.local));
+  }
+  if (name == "docker" || name == "kube") {
+    return Status::Unimplemented("the " + std::string(name) +
+                                 " runtime is not part of this build yet; use --runtime local");
+  }
+  return Status::InvalidArgument("unknown runtime `" + std::string(name) +
+                                 "`; valid runtimes: local, docker, kube");
+}
+
+}  // namespace r2e

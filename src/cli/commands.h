@@ -1,0 +1,31 @@
+// Subcommands of the r2e program. Each returns the process exit status:
+// 0 success, 1 the job ran and failed (infrastructure), 2 bad arguments or input.
+#ifndef R2E_CLI_COMMANDS_H_
+#define R2E_CLI_COMMANDS_H_
+
+#include <string>
+
+namespace r2e::cli {
+
+struct CommonOptions {
+  std::string runtime = "local";
+  std::string image;
+  std::string log_level = "info";
+  bool verbose = false;
+};
+
+struct RunOptions {
+  std::string tasks;
+  std::string instance_id;
+  std::string agent = "scripted";
+  int max_steps = 50;
+  std::string out;
+  int step_timeout_s = 90;
+  int reward_timeout_s = 300;
+};
+
+int RunEpisodes(const CommonOptions& common, const RunOptions& run);
+
+}  // namespace r2e::cli
+
+#endif  // R2E_CLI_COMMANDS_H_

@@ -1,1 +1,258 @@
+// Action parsing (the scaffold's text format), tool calls and the text form.
+#include "r2e/action.h"
+
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+
+namespace r2e {
+namespace {
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+TEST(ActionParseTest, ScaffoldExampleWithIndentation) {
+  // The docstring example of the scaffold's Action.from_string.
+  Action a = ParseAction(
+      "\n    <function=file_editor>\n"
+      "      <parameter=command>view</parameter>\n"
+      "      <parameter=path>./sympy/tensor/array/dense_ndim_array.py</parameter>\n"
+      "      <parameter=concise>True</parameter>\n"
+      "    </function>\n    ");
+  EXPECT_EQ(a.function_name, "file_editor");
+  EXPECT_EQ(a.parameters, (Params{{"command", "view"},
+                                  {"path", "./sympy/tensor/array/dense_ndim_array.py"},
+                                  {"concise", "True"}}));
+  EXPECT_EQ(a.thought, "");
+  EXPECT_FALSE(a.empty());
+  EXPECT_FALSE(a.is_finish());
+}
+
+TEST(ActionParseTest, ThoughtBeforeTheCallIsKeptStripped) {
+  Action a = ParseAction(
+      "  Let me look at the files first.\n\n"
+      "<function=execute_bash>\n<parameter=cmd>ls -la</parameter>\n</function>");
+  EXPECT_EQ(a.thought, "Let me look at the files first.");
+  EXPECT_EQ(a.function_name, "execute_bash");
+  EXPECT_EQ(a.parameter("cmd"), "ls -la");
+}
+
+TEST(ActionParseTest, MultiLineValueIsStrippedButKeepsInnerNewlines) {
+  Action a = ParseAction(
+      "<function=file_editor>\n"
+      "<parameter=command>create</parameter>\n"
+      "<parameter=file_text>\n"
+      "def f():\n"
+      "    return 1\n"
+      "\n"
+      "</parameter>\n"
+      "</function>");
+  EXPECT_EQ(a.parameter("file_text"), "def f():\n    return 1");
+}
+
+TEST(ActionParseTest, ValuesMayHoldAngleBracketsAndFakeTags) {
+  Action a = ParseAction(
+      "<function=execute_bash>\n"
+      "<parameter=cmd>if [ 1 -lt 2 ]; then echo '<b>' > out.html 2>&1; fi; cat <<EOF\n"
+      "x </function> y\n"
+      "EOF</parameter>\n"
+      "</function>");
+  EXPECT_EQ(a.parameter("cmd"),
+            "if [ 1 -lt 2 ]; then echo '<b>' > out.html 2>&1; fi; cat <<EOF\nx </function> y\nEOF");
+  // A value ends at the first </parameter>, as the scaffold's non-greedy regex.
+  Action b =
+      ParseAction("<function=f><parameter=a>x<parameter=b>y</parameter></parameter></function>");
+  EXPECT_EQ(b.parameters, (Params{{"a", "x<parameter=b>y"}}));
+}
+
+TEST(ActionParseTest, MissingFunctionCloseReadsToTheEnd) {
+  Action a = ParseAction("<function=execute_bash>\n<parameter=cmd>pwd</parameter>\n");
+  EXPECT_EQ(a.function_name, "execute_bash");
+  EXPECT_EQ(a.parameters, (Params{{"cmd", "pwd"}}));
+}
+
+TEST(ActionParseTest, ParametersAfterTheCallAreIgnored) {
+  Action a = ParseAction(
+      "<function=a><parameter=x>1</parameter></function>\n"
+      "Afterwards: <parameter=y>2</parameter>");
+  EXPECT_EQ(a.parameters, (Params{{"x", "1"}}));
+  // A second call does not merge its parameters into the first.
+  Action b =
+      ParseAction("<function=a><parameter=x>1</parameter><function=b><parameter=y>2</parameter>");
+  EXPECT_EQ(b.function_name, "a");
+  EXPECT_EQ(b.parameters, (Params{{"x", "1"}}));
+}
+
+TEST(ActionParseTest, NoFunctionIsAnEmptyActionWithTheWholeThought) {
+  Action a = ParseAction("\n  I think the bug is in utils.py.\n");
+  EXPECT_TRUE(a.empty());
+  EXPECT_TRUE(a.parameters.empty());
+  EXPECT_EQ(a.thought, "I think the bug is in utils.py.");
+  EXPECT_TRUE(ParseAction("").empty());
+  EXPECT_TRUE(ParseAction("<function=>").empty());
+  EXPECT_TRUE(ParseAction("<function=execute_bash").empty());
+  EXPECT_TRUE(ParseAction("<functions>x</functions>").empty());
+}
+
+TEST(ActionParseTest, NameAndKeysAreStrippedAndSpacesAroundEqualsAccepted) {
+  Action a =
+      ParseAction("<function = \t finish \n><parameter = result >done</parameter></function>");
+  EXPECT_EQ(a.function_name, "finish");
+  EXPECT_EQ(a.parameter("result"), "done");
+  EXPECT_TRUE(a.is_finish());
+}
+
+TEST(ActionParseTest, RepeatedKeyKeepsTheLastValueInItsFirstPlace) {
+  Action a = ParseAction(
+      "<function=f><parameter=a>1</parameter><parameter=b>2</parameter>"
+      "<parameter=a>3</parameter></function>");
+  EXPECT_EQ(a.parameters, (Params{{"a", "3"}, {"b", "2"}}));
+}
+
+TEST(ActionParseTest, UnterminatedOrMalformedParametersAreDropped) {
+  Action a = ParseAction("<function=f><parameter=a>1</parameter><parameter=b>half written");
+  EXPECT_EQ(a.parameters, (Params{{"a", "1"}}));
+  Action b = ParseAction("<function=f><parameter=a");
+  EXPECT_EQ(b.function_name, "f");
+  EXPECT_TRUE(b.parameters.empty());
+  Action c = ParseAction("<function=f><parameter=>x</parameter><parameter=k>v</parameter>");
+  EXPECT_EQ(c.parameters, (Params{{"k", "v"}}));
+}
+
+TEST(ActionParseTest, StripsLikePythonIncludingUnicodeSpaces) {
+  Action a =
+      ParseAction("<function=f><parameter=a>\xc2\xa0\r\n\x1c value \xe3\x80\x80</parameter>");
+  EXPECT_EQ(a.parameter("a"), "value");
+}
+
+TEST(ActionParseTest, NeverCrashesOnRandomBytes) {
+  std::mt19937 rng(7);
+  const std::string pieces[] = {
+      "<function=", "<parameter=", "</parameter>", "</function>", ">",    "<",
+      "=",          "x",           "\n",           " ",           "\xff", std::string(1, '\0')};
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    int n = static_cast<int>(rng() % 30);
+    for (int k = 0; k < n; ++k) text += pieces[rng() % std::size(pieces)];
+    Action a = ParseAction(text);
+    for (const auto& [k, v] : a.parameters) EXPECT_FALSE(k.empty());
+  }
+}
+
+TEST(ActionParseTest, HugeAdversarialInputsParseInLinearTime) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::size_t n = 200000;
+  std::string repeated_open;
+  for (std::size_t i = 0; i < n; ++i) repeated_open += "<function=";
+  EXPECT_TRUE(ParseAction(repeated_open).empty());
+
+  std::string params = "<function=f>";
+  for (std::size_t i = 0; i < n; ++i)
+    params += "<parameter=k" + std::to_string(i) + ">v</parameter>";
+  EXPECT_EQ(ParseAction(params).parameters.size(), n);
+
+  std::string open_params = "<function=f>";
+  for (std::size_t i = 0; i < n; ++i) open_params += "<parameter=a><parameter=";
+  EXPECT_TRUE(ParseAction(open_params).parameters.empty());
+
+  std::string fake_tags = "<function=f><parameter=a>";
+  for (std::size_t i = 0; i < n; ++i) fake_tags += "<function= <parameter= ";
+  EXPECT_TRUE(ParseAction(fake_tags).parameters.empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST(ActionTest, ToXmlRoundTrips) {
+  Action a;
+  a.function_name = "file_editor";
+  a.set_parameter("command", "str_replace");
+  a.set_parameter("old_str", "if a < b:\n    x = 1");
+  a.set_parameter("new_str", "if a <= b:\n    x = 2");
+  EXPECT_EQ(a.ToXml(),
+            "<function=file_editor>\n"
+            "<parameter=command>str_replace</parameter>\n"
+            "<parameter=old_str>if a < b:\n    x = 1</parameter>\n"
+            "<parameter=new_str>if a <= b:\n    x = 2</parameter>\n"
+            "</function>");
+  Action back = ParseAction(a.ToXml());
+  EXPECT_EQ(back.function_name, a.function_name);
+  EXPECT_EQ(back.parameters, a.parameters);
+}
+
+TEST(ActionTest, SetParameterReplacesInPlace) {
+  Action a;
+  a.set_parameter("x", "1");
+  a.set_parameter("y", "2");
+  a.set_parameter("x", "3");
+  EXPECT_EQ(a.parameters, (Params{{"x", "3"}, {"y", "2"}}));
+  EXPECT_EQ(a.parameter("x"), "3");
+  EXPECT_EQ(a.parameter("z"), std::nullopt);
+}
+
+TEST(ActionTest, IsFinishMatchesFinishOrSubmitInAnyCase) {
+  for (const char* name :
+       {"finish", "submit", "FINISH", "Submit", "task_finished", "submit_patch"}) {
+    Action a;
+    a.function_name = name;
+    EXPECT_TRUE(a.is_finish()) << name;
+  }
+  for (const char* name : {"", "execute_bash", "fin", "sub_mit"}) {
+    Action a;
+    a.function_name = name;
+    EXPECT_FALSE(a.is_finish()) << name;
+  }
+}
+
+TEST(ActionToolCallTest, ObjectArgumentsKeepOrderAndStringsAsIs) {
+  auto r = ActionFromToolCall("execute_bash",
+                              R"({"cmd": "echo \"hi\"\nls", "n": 3, "flag": true, "x": null,
+                          "list": [1, "a"], "obj": {"k": 1.5}})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->function_name, "execute_bash");
+  EXPECT_EQ(r->parameters, (Params{{"cmd", "echo \"hi\"\nls"},
+                                   {"n", "3"},
+                                   {"flag", "true"},
+                                   {"x", "null"},
+                                   {"list", "[1,\"a\"]"},
+                                   {"obj", "{\"k\":1.5}"}}));
+}
+
+TEST(ActionToolCallTest, RepeatedKeyKeepsTheLastValue) {
+  auto r = ActionFromToolCall("f", R"({"a": "1", "b": "2", "a": "3"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->parameters, (Params{{"a", "3"}, {"b", "2"}}));
+}
+
+TEST(ActionToolCallTest, EmptyArgumentsAreAnEmptyObject) {
+  for (const char* args : {"", "  ", "{}"}) {
+    auto r = ActionFromToolCall(" finish ", args);
+    ASSERT_TRUE(r.ok()) << args;
+    EXPECT_EQ(r->function_name, "finish");
+    EXPECT_TRUE(r->parameters.empty());
+    EXPECT_TRUE(r->is_finish());
+  }
+}
+
+TEST(ActionToolCallTest, BadJsonIsInvalidArgument) {
+  for (const char* args : {"{", "{\"cmd\": }", "not json", "{\"a\": 1} trailing", "\xff"}) {
+    auto r = ActionFromToolCall("execute_bash", args);
+    ASSERT_FALSE(r.ok()) << args;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("not valid JSON"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("execute_bash"), std::string::npos);
+  }
+}
+
+TEST(ActionToolCallTest, NonObjectJsonIsInvalidArgument) {
+  for (const char* args : {"[1, 2]", "\"ls\"", "3", "null", "true"}) {
+    auto r = ActionFromToolCall("execute_bash", args);
+    ASSERT_FALSE(r.ok()) << args;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("must be a JSON object"), std::string::npos)
+        << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace r2e

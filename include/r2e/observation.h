@@ -34,7 +34,8 @@ std::string SanitizeUtf8(std::string_view bytes);
 std::string StripAnsiAndCr(std::string_view text);
 
 // Keeps the first and last `keep` lines of text longer than 2*keep lines,
-// joined by a divider that says how many lines were left out.
+// joined by the scaffold's divider (dashes around a note that the middle
+// was truncated).
 std::string TruncateLines(std::string_view text, std::size_t keep = 40);
 
 // The observation for a bash-like tool's command result:

@@ -97,7 +97,9 @@ TEST(RepoEnvTest, StepBeforeResetAndBadTasksAreErrors) {
   auto r = env2->reset();
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("local_repo"), std::string::npos);
-  EXPECT_EQ(RepoEnv::Create(DemoTask(), {.runtime = "martian"}).status().code(), StatusCode::kInvalidArgument);
+  RepoEnvOptions martian;
+  martian.runtime = "martian";
+  EXPECT_EQ(RepoEnv::Create(DemoTask(), martian).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(RepoEnvTest, FailedSetupFailsResetAndLeavesNoSandbox) {

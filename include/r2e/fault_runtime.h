@@ -37,7 +37,8 @@ class FaultRuntime final : public Runtime {
   // Calls of `op` that reached the wrapped runtime.
   int calls(Op op) const;
 
-  std::string_view name() const override { return "fault"; }
+  // The wrapped runtime's name: the wrapper is transparent to callers.
+  std::string_view name() const override { return inner_->name(); }
   Status start(const SandboxSpec& spec) override;
   Status stop() override;
   bool alive() override;

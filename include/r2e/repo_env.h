@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "r2e/action.h"
+#include "r2e/docker_runtime.h"
 #include "r2e/grader.h"
 #include "r2e/local_runtime.h"
 #include "r2e/observation.h"
@@ -37,6 +38,7 @@ struct RepoEnvOptions {
   // Backend used by Create(): "local" (default) or another runtime's name.
   std::string runtime = "local";
   LocalRuntimeOptions local;
+  DockerRuntimeOptions docker;
 
   // Per-step command timeout (the scaffold's default).
   std::chrono::seconds step_timeout{90};
@@ -102,7 +104,7 @@ class RepoEnv {
   int steps_ = 0;
 };
 
-// The runtime of a given name: "local" (others arrive with their backends).
+// The runtime of a given name: "local" or "docker" ("kube" arrives with its backend).
 Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RepoEnvOptions& options);
 
 }  // namespace r2e

@@ -48,9 +48,11 @@ Result<Observation> RepoEnv::reset() {
   SandboxSpec spec;
   spec.image = task_.image;
   spec.task_id = task_.instance_id;
-  if (!task_.local_repo.empty()) spec.copy_in.emplace_back(task_.local_repo, "/testbed");
-  if (!task_.local_tests.empty()) spec.copy_in.emplace_back(task_.local_tests, "/root/r2e_tests");
-  if (runtime_->name() == "local" && task_.local_repo.empty()) {
+  const bool local = runtime_->name() == "local";
+  // Host directories build the sandbox only where there is no image.
+  if (local && !task_.local_repo.empty()) spec.copy_in.emplace_back(task_.local_repo, "/testbed");
+  if (local && !task_.local_tests.empty()) spec.copy_in.emplace_back(task_.local_tests, "/root/r2e_tests");
+  if (local && task_.local_repo.empty()) {
     return Status::InvalidArgument("task " + task_.instance_id +
                                    " has no `local_repo`, which the local runtime needs (it cannot run "
                                    "image `" + task_.image + "`); add one or use a container runtime");

@@ -6,9 +6,12 @@ Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RepoEn
   if (name == "local" || name.empty()) {
     return std::unique_ptr<Runtime>(std::make_unique<LocalRuntime>(options.local));
   }
-  if (name == "docker" || name == "kube") {
+  if (name == "docker") {
+    return std::unique_ptr<Runtime>(std::make_unique<DockerRuntime>(options.docker));
+  }
+  if (name == "kube") {
     return Status::Unimplemented("the " + std::string(name) +
-                                 " runtime is not part of this build yet; use --runtime local");
+                                 " runtime is not part of this build yet; use --runtime local or docker");
   }
   return Status::InvalidArgument("unknown runtime `" + std::string(name) +
                                  "`; valid runtimes: local, docker, kube");

@@ -31,7 +31,7 @@ class FaultRuntimeTest : public ::testing::Test {
 };
 
 TEST_F(FaultRuntimeTest, PassesCallsThroughAndCountsThem) {
-  EXPECT_EQ(rt_->name(), "fault");
+  EXPECT_EQ(rt_->name(), "local");
   EXPECT_EQ(rt_->inner().name(), "local");
   EXPECT_TRUE(rt_->alive());
   auto r = Run("echo hello");

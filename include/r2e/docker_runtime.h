@@ -1,0 +1,117 @@
+// DockerRuntime: each sandbox is a container of the task's image, driven
+// through the Docker Engine REST API over its Unix socket (no docker CLI).
+//
+// Commands run through ShellSession over one hijacked exec per sandbox (a
+// persistent shell: a step costs no container exec), or, as an option, one
+// exec per command (for comparison, and for images without bash).
+//
+// Every container carries its own death: labels r2e.managed=1, the owner
+// (host, pid, process start time), the task id and an expiry time, and a main
+// process that ends after max_lifetime with AutoRemove, so even a client
+// killed with SIGKILL leaks nothing for longer than that. CleanupSandboxes()
+// (`r2e cleanup`) removes expired or orphaned ones earlier.
+//
+// Contracts: as Runtime (runtime.h). start() either leaves a running,
+// reachable container or nothing at all.
+#ifndef R2E_DOCKER_RUNTIME_H_
+#define R2E_DOCKER_RUNTIME_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "r2e/runtime.h"
+#include "r2e/session.h"
+
+namespace r2e {
+
+namespace docker {
+class DockerClient;
+}
+
+struct DockerRuntimeOptions {
+  // Daemon socket; empty: $DOCKER_HOST (unix://PATH), else /var/run/docker.sock.
+  std::string socket_path;
+  // Image to use instead of the spec's.
+  std::string image;
+
+  enum class Pull { kIfMissing, kAlways, kNever };
+  // Pull only when the image is not local (never re-pull a local image unless kAlways).
+  Pull pull = Pull::kIfMissing;
+  // Base64 X-Registry-Auth value for pulls; empty for anonymous.
+  std::string registry_auth;
+
+  std::string workdir = "/testbed";
+  std::vector<std::pair<std::string, std::string>> env;
+  std::int64_t memory_bytes = 0;   // 0: no limit
+  std::int64_t nano_cpus = 0;      // 1e9 per CPU; 0: no limit
+  std::int64_t pids_limit = 4096;  // contains fork bombs; 0: no limit
+  std::string network_mode;        // "" (daemon default), "none", "host", ...
+  std::vector<std::pair<std::string, std::string>> labels;  // extra labels
+  std::string user;                // "" : the image's user
+
+  // The container removes itself after this long whatever happens to us.
+  std::chrono::seconds max_lifetime{std::chrono::hours(4)};
+
+  enum class ExecMode { kSession, kPerCommand };
+  ExecMode exec_mode = ExecMode::kSession;
+
+  ShellSessionOptions session;
+};
+
+class DockerRuntime final : public Runtime {
+ public:
+  explicit DockerRuntime(DockerRuntimeOptions options = {});
+  ~DockerRuntime() override;
+
+  std::string_view name() const override { return "docker"; }
+  Status start(const SandboxSpec& spec) override;
+  Status stop() override;
+  bool alive() override;
+  Result<ExecResult> exec(std::string_view command, const ExecOptions& options = {}) override;
+  Status upload(const std::filesystem::path& host_path, const std::string& sandbox_path) override;
+  Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
+  Result<std::string> read_file(const std::string& sandbox_path) override;
+  Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
+
+  // The running container's id and name (empty when none).
+  std::string container_id() const;
+  std::string container_name() const;
+
+ private:
+  Status connect();
+  Result<ExecResult> exec_per_command(std::string_view command, const ExecOptions& options);
+  Status put_file_tar(const std::string& dir, const std::string& tar);
+
+  DockerRuntimeOptions options_;
+  std::shared_ptr<docker::DockerClient> client_;
+  mutable std::mutex state_mu_;
+  std::mutex lifecycle_mu_;
+  std::string id_;
+  std::string name_;
+  std::vector<std::pair<std::string, std::string>> env_;
+  std::shared_ptr<ShellSession> session_;
+};
+
+struct CleanupOptions {
+  std::string socket_path;  // as DockerRuntimeOptions::socket_path
+  bool all = false;         // every container with our label, not only expired/orphaned ones
+  bool dry_run = false;     // report, remove nothing
+};
+
+struct CleanupReport {
+  std::vector<std::string> removed;  // container names (would be removed, on a dry run)
+  int kept = 0;
+};
+
+// Removes containers labelled r2e.managed=1 whose expiry passed or whose
+// owner process (on this host) is gone; never touches other containers.
+Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options = {});
+
+}  // namespace r2e
+
+#endif  // R2E_DOCKER_RUNTIME_H_

@@ -26,6 +26,13 @@ struct RunOptions {
 
 int RunEpisodes(const CommonOptions& common, const RunOptions& run);
 
+struct CleanupCommandOptions {
+  bool all = false;
+  bool dry_run = false;
+};
+
+int Cleanup(const CommonOptions& common, const CleanupCommandOptions& cleanup);
+
 }  // namespace r2e::cli
 
 #endif  // R2E_CLI_COMMANDS_H_

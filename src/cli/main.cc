@@ -38,6 +38,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
+  r2e::cli::CleanupCommandOptions cleanup;
+  CLI::App* cleanup_cmd = app.add_subcommand("cleanup", "Remove our expired or orphaned sandboxes");
+  add_common(cleanup_cmd);
+  cleanup_cmd->add_flag("--all", cleanup.all, "Remove every sandbox with our label");
+  cleanup_cmd->add_flag("--dry-run", cleanup.dry_run, "Only report what would be removed");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -46,5 +52,6 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
   if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
+  if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
   return 2;
 }

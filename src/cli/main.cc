@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "step_bench.h"
+
+#include <iostream>
 
 int main(int argc, char** argv) {
   CLI::App app{"r2e: sandboxed repository environments for agents and RL trainers"};
@@ -44,6 +47,13 @@ int main(int argc, char** argv) {
   cleanup_cmd->add_flag("--all", cleanup.all, "Remove every sandbox with our label");
   cleanup_cmd->add_flag("--dry-run", cleanup.dry_run, "Only report what would be removed");
 
+  r2e::bench::StepBenchOptions step_bench;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a figure against its baseline in the same run");
+  bench_cmd->require_subcommand(1);
+  CLI::App* bench_step = bench_cmd->add_subcommand("step", "Step overhead: persistent session vs one exec per command");
+  add_common(bench_step);
+  bench_step->add_option("--n", step_bench.n, "Measured commands per variant")->check(CLI::PositiveNumber)->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -53,5 +63,15 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
   if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
   if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
+  if (*bench_step) {
+    step_bench.runtime = common.runtime;
+    if (!common.image.empty()) step_bench.image = common.image;
+    r2e::Status s = r2e::bench::RunStepBench(step_bench, std::cout);
+    if (!s.ok()) {
+      std::cerr << "r2e bench step: " << s.ToString() << "\n";
+      return 1;
+    }
+    return 0;
+  }
   return 2;
 }

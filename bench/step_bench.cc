@@ -1,0 +1,120 @@
+#include "step_bench.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "r2e/docker_runtime.h"
+#include "r2e/local_runtime.h"
+
+extern char** environ;
+
+namespace r2e::bench {
+namespace {
+
+using Ms = std::chrono::duration<double, std::milli>;
+
+struct Stats {
+  double p50, p90, p99, mean;
+};
+
+Stats Summarize(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))]; };
+  double sum = 0;
+  for (double x : v) sum += x;
+  return {at(0.50), at(0.90), at(0.99), sum / v.size()};
+}
+
+// Times `step` n times after a warm-up; a failing step aborts the run.
+Result<Stats> Measure(int warmup, int n, const std::function<Status()>& step) {
+  for (int i = 0; i < warmup; ++i) R2E_RETURN_IF_ERROR(step());
+  std::vector<double> samples;
+  samples.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    R2E_RETURN_IF_ERROR(step());
+    samples.push_back(Ms(std::chrono::steady_clock::now() - t0).count());
+  }
+  return Summarize(std::move(samples));
+}
+
+Status RunTrue(Runtime& rt) {
+  auto r = rt.exec("true");
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) return Status::Internal("`true` exited " + std::to_string(r->exit_code));
+  return Status::OK();
+}
+
+// The baseline a daemonless runtime would pay: a new sandboxed process
+// (bubblewrap when available) per command.
+Status SpawnPerCommand(bool bwrap) {
+  std::vector<std::string> args;
+  if (bwrap) args = {"bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--die-with-parent", "--proc", "/proc", "--dev", "/dev"};
+  args.insert(args.end(), {"bash", "-c", "true"});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) {
+    return Status::Unavailable("cannot start " + args[0]);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? Status::OK() : Status::Internal("spawned command failed");
+}
+
+void Print(std::ostream& out, const std::string& runtime, const std::string& variant, int n, const Stats& s) {
+  out << nlohmann::json{{"bench", "step"}, {"runtime", runtime}, {"variant", variant}, {"n", n},
+                        {"p50_ms", s.p50},  {"p90_ms", s.p90},    {"p99_ms", s.p99},   {"mean_ms", s.mean}}
+             .dump()
+      << std::endl;
+}
+
+}  // namespace
+
+Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
+  Stats session{}, exec{};
+  std::string baseline;
+  if (o.runtime == "local") {
+    LocalRuntime rt;
+    R2E_RETURN_IF_ERROR(rt.start({}));
+    R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
+    const bool bwrap = rt.isolated();
+    rt.stop();
+    R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return SpawnPerCommand(bwrap); }));
+    baseline = bwrap ? "exec (new bwrap sandbox process per command)" : "exec (new bash per command)";
+  } else if (o.runtime == "docker") {
+    SandboxSpec spec;
+    spec.image = o.image;
+    spec.task_id = "bench-step";
+    DockerRuntime rt;
+    R2E_RETURN_IF_ERROR(rt.start(spec));
+    R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
+    rt.stop();
+    DockerRuntimeOptions per;
+    per.exec_mode = DockerRuntimeOptions::ExecMode::kPerCommand;
+    DockerRuntime rt2(per);
+    R2E_RETURN_IF_ERROR(rt2.start(spec));
+    R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return RunTrue(rt2); }));
+    rt2.stop();
+    baseline = "exec (one Engine API exec per command)";
+  } else {
+    return Status::InvalidArgument("bench step supports --runtime local or docker");
+  }
+  Print(out, o.runtime, "session", o.n, session);
+  Print(out, o.runtime, "exec", o.n, exec);
+  out << nlohmann::json{{"bench", "step"}, {"runtime", o.runtime}, {"ratio", exec.p50 / session.p50},
+                        {"baseline", baseline}}
+             .dump()
+      << std::endl;
+  return Status::OK();
+}
+
+}  // namespace r2e::bench

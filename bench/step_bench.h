@@ -1,0 +1,26 @@
+// `r2e bench step`: the step overhead of a trivial command through the
+// persistent session against one exec per command, on the same backend in
+// the same run. Output contract: shared/spec/cli.md.
+#ifndef R2E_BENCH_STEP_BENCH_H_
+#define R2E_BENCH_STEP_BENCH_H_
+
+#include <ostream>
+#include <string>
+
+#include "r2e/status.h"
+
+namespace r2e::bench {
+
+struct StepBenchOptions {
+  std::string runtime = "local";  // local or docker
+  std::string image = "r2e-test/base:bookworm";
+  int n = 200;                    // measured commands per variant
+  int warmup = 10;
+};
+
+// Prints one JSON line per variant and a ratio line to `out`.
+Status RunStepBench(const StepBenchOptions& options, std::ostream& out);
+
+}  // namespace r2e::bench
+
+#endif  // R2E_BENCH_STEP_BENCH_H_

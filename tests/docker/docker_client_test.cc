@@ -1,1 +1,704 @@
+// DockerClient against a real dockerd (scripts/start-dockerd.sh). Tests skip
+// when no daemon answers; those that need a container skip when the test
+// image (scripts/build-test-images.sh, or $R2E_DOCKER_TEST_IMAGE) is missing.
+// Every container carries the label r2e.test=1 and is removed in TearDown.
+#include "docker/docker_client.h"
+
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "archive/tar.h"
+#include "core/text.h"
+
+namespace r2e::docker {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string TestImage() {
+  const char* env = std::getenv("R2E_DOCKER_TEST_IMAGE");
+  return env != nullptr && *env != '\0' ? env : "r2e-test/base:bookworm";
+}
+
+// Restores an environment variable when the test ends.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    if (old != nullptr) old_ = old;
+    had_ = old != nullptr;
+    if (value != nullptr) {
+      ::setenv(name, value, 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (had_) {
+      ::setenv(name_, old_.c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+// Reads from `s` until `want` appears in the output, EOF, or the deadline.
+std::string ReadUntil(ByteStream& s, std::string_view want, Clock::time_point deadline,
+                      Status* status = nullptr) {
+  std::string out;
+  char buf[4096];
+  while (out.find(want) == std::string::npos) {
+    auto n = s.read_some(buf, sizeof buf, deadline);
+    if (!n.ok()) {
+      if (status != nullptr) *status = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    out.append(buf, *n);
+  }
+  return out;
+}
+
+class DockerClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = DockerClient::Connect();
+    if (!c.ok()) GTEST_SKIP() << "no Docker daemon: " << c.status().ToString();
+    client_ = std::move(c).value();
+    run_label_ = "r2e.test.run=" + internal::RandomHex(6);
+  }
+
+  void TearDown() override {
+    if (!client_) return;
+    for (const auto& id : created_) {
+      EXPECT_TRUE(client_->remove_container(id, true).ok());
+    }
+    // Anything of this run that escaped the list (e.g. a create that failed late).
+    auto left = client_->list_containers({"r2e.test=1", run_label_});
+    if (left.ok()) {
+      for (const auto& c : *left) client_->remove_container(c["Id"].get<std::string>(), true);
+    }
+  }
+
+  bool HaveImage() { return client_ && client_->inspect_image(TestImage()).ok(); }
+
+  nlohmann::json Config(std::vector<std::string> cmd = {"sleep", "300"}) {
+    auto eq = run_label_.find('=');
+    return {{"Image", TestImage()},
+            {"Cmd", cmd},
+            {"Labels", {{"r2e.test", "1"}, {run_label_.substr(0, eq), run_label_.substr(eq + 1)}}},
+            {"HostConfig", {{"Init", true}, {"NetworkMode", "none"}}}};
+  }
+
+  // Creates (and records for removal) a container; started unless asked not to.
+  std::string MakeContainer(const std::string& name = {}, bool start = true) {
+    auto id = client_->create_container(Config(), name);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    if (!id.ok()) return {};
+    created_.push_back(*id);
+    if (start) {
+      Status s = client_->start_container(*id);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    return *id;
+  }
+
+  std::unique_ptr<DockerClient> client_;
+  std::vector<std::string> created_;
+  std::string run_label_;
+};
+
+#define REQUIRE_IMAGE()                                                \
+  do {                                                                 \
+    if (!HaveImage())                                                  \
+      GTEST_SKIP() << "test image " << TestImage() << " is not built " \
+                   << "(scripts/build-test-images.sh)";                \
+  } while (0)
+
+// --- no daemon needed
+
+TEST(DockerToStatusTest, MapsCodesAndMessages) {
+  Status s = ToStatus(404, R"({"message":"No such image: x:y"})", "inspect image x:y");
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "docker inspect image x:y: No such image: x:y");
+
+  s = ToStatus(
+      409,
+      R"({"message":"Conflict. The container name \"/a\" is already in use by container \"0123\"."})",
+      "create container a");
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  s = ToStatus(409, R"({"message":"Container 0123 is not running"})", "exec in 0123");
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ToStatus(400, R"({"message":"bad"})", "x").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ToStatus(500, R"({"message":"boom"})", "x").code(), StatusCode::kInternal);
+  EXPECT_EQ(ToStatus(503, "", "x").code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(ToStatus(304, "", "x").ok());
+  EXPECT_TRUE(ToStatus(204, "", "x").ok());
+
+  // Not JSON: the body text; empty: the HTTP status; long: truncated.
+  EXPECT_EQ(ToStatus(400, "plain words\n", "x").message(), "docker x: plain words");
+  EXPECT_EQ(ToStatus(404, "", "x").message(), "docker x: HTTP 404");
+  EXPECT_LT(ToStatus(500, std::string(5000, 'a'), "x").message().size(), 1100u);
+}
+
+TEST(DockerConnectTest, AbsentSocketIsUnavailableWithAHint) {
+  ClientOptions o;
+  o.socket_path = "/nonexistent.sock";
+  auto c = DockerClient::Connect(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(c.status().message().find("cannot reach the Docker daemon at /nonexistent.sock"),
+            std::string::npos)
+      << c.status().message();
+  EXPECT_NE(c.status().message().find("No such file or directory"), std::string::npos);
+  EXPECT_NE(c.status().message().find("DOCKER_HOST"), std::string::npos);
+}
+
+TEST(DockerConnectTest, DockerHostChoosesTheSocket) {
+  {
+    ScopedEnv env("DOCKER_HOST", "unix:///nonexistent-host.sock");
+    auto c = DockerClient::Connect();
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(c.status().message().find("/nonexistent-host.sock"), std::string::npos);
+  }
+  {
+    ScopedEnv env("DOCKER_HOST", "tcp://127.0.0.1:2375");
+    auto c = DockerClient::Connect();
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("tcp://127.0.0.1:2375"), std::string::npos);
+  }
+}
+
+// A stand-in daemon on a Unix socket for what the real one cannot show
+// offline: a newer daemon's version negotiation and streamed pulls.
+class FakeDaemon {
+ public:
+  FakeDaemon() {
+    path_ = "/tmp/r2e-fake-docker-" + internal::RandomHex(6) + ".sock";
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeDaemon() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::vector<std::string> requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  static std::string Chunked(const std::vector<std::string>& pieces) {
+    std::string out =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    for (const auto& p : pieces) {
+      char len[16];
+      std::snprintf(len, sizeof len, "%zx", p.size());
+      out += std::string(len) + "\r\n" + p + "\r\n";
+    }
+    return out + "0\r\n\r\n";
+  }
+  static std::string Plain(int code, const std::string& body, const std::string& extra = {}) {
+    return "HTTP/1.1 " + std::to_string(code) +
+           " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
+           "Connection: close\r\n\r\n" + body;
+  }
+
+  std::string answer(const std::string& head) {
+    if (head.rfind("GET /_ping ", 0) == 0) return Plain(200, "OK", "Api-Version: 1.45\r\n");
+    if (head.rfind("GET /version ", 0) == 0) {
+      return Plain(200, R"({"ApiVersion":"1.45","MinAPIVersion":"1.44"})");
+    }
+    if (head.find("/images/create?fromImage=good&tag=latest ") != std::string::npos) {
+      // A line split across chunks, and two lines in one chunk.
+      return Chunked({R"({"status":"Pulling from library/good","id":"lat)",
+                      "est\"}\n"
+                      R"({"status":"Downloading","progress":"[=> ] 1MB/2MB","id":"abc"})"
+                      "\n",
+                      R"({"status":"Status: Downloaded newer image for good:latest"})"
+                      "\n"});
+    }
+    if (head.find("/images/create?fromImage=bad&tag=v1 ") != std::string::npos) {
+      return Chunked({"{\"status\":\"Pulling from library/bad\",\"id\":\"v1\"}\n",
+                      R"({"errorDetail":{"message":"manifest for bad:v1 not found"},)"
+                      R"("error":"manifest for bad:v1 not found"})"
+                      "\n"});
+    }
+    if (head.find("/images/create?fromImage=flaky&tag=latest ") != std::string::npos) {
+      return Chunked({"{\"error\":\"unexpected EOF\"}"});
+    }
+    if (head.find(" /v1.44/slow ") != std::string::npos) {
+      std::this_thread::sleep_for(1500ms);
+      return Plain(200, "{}");
+    }
+    return Plain(404, R"({"message":"page not found"})");
+  }
+
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string head;
+      char buf[4096];
+      while (head.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        head.append(buf, static_cast<std::size_t>(n));
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        requests_.push_back(head);
+      }
+      std::string out = answer(head);
+      ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> requests_;
+};
+
+TEST(DockerFakeDaemonTest, NewerDaemonGetsItsMinimumVersion) {
+  FakeDaemon daemon;
+  ClientOptions o;
+  o.socket_path = daemon.path();
+  auto c = DockerClient::Connect(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // Ours is 1.41, the daemon's 1.45 with a minimum of 1.44: 1.44.
+  EXPECT_EQ((*c)->api_version(), "1.44");
+  auto reqs = daemon.requests();
+  ASSERT_FALSE(reqs.empty());
+  EXPECT_NE(reqs[0].find("Host: docker\r\n"), std::string::npos) << reqs[0];
+}
+
+TEST(DockerFakeDaemonTest, PullStreamsProgressDetectsInStreamErrorsAndTimeouts) {
+  FakeDaemon daemon;
+  ClientOptions o;
+  o.socket_path = daemon.path();
+  o.api_version = "1.44";
+  o.registry_auth = "eyJ1c2VybmFtZSI6InUifQ==";
+  auto c = DockerClient::Connect(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+
+  std::vector<std::string> lines;
+  auto collect = [&](const std::string& l) { lines.push_back(l); };
+  Status s = (*c)->pull_image("good", collect);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "latest: Pulling from library/good");
+  EXPECT_EQ(lines[1], "abc: Downloading [=> ] 1MB/2MB");
+  auto reqs = daemon.requests();
+  EXPECT_NE(reqs.back().find("X-Registry-Auth: eyJ1c2VybmFtZSI6InUifQ==\r\n"), std::string::npos)
+      << reqs.back();
+
+  lines.clear();
+  s = (*c)->pull_image("bad:v1", collect);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_NE(s.message().find("manifest for bad:v1 not found"), std::string::npos) << s.ToString();
+  EXPECT_EQ(lines.size(), 1u);
+
+  auto start = Clock::now();
+  auto slow = (*c)->request("GET", "/slow", "", 300ms);
+  EXPECT_EQ(slow.status().code(), StatusCode::kTimeout) << slow.status().ToString();
+  EXPECT_LT(Clock::now() - start, 1200ms);
+
+  s = (*c)->pull_image("flaky");
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  s = (*c)->pull_image("");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+}
+
+// --- daemon
+
+TEST_F(DockerClientTest, PingAndVersion) {
+  EXPECT_FALSE(client_->socket_path().empty());
+  const std::string& v = client_->api_version();
+  ASSERT_FALSE(v.empty());
+  EXPECT_EQ(v.rfind("1.", 0), 0u) << v;
+  auto res = client_->request("GET", "/version");
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->status, 200);
+  auto j = nlohmann::json::parse(res->body);
+  EXPECT_TRUE(j.contains("ApiVersion"));
+
+  // An explicit version is used as given.
+  ClientOptions o;
+  o.api_version = "1.40";
+  auto c = DockerClient::Connect(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->api_version(), "1.40");
+  EXPECT_TRUE((*c)->request("GET", "/info").ok());
+}
+
+TEST_F(DockerClientTest, RequestRejectsBadInput) {
+  EXPECT_EQ(client_->request("FROB", "/x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(client_->request("GET", "version").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(DockerClientTest, InspectImage) {
+  auto missing = client_->inspect_image("r2e-test/no-such-image:none");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("r2e-test/no-such-image:none"), std::string::npos);
+
+  REQUIRE_IMAGE();
+  auto found = client_->inspect_image(TestImage());
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_TRUE((*found)["Id"].is_string());
+}
+
+TEST_F(DockerClientTest, PullFailsCleanlyOffline) {
+  // No registry is reachable here; the failure must be a Status, quickly.
+  std::vector<std::string> lines;
+  Status s = client_->pull_image("r2e-test/never-published:none",
+                                 [&](const std::string& l) { lines.push_back(l); });
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kNotFound)
+      << s.ToString();
+  EXPECT_NE(s.message().find("r2e-test/never-published"), std::string::npos) << s.ToString();
+}
+
+TEST_F(DockerClientTest, ContainerLifecycle) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+
+  auto info = client_->inspect_container(id);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_TRUE((*info)["State"]["Running"].get<bool>());
+  EXPECT_EQ((*info)["Config"]["Labels"]["r2e.test"], "1");
+  EXPECT_TRUE(client_->start_container(id).ok());  // 304: already running
+
+  auto listed = client_->list_containers({"r2e.test=1", run_label_});
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0]["Id"], id);
+  auto none = client_->list_containers({run_label_ + "-other"});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  Status s = client_->stop_container(id, 5);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  info = client_->inspect_container(id);
+  ASSERT_TRUE(info.ok());
+  EXPECT_FALSE((*info)["State"]["Running"].get<bool>());
+  EXPECT_TRUE(client_->stop_container(id, 1).ok());  // 304: already stopped
+  // A stopped container is still listed with all=1.
+  listed = client_->list_containers({run_label_});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+
+  EXPECT_TRUE(client_->remove_container(id, true).ok());
+  auto gone = client_->inspect_container(id);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(client_->remove_container(id, true).ok());  // 404 is fine
+}
+
+TEST_F(DockerClientTest, KillAndNotRunning) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(client_->kill_container(id).ok());
+  // The kill is asynchronous: wait for the container to stop.
+  for (int i = 0; i < 200; ++i) {
+    auto info = client_->inspect_container(id);
+    ASSERT_TRUE(info.ok());
+    if (!(*info)["State"]["Running"].get<bool>()) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  Status s = client_->kill_container(id);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  auto exec = client_->exec_create(id, {"true"}, {}, "", false);
+  ASSERT_FALSE(exec.ok());
+  EXPECT_EQ(exec.status().code(), StatusCode::kFailedPrecondition) << exec.status().ToString();
+  auto run = client_->exec_run(id, {"true"}, {}, "", 5s);
+  EXPECT_EQ(run.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DockerClientTest, NameConflictIsAlreadyExists) {
+  REQUIRE_IMAGE();
+  std::string name = "r2e-client-test-" + internal::RandomHex(4);
+  std::string id = MakeContainer(name, /*start=*/false);
+  ASSERT_FALSE(id.empty());
+  auto again = client_->create_container(Config(), name);
+  if (again.ok()) created_.push_back(*again);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists) << again.status().ToString();
+  EXPECT_NE(again.status().message().find(name), std::string::npos);
+
+  auto bad = client_->create_container(Config(), "bad name!");
+  if (bad.ok()) created_.push_back(*bad);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
+
+  auto cfg = Config();
+  cfg["Image"] = "r2e-test/no-such-image:none";
+  auto missing = client_->create_container(cfg, "");
+  if (missing.ok()) created_.push_back(*missing);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+}
+
+TEST_F(DockerClientTest, ExecRunExitCodesAndStreams) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+
+  auto r = client_->exec_run(id, {"bash", "-c", "exit 3"}, {}, "", 30s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 3);
+  EXPECT_FALSE(r->timed_out);
+
+  r = client_->exec_run(id, {"bash", "-c", "echo out; echo err >&2; echo out2"}, {}, "", 30s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->stdout_data, "out\nout2\n");
+  EXPECT_EQ(r->stderr_data, "err\n");
+
+  r = client_->exec_run(id, {"bash", "-c", "echo \"$FOO $(pwd)\""}, {"FOO=bar"}, "/tmp", 30s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stdout_data, "bar /tmp\n");
+
+  // Interleaved streams over many frames stay apart and complete.
+  r = client_->exec_run(
+      id, {"bash", "-c", "for ((i=1;i<=2000;i++)); do echo o$i; echo e$i >&2; done"}, {}, "", 60s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::string want_out;
+  std::string want_err;
+  for (int i = 1; i <= 2000; ++i) {
+    want_out += "o" + std::to_string(i) + "\n";
+    want_err += "e" + std::to_string(i) + "\n";
+  }
+  EXPECT_TRUE(r->stdout_data == want_out) << r->stdout_data.size() << " vs " << want_out.size();
+  EXPECT_TRUE(r->stderr_data == want_err) << r->stderr_data.size() << " vs " << want_err.size();
+
+  // 4 MB in one stream.
+  r = client_->exec_run(
+      id,
+      {"bash", "-c",
+       "x=$(printf '%1024s' ''); for ((i=0;i<4096;i++)); do printf '%s' \"$x\"; done"},
+      {}, "", 60s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->stdout_data.size(), 4u << 20);
+  EXPECT_EQ(r->exit_code, 0);
+
+  // A missing program: the daemon still starts the exec; exit code 126/127.
+  r = client_->exec_run(id, {"/no/such/program"}, {}, "", 30s);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->exit_code == 126 || r->exit_code == 127) << r->exit_code;
+}
+
+TEST_F(DockerClientTest, ExecRunTimeout) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+  auto start = Clock::now();
+  auto r = client_->exec_run(id, {"bash", "-c", "echo started; sleep 30"}, {}, "", 700ms);
+  auto took = Clock::now() - start;
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(r->stdout_data, "started\n");  // partial output is kept
+  EXPECT_LT(took, 5s);
+  EXPECT_GE(took, 600ms);
+}
+
+TEST_F(DockerClientTest, ExecAttachCat) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+  auto exec = client_->exec_create(id, {"cat"}, {}, "", true);
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  auto stream = client_->exec_attach(*exec);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  ByteStream& s = **stream;
+
+  auto deadline = Clock::now() + 10s;
+  ASSERT_TRUE(s.write("hello\n", deadline).ok());
+  EXPECT_EQ(ReadUntil(s, "hello\n", deadline), "hello\n");
+
+  // Nothing more to read: a short deadline passes.
+  char buf[16];
+  auto t = s.read_some(buf, sizeof buf, Clock::now() + 200ms);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kTimeout);
+
+  // Larger than a frame and a socket buffer, echoed back whole.
+  std::string big;
+  for (int i = 0; big.size() < 300000; ++i) big += "line " + std::to_string(i) + "\n";
+  std::string got;
+  std::thread writer([&] { EXPECT_TRUE(s.write(big, Clock::now() + 20s).ok()); });
+  while (got.size() < big.size()) {
+    char b[65536];
+    auto n = s.read_some(b, sizeof b, Clock::now() + 20s);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    if (*n == 0) break;
+    got.append(b, *n);
+  }
+  writer.join();
+  EXPECT_TRUE(got == big) << got.size() << " of " << big.size();
+
+  // Half-closing ends cat: EOF, then exit code 0.
+  s.close_write();
+  Status st;
+  std::string rest = ReadUntil(s, "\x01never", Clock::now() + 10s, &st);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(rest, "");
+  for (int i = 0; i < 200; ++i) {
+    auto info = client_->exec_inspect(*exec);
+    ASSERT_TRUE(info.ok());
+    if (!(*info)["Running"].get<bool>()) {
+      EXPECT_EQ((*info)["ExitCode"], 0);
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  s.close();
+}
+
+TEST_F(DockerClientTest, ExecAttachMergesStdoutAndStderr) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+  auto exec = client_->exec_create(
+      id, {"bash", "-c", "read x; echo got $x; echo err >&2; echo done"}, {}, "/", true);
+  ASSERT_TRUE(exec.ok()) << exec.status().ToString();
+  auto stream = client_->exec_attach(*exec);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  auto deadline = Clock::now() + 10s;
+  ASSERT_TRUE((*stream)->write("abc\n", deadline).ok());
+  // Everything up to EOF (the process exits after "done").
+  Status st;
+  std::string out = ReadUntil(**stream, "\x01never", deadline, &st);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  // stdout and stderr are separate pipes in the daemon: their relative
+  // order is not kept, only each one's own order.
+  EXPECT_NE(out.find("got abc\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("err\n"), std::string::npos) << out;
+  EXPECT_LT(out.find("got abc\n"), out.find("done\n")) << out;
+  EXPECT_EQ(out.size(), std::string("got abc\nerr\ndone\n").size()) << out;
+}
+
+TEST_F(DockerClientTest, ExecAttachCloseWakesABlockedRead) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+  auto exec = client_->exec_create(id, {"cat"}, {}, "", true);
+  ASSERT_TRUE(exec.ok());
+  auto stream = client_->exec_attach(*exec);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  ByteStream* s = stream->get();
+  std::thread closer([s] {
+    std::this_thread::sleep_for(200ms);
+    s->close();
+  });
+  auto start = Clock::now();
+  char buf[16];
+  auto r = s->read_some(buf, sizeof buf, Clock::now() + 20s);
+  closer.join();
+  EXPECT_LT(Clock::now() - start, 5s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  EXPECT_FALSE(s->write("x", Clock::now() + 1s).ok());
+}
+
+TEST_F(DockerClientTest, ExecAttachUnknownExecIsNotFound) {
+  auto stream = client_->exec_attach("0123456789abcdef0123456789abcdef");
+  ASSERT_FALSE(stream.ok());
+  EXPECT_EQ(stream.status().code(), StatusCode::kNotFound) << stream.status().ToString();
+}
+
+TEST_F(DockerClientTest, ArchiveRoundTrip) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+  std::string content = "hello from the host\n";
+  for (int i = 0; i < 20000; ++i) content += "filler line " + std::to_string(i) + "\n";
+  auto tar = archive::TarFile("greeting.txt", content, 0640);
+  ASSERT_TRUE(tar.ok()) << tar.status().ToString();
+
+  Status s = client_->put_archive(id, "/tmp", *tar);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto back = client_->get_archive(id, "/tmp/greeting.txt");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  auto file = archive::FirstFileContent(*back);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_TRUE(*file == content) << file->size() << " vs " << content.size();
+
+  Status missing_dir = client_->put_archive(id, "/no/such/dir", *tar);
+  EXPECT_EQ(missing_dir.code(), StatusCode::kNotFound) << missing_dir.ToString();
+  auto missing_file = client_->get_archive(id, "/tmp/no-such-file");
+  EXPECT_EQ(missing_file.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DockerClientTest, CommitMakesAnImage) {
+  REQUIRE_IMAGE();
+  std::string id = MakeContainer();
+  ASSERT_FALSE(id.empty());
+  auto r = client_->exec_run(id, {"bash", "-c", "echo snap > /tmp/marker"}, {}, "", 30s);
+  ASSERT_TRUE(r.ok());
+  std::string tag = "t" + internal::RandomHex(4);
+  auto image = client_->commit(id, "r2e-test/client-commit", tag);
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  EXPECT_EQ(image->rfind("sha256:", 0), 0u) << *image;
+  std::string ref = "r2e-test/client-commit:" + tag;
+  auto info = client_->inspect_image(ref);
+  EXPECT_TRUE(info.ok()) << info.status().ToString();
+  auto del = client_->request("DELETE", "/images/" + ref + "?force=1");
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->status, 200) << del->body;
+
+  auto bad = client_->commit("no-such-container-r2e", "r2e-test/client-commit", tag);
+  EXPECT_EQ(bad.status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DockerClientTest, ConcurrentRequests) {
+  // Each request has its own connection: threads do not wait on each other.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        if (client_->request("GET", "/_ping").ok()) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 80);
+}
+
+}  // namespace
+}  // namespace r2e::docker

@@ -11,6 +11,8 @@
 #   R2E_JOBS        parallel build jobs (default: number of cores)
 #   CTEST_ARGS      extra arguments for ctest, e.g. CTEST_ARGS="-L install"
 #   CCACHE_DIR      compiler cache (default: $HOME/.cache/ccache)
+#   R2E_SKIP_DOCKER=1  do not start dockerd nor build the test images
+#                   (scripts/start-dockerd.sh, scripts/build-test-images.sh)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,9 +30,17 @@ log() { printf 'test.sh: %s\n' "$*" >&2; }
 scripts/install-deps.sh
 
 # --- 2. services the tests need ----------------------------------------------
-# Later issues start dockerd (and the test Kubernetes API server) here, before
-# configuring, so that the docker/ and kube/ tests find them. Unit tests need
-# no daemon.
+# A Docker daemon (installed and started when none answers) and the offline
+# test images (cached by tag: seconds once built), before configuring, so that
+# the docker tests find them. R2E_SKIP_DOCKER=1 skips both; the docker tests
+# then skip. Unit tests need no daemon. (The test Kubernetes API server comes
+# later.)
+if [ "${R2E_SKIP_DOCKER:-0}" = 1 ]; then
+  log "R2E_SKIP_DOCKER=1: no dockerd, no test images; docker tests will skip"
+else
+  scripts/start-dockerd.sh
+  scripts/build-test-images.sh
+fi
 
 # --- 3. configure -------------------------------------------------------------
 extra_args=()

@@ -82,31 +82,35 @@ Status ShellSession::open_locked() {
 
 std::string ShellSession::prelude(const ExecOptions& options) const {
   const std::string& workdir = options.workdir.empty() ? options_.default_workdir : options.workdir;
-  std::string env = "env -i";
-  auto add_env = [&env](const std::string& key, const std::string& value) {
-    env += ' ';
-    env += ShellQuote(key + "=" + value);
-  };
-  for (const auto& [k, v] : options_.env) add_env(k, v);
-  for (const auto& [k, v] : options.env) add_env(k, v);
+  std::vector<std::pair<std::string, std::string>> env = options_.env;
+  for (const auto& kv : options.env) env.push_back(kv);
 
-  // The prelude runs as `bash <session dir>/prelude`, so ${0%/*} is the
-  // session directory holding the command file.
-  std::string p;
+  // The prelude is eval'd by the loop's forked child. It drops the loop's own
+  // variables and exports, sets the fixed environment, changes directory and
+  // then runs the command file, all without starting a new program.
+  std::string p =
+      "unset __r2e_tag __r2e_nonce __r2e_plen __r2e_clen __r2e_tmo __r2e_pre __r2e_cmd __r2e_pid "
+      "__r2e_wd __r2e_rc __r2e_to __r2e_idle\n"
+      "for __r2e_v in $(compgen -e); do export -n \"$__r2e_v\"; done; unset __r2e_v\n";
+  for (const auto& [k, v] : env) p += "export " + ShellQuote(k + "=" + v) + "\n";
+  if (options_.command_shell != "bash") {
+    // Another shell (e.g. /bin/sh for scaffold fidelity) runs the command file.
+    p += "cd -- " + ShellQuote(workdir) + " || exit 1\n";
+    p += "exec " + ShellQuote(options_.command_shell) + " -- \"$__r2e_d/cmd\"\n";
+    return p;
+  }
   if (!options_.keep_state) {
     p += "cd -- " + ShellQuote(workdir) + " || exit 1\n";
-    p += "exec " + env + " " + ShellQuote(options_.command_shell) + " -- \"${0%/*}/cmd\"\n";
+    p += ". \"$__r2e_d/cmd\"\n";
     return p;
   }
   // Stateful mode: restore the exported variables and cwd left by the last
-  // command, run this one in the same shell, and save them again on exit.
-  const std::string body =
-      "if [ -f \"$1\" ]; then . \"$1\"; else cd -- \"$3\" || exit 1; fi; "
-      "if [ -n \"$4\" ]; then cd -- \"$4\" || exit 1; fi; "
-      "trap '{ export -p; printf \"cd -- %q\\n\" \"$PWD\"; } > \"$1\" 2>/dev/null' EXIT; "
-      ". \"$2\"";
-  p += "exec " + env + " bash -c " + ShellQuote(body) + " r2e \"${0%/*}/state\" \"${0%/*}/cmd\" " +
-       ShellQuote(options_.default_workdir) + " " + ShellQuote(options.workdir) + "\n";
+  // command, run this one, and save them again on exit.
+  p += "if [ -f \"$__r2e_d/state\" ]; then . \"$__r2e_d/state\"; else cd -- " + ShellQuote(options_.default_workdir) +
+       " || exit 1; fi\n";
+  if (!options.workdir.empty()) p += "cd -- " + ShellQuote(options.workdir) + " || exit 1\n";
+  p += "trap '{ export -p; printf \"cd -- %q\\n\" \"$PWD\"; } > \"$__r2e_d/state\" 2>/dev/null' EXIT\n";
+  p += ". \"$__r2e_d/cmd\"\n";
   return p;
 }
 

@@ -174,7 +174,7 @@ TEST_F(SessionTest, BinaryOutputComesBackAsBytes) {
 
 TEST_F(SessionTest, RestartsAfterTheShellDies) {
   EXPECT_EQ(Run("exit 7").exit_code, 7);  // exit ends the child only
-  auto killed = Run("echo bye; kill -KILL $PPID");
+  auto killed = Run("echo bye; kill -KILL $$");  // $$ in the command is the session shell
   EXPECT_EQ(killed.exit_code, -1);
   EXPECT_EQ(killed.output, "bye\n");
   EXPECT_EQ(Run("echo back").output, "back\n");

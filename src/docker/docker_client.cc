@@ -8,8 +8,6 @@
 #include "docker/docker_client.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +27,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/text.h"
+#include "session/socket_stream.h"
 
 namespace r2e::docker {
 
@@ -294,43 +293,23 @@ http::request<http::string_body> MakeRequest(const Request& r) {
   return req;
 }
 
-// A ByteStream over a hijacked exec connection. Reads return the process's
-// stdout and stderr merged (frames demultiplexed); poll() with an eventfd so
-// close() from another thread wakes a blocked read or write.
+// A ByteStream over a hijacked exec connection: the shared SocketStream with
+// Docker's frames demultiplexed on the way in, so reads return the process's
+// stdout and stderr merged. Closing drops the connection: Docker has no exec
+// kill, so the process sees its stdin close (a shell reading commands ends)
+// but is not signalled.
 class HijackedStream final : public ByteStream {
  public:
-  HijackedStream(int fd, int wake_fd, std::string leftover)
-      : fd_(fd), wake_fd_(wake_fd), raw_(64 * 1024) {
-    pending_raw_ = std::move(leftover);
-  }
-  ~HijackedStream() override {
-    close();
-    ::close(fd_);
-    ::close(wake_fd_);
-  }
+  HijackedStream(std::unique_ptr<internal::SocketStream> socket, std::string leftover)
+      : socket_(std::move(socket)), raw_(64 * 1024), pending_raw_(std::move(leftover)) {}
 
   Status write(std::string_view data, Clock::time_point deadline) override {
-    while (!data.empty()) {
-      if (closed_) return Status::Cancelled("stream closed");
-      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n >= 0) {
-        data.remove_prefix(static_cast<std::size_t>(n));
-        continue;
-      }
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        return Status::Unavailable("docker exec stream: stdin closed: " +
-                                   internal::ErrnoText(errno));
-      }
-      R2E_RETURN_IF_ERROR(wait_ready(POLLOUT, deadline));
-    }
-    return Status::OK();
+    return socket_->write(data, deadline);
   }
 
   Result<std::size_t> read_some(char* buf, std::size_t size, Clock::time_point deadline) override {
     if (size == 0) return std::size_t{0};
     for (;;) {
-      if (closed_) return Status::Cancelled("stream closed");
       if (out_pos_ < out_.size()) {
         std::size_t n = std::min(size, out_.size() - out_pos_);
         std::memcpy(buf, out_.data() + out_pos_, n);
@@ -347,40 +326,16 @@ class HijackedStream final : public ByteStream {
         R2E_RETURN_IF_ERROR(demux(raw));
         continue;
       }
-      if (eof_) return std::size_t{0};
-      ssize_t n = ::recv(fd_, raw_.data(), raw_.size(), 0);
-      if (n > 0) {
-        // Header-only reads leave out_ empty: the loop reads on.
-        R2E_RETURN_IF_ERROR(demux(std::string_view(raw_.data(), static_cast<std::size_t>(n))));
-        continue;
-      }
-      if (n == 0) {
-        eof_ = true;
-        continue;
-      }
-      if (errno == EINTR) continue;
-      if (errno == ECONNRESET) {
-        eof_ = true;
-        continue;
-      }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        return Status::Unavailable("docker exec stream: " + internal::ErrnoText(errno));
-      }
-      R2E_RETURN_IF_ERROR(wait_ready(POLLIN, deadline));
+      R2E_ASSIGN_OR_RETURN(std::size_t n, socket_->read_some(raw_.data(), raw_.size(), deadline));
+      if (n == 0) return std::size_t{0};
+      // Header-only reads leave out_ empty: the loop reads on.
+      R2E_RETURN_IF_ERROR(demux(std::string_view(raw_.data(), n)));
     }
   }
 
   // Docker closes the process's stdin when the client half-closes.
-  void close_write() override { ::shutdown(fd_, SHUT_WR); }
-
-  // Drops the connection. Docker has no exec kill: the process sees stdin
-  // close (a shell reading commands then ends) but is not signalled.
-  void close() override {
-    if (closed_.exchange(true)) return;
-    ::shutdown(fd_, SHUT_RDWR);
-    std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
-  }
+  void close_write() override { socket_->close_write(); }
+  void close() override { socket_->close(); }
 
  private:
   Status demux(std::string_view raw) {
@@ -389,31 +344,7 @@ class HijackedStream final : public ByteStream {
     return Status::OK();
   }
 
-  Status wait_ready(short events, Clock::time_point deadline) {
-    for (;;) {
-      if (closed_) return Status::Cancelled("stream closed");
-      auto now = Clock::now();
-      int timeout_ms = 0;
-      if (deadline > now) {
-        auto ms = std::chrono::duration_cast<Ms>(deadline - now).count() + 1;
-        timeout_ms = ms > 1000000 ? 1000000 : static_cast<int>(ms);
-      }
-      pollfd fds[2] = {{fd_, events, 0}, {wake_fd_, POLLIN, 0}};
-      int n = ::poll(fds, 2, timeout_ms);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Status::Internal("poll: " + internal::ErrnoText(errno));
-      }
-      if (fds[1].revents != 0 || closed_) return Status::Cancelled("stream closed");
-      if (fds[0].revents != 0) return Status::OK();
-      if (Clock::now() >= deadline) return Status::Timeout("deadline passed");
-    }
-  }
-
-  int fd_;
-  int wake_fd_;
-  std::atomic<bool> closed_{false};
-  bool eof_ = false;
+  std::unique_ptr<internal::SocketStream> socket_;
   FrameDemuxer demuxer_;
   std::vector<char> raw_;
   std::string pending_raw_;  // stream bytes read along with the HTTP header
@@ -912,17 +843,14 @@ Result<std::unique_ptr<ByteStream>> DockerClient::exec_attach(const std::string&
     std::string leftover;
     R2E_ASSIGN_OR_RETURN(auto conn,
                          impl_->start_exec(exec_id, Clock::now() + budget, budget, leftover));
-    int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake < 0)
-      return Status::Internal("docker " + what + ": eventfd: " + internal::ErrnoText(errno));
     ErrorCode ec;
     int fd = conn->release_fd(ec);
     if (ec || fd < 0) {
-      ::close(wake);
       return Status::Internal("docker " + what + ": cannot take over the socket: " + ec.message());
     }
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return std::unique_ptr<ByteStream>(new HijackedStream(fd, wake, std::move(leftover)));
+    auto socket = internal::SocketStream::Adopt(fd);
+    if (!socket.ok()) return socket.status().WithContext("docker " + what);
+    return std::unique_ptr<ByteStream>(new HijackedStream(std::move(socket).value(), std::move(leftover)));
   });
 }
 

@@ -1,21 +1,19 @@
 // A ByteStream to a child process on this machine: the child's stdin and
-// stdout/stderr are one end of a Unix socket pair.
+// stdout/stderr are one end of a Unix socket pair (a SocketStream).
 #ifndef R2E_LOCAL_PIPE_STREAM_H_
 #define R2E_LOCAL_PIPE_STREAM_H_
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
-#include "r2e/session.h"
+#include "session/socket_stream.h"
 
 namespace r2e::internal {
 
-class PipeStream final : public ByteStream {
+class PipeStream final : public SocketStream {
  public:
   // Starts `argv` (looked up in PATH) in a new session (so close() can kill
   // its whole process group) with exactly `env` as its environment.
@@ -24,22 +22,17 @@ class PipeStream final : public ByteStream {
                                                    const std::string& cwd);
   ~PipeStream() override;
 
-  Status write(std::string_view data, Clock::time_point deadline) override;
-  Result<std::size_t> read_some(char* buf, std::size_t size, Clock::time_point deadline) override;
-  void close_write() override;
-  void close() override;
-
   pid_t pid() const { return pid_; }
 
+ protected:
+  // The child leads its own session: killing the group takes its helpers too
+  // (with bubblewrap, the PID namespace dies with it).
+  void on_close() override;
+
  private:
-  PipeStream(pid_t pid, int fd, int wake_fd) : pid_(pid), fd_(fd), wake_fd_(wake_fd) {}
-  // Waits until fd_ is ready for `events` or the deadline/close comes.
-  Status wait_ready(short events, Clock::time_point deadline);
+  PipeStream(pid_t pid, int fd, int wake_fd) : SocketStream(fd, wake_fd), pid_(pid) {}
 
   pid_t pid_;
-  int fd_;
-  int wake_fd_;  // eventfd: close() from another thread wakes a blocked poll
-  std::atomic<bool> closed_{false};
 };
 
 }  // namespace r2e::internal

@@ -1,0 +1,47 @@
+// SocketStream: the ByteStream over a connected stream socket that every
+// fd-based transport shares (local: one end of a socket pair to the shell;
+// Docker: the hijacked exec connection). Non-blocking I/O with poll() and an
+// eventfd, so close() from another thread wakes a blocked read or write.
+#ifndef R2E_SESSION_SOCKET_STREAM_H_
+#define R2E_SESSION_SOCKET_STREAM_H_
+
+#include <atomic>
+#include <memory>
+
+#include "r2e/session.h"
+
+namespace r2e::internal {
+
+class SocketStream : public ByteStream {
+ public:
+  // Takes ownership of `fd` (made non-blocking). Internal on eventfd failure.
+  static Result<std::unique_ptr<SocketStream>> Adopt(int fd);
+  ~SocketStream() override;
+
+  Status write(std::string_view data, Clock::time_point deadline) override;
+  // A reset connection reads as end of stream.
+  Result<std::size_t> read_some(char* buf, std::size_t size, Clock::time_point deadline) override;
+  void close_write() override;
+  // Shuts the socket down and wakes waiters; then on_close() (once).
+  void close() override;
+
+ protected:
+  SocketStream(int fd, int wake_fd);
+  // What else closing means for a subclass (e.g. killing the peer process).
+  // Subclass destructors must call close() themselves.
+  virtual void on_close() {}
+
+ private:
+  Status wait_ready(short events, Clock::time_point deadline);
+
+  int fd_;
+  int wake_fd_;
+  std::atomic<bool> closed_{false};
+};
+
+// Creates the eventfd a SocketStream needs; -1 with errno on failure.
+int MakeWakeFd();
+
+}  // namespace r2e::internal
+
+#endif  // R2E_SESSION_SOCKET_STREAM_H_

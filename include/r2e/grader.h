@@ -54,8 +54,20 @@ class Grader {
 // the task's expected_output_json exactly.
 std::unique_ptr<Grader> MakeR2EGrader();
 
-// The grader for a task's kind. Unimplemented for kinds without one yet.
-Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind);
+// SWE-bench (shared/spec/grading.md): resets the test files the test patch
+// touches, applies the test patch, runs the repository's test command between
+// the markers, parses the log with the repository's (or the instance's
+// `log_parser`) parser and grades FAIL_TO_PASS / PASS_TO_PASS by the given
+// rules. The report is the harness's per-instance report.json.
+std::unique_ptr<Grader> MakeSweBenchGrader(GradingRules rules = GradingRules::kClassic);
+
+// SWE-smith: restores the FAIL_TO_PASS / PASS_TO_PASS test files to
+// base_commit, runs the profile's test command between the markers, and
+// grades with exact names and explicit passes.
+std::unique_ptr<Grader> MakeSweSmithGrader();
+
+// The grader for a task's kind.
+Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind, GradingRules rules = GradingRules::kClassic);
 
 }  // namespace r2e
 

@@ -6,6 +6,9 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "r2e/status.h"
 
 namespace r2e {
 
@@ -26,6 +29,30 @@ bool R2EStatusMapsMatch(const StatusMap& parsed, const StatusMap& expected);
 
 // Removes "\x1b[<digits>m" sequences (simple colour codes).
 std::string StripColorCodes(std::string_view text);
+
+// SWE-bench has two generations of rules (shared/spec/grading.md): classic
+// (harness v4.1.0, the default) and v5. Parsers differ in a few corners.
+enum class GradingRules { kClassic, kV5 };
+
+// "classic" or "v5"; InvalidArgument otherwise.
+Result<GradingRules> ParseGradingRules(std::string_view name);
+
+// The parsers, by the names the harnesses use:
+//   parse_log_pytest, parse_log_pytest_options, parse_log_pytest_v2,
+//   parse_log_django, parse_log_seaborn, parse_log_sympy, parse_log_matplotlib
+//   (SWE-bench), parse_log_swesmith_pytest (SWE-smith's default Python
+//   parser), parse_log_gotest (SWE-smith's Go profile), parse_log_cargo (Rust).
+// A log is split on '\n'; a later line overwrites an earlier one. Parsers
+// never fail on any bytes; a log they cannot read gives an empty map.
+// NotFound for an unknown name (the message lists the known ones).
+Result<StatusMap> ParseLog(std::string_view parser_name, std::string_view log,
+                           GradingRules rules = GradingRules::kClassic);
+std::vector<std::string> LogParserNames();
+
+// The SWE-bench repository -> parser map of the spec ("django/django" ->
+// "parse_log_django", ...). Unknown repositories get "parse_log_pytest",
+// the harness's default for Python repositories.
+std::string SweBenchParserForRepo(std::string_view repo);
 
 }  // namespace r2e
 

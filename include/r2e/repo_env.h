@@ -44,6 +44,8 @@ struct RepoEnvOptions {
   std::chrono::seconds step_timeout{90};
   // Bound on compute_reward()'s test run.
   std::chrono::seconds reward_timeout{300};
+  // SWE-bench grading rules: classic (harness v4.1.0) or v5.
+  GradingRules rules = GradingRules::kClassic;
   // Extra commands run once after the kind's setup (e.g. installs). A
   // failing one fails reset().
   std::vector<std::string> extra_setup;

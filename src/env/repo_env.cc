@@ -147,7 +147,7 @@ Result<ExecResult> RepoEnv::run(std::string_view command, std::chrono::seconds t
 
 Result<GradeResult> RepoEnv::grade() {
   if (!started_) return Status::FailedPrecondition("compute_reward() before reset(): call reset() first");
-  R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind));
+  R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));
   GradeOptions o;
   o.timeout = options_.reward_timeout;
   return grader->grade(*runtime_, task_, o);

@@ -239,16 +239,14 @@ class R2EGrader final : public Grader {
 
 std::unique_ptr<Grader> MakeR2EGrader() { return std::make_unique<R2EGrader>(); }
 
-Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind) {
+Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind, GradingRules rules) {
   switch (kind) {
     case TaskKind::kR2E:
       return MakeR2EGrader();
     case TaskKind::kSweBench:
-      return Status::Unimplemented(
-          "no grader for SWE-bench tasks yet (only the R2E grader is implemented)");
+      return MakeSweBenchGrader(rules);
     case TaskKind::kSweSmith:
-      return Status::Unimplemented(
-          "no grader for SWE-smith tasks yet (only the R2E grader is implemented)");
+      return MakeSweSmithGrader();
   }
   return Status::InvalidArgument("unknown task kind " + std::to_string(static_cast<int>(kind)));
 }

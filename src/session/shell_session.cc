@@ -51,7 +51,11 @@ Status ShellSession::open_locked() {
   }
   if (closed_) return Status::Cancelled("session is closed");
   const std::string ready = internal::RandomHex(16);
-  auto opened = opener_({options_.loop_shell, "-c", std::string(kLoopScript), "r2e-session", ready});
+  std::vector<std::string> argv = {options_.loop_shell, "-c", std::string(kLoopScript), "r2e-session",
+                                   ready};
+  // The fixed environment travels once, as arguments, not with every command.
+  for (const auto& [k, v] : options_.env) argv.push_back(k + "=" + v);
+  auto opened = opener_(argv);
   if (!opened.ok()) return opened.status().WithContext("starting the sandbox shell");
   std::shared_ptr<ByteStream> stream = std::move(opened).value();
   ++starts_;
@@ -82,35 +86,29 @@ Status ShellSession::open_locked() {
 
 std::string ShellSession::prelude(const ExecOptions& options) const {
   const std::string& workdir = options.workdir.empty() ? options_.default_workdir : options.workdir;
-  std::vector<std::pair<std::string, std::string>> env = options_.env;
-  for (const auto& kv : options.env) env.push_back(kv);
-
-  // The prelude is eval'd by the loop's forked child. It drops the loop's own
-  // variables and exports, sets the fixed environment, changes directory and
-  // then runs the command file, all without starting a new program.
-  std::string p =
-      "unset __r2e_tag __r2e_nonce __r2e_plen __r2e_clen __r2e_tmo __r2e_pre __r2e_cmd __r2e_pid "
-      "__r2e_wd __r2e_rc __r2e_to __r2e_idle\n"
-      "for __r2e_v in $(compgen -e); do export -n \"$__r2e_v\"; done; unset __r2e_v\n";
-  for (const auto& [k, v] : env) p += "export " + ShellQuote(k + "=" + v) + "\n";
+  // The loop's child has already dropped the loop's variables and exported
+  // the fixed environment; the prelude adds this command's part and runs the
+  // command text ($__r2e_cmd).
+  std::string p = "unset __r2e_pre\n";
+  for (const auto& [k, v] : options.env) p += "export " + ShellQuote(k + "=" + v) + "\n";
   if (options_.command_shell != "bash") {
     // Another shell (e.g. /bin/sh for scaffold fidelity) runs the command file.
     p += "cd -- " + ShellQuote(workdir) + " || exit 1\n";
-    p += "exec " + ShellQuote(options_.command_shell) + " -- \"$__r2e_d/cmd\"\n";
+    p += "exec " + ShellQuote(options_.command_shell) + " -c \"$__r2e_cmd\" r2e\n";
     return p;
   }
   if (!options_.keep_state) {
     p += "cd -- " + ShellQuote(workdir) + " || exit 1\n";
-    p += ". \"$__r2e_d/cmd\"\n";
+    p += "eval \"$__r2e_cmd\"\n";
     return p;
   }
   // Stateful mode: restore the exported variables and cwd left by the last
   // command, run this one, and save them again on exit.
-  p += "if [ -f \"$__r2e_d/state\" ]; then . \"$__r2e_d/state\"; else cd -- " + ShellQuote(options_.default_workdir) +
-       " || exit 1; fi\n";
+  p += "if [ -f \"$__r2e_d/state\" ]; then . \"$__r2e_d/state\"; else cd -- " +
+       ShellQuote(options_.default_workdir) + " || exit 1; fi\n";
   if (!options.workdir.empty()) p += "cd -- " + ShellQuote(options.workdir) + " || exit 1\n";
   p += "trap '{ export -p; printf \"cd -- %q\\n\" \"$PWD\"; } > \"$__r2e_d/state\" 2>/dev/null' EXIT\n";
-  p += ". \"$__r2e_d/cmd\"\n";
+  p += "eval \"$__r2e_cmd\"\n";
   return p;
 }
 
@@ -169,10 +167,9 @@ Result<ExecResult> ShellSession::exec_locked(std::string_view command, const Exe
 
   const std::string nonce = internal::RandomHex(16);
   const std::string pre = prelude(options);
-  char tmo[32];
-  std::snprintf(tmo, sizeof tmo, "%.3f", static_cast<double>(options.timeout.count()) / 1000.0);
   std::string message = "R2E " + nonce + " " + std::to_string(pre.size()) + " " +
-                        std::to_string(command.size()) + " " + tmo + "\n";
+                        std::to_string(command.size()) + " " +
+                        std::to_string(options.timeout.count()) + "\n";
   message += pre;
   message.append(command);
 

@@ -104,6 +104,25 @@ TEST_F(SessionTest, KeepStateOptionKeepsCwdAndExports) {
   EXPECT_EQ(r->output, "/usr\nbar\n");
 }
 
+TEST_F(SessionTest, LargeCommandsArriveWhole) {
+  // Over 64 KiB the loop reads the command through a file instead of builtins.
+  for (std::size_t n : {100u, 65000u, 70000u, 1000000u}) {
+    auto r = Run("echo " + std::string(n, 'a') + " | wc -c");
+    EXPECT_EQ(r.output, std::to_string(n + 1) + "\n") << n;
+  }
+}
+
+TEST_F(SessionTest, CommandShellOptionRunsUnderSh) {
+  ShellSessionOptions o;
+  o.default_workdir = dir_.string();
+  o.command_shell = "/bin/sh";
+  ShellSession s(LocalOpener(dir_.string()), o);
+  auto r = s.exec("if [ -n \"${BASH_VERSION:-}\" ]; then echo bash; else echo sh; fi; exit 4");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->output, "sh\n");
+  EXPECT_EQ(r->exit_code, 4);
+}
+
 TEST_F(SessionTest, WorkdirAndEnvPerCommand) {
   ExecOptions o;
   o.workdir = "/";

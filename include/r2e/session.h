@@ -3,9 +3,10 @@
 // A session is a long-lived shell inside the sandbox running r2e's session
 // loop, connected over a byte stream (Local: pipes; Docker: a hijacked exec
 // connection; Kubernetes: exec websocket channels). Each command is sent as a
-// header line plus exactly its bytes, written by the loop to a private file
-// and run in a fresh child (its own process group, stdin from /dev/null,
-// stderr merged into stdout). After the child exits the loop prints
+// header line plus exactly its bytes, read by the loop without parsing and
+// run in a fresh child (a forked subshell in its own process group, stdin
+// from /dev/null, stderr merged into stdout, the text run as `bash -c` would;
+// `$$` in it is the session shell's pid). After the child exits the loop prints
 // "\n<nonce> <exit code> <timed out>\n" with a fresh random nonce, so
 // command output cannot forge the end of a command.
 //

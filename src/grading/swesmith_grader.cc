@@ -1,1 +1,423 @@
-// being written
+// The SWE-smith grader (shared/spec/grading.md, "SWE-smith"): restores the
+// test files named by FAIL_TO_PASS / PASS_TO_PASS to base_commit, runs the
+// profile's test command between the markers, slices and parses the log as
+// SWE-smith's harness does and grades with exact names and explicit passes.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text.h"
+#include "r2e/grader.h"
+#include "r2e/session.h"
+
+namespace r2e {
+namespace {
+
+// Markers (SWE-bench's constants, which SWE-smith reuses).
+constexpr std::string_view kStartMarker = ">>>>> Start Test Output";
+constexpr std::string_view kEndMarker = ">>>>> End Test Output";
+constexpr std::string_view kApplyPatchFailed = ">>>>> Patch Apply Failed";
+constexpr std::string_view kTestsTimedOut = ">>>>> Tests Timed Out";
+// The run script has `set -x`, so the markers reach the log as xtrace lines.
+constexpr std::string_view kStartSep = "+ : '>>>>> Start Test Output'";
+constexpr std::string_view kEndSep = "+ : '>>>>> End Test Output'";
+
+constexpr std::string_view kScriptPath = "/root/r2e_swesmith_eval.sh";
+constexpr std::string_view kPytestCommand =
+    "pytest --disable-warnings --color=no --tb=no --verbose";
+constexpr std::string_view kGoCommand = "go test -v -count=1 ./...";
+constexpr std::string_view kPytestParser = "parse_log_swesmith_pytest";
+constexpr std::string_view kGoParser = "parse_log_gotest";
+
+constexpr std::chrono::seconds kHousekeepingTimeout{120};
+// When the test output outgrows the session's output bound the grader reads
+// the log file instead, keeping at most its first this many bytes (the start
+// marker is at the top of the log).
+constexpr std::uint64_t kMaxLogFileBytes = 64ull << 20;
+
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+// ---------------------------------------------------------------------------
+// Classic SWE-bench grading (spec "SWE-bench: from status map to report"),
+// which is SWE-smith's current "explicit passes" rule. The SWE-bench grader
+// implements the same rule; these helpers are kept self-contained so that
+// both can later share one implementation (same names and signatures).
+namespace classic {
+
+enum class Resolution { kFull, kPartial, kNo };
+
+bool TestPassed(const StatusMap& map, const std::string& name) {
+  auto it = map.find(name);
+  return it != map.end() && (it->second == "PASSED" || it->second == "XFAIL");
+}
+
+bool TestFailed(const StatusMap& map, const std::string& name) {
+  auto it = map.find(name);
+  return it == map.end() || it->second == "FAILED" || it->second == "ERROR";
+}
+
+nlohmann::json Group(const StatusMap& map, const std::vector<std::string>& names) {
+  nlohmann::json success = nlohmann::json::array();
+  nlohmann::json failure = nlohmann::json::array();
+  for (const auto& name : names) {
+    if (TestPassed(map, name)) {
+      success.push_back(name);
+    } else if (TestFailed(map, name)) {
+      failure.push_back(name);
+    }  // SKIPPED: neither
+  }
+  return {{"success", std::move(success)}, {"failure", std::move(failure)}};
+}
+
+nlohmann::json EmptyGroup() {
+  return {{"success", nlohmann::json::array()}, {"failure", nlohmann::json::array()}};
+}
+
+// The four-bucket tests_status; FAIL_TO_FAIL / PASS_TO_FAIL stay empty.
+nlohmann::json TestsStatus(const StatusMap& map, const std::vector<std::string>& f2p,
+                           const std::vector<std::string>& p2p) {
+  nlohmann::json j = nlohmann::json::object();
+  j["FAIL_TO_PASS"] = Group(map, f2p);
+  j["PASS_TO_PASS"] = Group(map, p2p);
+  j["FAIL_TO_FAIL"] = EmptyGroup();
+  j["PASS_TO_FAIL"] = EmptyGroup();
+  return j;
+}
+
+// success / (success + failure); 1 when both are empty.
+double Score(const nlohmann::json& group) {
+  const double s = static_cast<double>(group["success"].size());
+  const double f = static_cast<double>(group["failure"].size());
+  return s + f == 0 ? 1.0 : s / (s + f);
+}
+
+Resolution GetResolution(const nlohmann::json& tests_status) {
+  const double f2p = Score(tests_status["FAIL_TO_PASS"]);
+  const double p2p = Score(tests_status["PASS_TO_PASS"]);
+  if (f2p == 1.0 && p2p == 1.0) return Resolution::kFull;
+  if (f2p < 1.0 && f2p > 0.0 && p2p == 1.0) return Resolution::kPartial;
+  return Resolution::kNo;
+}
+
+}  // namespace classic
+// ---------------------------------------------------------------------------
+
+// What to run and how to read it.
+struct Plan {
+  std::string command;
+  std::string parser;
+  bool go = false;
+  // Non-empty when the command runs only these test files (the default
+  // Python command with the FAIL_TO_PASS files): the test lists are then
+  // filtered to tests in these files, as SWE-smith's harness does.
+  std::vector<std::string> run_files;
+};
+
+// name.split("::")[0], unique, sorted.
+std::vector<std::string> FileParts(const std::vector<std::string>& names) {
+  std::set<std::string> files;
+  for (const auto& name : names) {
+    const std::string file = name.substr(0, name.find("::"));
+    if (!file.empty()) files.insert(file);
+  }
+  return {files.begin(), files.end()};
+}
+
+// The row's `test_cmd` override, or empty.
+std::string RowTestCmd(const Task& task) {
+  if (!task.row.is_object()) return {};
+  auto it = task.row.find("test_cmd");
+  if (it == task.row.end() || !it->is_string()) return {};
+  return std::string(internal::Trim(it->get_ref<const std::string&>()));
+}
+
+Plan MakePlan(const Task& task, bool go_repo) {
+  Plan plan;
+  std::string override_cmd = RowTestCmd(task);
+  if (!override_cmd.empty()) {
+    plan.go = Contains(override_cmd, "go test");
+    plan.command = std::move(override_cmd);
+  } else if (go_repo) {
+    plan.go = true;
+    plan.command = kGoCommand;
+  } else {
+    plan.command = kPytestCommand;
+    plan.run_files = FileParts(task.fail_to_pass);
+    for (const auto& file : plan.run_files) plan.command += " " + ShellQuote(file);
+  }
+  plan.parser =
+      !task.log_parser.empty() ? task.log_parser : std::string(plan.go ? kGoParser : kPytestParser);
+  return plan;
+}
+
+// The tests of `names` whose file the run covered (all when it ran everything).
+std::vector<std::string> Relevant(const std::vector<std::string>& names, const Plan& plan) {
+  if (plan.run_files.empty()) return names;
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    const std::string file = name.substr(0, name.find("::"));
+    if (std::binary_search(plan.run_files.begin(), plan.run_files.end(), file)) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+enum class SliceKind { kFound, kFatal, kNotFound };
+
+struct Slice {
+  SliceKind kind = SliceKind::kNotFound;
+  std::string_view text;
+};
+
+// SWE-smith's read_test_output: a fatal marker anywhere -> nothing; a marker
+// missing -> not found; else the text between the first start and the first
+// end xtrace line.
+Slice SliceLog(std::string_view log) {
+  Slice s;
+  if (Contains(log, kApplyPatchFailed) || Contains(log, kTestsTimedOut)) {
+    s.kind = SliceKind::kFatal;
+    return s;
+  }
+  if (!Contains(log, kStartMarker) || !Contains(log, kEndMarker)) return s;
+  const std::size_t start = log.find(kStartSep);
+  const std::size_t end = log.find(kEndSep);
+  // SWE-smith raises on an end before the start; both cases are "not found"
+  // here (never a crash).
+  if (start == std::string_view::npos || end == std::string_view::npos || end < start) return s;
+  s.kind = SliceKind::kFound;
+  s.text = log.substr(start + kStartSep.size(), end - start - kStartSep.size());
+  return s;
+}
+
+// Whether a saved log ran `go test`: the first line of the slice is the
+// xtrace of the test command.
+bool SliceRanGoTest(std::string_view slice) {
+  std::size_t pos = 0;
+  while (pos < slice.size() && (slice[pos] == '\n' || slice[pos] == '\r')) ++pos;
+  std::string_view line = slice.substr(pos, slice.find('\n', pos) - pos);
+  return internal::StartsWith(line, "+") && Contains(line, "go test");
+}
+
+Status CheckTask(const Task& task) {
+  if (task.fail_to_pass.empty()) {
+    // The rule would score an empty group as 1: an untouched repository would
+    // be "resolved".
+    return Status::InvalidArgument("task " + task.instance_id +
+                                   ": FAIL_TO_PASS is empty; a SWE-smith task needs at least one "
+                                   "test that the fix makes pass");
+  }
+  return Status::OK();
+}
+
+nlohmann::json BaseReport(bool applied, bool resolved) {
+  return {{"patch_is_None", false},
+          {"patch_exists", true},
+          {"patch_successfully_applied", applied},
+          {"resolved", resolved}};
+}
+
+Result<GradeResult> Evaluate(const Task& task, const Plan& plan, std::string log) {
+  GradeResult result;
+  result.log = std::move(log);
+  result.report = nlohmann::json::object();
+  const Slice slice = SliceLog(result.log);
+  if (slice.kind != SliceKind::kFound) {
+    result.report[task.instance_id] = BaseReport(false, false);
+    return result;
+  }
+  auto parsed = ParseLog(plan.parser, slice.text);
+  if (!parsed.ok()) return parsed.status().WithContext("grading " + task.instance_id);
+  result.status_map = std::move(parsed).value();
+
+  nlohmann::json tests_status = classic::TestsStatus(
+      result.status_map, Relevant(task.fail_to_pass, plan), Relevant(task.pass_to_pass, plan));
+  result.resolved = classic::GetResolution(tests_status) == classic::Resolution::kFull;
+  result.reward = result.resolved ? 1.0 : 0.0;
+  nlohmann::json report = BaseReport(true, result.resolved);
+  report["tests_status"] = std::move(tests_status);
+  result.report[task.instance_id] = std::move(report);
+  return result;
+}
+
+// A test-file path that is safe to hand to git checkout / rm: relative, no
+// "..", no option lookalike, no control characters.
+bool SafeRelativePath(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.front() == '-') return false;
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20) return false;
+  }
+  std::size_t pos = 0;
+  while (pos <= path.size()) {
+    std::size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (path.substr(pos, next - pos) == "..") return false;
+    pos = next + 1;
+  }
+  return true;
+}
+
+// Restores `files` to base (files absent at base are removed); for Go also
+// every *_test.go that differs from base or is new (Go test names are not
+// paths).
+std::string RestoreScript(const std::string& base, const std::vector<std::string>& files, bool go) {
+  std::string s =
+      "set -o pipefail\n"
+      "cd /testbed || exit 3\n"
+      "base=" +
+      ShellQuote(base) +
+      "\n"
+      "if ! git cat-file -e \"$base^{commit}\" 2>/dev/null; then\n"
+      "  echo \"base_commit $base is not in /testbed's repository\"; exit 4\n"
+      "fi\n"
+      "restore() {\n"
+      "  if git cat-file -e \"$base:$1\" 2>/dev/null; then\n"
+      "    git checkout -q \"$base\" -- \"$1\" || { echo \"could not restore $1\"; return 5; }\n"
+      "  else\n"
+      "    rm -rf -- \"$1\" || return 6\n"
+      "  fi\n"
+      "}\n";
+  for (const auto& f : files) s += "restore " + ShellQuote(f) + " || exit $?\n";
+  if (go) {
+    s += "git diff --name-only -z \"$base\" -- '*_test.go' |"
+         " while IFS= read -r -d '' f; do restore \"$f\" || exit $?; done || exit $?\n"
+         "git ls-files -z --others -- '*_test.go' |"
+         " while IFS= read -r -d '' f; do rm -f -- \"$f\" || exit 6; done || exit $?\n";
+  }
+  return s;
+}
+
+std::string RunScript(const std::string& command) {
+  std::string s =
+      "#!/bin/bash\n"
+      "set -uxo pipefail\n"
+      "if [ -f /opt/miniconda3/bin/activate ]; then\n"
+      "  source /opt/miniconda3/bin/activate\n"
+      "  conda activate testbed\n"
+      "elif [ -f /opt/miniconda3/envs/testbed/bin/activate ]; then\n"
+      "  source /opt/miniconda3/envs/testbed/bin/activate\n"
+      "fi\n"
+      "cd /testbed\n";
+  s += ": '" + std::string(kStartMarker) + "'\n";
+  s += command + "\n";
+  s += ": '" + std::string(kEndMarker) + "'\n";
+  return s;
+}
+
+class SweSmithGrader final : public Grader {
+ public:
+  std::string_view name() const override { return "swesmith"; }
+
+  Result<GradeResult> grade(Runtime& runtime, const Task& task,
+                            const GradeOptions& options) override {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string context = "grading " + task.instance_id;
+    R2E_RETURN_IF_ERROR(CheckTask(task));
+    if (task.base_commit.empty()) {
+      return Status::InvalidArgument("task " + task.instance_id +
+                                     ": base_commit is empty; SWE-smith grading restores the "
+                                     "test files to it");
+    }
+    ExecOptions small;
+    small.timeout = kHousekeepingTimeout;
+    small.workdir = "/testbed";
+
+    bool go_repo = false;
+    if (RowTestCmd(task).empty()) {
+      auto probe = runtime.exec("test -f /testbed/go.mod", small);
+      if (!probe.ok()) return probe.status().WithContext(context);
+      go_repo = probe->success();
+    }
+    const Plan plan = MakePlan(task, go_repo);
+
+    // (1) Test files back to base_commit, so edited tests cannot pass.
+    std::vector<std::string> names = task.fail_to_pass;
+    names.insert(names.end(), task.pass_to_pass.begin(), task.pass_to_pass.end());
+    std::vector<std::string> files;
+    if (!plan.go) {
+      for (auto& f : FileParts(names)) {
+        if (SafeRelativePath(f)) files.push_back(std::move(f));
+      }
+    }
+    auto restored = runtime.exec(RestoreScript(task.base_commit, files, plan.go), small);
+    if (!restored.ok()) return restored.status().WithContext(context);
+    if (!restored->success()) {
+      return Status::FailedPrecondition("could not restore the test files to base_commit (exit " +
+                                        std::to_string(restored->exit_code) +
+                                        "): " + restored->output)
+          .WithContext(context);
+    }
+
+    // (2) The run script, run with the timeout.
+    R2E_RETURN_IF_ERROR(runtime.write_file(std::string(kScriptPath), RunScript(plan.command), 0755)
+                            .WithContext(context));
+    const std::string log_file = "/tmp/r2e_swesmith_" + internal::RandomHex(8) + ".log";
+    ExecOptions run;
+    run.timeout = options.timeout;
+    run.workdir = "/testbed";
+    auto ran = runtime.exec("bash " + std::string(kScriptPath) + " 2>&1 | tee " + log_file, run);
+    if (!ran.ok()) {
+      (void)runtime.exec("rm -f " + log_file, small);
+      return ran.status().WithContext(context);
+    }
+    std::string log = std::move(ran->output);
+    if (ran->truncated_bytes > 0 && !ran->timed_out) {
+      auto full =
+          runtime.exec("head -c " + std::to_string(kMaxLogFileBytes) + " " + log_file + " > " +
+                           log_file + ".head && mv " + log_file + ".head " + log_file,
+                       small);
+      if (!full.ok()) {
+        (void)runtime.exec("rm -f " + log_file, small);
+        return full.status().WithContext(context);
+      }
+      auto text = runtime.read_file(log_file);
+      if (!text.ok()) {
+        (void)runtime.exec("rm -f " + log_file, small);
+        return text.status().WithContext(context);
+      }
+      log = std::move(text).value();
+    }
+    (void)runtime.exec("rm -f " + log_file, small);
+
+    GradeResult result;
+    if (ran->timed_out) {
+      // (3) SWE-smith's timeout handling: the marker goes into the log and
+      // the report only says so.
+      const auto seconds = static_cast<std::int64_t>(options.timeout.count());
+      result.log = std::move(log);
+      result.log += "\n\n" + std::string(kTestsTimedOut) + ": " + std::to_string(seconds) +
+                    " seconds exceeded";
+      result.timed_out = true;
+      result.report = nlohmann::json::object();
+      result.report[task.instance_id] = {{"timed_out", true}, {"timeout", seconds}};
+    } else {
+      R2E_ASSIGN_OR_RETURN(result, Evaluate(task, plan, std::move(log)));
+    }
+    result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    return result;
+  }
+
+  Result<GradeResult> grade_log(const Task& task, std::string_view log) const override {
+    R2E_RETURN_IF_ERROR(CheckTask(task));
+    const Slice slice = SliceLog(log);
+    const bool go = slice.kind == SliceKind::kFound && SliceRanGoTest(slice.text);
+    return Evaluate(task, MakePlan(task, go), std::string(log));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Grader> MakeSweSmithGrader() { return std::make_unique<SweSmithGrader>(); }
+
+}  // namespace r2e

@@ -33,6 +33,19 @@ struct CleanupCommandOptions {
 
 int Cleanup(const CommonOptions& common, const CleanupCommandOptions& cleanup);
 
+struct GradeCommandOptions {
+  std::string task;         // a dataset row: JSON object, or JSON array / JSONL with --instance-id
+  std::string log;          // the saved test log
+  std::string rules = "classic";
+  bool status_map = false;  // print the parsed {test: status} map instead of the report
+  std::string kind;         // override the row's kind (swebench, swesmith, r2e)
+  std::string instance_id;  // pick this row from a file of several
+};
+
+// Grades a saved log without a sandbox: 0 when graded (even when not
+// resolved), 2 for bad input, 1 otherwise.
+int Grade(const GradeCommandOptions& grade);
+
 }  // namespace r2e::cli
 
 #endif  // R2E_CLI_COMMANDS_H_

@@ -47,6 +47,19 @@ int main(int argc, char** argv) {
   cleanup_cmd->add_flag("--all", cleanup.all, "Remove every sandbox with our label");
   cleanup_cmd->add_flag("--dry-run", cleanup.dry_run, "Only report what would be removed");
 
+  r2e::cli::GradeCommandOptions grade;
+  CLI::App* grade_cmd = app.add_subcommand("grade", "Grade a saved test log, no sandbox");
+  grade_cmd->add_option("--task", grade.task, "The dataset row (JSON object or one-line JSONL)")
+      ->required();
+  grade_cmd->add_option("--log", grade.log, "The test log to grade")->required();
+  grade_cmd->add_option("--rules", grade.rules, "SWE-bench rules: classic or v5")
+      ->capture_default_str();
+  grade_cmd->add_flag("--status-map", grade.status_map, "Print the parsed {test: status} map");
+  grade_cmd->add_option("--kind", grade.kind, "Kind if the row has none: swebench, swesmith, r2e");
+  grade_cmd->add_option("--instance-id", grade.instance_id, "Pick this row from a file of several");
+  grade_cmd->add_option("--log-level", common.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+
   r2e::bench::StepBenchOptions step_bench;
   CLI::App* bench_cmd = app.add_subcommand("bench", "Measure a figure against its baseline in the same run");
   bench_cmd->require_subcommand(1);
@@ -63,6 +76,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
   if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
   if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
+  if (*grade_cmd) return r2e::cli::Grade(grade);
   if (*bench_step) {
     step_bench.runtime = common.runtime;
     if (!common.image.empty()) step_bench.image = common.image;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "grade_bench.h"
 #include "step_bench.h"
 
 #include <iostream>
@@ -66,6 +67,9 @@ int main(int argc, char** argv) {
   CLI::App* bench_step = bench_cmd->add_subcommand("step", "Step overhead: persistent session vs one exec per command");
   add_common(bench_step);
   bench_step->add_option("--n", step_bench.n, "Measured commands per variant")->check(CLI::PositiveNumber)->capture_default_str();
+  r2e::bench::GradeBenchOptions grade_bench;
+  CLI::App* bench_grade = bench_cmd->add_subcommand("grade", "Log parser time on a generated 10 MB test log");
+  bench_grade->add_option("--n", grade_bench.n, "Parses per parser")->check(CLI::PositiveNumber)->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -77,6 +81,14 @@ int main(int argc, char** argv) {
   if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
   if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
   if (*grade_cmd) return r2e::cli::Grade(grade);
+  if (*bench_grade) {
+    r2e::Status s = r2e::bench::RunGradeBench(grade_bench, std::cout);
+    if (!s.ok()) {
+      std::cerr << "r2e bench grade: " << s.ToString() << "\n";
+      return 1;
+    }
+    return 0;
+  }
   if (*bench_step) {
     step_bench.runtime = common.runtime;
     if (!common.image.empty()) step_bench.image = common.image;

@@ -16,6 +16,7 @@
 
 #include "core/text.h"
 #include "r2e/grader.h"
+#include "r2e/swebench.h"
 #include "r2e/session.h"
 
 namespace r2e {
@@ -47,70 +48,6 @@ bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
-// ---------------------------------------------------------------------------
-// Classic SWE-bench grading (spec "SWE-bench: from status map to report"),
-// which is SWE-smith's current "explicit passes" rule. The SWE-bench grader
-// implements the same rule; these helpers are kept self-contained so that
-// both can later share one implementation (same names and signatures).
-namespace classic {
-
-enum class Resolution { kFull, kPartial, kNo };
-
-bool TestPassed(const StatusMap& map, const std::string& name) {
-  auto it = map.find(name);
-  return it != map.end() && (it->second == "PASSED" || it->second == "XFAIL");
-}
-
-bool TestFailed(const StatusMap& map, const std::string& name) {
-  auto it = map.find(name);
-  return it == map.end() || it->second == "FAILED" || it->second == "ERROR";
-}
-
-nlohmann::json Group(const StatusMap& map, const std::vector<std::string>& names) {
-  nlohmann::json success = nlohmann::json::array();
-  nlohmann::json failure = nlohmann::json::array();
-  for (const auto& name : names) {
-    if (TestPassed(map, name)) {
-      success.push_back(name);
-    } else if (TestFailed(map, name)) {
-      failure.push_back(name);
-    }  // SKIPPED: neither
-  }
-  return {{"success", std::move(success)}, {"failure", std::move(failure)}};
-}
-
-nlohmann::json EmptyGroup() {
-  return {{"success", nlohmann::json::array()}, {"failure", nlohmann::json::array()}};
-}
-
-// The four-bucket tests_status; FAIL_TO_FAIL / PASS_TO_FAIL stay empty.
-nlohmann::json TestsStatus(const StatusMap& map, const std::vector<std::string>& f2p,
-                           const std::vector<std::string>& p2p) {
-  nlohmann::json j = nlohmann::json::object();
-  j["FAIL_TO_PASS"] = Group(map, f2p);
-  j["PASS_TO_PASS"] = Group(map, p2p);
-  j["FAIL_TO_FAIL"] = EmptyGroup();
-  j["PASS_TO_FAIL"] = EmptyGroup();
-  return j;
-}
-
-// success / (success + failure); 1 when both are empty.
-double Score(const nlohmann::json& group) {
-  const double s = static_cast<double>(group["success"].size());
-  const double f = static_cast<double>(group["failure"].size());
-  return s + f == 0 ? 1.0 : s / (s + f);
-}
-
-Resolution GetResolution(const nlohmann::json& tests_status) {
-  const double f2p = Score(tests_status["FAIL_TO_PASS"]);
-  const double p2p = Score(tests_status["PASS_TO_PASS"]);
-  if (f2p == 1.0 && p2p == 1.0) return Resolution::kFull;
-  if (f2p < 1.0 && f2p > 0.0 && p2p == 1.0) return Resolution::kPartial;
-  return Resolution::kNo;
-}
-
-}  // namespace classic
-// ---------------------------------------------------------------------------
 
 // What to run and how to read it.
 struct Plan {
@@ -240,9 +177,11 @@ Result<GradeResult> Evaluate(const Task& task, const Plan& plan, std::string log
   if (!parsed.ok()) return parsed.status().WithContext("grading " + task.instance_id);
   result.status_map = std::move(parsed).value();
 
-  nlohmann::json tests_status = classic::TestsStatus(
+  // SWE-smith's "explicit passes" rule is SWE-bench's classic rule.
+  const SweBenchTestsReport tests = GradeSweBenchTests(
       result.status_map, Relevant(task.fail_to_pass, plan), Relevant(task.pass_to_pass, plan));
-  result.resolved = classic::GetResolution(tests_status) == classic::Resolution::kFull;
+  nlohmann::json tests_status = tests.ToJson();
+  result.resolved = SweBenchResolution(tests) == ResolvedStatus::kFull;
   result.reward = result.resolved ? 1.0 : 0.0;
   nlohmann::json report = BaseReport(true, result.resolved);
   report["tests_status"] = std::move(tests_status);

@@ -107,16 +107,17 @@ class TrajectoryWriter {
   const std::filesystem::path& path() const { return path_; }
   int lines_written() const { return lines_; }
 
-  // The JSON lines, as written (exposed for tools and tests).
-  static nlohmann::json StepJson(const StepRecord& record);
-  static nlohmann::json SummaryJson(const EpisodeSummary& summary);
+  // The JSON lines, as written (exposed for tools and tests); keys in the
+  // order shown above, then `extra`'s.
+  static nlohmann::ordered_json StepJson(const StepRecord& record);
+  static nlohmann::ordered_json SummaryJson(const EpisodeSummary& summary);
 
  private:
   struct FileCloser {
     void operator()(std::FILE* f) const;
   };
   TrajectoryWriter(std::filesystem::path path, std::FILE* file);
-  Status WriteLine(const nlohmann::json& line);
+  Status WriteLine(const nlohmann::ordered_json& line);
 
   std::filesystem::path path_;
   std::unique_ptr<std::FILE, FileCloser> file_;

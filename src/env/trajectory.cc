@@ -32,7 +32,8 @@ bool IsNamed(const std::string& key, const std::string_view (&names)[N]) {
 }
 
 template <std::size_t N>
-void MergeExtra(json& line, const json& extra, const std::string_view (&names)[N]) {
+void MergeExtra(nlohmann::ordered_json& line, const json& extra,
+                const std::string_view (&names)[N]) {
   if (!extra.is_object()) return;
   for (auto it = extra.begin(); it != extra.end(); ++it) {
     if (!IsNamed(it.key(), names)) line[it.key()] = it.value();
@@ -128,16 +129,16 @@ Result<TrajectoryWriter> TrajectoryWriter::Open(const fs::path& path,
   return TrajectoryWriter(path, f);
 }
 
-json TrajectoryWriter::StepJson(const StepRecord& r) {
-  json line = {{"type", "step"},
-               {"step", r.step},
-               {"thought", r.thought},
-               {"action", r.action},
-               {"observation", r.observation},
-               {"done", r.done},
-               {"exit_code", r.exit_code},
-               {"timed_out", r.timed_out},
-               {"duration_s", r.duration_s}};
+nlohmann::ordered_json TrajectoryWriter::StepJson(const StepRecord& r) {
+  nlohmann::ordered_json line = {{"type", "step"},
+                                 {"step", r.step},
+                                 {"thought", r.thought},
+                                 {"action", r.action},
+                                 {"observation", r.observation},
+                                 {"done", r.done},
+                                 {"exit_code", r.exit_code},
+                                 {"timed_out", r.timed_out},
+                                 {"duration_s", r.duration_s}};
   if (r.model_s) line["model_s"] = *r.model_s;
   if (r.prompt_tokens) line["prompt_tokens"] = *r.prompt_tokens;
   if (r.completion_tokens) line["completion_tokens"] = *r.completion_tokens;
@@ -146,15 +147,15 @@ json TrajectoryWriter::StepJson(const StepRecord& r) {
   return line;
 }
 
-json TrajectoryWriter::SummaryJson(const EpisodeSummary& s) {
-  json line = {{"type", "summary"},  {"instance_id", s.instance_id},
-               {"reward", s.reward}, {"exit_reason", s.exit_reason},
-               {"steps", s.steps},   {"patch", s.patch}};
+nlohmann::ordered_json TrajectoryWriter::SummaryJson(const EpisodeSummary& s) {
+  nlohmann::ordered_json line = {{"type", "summary"},  {"instance_id", s.instance_id},
+                                 {"reward", s.reward}, {"exit_reason", s.exit_reason},
+                                 {"steps", s.steps},   {"patch", s.patch}};
   MergeExtra(line, s.extra, kSummaryFields);
   return line;
 }
 
-Status TrajectoryWriter::WriteLine(const json& line) {
+Status TrajectoryWriter::WriteLine(const nlohmann::ordered_json& line) {
   if (!file_) return Status::FailedPrecondition("trajectory " + path_.string() + " is closed");
   if (summary_written_) {
     return Status::FailedPrecondition("trajectory " + path_.string() +
@@ -162,7 +163,7 @@ Status TrajectoryWriter::WriteLine(const json& line) {
   }
   std::string text;
   try {
-    text = line.dump(-1, ' ', false, json::error_handler_t::replace);
+    text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   } catch (const std::exception& e) {  // not expected with `replace`; never let it escape
     return Status::Internal(std::string("serializing a trajectory line: ") + e.what());
   }

@@ -1,17 +1,21 @@
 // `r2e run`: one episode per task with a built-in agent, printing each step
-// to stderr, a JSON summary line per episode to stdout, and the trajectory
-// as JSONL under --out.
+// to stderr, a JSON summary line per episode to stdout, and under --out the
+// trajectory (<instance_id>.jsonl, see r2e/trajectory.h) and the final patch
+// (<instance_id>.patch, against the task's base_commit or HEAD after setup).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "r2e/git_ops.h"
 #include "r2e/repo_env.h"
 #include "r2e/task.h"
+#include "r2e/trajectory.h"
 
 namespace r2e::cli {
 namespace {
@@ -52,29 +56,56 @@ double Since(std::chrono::steady_clock::time_point t) {
   return Seconds(std::chrono::steady_clock::now() - t).count();
 }
 
+// The patch base right after setup: the task's base_commit when the
+// repository has it, else HEAD.
+Result<std::string> EpisodeBase(Runtime& runtime, const Task& task) {
+  auto base = PatchBase(runtime, task.base_commit);
+  if (base.ok() || task.base_commit.empty()) return base;
+  std::cerr << "[" << task.instance_id << "] " << base.status().ToString()
+            << "; diffing against HEAD after setup\n";
+  return HeadCommit(runtime);
+}
+
 // Runs one episode; returns its summary line (with "error" on failure).
 nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, const Task& task) {
   const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json summary = {{"instance_id", task.instance_id}, {"agent", run.agent},
                             {"runtime", common.runtime},       {"reward", 0.0},
                             {"steps", 0},                      {"exit_reason", "error"}};
+  std::optional<TrajectoryWriter> trajectory;
+  std::string patch;
+  // The trajectory's last line: the stdout summary plus the patch.
+  auto finish_trajectory = [&] {
+    if (!trajectory) return;
+    EpisodeSummary last;
+    last.instance_id = task.instance_id;
+    last.reward = summary.value("reward", 0.0);
+    last.exit_reason = summary.value("exit_reason", "");
+    last.steps = summary.value("steps", 0);
+    last.patch = patch;
+    last.extra = summary;
+    if (Status s = trajectory->WriteSummary(last); !s.ok()) {
+      std::cerr << "[" << task.instance_id << "] " << s.ToString() << "\n";
+    }
+    trajectory->Close();
+  };
   auto fail = [&](const Status& s) {
     summary["error"] = s.ToString();
     summary["duration_s"] = Since(t0);
     std::cerr << "[" << task.instance_id << "] error: " << s.ToString() << "\n";
+    finish_trajectory();
     return summary;
   };
 
   auto actions = AgentActions(run.agent, task);
   if (!actions.ok()) return fail(actions.status());
 
-  std::ofstream trajectory;
   if (!run.out.empty()) {
-    std::error_code ec;
-    fs::create_directories(run.out, ec);
-    fs::path file = fs::path(run.out) / (task.instance_id + ".jsonl");
-    trajectory.open(file, std::ios::trunc);
-    if (!trajectory) return fail(Status::Unavailable("cannot write " + file.string()));
+    const fs::path file = fs::path(run.out) / (task.instance_id + ".jsonl");
+    auto writer = TrajectoryWriter::Open(file);
+    if (!writer.ok()) return fail(writer.status());
+    trajectory.emplace(std::move(writer).value());
+    summary["trajectory"] = file.string();
   }
 
   RepoEnvOptions options;
@@ -87,6 +118,8 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   std::cerr << "[" << task.instance_id << "] reset (" << common.runtime << ")\n";
   auto first = (*env)->reset();
   if (!first.ok()) return fail(first.status());
+  auto base = EpisodeBase((*env)->runtime(), task);
+  if (!base.ok()) return fail(base.status().WithContext("finding the patch base"));
   summary["reset_s"] = Since(t0);
 
   const auto t_steps = std::chrono::steady_clock::now();
@@ -101,20 +134,15 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
     auto r = (*env)->step(action);
     if (!r.ok()) return fail(r.status());
     ++step;
+    summary["steps"] = step;
     std::cerr << "[" << task.instance_id << "] step " << step << ": "
               << (action.empty() ? "(no function call)" : action.function_name);
     if (auto cmd = action.parameter("cmd")) std::cerr << " $ " << *cmd;
     std::cerr << "\n" << Indent(r->observation.text) << "\n";
     if (trajectory) {
-      nlohmann::json line = {{"step", step},
-                             {"thought", action.thought},
-                             {"action", action.ToXml()},
-                             {"observation", r->observation.text},
-                             {"done", r->done},
-                             {"exit_code", r->observation.exit_code},
-                             {"timed_out", r->observation.timed_out},
-                             {"duration_s", r->info.value("total_time", 0.0)}};
-      trajectory << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      if (Status s = trajectory->WriteStep(StepRecord::From(step, action, *r)); !s.ok()) {
+        return fail(s);
+      }
     }
     if (r->done) {
       exit_reason = "finished";
@@ -123,6 +151,19 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   }
   summary["steps"] = step;
   summary["steps_s"] = Since(t_steps);
+
+  // The patch before grading, so that nothing the tests write ends up in it.
+  auto final_patch = GetPatch((*env)->runtime(), *base);
+  if (!final_patch.ok()) return fail(final_patch.status().WithContext("getting the final patch"));
+  patch = std::move(final_patch).value();
+  if (!run.out.empty()) {
+    const fs::path file = fs::path(run.out) / (task.instance_id + ".patch");
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << patch;
+    out.close();
+    if (!out) return fail(Status::Unavailable("cannot write " + file.string()));
+    summary["patch_file"] = file.string();
+  }
 
   const auto t_reward = std::chrono::steady_clock::now();
   auto grade = (*env)->grade();
@@ -133,6 +174,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   if (grade->timed_out) summary["tests_timed_out"] = true;
   if (Status s = (*env)->close(); !s.ok()) return fail(s);
   summary["duration_s"] = Since(t0);
+  finish_trajectory();
   std::cerr << "[" << task.instance_id << "] reward " << grade->reward << " (" << exit_reason << ", "
             << step << " steps)\n";
   return summary;

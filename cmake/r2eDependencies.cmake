@@ -10,3 +10,7 @@ find_dependency(LibArchive)
 find_dependency(OpenSSL)
 find_dependency(yaml-cpp)
 find_dependency(Boost 1.74)
+# cpp-httplib (the LLM agent's HTTP client) has no CMake package in Debian,
+# only a pkg-config file. A static r2e exports it as a link dependency.
+find_dependency(PkgConfig)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

@@ -1,0 +1,289 @@
+// LlmAgent: runs an episode on a RepoEnv with a model behind any
+// OpenAI-compatible chat-completions endpoint (vLLM, SGLang, OpenAI, ...).
+//
+//   r2e::LlmAgentOptions o;
+//   o.client.base_url = "http://127.0.0.1:8000/v1";
+//   o.client.model = "Qwen/Qwen2.5-Coder-32B-Instruct";
+//   auto agent = r2e::LlmAgent::Create(o).value();
+//   auto env = r2e::RepoEnv::Create(task).value();
+//   r2e::LlmEpisode episode = agent.Run(*env);   // resets the env, then loops
+//   double reward = env->compute_reward().value_or(0.0);
+//   env->close();                                // the caller closes the env
+//
+// The loop: the system prompt and the instance prompt (built from the tool
+// schemas and env.task_instruction()) go to the model; each reply becomes one
+// Action, which env.step() runs; its observation goes back to the model (as a
+// `tool` message answering the tool call in function-calling mode, as a user
+// message in XML mode). It stops when the agent calls finish/submit, or at the
+// step, token or wall-time limit, or when the model endpoint fails.
+//
+// Two action styles:
+//  - function calling (default): the request carries `tools`; the reply's
+//    `tool_calls` are read with ActionFromToolCall(). A reply without tool
+//    calls whose text holds a `<function=...>` block is parsed as XML instead.
+//  - XML (`xml_mode`): no `tools` in the request; the tools are listed in the
+//    system prompt and the reply's text is read with ParseAction().
+//
+// Model replies that are malformed in the agent's part (no function call,
+// empty text, tool-call arguments that are not a JSON object, a call without
+// a name) are steps whose observation says what was wrong; the model sees it
+// and can correct itself. Replies malformed in the transport (not JSON, no
+// `choices`, no `message`, HTTP errors after retries, timeouts, connection
+// refused) end the episode with exit reason "llm_error: <what happened>".
+//
+// Timeouts: every HTTP request has a connect, a write and a read timeout and a
+// hard bound on the whole attempt (a watchdog closes the socket), and never
+// runs past the episode's time limit. Retries (429, 5xx, connection errors)
+// are bounded in number and use exponential backoff with jitter, honouring a
+// Retry-After header up to max_backoff. A model endpoint that is down, slow or
+// returns garbage gives an exit reason; nothing here hangs or throws.
+//
+// Ownership: LlmAgent holds only its options. Run() borrows the RepoEnv and
+// never closes it: the caller closes it (RepoEnv's destructor also does), on
+// every path, including when Run() reports an error.
+// Thread-safety: Run() is const and uses its own HTTP connection, so one
+// LlmAgent may run episodes on different envs from many threads at once. An
+// LlmClient is used by one thread at a time.
+#ifndef R2E_LLM_AGENT_H_
+#define R2E_LLM_AGENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "r2e/action.h"
+#include "r2e/status.h"
+
+namespace r2e {
+
+class RepoEnv;  // r2e/repo_env.h
+
+struct LlmClientOptions {
+  // The API root, e.g. "http://127.0.0.1:8000/v1" or "https://api.openai.com/v1";
+  // requests go to <base_url>/chat/completions (a base_url that already ends
+  // in /chat/completions is used as is). http and https.
+  std::string base_url;
+  std::string model;
+  // Sent as "Authorization: Bearer <key>". Empty: the R2E_API_KEY environment
+  // variable, else OPENAI_API_KEY, else no Authorization header.
+  std::string api_key;
+
+  // Socket-level timeouts of every request.
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(60)};
+  // Longest wait for the server to send anything (a non-streaming reply
+  // arrives only when generation ends, so this bounds generation time).
+  std::chrono::milliseconds read_timeout{std::chrono::seconds(300)};
+  // Hard bound on one attempt (connect + send + wait + receive), enforced by
+  // closing the socket; also bounded by the caller's deadline.
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(600)};
+
+  // Retries after the first attempt, for HTTP 408/429/5xx and connection
+  // errors. A request that timed out is not retried unless retry_timeouts.
+  int max_retries = 3;
+  bool retry_timeouts = false;
+  // Backoff before retry k (0-based): initial_backoff * 2^k, at most
+  // max_backoff, plus up to 25% random jitter.
+  std::chrono::milliseconds initial_backoff{std::chrono::seconds(1)};
+  std::chrono::milliseconds max_backoff{std::chrono::seconds(30)};
+
+  // Largest response body accepted.
+  std::size_t max_response_bytes = 32u << 20;
+  // https: verify the server certificate (system CA store, or ca_cert_file).
+  bool verify_tls = true;
+  std::string ca_cert_file;
+
+  // Request fields. Unset optionals are not sent (the server's default).
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int> max_completion_tokens;  // sent as "max_tokens"
+  // Merged into every request body last (e.g. {"stop": [...]}, vLLM's
+  // {"chat_template_kwargs": ...}); must be an object or null.
+  nlohmann::json extra_body;
+};
+
+struct LlmUsage {
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::int64_t total_tokens = 0;
+  bool reported = false;  // the server sent a `usage` object
+};
+
+struct LlmToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text as sent (an object reply is dumped)
+};
+
+struct LlmReply {
+  std::string content;            // the message text ("" for null)
+  std::string reasoning_content;  // a reasoning model's separate thinking, if sent
+  std::vector<LlmToolCall> tool_calls;
+  std::string finish_reason;
+  LlmUsage usage;
+  int attempts = 1;          // HTTP attempts made (1 + retries)
+  double seconds = 0.0;      // wall time including retries and backoff
+  nlohmann::json message;    // choices[0].message as received
+};
+
+// One chat-completions endpoint. Errors (Status, never an exception):
+//   Unavailable        connection refused/reset, DNS, TLS, HTTP 408/429/5xx
+//                      (after retries)
+//   Timeout            an attempt or the deadline ran out
+//   ResourceExhausted  the server says the prompt exceeds the context length
+//   InvalidArgument    other HTTP 4xx (bad model name, bad key, ...)
+//   Internal           a 2xx reply that is not JSON, has no choices or no
+//                      message, or a body over max_response_bytes
+// Messages name the endpoint and quote (a sanitized prefix of) the body.
+class LlmClient {
+ public:
+  // InvalidArgument for an empty model or a base_url that is not http(s)://host[:port][/path].
+  static Result<std::unique_ptr<LlmClient>> Create(LlmClientOptions options);
+  ~LlmClient();
+  LlmClient(const LlmClient&) = delete;
+  LlmClient& operator=(const LlmClient&) = delete;
+
+  // POSTs {model, messages, [tools, tool_choice: "auto"], ...options} and
+  // parses choices[0]. `tools` is an array of {"type":"function",...} or null.
+  // Stops retrying, and bounds each attempt, at `deadline` when given.
+  Result<LlmReply> Complete(
+      const nlohmann::json& messages, const nlohmann::json& tools = nullptr,
+      std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+
+  // The full URL requests go to.
+  const std::string& endpoint() const;
+
+ private:
+  struct Impl;
+  explicit LlmClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses a chat-completions response body (exposed for tests and for callers
+// with their own transport). Internal when it is not a usable reply.
+Result<LlmReply> ParseChatCompletion(std::string_view body);
+
+// The schemas the agent offers when LlmAgentOptions::tools is empty:
+// execute_bash (`cmd`) and finish (`command`: "submit", optional `result`),
+// the tools every RepoEnv runs.
+std::vector<nlohmann::json> DefaultToolSchemas();
+
+// Normalizes one schema to {"type":"function","function":{name, description,
+// parameters}}; accepts that form or the bare {name, description, parameters}.
+// InvalidArgument when there is no name.
+Result<nlohmann::json> NormalizeToolSchema(const nlohmann::json& schema);
+
+struct LlmAgentOptions {
+  LlmClientOptions client;
+
+  // OpenAI function schemas of the tools offered (either form accepted by
+  // NormalizeToolSchema). Empty: DefaultToolSchemas().
+  std::vector<nlohmann::json> tools;
+  // Parse actions from the reply text (<function=...>) instead of sending
+  // `tools` and reading `tool_calls`.
+  bool xml_mode = false;
+
+  // Prompt overrides. Empty: the built-in texts. In the instance template,
+  // "{task}" is replaced by env.task_instruction() and "{tools}" by the tool
+  // list (the same list the XML-mode system prompt shows).
+  std::string system_prompt;
+  std::string instance_prompt_template;
+
+  // Limits. 0 = none.
+  int max_steps = 50;
+  // Sum of total_tokens over the episode's replies (from `usage`; a server
+  // that sends none is never stopped by it).
+  std::int64_t max_total_tokens = 0;
+  // The context of the latest reply (its prompt + completion tokens). A 400
+  // reply saying the context length was exceeded also ends with max_tokens.
+  std::int64_t max_context_tokens = 0;
+  // Wall time from the start of Run() (reset included) to the end of the loop.
+  std::chrono::milliseconds time_limit{0};
+
+  // Timeout passed to env.step() (0: the env's own). With a time_limit, a
+  // step never gets more than the remaining time (at least 1 s).
+  std::chrono::seconds step_timeout{0};
+  // Call env.reset() first. Off when the caller has reset the env already.
+  bool reset_env = true;
+  // Longest observation text sent to the model (longer: head and tail kept
+  // around a note). 0 = no bound.
+  std::size_t max_observation_chars = 100'000;
+};
+
+// Why an episode ended.
+enum class LlmExit { kFinished, kMaxSteps, kMaxTokens, kTimeLimit, kLlmError, kEnvError };
+
+struct LlmStep {
+  int step = 0;                 // 1-based
+  std::string thought;          // the reply's text before/instead of the call
+  Action action;                // what env.step() ran (empty: no function call)
+  std::string raw_reply;        // the reply's content as received
+  std::string tool_call_id;     // function-calling mode
+  std::string observation;      // the text sent back to the model
+  std::string error;            // a malformed reply (the env was not stepped)
+  bool done = false;
+  int exit_code = 0;
+  bool timed_out = false;
+  double model_s = 0.0;         // waiting for the model (retries included)
+  double env_s = 0.0;           // env.step()
+  int attempts = 1;
+  LlmUsage usage;
+};
+
+struct LlmEpisode {
+  LlmExit exit = LlmExit::kLlmError;
+  // "finished", "max_steps", "max_tokens", "time_limit",
+  // "llm_error: <detail>", "env_error: <detail>".
+  std::string exit_reason;
+  Status status;                // the error behind llm_error/env_error
+  int steps = 0;
+  std::int64_t prompt_tokens = 0;      // summed over replies
+  std::int64_t completion_tokens = 0;
+  std::int64_t total_tokens = 0;
+  std::int64_t last_context_tokens = 0;
+  int model_calls = 0;
+  double reset_s = 0.0;
+  double model_s = 0.0;
+  double env_s = 0.0;
+  double duration_s = 0.0;
+  std::vector<LlmStep> records;
+  // The conversation as sent (system, user, assistant, tool messages).
+  nlohmann::json messages = nlohmann::json::array();
+};
+
+// "finished", "max_steps", ... (the exit_reason prefix).
+std::string_view LlmExitName(LlmExit exit);
+
+class LlmAgent {
+ public:
+  // Checks the options: model, base_url (see LlmClient::Create), tool schemas.
+  static Result<LlmAgent> Create(LlmAgentOptions options);
+
+  // Runs one episode on `env` (reset first unless !reset_env). Never throws;
+  // every failure is in the result's exit and status. `on_step`, if given, is
+  // called after each step on the calling thread (progress printing).
+  LlmEpisode Run(RepoEnv& env,
+                 const std::function<void(const LlmStep&)>& on_step = nullptr) const;
+
+  // The prompts Run() sends for an instruction.
+  std::string SystemPrompt() const;
+  std::string InstancePrompt(const std::string& task_instruction) const;
+  // The `tools` array sent in function-calling mode (null in XML mode).
+  nlohmann::json ToolsJson() const;
+
+  const LlmAgentOptions& options() const { return options_; }
+
+ private:
+  explicit LlmAgent(LlmAgentOptions options) : options_(std::move(options)) {}
+  LlmAgentOptions options_;
+};
+
+}  // namespace r2e
+
+#endif  // R2E_LLM_AGENT_H_

@@ -202,9 +202,10 @@ Result<std::string> CommitStep(Runtime& runtime, std::string_view message,
   if (message.find('\0') != std::string_view::npos) {
     return Status::InvalidArgument("commit message contains a NUL byte");
   }
-  const std::string script = Git() + " add -A && " + Git() + " " + std::string(kIdentity) +
-                             " commit -q --no-verify --allow-empty --allow-empty-message --cleanup=verbatim -m " +
-                             ShellQuote(message) + " && " + Git() + " rev-parse --verify HEAD";
+  const std::string script =
+      Git() + " add -A && " + Git() + " " + std::string(kIdentity) +
+      " commit -q --no-verify --allow-empty --allow-empty-message --cleanup=verbatim -m " +
+      ShellQuote(message) + " && " + Git() + " rev-parse --verify HEAD";
   R2E_ASSIGN_OR_RETURN(ExecResult r, RunGit(runtime, script, options));
   if (!r.success()) return GitError("git commit", r, StatusCode::kFailedPrecondition, options);
   return ParseHash("git commit", r);

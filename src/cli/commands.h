@@ -4,6 +4,7 @@
 #define R2E_CLI_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 namespace r2e::cli {
 
@@ -45,6 +46,23 @@ struct GradeCommandOptions {
 // Grades a saved log without a sandbox: 0 when graded (even when not
 // resolved), 2 for bad input, 1 otherwise.
 int Grade(const GradeCommandOptions& grade);
+
+struct EvalCommandOptions {
+  std::string dataset;      // dataset file (JSON array or JSONL)
+  std::string predictions;  // predictions file, or "gold" for each row's patch
+  int workers = 0;          // 0: from cores and memory
+  int timeout_s = 1800;     // per instance
+  std::string run_id;       // empty: eval-<date>-<time>
+  std::string report_dir = "logs/run_evaluation";
+  std::string rules = "classic";
+  std::vector<std::string> instance_ids;
+  bool pull = false;        // docker: pull missing images first
+};
+
+// Evaluates predictions in sandboxes and prints the run summary: 0 when the
+// run completed (even with unresolved or errored instances), 2 for bad
+// input, 1 when the run as a whole failed, 130 when stopped by a signal.
+int Eval(const CommonOptions& common, const EvalCommandOptions& eval);
 
 }  // namespace r2e::cli
 

@@ -59,6 +59,7 @@
 
 #include "r2e/action.h"
 #include "r2e/status.h"
+#include "r2e/trajectory.h"
 
 namespace r2e {
 
@@ -259,6 +260,12 @@ struct LlmEpisode {
 
 // "finished", "max_steps", ... (the exit_reason prefix).
 std::string_view LlmExitName(LlmExit exit);
+
+// The trajectory line of a step (r2e/trajectory.h): env time as duration_s,
+// model time and token counts (when the server reported usage), and in
+// `extra` the tool_call_id, the malformed-reply error and the HTTP attempts
+// when there are any.
+StepRecord ToStepRecord(const LlmStep& step);
 
 class LlmAgent {
  public:

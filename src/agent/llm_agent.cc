@@ -710,6 +710,30 @@ std::string_view LlmExitName(LlmExit exit) {
   return "llm_error";
 }
 
+StepRecord ToStepRecord(const LlmStep& step) {
+  StepRecord r;
+  r.step = step.step;
+  r.thought = step.thought;
+  r.action = step.action.empty() ? "" : step.action.ToXml();
+  r.observation = step.observation;
+  r.done = step.done;
+  r.exit_code = step.exit_code;
+  r.timed_out = step.timed_out;
+  r.duration_s = step.env_s;
+  r.model_s = step.model_s;
+  if (step.usage.reported) {
+    r.prompt_tokens = step.usage.prompt_tokens;
+    r.completion_tokens = step.usage.completion_tokens;
+    r.total_tokens = step.usage.total_tokens;
+  }
+  Json extra = Json::object();
+  if (!step.tool_call_id.empty()) extra["tool_call_id"] = step.tool_call_id;
+  if (!step.error.empty()) extra["error"] = step.error;
+  if (step.attempts > 1) extra["model_attempts"] = step.attempts;
+  if (!extra.empty()) r.extra = std::move(extra);
+  return r;
+}
+
 Result<LlmAgent> LlmAgent::Create(LlmAgentOptions options) {
   // The same checks LlmClient::Create makes, so Run() cannot fail on them.
   auto client = LlmClient::Create(options.client);

@@ -23,6 +23,13 @@ struct RunOptions {
   std::string out;
   int step_timeout_s = 90;
   int reward_timeout_s = 300;
+  // --agent llm: an OpenAI-compatible chat-completions endpoint (r2e/llm_agent.h).
+  std::string base_url;
+  std::string model;
+  std::string api_key;       // empty: $R2E_API_KEY, then $OPENAI_API_KEY
+  bool xml = false;          // actions from the reply text instead of tool calls
+  long long max_tokens = 0;  // total tokens per episode (from usage); 0: none
+  int time_limit_s = 0;      // wall time per episode; 0: none
 };
 
 int RunEpisodes(const CommonOptions& common, const RunOptions& run);

@@ -28,8 +28,22 @@ int main(int argc, char** argv) {
   add_common(run_cmd);
   run_cmd->add_option("--tasks", run.tasks, "Dataset file (JSON array or JSONL)")->required();
   run_cmd->add_option("--instance-id", run.instance_id, "Run only this instance");
-  run_cmd->add_option("--agent", run.agent, "scripted (replays the row's scripted_actions) or noop")
-      ->check(CLI::IsMember({"scripted", "noop"}))
+  run_cmd->add_option("--agent", run.agent,
+                      "scripted (replays the row's scripted_actions), noop, or llm (a model "
+                      "behind --base-url)")
+      ->check(CLI::IsMember({"scripted", "noop", "llm"}))
+      ->capture_default_str();
+  run_cmd->add_option("--base-url", run.base_url,
+                      "--agent llm: OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1");
+  run_cmd->add_option("--model", run.model, "--agent llm: the model name");
+  run_cmd->add_option("--api-key", run.api_key,
+                      "--agent llm: API key (default: $R2E_API_KEY, then $OPENAI_API_KEY)");
+  run_cmd->add_flag("--xml", run.xml, "--agent llm: actions as <function=...> text, not tool calls");
+  run_cmd->add_option("--max-tokens", run.max_tokens, "--agent llm: token limit per episode (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  run_cmd->add_option("--time-limit", run.time_limit_s, "--agent llm: seconds per episode (0: none)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   run_cmd->add_option("--max-steps", run.max_steps, "Step limit per episode")
       ->check(CLI::PositiveNumber)

@@ -1,5 +1,6 @@
-// `r2e run`: one episode per task with a built-in agent, printing each step
-// to stderr, a JSON summary line per episode to stdout, and under --out the
+// `r2e run`: one episode per task with a built-in agent (scripted, noop, or
+// llm: r2e::LlmAgent against --base-url), printing each step to stderr, a
+// JSON summary line per episode to stdout, and under --out the
 // trajectory (<instance_id>.jsonl, see r2e/trajectory.h) and the final patch
 // (<instance_id>.patch, against the task's base_commit or HEAD after setup).
 #include <chrono>
@@ -13,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "r2e/git_ops.h"
+#include "r2e/llm_agent.h"
 #include "r2e/repo_env.h"
 #include "r2e/task.h"
 #include "r2e/trajectory.h"
@@ -66,8 +68,35 @@ Result<std::string> EpisodeBase(Runtime& runtime, const Task& task) {
   return HeadCommit(runtime);
 }
 
+void PrintStep(const Task& task, int step, const Action& action, const std::string& observation) {
+  std::cerr << "[" << task.instance_id << "] step " << step << ": "
+            << (action.empty() ? "(no function call)" : action.function_name);
+  if (auto cmd = action.parameter("cmd")) std::cerr << " $ " << *cmd;
+  std::cerr << "\n" << Indent(observation) << "\n";
+}
+
+// The agent options of --agent llm; InvalidArgument for missing flags.
+Result<LlmAgent> MakeLlmAgent(const RunOptions& run) {
+  if (run.base_url.empty() || run.model.empty()) {
+    return Status::InvalidArgument("--agent llm needs --base-url and --model");
+  }
+  LlmAgentOptions o;
+  o.client.base_url = run.base_url;
+  o.client.model = run.model;
+  o.client.api_key = run.api_key;
+  o.xml_mode = run.xml;
+  o.max_steps = run.max_steps;
+  o.max_total_tokens = run.max_tokens;
+  o.time_limit = std::chrono::seconds(run.time_limit_s);
+  o.step_timeout = std::chrono::seconds(run.step_timeout_s);
+  o.reset_env = false;  // RunEpisode resets, then takes the patch base
+  return LlmAgent::Create(std::move(o));
+}
+
 // Runs one episode; returns its summary line (with "error" on failure).
-nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, const Task& task) {
+// `llm` is the agent for --agent llm, else null.
+nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, const Task& task,
+                          const LlmAgent* llm) {
   const auto t0 = std::chrono::steady_clock::now();
   nlohmann::json summary = {{"instance_id", task.instance_id}, {"agent", run.agent},
                             {"runtime", common.runtime},       {"reward", 0.0},
@@ -97,7 +126,8 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
     return summary;
   };
 
-  auto actions = AgentActions(run.agent, task);
+  Result<std::vector<std::string>> actions = std::vector<std::string>{};
+  if (!llm) actions = AgentActions(run.agent, task);
   if (!actions.ok()) return fail(actions.status());
 
   if (!run.out.empty()) {
@@ -125,6 +155,26 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   const auto t_steps = std::chrono::steady_clock::now();
   std::string exit_reason = "actions_exhausted";
   int step = 0;
+  Status llm_error;  // the model endpoint's failure, reported after grading
+  if (llm) {
+    Status write_error;
+    LlmEpisode episode = llm->Run(**env, [&](const LlmStep& s) {
+      summary["steps"] = s.step;
+      PrintStep(task, s.step, s.action, s.error.empty() ? s.observation : "malformed reply: " + s.error);
+      if (trajectory && write_error.ok()) write_error = trajectory->WriteStep(ToStepRecord(s));
+    });
+    step = episode.steps;
+    summary["steps"] = step;
+    if (episode.exit == LlmExit::kEnvError) return fail(episode.status);
+    if (!write_error.ok()) return fail(write_error);
+    exit_reason = episode.exit_reason;
+    summary["model_calls"] = episode.model_calls;
+    summary["model_s"] = episode.model_s;
+    summary["prompt_tokens"] = episode.prompt_tokens;
+    summary["completion_tokens"] = episode.completion_tokens;
+    summary["total_tokens"] = episode.total_tokens;
+    if (episode.exit == LlmExit::kLlmError) llm_error = episode.status;
+  }
   for (const std::string& text : *actions) {
     if (step >= run.max_steps) {
       exit_reason = "max_steps";
@@ -135,10 +185,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
     if (!r.ok()) return fail(r.status());
     ++step;
     summary["steps"] = step;
-    std::cerr << "[" << task.instance_id << "] step " << step << ": "
-              << (action.empty() ? "(no function call)" : action.function_name);
-    if (auto cmd = action.parameter("cmd")) std::cerr << " $ " << *cmd;
-    std::cerr << "\n" << Indent(r->observation.text) << "\n";
+    PrintStep(task, step, action, r->observation.text);
     if (trajectory) {
       if (Status s = trajectory->WriteStep(StepRecord::From(step, action, *r)); !s.ok()) {
         return fail(s);
@@ -173,6 +220,8 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   summary["exit_reason"] = exit_reason;
   if (grade->timed_out) summary["tests_timed_out"] = true;
   if (Status s = (*env)->close(); !s.ok()) return fail(s);
+  // The model endpoint failed: graded all the same, but an infrastructure error.
+  if (!llm_error.ok()) summary["error"] = llm_error.ToString();
   summary["duration_s"] = Since(t0);
   finish_trajectory();
   std::cerr << "[" << task.instance_id << "] reward " << grade->reward << " (" << exit_reason << ", "
@@ -198,9 +247,18 @@ int RunEpisodes(const CommonOptions& common, const RunOptions& run) {
     std::cerr << "r2e run: no task with instance_id `" << run.instance_id << "` in " << run.tasks << "\n";
     return 2;
   }
+  std::optional<LlmAgent> llm;
+  if (run.agent == "llm") {
+    auto agent = MakeLlmAgent(run);
+    if (!agent.ok()) {
+      std::cerr << "r2e run: " << agent.status().ToString() << "\n";
+      return 2;
+    }
+    llm.emplace(std::move(agent).value());
+  }
   int rc = 0;
   for (const Task& task : selected) {
-    nlohmann::json summary = RunEpisode(common, run, task);
+    nlohmann::json summary = RunEpisode(common, run, task, llm ? &*llm : nullptr);
     if (summary.contains("error")) rc = 1;
     std::cout << summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   }

@@ -43,6 +43,12 @@ std::string TruncateLines(std::string_view text, std::size_t keep = 40);
 // sanitized and line-truncated; a timeout reads as the scaffold's message.
 Observation BashObservation(std::string_view tool, const ExecResult& result, std::chrono::seconds timeout);
 
+// The observation for any other tool: "Execution output of [{tool}]:\n{output}",
+// the output processed as for BashObservation (sanitized, colours stripped
+// after success, the timeout message) but not line-truncated: the tools
+// bound their own output (file_editor clips at 10,000 characters).
+Observation ToolObservation(std::string_view tool, const ExecResult& result, std::chrono::seconds timeout);
+
 }  // namespace r2e
 
 #endif  // R2E_OBSERVATION_H_

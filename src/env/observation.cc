@@ -180,10 +180,10 @@ std::string TruncateLines(std::string_view text, std::size_t keep) {
   return out;
 }
 
-Observation BashObservation(std::string_view tool, const ExecResult& result,
-                            std::chrono::seconds timeout) {
-  // The scaffold's run() turns a result into (output, code string); the
-  // observation prints the code string after "Exit code: ".
+namespace {
+
+// The scaffold's run(): a command result as (output, code string).
+std::pair<std::string, std::string> RunOutput(const ExecResult& result, std::chrono::seconds timeout) {
   std::string output;
   std::string code;
   if (result.timed_out) {
@@ -206,12 +206,12 @@ Observation BashObservation(std::string_view tool, const ExecResult& result,
     code = "Error: Exit code " + std::to_string(result.exit_code);
   }
   // A byte-truncation note from the session (result.truncated_bytes > 0) is
-  // already inside the output and stays; it may fall in the dropped middle of
-  // a long output, which the line-truncation note then covers.
+  // already inside the output and stays.
+  return {std::move(output), std::move(code)};
+}
 
+Observation TypedObservation(std::string_view tool, const ExecResult& result) {
   Observation obs;
-  obs.text = "Exit code: " + code + "\nExecution output of [" + SanitizeUtf8(tool) + "]:\n" +
-             TruncateLines(output);
   obs.tool = std::string(tool);
   // The typed code is the real one (137 for a timeout kill); timed_out says
   // why. Only the text uses the scaffold's "-1".
@@ -219,6 +219,26 @@ Observation BashObservation(std::string_view tool, const ExecResult& result,
   obs.timed_out = result.timed_out;
   obs.truncated_bytes = result.truncated_bytes;
   obs.duration = result.duration;
+  return obs;
+}
+
+}  // namespace
+
+Observation BashObservation(std::string_view tool, const ExecResult& result,
+                            std::chrono::seconds timeout) {
+  auto [output, code] = RunOutput(result, timeout);
+  // A long output keeps its head and tail; a byte-truncation note may fall
+  // in the dropped middle, which the line-truncation note then covers.
+  Observation obs = TypedObservation(tool, result);
+  obs.text = "Exit code: " + code + "\nExecution output of [" + SanitizeUtf8(tool) + "]:\n" +
+             TruncateLines(output);
+  return obs;
+}
+
+Observation ToolObservation(std::string_view tool, const ExecResult& result,
+                            std::chrono::seconds timeout) {
+  Observation obs = TypedObservation(tool, result);
+  obs.text = "Execution output of [" + SanitizeUtf8(tool) + "]:\n" + RunOutput(result, timeout).first;
   return obs;
 }
 

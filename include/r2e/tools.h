@@ -1,0 +1,189 @@
+// Tools: the commands an agent calls, installed into the sandbox as the R2E
+// scaffold installs them, and the conversion of an Action into the command
+// line that runs one.
+//
+//   auto files = r2e::ToolSet("r2egym").value();          // shipped in the library
+//   auto installed = r2e::AddCommands(runtime, files);   // into the sandbox
+//   for (const auto& t : *installed) schema.push_back(t.description.OpenAiSchema());
+//   std::string cmd = r2e::ActionToCommand(action).value();
+//
+// The shipped tools (file_editor, str_replace_editor, search, execute_bash,
+// finish, submit) are Python 3 scripts using only the standard library, run
+// by the sandbox's `python3` (the repository's interpreter when
+// /root/.venv/bin is first on PATH). RepoEnv uses everything here; call it
+// directly to drive a Runtime without RepoEnv.
+//
+// Thread-safety: the functions are pure except AddCommands, which uses the
+// runtime it is given (see Runtime for its rules).
+#ifndef R2E_TOOLS_H_
+#define R2E_TOOLS_H_
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "r2e/action.h"
+#include "r2e/runtime.h"
+#include "r2e/status.h"
+
+namespace r2e {
+
+// A tool as a file: `name` is the file name (its extension decides how it is
+// installed, see ToolInstall), `content` its bytes.
+struct ToolFile {
+  std::string name;
+  std::string content;
+
+  // The command name: the file name without a `.py` or `.sh` extension.
+  std::string tool_name() const;
+};
+
+// How AddCommands installs a file:
+//   `.sh`                      -> kSourced: copied as is and sourced (`. FILE;`)
+//                                 before every tool command, for shell functions;
+//   `.py`, or a `#!` first line -> kExecutable: copied without the extension, mode 0755;
+//   anything else              -> kBoth.
+enum class ToolInstall { kExecutable, kSourced, kBoth };
+ToolInstall InstallKind(const ToolFile& file);
+
+// One parameter of a tool, as the agent passes it.
+struct ToolArgument {
+  // `command` for the positional argument; otherwise the option's long name
+  // without dashes (`path` for `--path`).
+  std::string name;
+  // JSON-schema type: "string", "integer", "number", "boolean", "array" or "object".
+  std::string type = "string";
+  // For arrays: the element type, or empty when unknown.
+  std::string item_type;
+  std::string description;
+  bool required = false;
+  bool positional = false;
+  std::vector<std::string> choices;  // allowed values; empty: any
+};
+
+// What a prompt needs to know about a tool.
+struct ToolDescription {
+  std::string name;
+  std::string docstring;  // the tool's own description, dedented
+  std::vector<ToolArgument> arguments;
+
+  // The OpenAI function-calling entry:
+  //   {"type": "function", "function": {"name", "description",
+  //    "parameters": {"type": "object", "properties": {...}, "required": [...]}}}
+  // Properties keep the tool's argument order (ordered_json converts to
+  // nlohmann::json implicitly, which sorts them).
+  nlohmann::ordered_json OpenAiSchema() const;
+};
+
+// Describes a tool from its file. Never fails on content; InvalidArgument
+// when the file name gives no usable command name (empty, a leading dot or
+// dash, or characters other than letters, digits, `_`, `-` and `.`).
+//
+// Python files (`.py` or a python shebang):
+//   - docstring: the module docstring (the first statement, if a string
+//     literal), dedented like inspect.cleandoc; else the `description=` of
+//     `ArgumentParser(...)`;
+//   - arguments: each `add_argument(...)` call, read with a small Python
+//     literal parser (strings with escapes and implicit concatenation,
+//     names, numbers, lists and tuples; other expressions are ignored):
+//       first name `--path`/`-p` -> an option named `path`, else a positional;
+//       `help=` -> description (`help=argparse.SUPPRESS` hides the argument);
+//       `type=str|int|float|bool` -> string|integer|number|boolean; a
+//         function defined in the file -> from its return annotation
+//         (`-> list` or `-> List[int]` is an array, `-> bool` a boolean, ...);
+//         other callables -> string;
+//       `action="store_true"|"store_false"` -> boolean, `"count"` -> integer,
+//         `"append"` or `nargs` of `+`, `*` or a number -> array;
+//       `choices=[...]` -> allowed values;
+//       required: `required=True`, or a positional whose `nargs` is not
+//         `?` or `*`.
+//     A keyword value that is a name bound to a literal at the start of a
+//     statement in the file (`COMMANDS = ["view", "create"]`) reads as that
+//     literal (`choices=COMMANDS`). Arguments of every parser in the file
+//     are merged, first one wins.
+// Other files: the docstring is the leading comment block (shebang
+// excluded, `# ` stripped).
+// Either way, when no add_argument call is found, arguments come from a
+// structured block in the docstring, one per line, as the scaffold's tools
+// write them:
+//     Parameters:
+//       (1) command (string, required): The command to run.
+//       --path (string, optional): Absolute path.
+//   (markup `*` and backticks ignored; indented lines continue a description;
+//   `Allowed values: [`a`, `b`]` on a continuation line sets the choices).
+Result<ToolDescription> DescribeTool(const ToolFile& file);
+
+// The scaffold's tool listing for text prompts (models without function
+// calling), one block per tool:
+//   ---- BEGIN FUNCTION #1: file_editor ----
+//   Description: <docstring>
+//
+//   Parameters:
+//     (1) command (string, required): <description>
+//   Allowed values: [`view`, `create`]
+//   ---- END FUNCTION #1 ----
+std::string ToolsPromptText(const std::vector<ToolDescription>& tools);
+
+// Named tool sets, like the scaffold's configurations:
+//   "r2egym"    file_editor, search, execute_bash, finish
+//   "sweagent"  str_replace_editor, execute_bash, submit
+//   "openhands" str_replace_editor, execute_bash, finish
+// InvalidArgument (listing the names) for another name.
+Result<std::vector<ToolFile>> ToolSet(std::string_view name);
+std::vector<std::string> ToolSetNames();
+// Every shipped tool file (file_editor.py, str_replace_editor.py, search.py,
+// execute_bash.py, finish.py, submit.py).
+std::vector<ToolFile> BuiltinToolFiles();
+
+// Reads a user's tool file. NotFound / Unavailable when it cannot be read.
+Result<ToolFile> LoadToolFile(const std::filesystem::path& path);
+// Reads files, and the regular non-hidden files of directories (sorted by
+// name, not recursive).
+Result<std::vector<ToolFile>> LoadToolFiles(const std::vector<std::filesystem::path>& paths);
+
+struct AddCommandsOptions {
+  // Sandbox directory for the tools. Empty: /usr/local/bin, falling back to
+  // /root/.local/bin when that cannot be written (the LocalRuntime sandbox,
+  // a container running as a non-root user). Both are on the command PATH.
+  std::string bin_dir;
+};
+
+struct InstalledTool {
+  ToolDescription description;
+  ToolInstall kind = ToolInstall::kExecutable;
+  // Sandbox paths: the executable (empty when sourced only) and the file to
+  // source before each tool command (empty when not sourced).
+  std::string executable;
+  std::string sourced;
+};
+
+// Describes and installs `files` into the sandbox (later files replace
+// earlier ones of the same command name). Errors: InvalidArgument for a
+// file DescribeTool rejects (nothing is installed then), or the runtime's
+// error when a file cannot be written.
+Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vector<ToolFile>& files,
+                                               const AddCommandsOptions& options = {});
+
+// The command line for an action, as the scaffold builds it:
+//   finish/submit (Action::is_finish) -> echo '<<<Finished>>>'
+//   otherwise NAME [COMMAND] [--KEY VALUE]...
+// where COMMAND is the `command` parameter, then every other parameter in
+// the action's order. Every word is quoted as Python's shlex.quote does
+// (left bare when it has only letters, digits and `@%+=:,./-_`, else POSIX
+// single quotes via ShellQuote), so no parameter can inject shell syntax.
+// InvalidArgument for an empty action, a parameter with an empty name, or a
+// NUL byte in the name, a key or a value (a shell cannot pass NUL).
+// Values are passed as single arguments: one above the kernel's
+// per-argument limit (128 KiB on Linux) makes the command fail with
+// "Argument list too long" rather than run.
+Result<std::string> ActionToCommand(const Action& action);
+
+// Quotes one word as Python's shlex.quote does.
+std::string ShlexQuote(std::string_view word);
+
+}  // namespace r2e
+
+#endif  // R2E_TOOLS_H_

@@ -31,6 +31,7 @@
 #include "r2e/runtime.h"
 #include "r2e/status.h"
 #include "r2e/task.h"
+#include "r2e/tools.h"
 
 namespace r2e {
 
@@ -51,6 +52,15 @@ struct RepoEnvOptions {
   std::vector<std::string> extra_setup;
   // The R2E test folder and script (moved under /root at setup).
   bool hide_tests = true;
+
+  // Tools installed at every reset(), after setup: the named set ("r2egym",
+  // "sweagent", "openhands"; empty: none), then extra_tools (a file of the
+  // same command name replaces the set's). Only these, and those given to
+  // add_commands(), can be called by actions.
+  std::string tool_set = "r2egym";
+  std::vector<ToolFile> extra_tools;
+  // Where the tools go in the sandbox; empty: see AddCommandsOptions.
+  std::string tools_bin_dir;
 };
 
 struct StepResult {
@@ -75,6 +85,11 @@ class RepoEnv {
   // kind's setup, and returns the initial observation (the instruction).
   Result<Observation> reset();
 
+  // One agent action. Only installed tools run, through ActionToCommand:
+  // execute_bash/bash give BashObservation texts, other tools
+  // ToolObservation texts, finish/submit (Action::is_finish) ends the
+  // episode without running anything. An empty action, an unknown tool or
+  // a parameter that cannot be passed (NUL byte) is an observation.
   Result<StepResult> step(const Action& action, std::chrono::seconds timeout = std::chrono::seconds(0));
   Result<StepResult> step(std::string_view action_text, std::chrono::seconds timeout = std::chrono::seconds(0));
 
@@ -89,6 +104,13 @@ class RepoEnv {
   // Removes the sandbox. Idempotent.
   Status close();
 
+  // Adds tools (see AddCommands). Installed now when the sandbox is up, and
+  // at every later reset(). InvalidArgument for a file DescribeTool rejects
+  // (nothing is added then); a runtime error when installing fails.
+  Status add_commands(const std::vector<ToolFile>& files);
+  // The tools actions can call, in the order added (available before reset()).
+  std::vector<ToolDescription> tools() const;
+
   std::string task_instruction() const { return task_.Instruction(); }
   const Task& task() const { return task_; }
   bool check_done() const { return done_; }
@@ -97,6 +119,12 @@ class RepoEnv {
 
  private:
   Status setup();
+  Status install_tools(const std::vector<ToolFile>& files);
+  // Adds files to tools_ (replacing same-named ones); InvalidArgument for a bad file.
+  Status merge_tools(const std::vector<ToolFile>& files);
+  const InstalledTool* installed(std::string_view name) const;
+  ExecOptions tool_exec_options(std::chrono::seconds timeout) const;
+  std::string shell_path(const std::string& sandbox_path) const;
 
   Task task_;
   std::unique_ptr<Runtime> runtime_;
@@ -104,6 +132,11 @@ class RepoEnv {
   bool started_ = false;
   bool done_ = false;
   int steps_ = 0;
+  // The tools in the order added, with their descriptions; tools_status_ holds
+  // an error of options.tool_set / extra_tools, reported by reset().
+  std::vector<std::pair<ToolFile, ToolDescription>> tools_;
+  Status tools_status_;
+  std::vector<InstalledTool> installed_;  // in the current sandbox
 };
 
 // The runtime of a given name: "local" or "docker" ("kube" arrives with its backend).

@@ -1,40 +1,42 @@
 #include "r2e/repo_env.h"
 
-#include <array>
-#include <cctype>
+#include <algorithm>
 
 #include "core/text.h"
 #include "env/setup.h"
+#include "r2e/session.h"
 
 namespace r2e {
 namespace {
 
 using Seconds = std::chrono::duration<double>;
 
-// First words the scaffold's execute_bash refuses.
-constexpr std::array<std::string_view, 4> kRefusedFirstWords = {"git", "ipython", "jupyter", "nohup"};
-
-std::string FirstWord(std::string_view cmd) {
-  cmd = internal::Trim(cmd);
-  std::size_t end = 0;
-  while (end < cmd.size() && !std::isspace(static_cast<unsigned char>(cmd[end])) && cmd[end] != ';' &&
-         cmd[end] != '&' && cmd[end] != '|') {
-    ++end;
-  }
-  return std::string(cmd.substr(0, end));
-}
-
 bool IsBashTool(std::string_view name) { return name == "execute_bash" || name == "bash"; }
+
+// At most `max` bytes of a name for a message, valid UTF-8.
+std::string ShortName(std::string_view name, std::size_t max = 200) {
+  if (name.size() <= max) return SanitizeUtf8(name);
+  return SanitizeUtf8(name.substr(0, max)) + "...";
+}
 
 }  // namespace
 
 Result<std::unique_ptr<RepoEnv>> RepoEnv::Create(Task task, RepoEnvOptions options) {
+  if (!options.tool_set.empty()) R2E_RETURN_IF_ERROR(ToolSet(options.tool_set).status());
+  for (const ToolFile& f : options.extra_tools) R2E_RETURN_IF_ERROR(DescribeTool(f).status());
   R2E_ASSIGN_OR_RETURN(auto runtime, MakeRuntime(options.runtime, options));
   return std::make_unique<RepoEnv>(std::move(task), std::move(runtime), std::move(options));
 }
 
 RepoEnv::RepoEnv(Task task, std::unique_ptr<Runtime> runtime, RepoEnvOptions options)
-    : task_(std::move(task)), runtime_(std::move(runtime)), options_(std::move(options)) {}
+    : task_(std::move(task)), runtime_(std::move(runtime)), options_(std::move(options)) {
+  if (!options_.tool_set.empty()) {
+    auto set = ToolSet(options_.tool_set);
+    tools_status_ = set.ok() ? merge_tools(*set) : set.status();
+  }
+  if (tools_status_.ok()) tools_status_ = merge_tools(options_.extra_tools);
+  if (!tools_status_.ok()) tools_.clear();
+}
 
 RepoEnv::~RepoEnv() { close(); }
 
@@ -45,6 +47,8 @@ Result<Observation> RepoEnv::reset() {
   }
   done_ = false;
   steps_ = 0;
+  installed_.clear();
+  if (!tools_status_.ok()) return tools_status_.WithContext("reset " + task_.instance_id);
   SandboxSpec spec;
   spec.image = task_.image;
   spec.task_id = task_.instance_id;
@@ -59,8 +63,15 @@ Result<Observation> RepoEnv::reset() {
   }
   if (Status s = runtime_->start(spec); !s.ok()) return s.WithContext("reset " + task_.instance_id);
   started_ = true;
-  if (Status s = setup(); !s.ok()) {
+  Status s = setup();
+  if (s.ok()) {
+    std::vector<ToolFile> files;
+    for (const auto& t : tools_) files.push_back(t.first);
+    s = install_tools(files);
+  }
+  if (!s.ok()) {
     started_ = false;
+    installed_.clear();
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id);
   }
@@ -108,34 +119,109 @@ Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds time
     obs.text = std::string(kFinishedText);
     obs.finished = true;
     out.done = true;
-  } else if (IsBashTool(action.function_name)) {
-    std::string cmd = action.parameter("cmd").value_or(action.parameter("command").value_or(""));
-    std::string first = FirstWord(cmd);
-    bool refused = false;
-    for (auto word : kRefusedFirstWords) refused = refused || first == word;
-    if (internal::Trim(cmd).empty()) {
-      obs.text = "Error: no command given. Pass the command in the `cmd` parameter.";
-      obs.exit_code = 2;
-    } else if (refused) {
-      obs.text = "Bash command '" + first + "' is not allowed. Please use a different command or tool.";
-      obs.exit_code = 1;
-    } else {
-      ExecOptions o;
-      o.timeout = timeout;
-      auto r = runtime_->exec(cmd, o);
-      if (!r.ok()) return r.status().WithContext("step " + std::to_string(steps_));
-      obs = BashObservation(action.function_name, *r, timeout);
-    }
-  } else {
-    obs.text = "Error: unknown function `" + SanitizeUtf8(action.function_name) +
-               "`. Available functions: execute_bash, finish.";
+  } else if (const InstalledTool* tool = installed(action.function_name); tool == nullptr) {
+    std::string names;
+    for (const auto& t : installed_) names += (names.empty() ? "" : ", ") + t.description.name;
+    obs.text = "Error: unknown function `" + ShortName(action.function_name) + "`. Available functions: " +
+               (names.empty() ? "none" : names) + ".";
     obs.exit_code = 1;
+  } else if (auto cmd = ActionToCommand(action); !cmd.ok()) {
+    obs.text = "Error: cannot run `" + ShortName(action.function_name) + "`: " + cmd.status().message() + ".";
+    obs.exit_code = 2;
+  } else {
+    std::string command;
+    for (const auto& t : installed_) {
+      if (!t.sourced.empty()) command += ". " + ShellQuote(shell_path(t.sourced)) + "; ";
+    }
+    command += *cmd;
+    auto r = runtime_->exec(command, tool_exec_options(timeout));
+    if (!r.ok()) return r.status().WithContext("step " + std::to_string(steps_));
+    obs = IsBashTool(tool->description.name) ? BashObservation(tool->description.name, *r, timeout)
+                                             : ToolObservation(tool->description.name, *r, timeout);
   }
   done_ = done_ || out.done;
   const double total = Seconds(Clock::now() - started).count();
   out.info = {{"total_time", total}, {"exit_code", obs.exit_code}, {"timed_out", obs.timed_out},
-              {"tool", obs.tool}, {"step", steps_}};
+              {"tool", SanitizeUtf8(obs.tool)}, {"step", steps_}};
+  if (out.done) {
+    if (auto result = action.parameter("result")) out.info["result"] = SanitizeUtf8(*result);
+  }
   return out;
+}
+
+Status RepoEnv::merge_tools(const std::vector<ToolFile>& files) {
+  std::vector<std::pair<ToolFile, ToolDescription>> described;
+  for (const ToolFile& f : files) {
+    R2E_ASSIGN_OR_RETURN(ToolDescription d, DescribeTool(f));
+    described.emplace_back(f, std::move(d));
+  }
+  for (auto& entry : described) {
+    auto same = std::find_if(tools_.begin(), tools_.end(),
+                             [&](const auto& t) { return t.second.name == entry.second.name; });
+    if (same != tools_.end()) tools_.erase(same);
+    tools_.push_back(std::move(entry));
+  }
+  return Status::OK();
+}
+
+Status RepoEnv::install_tools(const std::vector<ToolFile>& files) {
+  if (files.empty()) return Status::OK();
+  AddCommandsOptions o;
+  o.bin_dir = options_.tools_bin_dir;
+  R2E_ASSIGN_OR_RETURN(std::vector<InstalledTool> added, AddCommands(*runtime_, files, o));
+  for (InstalledTool& t : added) {
+    auto same = std::find_if(installed_.begin(), installed_.end(),
+                             [&](const InstalledTool& i) { return i.description.name == t.description.name; });
+    if (same != installed_.end()) installed_.erase(same);
+    installed_.push_back(std::move(t));
+  }
+  return Status::OK();
+}
+
+Status RepoEnv::add_commands(const std::vector<ToolFile>& files) {
+  // Validate everything before changing anything.
+  for (const ToolFile& f : files) R2E_RETURN_IF_ERROR(DescribeTool(f).status());
+  if (started_) R2E_RETURN_IF_ERROR(install_tools(files));
+  return merge_tools(files);
+}
+
+std::vector<ToolDescription> RepoEnv::tools() const {
+  std::vector<ToolDescription> out;
+  for (const auto& t : tools_) out.push_back(t.second);
+  return out;
+}
+
+const InstalledTool* RepoEnv::installed(std::string_view name) const {
+  for (const auto& t : installed_) {
+    if (t.description.name == name) return &t;
+  }
+  return nullptr;
+}
+
+// Without bubblewrap the local sandbox's /root is a host directory that
+// commands reach by its host path (isolated sandboxes and containers see the
+// sandbox paths themselves).
+std::string RepoEnv::shell_path(const std::string& sandbox_path) const {
+  if (auto* local = dynamic_cast<LocalRuntime*>(runtime_.get()); local && !local->isolated()) {
+    if (auto host = local->host_path(sandbox_path); host.ok()) return host->string();
+  }
+  return sandbox_path;
+}
+
+ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
+  ExecOptions o;
+  o.timeout = timeout;
+  std::string bin = installed_.empty() ? "" : installed_.front().executable;
+  if (bin.empty() && !installed_.empty()) bin = installed_.front().sourced;
+  bin = bin.substr(0, bin.rfind('/') == std::string::npos ? 0 : bin.rfind('/'));
+  if (const std::string shown = shell_path(bin); !bin.empty() && shown != bin) {
+    std::string path = shown;
+    for (const auto& [k, v] : ShellSessionOptions::DefaultEnv()) {
+      if (k == "PATH") path += ":" + v;
+    }
+    o.env.emplace_back("PATH", path);
+  }
+  return o;
 }
 
 Result<ExecResult> RepoEnv::run(std::string_view command, std::chrono::seconds timeout) {
@@ -160,6 +246,7 @@ Result<double> RepoEnv::compute_reward() {
 
 Status RepoEnv::close() {
   started_ = false;
+  installed_.clear();
   return runtime_ ? runtime_->stop() : Status::OK();
 }
 

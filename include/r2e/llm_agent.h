@@ -37,6 +37,9 @@
 // are bounded in number and use exponential backoff with jitter, honouring a
 // Retry-After header up to max_backoff. A model endpoint that is down, slow or
 // returns garbage gives an exit reason; nothing here hangs or throws.
+// (Over https, OpenSSL writes with write(2): a server closing the connection
+// mid-request can raise SIGPIPE, which programs talking to sockets usually
+// ignore with signal(SIGPIPE, SIG_IGN). Plain http sends with MSG_NOSIGNAL.)
 //
 // Ownership: LlmAgent holds only its options. Run() borrows the RepoEnv and
 // never closes it: the caller closes it (RepoEnv's destructor also does), on

@@ -506,6 +506,44 @@ TEST(LlmAgentTest, ServerDownIsAClearErrorAfterBoundedRetries) {
   EXPECT_EQ(ep.steps, 0);
 }
 
+TEST(LlmAgentTest, ServerThatHangsUpIsRetriedThenAnError) {
+  // Accepts each connection, reads a little and closes it without a reply.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread rude([fd] {
+    for (int i = 0; i < 3; ++i) {
+      int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[256];
+      (void)::recv(c, buf, sizeof buf, 0);
+      ::close(c);
+    }
+  });
+  LlmAgentOptions o;
+  o.client.base_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/v1";
+  o.client.model = "m";
+  o.client.max_retries = 2;
+  o.client.initial_backoff = 10ms;
+  o.client.read_timeout = 5s;
+  auto env = MakeEnv();
+  const auto t0 = Clock::now();
+  LlmEpisode ep = LlmAgent::Create(o)->Run(*env);
+  EXPECT_LT(Since(t0), 5.0);
+  ::shutdown(fd, SHUT_RDWR);  // wakes accept() if fewer attempts came
+  rude.join();
+  ::close(fd);
+  EXPECT_TRUE(env->close().ok());
+  EXPECT_EQ(ep.exit, LlmExit::kLlmError);
+  EXPECT_EQ(ep.status.code(), StatusCode::kUnavailable) << ep.exit_reason;
+  EXPECT_NE(ep.exit_reason.find("after 3 attempts"), std::string::npos) << ep.exit_reason;
+}
+
 TEST(LlmAgentTest, TokenLimitFromUsage) {
   FakeModel model;
   std::vector<Reply> replies;

@@ -1,1 +1,137 @@
+// Tools in a container: RepoEnv on the docker runtime installs the r2egym
+// set into /usr/local/bin of the demo image, and file_editor, search and
+// execute_bash work there; a user tool arrives through add_commands. Skips
+// when the daemon or image r2e-demo/textstats:latest is missing.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "docker/docker_client.h"
+#include "r2e/repo_env.h"
+#include "r2e/task.h"
+#include "r2e/tools.h"
+
+namespace r2e {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kImage = "r2e-demo/textstats:latest";
+
+bool HaveDaemonAndImage(std::string* why) {
+  auto client = docker::DockerClient::Connect();
+  if (!client.ok()) {
+    *why = "no Docker daemon answers (scripts/start-dockerd.sh)";
+    return false;
+  }
+  if (!(*client)->inspect_image(kImage).ok()) {
+    *why = std::string(kImage) + " missing (scripts/build-test-images.sh)";
+    return false;
+  }
+  return true;
+}
+
+class ToolsDockerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!HaveDaemonAndImage(&why)) GTEST_SKIP() << why;
+    auto tasks = LoadTasks(fs::path(R2E_SOURCE_DIR) / "examples/tasks/demo.jsonl");
+    ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+    RepoEnvOptions o;
+    o.runtime = "docker";
+    auto env = RepoEnv::Create(tasks->front(), o);
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    env_ = std::move(env).value();
+    auto obs = env_->reset();
+    ASSERT_TRUE(obs.ok()) << obs.status().ToString();
+  }
+
+  std::string Step(std::string_view xml) {
+    auto r = env_->step(xml);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->observation.text : "";
+  }
+
+  std::unique_ptr<RepoEnv> env_;
+};
+
+TEST_F(ToolsDockerTest, InstalledIntoUsrLocalBin) {
+  auto r = env_->run("command -v file_editor search execute_bash finish");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->output,
+            "/usr/local/bin/file_editor\n/usr/local/bin/search\n/usr/local/bin/execute_bash\n/usr/local/bin/finish\n");
+  auto mode = env_->run("stat -c %a /usr/local/bin/file_editor");
+  ASSERT_TRUE(mode.ok());
+  EXPECT_EQ(mode->output, "755\n");
+}
+
+TEST_F(ToolsDockerTest, FileEditorViewAndStrReplace) {
+  EXPECT_EQ(Step("<function=file_editor>\n<parameter=command>view</parameter>\n"
+                 "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
+                 "<parameter=view_range>[31, 32]</parameter>\n</function>"),
+            "Execution output of [file_editor]:\n"
+            "Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n"
+            "    31\t    if window >= len(values):\n    32\t        return []\n");
+  EXPECT_THAT(Step("<function=file_editor>\n<parameter=command>view</parameter>\n"
+                   "<parameter=path>/testbed</parameter>\n</function>"),
+              HasSubstr("/testbed/textstats/stats.py\n"));
+  std::string out = Step("<function=file_editor>\n<parameter=command>str_replace</parameter>\n"
+                         "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
+                         "<parameter=old_str>if window >= len(values):</parameter>\n"
+                         "<parameter=new_str>if window > len(values):</parameter>\n</function>");
+  EXPECT_THAT(out, StartsWith("Execution output of [file_editor]:\nThe file /testbed/textstats/stats.py has "
+                              "been edited."));
+  EXPECT_THAT(out, HasSubstr("    31\t    if window > len(values):\n"));
+  EXPECT_THAT(Step("<function=file_editor>\n<parameter=command>str_replace</parameter>\n"
+                   "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
+                   "<parameter=old_str>if not values:</parameter>\n<parameter=new_str>x</parameter>\n</function>"),
+              HasSubstr("ERROR: Multiple occurrences of 'if not values:'"));
+  // The edit fixes the bug: the hidden tests now pass.
+  auto reward = env_->compute_reward();
+  ASSERT_TRUE(reward.ok()) << reward.status().ToString();
+  EXPECT_EQ(*reward, 1.0);
+  // Undo persists in the container.
+  EXPECT_THAT(Step("<function=file_editor>\n<parameter=command>undo_edit</parameter>\n"
+                   "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>"),
+              HasSubstr("undone successfully"));
+  auto line = env_->run("sed -n 31p /testbed/textstats/stats.py");
+  ASSERT_TRUE(line.ok());
+  EXPECT_EQ(line->output, "    if window >= len(values):\n");
+}
+
+TEST_F(ToolsDockerTest, SearchAndExecuteBash) {
+  EXPECT_EQ(Step("<function=search>\n<parameter=search_term>def moving_average</parameter>\n</function>"),
+            "Execution output of [search]:\nFound 1 matches for \"def moving_average\" in /testbed:\n"
+            "./textstats/stats.py (1 matches)\nEnd of matches for \"def moving_average\" in /testbed\n");
+  EXPECT_EQ(Step("<function=search>\n<parameter=search_term>moving_average</parameter>\n"
+                 "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>"),
+            "Execution output of [search]:\nMatches for \"moving_average\" in /testbed/textstats/stats.py:\n"
+            "22:def moving_average(values, window):\n");
+  EXPECT_EQ(Step("<function=execute_bash>\n<parameter=cmd>python3 -c 'print(6 * 7)'</parameter>\n</function>"),
+            "Exit code: 0\nExecution output of [execute_bash]:\n[STDOUT]\n\n42 \n\n[STDERR]\n\n\n");
+  EXPECT_THAT(Step("<function=execute_bash>\n<parameter=cmd>git status</parameter>\n</function>"),
+              HasSubstr("Bash command 'git' is not allowed."));
+}
+
+TEST_F(ToolsDockerTest, UserToolThroughAddCommands) {
+  ASSERT_TRUE(env_->add_commands({{"shout.py", "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"},
+                                  {"greet.sh", "greet() { echo \"hello $1\"; }\n"}})
+                  .ok());
+  EXPECT_EQ(Step("<function=shout>\n<parameter=command>it's $(fine)</parameter>\n</function>"),
+            "Execution output of [shout]:\nIT'S $(FINE)\n");
+  EXPECT_EQ(Step("<function=greet>\n<parameter=command>container</parameter>\n</function>"),
+            "Execution output of [greet]:\nhello container\n");
+  std::vector<std::string> names;
+  for (const auto& t : env_->tools()) names.push_back(t.name);
+  EXPECT_THAT(names, ElementsAre("file_editor", "search", "execute_bash", "finish", "shout", "greet"));
+}
+
+}  // namespace
+}  // namespace r2e

@@ -125,6 +125,8 @@ class TracingRuntime final : public Runtime {
     return last_script_;
   }
 
+  Runtime& inner() { return *inner_; }
+
  private:
   std::unique_ptr<Runtime> inner_;
   mutable std::mutex mu_;
@@ -136,7 +138,7 @@ class TracingRuntime final : public Runtime {
 struct Slot {
   enum Cancel : int { kNone = 0, kDeadline = 1, kStop = 2 };
   std::mutex mu;
-  Runtime* runtime = nullptr;  // guarded by mu; valid while registered
+  TracingRuntime* runtime = nullptr;  // guarded by mu; valid while registered
   bool active = false;         // guarded by mu
   Clock::time_point deadline;  // guarded by mu
   std::atomic<int> cancel{kNone};
@@ -146,7 +148,8 @@ struct Slot {
 // RepoEnv that owns the runtime, so it unregisters before the env closes).
 class SlotRegistration {
  public:
-  SlotRegistration(Slot& slot, Runtime* runtime, Clock::time_point deadline) : slot_(slot) {
+  SlotRegistration(Slot& slot, TracingRuntime* runtime, Clock::time_point deadline)
+      : slot_(slot) {
     std::lock_guard<std::mutex> lock(slot_.mu);
     slot_.runtime = runtime;
     slot_.deadline = deadline;
@@ -466,13 +469,15 @@ class Progress {
 
 // Docker: connects, removes sandboxes orphaned by earlier (killed) runs,
 // and makes sure every image is local before anything runs.
-Status PrepareDocker(const std::vector<const Task*>& tasks, const EvalOptions& options,
-                     Progress& progress) {
+Result<std::shared_ptr<docker::DockerClient>> PrepareDocker(const std::vector<const Task*>& tasks,
+                                                          const EvalOptions& options,
+                                                          Progress& progress) {
   docker::ClientOptions client_options;
   client_options.socket_path = options.env.docker.socket_path;
   client_options.registry_auth = options.env.docker.registry_auth;
-  auto client = docker::DockerClient::Connect(client_options);
-  if (!client.ok()) return client.status().WithContext("docker runtime");
+  auto connected = docker::DockerClient::Connect(client_options);
+  if (!connected.ok()) return connected.status().WithContext("docker runtime");
+  std::shared_ptr<docker::DockerClient> client = std::move(connected).value();
 
   CleanupOptions cleanup;
   cleanup.socket_path = options.env.docker.socket_path;
@@ -487,14 +492,14 @@ Status PrepareDocker(const std::vector<const Task*>& tasks, const EvalOptions& o
   }
   std::vector<std::string> missing;
   for (const std::string& image : images) {
-    auto inspected = (*client)->inspect_image(image);
+    auto inspected = client->inspect_image(image);
     if (inspected.ok()) continue;
     if (inspected.status().code() != StatusCode::kNotFound) {
       return inspected.status().WithContext("checking image " + image);
     }
     missing.push_back(image);
   }
-  if (missing.empty()) return Status::OK();
+  if (missing.empty()) return client;
   std::string list;
   for (const auto& m : missing) list += "\n  " + m;
   if (!options.pull) {
@@ -506,7 +511,7 @@ Status PrepareDocker(const std::vector<const Task*>& tasks, const EvalOptions& o
   std::vector<std::string> failed;
   for (const std::string& image : missing) {
     progress.Message("pulling " + image);
-    if (Status s = (*client)->pull_image(image); !s.ok()) {
+    if (Status s = client->pull_image(image); !s.ok()) {
       failed.push_back(image + ": " + s.message());
     }
   }
@@ -516,7 +521,24 @@ Status PrepareDocker(const std::vector<const Task*>& tasks, const EvalOptions& o
     return Status::FailedPrecondition("could not pull " + std::to_string(failed.size()) +
                                       " image(s):" + why);
   }
-  return Status::OK();
+  return client;
+}
+
+// Stops a running instance's sandbox from the runner thread. Docker
+// sandboxes are killed through the daemon (the container's main process
+// dies, the running exec ends, the container removes itself) rather than
+// with a concurrent DockerRuntime::stop(), so that the worker's next call
+// meets a dead container, not a runtime in the middle of stopping; the
+// worker's close() then removes what is left.
+void KillSandbox(TracingRuntime& runtime, docker::DockerClient* client) {
+  if (client != nullptr) {
+    if (auto* docker = dynamic_cast<DockerRuntime*>(&runtime.inner())) {
+      const std::string id = docker->container_id();
+      if (!id.empty()) (void)client->kill_container(id);
+      return;  // not started yet: the worker checks the flag after start
+    }
+  }
+  (void)runtime.stop();
 }
 
 }  // namespace
@@ -614,10 +636,13 @@ Result<EvalRun> RunEvaluation(const std::vector<DatasetRow>& rows,
 
   const auto stop_requested = [&] { return options.stop != nullptr && options.stop->load(); };
 
+  std::shared_ptr<docker::DockerClient> docker_client;
   if (!to_run.empty() && options.env.runtime == "docker" && !options.make_runtime) {
     std::vector<const Task*> tasks;
     for (std::size_t i : to_run) tasks.push_back(inputs[i].first);
-    R2E_RETURN_IF_ERROR(PrepareDocker(tasks, options, progress));
+    auto client = PrepareDocker(tasks, options, progress);
+    if (!client.ok()) return client.status();
+    docker_client = std::move(client).value();
     // Images are local now: a missing one later is that instance's error.
     options.env.docker.pull = DockerRuntimeOptions::Pull::kNever;
     options.env.docker.labels.emplace_back("r2e.eval.run_id", options.run_id);
@@ -703,8 +728,7 @@ Result<EvalRun> RunEvaluation(const std::vector<DatasetRow>& rows,
       }
       if (why == Slot::kNone) continue;
       slot.cancel.store(why);
-      // stop() may be called from any thread; it aborts the running exec.
-      if (slot.runtime != nullptr) (void)slot.runtime->stop();
+      if (slot.runtime != nullptr) KillSandbox(*slot.runtime, docker_client.get());
     }
     if (now - last_draw >= kRedraw) {
       progress.Redraw();

@@ -10,12 +10,16 @@
 //   double reward = env->compute_reward().value_or(0.0);
 //   env->close();                                // the caller closes the env
 //
-// The loop: the system prompt and the instance prompt (built from the tool
-// schemas and env.task_instruction()) go to the model; each reply becomes one
+// The loop: the system prompt and the instance prompt (built from the tools
+// and env.task_instruction()) go to the model; each reply becomes one
 // Action, which env.step() runs; its observation goes back to the model (as a
 // `tool` message answering the tool call in function-calling mode, as a user
 // message in XML mode). It stops when the agent calls finish/submit, or at the
 // step, token or wall-time limit, or when the model endpoint fails.
+//
+// Tools: by default those the env runs (RepoEnv::tools(), e.g. the "r2egym"
+// set), offered as their OpenAiSchema() and, in XML mode, listed with
+// ToolsPromptText() (the scaffold's format); or the schemas in the options.
 //
 // Two action styles:
 //  - function calling (default): the request carries `tools`; the reply's
@@ -154,10 +158,11 @@ class LlmClient {
   LlmClient& operator=(const LlmClient&) = delete;
 
   // POSTs {model, messages, [tools, tool_choice: "auto"], ...options} and
-  // parses choices[0]. `tools` is an array of {"type":"function",...} or null.
+  // parses choices[0]. `tools` is an array of {"type":"function",...} or null
+  // (ordered_json: properties are sent in the tools' own order).
   // Stops retrying, and bounds each attempt, at `deadline` when given.
   Result<LlmReply> Complete(
-      const nlohmann::json& messages, const nlohmann::json& tools = nullptr,
+      const nlohmann::json& messages, const nlohmann::ordered_json& tools = nullptr,
       std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
   // The full URL requests go to.
@@ -173,29 +178,32 @@ class LlmClient {
 // with their own transport). Internal when it is not a usable reply.
 Result<LlmReply> ParseChatCompletion(std::string_view body);
 
-// The schemas the agent offers when LlmAgentOptions::tools is empty:
-// execute_bash (`cmd`) and finish (`command`: "submit", optional `result`),
-// the tools every RepoEnv runs.
-std::vector<nlohmann::json> DefaultToolSchemas();
+// The schemas offered when neither the options nor the env name any tool:
+// execute_bash (`cmd`) and finish (`command`: "submit", optional `result`).
+std::vector<nlohmann::ordered_json> DefaultToolSchemas();
 
 // Normalizes one schema to {"type":"function","function":{name, description,
 // parameters}}; accepts that form or the bare {name, description, parameters}.
 // InvalidArgument when there is no name.
-Result<nlohmann::json> NormalizeToolSchema(const nlohmann::json& schema);
+Result<nlohmann::ordered_json> NormalizeToolSchema(const nlohmann::ordered_json& schema);
 
 struct LlmAgentOptions {
   LlmClientOptions client;
 
   // OpenAI function schemas of the tools offered (either form accepted by
-  // NormalizeToolSchema). Empty: DefaultToolSchemas().
-  std::vector<nlohmann::json> tools;
+  // NormalizeToolSchema; a nlohmann::json converts implicitly, with its keys
+  // sorted). Empty: the env's tools (RepoEnv::tools()), else
+  // DefaultToolSchemas(). Offer only tools the env runs: another is an
+  // "unknown function" observation.
+  std::vector<nlohmann::ordered_json> tools;
   // Parse actions from the reply text (<function=...>) instead of sending
   // `tools` and reading `tool_calls`.
   bool xml_mode = false;
 
-  // Prompt overrides. Empty: the built-in texts. In the instance template,
-  // "{task}" is replaced by env.task_instruction() and "{tools}" by the tool
-  // list (the same list the XML-mode system prompt shows).
+  // Prompt overrides. Empty: the built-in texts. In both, "{task}" is
+  // replaced by env.task_instruction() and "{tools}" by the tool listing
+  // (the one the built-in XML-mode system prompt shows); inserted text is not
+  // scanned again.
   std::string system_prompt;
   std::string instance_prompt_template;
 
@@ -281,15 +289,25 @@ class LlmAgent {
   LlmEpisode Run(RepoEnv& env,
                  const std::function<void(const LlmStep&)>& on_step = nullptr) const;
 
-  // The prompts Run() sends for an instruction.
-  std::string SystemPrompt() const;
-  std::string InstancePrompt(const std::string& task_instruction) const;
-  // The `tools` array sent in function-calling mode (null in XML mode).
-  nlohmann::json ToolsJson() const;
+  // What Run() sends on `env` (which need not be reset): the tool schemas,
+  // the prompts, and the `tools` array of a request (null in XML mode).
+  std::vector<nlohmann::ordered_json> ToolSchemas(const RepoEnv& env) const;
+  std::string SystemPrompt(const RepoEnv& env) const;
+  std::string InstancePrompt(const RepoEnv& env) const;
+  nlohmann::ordered_json ToolsJson(const RepoEnv& env) const;
 
   const LlmAgentOptions& options() const { return options_; }
 
  private:
+  // The tools of one episode: schemas and their text listing.
+  struct Offer {
+    std::vector<nlohmann::ordered_json> schemas;
+    std::string listing;
+  };
+  Offer MakeOffer(const RepoEnv& env) const;
+  std::string SystemPrompt(const Offer& offer, const std::string& task) const;
+  std::string InstancePrompt(const Offer& offer, const std::string& task) const;
+
   explicit LlmAgent(LlmAgentOptions options) : options_(std::move(options)) {}
   LlmAgentOptions options_;
 };

@@ -17,6 +17,7 @@
 
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
+#include "r2e/tools.h"
 
 namespace r2e {
 namespace {
@@ -24,6 +25,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Ms = std::chrono::milliseconds;
 using Json = nlohmann::json;
+using OJson = nlohmann::ordered_json;
 
 double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -47,6 +49,7 @@ std::string Excerpt(std::string_view body, std::size_t limit = 300) {
 }
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+std::string Dump(const OJson& j) { return j.dump(-1, ' ', false, OJson::error_handler_t::replace); }
 
 std::string FormatMs(Ms ms) {
   if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + " s";
@@ -398,13 +401,13 @@ Result<std::unique_ptr<LlmClient>> LlmClient::Create(LlmClientOptions options) {
   return std::unique_ptr<LlmClient>(new LlmClient(std::move(impl)));
 }
 
-Result<LlmReply> LlmClient::Complete(const Json& messages, const Json& tools,
+Result<LlmReply> LlmClient::Complete(const Json& messages, const OJson& tools,
                                      std::optional<Clock::time_point> deadline) {
   const auto start = Clock::now();
   const LlmClientOptions& o = impl_->options;
   std::string body;
   try {
-    Json request = {{"model", o.model}, {"messages", messages}};
+    OJson request = {{"model", o.model}, {"messages", OJson(messages)}};
     if (tools.is_array() && !tools.empty()) {
       request["tools"] = tools;
       request["tool_choice"] = "auto";
@@ -413,7 +416,7 @@ Result<LlmReply> LlmClient::Complete(const Json& messages, const Json& tools,
     if (o.top_p) request["top_p"] = *o.top_p;
     if (o.max_completion_tokens) request["max_tokens"] = *o.max_completion_tokens;
     if (o.extra_body.is_object()) {
-      for (const auto& [k, v] : o.extra_body.items()) request[k] = v;
+      for (const auto& [k, v] : o.extra_body.items()) request[k] = OJson(v);
     }
     body = Dump(request);
   } catch (const std::exception& e) {
@@ -535,9 +538,9 @@ Result<LlmReply> ParseChatCompletion(std::string_view body) {
 // --------------------------------------------------------------------------
 // Tool schemas and prompts
 
-std::vector<Json> DefaultToolSchemas() {
+std::vector<OJson> DefaultToolSchemas() {
   return {
-      Json{{"type", "function"},
+      OJson{{"type", "function"},
            {"function",
             {{"name", "execute_bash"},
              {"description",
@@ -549,8 +552,8 @@ std::vector<Json> DefaultToolSchemas() {
               {{"type", "object"},
                {"properties",
                 {{"cmd", {{"type", "string"}, {"description", "The bash command to run."}}}}},
-               {"required", Json::array({"cmd"})}}}}}},
-      Json{{"type", "function"},
+               {"required", OJson::array({"cmd"})}}}}}},
+      OJson{{"type", "function"},
            {"function",
             {{"name", "finish"},
              {"description", "Submit your changes and end the task. Call it once the task is solved."},
@@ -558,16 +561,16 @@ std::vector<Json> DefaultToolSchemas() {
               {{"type", "object"},
                {"properties",
                 {{"command",
-                  {{"type", "string"}, {"enum", Json::array({"submit"})}, {"description", "Always `submit`."}}},
+                  {{"type", "string"}, {"enum", OJson::array({"submit"})}, {"description", "Always `submit`."}}},
                  {"result",
                   {{"type", "string"}, {"description", "Optional: a short summary of what you changed."}}}}},
-               {"required", Json::array({"command"})}}}}}},
+               {"required", OJson::array({"command"})}}}}}},
   };
 }
 
-Result<Json> NormalizeToolSchema(const Json& schema) {
+Result<OJson> NormalizeToolSchema(const OJson& schema) {
   if (!schema.is_object()) return Status::InvalidArgument("a tool schema must be a JSON object");
-  const Json* fn = &schema;
+  const OJson* fn = &schema;
   if (auto f = schema.find("function"); f != schema.end()) {
     if (!f->is_object()) return Status::InvalidArgument("a tool schema's `function` must be an object");
     fn = &*f;
@@ -576,31 +579,31 @@ Result<Json> NormalizeToolSchema(const Json& schema) {
   if (name == fn->end() || !name->is_string() || name->get<std::string>().empty()) {
     return Status::InvalidArgument("a tool schema has no name: " + Excerpt(Dump(schema)));
   }
-  Json out_fn = {{"name", *name}};
+  OJson out_fn = {{"name", *name}};
   if (auto d = fn->find("description"); d != fn->end() && d->is_string()) out_fn["description"] = *d;
   if (auto p = fn->find("parameters"); p != fn->end() && p->is_object()) {
     out_fn["parameters"] = *p;
   } else {
-    out_fn["parameters"] = {{"type", "object"}, {"properties", Json::object()}};
+    out_fn["parameters"] = {{"type", "object"}, {"properties", OJson::object()}};
   }
-  return Json{{"type", "function"}, {"function", std::move(out_fn)}};
+  return OJson{{"type", "function"}, {"function", std::move(out_fn)}};
 }
 
 namespace {
 
 // The tools as text, for the XML-mode system prompt.
-std::string DescribeTools(const std::vector<Json>& tools) {
+std::string DescribeTools(const std::vector<OJson>& tools) {
   std::string out;
   int n = 0;
-  for (const Json& tool : tools) {
+  for (const OJson& tool : tools) {
     auto norm = NormalizeToolSchema(tool);
     if (!norm.ok()) continue;
-    const Json& fn = (*norm)["function"];
+    const OJson& fn = (*norm)["function"];
     const std::string name = fn["name"].get<std::string>();
     ++n;
     out += "---- BEGIN FUNCTION #" + std::to_string(n) + ": " + name + " ----\n";
     if (fn.contains("description")) out += "Description: " + fn["description"].get<std::string>() + "\n";
-    const Json& params = fn["parameters"];
+    const OJson& params = fn["parameters"];
     std::vector<std::string> required;
     if (auto r = params.find("required"); r != params.end() && r->is_array()) {
       for (const auto& x : *r) {
@@ -664,8 +667,7 @@ constexpr std::string_view kSystemPrompt =
     "You are a programming agent working on a software repository. The repository is checked "
     "out at /testbed, which is also the working directory of every command. You act by calling "
     "the functions you are given; each call runs in the repository's sandbox and you then see "
-    "its output. Call exactly one function per reply. When the task is solved, call `finish` "
-    "with command `submit`.";
+    "its output. Call exactly one function per reply. When the task is solved, call `{finish}`.";
 
 constexpr std::string_view kXmlFormat =
     "\n\nWrite your reasoning first, then exactly one function call in this format:\n\n"
@@ -685,7 +687,7 @@ constexpr std::string_view kInstanceTemplate =
     "<issue>\n{task}\n</issue>\n\n"
     "Change non-test source files only; hidden tests will check your change. A good way to "
     "work: find the relevant code, reproduce the problem with a short script, fix it, run the "
-    "script and the existing tests again, then call `finish`.";
+    "script and the existing tests again, then call `{finish}`.";
 
 // Keeps the head and tail of text longer than `limit` characters.
 std::string ClipObservation(const std::string& text, std::size_t limit) {
@@ -738,7 +740,6 @@ Result<LlmAgent> LlmAgent::Create(LlmAgentOptions options) {
   // The same checks LlmClient::Create makes, so Run() cannot fail on them.
   auto client = LlmClient::Create(options.client);
   if (!client.ok()) return client.status();
-  if (options.tools.empty()) options.tools = DefaultToolSchemas();
   for (auto& tool : options.tools) {
     auto norm = NormalizeToolSchema(tool);
     if (!norm.ok()) return norm.status();
@@ -748,23 +749,77 @@ Result<LlmAgent> LlmAgent::Create(LlmAgentOptions options) {
   return LlmAgent(std::move(options));
 }
 
-std::string LlmAgent::SystemPrompt() const {
-  if (!options_.system_prompt.empty()) return options_.system_prompt;
-  std::string out(kSystemPrompt);
-  if (options_.xml_mode) out += std::string(kXmlFormat) + DescribeTools(options_.tools);
+LlmAgent::Offer LlmAgent::MakeOffer(const RepoEnv& env) const {
+  Offer offer;
+  if (!options_.tools.empty()) {
+    offer.schemas = options_.tools;
+    offer.listing = DescribeTools(offer.schemas);
+    return offer;
+  }
+  const std::vector<ToolDescription> tools = env.tools();
+  if (!tools.empty()) {
+    for (const auto& t : tools) offer.schemas.push_back(t.OpenAiSchema());
+    offer.listing = ToolsPromptText(tools);
+    while (!offer.listing.empty() && offer.listing.back() == '\n') offer.listing.pop_back();
+    return offer;
+  }
+  offer.schemas = DefaultToolSchemas();
+  offer.listing = DescribeTools(offer.schemas);
+  return offer;
+}
+
+namespace {
+
+// The name of the tool that ends the episode, for the prompts: `finish` if
+// offered, else the first finish/submit-like tool, else `finish`.
+std::string FinishToolName(const std::vector<OJson>& schemas) {
+  std::optional<std::string> first;
+  for (const auto& schema : schemas) {
+    auto fn = schema.find("function");
+    if (fn == schema.end() || !fn->is_object()) continue;
+    auto n = fn->find("name");
+    if (n == fn->end() || !n->is_string()) continue;
+    Action a;
+    a.function_name = n->get<std::string>();
+    if (a.function_name == "finish") return a.function_name;
+    if (a.is_finish() && !first) first = a.function_name;
+  }
+  return first.value_or("finish");
+}
+
+}  // namespace
+
+std::string LlmAgent::SystemPrompt(const Offer& offer, const std::string& task) const {
+  const std::vector<std::pair<std::string, std::string>> values = {
+      {"task", task}, {"tools", offer.listing}, {"finish", FinishToolName(offer.schemas)}};
+  if (!options_.system_prompt.empty()) return Fill(options_.system_prompt, values);
+  std::string out = Fill(kSystemPrompt, values);
+  if (options_.xml_mode) out += std::string(kXmlFormat) + offer.listing;
   return out;
 }
 
-std::string LlmAgent::InstancePrompt(const std::string& task_instruction) const {
-  std::string_view tmpl = options_.instance_prompt_template.empty() ? kInstanceTemplate
-                                                                    : std::string_view(options_.instance_prompt_template);
-  return Fill(tmpl, {{"task", task_instruction}, {"tools", DescribeTools(options_.tools)}});
+std::string LlmAgent::InstancePrompt(const Offer& offer, const std::string& task) const {
+  const std::vector<std::pair<std::string, std::string>> values = {
+      {"task", task}, {"tools", offer.listing}, {"finish", FinishToolName(offer.schemas)}};
+  return Fill(options_.instance_prompt_template.empty() ? kInstanceTemplate
+                                                        : std::string_view(options_.instance_prompt_template),
+              values);
 }
 
-Json LlmAgent::ToolsJson() const {
+std::vector<OJson> LlmAgent::ToolSchemas(const RepoEnv& env) const { return MakeOffer(env).schemas; }
+
+std::string LlmAgent::SystemPrompt(const RepoEnv& env) const {
+  return SystemPrompt(MakeOffer(env), env.task_instruction());
+}
+
+std::string LlmAgent::InstancePrompt(const RepoEnv& env) const {
+  return InstancePrompt(MakeOffer(env), env.task_instruction());
+}
+
+OJson LlmAgent::ToolsJson(const RepoEnv& env) const {
   if (options_.xml_mode) return nullptr;
-  Json out = Json::array();
-  for (const auto& t : options_.tools) out.push_back(t);
+  OJson out = OJson::array();
+  for (auto& t : MakeOffer(env).schemas) out.push_back(std::move(t));
   return out;
 }
 
@@ -799,9 +854,12 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
     if (!client_or.ok()) return end_with(LlmExit::kLlmError, client_or.status());
     std::unique_ptr<LlmClient> client = std::move(client_or).value();
 
-    ep.messages.push_back({{"role", "system"}, {"content", SystemPrompt()}});
-    ep.messages.push_back({{"role", "user"}, {"content", InstancePrompt(env.task_instruction())}});
-    const Json tools = ToolsJson();
+    const Offer offer = MakeOffer(env);
+    const std::string task = env.task_instruction();
+    ep.messages.push_back({{"role", "system"}, {"content", SystemPrompt(offer, task)}});
+    ep.messages.push_back({{"role", "user"}, {"content", InstancePrompt(offer, task)}});
+    OJson tools = nullptr;
+    if (!options_.xml_mode) tools = OJson(offer.schemas);
 
     for (;;) {
       if (options_.max_steps > 0 && ep.steps >= options_.max_steps) return end_with(LlmExit::kMaxSteps);

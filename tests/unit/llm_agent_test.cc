@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "r2e/repo_env.h"
+#include "r2e/tools.h"
 
 namespace r2e {
 namespace {
@@ -734,7 +735,7 @@ TEST(ParseChatCompletionTest, Shapes) {
   EXPECT_NE(err.status().message().find("boom"), std::string::npos);
 }
 
-TEST(LlmAgentTest, PromptsAndSchemas) {
+TEST(LlmAgentTest, PromptsAndSchemasFromOptions) {
   LlmAgentOptions o;
   o.client.base_url = "http://127.0.0.1:1/v1";
   o.client.model = "m";
@@ -743,28 +744,65 @@ TEST(LlmAgentTest, PromptsAndSchemas) {
                   {"parameters",
                    {{"type", "object"},
                     {"properties", {{"mode", {{"type", "string"}, {"enum", {"a", "b"}}, {"description", "How."}}}}},
-                    {"required", {"mode"}}}}}};
-  o.instance_prompt_template = "Task: {task}\nTools:\n{tools}";
+                    {"required", {"mode"}}}}},
+             Json{{"name", "submit"}}};
+  o.instance_prompt_template = "Task: {task}\nTools:\n{tools}\nEnd with {finish}.";
   auto agent = LlmAgent::Create(o);
   ASSERT_TRUE(agent.ok());
-  Json tools = agent->ToolsJson();
-  ASSERT_EQ(tools.size(), 1u);
+  Task task = DemoTask();
+  task.problem_statement = "fix {tools} please";
+  auto env = RepoEnv::Create(task).value();
+  auto tools = agent->ToolsJson(*env);
+  ASSERT_EQ(tools.size(), 2u);
   EXPECT_EQ(tools[0]["type"], "function");
   EXPECT_EQ(tools[0]["function"]["name"], "my_tool");
   // {tools} inside the task text is not expanded.
-  std::string prompt = agent->InstancePrompt("fix {tools} please");
+  std::string prompt = agent->InstancePrompt(*env);
   EXPECT_EQ(prompt.rfind("Task: fix {tools} please\nTools:\n", 0), 0u) << prompt;
   EXPECT_NE(prompt.find("(1) mode (string, required): How."), std::string::npos) << prompt;
-  EXPECT_EQ(agent->SystemPrompt().find("<function="), std::string::npos);
+  EXPECT_NE(prompt.find("End with submit."), std::string::npos) << prompt;
+  EXPECT_EQ(agent->SystemPrompt(*env).find("<function="), std::string::npos);
 
   o.xml_mode = true;
   auto xml = LlmAgent::Create(o);
   ASSERT_TRUE(xml.ok());
-  EXPECT_TRUE(xml->ToolsJson().is_null());
-  EXPECT_NE(xml->SystemPrompt().find("<function="), std::string::npos);
-  EXPECT_NE(xml->SystemPrompt().find("my_tool"), std::string::npos);
+  EXPECT_TRUE(xml->ToolsJson(*env).is_null());
+  EXPECT_NE(xml->SystemPrompt(*env).find("<function="), std::string::npos);
+  EXPECT_NE(xml->SystemPrompt(*env).find("my_tool"), std::string::npos);
+}
 
-  auto defaults = DefaultToolSchemas();
+TEST(LlmAgentTest, ToolsDefaultToTheEnvsInTheirOwnOrder) {
+  LlmAgentOptions o;
+  o.client.base_url = "http://127.0.0.1:1/v1";
+  o.client.model = "m";
+  auto agent = LlmAgent::Create(o);
+  ASSERT_TRUE(agent.ok());
+  auto env = RepoEnv::Create(DemoTask()).value();  // the r2egym tool set
+  std::vector<std::string> names;
+  for (const auto& t : agent->ToolSchemas(*env)) names.push_back(t["function"]["name"]);
+  std::vector<std::string> expected;
+  for (const auto& d : env->tools()) expected.push_back(d.name);
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(names, expected);
+  // Properties keep the tool's argument order (as the scaffold sends them).
+  for (const auto& d : env->tools()) {
+    auto schema = d.OpenAiSchema();
+    for (const auto& t : agent->ToolsJson(*env)) {
+      if (t["function"]["name"] == d.name) {
+        EXPECT_EQ(t.dump(), schema.dump());
+      }
+    }
+  }
+  o.xml_mode = true;
+  std::string system = LlmAgent::Create(o)->SystemPrompt(*env);
+  EXPECT_NE(system.find(ToolsPromptText(env->tools()).substr(0, 40)), std::string::npos) << system;
+
+  // An env without tools: the defaults.
+  RepoEnvOptions none;
+  none.tool_set = "";
+  auto bare = RepoEnv::Create(DemoTask(), none).value();
+  ASSERT_TRUE(bare->tools().empty());
+  auto defaults = agent->ToolSchemas(*bare);
   ASSERT_EQ(defaults.size(), 2u);
   EXPECT_EQ(defaults[0]["function"]["name"], "execute_bash");
   EXPECT_EQ(defaults[1]["function"]["name"], "finish");

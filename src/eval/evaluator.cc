@@ -311,6 +311,8 @@ class InstanceRun {
       return;
     }
     WriteArtifact("test_output.txt", graded->log);
+    // A log cut short by the kill would grade as a failed run: no report.
+    if (Cancelled()) return;
     log_.line("tests ran in " + Fixed(Seconds(graded->duration).count(), 2) + "s; " +
               std::to_string(graded->status_map.size()) + " test statuses parsed");
     if (graded->timed_out) {
@@ -338,9 +340,12 @@ class InstanceRun {
     return std::max(left, std::chrono::milliseconds(1000));
   }
 
-  // True (and the result set) when the runner cancelled this instance.
+  // True (and the result set) when the runner cancelled this instance or
+  // its deadline passed (the runner's kill may still be on its way).
   bool Cancelled() {
-    switch (slot_.cancel.load()) {
+    int cancel = slot_.cancel.load();
+    if (cancel == Slot::kNone && Clock::now() >= deadline_) cancel = Slot::kDeadline;
+    switch (cancel) {
       case Slot::kDeadline:
         Fail(EvalErrorKind::kTimeout, "timed out after " + std::to_string(options_.timeout.count()) +
                                           "s; the sandbox was stopped");
@@ -716,7 +721,9 @@ Result<EvalRun> RunEvaluation(const std::vector<DatasetRow>& rows,
       stopping = true;
       progress.Message("stopping: no new instances; stopping the running sandboxes");
     }
+    // Flags first (workers see them at their next step), then the kills.
     const auto now = Clock::now();
+    std::vector<Slot*> to_kill;
     for (Slot& slot : slots) {
       std::lock_guard<std::mutex> lock(slot.mu);
       if (!slot.active || slot.cancel.load() != Slot::kNone) continue;
@@ -728,7 +735,15 @@ Result<EvalRun> RunEvaluation(const std::vector<DatasetRow>& rows,
       }
       if (why == Slot::kNone) continue;
       slot.cancel.store(why);
-      if (slot.runtime != nullptr) KillSandbox(*slot.runtime, docker_client.get());
+      to_kill.push_back(&slot);
+    }
+    for (Slot* slot : to_kill) {
+      std::lock_guard<std::mutex> lock(slot->mu);
+      // Still the instance that was flagged: a worker resets the flag only
+      // after unregistering.
+      if (slot->active && slot->runtime != nullptr) {
+        KillSandbox(*slot->runtime, docker_client.get());
+      }
     }
     if (now - last_draw >= kRedraw) {
       progress.Redraw();

@@ -86,7 +86,8 @@ Outcome RunTask(const r2e::Task& task, const std::string& runtime, const r2e::Ll
 
   std::optional<r2e::TrajectoryWriter> trajectory;
   if (!trajectory_dir.empty()) {
-    auto w = r2e::TrajectoryWriter::Open(std::filesystem::path(trajectory_dir) / (task.instance_id + ".jsonl"));
+    auto w = r2e::TrajectoryWriter::Open(std::filesystem::path(trajectory_dir) /
+                                         (task.instance_id + ".jsonl"));
     if (!w.ok()) return fail("trajectory", w.status());
     trajectory.emplace(std::move(w).value());
   }
@@ -95,7 +96,8 @@ Outcome RunTask(const r2e::Task& task, const std::string& runtime, const r2e::Ll
   std::fflush(stdout);
   r2e::LlmEpisode episode = agent.Run(**env, [&](const r2e::LlmStep& s) {
     std::printf("--- step %d (model %.1f s, env %.1f s", s.step, s.model_s, s.env_s);
-    if (s.usage.reported) std::printf(", %lld tokens", static_cast<long long>(s.usage.total_tokens));
+    if (s.usage.reported)
+      std::printf(", %lld tokens", static_cast<long long>(s.usage.total_tokens));
     std::printf(")\n");
     if (!s.thought.empty()) {
       std::printf("  thought:\n");
@@ -125,12 +127,13 @@ Outcome RunTask(const r2e::Task& task, const std::string& runtime, const r2e::Ll
   auto reward = (*env)->compute_reward();
   if (!reward.ok()) return fail("compute_reward", reward.status());
   std::printf("--- patch\n%s", patch->empty() ? "(none)\n" : patch->c_str());
-  std::printf("exit: %s\nsteps: %d, model calls: %d, tokens: %lld prompt + %lld completion\n"
-              "time: %.1f s (model %.1f s, env %.1f s)\nreward: %g\n\n",
-              episode.exit_reason.c_str(), episode.steps, episode.model_calls,
-              static_cast<long long>(episode.prompt_tokens),
-              static_cast<long long>(episode.completion_tokens), episode.duration_s, episode.model_s,
-              episode.env_s, *reward);
+  std::printf(
+      "exit: %s\nsteps: %d, model calls: %d, tokens: %lld prompt + %lld completion\n"
+      "time: %.1f s (model %.1f s, env %.1f s)\nreward: %g\n\n",
+      episode.exit_reason.c_str(), episode.steps, episode.model_calls,
+      static_cast<long long>(episode.prompt_tokens),
+      static_cast<long long>(episode.completion_tokens), episode.duration_s, episode.model_s,
+      episode.env_s, *reward);
   if (trajectory) {
     r2e::EpisodeSummary summary;
     summary.instance_id = task.instance_id;
@@ -172,7 +175,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--instance-id" && has_value) {
       instance_id = argv[++i];
     } else if (arg == "--max-steps" && has_value) {
-      if (!ParseInt(argv[++i], n) || n == 0 || n > 100000) return Usage("--max-steps: a positive number");
+      if (!ParseInt(argv[++i], n) || n == 0 || n > 100000)
+        return Usage("--max-steps: a positive number");
       options.max_steps = static_cast<int>(n);
     } else if (arg == "--max-tokens" && has_value) {
       if (!ParseInt(argv[++i], n)) return Usage("--max-tokens: a number (0: none)");

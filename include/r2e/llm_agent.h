@@ -135,9 +135,9 @@ struct LlmReply {
   std::vector<LlmToolCall> tool_calls;
   std::string finish_reason;
   LlmUsage usage;
-  int attempts = 1;          // HTTP attempts made (1 + retries)
-  double seconds = 0.0;      // wall time including retries and backoff
-  nlohmann::json message;    // choices[0].message as received
+  int attempts = 1;        // HTTP attempts made (1 + retries)
+  double seconds = 0.0;    // wall time including retries and backoff
+  nlohmann::json message;  // choices[0].message as received
 };
 
 // One chat-completions endpoint. Errors (Status, never an exception):
@@ -232,18 +232,18 @@ struct LlmAgentOptions {
 enum class LlmExit { kFinished, kMaxSteps, kMaxTokens, kTimeLimit, kLlmError, kEnvError };
 
 struct LlmStep {
-  int step = 0;                 // 1-based
-  std::string thought;          // the reply's text before/instead of the call
-  Action action;                // what env.step() ran (empty: no function call)
-  std::string raw_reply;        // the reply's content as received
-  std::string tool_call_id;     // function-calling mode
-  std::string observation;      // the text sent back to the model
-  std::string error;            // a malformed reply (the env was not stepped)
+  int step = 0;              // 1-based
+  std::string thought;       // the reply's text before/instead of the call
+  Action action;             // what env.step() ran (empty: no function call)
+  std::string raw_reply;     // the reply's content as received
+  std::string tool_call_id;  // function-calling mode
+  std::string observation;   // the text sent back to the model
+  std::string error;         // a malformed reply (the env was not stepped)
   bool done = false;
   int exit_code = 0;
   bool timed_out = false;
-  double model_s = 0.0;         // waiting for the model (retries included)
-  double env_s = 0.0;           // env.step()
+  double model_s = 0.0;  // waiting for the model (retries included)
+  double env_s = 0.0;    // env.step()
   int attempts = 1;
   LlmUsage usage;
 };
@@ -253,9 +253,9 @@ struct LlmEpisode {
   // "finished", "max_steps", "max_tokens", "time_limit",
   // "llm_error: <detail>", "env_error: <detail>".
   std::string exit_reason;
-  Status status;                // the error behind llm_error/env_error
+  Status status;  // the error behind llm_error/env_error
   int steps = 0;
-  std::int64_t prompt_tokens = 0;      // summed over replies
+  std::int64_t prompt_tokens = 0;  // summed over replies
   std::int64_t completion_tokens = 0;
   std::int64_t total_tokens = 0;
   std::int64_t last_context_tokens = 0;
@@ -286,8 +286,7 @@ class LlmAgent {
   // Runs one episode on `env` (reset first unless !reset_env). Never throws;
   // every failure is in the result's exit and status. `on_step`, if given, is
   // called after each step on the calling thread (progress printing).
-  LlmEpisode Run(RepoEnv& env,
-                 const std::function<void(const LlmStep&)>& on_step = nullptr) const;
+  LlmEpisode Run(RepoEnv& env, const std::function<void(const LlmStep&)>& on_step = nullptr) const;
 
   // What Run() sends on `env` (which need not be reset): the tool schemas,
   // the prompts, and the `tools` array of a request (null in XML mode).

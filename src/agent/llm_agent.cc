@@ -73,7 +73,8 @@ Result<Endpoint> ParseBaseUrl(std::string_view base_url) {
                                    " (expected http(s)://host[:port][/path], e.g. "
                                    "http://127.0.0.1:8000/v1)");
   };
-  if (url.empty()) return Status::InvalidArgument("no base URL given (e.g. http://127.0.0.1:8000/v1)");
+  if (url.empty())
+    return Status::InvalidArgument("no base URL given (e.g. http://127.0.0.1:8000/v1)");
   Endpoint ep;
   const std::string lower = Lower(url);
   std::size_t pos;
@@ -88,7 +89,8 @@ Result<Endpoint> ParseBaseUrl(std::string_view base_url) {
   std::size_t end = url.find_first_of("/?#", pos);
   std::string authority = url.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
   std::string rest = end == std::string::npos ? "" : url.substr(end);
-  if (authority.find('@') != std::string::npos) return bad("has user info; pass the key as the API key");
+  if (authority.find('@') != std::string::npos)
+    return bad("has user info; pass the key as the API key");
   std::string host;
   std::string port_text;
   if (!authority.empty() && authority[0] == '[') {
@@ -107,14 +109,15 @@ Result<Endpoint> ParseBaseUrl(std::string_view base_url) {
   }
   if (host.empty() || host == "[]") return bad("has no host");
   for (char c : host) {
-    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c))) {
+    if (std::isspace(static_cast<unsigned char>(c)) ||
+        std::iscntrl(static_cast<unsigned char>(c))) {
       return bad("has a space or control character in the host");
     }
   }
   int port = ep.https ? 443 : 80;
   if (!port_text.empty()) {
-    if (port_text.size() > 5 ||
-        !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
+                                             [](char c) { return c >= '0' && c <= '9'; })) {
       return bad("has a bad port");
     }
     port = std::stoi(port_text);
@@ -125,17 +128,20 @@ Result<Endpoint> ParseBaseUrl(std::string_view base_url) {
   std::string query = cut == std::string::npos ? "" : rest.substr(cut);
   std::string path = rest.substr(0, cut);
   for (char c : path) {
-    if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c))) {
+    if (std::isspace(static_cast<unsigned char>(c)) ||
+        std::iscntrl(static_cast<unsigned char>(c))) {
       return bad("has a space or control character in the path");
     }
   }
   while (!path.empty() && path.back() == '/') path.pop_back();
   constexpr std::string_view kSuffix = "/chat/completions";
-  if (path.size() < kSuffix.size() || path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+  if (path.size() < kSuffix.size() ||
+      path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
     path += kSuffix;
   }
   ep.path = path + query;
-  ep.scheme_host_port = std::string(ep.https ? "https://" : "http://") + host + ":" + std::to_string(port);
+  ep.scheme_host_port =
+      std::string(ep.https ? "https://" : "http://") + host + ":" + std::to_string(port);
   ep.url = ep.scheme_host_port + ep.path;
   return ep;
 }
@@ -270,7 +276,8 @@ struct LlmClient::Impl {
   std::string api_key;
 
   // One HTTP attempt. On failure returns the Status and sets `failure`.
-  Result<HttpOutcome> Attempt(const std::string& body, Clock::time_point deadline, Failure& failure);
+  Result<HttpOutcome> Attempt(const std::string& body, Clock::time_point deadline,
+                              Failure& failure);
 };
 
 Result<HttpOutcome> LlmClient::Impl::Attempt(const std::string& body, Clock::time_point deadline,
@@ -439,7 +446,8 @@ Result<LlmReply> LlmClient::Complete(const Json& messages, const OJson& tools,
         return reply;
       }
       const std::string detail = ErrorDetail(outcome->body);
-      const std::string what = "HTTP " + std::to_string(code) + " from " + impl_->endpoint.url + ": " + detail;
+      const std::string what =
+          "HTTP " + std::to_string(code) + " from " + impl_->endpoint.url + ": " + detail;
       if (code == 408 || code == 429 || code >= 500) {
         last = Status::Unavailable(what);
         if (!outcome->retry_after.empty() &&
@@ -464,12 +472,14 @@ Result<LlmReply> LlmClient::Complete(const Json& messages, const OJson& tools,
     }
     // Backoff: initial * 2^attempt, capped, plus jitter; a Retry-After wins
     // (also capped).
-    double base = static_cast<double>(o.initial_backoff.count()) * static_cast<double>(1LL << std::min(attempt, 20));
+    double base = static_cast<double>(o.initial_backoff.count()) *
+                  static_cast<double>(1LL << std::min(attempt, 20));
     base = std::min(base, static_cast<double>(o.max_backoff.count()));
     Ms wait(static_cast<Ms::rep>(base * (1.0 + Jitter())));
     if (retry_after > Ms(0)) wait = std::min(retry_after, o.max_backoff);
     if (Clock::now() + wait >= end) {
-      return last.WithContext("no time left to retry after " + std::to_string(attempt + 1) + " attempts");
+      return last.WithContext("no time left to retry after " + std::to_string(attempt + 1) +
+                              " attempts");
     }
     std::this_thread::sleep_for(wait);
   }
@@ -482,11 +492,13 @@ Result<LlmReply> ParseChatCompletion(std::string_view body) {
     if (!j.is_object()) return Status::Internal("response is not a JSON object: " + Excerpt(body));
     auto choices = j.find("choices");
     if (choices == j.end() || !choices->is_array() || choices->empty()) {
-      if (j.contains("error")) return Status::Internal("server reported an error: " + ErrorDetail(body));
+      if (j.contains("error"))
+        return Status::Internal("server reported an error: " + ErrorDetail(body));
       return Status::Internal("response has no choices: " + Excerpt(body));
     }
     const Json& choice = (*choices)[0];
-    if (!choice.is_object()) return Status::Internal("choices[0] is not an object: " + Excerpt(body));
+    if (!choice.is_object())
+      return Status::Internal("choices[0] is not an object: " + Excerpt(body));
     auto message = choice.find("message");
     if (message == choice.end() || !message->is_object()) {
       return Status::Internal("choices[0] has no message object: " + Excerpt(body));
@@ -505,12 +517,15 @@ Result<LlmReply> ParseChatCompletion(std::string_view body) {
       for (const Json& call : *calls) {
         LlmToolCall tc;
         if (call.is_object()) {
-          if (auto id = call.find("id"); id != call.end() && id->is_string()) tc.id = id->get<std::string>();
+          if (auto id = call.find("id"); id != call.end() && id->is_string())
+            tc.id = id->get<std::string>();
           auto fn = call.find("function");
           if (fn != call.end() && fn->is_object()) {
-            if (auto n = fn->find("name"); n != fn->end() && n->is_string()) tc.name = n->get<std::string>();
+            if (auto n = fn->find("name"); n != fn->end() && n->is_string())
+              tc.name = n->get<std::string>();
             if (auto a = fn->find("arguments"); a != fn->end()) {
-              tc.arguments = a->is_string() ? a->get<std::string>() : (a->is_null() ? "" : Dump(*a));
+              tc.arguments =
+                  a->is_string() ? a->get<std::string>() : (a->is_null() ? "" : Dump(*a));
             }
           }
         }
@@ -541,30 +556,34 @@ Result<LlmReply> ParseChatCompletion(std::string_view body) {
 std::vector<OJson> DefaultToolSchemas() {
   return {
       OJson{{"type", "function"},
-           {"function",
-            {{"name", "execute_bash"},
-             {"description",
-              "Run a bash command in the repository's sandbox. The working directory is /testbed. "
-              "Output (stdout and stderr) longer than 80 lines keeps its first and last 40 lines. "
-              "Commands starting with git, ipython, jupyter or nohup are refused. A command that "
-              "runs too long is killed."},
-             {"parameters",
-              {{"type", "object"},
-               {"properties",
-                {{"cmd", {{"type", "string"}, {"description", "The bash command to run."}}}}},
-               {"required", OJson::array({"cmd"})}}}}}},
+            {"function",
+             {{"name", "execute_bash"},
+              {"description",
+               "Run a bash command in the repository's sandbox. The working directory is /testbed. "
+               "Output (stdout and stderr) longer than 80 lines keeps its first and last 40 lines. "
+               "Commands starting with git, ipython, jupyter or nohup are refused. A command that "
+               "runs too long is killed."},
+              {"parameters",
+               {{"type", "object"},
+                {"properties",
+                 {{"cmd", {{"type", "string"}, {"description", "The bash command to run."}}}}},
+                {"required", OJson::array({"cmd"})}}}}}},
       OJson{{"type", "function"},
-           {"function",
-            {{"name", "finish"},
-             {"description", "Submit your changes and end the task. Call it once the task is solved."},
-             {"parameters",
-              {{"type", "object"},
-               {"properties",
-                {{"command",
-                  {{"type", "string"}, {"enum", OJson::array({"submit"})}, {"description", "Always `submit`."}}},
-                 {"result",
-                  {{"type", "string"}, {"description", "Optional: a short summary of what you changed."}}}}},
-               {"required", OJson::array({"command"})}}}}}},
+            {"function",
+             {{"name", "finish"},
+              {"description",
+               "Submit your changes and end the task. Call it once the task is solved."},
+              {"parameters",
+               {{"type", "object"},
+                {"properties",
+                 {{"command",
+                   {{"type", "string"},
+                    {"enum", OJson::array({"submit"})},
+                    {"description", "Always `submit`."}}},
+                  {"result",
+                   {{"type", "string"},
+                    {"description", "Optional: a short summary of what you changed."}}}}},
+                {"required", OJson::array({"command"})}}}}}},
   };
 }
 
@@ -572,7 +591,8 @@ Result<OJson> NormalizeToolSchema(const OJson& schema) {
   if (!schema.is_object()) return Status::InvalidArgument("a tool schema must be a JSON object");
   const OJson* fn = &schema;
   if (auto f = schema.find("function"); f != schema.end()) {
-    if (!f->is_object()) return Status::InvalidArgument("a tool schema's `function` must be an object");
+    if (!f->is_object())
+      return Status::InvalidArgument("a tool schema's `function` must be an object");
     fn = &*f;
   }
   auto name = fn->find("name");
@@ -580,7 +600,8 @@ Result<OJson> NormalizeToolSchema(const OJson& schema) {
     return Status::InvalidArgument("a tool schema has no name: " + Excerpt(Dump(schema)));
   }
   OJson out_fn = {{"name", *name}};
-  if (auto d = fn->find("description"); d != fn->end() && d->is_string()) out_fn["description"] = *d;
+  if (auto d = fn->find("description"); d != fn->end() && d->is_string())
+    out_fn["description"] = *d;
   if (auto p = fn->find("parameters"); p != fn->end() && p->is_object()) {
     out_fn["parameters"] = *p;
   } else {
@@ -602,7 +623,8 @@ std::string DescribeTools(const std::vector<OJson>& tools) {
     const std::string name = fn["name"].get<std::string>();
     ++n;
     out += "---- BEGIN FUNCTION #" + std::to_string(n) + ": " + name + " ----\n";
-    if (fn.contains("description")) out += "Description: " + fn["description"].get<std::string>() + "\n";
+    if (fn.contains("description"))
+      out += "Description: " + fn["description"].get<std::string>() + "\n";
     const OJson& params = fn["parameters"];
     std::vector<std::string> required;
     if (auto r = params.find("required"); r != params.end() && r->is_array()) {
@@ -620,14 +642,19 @@ std::string DescribeTools(const std::vector<OJson>& tools) {
         std::string desc;
         std::string choices;
         if (p.is_object()) {
-          if (auto t = p.find("type"); t != p.end()) type = t->is_string() ? t->get<std::string>() : Dump(*t);
-          if (auto d = p.find("description"); d != p.end() && d->is_string()) desc = d->get<std::string>();
+          if (auto t = p.find("type"); t != p.end())
+            type = t->is_string() ? t->get<std::string>() : Dump(*t);
+          if (auto d = p.find("description"); d != p.end() && d->is_string())
+            desc = d->get<std::string>();
           if (auto e = p.find("enum"); e != p.end() && e->is_array()) {
-            for (const auto& v : *e) choices += (choices.empty() ? "" : ", ") + (v.is_string() ? "`" + v.get<std::string>() + "`" : Dump(v));
+            for (const auto& v : *e)
+              choices += (choices.empty() ? "" : ", ") +
+                         (v.is_string() ? "`" + v.get<std::string>() + "`" : Dump(v));
           }
         }
         const bool req = std::find(required.begin(), required.end(), pname) != required.end();
-        out += "  (" + std::to_string(k) + ") " + pname + " (" + type + ", " + (req ? "required" : "optional") + ")";
+        out += "  (" + std::to_string(k) + ") " + pname + " (" + type + ", " +
+               (req ? "required" : "optional") + ")";
         if (!desc.empty()) out += ": " + desc;
         if (!choices.empty()) out += " Allowed values: [" + choices + "]";
         out += "\n";
@@ -642,7 +669,8 @@ std::string DescribeTools(const std::vector<OJson>& tools) {
 }
 
 // Replaces each "{key}" once, left to right, without rescanning the inserted text.
-std::string Fill(std::string_view tmpl, const std::vector<std::pair<std::string, std::string>>& values) {
+std::string Fill(std::string_view tmpl,
+                 const std::vector<std::pair<std::string, std::string>>& values) {
   std::string out;
   std::size_t i = 0;
   while (i < tmpl.size()) {
@@ -702,12 +730,18 @@ std::string ClipObservation(const std::string& text, std::size_t limit) {
 
 std::string_view LlmExitName(LlmExit exit) {
   switch (exit) {
-    case LlmExit::kFinished: return "finished";
-    case LlmExit::kMaxSteps: return "max_steps";
-    case LlmExit::kMaxTokens: return "max_tokens";
-    case LlmExit::kTimeLimit: return "time_limit";
-    case LlmExit::kLlmError: return "llm_error";
-    case LlmExit::kEnvError: return "env_error";
+    case LlmExit::kFinished:
+      return "finished";
+    case LlmExit::kMaxSteps:
+      return "max_steps";
+    case LlmExit::kMaxTokens:
+      return "max_tokens";
+    case LlmExit::kTimeLimit:
+      return "time_limit";
+    case LlmExit::kLlmError:
+      return "llm_error";
+    case LlmExit::kEnvError:
+      return "env_error";
   }
   return "llm_error";
 }
@@ -745,7 +779,8 @@ Result<LlmAgent> LlmAgent::Create(LlmAgentOptions options) {
     if (!norm.ok()) return norm.status();
     tool = std::move(norm).value();
   }
-  if (options.max_steps < 0) return Status::InvalidArgument("max_steps must be 0 (none) or positive");
+  if (options.max_steps < 0)
+    return Status::InvalidArgument("max_steps must be 0 (none) or positive");
   return LlmAgent(std::move(options));
 }
 
@@ -801,12 +836,15 @@ std::string LlmAgent::SystemPrompt(const Offer& offer, const std::string& task) 
 std::string LlmAgent::InstancePrompt(const Offer& offer, const std::string& task) const {
   const std::vector<std::pair<std::string, std::string>> values = {
       {"task", task}, {"tools", offer.listing}, {"finish", FinishToolName(offer.schemas)}};
-  return Fill(options_.instance_prompt_template.empty() ? kInstanceTemplate
-                                                        : std::string_view(options_.instance_prompt_template),
+  return Fill(options_.instance_prompt_template.empty()
+                  ? kInstanceTemplate
+                  : std::string_view(options_.instance_prompt_template),
               values);
 }
 
-std::vector<OJson> LlmAgent::ToolSchemas(const RepoEnv& env) const { return MakeOffer(env).schemas; }
+std::vector<OJson> LlmAgent::ToolSchemas(const RepoEnv& env) const {
+  return MakeOffer(env).schemas;
+}
 
 std::string LlmAgent::SystemPrompt(const RepoEnv& env) const {
   return SystemPrompt(MakeOffer(env), env.task_instruction());
@@ -862,11 +900,13 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
     if (!options_.xml_mode) tools = OJson(offer.schemas);
 
     for (;;) {
-      if (options_.max_steps > 0 && ep.steps >= options_.max_steps) return end_with(LlmExit::kMaxSteps);
+      if (options_.max_steps > 0 && ep.steps >= options_.max_steps)
+        return end_with(LlmExit::kMaxSteps);
       if (options_.max_total_tokens > 0 && ep.total_tokens >= options_.max_total_tokens) {
         return end_with(LlmExit::kMaxTokens);
       }
-      if (options_.max_context_tokens > 0 && ep.last_context_tokens >= options_.max_context_tokens) {
+      if (options_.max_context_tokens > 0 &&
+          ep.last_context_tokens >= options_.max_context_tokens) {
         return end_with(LlmExit::kMaxTokens);
       }
       if (deadline && Clock::now() >= *deadline) return end_with(LlmExit::kTimeLimit);
@@ -910,13 +950,16 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
         Json calls = Json::array();
         for (std::size_t i = 0; i < reply->tool_calls.size(); ++i) {
           const LlmToolCall& c = reply->tool_calls[i];
-          std::string id = c.id.empty() ? "call_" + std::to_string(rec.step) + "_" + std::to_string(i) : c.id;
+          std::string id =
+              c.id.empty() ? "call_" + std::to_string(rec.step) + "_" + std::to_string(i) : c.id;
           // Arguments that do not parse are echoed as {} so that the next
           // request stays valid for servers that parse the history.
           std::string args = c.arguments.empty() ? "{}" : c.arguments;
           Json parsed = Json::parse(args, nullptr, false);
           if (parsed.is_discarded() || !parsed.is_object()) args = "{}";
-          calls.push_back({{"id", id}, {"type", "function"}, {"function", {{"name", c.name}, {"arguments", args}}}});
+          calls.push_back({{"id", id},
+                           {"type", "function"},
+                           {"function", {{"name", c.name}, {"arguments", args}}}});
           if (i == 0) {
             rec.tool_call_id = id;
             auto action = ActionFromToolCall(c.name, c.arguments);
@@ -927,10 +970,11 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
               rec.error = action.status().message();
             }
           } else {
-            skipped.push_back({{"role", "tool"},
-                               {"tool_call_id", id},
-                               {"content", "Only one function call per reply is run; this call to `" +
-                                               SanitizeUtf8(c.name) + "` was skipped."}});
+            skipped.push_back(
+                {{"role", "tool"},
+                 {"tool_call_id", id},
+                 {"content", "Only one function call per reply is run; this call to `" +
+                                 SanitizeUtf8(c.name) + "` was skipped."}});
           }
         }
         assistant["tool_calls"] = std::move(calls);
@@ -948,15 +992,17 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
       ep.messages.push_back(std::move(assistant));
 
       if (!rec.error.empty()) {
-        rec.observation = "Error: " + SanitizeUtf8(rec.error) +
-                          ". Nothing was run. Call one of the available functions with a JSON object "
-                          "of arguments.";
+        rec.observation =
+            "Error: " + SanitizeUtf8(rec.error) +
+            ". Nothing was run. Call one of the available functions with a JSON object "
+            "of arguments.";
         rec.exit_code = 1;
       } else {
         std::chrono::seconds timeout = options_.step_timeout;
         if (deadline) {
           const auto left = std::chrono::ceil<std::chrono::seconds>(*deadline - Clock::now());
-          std::chrono::seconds bound = timeout.count() > 0 ? timeout : RepoEnvOptions{}.step_timeout;
+          std::chrono::seconds bound =
+              timeout.count() > 0 ? timeout : RepoEnvOptions{}.step_timeout;
           timeout = std::max(std::chrono::seconds(1), std::min(bound, left));
         }
         const auto t_env = Clock::now();
@@ -974,7 +1020,8 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
       }
       const std::string shown = ClipObservation(rec.observation, options_.max_observation_chars);
       if (answer_as_tool) {
-        ep.messages.push_back({{"role", "tool"}, {"tool_call_id", rec.tool_call_id}, {"content", shown}});
+        ep.messages.push_back(
+            {{"role", "tool"}, {"tool_call_id", rec.tool_call_id}, {"content", shown}});
         for (auto& m : skipped) ep.messages.push_back(std::move(m));
       } else {
         ep.messages.push_back({{"role", "user"}, {"content", shown}});

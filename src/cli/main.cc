@@ -38,11 +38,14 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--model", run.model, "--agent llm: the model name");
   run_cmd->add_option("--api-key", run.api_key,
                       "--agent llm: API key (default: $R2E_API_KEY, then $OPENAI_API_KEY)");
-  run_cmd->add_flag("--xml", run.xml, "--agent llm: actions as <function=...> text, not tool calls");
-  run_cmd->add_option("--max-tokens", run.max_tokens, "--agent llm: token limit per episode (0: none)")
+  run_cmd->add_flag("--xml", run.xml,
+                    "--agent llm: actions as <function=...> text, not tool calls");
+  run_cmd->add_option("--max-tokens", run.max_tokens,
+                      "--agent llm: token limit per episode (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  run_cmd->add_option("--time-limit", run.time_limit_s, "--agent llm: seconds per episode (0: none)")
+  run_cmd->add_option("--time-limit", run.time_limit_s,
+                      "--agent llm: seconds per episode (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   run_cmd->add_option("--max-steps", run.max_steps, "Step limit per episode")

@@ -160,7 +160,8 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
     Status write_error;
     LlmEpisode episode = llm->Run(**env, [&](const LlmStep& s) {
       summary["steps"] = s.step;
-      PrintStep(task, s.step, s.action, s.error.empty() ? s.observation : "malformed reply: " + s.error);
+      PrintStep(task, s.step, s.action,
+                s.error.empty() ? s.observation : "malformed reply: " + s.error);
       if (trajectory && write_error.ok()) write_error = trajectory->WriteStep(ToStepRecord(s));
     });
     step = episode.steps;

@@ -227,6 +227,9 @@ Result<ExecResult> DockerRuntime::exec(std::string_view command, const ExecOptio
   if (options_.exec_mode == DockerRuntimeOptions::ExecMode::kPerCommand) {
     return exec_per_command(command, options);
   }
+  // stop() drops the session before it forgets the container: an exec that
+  // races with it finds no session and is cancelled.
+  if (!session) return Status::Cancelled("docker sandbox is being stopped");
   auto r = session->exec(command, options);
   if (!r.ok()) {
     if (!alive()) return Status::Unavailable("container " + id.substr(0, 12) + " is gone: " + r.status().message());

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -51,7 +52,9 @@ class DockerRuntimeTest : public ::testing::Test {
  protected:
   void TearDown() override {
     rt_.reset();
-    if (Client()) EXPECT_TRUE(OurContainers().empty()) << "a test leaked a container";
+    if (Client()) {
+      EXPECT_TRUE(OurContainers().empty()) << "a test leaked a container";
+    }
   }
   void Start(DockerRuntimeOptions o = {}, std::string image = kBase) {
     rt_ = std::make_unique<DockerRuntime>(o);
@@ -212,6 +215,31 @@ TEST_F(DockerRuntimeTest, StartFailuresLeaveNothing) {
   spec.image = kBase;
   EXPECT_EQ(nowhere.start(spec).code(), StatusCode::kUnavailable);
   EXPECT_TRUE(OurContainers().empty());
+}
+
+TEST_F(DockerRuntimeTest, StopRacingWithExecsNeverCrashes) {
+  REQUIRE_IMAGE(kBase);
+  for (int round = 0; round < 3; ++round) {
+    Start();
+    std::atomic<bool> done{false};
+    std::thread runner([&] {
+      while (!done) {
+        auto r = rt_->exec("echo x");
+        if (!r.ok()) {
+          const StatusCode c = r.status().code();
+          EXPECT_TRUE(c == StatusCode::kCancelled || c == StatusCode::kFailedPrecondition ||
+                      c == StatusCode::kUnavailable)
+              << r.status().ToString();
+        }
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + 40 * round));
+    EXPECT_TRUE(rt_->stop().ok());
+    std::this_thread::sleep_for(20ms);
+    done = true;
+    runner.join();
+    rt_.reset();
+  }
 }
 
 TEST_F(DockerRuntimeTest, ContainerRemovedBehindOurBack) {

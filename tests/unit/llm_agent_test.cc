@@ -45,15 +45,19 @@ struct Reply {
 };
 
 Json Usage(int prompt, int completion) {
-  return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", completion},
+          {"total_tokens", prompt + completion}};
 }
 
 // A chat.completion body whose message is `message`.
 Reply MessageReply(Json message, Json usage = nullptr) {
-  Json body = {{"id", "chatcmpl-test"},
-               {"object", "chat.completion"},
-               {"model", "test-model"},
-               {"choices", Json::array({{{"index", 0}, {"message", std::move(message)}, {"finish_reason", "stop"}}})}};
+  Json body = {
+      {"id", "chatcmpl-test"},
+      {"object", "chat.completion"},
+      {"model", "test-model"},
+      {"choices",
+       Json::array({{{"index", 0}, {"message", std::move(message)}, {"finish_reason", "stop"}}})}};
   if (!usage.is_null()) body["usage"] = std::move(usage);
   return {200, body.dump()};
 }
@@ -62,8 +66,9 @@ Reply TextReply(const std::string& content, Json usage = nullptr) {
   return MessageReply({{"role", "assistant"}, {"content", content}}, std::move(usage));
 }
 
-Reply ToolCallReply(const std::string& name, const std::string& arguments, const std::string& content = "",
-                    const std::string& id = "", Json usage = nullptr) {
+Reply ToolCallReply(const std::string& name, const std::string& arguments,
+                    const std::string& content = "", const std::string& id = "",
+                    Json usage = nullptr) {
   Json call = {{"type", "function"}, {"function", {{"name", name}, {"arguments", arguments}}}};
   if (!id.empty()) call["id"] = id;
   Json message = {{"role", "assistant"}, {"tool_calls", Json::array({call})}};
@@ -76,7 +81,8 @@ Reply ToolCallReply(const std::string& name, const std::string& arguments, const
 class FakeModel {
  public:
   FakeModel() {
-    server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
+    server_.Post(".*",
+                 [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     for (int i = 0; i < 500 && !server_.is_running(); ++i) std::this_thread::sleep_for(2ms);
@@ -174,7 +180,9 @@ std::unique_ptr<RepoEnv> MakeEnv() {
   return std::move(env).value();
 }
 
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // A loopback port that nothing listens on.
 int ClosedPort() {
@@ -246,7 +254,8 @@ TEST(LlmAgentTest, FunctionCallingEpisodeFixesTheDemoTask) {
   ASSERT_EQ(first["messages"].size(), 2u);
   EXPECT_EQ(first["messages"][0]["role"], "system");
   EXPECT_EQ(first["messages"][1]["role"], "user");
-  EXPECT_NE(first["messages"][1]["content"].get<std::string>().find(task.Instruction()), std::string::npos);
+  EXPECT_NE(first["messages"][1]["content"].get<std::string>().find(task.Instruction()),
+            std::string::npos);
   // The second request carries the assistant's call and the tool's answer.
   const Json& msgs = requests[1]["messages"];
   ASSERT_EQ(msgs.size(), 4u);
@@ -254,7 +263,9 @@ TEST(LlmAgentTest, FunctionCallingEpisodeFixesTheDemoTask) {
   EXPECT_EQ(msgs[2]["tool_calls"][0]["id"], "call_1");
   EXPECT_EQ(msgs[3]["role"], "tool");
   EXPECT_EQ(msgs[3]["tool_call_id"], "call_1");
-  EXPECT_EQ(msgs[3]["content"].get<std::string>().rfind("Exit code: 0\nExecution output of [execute_bash]:\n", 0), 0u);
+  EXPECT_EQ(msgs[3]["content"].get<std::string>().rfind(
+                "Exit code: 0\nExecution output of [execute_bash]:\n", 0),
+            0u);
   // The episode keeps the whole conversation: system, user, 6 x (assistant, tool).
   EXPECT_EQ(ep.messages.size(), 14u);
 }
@@ -263,7 +274,8 @@ TEST(LlmAgentTest, XmlModeEpisodeFixesTheDemoTask) {
   FakeModel model;
   Task task = DemoTask();
   std::vector<Reply> replies;
-  for (const std::string& text : ScriptedActions(task)) replies.push_back(TextReply("Let me think.\n" + text));
+  for (const std::string& text : ScriptedActions(task))
+    replies.push_back(TextReply("Let me think.\n" + text));
   model.Script(replies);
   LlmAgentOptions o = Options(model);
   o.xml_mode = true;
@@ -289,35 +301,44 @@ TEST(LlmAgentTest, XmlModeEpisodeFixesTheDemoTask) {
   ASSERT_EQ(msgs.size(), 4u);
   EXPECT_EQ(msgs[2]["role"], "assistant");
   EXPECT_EQ(msgs[3]["role"], "user");
-  EXPECT_EQ(msgs[3]["content"].get<std::string>().rfind("Exit code: 0\nExecution output of [execute_bash]", 0), 0u);
+  EXPECT_EQ(msgs[3]["content"].get<std::string>().rfind(
+                "Exit code: 0\nExecution output of [execute_bash]", 0),
+            0u);
 }
 
 TEST(LlmAgentTest, MalformedRepliesBecomeObservations) {
   FakeModel model;
-  Json two_calls = {{"role", "assistant"},
-                    {"content", nullptr},
-                    {"tool_calls",
-                     {{{"id", "a"}, {"type", "function"},
-                       {"function", {{"name", "execute_bash"}, {"arguments", R"({"cmd": "echo one"})"}}}},
-                      {{"id", "b"}, {"type", "function"},
-                       {"function", {{"name", "execute_bash"}, {"arguments", R"({"cmd": "echo two"})"}}}}}}};
-  Json nameless = {{"role", "assistant"},
-                   {"content", "calling"},
-                   {"tool_calls", {{{"id", "x"}, {"type", "function"}, {"function", {{"arguments", "{}"}}}}}}};
-  Json object_args = {{"role", "assistant"},
-                      {"content", nullptr},
-                      {"tool_calls",
-                       {{{"id", "o"}, {"type", "function"},
-                         {"function", {{"name", "execute_bash"}, {"arguments", {{"cmd", "echo object"}}}}}}}}};
+  Json two_calls = {
+      {"role", "assistant"},
+      {"content", nullptr},
+      {"tool_calls",
+       {{{"id", "a"},
+         {"type", "function"},
+         {"function", {{"name", "execute_bash"}, {"arguments", R"({"cmd": "echo one"})"}}}},
+        {{"id", "b"},
+         {"type", "function"},
+         {"function", {{"name", "execute_bash"}, {"arguments", R"({"cmd": "echo two"})"}}}}}}};
+  Json nameless = {
+      {"role", "assistant"},
+      {"content", "calling"},
+      {"tool_calls", {{{"id", "x"}, {"type", "function"}, {"function", {{"arguments", "{}"}}}}}}};
+  Json object_args = {
+      {"role", "assistant"},
+      {"content", nullptr},
+      {"tool_calls",
+       {{{"id", "o"},
+         {"type", "function"},
+         {"function", {{"name", "execute_bash"}, {"arguments", {{"cmd", "echo object"}}}}}}}}};
   model.Script({
-      ToolCallReply("execute_bash", "{not json", "", "bad"),  // 1: arguments do not parse
-      TextReply(""),                                          // 2: empty content, no call
-      TextReply("I will just think aloud."),                  // 3: no function call
-      MessageReply(nameless),                                 // 4: a call without a name
-      MessageReply(two_calls),                                // 5: two calls: one runs
-      MessageReply(object_args),                              // 6: arguments as an object
+      ToolCallReply("execute_bash", "{not json", "", "bad"),    // 1: arguments do not parse
+      TextReply(""),                                            // 2: empty content, no call
+      TextReply("I will just think aloud."),                    // 3: no function call
+      MessageReply(nameless),                                   // 4: a call without a name
+      MessageReply(two_calls),                                  // 5: two calls: one runs
+      MessageReply(object_args),                                // 6: arguments as an object
       ToolCallReply("teleport", R"({"to": "moon"})", "", "t"),  // 7: unknown tool
-      TextReply("Done.\n<function=finish>\n<parameter=command>submit</parameter>\n</function>"),  // 8
+      TextReply(
+          "Done.\n<function=finish>\n<parameter=command>submit</parameter>\n</function>"),  // 8
   });
   auto agent = LlmAgent::Create(Options(model));
   ASSERT_TRUE(agent.ok());
@@ -331,7 +352,8 @@ TEST(LlmAgentTest, MalformedRepliesBecomeObservations) {
   EXPECT_NE(r[0].observation.find("not valid JSON"), std::string::npos) << r[0].observation;
   EXPECT_EQ(r[1].observation, kNoFunctionCallReminder);
   EXPECT_EQ(r[2].observation, kNoFunctionCallReminder);
-  EXPECT_NE(r[3].observation.find("without a function name"), std::string::npos) << r[3].observation;
+  EXPECT_NE(r[3].observation.find("without a function name"), std::string::npos)
+      << r[3].observation;
   EXPECT_NE(r[4].observation.find("one"), std::string::npos);
   EXPECT_EQ(r[4].observation.find("two"), std::string::npos);
   EXPECT_NE(r[5].observation.find("object"), std::string::npos) << r[5].observation;
@@ -347,7 +369,7 @@ TEST(LlmAgentTest, MalformedRepliesBecomeObservations) {
   EXPECT_EQ(m[2]["tool_calls"][0]["function"]["arguments"], "{}");
   EXPECT_EQ(m[3]["role"], "tool");
   EXPECT_EQ(m[3]["tool_call_id"], "bad");
-  EXPECT_EQ(m[5]["role"], "user");  // after the empty reply
+  EXPECT_EQ(m[5]["role"], "user");            // after the empty reply
   EXPECT_FALSE(m[8].contains("tool_calls"));  // the nameless call is not echoed
   EXPECT_EQ(m[9]["role"], "user");
   EXPECT_EQ(m[10]["tool_calls"].size(), 2u);
@@ -461,7 +483,8 @@ TEST(LlmAgentTest, RequestTimeoutBoundsTheWholeAttempt) {
   EXPECT_TRUE(env->close().ok());
   EXPECT_EQ(ep.exit, LlmExit::kLlmError);
   EXPECT_EQ(ep.status.code(), StatusCode::kTimeout) << ep.exit_reason;
-  EXPECT_NE(ep.exit_reason.find("did not complete within 1 s"), std::string::npos) << ep.exit_reason;
+  EXPECT_NE(ep.exit_reason.find("did not complete within 1 s"), std::string::npos)
+      << ep.exit_reason;
 }
 
 TEST(LlmAgentTest, TimeLimitCutsASlowModel) {
@@ -552,7 +575,8 @@ TEST(LlmAgentTest, TokenLimitFromUsage) {
   FakeModel model;
   std::vector<Reply> replies;
   for (int i = 0; i < 5; ++i) {
-    replies.push_back(ToolCallReply("execute_bash", R"({"cmd": "true"})", "", "c" + std::to_string(i), Usage(500, 100)));
+    replies.push_back(ToolCallReply("execute_bash", R"({"cmd": "true"})", "",
+                                    "c" + std::to_string(i), Usage(500, 100)));
   }
   model.Script(replies);
   LlmAgentOptions o = Options(model);
@@ -583,8 +607,10 @@ TEST(LlmAgentTest, ContextLimitAndContextOverflowReply) {
   }
   {
     FakeModel model;
-    model.Script({{400, R"({"object": "error", "message": "This model's maximum context length is 32768 tokens. )"
-                        R"(However, you requested 40000 tokens.", "code": 400})"}});
+    model.Script(
+        {{400,
+          R"({"object": "error", "message": "This model's maximum context length is 32768 tokens. )"
+          R"(However, you requested 40000 tokens.", "code": 400})"}});
     auto env = MakeEnv();
     LlmEpisode ep = LlmAgent::Create(Options(model))->Run(*env);
     EXPECT_TRUE(env->close().ok());
@@ -609,7 +635,8 @@ TEST(LlmAgentTest, StepLimit) {
 
 TEST(LlmAgentTest, EnvErrorsAreReported) {
   FakeModel model;
-  model.Script({TextReply("<function=finish>\n<parameter=command>submit</parameter>\n</function>")});
+  model.Script(
+      {TextReply("<function=finish>\n<parameter=command>submit</parameter>\n</function>")});
   LlmAgentOptions o = Options(model);
   o.reset_env = false;  // the env was never reset: step() fails
   auto env = MakeEnv();
@@ -623,8 +650,9 @@ TEST(LlmAgentTest, EnvErrorsAreReported) {
 TEST(LlmClientTest, OptionsAreChecked) {
   LlmClientOptions o;
   o.model = "m";
-  for (const char* bad : {"", "ftp://host/v1", "127.0.0.1:8000/v1", "http://", "http://host:99999/v1",
-                          "http://host:80x/v1", "http://user:pw@host/v1", "http://ho st/v1", "http://[::1/v1"}) {
+  for (const char* bad :
+       {"", "ftp://host/v1", "127.0.0.1:8000/v1", "http://", "http://host:99999/v1",
+        "http://host:80x/v1", "http://user:pw@host/v1", "http://ho st/v1", "http://[::1/v1"}) {
     o.base_url = bad;
     auto c = LlmClient::Create(o);
     EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << bad;
@@ -637,11 +665,12 @@ TEST(LlmClientTest, OptionsAreChecked) {
     const char* base;
     const char* endpoint;
   };
-  for (const Case& c : {Case{"http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1/chat/completions"},
-                        Case{"http://localhost:8000/v1/", "http://localhost:8000/v1/chat/completions"},
-                        Case{"HTTPS://api.example.com/v1", "https://api.example.com:443/v1/chat/completions"},
-                        Case{"http://h/openai/v1/chat/completions", "http://h:80/openai/v1/chat/completions"},
-                        Case{"http://[::1]:9000", "http://[::1]:9000/chat/completions"}}) {
+  for (const Case& c :
+       {Case{"http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1/chat/completions"},
+        Case{"http://localhost:8000/v1/", "http://localhost:8000/v1/chat/completions"},
+        Case{"HTTPS://api.example.com/v1", "https://api.example.com:443/v1/chat/completions"},
+        Case{"http://h/openai/v1/chat/completions", "http://h:80/openai/v1/chat/completions"},
+        Case{"http://[::1]:9000", "http://[::1]:9000/chat/completions"}}) {
     o.base_url = c.base;
     auto client = LlmClient::Create(o);
     ASSERT_TRUE(client.ok()) << c.base << ": " << client.status().ToString();
@@ -684,7 +713,8 @@ TEST(LlmClientTest, RequestFields) {
   o.temperature = 0.5;
   o.max_completion_tokens = 256;
   o.extra_body = {{"stop", {"</function>"}}, {"top_k", 20}};
-  auto reply = LlmClient::Create(o).value()->Complete(Json::array({{{"role", "user"}, {"content", "hi"}}}));
+  auto reply =
+      LlmClient::Create(o).value()->Complete(Json::array({{{"role", "user"}, {"content", "hi"}}}));
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   EXPECT_EQ(reply->content, "ok");
   const Json req = model.requests().at(0);
@@ -702,9 +732,11 @@ TEST(LlmClientTest, OversizedResponseIsRejected) {
   o.base_url = model.base_url();
   o.model = "m";
   o.max_response_bytes = 100'000;
-  auto reply = LlmClient::Create(o).value()->Complete(Json::array({{{"role", "user"}, {"content", "hi"}}}));
+  auto reply =
+      LlmClient::Create(o).value()->Complete(Json::array({{{"role", "user"}, {"content", "hi"}}}));
   EXPECT_EQ(reply.status().code(), StatusCode::kInternal);
-  EXPECT_NE(reply.status().message().find("larger than"), std::string::npos) << reply.status().ToString();
+  EXPECT_NE(reply.status().message().find("larger than"), std::string::npos)
+      << reply.status().ToString();
 }
 
 TEST(ParseChatCompletionTest, Shapes) {
@@ -742,13 +774,15 @@ TEST(LlmAgentTest, PromptsAndSchemasFromOptions) {
   LlmAgentOptions o;
   o.client.base_url = "http://127.0.0.1:1/v1";
   o.client.model = "m";
-  o.tools = {Json{{"name", "my_tool"},
-                  {"description", "Does things."},
-                  {"parameters",
-                   {{"type", "object"},
-                    {"properties", {{"mode", {{"type", "string"}, {"enum", {"a", "b"}}, {"description", "How."}}}}},
-                    {"required", {"mode"}}}}},
-             Json{{"name", "submit"}}};
+  o.tools = {
+      Json{{"name", "my_tool"},
+           {"description", "Does things."},
+           {"parameters",
+            {{"type", "object"},
+             {"properties",
+              {{"mode", {{"type", "string"}, {"enum", {"a", "b"}}, {"description", "How."}}}}},
+             {"required", {"mode"}}}}},
+      Json{{"name", "submit"}}};
   o.instance_prompt_template = "Task: {task}\nTools:\n{tools}\nEnd with {finish}.";
   auto agent = LlmAgent::Create(o);
   ASSERT_TRUE(agent.ok());

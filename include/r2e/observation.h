@@ -47,7 +47,8 @@ Observation BashObservation(std::string_view tool, const ExecResult& result, std
 // the output processed as for BashObservation (sanitized, colours stripped
 // after success, the timeout message) but not line-truncated: the tools
 // bound their own output (file_editor clips at 10,000 characters).
-Observation ToolObservation(std::string_view tool, const ExecResult& result, std::chrono::seconds timeout);
+Observation ToolObservation(std::string_view tool, const ExecResult& result,
+                            std::chrono::seconds timeout);
 
 }  // namespace r2e
 

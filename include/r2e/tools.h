@@ -106,7 +106,8 @@ struct ToolDescription {
 //     are merged, first one wins.
 // Other files: the docstring is the leading comment block (shebang
 // excluded, `# ` stripped).
-// Either way, when no add_argument call is found, arguments come from a
+// Only the first MiB of a file and its first 256 calls of each kind are
+// read. Either way, when no add_argument call is found, arguments come from a
 // structured block in the docstring, one per line, as the scaffold's tools
 // write them:
 //     Parameters:

@@ -183,7 +183,8 @@ std::string TruncateLines(std::string_view text, std::size_t keep) {
 namespace {
 
 // The scaffold's run(): a command result as (output, code string).
-std::pair<std::string, std::string> RunOutput(const ExecResult& result, std::chrono::seconds timeout) {
+std::pair<std::string, std::string> RunOutput(const ExecResult& result,
+                                              std::chrono::seconds timeout) {
   std::string output;
   std::string code;
   if (result.timed_out) {
@@ -238,7 +239,8 @@ Observation BashObservation(std::string_view tool, const ExecResult& result,
 Observation ToolObservation(std::string_view tool, const ExecResult& result,
                             std::chrono::seconds timeout) {
   Observation obs = TypedObservation(tool, result);
-  obs.text = "Execution output of [" + SanitizeUtf8(tool) + "]:\n" + RunOutput(result, timeout).first;
+  obs.text =
+      "Execution output of [" + SanitizeUtf8(tool) + "]:\n" + RunOutput(result, timeout).first;
   return obs;
 }
 

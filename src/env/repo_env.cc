@@ -122,11 +122,12 @@ Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds time
   } else if (const InstalledTool* tool = installed(action.function_name); tool == nullptr) {
     std::string names;
     for (const auto& t : installed_) names += (names.empty() ? "" : ", ") + t.description.name;
-    obs.text = "Error: unknown function `" + ShortName(action.function_name) + "`. Available functions: " +
-               (names.empty() ? "none" : names) + ".";
+    obs.text = "Error: unknown function `" + ShortName(action.function_name) +
+               "`. Available functions: " + (names.empty() ? "none" : names) + ".";
     obs.exit_code = 1;
   } else if (auto cmd = ActionToCommand(action); !cmd.ok()) {
-    obs.text = "Error: cannot run `" + ShortName(action.function_name) + "`: " + cmd.status().message() + ".";
+    obs.text = "Error: cannot run `" + ShortName(action.function_name) +
+               "`: " + cmd.status().message() + ".";
     obs.exit_code = 2;
   } else {
     std::string command;
@@ -170,8 +171,9 @@ Status RepoEnv::install_tools(const std::vector<ToolFile>& files) {
   o.bin_dir = options_.tools_bin_dir;
   R2E_ASSIGN_OR_RETURN(std::vector<InstalledTool> added, AddCommands(*runtime_, files, o));
   for (InstalledTool& t : added) {
-    auto same = std::find_if(installed_.begin(), installed_.end(),
-                             [&](const InstalledTool& i) { return i.description.name == t.description.name; });
+    auto same = std::find_if(installed_.begin(), installed_.end(), [&](const InstalledTool& i) {
+      return i.description.name == t.description.name;
+    });
     if (same != installed_.end()) installed_.erase(same);
     installed_.push_back(std::move(t));
   }

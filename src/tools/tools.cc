@@ -105,8 +105,8 @@ class PyLexer {
         std::string op(1, c);
         if (i_ + 1 < s_.size()) {
           const std::string two = std::string(s_.substr(i_, 2));
-          if (two == "->" || two == "==" || two == "!=" || two == "<=" || two == ">=" || two == "**" ||
-              two == "//") {
+          if (two == "->" || two == "==" || two == "!=" || two == "<=" || two == ">=" ||
+              two == "**" || two == "//") {
             op = two;
           }
         }
@@ -155,17 +155,38 @@ class PyLexer {
       }
       i_ += 2;
       switch (e) {
-        case '\n': break;
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'v': out += '\v'; break;
+        case '\n':
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '\'':
+          out += '\'';
+          break;
+        case '"':
+          out += '"';
+          break;
+        case 'a':
+          out += '\a';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'v':
+          out += '\v';
+          break;
         case 'x':
         case 'u':
         case 'U': {
@@ -250,9 +271,16 @@ std::size_t Closing(const std::vector<Token>& t, std::size_t open) {
   return t.size();
 }
 
-PyValue ParseValue(const std::vector<Token>& t, std::size_t b, std::size_t e) {
+// Lists nest at most this deep; deeper values read as kOther.
+constexpr int kMaxNesting = 16;
+// Calls read per name, and bytes of a file read for its description: bounds
+// the work on pathological files (an unclosed call is scanned to the end).
+constexpr std::size_t kMaxCalls = 256;
+constexpr std::size_t kMaxDescribedBytes = 1 << 20;
+
+PyValue ParseValue(const std::vector<Token>& t, std::size_t b, std::size_t e, int depth = 0) {
   PyValue v;
-  if (b >= e) return v;
+  if (b >= e || depth > kMaxNesting) return v;
   bool all_strings = true;
   for (std::size_t i = b; i < e; ++i) all_strings = all_strings && t[i].kind == Tok::kString;
   if (all_strings) {
@@ -285,7 +313,8 @@ PyValue ParseValue(const std::vector<Token>& t, std::size_t b, std::size_t e) {
   }
   if ((IsOp(t[b], "[") || IsOp(t[b], "(")) && Closing(t, b) == e - 1) {
     v.kind = PyValue::Kind::kList;
-    for (auto [ib, ie] : SplitTopLevel(t, b + 1, e - 1)) v.items.push_back(ParseValue(t, ib, ie));
+    for (auto [ib, ie] : SplitTopLevel(t, b + 1, e - 1))
+      v.items.push_back(ParseValue(t, ib, ie, depth + 1));
     return v;
   }
   return v;
@@ -313,7 +342,7 @@ CallArgs ParseCall(const std::vector<Token>& t, std::size_t open) {
 // Calls of `name(` (as a function or a method) in the token stream.
 std::vector<CallArgs> FindCalls(const std::vector<Token>& t, std::string_view name) {
   std::vector<CallArgs> calls;
-  for (std::size_t i = 0; i + 1 < t.size(); ++i) {
+  for (std::size_t i = 0; i + 1 < t.size() && calls.size() < kMaxCalls; ++i) {
     if (t[i].kind == Tok::kName && t[i].text == name && IsOp(t[i + 1], "(") &&
         (i == 0 || !(t[i - 1].kind == Tok::kName && t[i - 1].text == "def"))) {
       calls.push_back(ParseCall(t, i + 1));
@@ -327,7 +356,8 @@ std::string JsonTypeOfPythonType(std::string_view name) {
   if (name == "int") return "integer";
   if (name == "float") return "number";
   if (name == "bool") return "boolean";
-  if (name == "list" || name == "List" || name == "tuple" || name == "Tuple" || name == "Sequence") {
+  if (name == "list" || name == "List" || name == "tuple" || name == "Tuple" ||
+      name == "Sequence") {
     return "array";
   }
   if (name == "dict" || name == "Dict" || name == "Mapping") return "object";
@@ -336,7 +366,8 @@ std::string JsonTypeOfPythonType(std::string_view name) {
 
 // JSON types (and array element types) from the return annotations of the
 // functions defined in the file: `def parse(text) -> List[int]:`.
-std::map<std::string, std::pair<std::string, std::string>> ReturnTypes(const std::vector<Token>& t) {
+std::map<std::string, std::pair<std::string, std::string>> ReturnTypes(
+    const std::vector<Token>& t) {
   std::map<std::string, std::pair<std::string, std::string>> out;
   for (std::size_t i = 0; i + 2 < t.size(); ++i) {
     if (!(t[i].kind == Tok::kName && t[i].text == "def" && t[i + 1].kind == Tok::kName &&
@@ -359,7 +390,8 @@ std::map<std::string, std::pair<std::string, std::string>> ReturnTypes(const std
     }
     std::string type = JsonTypeOfPythonType(outer);
     if (type.empty() && (t[j + 1].kind == Tok::kString)) type = JsonTypeOfPythonType(t[j + 1].text);
-    if (!type.empty()) out[t[i + 1].text] = {type, type == "array" ? JsonTypeOfPythonType(inner) : ""};
+    if (!type.empty())
+      out[t[i + 1].text] = {type, type == "array" ? JsonTypeOfPythonType(inner) : ""};
   }
   return out;
 }
@@ -389,7 +421,8 @@ std::string CleanDoc(std::string_view doc) {
     } else if (lines[i].find_first_not_of(" \t") == std::string::npos) {
       lines[i].clear();
     }
-    while (!lines[i].empty() && (lines[i].back() == ' ' || lines[i].back() == '\t')) lines[i].pop_back();
+    while (!lines[i].empty() && (lines[i].back() == ' ' || lines[i].back() == '\t'))
+      lines[i].pop_back();
   }
   std::size_t first = 0, last = lines.size();
   while (first < last && lines[first].empty()) ++first;
@@ -498,8 +531,10 @@ std::vector<ToolArgument> ArgumentsFromDocstring(std::string_view doc) {
           const std::size_t comma = list.find(',', p);
           std::string_view v = internal::Trim(
               list.substr(p, comma == std::string_view::npos ? std::string_view::npos : comma - p));
-          while (!v.empty() && (v.front() == '[' || v.front() == '"' || v.front() == '\'')) v.remove_prefix(1);
-          while (!v.empty() && (v.back() == ']' || v.back() == '"' || v.back() == '\'')) v.remove_suffix(1);
+          while (!v.empty() && (v.front() == '[' || v.front() == '"' || v.front() == '\''))
+            v.remove_prefix(1);
+          while (!v.empty() && (v.back() == ']' || v.back() == '"' || v.back() == '\''))
+            v.remove_suffix(1);
           if (!v.empty()) last.choices.emplace_back(v);
           if (comma == std::string_view::npos) break;
           p = comma + 1;
@@ -518,8 +553,8 @@ std::vector<ToolArgument> ArgumentsFromDocstring(std::string_view doc) {
     std::size_t p = 0;
     while (p <= spec.size()) {
       std::size_t comma = spec.find(',', p);
-      const std::string word =
-          ToLower(internal::Trim(spec.substr(p, comma == std::string_view::npos ? std::string_view::npos : comma - p)));
+      const std::string word = ToLower(internal::Trim(
+          spec.substr(p, comma == std::string_view::npos ? std::string_view::npos : comma - p)));
       if (word == "required") {
         arg.required = true;
       } else if (word == "optional") {
@@ -561,7 +596,8 @@ void Sanitize(ToolDescription& d) {
 ToolDescription DescribePython(const ToolFile& file, std::string name) {
   ToolDescription d;
   d.name = std::move(name);
-  const std::vector<Token> t = PyLexer(file.content).Run();
+  const std::vector<Token> t =
+      PyLexer(std::string_view(file.content).substr(0, kMaxDescribedBytes)).Run();
   // The module docstring: string tokens forming the first statement.
   std::size_t i = 0;
   while (i < t.size() && t[i].kind == Tok::kNewline) ++i;
@@ -583,7 +619,8 @@ ToolDescription DescribePython(const ToolFile& file, std::string name) {
   // so `choices=COMMANDS` reads the list; the first binding wins.
   std::map<std::string, PyValue> constants;
   for (std::size_t k = 0; k + 2 < t.size(); ++k) {
-    if ((k == 0 || t[k - 1].kind == Tok::kNewline) && t[k].kind == Tok::kName && IsOp(t[k + 1], "=")) {
+    if ((k == 0 || t[k - 1].kind == Tok::kNewline) && t[k].kind == Tok::kName &&
+        IsOp(t[k + 1], "=")) {
       std::size_t e = k + 2;
       while (e < t.size() && t[e].kind != Tok::kNewline) ++e;
       PyValue v = ParseValue(t, k + 2, e);
@@ -608,7 +645,8 @@ ToolDescription DescribePython(const ToolFile& file, std::string name) {
       return &it->second;
     };
     const PyValue* help = kw("help");
-    if (help && help->kind == PyValue::Kind::kName && internal::EndsWith(help->text, "SUPPRESS")) continue;
+    if (help && help->kind == PyValue::Kind::kName && internal::EndsWith(help->text, "SUPPRESS"))
+      continue;
 
     ToolArgument arg;
     if (flags[0].empty() || flags[0][0] != '-') {
@@ -619,9 +657,10 @@ ToolDescription DescribePython(const ToolFile& file, std::string name) {
       for (const std::string& f : flags) {
         if (internal::StartsWith(f, "--") && chosen.empty()) chosen = f.substr(2);
       }
-      if (chosen.empty()) chosen = flags[0].substr(flags[0].find_first_not_of('-') == std::string::npos
-                                                        ? flags[0].size()
-                                                        : flags[0].find_first_not_of('-'));
+      if (chosen.empty())
+        chosen = flags[0].substr(flags[0].find_first_not_of('-') == std::string::npos
+                                     ? flags[0].size()
+                                     : flags[0].find_first_not_of('-'));
       arg.name = chosen;
     }
     if (arg.name.empty() || arg.name == "h" || arg.name == "help") continue;
@@ -640,7 +679,8 @@ ToolDescription DescribePython(const ToolFile& file, std::string name) {
       }
     }
     std::string nargs;
-    if (const PyValue* n = kw("nargs"); n && (n->kind == PyValue::Kind::kString || n->kind == PyValue::Kind::kNumber)) {
+    if (const PyValue* n = kw("nargs");
+        n && (n->kind == PyValue::Kind::kString || n->kind == PyValue::Kind::kNumber)) {
       nargs = n->text;
     }
     if (const PyValue* action = kw("action"); action && action->kind == PyValue::Kind::kString) {
@@ -648,7 +688,8 @@ ToolDescription DescribePython(const ToolFile& file, std::string name) {
       if (action->text == "count") arg.type = "integer";
       if (action->text == "append") nargs = "+";
     }
-    if (nargs == "+" || nargs == "*" || (!nargs.empty() && std::isdigit(static_cast<unsigned char>(nargs[0])) && nargs != "1")) {
+    if (nargs == "+" || nargs == "*" ||
+        (!nargs.empty() && std::isdigit(static_cast<unsigned char>(nargs[0])) && nargs != "1")) {
       if (arg.type != "array") {
         arg.item_type = arg.type;
         arg.type = "array";
@@ -656,7 +697,8 @@ ToolDescription DescribePython(const ToolFile& file, std::string name) {
     }
     if (const PyValue* choices = kw("choices"); choices && choices->kind == PyValue::Kind::kList) {
       for (const PyValue& c : choices->items) {
-        if (c.kind == PyValue::Kind::kString || c.kind == PyValue::Kind::kNumber) arg.choices.push_back(c.text);
+        if (c.kind == PyValue::Kind::kString || c.kind == PyValue::Kind::kNumber)
+          arg.choices.push_back(c.text);
       }
     }
     const PyValue* required = kw("required");
@@ -676,7 +718,8 @@ ToolDescription DescribePython(const ToolFile& file, std::string name) {
 std::string ToolFile::tool_name() const {
   std::string n = fs::path(name).filename().string();
   for (std::string_view ext : {".py", ".sh"}) {
-    if (internal::EndsWith(n, ext) && n.size() > ext.size()) return n.substr(0, n.size() - ext.size());
+    if (internal::EndsWith(n, ext) && n.size() > ext.size())
+      return n.substr(0, n.size() - ext.size());
   }
   return n;
 }
@@ -692,16 +735,17 @@ ToolInstall InstallKind(const ToolFile& file) {
 Result<ToolDescription> DescribeTool(const ToolFile& file) {
   std::string name = file.tool_name();
   if (!ValidToolName(name)) {
-    return Status::InvalidArgument("tool file `" + SanitizeUtf8(file.name) +
-                                   "` gives no usable command name (letters, digits, `_`, `-` and `.`, "
-                                   "not starting with `.` or `-`)");
+    return Status::InvalidArgument(
+        "tool file `" + SanitizeUtf8(file.name) +
+        "` gives no usable command name (letters, digits, `_`, `-` and `.`, "
+        "not starting with `.` or `-`)");
   }
   ToolDescription d;
   if (IsPythonFile(file)) {
     d = DescribePython(file, std::move(name));
   } else {
     d.name = std::move(name);
-    d.docstring = CommentDocstring(file.content);
+    d.docstring = CommentDocstring(std::string_view(file.content).substr(0, kMaxDescribedBytes));
     d.arguments = ArgumentsFromDocstring(d.docstring);
   }
   Sanitize(d);
@@ -750,7 +794,8 @@ std::string ToolsPromptText(const std::vector<ToolDescription>& tools) {
     const std::string n = std::to_string(i + 1);
     if (i > 0) out += "\n\n";
     out += "---- BEGIN FUNCTION #" + n + ": " + t.name + " ----\n";
-    out += internal::StartsWith(t.docstring, "Description:") ? t.docstring : "Description: " + t.docstring;
+    out += internal::StartsWith(t.docstring, "Description:") ? t.docstring
+                                                             : "Description: " + t.docstring;
     out += "\n\n";
     if (t.arguments.empty()) {
       out += "No parameters are required for this function.\n";
@@ -762,7 +807,8 @@ std::string ToolsPromptText(const std::vector<ToolDescription>& tools) {
                (a.required ? "required" : "optional") + "): " + a.description + "\n";
         if (!a.choices.empty()) {
           out += "Allowed values: [";
-          for (std::size_t c = 0; c < a.choices.size(); ++c) out += (c ? ", `" : "`") + a.choices[c] + "`";
+          for (std::size_t c = 0; c < a.choices.size(); ++c)
+            out += (c ? ", `" : "`") + a.choices[c] + "`";
           out += "]\n";
         }
       }
@@ -793,13 +839,16 @@ Result<std::vector<ToolFile>> ToolSet(std::string_view name) {
   if (it == kSets.end()) {
     std::string names;
     for (const auto& n : ToolSetNames()) names += (names.empty() ? "" : ", ") + n;
-    return Status::InvalidArgument("unknown tool set `" + SanitizeUtf8(name) + "`; known sets: " + names);
+    return Status::InvalidArgument("unknown tool set `" + SanitizeUtf8(name) +
+                                   "`; known sets: " + names);
   }
   const std::vector<ToolFile> all = BuiltinToolFiles();
   std::vector<ToolFile> out;
   for (const std::string& file : it->second) {
-    auto f = std::find_if(all.begin(), all.end(), [&](const ToolFile& t) { return t.name == file; });
-    if (f == all.end()) return Status::Internal("tool script " + file + " is not embedded in the library");
+    auto f =
+        std::find_if(all.begin(), all.end(), [&](const ToolFile& t) { return t.name == file; });
+    if (f == all.end())
+      return Status::Internal("tool script " + file + " is not embedded in the library");
     out.push_back(*f);
   }
   return out;
@@ -808,7 +857,8 @@ Result<std::vector<ToolFile>> ToolSet(std::string_view name) {
 Result<ToolFile> LoadToolFile(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) {
-    return Status::NotFound("tool file " + path.string() + " does not exist or is not a regular file");
+    return Status::NotFound("tool file " + path.string() +
+                            " does not exist or is not a regular file");
   }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream content;
@@ -833,7 +883,8 @@ Result<std::vector<ToolFile>> LoadToolFiles(const std::vector<fs::path>& paths) 
       const std::string n = e.path().filename().string();
       if (!n.empty() && n[0] != '.' && e.is_regular_file(ec)) entries.push_back(e.path());
     }
-    if (ec) return Status::Unavailable("cannot list tool directory " + p.string() + ": " + ec.message());
+    if (ec)
+      return Status::Unavailable("cannot list tool directory " + p.string() + ": " + ec.message());
     std::sort(entries.begin(), entries.end());
     for (const fs::path& e : entries) {
       R2E_ASSIGN_OR_RETURN(ToolFile f, LoadToolFile(e));
@@ -850,7 +901,8 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
   std::vector<std::pair<const ToolFile*, ToolDescription>> todo;
   for (const ToolFile& f : files) {
     R2E_ASSIGN_OR_RETURN(ToolDescription d, DescribeTool(f));
-    auto same = std::find_if(todo.begin(), todo.end(), [&](const auto& p) { return p.second.name == d.name; });
+    auto same = std::find_if(todo.begin(), todo.end(),
+                             [&](const auto& p) { return p.second.name == d.name; });
     if (same != todo.end()) todo.erase(same);
     todo.emplace_back(&f, std::move(d));
   }
@@ -861,7 +913,8 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
   // Writes into the current directory, moving on to the fallback when the
   // first write into a directory fails.
   bool proven = false;
-  auto write = [&](const std::string& file, const std::string& content, int mode) -> Result<std::string> {
+  auto write = [&](const std::string& file, const std::string& content,
+                   int mode) -> Result<std::string> {
     while (true) {
       const std::string path = dirs[dir] + "/" + file;
       Status s = runtime.write_file(path, content, mode);
@@ -882,7 +935,8 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
       R2E_ASSIGN_OR_RETURN(t.executable, write(description.name, file->content, 0755));
     }
     if (t.kind == ToolInstall::kSourced) {
-      R2E_ASSIGN_OR_RETURN(t.sourced, write(fs::path(file->name).filename().string(), file->content, 0644));
+      R2E_ASSIGN_OR_RETURN(t.sourced,
+                           write(fs::path(file->name).filename().string(), file->content, 0644));
     } else if (t.kind == ToolInstall::kBoth) {
       t.sourced = t.executable;
     }
@@ -895,7 +949,8 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
 std::string ShlexQuote(std::string_view word) {
   if (word.empty()) return "''";
   const bool safe = std::all_of(word.begin(), word.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
   });
   return safe ? std::string(word) : ShellQuote(word);
 }
@@ -905,7 +960,8 @@ Result<std::string> ActionToCommand(const Action& action) {
   if (action.is_finish()) return std::string(kFinishCommand);
   auto no_nul = [](std::string_view s, const std::string& what) -> Status {
     if (s.find('\0') != std::string_view::npos) {
-      return Status::InvalidArgument(what + " contains a NUL byte, which cannot be passed to a command");
+      return Status::InvalidArgument(what +
+                                     " contains a NUL byte, which cannot be passed to a command");
     }
     return Status::OK();
   };

@@ -66,7 +66,8 @@ TEST_F(ToolsDockerTest, InstalledIntoUsrLocalBin) {
   auto r = env_->run("command -v file_editor search execute_bash finish");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->output,
-            "/usr/local/bin/file_editor\n/usr/local/bin/search\n/usr/local/bin/execute_bash\n/usr/local/bin/finish\n");
+            "/usr/local/bin/file_editor\n/usr/local/bin/search\n/usr/local/bin/execute_bash\n/usr/"
+            "local/bin/finish\n");
   auto mode = env_->run("stat -c %a /usr/local/bin/file_editor");
   ASSERT_TRUE(mode.ok());
   EXPECT_EQ(mode->output, "755\n");
@@ -82,16 +83,20 @@ TEST_F(ToolsDockerTest, FileEditorViewAndStrReplace) {
   EXPECT_THAT(Step("<function=file_editor>\n<parameter=command>view</parameter>\n"
                    "<parameter=path>/testbed</parameter>\n</function>"),
               HasSubstr("/testbed/textstats/stats.py\n"));
-  std::string out = Step("<function=file_editor>\n<parameter=command>str_replace</parameter>\n"
-                         "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
-                         "<parameter=old_str>if window >= len(values):</parameter>\n"
-                         "<parameter=new_str>if window > len(values):</parameter>\n</function>");
-  EXPECT_THAT(out, StartsWith("Execution output of [file_editor]:\nThe file /testbed/textstats/stats.py has "
-                              "been edited."));
+  std::string out = Step(
+      "<function=file_editor>\n<parameter=command>str_replace</parameter>\n"
+      "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
+      "<parameter=old_str>if window >= len(values):</parameter>\n"
+      "<parameter=new_str>if window > len(values):</parameter>\n</function>");
+  EXPECT_THAT(
+      out,
+      StartsWith("Execution output of [file_editor]:\nThe file /testbed/textstats/stats.py has "
+                 "been edited."));
   EXPECT_THAT(out, HasSubstr("    31\t    if window > len(values):\n"));
   EXPECT_THAT(Step("<function=file_editor>\n<parameter=command>str_replace</parameter>\n"
                    "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
-                   "<parameter=old_str>if not values:</parameter>\n<parameter=new_str>x</parameter>\n</function>"),
+                   "<parameter=old_str>if not "
+                   "values:</parameter>\n<parameter=new_str>x</parameter>\n</function>"),
               HasSubstr("ERROR: Multiple occurrences of 'if not values:'"));
   // The edit fixes the bug: the hidden tests now pass.
   auto reward = env_->compute_reward();
@@ -107,30 +112,37 @@ TEST_F(ToolsDockerTest, FileEditorViewAndStrReplace) {
 }
 
 TEST_F(ToolsDockerTest, SearchAndExecuteBash) {
-  EXPECT_EQ(Step("<function=search>\n<parameter=search_term>def moving_average</parameter>\n</function>"),
-            "Execution output of [search]:\nFound 1 matches for \"def moving_average\" in /testbed:\n"
-            "./textstats/stats.py (1 matches)\nEnd of matches for \"def moving_average\" in /testbed\n");
+  EXPECT_EQ(
+      Step("<function=search>\n<parameter=search_term>def moving_average</parameter>\n</function>"),
+      "Execution output of [search]:\nFound 1 matches for \"def moving_average\" in /testbed:\n"
+      "./textstats/stats.py (1 matches)\nEnd of matches for \"def moving_average\" in /testbed\n");
   EXPECT_EQ(Step("<function=search>\n<parameter=search_term>moving_average</parameter>\n"
                  "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>"),
-            "Execution output of [search]:\nMatches for \"moving_average\" in /testbed/textstats/stats.py:\n"
+            "Execution output of [search]:\nMatches for \"moving_average\" in "
+            "/testbed/textstats/stats.py:\n"
             "22:def moving_average(values, window):\n");
-  EXPECT_EQ(Step("<function=execute_bash>\n<parameter=cmd>python3 -c 'print(6 * 7)'</parameter>\n</function>"),
+  EXPECT_EQ(Step("<function=execute_bash>\n<parameter=cmd>python3 -c 'print(6 * "
+                 "7)'</parameter>\n</function>"),
             "Exit code: 0\nExecution output of [execute_bash]:\n[STDOUT]\n\n42 \n\n[STDERR]\n\n\n");
   EXPECT_THAT(Step("<function=execute_bash>\n<parameter=cmd>git status</parameter>\n</function>"),
               HasSubstr("Bash command 'git' is not allowed."));
 }
 
 TEST_F(ToolsDockerTest, UserToolThroughAddCommands) {
-  ASSERT_TRUE(env_->add_commands({{"shout.py", "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"},
-                                  {"greet.sh", "greet() { echo \"hello $1\"; }\n"}})
-                  .ok());
+  ASSERT_TRUE(
+      env_->add_commands(
+              {{"shout.py",
+                "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"},
+               {"greet.sh", "greet() { echo \"hello $1\"; }\n"}})
+          .ok());
   EXPECT_EQ(Step("<function=shout>\n<parameter=command>it's $(fine)</parameter>\n</function>"),
             "Execution output of [shout]:\nIT'S $(FINE)\n");
   EXPECT_EQ(Step("<function=greet>\n<parameter=command>container</parameter>\n</function>"),
             "Execution output of [greet]:\nhello container\n");
   std::vector<std::string> names;
   for (const auto& t : env_->tools()) names.push_back(t.name);
-  EXPECT_THAT(names, ElementsAre("file_editor", "search", "execute_bash", "finish", "shout", "greet"));
+  EXPECT_THAT(names,
+              ElementsAre("file_editor", "search", "execute_bash", "finish", "shout", "greet"));
 }
 
 }  // namespace

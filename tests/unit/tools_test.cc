@@ -80,8 +80,8 @@ TEST(ToolFilesTest, EmbeddedScriptsAreTheSourceFiles) {
     EXPECT_EQ(f.content, ReadFile(kScripts / f.name)) << f.name << " differs from its source";
     EXPECT_THAT(f.content, StartsWith("#!/usr/bin/env python3\n")) << f.name;
   }
-  EXPECT_THAT(names, ElementsAre("file_editor.py", "str_replace_editor.py", "search.py", "execute_bash.py",
-                                 "finish.py", "submit.py"));
+  EXPECT_THAT(names, ElementsAre("file_editor.py", "str_replace_editor.py", "search.py",
+                                 "execute_bash.py", "finish.py", "submit.py"));
 }
 
 TEST(ToolFilesTest, EditorsShareTheirImplementation) {
@@ -92,7 +92,8 @@ TEST(ToolFilesTest, EditorsShareTheirImplementation) {
     EXPECT_NE(e, std::string::npos);
     return text.substr(b, e - b);
   };
-  EXPECT_EQ(shared(ReadFile(kScripts / "file_editor.py")), shared(ReadFile(kScripts / "str_replace_editor.py")));
+  EXPECT_EQ(shared(ReadFile(kScripts / "file_editor.py")),
+            shared(ReadFile(kScripts / "str_replace_editor.py")));
 }
 
 TEST(ToolFilesTest, NamedSets) {
@@ -151,16 +152,18 @@ TEST(ToolFilesTest, LoadsUserFilesAndDirectories) {
 TEST(ToolDescriptionTest, FileEditor) {
   ToolDescription d = DescribeBuiltin("file_editor.py");
   EXPECT_EQ(d.name, "file_editor");
-  EXPECT_THAT(d.docstring, StartsWith("Custom editing tool for viewing, creating and editing files.\n* "));
+  EXPECT_THAT(d.docstring,
+              StartsWith("Custom editing tool for viewing, creating and editing files.\n* "));
   EXPECT_THAT(d.docstring, HasSubstr("`undo_edit` reverts"));
   std::vector<std::string> names;
   for (const auto& a : d.arguments) names.push_back(a.name);
-  EXPECT_THAT(names, ElementsAre("command", "path", "file_text", "old_str", "new_str", "insert_line",
-                                 "view_range", "concise", "enable_linting"));
+  EXPECT_THAT(names, ElementsAre("command", "path", "file_text", "old_str", "new_str",
+                                 "insert_line", "view_range", "concise", "enable_linting"));
   const ToolArgument* command = Arg(d, "command");
   EXPECT_TRUE(command->positional);
   EXPECT_TRUE(command->required);
-  EXPECT_THAT(command->choices, ElementsAre("view", "create", "str_replace", "insert", "undo_edit"));
+  EXPECT_THAT(command->choices,
+              ElementsAre("view", "create", "str_replace", "insert", "undo_edit"));
   EXPECT_TRUE(Arg(d, "path")->required);
   EXPECT_FALSE(Arg(d, "path")->positional);
   EXPECT_FALSE(Arg(d, "file_text")->required);
@@ -250,8 +253,8 @@ sub.add_argument(
   EXPECT_EQ(d.docstring, "Line one continued.\n\nIndented detail with a tab\tand \xc3\xa9 and A.");
   std::vector<std::string> names;
   for (const auto& a : d.arguments) names.push_back(a.name);
-  EXPECT_THAT(names, ElementsAre("alpha", "b", "pair", "free", "many", "mode", "target", "items", "count",
-                                 "grouped"));
+  EXPECT_THAT(names, ElementsAre("alpha", "b", "pair", "free", "many", "mode", "target", "items",
+                                 "count", "grouped"));
   EXPECT_EQ(Arg(d, "alpha")->type, "integer");
   EXPECT_TRUE(Arg(d, "alpha")->required);
   EXPECT_EQ(Arg(d, "alpha")->description, "first half, raw\\n");
@@ -272,7 +275,8 @@ sub.add_argument(
 
 TEST(ToolDescriptionTest, DocstringFallbacks) {
   // No docstring: the parser's description.
-  ToolDescription a = Describe({"a.py", "import argparse\np = argparse.ArgumentParser(description='From the parser.')\n"});
+  ToolDescription a = Describe(
+      {"a.py", "import argparse\np = argparse.ArgumentParser(description='From the parser.')\n"});
   EXPECT_EQ(a.docstring, "From the parser.");
   EXPECT_TRUE(a.arguments.empty());
   // A string that is not the first statement is no docstring.
@@ -305,15 +309,26 @@ import sys
   EXPECT_EQ(c.arguments[4].type, "boolean");
   EXPECT_FALSE(c.arguments[4].positional);
   // Shell files: the leading comment block.
-  ToolDescription sh = Describe({"goto.sh", "#!/bin/bash\n# Moves the window.\n#\n# Arguments:\n#   line (integer, required): Target.\ngoto() { :; }\n# later comment\n"});
+  ToolDescription sh = Describe({"goto.sh",
+                                 "#!/bin/bash\n# Moves the window.\n#\n# Arguments:\n#   line "
+                                 "(integer, required): Target.\ngoto() { :; }\n# later comment\n"});
   EXPECT_EQ(sh.name, "goto");
   EXPECT_EQ(sh.docstring, "Moves the window.\n\nArguments:\n  line (integer, required): Target.");
   ASSERT_EQ(sh.arguments.size(), 1u);
   EXPECT_EQ(sh.arguments[0].type, "integer");
   // Garbage parses to something, never crashes, and stays valid UTF-8.
-  ToolDescription g = Describe({"g.py", std::string("\"\"\"\xff\xfe unterminated\nadd_argument(((('\x80", 40)});
+  ToolDescription g =
+      Describe({"g.py", std::string("\"\"\"\xff\xfe unterminated\nadd_argument(((('\x80", 40)});
   EXPECT_EQ(g.name, "g");
   EXPECT_NO_THROW((void)g.OpenAiSchema().dump());
+  // Pathological nesting and unclosed calls stay cheap.
+  std::string deep = "import argparse\np.add_argument('--x', choices=" + std::string(100000, '[') +
+                     std::string(100000, ']') + ")\n";
+  for (int i = 0; i < 20000; ++i) deep += "p.add_argument('--y" + std::to_string(i) + "'(\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  ToolDescription p = Describe({"deep.py", deep});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(p.arguments.size(), 1u);
 }
 
 TEST(ToolDescriptionTest, OpenAiSchema) {
@@ -396,7 +411,9 @@ TEST(ToolObservationTest, ScaffoldTextWithoutLineTruncation) {
   slow.timed_out = true;
   slow.output = "partial\n";
   obs = ToolObservation("file_editor", slow, 5s);
-  EXPECT_EQ(obs.text, "Execution output of [file_editor]:\nThe command took too long to execute (>5s)\npartial\n");
+  EXPECT_EQ(
+      obs.text,
+      "Execution output of [file_editor]:\nThe command took too long to execute (>5s)\npartial\n");
   EXPECT_TRUE(obs.timed_out);
 }
 
@@ -404,11 +421,14 @@ TEST(ToolObservationTest, ScaffoldTextWithoutLineTruncation) {
 // Action -> command
 
 TEST(ActionToCommandTest, ScaffoldLayoutAndQuoting) {
-  EXPECT_EQ(*ActionToCommand(Act("file_editor", {{"path", "/testbed/a.py"}, {"command", "view"},
-                                                 {"view_range", "[1, 5]"}})),
+  EXPECT_EQ(*ActionToCommand(
+                Act("file_editor",
+                    {{"path", "/testbed/a.py"}, {"command", "view"}, {"view_range", "[1, 5]"}})),
             "file_editor view --path /testbed/a.py --view_range '[1, 5]'");
-  EXPECT_EQ(*ActionToCommand(Act("execute_bash", {{"cmd", "ls -la"}})), "execute_bash --cmd 'ls -la'");
-  EXPECT_EQ(*ActionToCommand(Act("search", {{"search_term", "it's"}})), "search --search_term 'it'\\''s'");
+  EXPECT_EQ(*ActionToCommand(Act("execute_bash", {{"cmd", "ls -la"}})),
+            "execute_bash --cmd 'ls -la'");
+  EXPECT_EQ(*ActionToCommand(Act("search", {{"search_term", "it's"}})),
+            "search --search_term 'it'\\''s'");
   EXPECT_EQ(*ActionToCommand(Act("t", {{"empty", ""}})), "t --empty ''");
   EXPECT_EQ(*ActionToCommand(Act("t", {{"a b", "x"}})), "t '--a b' x");
   EXPECT_EQ(*ActionToCommand(Act("finish", {{"command", "submit"}})), "echo '<<<Finished>>>'");
@@ -417,8 +437,9 @@ TEST(ActionToCommandTest, ScaffoldLayoutAndQuoting) {
   EXPECT_EQ(ShlexQuote("caf\xc3\xa9"), "'caf\xc3\xa9'");
   EXPECT_EQ(ActionToCommand(Action{}).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ActionToCommand(Act("t", {{"", "x"}})).status().code(), StatusCode::kInvalidArgument);
-  for (auto action : {Act("t", {{"k", std::string("a\0b", 3)}}), Act("t", {{std::string("k\0", 2), "v"}}),
-                      Act(std::string("t\0", 2), {}), Act("t", {{"command", std::string("\0", 1)}})}) {
+  for (auto action :
+       {Act("t", {{"k", std::string("a\0b", 3)}}), Act("t", {{std::string("k\0", 2), "v"}}),
+        Act(std::string("t\0", 2), {}), Act("t", {{"command", std::string("\0", 1)}})}) {
     auto r = ActionToCommand(action);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_THAT(r.status().message(), HasSubstr("NUL"));
@@ -478,12 +499,14 @@ TEST_F(ToolSandboxTest, InstallsExecutablesOnThePath) {
   ASSERT_EQ(installed_.size(), 7u);
   for (const auto& t : installed_) {
     EXPECT_EQ(t.kind, ToolInstall::kExecutable);
-    EXPECT_EQ(t.executable, "/root/.local/bin/" + t.description.name) << "the local sandbox cannot write /usr/local/bin";
+    EXPECT_EQ(t.executable, "/root/.local/bin/" + t.description.name)
+        << "the local sandbox cannot write /usr/local/bin";
     EXPECT_TRUE(t.sourced.empty());
   }
-  EXPECT_EQ(Run("command -v file_editor search execute_bash finish submit str_replace_editor"),
-            "/root/.local/bin/file_editor\n/root/.local/bin/search\n/root/.local/bin/execute_bash\n"
-            "/root/.local/bin/finish\n/root/.local/bin/submit\n/root/.local/bin/str_replace_editor\n");
+  EXPECT_EQ(
+      Run("command -v file_editor search execute_bash finish submit str_replace_editor"),
+      "/root/.local/bin/file_editor\n/root/.local/bin/search\n/root/.local/bin/execute_bash\n"
+      "/root/.local/bin/finish\n/root/.local/bin/submit\n/root/.local/bin/str_replace_editor\n");
   EXPECT_EQ(Run("stat -c %a /root/.local/bin/search"), "755\n");
   // An explicit directory.
   AddCommandsOptions o;
@@ -493,7 +516,8 @@ TEST_F(ToolSandboxTest, InstallsExecutablesOnThePath) {
   EXPECT_EQ((*r)[0].executable, "/tmp/bin/argv_echo");
   EXPECT_EQ(Run("/tmp/bin/argv_echo x"), R"(["x"])");
   // A bad file installs nothing.
-  EXPECT_EQ(AddCommands(*rt_, {{"ok.py", ""}, {"bad name.py", ""}}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(AddCommands(*rt_, {{"ok.py", ""}, {"bad name.py", ""}}).status().code(),
+            StatusCode::kInvalidArgument);
   Run("command -v ok");
   EXPECT_NE(code_, 0);
 }
@@ -506,44 +530,59 @@ TEST_F(ToolSandboxTest, SourcedAndBothKinds) {
   EXPECT_TRUE((*r)[0].executable.empty());
   EXPECT_EQ((*r)[1].sourced, "/root/.local/bin/shout");
   EXPECT_EQ((*r)[1].executable, "/root/.local/bin/shout");
-  EXPECT_EQ(Run(". /root/.local/bin/greet.sh; " + *ActionToCommand(Act("greet", {{"command", "you"}}))),
-            "hello you\n");
+  EXPECT_EQ(
+      Run(". /root/.local/bin/greet.sh; " + *ActionToCommand(Act("greet", {{"command", "you"}}))),
+      "hello you\n");
 }
 
 TEST_F(ToolSandboxTest, FileEditorViewsFilesAndDirectories) {
   std::string out = Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}});
   EXPECT_EQ(code_, 0);
-  EXPECT_THAT(out, StartsWith("Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n"
-                              "     1\t\"\"\"Numeric summaries.\"\"\"\n     2\t\n"));
+  EXPECT_THAT(out,
+              StartsWith("Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n"
+                         "     1\t\"\"\"Numeric summaries.\"\"\"\n     2\t\n"));
   EXPECT_THAT(out, HasSubstr("    38\t    return averages\n"));
 
-  out = Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[31, 32]"}});
+  out = Edit(
+      {{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[31, 32]"}});
   EXPECT_EQ(out,
             "Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n"
             "    31\t    if window >= len(values):\n    32\t        return []\n");
-  out = Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[37, -1]"}});
-  EXPECT_THAT(out, HasSubstr("    37\t        averages.append(total / window)\n    38\t    return averages\n"));
+  out = Edit(
+      {{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[37, -1]"}});
+  EXPECT_THAT(
+      out,
+      HasSubstr("    37\t        averages.append(total / window)\n    38\t    return averages\n"));
   EXPECT_THAT(out, Not(HasSubstr("    36\t")));
-  out = Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[50, 60]"}});
-  EXPECT_EQ(out, "ERROR: Invalid `view_range`: [50, 60]. Its first element `50` should be within the range "
-                 "of lines of the file: [1, 38].\n");
+  out = Edit(
+      {{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[50, 60]"}});
+  EXPECT_EQ(
+      out,
+      "ERROR: Invalid `view_range`: [50, 60]. Its first element `50` should be within the range "
+      "of lines of the file: [1, 38].\n");
   EXPECT_EQ(code_, 1);
-  out = Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[5, 2]"}});
+  out = Edit(
+      {{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "[5, 2]"}});
   EXPECT_THAT(out, HasSubstr("Its second element `2` should be -1 (to the end) or within [5, 38]"));
-  out = Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "five"}});
+  out =
+      Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"view_range", "five"}});
   EXPECT_THAT(out, HasSubstr("argument --view_range: expected two line numbers"));
 
   out = Edit({{"command", "view"}, {"path", "/testbed/textstats/stats.py"}, {"concise", "true"}});
   EXPECT_THAT(out, StartsWith("Here is a condensed view for file: /testbed/textstats/stats.py;"));
-  EXPECT_THAT(out, HasSubstr("    22\tdef moving_average(values, window):\n    23\t... eliding lines 23-38 ...\n"));
+  EXPECT_THAT(
+      out,
+      HasSubstr(
+          "    22\tdef moving_average(values, window):\n    23\t... eliding lines 23-38 ...\n"));
 
   Run("mkdir -p .cache/deep && touch .hidden_file textstats/.secret");
   out = Edit({{"command", "view"}, {"path", "/testbed"}});
-  EXPECT_EQ(out,
-            "Here's the files and directories up to 2 levels deep in /testbed, excluding hidden:\n"
-            "/testbed\n/testbed/README.md\n/testbed/conftest.py\n/testbed/run_tests.sh\n/testbed/tests\n"
-            "/testbed/tests/test_basic.py\n/testbed/textstats\n/testbed/textstats/__init__.py\n"
-            "/testbed/textstats/core.py\n/testbed/textstats/stats.py\n");
+  EXPECT_EQ(
+      out,
+      "Here's the files and directories up to 2 levels deep in /testbed, excluding hidden:\n"
+      "/testbed\n/testbed/README.md\n/testbed/conftest.py\n/testbed/run_tests.sh\n/testbed/tests\n"
+      "/testbed/tests/test_basic.py\n/testbed/textstats\n/testbed/textstats/__init__.py\n"
+      "/testbed/textstats/core.py\n/testbed/textstats/stats.py\n");
   out = Edit({{"command", "view"}, {"path", "/testbed"}, {"view_range", "[1, 2]"}});
   EXPECT_THAT(out, HasSubstr("not allowed when `path` points to a directory"));
   EXPECT_EQ(Edit({{"command", "view"}, {"path", "/testbed/nope.py"}}),
@@ -557,59 +596,91 @@ TEST_F(ToolSandboxTest, FileEditorClipsLongResponses) {
   Run("python3 -c \"print('x' * 30000)\" > /testbed/big.txt");
   std::string out = Edit({{"command", "view"}, {"path", "/testbed/big.txt"}});
   const std::string note =
-      "<response clipped><NOTE>To save on context only part of this file has been shown to you. You should "
-      "retry this tool after you have searched inside the file with `grep -n` in order to find the line "
+      "<response clipped><NOTE>To save on context only part of this file has been shown to you. "
+      "You should "
+      "retry this tool after you have searched inside the file with `grep -n` in order to find the "
+      "line "
       "numbers of what you are looking for.</NOTE>";
   ASSERT_THAT(out, HasSubstr(note));
   EXPECT_EQ(out.size(), 10000 + note.size() + 1);
   Run("printf 'a\\0b' > /testbed/bin.dat");
-  EXPECT_THAT(Edit({{"command", "view"}, {"path", "/testbed/bin.dat"}}), HasSubstr("looks like a binary file"));
+  EXPECT_THAT(Edit({{"command", "view"}, {"path", "/testbed/bin.dat"}}),
+              HasSubstr("looks like a binary file"));
 }
 
 TEST_F(ToolSandboxTest, FileEditorEditsAndUndoes) {
   const std::string path = "/testbed/textstats/stats.py";
-  std::string out = Edit({{"command", "str_replace"}, {"path", path},
-                          {"old_str", "if window >= len(values):"}, {"new_str", "if window > len(values):"}});
+  std::string out = Edit({{"command", "str_replace"},
+                          {"path", path},
+                          {"old_str", "if window >= len(values):"},
+                          {"new_str", "if window > len(values):"}});
   EXPECT_EQ(code_, 0);
-  EXPECT_EQ(out,
-            "The file /testbed/textstats/stats.py has been edited. Here's the result of running `cat -n` on a "
-            "snippet of /testbed/textstats/stats.py:\n"
-            "    27\t    \"\"\"\n    28\t    if window <= 0:\n    29\t        raise ValueError(\"window must be "
-            "positive\")\n    30\t    values = list(values)\n    31\t    if window > len(values):\n    32\t     "
-            "   return []\n    33\t    total = sum(values[:window])\n    34\t    averages = [total / window]\n"
-            "    35\t    for i in range(window, len(values)):\n"
-            "Review the changes and make sure they are as expected. Edit the file again if necessary.\n");
+  EXPECT_EQ(
+      out,
+      "The file /testbed/textstats/stats.py has been edited. Here's the result of running `cat -n` "
+      "on a "
+      "snippet of /testbed/textstats/stats.py:\n"
+      "    27\t    \"\"\"\n    28\t    if window <= 0:\n    29\t        raise ValueError(\"window "
+      "must be "
+      "positive\")\n    30\t    values = list(values)\n    31\t    if window > len(values):\n    "
+      "32\t     "
+      "   return []\n    33\t    total = sum(values[:window])\n    34\t    averages = [total / "
+      "window]\n"
+      "    35\t    for i in range(window, len(values)):\n"
+      "Review the changes and make sure they are as expected. Edit the file again if necessary.\n");
   EXPECT_EQ(Run("sed -n 31p " + path), "    if window > len(values):\n");
 
-  out = Edit({{"command", "str_replace"}, {"path", path}, {"old_str", "no such text"}, {"new_str", "x"}});
-  EXPECT_EQ(out, "ERROR: No occurrences of 'no such text' found in " + path + " for replacement.\n");
-  out = Edit({{"command", "str_replace"}, {"path", path}, {"old_str", "if not values:"}, {"new_str", "x"}});
-  EXPECT_EQ(out, "ERROR: Multiple occurrences of 'if not values:' found in " + path +
-                     " (starting at lines 6, 13). Please ensure it is unique before using str_replace.\n");
+  out = Edit(
+      {{"command", "str_replace"}, {"path", path}, {"old_str", "no such text"}, {"new_str", "x"}});
+  EXPECT_EQ(out,
+            "ERROR: No occurrences of 'no such text' found in " + path + " for replacement.\n");
+  out = Edit({{"command", "str_replace"},
+              {"path", path},
+              {"old_str", "if not values:"},
+              {"new_str", "x"}});
+  EXPECT_EQ(
+      out,
+      "ERROR: Multiple occurrences of 'if not values:' found in " + path +
+          " (starting at lines 6, 13). Please ensure it is unique before using str_replace.\n");
   out = Edit({{"command", "str_replace"}, {"path", "/testbed/textstats"}, {"old_str", "a"}});
-  EXPECT_EQ(out, "ERROR: The path '/testbed/textstats' is a directory. Only 'view' can be used on directories.\n");
+  EXPECT_EQ(out,
+            "ERROR: The path '/testbed/textstats' is a directory. Only 'view' can be used on "
+            "directories.\n");
 
-  out = Edit({{"command", "insert"}, {"path", path}, {"insert_line", "2"}, {"new_str", "import math"}});
-  EXPECT_THAT(out, HasSubstr("on a snippet of the edited file:\n     1\t\"\"\"Numeric summaries.\"\"\"\n     2\t\n"
-                             "     3\timport math\n     4\t\n     5\tdef mean(values):\n"));
+  out = Edit(
+      {{"command", "insert"}, {"path", path}, {"insert_line", "2"}, {"new_str", "import math"}});
+  EXPECT_THAT(
+      out,
+      HasSubstr(
+          "on a snippet of the edited file:\n     1\t\"\"\"Numeric summaries.\"\"\"\n     2\t\n"
+          "     3\timport math\n     4\t\n     5\tdef mean(values):\n"));
   EXPECT_EQ(Run("sed -n 3p " + path), "import math\n");
   out = Edit({{"command", "insert"}, {"path", path}, {"insert_line", "99"}, {"new_str", "x"}});
-  EXPECT_EQ(out, "ERROR: Invalid `insert_line` parameter: 99. It should be within the range of lines of the "
-                 "file: [0, 39].\n");
+  EXPECT_EQ(
+      out,
+      "ERROR: Invalid `insert_line` parameter: 99. It should be within the range of lines of the "
+      "file: [0, 39].\n");
 
   // Linting refuses an edit that breaks the syntax, and leaves the file alone.
-  out = Edit({{"command", "str_replace"}, {"path", path}, {"old_str", "return averages"},
-              {"new_str", "return (averages"}, {"enable_linting", "true"}});
-  EXPECT_THAT(out, StartsWith("ERROR: Your proposed edit has introduced new syntax error(s). Please read this "
-                              "error message carefully and then retry editing the file.\nERRORS:\n"));
+  out = Edit({{"command", "str_replace"},
+              {"path", path},
+              {"old_str", "return averages"},
+              {"new_str", "return (averages"},
+              {"enable_linting", "true"}});
+  EXPECT_THAT(
+      out,
+      StartsWith("ERROR: Your proposed edit has introduced new syntax error(s). Please read this "
+                 "error message carefully and then retry editing the file.\nERRORS:\n"));
   EXPECT_EQ(Run("grep -c 'return (averages' " + path), "0\n");
 
   // Undo, one edit per call, persisted between the tool's runs.
   out = Edit({{"command", "undo_edit"}, {"path", path}});
-  EXPECT_THAT(out, StartsWith("Last edit to " + path + " undone successfully. Here's the result of running"));
+  EXPECT_THAT(out, StartsWith("Last edit to " + path +
+                              " undone successfully. Here's the result of running"));
   EXPECT_EQ(Run("grep -c 'import math' " + path), "0\n");
   Edit({{"command", "undo_edit"}, {"path", path}});
-  EXPECT_EQ(Run("cmp " + path + " - <<'EOF'\n" + ReadFile(kDemoRepo / "textstats/stats.py") + "EOF"), "");
+  EXPECT_EQ(
+      Run("cmp " + path + " - <<'EOF'\n" + ReadFile(kDemoRepo / "textstats/stats.py") + "EOF"), "");
   EXPECT_EQ(code_, 0) << "two undos restore the original";
   EXPECT_EQ(Edit({{"command", "undo_edit"}, {"path", path}}),
             "ERROR: No previous edits found for " + path + " to undo.\n");
@@ -617,43 +688,53 @@ TEST_F(ToolSandboxTest, FileEditorEditsAndUndoes) {
 }
 
 TEST_F(ToolSandboxTest, FileEditorCreates) {
-  std::string out = Edit({{"command", "create"}, {"path", "/testbed/new/mod.py"}, {"file_text", "A = 1\nB = 2\n"}});
+  std::string out = Edit(
+      {{"command", "create"}, {"path", "/testbed/new/mod.py"}, {"file_text", "A = 1\nB = 2\n"}});
   EXPECT_EQ(out,
-            "File created at /testbed/new/mod.py. Here's the result of running `cat -n` on /testbed/new/mod.py:\n"
+            "File created at /testbed/new/mod.py. Here's the result of running `cat -n` on "
+            "/testbed/new/mod.py:\n"
             "     1\tA = 1\n     2\tB = 2\n"
             "Review the file and make sure that it is as expected. Edit the file if necessary.\n");
   EXPECT_EQ(Run("cat /testbed/new/mod.py"), "A = 1\nB = 2\n");
-  EXPECT_EQ(Edit({{"command", "create"}, {"path", "/testbed/new/mod.py"}, {"file_text", "x"}}),
-            "ERROR: File already exists at: /testbed/new/mod.py. Cannot overwrite with 'create'.\n");
+  EXPECT_EQ(
+      Edit({{"command", "create"}, {"path", "/testbed/new/mod.py"}, {"file_text", "x"}}),
+      "ERROR: File already exists at: /testbed/new/mod.py. Cannot overwrite with 'create'.\n");
   EXPECT_EQ(Edit({{"command", "create"}, {"path", "/testbed/other.py"}}),
             "ERROR: Parameter `file_text` is required for command: create.\n");
   EXPECT_THAT(Edit({{"command", "undo_edit"}, {"path", "/testbed/new/mod.py"}}),
               HasSubstr("the file it created was removed"));
   Run("test -e /testbed/new/mod.py");
   EXPECT_NE(code_, 0);
-  EXPECT_THAT(Edit({{"command", "delete"}, {"path", "/testbed"}}), HasSubstr("invalid choice: 'delete'"));
+  EXPECT_THAT(Edit({{"command", "delete"}, {"path", "/testbed"}}),
+              HasSubstr("invalid choice: 'delete'"));
   EXPECT_NE(code_, 0);
 }
 
 TEST_F(ToolSandboxTest, FileEditorKeepsBytesOfNonUtf8Files) {
   Run("printf 'caf\\xe9 = 1\\nx = 2\\n' > /testbed/latin.py");
-  std::string out = Edit({{"command", "str_replace"}, {"path", "/testbed/latin.py"}, {"old_str", "x = 2"},
+  std::string out = Edit({{"command", "str_replace"},
+                          {"path", "/testbed/latin.py"},
+                          {"old_str", "x = 2"},
                           {"new_str", "x = 3"}});
   EXPECT_THAT(out, HasSubstr("has been edited"));
   EXPECT_EQ(Run("od -An -c /testbed/latin.py | tr -s ' '"), " c a f 351 = 1 \\n x = 3 \\n\n");
 }
 
 TEST_F(ToolSandboxTest, StrReplaceEditorHasNoUndo) {
-  std::string out = Call(Act("str_replace_editor", {{"command", "undo_edit"}, {"path", "/testbed/README.md"}}));
+  std::string out =
+      Call(Act("str_replace_editor", {{"command", "undo_edit"}, {"path", "/testbed/README.md"}}));
   EXPECT_THAT(out, HasSubstr("invalid choice: 'undo_edit'"));
-  out = Call(Act("str_replace_editor", {{"command", "str_replace"}, {"path", "/testbed/README.md"},
-                                        {"old_str", "Small helpers"}, {"new_str", "Tiny helpers"}}));
+  out = Call(Act("str_replace_editor", {{"command", "str_replace"},
+                                        {"path", "/testbed/README.md"},
+                                        {"old_str", "Small helpers"},
+                                        {"new_str", "Tiny helpers"}}));
   EXPECT_THAT(out, HasSubstr("has been edited"));
   EXPECT_EQ(Run("test -e /root/.r2e_undo || echo none"), "none\n");
 }
 
 TEST_F(ToolSandboxTest, Search) {
-  std::string out = Call(Act("search", {{"search_term", "window"}, {"path", "/testbed/textstats/stats.py"}}));
+  std::string out =
+      Call(Act("search", {{"search_term", "window"}, {"path", "/testbed/textstats/stats.py"}}));
   EXPECT_THAT(out, StartsWith("Matches for \"window\" in /testbed/textstats/stats.py:\n"
                               "22:def moving_average(values, window):\n"));
   out = Call(Act("search", {{"search_term", "def "}}));
@@ -662,38 +743,49 @@ TEST_F(ToolSandboxTest, Search) {
             "./textstats/core.py (3 matches)\n./textstats/stats.py (3 matches)\n"
             "End of matches for \"def \" in /testbed\n");
   Run("mkdir -p .hidden && echo 'def x' > .hidden/h.py && echo 'def y' > .top.py");
-  EXPECT_EQ(Call(Act("search", {{"search_term", "def "}})), out) << "hidden files and directories are skipped";
+  EXPECT_EQ(Call(Act("search", {{"search_term", "def "}})), out)
+      << "hidden files and directories are skipped";
   EXPECT_EQ(Call(Act("search", {{"search_term", "zebra"}, {"path", "textstats"}})),
             "No matches found for \"zebra\" in /testbed/textstats\n");
-  EXPECT_EQ(Call(Act("search", {{"search_term", "x"}, {"path", "/nope"}})), "ERROR: The path '/nope' does not exist.\n");
+  EXPECT_EQ(Call(Act("search", {{"search_term", "x"}, {"path", "/nope"}})),
+            "ERROR: The path '/nope' does not exist.\n");
   Run("mkdir many && for i in $(seq 101); do echo needle > many/f$i.txt; done");
-  EXPECT_EQ(Call(Act("search", {{"search_term", "needle"}, {"path", "many"}})),
-            "More than 101 files matched for \"needle\" in /testbed/many. Please narrow your search.\n");
-  EXPECT_THAT(Call(Act("search", {{"path", "."}})), HasSubstr("the following arguments are required: --search_term"));
+  EXPECT_EQ(
+      Call(Act("search", {{"search_term", "needle"}, {"path", "many"}})),
+      "More than 101 files matched for \"needle\" in /testbed/many. Please narrow your search.\n");
+  EXPECT_THAT(Call(Act("search", {{"path", "."}})),
+              HasSubstr("the following arguments are required: --search_term"));
   // A term that looks like an option is still the term.
-  EXPECT_THAT(Call(Act("search", {{"search_term", "--x"}})), HasSubstr("No matches found for \"--x\""));
+  EXPECT_THAT(Call(Act("search", {{"search_term", "--x"}})),
+              HasSubstr("No matches found for \"--x\""));
 }
 
 TEST_F(ToolSandboxTest, ExecuteBash) {
   EXPECT_EQ(Call(Act("execute_bash", {{"cmd", "echo out; echo err >&2"}})),
             "[STDOUT]\n\nout \n\n[STDERR]\n\nerr\n");
   EXPECT_EQ(code_, 0);
-  EXPECT_EQ(Call(Act("execute_bash", {{"command", "pwd"}})), "[STDOUT]\n\n/testbed \n\n[STDERR]\n\n\n");
+  EXPECT_EQ(Call(Act("execute_bash", {{"command", "pwd"}})),
+            "[STDOUT]\n\n/testbed \n\n[STDERR]\n\n\n");
   EXPECT_EQ(Call(Act("execute_bash", {{"cmd", "echo partial; exit 3"}})),
             "Error executing command:\n\n[STDOUT]\n\npartial \n\n[STDERR]\n\n\n");
   EXPECT_EQ(code_, 3);
   for (const char* word : {"git", "ipython", "jupyter", "nohup"}) {
-    for (const std::string& cmd : {std::string(word) + " status", "  " + std::string(word), std::string(word) + ";ls"}) {
+    for (const std::string& cmd :
+         {std::string(word) + " status", "  " + std::string(word), std::string(word) + ";ls"}) {
       EXPECT_EQ(Call(Act("execute_bash", {{"cmd", cmd}})),
-                "Bash command '" + std::string(word) + "' is not allowed. Please use a different command or tool.\n")
+                "Bash command '" + std::string(word) +
+                    "' is not allowed. Please use a different command or tool.\n")
           << cmd;
       EXPECT_EQ(code_, 1);
     }
   }
-  EXPECT_THAT(Call(Act("execute_bash", {{"cmd", "gitk --version"}})), Not(HasSubstr("not allowed")));
-  EXPECT_EQ(Call(Act("execute_bash", {{"cmd", "  "}})), "ERROR: No command given. Pass the bash command to run as `cmd`.\n");
+  EXPECT_THAT(Call(Act("execute_bash", {{"cmd", "gitk --version"}})),
+              Not(HasSubstr("not allowed")));
+  EXPECT_EQ(Call(Act("execute_bash", {{"cmd", "  "}})),
+            "ERROR: No command given. Pass the bash command to run as `cmd`.\n");
   EXPECT_EQ(code_, 2);
-  EXPECT_THAT(Call(Act("execute_bash", {{"cmd", "--version"}})), HasSubstr("--version: command not found"));
+  EXPECT_THAT(Call(Act("execute_bash", {{"cmd", "--version"}})),
+              HasSubstr("--version: command not found"));
   EXPECT_THAT(Call(Act("execute_bash", {{"cmd", "ls"}, {"command", "ls"}})), HasSubstr("not both"));
   // Bash syntax, stdin closed, a signal's exit status.
   EXPECT_EQ(Call(Act("execute_bash", {{"cmd", "[[ -d textstats ]] && echo yes; cat"}})),
@@ -765,22 +857,26 @@ TEST(ToolRepoEnvTest, RunsOnlyInstalledTools) {
   auto env = RepoEnv::Create(DemoTask()).value();
   std::vector<std::string> names;
   for (const auto& t : env->tools()) names.push_back(t.name);
-  EXPECT_THAT(names, ElementsAre("file_editor", "search", "execute_bash", "finish")) << "listed before reset";
+  EXPECT_THAT(names, ElementsAre("file_editor", "search", "execute_bash", "finish"))
+      << "listed before reset";
   ASSERT_TRUE(env->reset().ok());
 
-  auto r = env->step("<function=file_editor>\n<parameter=command>view</parameter>\n"
-                     "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
-                     "<parameter=view_range>[1, 1]</parameter>\n</function>");
+  auto r = env->step(
+      "<function=file_editor>\n<parameter=command>view</parameter>\n"
+      "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
+      "<parameter=view_range>[1, 1]</parameter>\n</function>");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->observation.text,
             "Execution output of [file_editor]:\n"
-            "Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n     1\t\"\"\"Numeric summaries.\"\"\"\n");
+            "Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n     "
+            "1\t\"\"\"Numeric summaries.\"\"\"\n");
   EXPECT_EQ(r->observation.tool, "file_editor");
   EXPECT_FALSE(r->done);
 
   r = env->step("<function=execute_bash>\n<parameter=cmd>echo hi</parameter>\n</function>");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->observation.text, "Exit code: 0\nExecution output of [execute_bash]:\n[STDOUT]\n\nhi \n\n[STDERR]\n\n\n");
+  EXPECT_EQ(r->observation.text,
+            "Exit code: 0\nExecution output of [execute_bash]:\n[STDOUT]\n\nhi \n\n[STDERR]\n\n\n");
   r = env->step("<function=execute_bash>\n<parameter=cmd>git log</parameter>\n</function>");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->observation.text,
@@ -789,23 +885,27 @@ TEST(ToolRepoEnvTest, RunsOnlyInstalledTools) {
 
   r = env->step("<function=str_replace_editor>\n<parameter=command>view</parameter>\n</function>");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->observation.text,
-            "Error: unknown function `str_replace_editor`. Available functions: file_editor, search, "
-            "execute_bash, finish.");
+  EXPECT_EQ(
+      r->observation.text,
+      "Error: unknown function `str_replace_editor`. Available functions: file_editor, search, "
+      "execute_bash, finish.");
   EXPECT_EQ(r->observation.exit_code, 1);
   r = env->step("no call here");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->observation.text, kNoFunctionCallReminder);
   r = env->step(Act("execute_bash", {{"cmd", std::string("echo a\0b", 8)}}));
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->observation.text, "Error: cannot run `execute_bash`: parameter `cmd` contains a NUL byte, which "
-                                 "cannot be passed to a command.");
+  EXPECT_EQ(r->observation.text,
+            "Error: cannot run `execute_bash`: parameter `cmd` contains a NUL byte, which "
+            "cannot be passed to a command.");
   EXPECT_EQ(r->observation.exit_code, 2);
   r = env->step(Act(std::string(5000, 'z'), {}));
   ASSERT_TRUE(r.ok());
   EXPECT_LT(r->observation.text.size(), 400u) << "a huge name is shortened in the message";
 
-  r = env->step("<function=finish>\n<parameter=command>submit</parameter>\n<parameter=result>ok</parameter>\n</function>");
+  r = env->step(
+      "<function=finish>\n<parameter=command>submit</parameter>\n<parameter=result>ok</"
+      "parameter>\n</function>");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->done);
   EXPECT_EQ(r->observation.text, kFinishedText);
@@ -818,11 +918,13 @@ TEST(ToolRepoEnvTest, ToolSetsExtraToolsAndAddCommands) {
   o.extra_tools = {kArgvEcho};
   auto env = RepoEnv::Create(DemoTask(), o).value();
   // Before reset: recorded, installed at reset.
-  ASSERT_TRUE(env->add_commands({{"hello.sh", "# Says hello.\nhello() { echo \"hello $1\"; }\n"}}).ok());
+  ASSERT_TRUE(
+      env->add_commands({{"hello.sh", "# Says hello.\nhello() { echo \"hello $1\"; }\n"}}).ok());
   ASSERT_TRUE(env->reset().ok());
   std::vector<std::string> names;
   for (const auto& t : env->tools()) names.push_back(t.name);
-  EXPECT_THAT(names, ElementsAre("str_replace_editor", "execute_bash", "submit", "argv_echo", "hello"));
+  EXPECT_THAT(names,
+              ElementsAre("str_replace_editor", "execute_bash", "submit", "argv_echo", "hello"));
 
   auto r = env->step(Act("hello", {{"command", "there"}}));
   ASSERT_TRUE(r.ok());
@@ -836,18 +938,23 @@ TEST(ToolRepoEnvTest, ToolSetsExtraToolsAndAddCommands) {
   EXPECT_THAT(r->observation.text, HasSubstr("unknown function `file_editor`"));
 
   // After reset: installed at once; a same-named file replaces the old one.
-  ASSERT_TRUE(env->add_commands({{"argv_echo.py", "#!/usr/bin/env python3\nprint('replaced')\n"}}).ok());
+  ASSERT_TRUE(
+      env->add_commands({{"argv_echo.py", "#!/usr/bin/env python3\nprint('replaced')\n"}}).ok());
   r = env->step(Act("argv_echo", {}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->observation.text, "Execution output of [argv_echo]:\nreplaced\n");
   EXPECT_EQ(env->tools().size(), 5u);
   EXPECT_EQ(env->add_commands({{"bad name", ""}}).code(), StatusCode::kInvalidArgument);
   // A timeout in a non-bash tool.
-  ASSERT_TRUE(env->add_commands({{"slow.py", "#!/usr/bin/env python3\nimport time\nprint('start', flush=True)\ntime.sleep(30)\n"}}).ok());
+  ASSERT_TRUE(env->add_commands({{"slow.py",
+                                  "#!/usr/bin/env python3\nimport time\nprint('start', "
+                                  "flush=True)\ntime.sleep(30)\n"}})
+                  .ok());
   r = env->step(Act("slow", {}), 1s);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->observation.timed_out);
-  EXPECT_EQ(r->observation.text, "Execution output of [slow]:\nThe command took too long to execute (>1s)\nstart\n");
+  EXPECT_EQ(r->observation.text,
+            "Execution output of [slow]:\nThe command took too long to execute (>1s)\nstart\n");
   // The tools survive a reset.
   ASSERT_TRUE(env->reset().ok());
   r = env->step(Act("argv_echo", {}));
@@ -872,7 +979,8 @@ TEST(ToolRepoEnvTest, BadToolOptionsFailEarly) {
   ASSERT_TRUE(bare->reset().ok());
   auto step = bare->step("<function=execute_bash>\n<parameter=cmd>ls</parameter>\n</function>");
   ASSERT_TRUE(step.ok());
-  EXPECT_EQ(step->observation.text, "Error: unknown function `execute_bash`. Available functions: none.");
+  EXPECT_EQ(step->observation.text,
+            "Error: unknown function `execute_bash`. Available functions: none.");
   EXPECT_TRUE(bare->step("<function=submit></function>")->done);
 }
 

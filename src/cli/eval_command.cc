@@ -30,7 +30,8 @@ constexpr int kBadInput = 2;
 constexpr int kInterrupted = 130;
 
 static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
-static_assert(std::atomic<int>::is_always_lock_free, "the signal count is set from a signal handler");
+static_assert(std::atomic<int>::is_always_lock_free,
+              "the signal count is set from a signal handler");
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signals{0};
@@ -147,10 +148,11 @@ int Eval(const CommonOptions& common, const EvalCommandOptions& opts) {
   std::cout << run->summary.dump(4, ' ', false, nlohmann::json::error_handler_t::replace)
             << std::endl;
   const auto& s = run->summary;
-  std::cerr << "r2e eval: run " << options.run_id << ": " << s["resolved_instances"] << " resolved, "
-            << s["unresolved_instances"] << " unresolved, " << s["empty_patch_instances"]
-            << " empty, " << s["error_instances"] << " error(s) of " << s["total_instances"]
-            << "; reports in " << (options.report_dir / options.run_id).string() << "\n";
+  std::cerr << "r2e eval: run " << options.run_id << ": " << s["resolved_instances"]
+            << " resolved, " << s["unresolved_instances"] << " unresolved, "
+            << s["empty_patch_instances"] << " empty, " << s["error_instances"] << " error(s) of "
+            << s["total_instances"] << "; reports in "
+            << (options.report_dir / options.run_id).string() << "\n";
   char timing[200];
   std::snprintf(timing, sizeof timing,
                 "r2e eval: wall time %.1f s; sum of per-instance times %.1f s over %d instance(s) "
@@ -160,8 +162,7 @@ int Eval(const CommonOptions& common, const EvalCommandOptions& opts) {
   std::cerr << timing;
 
   if (run->interrupted) {
-    std::cerr << "r2e eval: interrupted; rerun with --run-id " << options.run_id
-              << " to resume\n";
+    std::cerr << "r2e eval: interrupted; rerun with --run-id " << options.run_id << " to resume\n";
     return kInterrupted;
   }
   // Every instance that ran failed on the infrastructure (daemon gone,

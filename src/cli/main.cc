@@ -79,21 +79,27 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   r2e::cli::EvalCommandOptions eval;
-  CLI::App* eval_cmd = app.add_subcommand("eval", "Evaluate predictions: SWE-bench-style reports and run summary");
+  CLI::App* eval_cmd =
+      app.add_subcommand("eval", "Evaluate predictions: SWE-bench-style reports and run summary");
   add_common(eval_cmd);
   eval_cmd->add_option("--dataset", eval.dataset, "Dataset file (JSON array or JSONL)")->required();
-  eval_cmd->add_option("--predictions", eval.predictions, "Predictions file (JSON list, JSON object keyed by id, or JSONL), or `gold`")
+  eval_cmd
+      ->add_option("--predictions", eval.predictions,
+                   "Predictions file (JSON list, JSON object keyed by id, or JSONL), or `gold`")
       ->required();
-  eval_cmd->add_option("--workers", eval.workers, "Instances at once (default: from cores and memory)")
+  eval_cmd
+      ->add_option("--workers", eval.workers, "Instances at once (default: from cores and memory)")
       ->check(CLI::NonNegativeNumber);
   eval_cmd->add_option("--timeout", eval.timeout_s, "Seconds per instance")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  eval_cmd->add_option("--run-id", eval.run_id, "Run id; a rerun with the same id resumes (default: eval-<date>-<time>)");
+  eval_cmd->add_option("--run-id", eval.run_id,
+                       "Run id; a rerun with the same id resumes (default: eval-<date>-<time>)");
   eval_cmd->add_option("--report-dir", eval.report_dir, "Where {run_id}/{model}/{instance_id}/ go")
       ->capture_default_str();
   eval_cmd->add_option("--rules", eval.rules, "SWE-bench rules: classic or v5")->capture_default_str();
-  eval_cmd->add_option("--instance-ids", eval.instance_ids, "Evaluate only these instances")->delimiter(',');
+  eval_cmd->add_option("--instance-ids", eval.instance_ids, "Evaluate only these instances")
+      ->delimiter(',');
   eval_cmd->add_flag("--pull", eval.pull, "Docker: pull missing images before the run");
 
   r2e::bench::StepBenchOptions step_bench;

@@ -136,15 +136,17 @@ std::string JoinProblems(const std::vector<std::string>& problems, std::string_v
 }
 
 // One prediction row. `key` is the id it was filed under in a keyed object.
-std::optional<Prediction> ParseRow(const json& row, const std::string& source, const std::string* key,
-                                   std::vector<std::string>& problems) {
+std::optional<Prediction> ParseRow(const json& row, const std::string& source,
+                                   const std::string* key, std::vector<std::string>& problems) {
   auto bad = [&](std::string_view field, const std::string& why) {
     problems.push_back(source + ": field `" + std::string(field) + "`: " + why);
     return std::nullopt;
   };
   if (!row.is_object()) {
-    problems.push_back(source + ": expected a JSON object {instance_id, model_name_or_path, "
-                                "model_patch}, got " + std::string(row.type_name()));
+    problems.push_back(source +
+                       ": expected a JSON object {instance_id, model_name_or_path, "
+                       "model_patch}, got " +
+                       std::string(row.type_name()));
     return std::nullopt;
   }
   Prediction p;
@@ -305,8 +307,8 @@ Result<std::vector<Prediction>> ParsePredictions(std::string_view content, std::
   for (const Prediction& p : out) {
     auto [it, inserted] = seen.emplace(p.instance_id, p.source);
     if (!inserted) {
-      problems.push_back(p.source + ": duplicate instance_id `" + p.instance_id +
-                         "` (first at " + it->second + ")");
+      problems.push_back(p.source + ": duplicate instance_id `" + p.instance_id + "` (first at " +
+                         it->second + ")");
     }
   }
   if (!problems.empty()) {
@@ -360,7 +362,8 @@ Result<std::vector<DatasetRow>> LoadDataset(const fs::path& file, const TaskPars
         std::size_t nl = text.find('\n', pos);
         if (nl == std::string_view::npos) nl = text.size();
         ++line_no;
-        if (!Trim(text.substr(pos, nl - pos)).empty()) sources.push_back(At(file.string(), line_no));
+        if (!Trim(text.substr(pos, nl - pos)).empty())
+          sources.push_back(At(file.string(), line_no));
         pos = nl + 1;
       }
     }
@@ -390,9 +393,9 @@ Result<std::vector<DatasetRow>> SelectRows(std::vector<DatasetRow> rows,
     if (!have.contains(id)) unknown.push_back("`" + id + "`");
   }
   if (!unknown.empty()) {
-    return Status::InvalidArgument(
-        JoinProblems(unknown, "--instance-ids names " + std::to_string(unknown.size()) +
-                                  " id(s) the dataset does not have:"));
+    return Status::InvalidArgument(JoinProblems(unknown, "--instance-ids names " +
+                                                             std::to_string(unknown.size()) +
+                                                             " id(s) the dataset does not have:"));
   }
   return out;
 }
@@ -459,10 +462,10 @@ Status ValidateEvaluation(const std::vector<DatasetRow>& rows,
     }
   }
   if (problems.empty()) return Status::OK();
-  return Status::InvalidArgument(JoinProblems(
-      problems, std::to_string(problems.size()) +
-                    (problems.size() == 1 ? " problem" : " problems") +
-                    " found before starting (nothing ran):"));
+  return Status::InvalidArgument(
+      JoinProblems(problems, std::to_string(problems.size()) +
+                                 (problems.size() == 1 ? " problem" : " problems") +
+                                 " found before starting (nothing ran):"));
 }
 
 // ---------------------------------------------------------------------------
@@ -531,7 +534,8 @@ nlohmann::ordered_json MakeRunSummary(const std::vector<std::string>& dataset_id
       empty.push_back(id);
       continue;
     }
-    const json report = ReadInstanceReport(InstanceDir(report_dir, run_id, p.model_name_or_path, id), id);
+    const json report =
+        ReadInstanceReport(InstanceDir(report_dir, run_id, p.model_name_or_path, id), id);
     if (report.is_null()) {
       error.push_back(id);
       continue;

@@ -139,8 +139,8 @@ struct Slot {
   enum Cancel : int { kNone = 0, kDeadline = 1, kStop = 2 };
   std::mutex mu;
   TracingRuntime* runtime = nullptr;  // guarded by mu; valid while registered
-  bool active = false;         // guarded by mu
-  Clock::time_point deadline;  // guarded by mu
+  bool active = false;                // guarded by mu
+  Clock::time_point deadline;         // guarded by mu
   std::atomic<int> cancel{kNone};
 };
 
@@ -148,8 +148,7 @@ struct Slot {
 // RepoEnv that owns the runtime, so it unregisters before the env closes).
 class SlotRegistration {
  public:
-  SlotRegistration(Slot& slot, TracingRuntime* runtime, Clock::time_point deadline)
-      : slot_(slot) {
+  SlotRegistration(Slot& slot, TracingRuntime* runtime, Clock::time_point deadline) : slot_(slot) {
     std::lock_guard<std::mutex> lock(slot_.mu);
     slot_.runtime = runtime;
     slot_.deadline = deadline;
@@ -185,7 +184,8 @@ class InstanceLog {
 
 class InstanceRun {
  public:
-  InstanceRun(const Task& task, const Prediction& prediction, const EvalOptions& options, Slot& slot)
+  InstanceRun(const Task& task, const Prediction& prediction, const EvalOptions& options,
+              Slot& slot)
       : task_(task), prediction_(prediction), options_(options), slot_(slot) {}
 
   InstanceResult Run() {
@@ -197,11 +197,12 @@ class InstanceRun {
                               task_.instance_id);
     RunInDir();
     result_.duration = Clock::now() - t0;
-    log_.line("done in " + Fixed(result_.duration.count(), 2) + "s: " +
-              std::string(InstanceOutcomeName(result_.outcome)) +
+    log_.line("done in " + Fixed(result_.duration.count(), 2) +
+              "s: " + std::string(InstanceOutcomeName(result_.outcome)) +
               (result_.error.empty() ? "" : " (" + result_.error + ")"));
     if (Status s = WriteFileAtomic(result_.dir / "run_instance.log", log_.text()); !s.ok()) {
-      if (result_.outcome != InstanceOutcome::kError) Fail(EvalErrorKind::kInfrastructure, s.message());
+      if (result_.outcome != InstanceOutcome::kError)
+        Fail(EvalErrorKind::kInfrastructure, s.message());
     }
     return std::move(result_);
   }
@@ -228,8 +229,9 @@ class InstanceRun {
               (options_.env.rules == GradingRules::kV5 ? "v5" : "classic") + ", timeout " +
               std::to_string(options_.timeout.count()) + "s");
 
-    Result<std::unique_ptr<Runtime>> made =
-        options_.make_runtime ? options_.make_runtime(task_) : MakeRuntime(options_.env.runtime, options_.env);
+    Result<std::unique_ptr<Runtime>> made = options_.make_runtime
+                                                ? options_.make_runtime(task_)
+                                                : MakeRuntime(options_.env.runtime, options_.env);
     if (!made.ok()) {
       Fail(EvalErrorKind::kInfrastructure, "runtime: " + made.status().ToString());
       return;
@@ -336,7 +338,8 @@ class InstanceRun {
   }
 
   std::chrono::milliseconds Remaining() const {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
     return std::max(left, std::chrono::milliseconds(1000));
   }
 
@@ -347,7 +350,8 @@ class InstanceRun {
     if (cancel == Slot::kNone && Clock::now() >= deadline_) cancel = Slot::kDeadline;
     switch (cancel) {
       case Slot::kDeadline:
-        Fail(EvalErrorKind::kTimeout, "timed out after " + std::to_string(options_.timeout.count()) +
+        Fail(EvalErrorKind::kTimeout, "timed out after " +
+                                          std::to_string(options_.timeout.count()) +
                                           "s; the sandbox was stopped");
         return true;
       case Slot::kStop:
@@ -458,8 +462,8 @@ class Progress {
     }
     *out_ << "\r\x1b[K[" << bar << "] " << done_ << "/" << total_ << "  resolved " << resolved_
           << "  unresolved " << unresolved_ << "  errors " << errors_ << "  "
-          << Fixed(rate * 60.0, 1) << "/min  elapsed " << FormatDuration(elapsed) << "  ETA "
-          << eta << std::flush;
+          << Fixed(rate * 60.0, 1) << "/min  elapsed " << FormatDuration(elapsed) << "  ETA " << eta
+          << std::flush;
     drawn_ = true;
   }
 
@@ -475,8 +479,8 @@ class Progress {
 // Docker: connects, removes sandboxes orphaned by earlier (killed) runs,
 // and makes sure every image is local before anything runs.
 Result<std::shared_ptr<docker::DockerClient>> PrepareDocker(const std::vector<const Task*>& tasks,
-                                                          const EvalOptions& options,
-                                                          Progress& progress) {
+                                                            const EvalOptions& options,
+                                                            Progress& progress) {
   docker::ClientOptions client_options;
   client_options.socket_path = options.env.docker.socket_path;
   client_options.registry_auth = options.env.docker.registry_auth;
@@ -550,11 +554,16 @@ void KillSandbox(TracingRuntime& runtime, docker::DockerClient* client) {
 
 std::string_view InstanceOutcomeName(InstanceOutcome outcome) {
   switch (outcome) {
-    case InstanceOutcome::kResolved: return "resolved";
-    case InstanceOutcome::kUnresolved: return "unresolved";
-    case InstanceOutcome::kEmptyPatch: return "empty patch";
-    case InstanceOutcome::kSkipped: return "skipped (report exists)";
-    case InstanceOutcome::kError: return "error";
+    case InstanceOutcome::kResolved:
+      return "resolved";
+    case InstanceOutcome::kUnresolved:
+      return "unresolved";
+    case InstanceOutcome::kEmptyPatch:
+      return "empty patch";
+    case InstanceOutcome::kSkipped:
+      return "skipped (report exists)";
+    case InstanceOutcome::kError:
+      return "error";
   }
   return "error";
 }
@@ -627,17 +636,21 @@ Result<EvalRun> RunEvaluation(const std::vector<DatasetRow>& rows,
   const fs::path run_dir = options.report_dir / options.run_id;
   std::error_code ec;
   fs::create_directories(run_dir, ec);
-  if (ec) return Status::Unavailable("cannot create the report directory " + run_dir.string() + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot create the report directory " + run_dir.string() + ": " +
+                               ec.message());
 
   int workers = options.workers > 0 ? options.workers : DefaultEvalWorkers();
-  workers = std::max(1, std::min<int>(workers, static_cast<int>(std::max<std::size_t>(to_run.size(), 1))));
+  workers = std::max(
+      1, std::min<int>(workers, static_cast<int>(std::max<std::size_t>(to_run.size(), 1))));
   run.workers = workers;
   Progress progress(options, to_run.size());
   progress.Message("run " + options.run_id + ": " + std::to_string(rows.size()) + " instance(s), " +
                    std::to_string(to_run.size()) + " to run, " + std::to_string(empty) +
                    " empty patch(es), " + std::to_string(skipped) +
                    " already done (report.json exists: skipped); " + std::to_string(workers) +
-                   " worker(s), runtime " + options.env.runtime + "; reports in " + run_dir.string());
+                   " worker(s), runtime " + options.env.runtime + "; reports in " +
+                   run_dir.string());
 
   const auto stop_requested = [&] { return options.stop != nullptr && options.stop->load(); };
 

@@ -57,7 +57,7 @@ bool HaveImage(const std::string& image) { return Client() && Client()->inspect_
   do {                                                                                         \
     if (!Client()) GTEST_SKIP() << "no Docker daemon answers (scripts/start-dockerd.sh)";      \
     if (!HaveImage(image)) GTEST_SKIP() << image << " missing (scripts/build-test-images.sh)"; \
-    if (!fs::exists(kCli)) GTEST_SKIP() << kCli << " is not built (ninja src/cli/r2e)";       \
+    if (!fs::exists(kCli)) GTEST_SKIP() << kCli << " is not built (ninja src/cli/r2e)";        \
   } while (0)
 
 constexpr const char* kSweBenchImage = "r2e-demo/textstats-swebench:latest";
@@ -123,15 +123,24 @@ class EvalE2ETest : public ::testing::Test {
 
   std::vector<std::string> Args(const fs::path& dataset, const std::string& predictions,
                                 const std::string& run_id, std::vector<std::string> extra = {}) {
-    std::vector<std::string> a = {"eval",     "--dataset",    dataset.string(), "--predictions",
-                                  predictions, "--runtime",   "docker",         "--run-id",
-                                  run_id,      "--report-dir", (dir_ / "logs").string()};
+    std::vector<std::string> a = {"eval",
+                                  "--dataset",
+                                  dataset.string(),
+                                  "--predictions",
+                                  predictions,
+                                  "--runtime",
+                                  "docker",
+                                  "--run-id",
+                                  run_id,
+                                  "--report-dir",
+                                  (dir_ / "logs").string()};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
 
   // Runs to the end; returns the summary from stdout (null on failure).
-  json Run(const std::vector<std::string>& args, int expect_rc = 0, const std::string& name = "run") {
+  json Run(const std::vector<std::string>& args, int expect_rc = 0,
+           const std::string& name = "run") {
     Child child(args, dir_, name);
     EXPECT_GT(child.pid(), 0);
     const int rc = child.Wait();
@@ -190,13 +199,20 @@ json HarnessPart(json summary) {
 
 json ExpectedSummary(const std::string& outcome) {
   const std::string id = "r2e-demo__textstats-swebench-1";
-  json s = {{"total_instances", 1},       {"submitted_instances", 1},
-            {"completed_instances", 0},   {"resolved_instances", 0},
-            {"unresolved_instances", 0},  {"empty_patch_instances", 0},
-            {"error_instances", 0},       {"completed_ids", json::array()},
-            {"incomplete_ids", json::array()}, {"empty_patch_ids", json::array()},
-            {"submitted_ids", {id}},      {"resolved_ids", json::array()},
-            {"unresolved_ids", json::array()}, {"error_ids", json::array()},
+  json s = {{"total_instances", 1},
+            {"submitted_instances", 1},
+            {"completed_instances", 0},
+            {"resolved_instances", 0},
+            {"unresolved_instances", 0},
+            {"empty_patch_instances", 0},
+            {"error_instances", 0},
+            {"completed_ids", json::array()},
+            {"incomplete_ids", json::array()},
+            {"empty_patch_ids", json::array()},
+            {"submitted_ids", {id}},
+            {"resolved_ids", json::array()},
+            {"unresolved_ids", json::array()},
+            {"error_ids", json::array()},
             {"schema_version", 2}};
   if (outcome == "resolved" || outcome == "unresolved") {
     s["completed_instances"] = 1;
@@ -229,7 +245,8 @@ TEST_F(EvalE2ETest, GoldEmptyWrongGiveResolvedEmptyUnresolved) {
     json summary = Run(Args(dataset, (kFixtures / c.file).string(), "fixtures"), 0, c.model);
     ASSERT_TRUE(summary.is_object());
     EXPECT_EQ(HarnessPart(summary), ExpectedSummary(c.outcome)) << summary.dump(2);
-    const fs::path inst = InstanceDir(dir_ / "logs", "fixtures", c.model, "r2e-demo__textstats-swebench-1");
+    const fs::path inst =
+        InstanceDir(dir_ / "logs", "fixtures", c.model, "r2e-demo__textstats-swebench-1");
     if (std::string(c.outcome) == "empty") {
       EXPECT_FALSE(fs::exists(inst));
       continue;
@@ -256,8 +273,8 @@ TEST_F(EvalE2ETest, GoldEmptyWrongGiveResolvedEmptyUnresolved) {
 }
 
 TEST_F(EvalE2ETest, GoldResolvesInEveryFlavour) {
-  for (const char* image : {"r2e-demo/textstats:latest", "r2e-demo/textstats-swesmith:latest",
-                            kSweBenchImage}) {
+  for (const char* image :
+       {"r2e-demo/textstats:latest", "r2e-demo/textstats-swesmith:latest", kSweBenchImage}) {
     REQUIRE_EVAL(image);
   }
   for (const char* file : {"demo.jsonl", "demo-swesmith.jsonl", "demo-swebench.jsonl"}) {
@@ -274,7 +291,8 @@ TEST_F(EvalE2ETest, BadInputAndMissingImagesAreReportedBeforeAnythingRuns) {
   std::ofstream(dir_ / "bad.jsonl") << "{\"instance_id\": \"r2e-demo__textstats-swebench-1\", "
                                        "\"model_name_or_path\": \"m\", \"model_patch\": \"\"}\n"
                                        "not json\n";
-  Child bad(Args(kTasks / "demo-swebench.jsonl", (dir_ / "bad.jsonl").string(), "bad"), dir_, "bad");
+  Child bad(Args(kTasks / "demo-swebench.jsonl", (dir_ / "bad.jsonl").string(), "bad"), dir_,
+            "bad");
   EXPECT_EQ(bad.Wait(), 2);
   EXPECT_NE(bad.err().find((dir_ / "bad.jsonl").string() + ":2"), std::string::npos) << bad.err();
 
@@ -283,7 +301,8 @@ TEST_F(EvalE2ETest, BadInputAndMissingImagesAreReportedBeforeAnythingRuns) {
   std::ofstream(dir_ / "missing.jsonl") << row.dump() << "\n";
   Child missing(Args(dir_ / "missing.jsonl", "gold", "missing"), dir_, "missing");
   EXPECT_EQ(missing.Wait(), 1);
-  EXPECT_NE(missing.err().find("r2e-missing/swebench-none:latest"), std::string::npos) << missing.err();
+  EXPECT_NE(missing.err().find("r2e-missing/swebench-none:latest"), std::string::npos)
+      << missing.err();
   EXPECT_NE(missing.err().find("--pull"), std::string::npos) << missing.err();
   EXPECT_FALSE(fs::exists(dir_ / "logs" / "missing" / "gold"));
 }

@@ -58,8 +58,8 @@ std::string Row(const std::string& id, const json& patch, const std::string& mod
 // Predictions formats
 
 TEST_F(EvalTest, PredictionsJsonl) {
-  auto p = LoadPredictions(Write("p.jsonl", Row("a", "diff a") + "\n\n" + Row("b", nullptr) +
-                                                "\n" + Row("c", "") + "\n"));
+  auto p = LoadPredictions(Write(
+      "p.jsonl", Row("a", "diff a") + "\n\n" + Row("b", nullptr) + "\n" + Row("c", "") + "\n"));
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   ASSERT_EQ(p->size(), 3u);
   EXPECT_EQ((*p)[0].instance_id, "a");
@@ -155,12 +155,14 @@ TEST_F(EvalTest, DuplicateIdsNameBothLines) {
             std::string::npos)
       << p.status().message();
 
-  auto keyed = ParsePredictions("{\n\"a\": {\"model_name_or_path\": \"m\", \"model_patch\": \"x\"},\n"
-                                "\"a\": {\"model_name_or_path\": \"m\", \"model_patch\": \"y\"}\n}",
-                                "keyed.json");
+  auto keyed = ParsePredictions(
+      "{\n\"a\": {\"model_name_or_path\": \"m\", \"model_patch\": \"x\"},\n"
+      "\"a\": {\"model_name_or_path\": \"m\", \"model_patch\": \"y\"}\n}",
+      "keyed.json");
   ASSERT_FALSE(keyed.ok());
-  EXPECT_NE(keyed.status().message().find("keyed.json:3: duplicate instance_id `a` (first at line 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      keyed.status().message().find("keyed.json:3: duplicate instance_id `a` (first at line 2)"),
+      std::string::npos)
       << keyed.status().message();
 }
 
@@ -169,9 +171,11 @@ TEST_F(EvalTest, BrokenJsonListNamesTheLine) {
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("p.json:3: not a valid JSON list"), std::string::npos)
       << p.status().message();
-  auto element = ParsePredictions("[\n" + Row("a", "x") + ",\n\n  {\"instance_id\": \"b\"}\n]", "q.json");
+  auto element =
+      ParsePredictions("[\n" + Row("a", "x") + ",\n\n  {\"instance_id\": \"b\"}\n]", "q.json");
   ASSERT_FALSE(element.ok());
-  EXPECT_NE(element.status().message().find("q.json:4: field `model_name_or_path`"), std::string::npos)
+  EXPECT_NE(element.status().message().find("q.json:4: field `model_name_or_path`"),
+            std::string::npos)
       << element.status().message();
 }
 
@@ -219,14 +223,14 @@ TEST_F(EvalTest, ValidationNamesFilesAndLines) {
   broken.erase("test_patch");
   auto rows = LoadDataset(Write("d.jsonl", SweRow("ok") + "\n" + broken.dump() + "\n"));
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  auto preds = ParsePredictions(Row("ok", "x") + "\n" + Row("broken", "y") + "\n" +
-                                    Row("ghost", "z") + "\n",
-                                "p.jsonl");
+  auto preds = ParsePredictions(
+      Row("ok", "x") + "\n" + Row("broken", "y") + "\n" + Row("ghost", "z") + "\n", "p.jsonl");
   ASSERT_TRUE(preds.ok());
   Status s = ValidateEvaluation(*rows, *preds, "docker");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("p.jsonl:3: prediction for `ghost`"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("p.jsonl:3: prediction for `ghost`"), std::string::npos)
+      << s.message();
   EXPECT_NE(s.message().find((dir_ / "d.jsonl").string() + ":2: row `broken`: field `test_patch`"),
             std::string::npos)
       << s.message();
@@ -357,7 +361,8 @@ class FakeRuntime final : public Runtime {
     if (command.find("r2e_applied") != std::string_view::npos) {
       if (patch.find("NOT-IN-FILE") != std::string::npos) {
         r.exit_code = 1;
-        r.output = std::string(kSweApplyPatchFail) + ":\nerror: patch failed: textstats/stats.py:30\n";
+        r.output =
+            std::string(kSweApplyPatchFail) + ":\nerror: patch failed: textstats/stats.py:30\n";
       } else {
         r.output = std::string(kSweApplyPatchPass) + ":\nApplied patch cleanly.\n";
       }
@@ -374,7 +379,8 @@ class FakeRuntime final : public Runtime {
       }
       const bool fixed = patch == task_.patch;
       r.output = "+ : '>>>>> Start Test Output'\n";
-      for (const auto& t : task_.fail_to_pass) r.output += (fixed ? "PASSED " : "FAILED ") + t + "\n";
+      for (const auto& t : task_.fail_to_pass)
+        r.output += (fixed ? "PASSED " : "FAILED ") + t + "\n";
       for (const auto& t : task_.pass_to_pass) r.output += "PASSED " + t + "\n";
       r.output += "+ : '>>>>> End Test Output'\n";
     }
@@ -439,7 +445,9 @@ class EvalRunTest : public EvalTest {
 
 TEST_F(EvalRunTest, OutcomesFilesAndResume) {
   // a: gold, b: applies but does not fix, c: empty, d: does not apply, e: none.
-  auto preds = Preds({{"a", gold_}, {"b", "diff --git a/README.md b/README.md\n"}, {"c", ""},
+  auto preds = Preds({{"a", gold_},
+                      {"b", "diff --git a/README.md b/README.md\n"},
+                      {"c", ""},
                       {"d", "NOT-IN-FILE"}});
   auto run = RunEvaluation(rows_, preds, options_);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
@@ -453,14 +461,16 @@ TEST_F(EvalRunTest, OutcomesFilesAndResume) {
   EXPECT_EQ(s["submitted_ids"], json({"a", "b", "c", "d"}));
   EXPECT_EQ(s["total_instances"], 5);
   EXPECT_EQ(s["schema_version"], 2);
-  EXPECT_NE(s["error_reasons"]["d"].get<std::string>().find("Patch Apply Failed"), std::string::npos);
+  EXPECT_NE(s["error_reasons"]["d"].get<std::string>().find("Patch Apply Failed"),
+            std::string::npos);
   EXPECT_EQ(world_.starts.load(), 3);  // the empty patch is not run
   EXPECT_EQ(world_.alive.load(), 0);   // every sandbox closed
   EXPECT_EQ(run->attempted, 3);
   EXPECT_GT(run->instance_seconds_sum, 0.0);
 
   const fs::path a = InstanceDir(options_.report_dir, "r1", "m", "a");
-  for (const char* f : {"report.json", "test_output.txt", "patch.diff", "eval.sh", "run_instance.log"}) {
+  for (const char* f :
+       {"report.json", "test_output.txt", "patch.diff", "eval.sh", "run_instance.log"}) {
     EXPECT_TRUE(fs::exists(a / f)) << f;
   }
   std::ifstream report_in(a / "report.json");
@@ -532,8 +542,8 @@ TEST_F(EvalRunTest, StopFlagClosesEverySandbox) {
     stop.store(true);
   });
   const auto t0 = std::chrono::steady_clock::now();
-  auto run = RunEvaluation(rows_, Preds({{"e", "SLOW"}, {"d", "SLOW"}, {"c", "SLOW"}, {"a", gold_}}),
-                           options_);
+  auto run = RunEvaluation(
+      rows_, Preds({{"e", "SLOW"}, {"d", "SLOW"}, {"c", "SLOW"}, {"a", gold_}}), options_);
   stopper.join();
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);

@@ -44,11 +44,4 @@ const std::size_t kEmbeddedScriptCount = ${index};
 
 }  // namespace r2e::internal
 ")
-# Rewrite only on change, so dependents do not rebuild needlessly.
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" old)
-  if(old STREQUAL content)
-    return()
-  endif()
-endif()
 file(WRITE "${OUTPUT}" "${content}")

@@ -879,9 +879,11 @@ Result<std::vector<ToolFile>> LoadToolFiles(const std::vector<fs::path>& paths) 
       continue;
     }
     std::vector<fs::path> entries;
-    for (const auto& e : fs::directory_iterator(p, ec)) {
-      const std::string n = e.path().filename().string();
-      if (!n.empty() && n[0] != '.' && e.is_regular_file(ec)) entries.push_back(e.path());
+    // increment(ec), not ++: iteration must not throw.
+    for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string n = it->path().filename().string();
+      std::error_code fec;
+      if (!n.empty() && n[0] != '.' && it->is_regular_file(fec)) entries.push_back(it->path());
     }
     if (ec)
       return Status::Unavailable("cannot list tool directory " + p.string() + ": " + ec.message());

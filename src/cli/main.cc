@@ -1,5 +1,7 @@
 // The r2e command line; the contract is shared/spec/cli.md. Human progress
 // goes to stderr, machine-readable results to stdout.
+#include <csignal>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +12,9 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
+  // A peer that hangs up (an https model endpoint, a dying daemon) must be an
+  // error return, not a process-killing SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"r2e: sandboxed repository environments for agents and RL trainers"};
   app.require_subcommand(1);
   r2e::cli::CommonOptions common;

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "docker/docker_client.h"
 #include "r2e/repo_env.h"
 #include "r2e/tools.h"
 
@@ -268,6 +269,40 @@ TEST(LlmAgentTest, FunctionCallingEpisodeFixesTheDemoTask) {
             0u);
   // The episode keeps the whole conversation: system, user, 6 x (assistant, tool).
   EXPECT_EQ(ep.messages.size(), 14u);
+}
+
+// The same episode in a container: the agent only sees RepoEnv, so the
+// runtime is a detail. Skips when no daemon or the demo image is missing.
+TEST(LlmAgentTest, FunctionCallingEpisodeOnDocker) {
+  auto client = docker::DockerClient::Connect();
+  if (!client.ok() || !(*client)->inspect_image("r2e-demo/textstats:latest").ok()) {
+    GTEST_SKIP() << "no Docker daemon or demo image (scripts/build-test-images.sh)";
+  }
+  FakeModel model;
+  Task task = DemoTask();
+  std::vector<Reply> replies;
+  int i = 0;
+  for (const std::string& text : ScriptedActions(task)) {
+    Action a = ParseAction(text);
+    Json args = Json::object();
+    for (const auto& [k, v] : a.parameters) args[k] = v;
+    ++i;
+    replies.push_back(ToolCallReply(a.function_name, args.dump(), "Step " + std::to_string(i) + ".",
+                                    "call_" + std::to_string(i), Usage(100 * i, 10)));
+  }
+  model.Script(replies);
+  auto agent = LlmAgent::Create(Options(model));
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  RepoEnvOptions o;
+  o.runtime = "docker";
+  auto env = RepoEnv::Create(task, o);
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  LlmEpisode ep = agent->Run(**env, nullptr);
+  EXPECT_EQ(ep.exit, LlmExit::kFinished) << ep.exit_reason;
+  auto reward = (*env)->compute_reward();
+  ASSERT_TRUE(reward.ok()) << reward.status().ToString();
+  EXPECT_EQ(*reward, 1.0);
+  EXPECT_TRUE((*env)->close().ok());
 }
 
 TEST(LlmAgentTest, XmlModeEpisodeFixesTheDemoTask) {

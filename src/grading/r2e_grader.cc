@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grading/log_file.h"
 #include "grading/r2e_keys.h"
 #include "r2e/grader.h"
 
@@ -25,7 +26,7 @@ constexpr std::string_view kExpectedFile = "/root/expected_test_output.json";
 constexpr std::chrono::seconds kHousekeepingTimeout{60};
 // When the test output outgrows the session's output bound, the grader reads
 // the log file instead, keeping at most its last this many bytes.
-constexpr std::uint64_t kMaxLogFileBytes = 64ull << 20;
+using internal::kMaxLogFileBytes;
 
 // Links the hidden tests into /testbed, first moving whatever is there to
 // @ASIDE@. Without /root/r2e_tests /testbed is left alone (tests may already
@@ -197,7 +198,7 @@ class R2EGrader final : public Grader {
 
     std::string log = std::move(ran->output);
     if (ran->truncated_bytes > 0) {
-      auto full = ReadLogFile(runtime, log_file, small);
+      auto full = internal::ReadCappedLogFile(runtime, log_file, small);
       if (!full.ok()) {
         (void)runtime.exec("rm -f " + log_file, small);
         return full.status().WithContext(context);
@@ -221,18 +222,6 @@ class R2EGrader final : public Grader {
   }
 
  private:
-  // The log file, cut to its last kMaxLogFileBytes first so a runaway test
-  // cannot make the grader read gigabytes.
-  static Result<std::string> ReadLogFile(Runtime& runtime, const std::string& path,
-                                         const ExecOptions& options) {
-    const std::string cap = std::to_string(kMaxLogFileBytes);
-    const std::string cmd = "f=" + path + "; if [ \"$(wc -c < \"$f\")\" -gt " + cap +
-                            " ]; then tail -c " + cap +
-                            " \"$f\" > \"$f.tail\" && mv \"$f.tail\" \"$f\"; fi";
-    auto trimmed = runtime.exec(cmd, options);
-    if (!trimmed.ok()) return trimmed.status();
-    return runtime.read_file(path);
-  }
 };
 
 }  // namespace

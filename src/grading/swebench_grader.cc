@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
+#include "grading/log_file.h"
 #include "r2e/grader.h"
 #include "r2e/session.h"
 
@@ -769,7 +770,7 @@ constexpr std::string_view kScriptPath = "/root/r2e_eval.sh";
 constexpr std::chrono::seconds kHousekeepingTimeout{60};
 // When the test output outgrows the session's output bound, the grader reads
 // the log file instead, keeping at most its last this many bytes.
-constexpr std::uint64_t kMaxLogFileBytes = 64ull << 20;
+using internal::kMaxLogFileBytes;
 
 class SweBenchGrader final : public Grader {
  public:
@@ -803,7 +804,7 @@ class SweBenchGrader final : public Grader {
     }
     std::string log = std::move(ran->output);
     if (ran->truncated_bytes > 0) {
-      auto full = ReadLogFile(runtime, log_file, small);
+      auto full = internal::ReadCappedLogFile(runtime, log_file, small);
       if (!full.ok()) {
         (void)runtime.exec(cleanup, small);
         return full.status().WithContext(context);
@@ -879,18 +880,6 @@ class SweBenchGrader final : public Grader {
     return s.empty() ? s : "cd /testbed || exit 1\n" + s;
   }
 
-  // The log file, cut to its last kMaxLogFileBytes first so a runaway test
-  // cannot make the grader read gigabytes.
-  static Result<std::string> ReadLogFile(Runtime& runtime, const std::string& path,
-                                         const ExecOptions& options) {
-    const std::string cap = std::to_string(kMaxLogFileBytes);
-    const std::string cmd = "f=" + path + "; if [ \"$(wc -c < \"$f\")\" -gt " + cap +
-                            " ]; then tail -c " + cap +
-                            " \"$f\" > \"$f.tail\" && mv \"$f.tail\" \"$f\"; fi";
-    auto trimmed = runtime.exec(cmd, options);
-    if (!trimmed.ok()) return trimmed.status();
-    return runtime.read_file(path);
-  }
 
   GradingRules rules_;
 };

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
+#include "grading/log_file.h"
 #include "r2e/grader.h"
 #include "r2e/swebench.h"
 #include "r2e/session.h"
@@ -42,7 +43,7 @@ constexpr std::chrono::seconds kHousekeepingTimeout{120};
 // When the test output outgrows the session's output bound the grader reads
 // the log file instead, keeping at most its first this many bytes (the start
 // marker is at the top of the log).
-constexpr std::uint64_t kMaxLogFileBytes = 64ull << 20;
+using internal::kMaxLogFileBytes;
 
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;

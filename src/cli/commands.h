@@ -13,6 +13,12 @@ struct CommonOptions {
   std::string image;
   std::string log_level = "info";
   bool verbose = false;
+  // --runtime kube: kubeconfig file (empty: $KUBECONFIG, ~/.kube/config, then
+  // in-cluster), context (empty: current-context) and namespace (empty: the
+  // context's, then "default").
+  std::string kubeconfig;
+  std::string context;
+  std::string kube_namespace;
 };
 
 struct RunOptions {
@@ -70,6 +76,19 @@ struct EvalCommandOptions {
 // run completed (even with unresolved or errored instances), 2 for bad
 // input, 1 when the run as a whole failed, 130 when stopped by a signal.
 int Eval(const CommonOptions& common, const EvalCommandOptions& eval);
+
+struct SoakOptions {
+  int episodes = 20;        // episodes to run (the soak stops at whichever limit comes first)
+  int duration_s = 0;       // wall-clock limit in seconds; 0: none
+  int max_steps = 30;       // chaotic steps per episode
+  int concurrency = 2;      // environments at once
+  std::string tasks;        // dataset file; empty: the demo task
+  unsigned seed = 0;        // 0: from the clock (printed in the summary)
+};
+
+// Runs the chaotic-agent soak and prints its JSON summary (shared/spec/cli.md):
+// 0 when it ran and nothing leaked, 1 otherwise, 2 for bad input.
+int Soak(const CommonOptions& common, const SoakOptions& soak);
 
 }  // namespace r2e::cli
 

@@ -7,7 +7,9 @@
 
 #include "cli/commands.h"
 #include "grade_bench.h"
+#include "reset_bench.h"
 #include "step_bench.h"
+#include "throughput_bench.h"
 
 #include <iostream>
 
@@ -23,6 +25,10 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"local", "docker", "kube"}))
         ->capture_default_str();
     cmd->add_option("--image", common.image, "Use this image instead of the task's");
+    cmd->add_option("--kubeconfig", common.kubeconfig,
+                    "--runtime kube: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)");
+    cmd->add_option("--context", common.context, "--runtime kube: kubeconfig context (default: current)");
+    cmd->add_option("--namespace", common.kube_namespace, "--runtime kube: namespace (default: the context's)");
     cmd->add_flag("-v,--verbose", common.verbose, "Print more detail");
     cmd->add_option("--log-level", common.log_level, "trace, debug, info, warn, error or off")
         ->capture_default_str();
@@ -113,9 +119,29 @@ int main(int argc, char** argv) {
   CLI::App* bench_step = bench_cmd->add_subcommand("step", "Step overhead: persistent session vs one exec per command");
   add_common(bench_step);
   bench_step->add_option("--n", step_bench.n, "Measured commands per variant")->check(CLI::PositiveNumber)->capture_default_str();
+  r2e::bench::ResetBenchOptions reset_bench;
+  CLI::App* bench_reset = bench_cmd->add_subcommand("reset", "Reset latency: warm pool vs cold create+start+setup");
+  add_common(bench_reset);
+  bench_reset->add_option("--n", reset_bench.n, "Measured resets per variant")->check(CLI::PositiveNumber)->capture_default_str();
+  r2e::bench::ThroughputBenchOptions throughput_bench;
+  CLI::App* bench_throughput = bench_cmd->add_subcommand("throughput", "Steps per second of many environments in one process");
+  add_common(bench_throughput);
+  bench_throughput->add_option("--n", throughput_bench.n, "Total steps")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_throughput->add_option("--envs", throughput_bench.envs, "Environments at once")->check(CLI::PositiveNumber)->capture_default_str();
   r2e::bench::GradeBenchOptions grade_bench;
   CLI::App* bench_grade = bench_cmd->add_subcommand("grade", "Log parser time on a generated 10 MB test log");
   bench_grade->add_option("--n", grade_bench.n, "Parses per parser")->check(CLI::PositiveNumber)->capture_default_str();
+
+  r2e::cli::SoakOptions soak;
+  CLI::App* soak_cmd = app.add_subcommand("soak", "Run many episodes with a chaotic agent and report leaks");
+  add_common(soak_cmd);
+  soak_cmd->add_option("--episodes", soak.episodes, "Episodes to run")->check(CLI::PositiveNumber)->capture_default_str();
+  soak_cmd->add_option("--duration", soak.duration_s, "Stop after this many seconds (0: no limit)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  soak_cmd->add_option("--max-steps", soak.max_steps, "Chaotic steps per episode")->check(CLI::PositiveNumber)->capture_default_str();
+  soak_cmd->add_option("--concurrency", soak.concurrency, "Environments at once")->check(CLI::PositiveNumber)->capture_default_str();
+  soak_cmd->add_option("--tasks", soak.tasks, "Dataset file (default: the demo task)");
+  soak_cmd->add_option("--seed", soak.seed, "Random seed (0: from the clock)");
 
   try {
     app.parse(argc, argv);
@@ -128,6 +154,28 @@ int main(int argc, char** argv) {
   if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
   if (*grade_cmd) return r2e::cli::Grade(grade);
   if (*eval_cmd) return r2e::cli::Eval(common, eval);
+  if (*soak_cmd) return r2e::cli::Soak(common, soak);
+  auto bench_result = [](const char* what, const r2e::Status& s) {
+    if (s.ok()) return 0;
+    std::cerr << "r2e bench " << what << ": " << s.ToString() << "\n";
+    return s.code() == r2e::StatusCode::kInvalidArgument ? 2 : 1;
+  };
+  if (*bench_reset) {
+    reset_bench.runtime = common.runtime == "local" ? "docker" : common.runtime;
+    reset_bench.image = common.image;
+    reset_bench.kubeconfig = common.kubeconfig;
+    reset_bench.context = common.context;
+    reset_bench.kube_namespace = common.kube_namespace;
+    return bench_result("reset", r2e::bench::RunResetBench(reset_bench, std::cout));
+  }
+  if (*bench_throughput) {
+    throughput_bench.runtime = common.runtime;
+    throughput_bench.image = common.image;
+    throughput_bench.kubeconfig = common.kubeconfig;
+    throughput_bench.context = common.context;
+    throughput_bench.kube_namespace = common.kube_namespace;
+    return bench_result("throughput", r2e::bench::RunThroughputBench(throughput_bench, std::cout));
+  }
   if (*bench_grade) {
     r2e::Status s = r2e::bench::RunGradeBench(grade_bench, std::cout);
     if (!s.ok()) {

@@ -1,0 +1,26 @@
+// `r2e bench reset`: reset latency from a warm pool against a cold
+// create+start+setup, on the same backend in the same run. Output contract:
+// shared/spec/cli.md.
+#ifndef R2E_BENCH_RESET_BENCH_H_
+#define R2E_BENCH_RESET_BENCH_H_
+
+#include <ostream>
+#include <string>
+
+#include "r2e/status.h"
+
+namespace r2e::bench {
+
+struct ResetBenchOptions {
+  std::string runtime = "docker";  // docker (or kube with the kube options below)
+  std::string image;               // empty: the demo task's image
+  std::string kubeconfig, context, kube_namespace;
+  int n = 30;                      // measured resets per variant
+};
+
+// Prints one JSON line per variant (pool, cold) and a ratio line to `out`.
+Status RunResetBench(const ResetBenchOptions& options, std::ostream& out);
+
+}  // namespace r2e::bench
+
+#endif  // R2E_BENCH_RESET_BENCH_H_

@@ -1,0 +1,3 @@
+# Warm pool and EnvPool sources (issue: rollout scale).
+target_sources(r2e PRIVATE
+)

@@ -1,5 +1,6 @@
 #include "r2e/session.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/text.h"
@@ -167,9 +168,15 @@ Result<ExecResult> ShellSession::exec_locked(std::string_view command, const Exe
 
   const std::string nonce = internal::RandomHex(16);
   const std::string pre = prelude(options);
-  std::string message = "R2E " + nonce + " " + std::to_string(pre.size()) + " " +
-                        std::to_string(command.size()) + " " +
-                        std::to_string(options.timeout.count()) + "\n";
+  // The fixed-size header of the loop protocol (loop_script.inc).
+  char header[80];
+  const long long timeout_ms = std::clamp<long long>(options.timeout.count(), 1, 99'999'999);
+  const int header_len = std::snprintf(header, sizeof header, "R2E1 %s %09zu %012zu %08lld\n", nonce.c_str(),
+                                       pre.size(), command.size(), timeout_ms);
+  if (header_len != 70 || pre.size() > 999'999'999 || command.size() > 999'999'999'999ULL) {
+    return Status::InvalidArgument("command too large for the session protocol");
+  }
+  std::string message(header, header_len);
   message += pre;
   message.append(command);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -81,6 +82,7 @@ void Print(std::ostream& out, const std::string& runtime, const std::string& var
 
 Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
   Stats session{}, exec{};
+  std::optional<Stats> session_stream;  // docker: the session over the daemon's exec stream
   std::string baseline;
   if (o.runtime == "local") {
     LocalRuntime rt;
@@ -98,6 +100,12 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
     R2E_RETURN_IF_ERROR(rt.start(spec));
     R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
     rt.stop();
+    DockerRuntimeOptions relayed;
+    relayed.session_transport = DockerRuntimeOptions::SessionTransport::kExec;
+    DockerRuntime rt_relayed(relayed);
+    R2E_RETURN_IF_ERROR(rt_relayed.start(spec));
+    R2E_ASSIGN_OR_RETURN(session_stream, Measure(o.warmup, o.n, [&] { return RunTrue(rt_relayed); }));
+    rt_relayed.stop();
     DockerRuntimeOptions per;
     per.exec_mode = DockerRuntimeOptions::ExecMode::kPerCommand;
     DockerRuntime rt2(per);
@@ -109,6 +117,8 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
     return Status::InvalidArgument("bench step supports --runtime local or docker");
   }
   Print(out, o.runtime, "session", o.n, session);
+  // The same session with every byte relayed by the daemon (no shared pipes).
+  if (session_stream) Print(out, o.runtime, "session_exec_stream", o.n, *session_stream);
   Print(out, o.runtime, "exec", o.n, exec);
   out << nlohmann::json{{"bench", "step"}, {"runtime", o.runtime}, {"ratio", exec.p50 / session.p50},
                         {"baseline", baseline}}

@@ -1,9 +1,12 @@
 // DockerRuntime: each sandbox is a container of the task's image, driven
 // through the Docker Engine REST API over its Unix socket (no docker CLI).
 //
-// Commands run through ShellSession over one hijacked exec per sandbox (a
-// persistent shell: a step costs no container exec), or, as an option, one
-// exec per command (for comparison, and for images without bash).
+// Commands run through ShellSession over one persistent shell per sandbox (a
+// step costs no container exec), or, as an option, one exec per command (for
+// comparison, and for images without bash). The session's bytes pass through
+// two named pipes in a host directory bind-mounted read-only into the
+// container when the daemon runs on this machine, and through the daemon's
+// hijacked exec connection otherwise.
 //
 // Every container carries its own death: labels r2e.managed=1, the owner
 // (host, pid, process start time), the task id and an expiry time, and a main
@@ -60,6 +63,16 @@ struct DockerRuntimeOptions {
   enum class ExecMode { kSession, kPerCommand };
   ExecMode exec_mode = ExecMode::kSession;
 
+  // How session bytes travel. kAuto: named pipes shared through a host
+  // directory (no daemon relay: about 0.3 ms less per step), falling back to
+  // the hijacked exec when the container cannot see them (a remote or
+  // rootless daemon); kPipes: pipes or fail; kExec: always the hijacked exec.
+  enum class SessionTransport { kAuto, kPipes, kExec };
+  SessionTransport session_transport = SessionTransport::kAuto;
+  // Host directory holding one subdirectory per container for the pipes;
+  // empty: $XDG_RUNTIME_DIR/r2e-sessions, else /tmp/r2e-sessions-<uid>.
+  std::string session_dir;
+
   ShellSessionOptions session;
 };
 
@@ -95,6 +108,7 @@ class DockerRuntime final : public Runtime {
   std::string name_;
   std::vector<std::pair<std::string, std::string>> env_;
   std::shared_ptr<ShellSession> session_;
+  std::filesystem::path fifo_dir_;  // this container's pipe directory, if any
 };
 
 struct CleanupOptions {
@@ -109,7 +123,9 @@ struct CleanupReport {
 };
 
 // Removes containers labelled r2e.managed=1 whose expiry passed or whose
-// owner process (on this host) is gone; never touches other containers.
+// owner process (on this host) is gone; never touches other containers. Also
+// removes session pipe directories (DockerRuntimeOptions::session_dir, default
+// location) left by containers that no longer exist.
 Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options = {});
 
 }  // namespace r2e

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
+#include <set>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -10,6 +12,9 @@
 #include "archive/tar.h"
 #include "core/text.h"
 #include "docker/docker_client.h"
+#include "docker/fifo_session.h"
+
+#include <spdlog/spdlog.h>
 
 namespace r2e {
 namespace fs = std::filesystem;
@@ -52,6 +57,31 @@ std::string Dirname(const std::string& path) {
   fs::path p(path);
   std::string d = p.parent_path().string();
   return d.empty() ? "/" : d;
+}
+
+// Session pipe directories of containers that are gone (or were just
+// removed); young ones may belong to a container being created right now.
+void RemoveOrphanFifoDirs(const std::vector<nlohmann::json>& containers, const std::vector<std::string>& removed) {
+  std::set<std::string> live;
+  for (const auto& c : containers) {
+    if (!c.contains("Names") || !c["Names"].is_array()) continue;
+    for (const auto& n : c["Names"]) {
+      if (!n.is_string()) continue;
+      std::string name = n.get<std::string>();
+      if (!name.empty() && name[0] == '/') name.erase(0, 1);
+      live.insert(name);
+    }
+  }
+  for (const auto& r : removed) live.erase(r);
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (const auto& entry : fs::directory_iterator(docker::DefaultFifoRoot(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("r2e-", 0) != 0 || live.count(name) || entry.is_symlink(ec)) continue;
+    auto mtime = fs::last_write_time(entry.path(), ec);
+    if (ec || now - mtime < std::chrono::minutes(1)) continue;
+    fs::remove_all(entry.path(), ec);
+  }
 }
 
 }  // namespace
@@ -142,24 +172,63 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
   if (!options_.user.empty()) config["User"] = options_.user;
 
   std::string name = ContainerName(image);
-  auto created = client_->create_container(config, name);
+  // The session pipes' directory, bind-mounted read-only (pipes stay writable).
+  const bool want_pipes = options_.exec_mode == DockerRuntimeOptions::ExecMode::kSession &&
+                          options_.session_transport != DockerRuntimeOptions::SessionTransport::kExec;
+  const fs::path fifo_root = options_.session_dir.empty() ? docker::DefaultFifoRoot() : fs::path(options_.session_dir);
+  fs::path fifo_dir;
+  auto create = [&]() -> Result<std::string> {
+    nlohmann::json c = config;
+    fifo_dir.clear();
+    if (want_pipes) {
+      Status made = docker::MakeFifoDir(fifo_root / name);
+      if (made.ok()) {
+        fifo_dir = fifo_root / name;
+        c["HostConfig"]["Mounts"] = nlohmann::json::array(
+            {{{"Type", "bind"}, {"Source", fifo_dir.string()}, {"Target", docker::kFifoSandboxDir}, {"ReadOnly", true}}});
+      } else if (options_.session_transport == DockerRuntimeOptions::SessionTransport::kPipes) {
+        return made;
+      }
+    }
+    auto r = client_->create_container(c, name);
+    if (!r.ok() && !fifo_dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(fifo_dir, ec);
+      if (options_.session_transport == DockerRuntimeOptions::SessionTransport::kAuto &&
+          r.status().code() != StatusCode::kAlreadyExists) {
+        // A daemon that cannot bind the directory (not on this machine):
+        // try once more without it.
+        fifo_dir.clear();
+        nlohmann::json plain = config;
+        auto again = client_->create_container(plain, name);
+        if (again.ok()) spdlog::debug("docker: no session pipes ({}); using the exec stream", r.status().ToString());
+        return again;
+      }
+    }
+    return r;
+  };
+  auto created = create();
   if (!created.ok() && created.status().code() == StatusCode::kAlreadyExists) {
     name = ContainerName(image);
-    created = client_->create_container(config, name);
+    created = create();
   }
   if (!created.ok()) return created.status().WithContext("creating a container from " + image);
   const std::string id = *created;
   auto fail = [&](Status s) {
     client_->remove_container(id, true);
+    std::error_code ec;
+    if (!fifo_dir.empty()) fs::remove_all(fifo_dir, ec);
     std::lock_guard<std::mutex> lock(state_mu_);
     id_.clear();
     name_.clear();
+    fifo_dir_.clear();
     return s.WithContext("starting container " + name + " from " + image);
   };
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     id_ = id;
     name_ = name;
+    fifo_dir_ = fifo_dir;
   }
   if (Status s = client_->start_container(id); !s.ok()) return fail(s);
   for (const auto& [host_path, target] : spec.copy_in) {
@@ -170,8 +239,19 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
     const std::string workdir = options_.workdir;
     std::vector<std::string> exec_env;
     for (const auto& [k, v] : env_) exec_env.push_back(k + "=" + v);
-    auto opener = [client, id, workdir, exec_env](const std::vector<std::string>& argv)
-        -> Result<std::unique_ptr<ByteStream>> {
+    auto use_pipes = std::make_shared<std::atomic<bool>>(!fifo_dir.empty());
+    const bool pipes_required = options_.session_transport == DockerRuntimeOptions::SessionTransport::kPipes;
+    const bool world = !options_.user.empty();
+    const auto start_timeout = options_.session.start_timeout;
+    auto opener = [client, id, workdir, exec_env, use_pipes, pipes_required, world, start_timeout,
+                   fifo_dir](const std::vector<std::string>& argv) -> Result<std::unique_ptr<ByteStream>> {
+      if (*use_pipes) {
+        auto piped = docker::OpenFifoSession(*client, id, fifo_dir, argv, exec_env, workdir, world, start_timeout);
+        if (piped.ok() || pipes_required) return piped;
+        // Not for this container (e.g. a daemon in another mount namespace).
+        spdlog::debug("docker: session pipes failed ({}); using the exec stream", piped.status().ToString());
+        use_pipes->store(false);
+      }
       R2E_ASSIGN_OR_RETURN(std::string exec_id, client->exec_create(id, argv, exec_env, workdir, true));
       return client->exec_attach(exec_id);
     };
@@ -201,6 +281,9 @@ Status DockerRuntime::stop() {
   if (id.empty() || !client_) return Status::OK();
   Status s = client_->remove_container(id, true);
   std::lock_guard<std::mutex> lock(state_mu_);
+  std::error_code ec;
+  if (!fifo_dir_.empty()) fs::remove_all(fifo_dir_, ec);
+  fifo_dir_.clear();
   // Forget it even when removal failed: the lifetime guard and the reaper
   // still remove it, and a later start() must not be blocked by it.
   id_.clear();
@@ -361,6 +444,7 @@ Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options) {
     }
     report.removed.push_back(name);
   }
+  if (!options.dry_run) RemoveOrphanFifoDirs(containers, report.removed);
   return report;
 }
 

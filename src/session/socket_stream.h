@@ -1,7 +1,8 @@
-// SocketStream: the ByteStream over a connected stream socket that every
-// fd-based transport shares (local: one end of a socket pair to the shell;
-// Docker: the hijacked exec connection). Non-blocking I/O with poll() and an
-// eventfd, so close() from another thread wakes a blocked read or write.
+// SocketStream: the ByteStream over file descriptors that every fd-based
+// transport shares (local: one end of a socket pair to the shell; Docker: the
+// hijacked exec connection, or a pair of named pipes shared with the
+// container). Non-blocking I/O with poll() and an eventfd, so close() from
+// another thread wakes a blocked read or write.
 #ifndef R2E_SESSION_SOCKET_STREAM_H_
 #define R2E_SESSION_SOCKET_STREAM_H_
 
@@ -16,6 +17,10 @@ class SocketStream : public ByteStream {
  public:
   // Takes ownership of `fd` (made non-blocking). Internal on eventfd failure.
   static Result<std::unique_ptr<SocketStream>> Adopt(int fd);
+  // Takes ownership of two pipe ends: reads from `read_fd`, writes to
+  // `write_fd`. The caller keeps a reader on the write side's pipe (e.g. a
+  // fifo opened O_RDWR), so a write never raises SIGPIPE.
+  static Result<std::unique_ptr<SocketStream>> AdoptPipes(int read_fd, int write_fd);
   ~SocketStream() override;
 
   Status write(std::string_view data, Clock::time_point deadline) override;
@@ -26,15 +31,19 @@ class SocketStream : public ByteStream {
   void close() override;
 
  protected:
-  SocketStream(int fd, int wake_fd);
+  SocketStream(int fd, int wake_fd) : SocketStream(fd, fd, wake_fd) {}
+  SocketStream(int read_fd, int write_fd, int wake_fd);
   // What else closing means for a subclass (e.g. killing the peer process).
   // Subclass destructors must call close() themselves.
   virtual void on_close() {}
 
  private:
-  Status wait_ready(short events, Clock::time_point deadline);
+  Status wait_ready(int fd, short events, Clock::time_point deadline);
 
-  int fd_;
+  bool socket() const { return read_fd_ == write_fd_; }
+
+  int read_fd_;
+  int write_fd_;  // -1 after close_write() on pipes
   int wake_fd_;
   std::atomic<bool> closed_{false};
 };

@@ -9,6 +9,7 @@ import docker_api
 import execws
 import podspec
 import selector
+import table
 from faults import FaultError
 from httpconn import authenticate, status_object
 from watch import Watch
@@ -148,6 +149,9 @@ class Api:
             pod = self.store.get(ns, name)
             if pod is None:
                 return self.not_found(conn, name)
+            if table.wants_table(req.headers.get("accept")):
+                return conn.send_json(200, table.table([pod], pod["metadata"]["resourceVersion"],
+                                                       req.arg("includeObject", "Metadata")))
             return conn.send_json(200, pod)
         if req.method == "DELETE":
             return self.delete(conn, req, ns, name)
@@ -223,6 +227,8 @@ class Api:
         if req.flag("watch"):
             return self.watch(conn, req, ns, pred)
         items, rv = self.store.list(ns, pred)
+        if table.wants_table(req.headers.get("accept")):
+            return conn.send_json(200, table.table(items, str(rv), req.arg("includeObject", "Metadata")))
         for it in items:  # list items carry no kind/apiVersion, as in Kubernetes
             it.pop("kind", None)
             it.pop("apiVersion", None)

@@ -221,9 +221,21 @@ class Session:
             self.send_ws(bytes(out))
 
     def finish(self, status):
-        """Status message and close frame, then wait briefly for the client's close."""
+        """Status message and close frame, then FIN, then a short wait for the client's close.
+
+        The FIN goes out at once (as the kubelet closes at once): some clients
+        poll the raw socket and would not notice frames already decrypted into
+        their TLS buffer until the connection ends.
+        """
         self.send_ws(self.frame(3, json.dumps(status, separators=(",", ":")).encode())
                      + ws_codec.close_frame(1000))
+        try:
+            socket.socket.shutdown(self.ws, socket.SHUT_WR)  # TCP only; TLS reads still work
+        except OSError:
+            return
+
+    def linger(self):
+        """Reads (and drops) what the client still sends until its close frame or EOF."""
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
             if not self.ws.pending():
@@ -274,6 +286,7 @@ def serve(conn, req, container_id, faults, namespace, stats):
         conn.send_status(500, f"error executing command in container: {e.message}")
         return
     fault = faults.take("exec_close", namespace=namespace, target=req.target)
+    finished = False
     session = Session(conn, protocol, dk, leftover, exec_id, command, stdin, tty,
                       fault.get("after_ms", 0) if fault else None)
     stats.add(1)
@@ -294,9 +307,12 @@ def serve(conn, req, container_id, faults, namespace, stats):
         if how == "exited":
             code = wait_exit_code(exec_id)
             session.finish(exit_status(code if code is not None else 1, command))
+            finished = True
     except (OSError, ssl.SSLError, docker_api.DockerError):
         pass
     finally:
         stats.add(-1)
         dk.close()
-        conn.abort()
+    if finished:
+        session.linger()
+    conn.abort()

@@ -8,6 +8,7 @@ packages=(
   libboost-dev libssl-dev nlohmann-json3-dev libarchive-dev libspdlog-dev
   libyaml-cpp-dev libcpp-httplib-dev libcli11-dev libgtest-dev libgmock-dev
   bubblewrap python3 python3-pytest
+  python3-kubernetes  # checks the test Kubernetes API server with a client we did not write
 )
 if [ "${R2E_WITH_CLANG:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)

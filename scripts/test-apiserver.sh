@@ -24,7 +24,7 @@ server="$root/tests/kube/apiserver/server.py"
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 
-die() { printf 'test-apiserver: %s\n' "$*" >&2; exit "${2:-1}"; }
+die() { printf 'test-apiserver: %s\n' "$1" >&2; exit "${2:-1}"; }
 usage() { die "usage: $0 start|stop|status DIR [--port P] [-- SERVER-FLAGS...]" 2; }
 
 [ $# -ge 2 ] || usage
@@ -130,8 +130,8 @@ start() {
       local rc=0
       wait "$pid" || rc=$?
       rm -f "$dir/pid"
-      tail -n 20 "$dir/server.log" >&2
       [ "$rc" = 3 ] && die "Docker is not reachable (DOCKER_HOST=${DOCKER_HOST:-unix:///var/run/docker.sock}); start dockerd (scripts/start-dockerd.sh)" 3
+      tail -n 20 "$dir/server.log" >&2
       die "server exited with status $rc (log: $dir/server.log)"
     fi
     sleep 0.05

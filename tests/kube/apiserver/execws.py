@@ -92,11 +92,17 @@ class Session:
         self.dk_write_shut = False
         self.close_at = None if close_after_ms is None else time.monotonic() + close_after_ms / 1000.0
 
-    def send_ws(self, data):
-        # Writes block (with a bound): a client that stops reading stalls its own session only.
+    def send_ws(self, *messages):
+        """Sends each websocket message in its own TLS record, as Go servers do.
+
+        A client that polls its raw socket (python3-kubernetes does) would not see
+        a second message already decrypted into its TLS buffer. Writes block (with
+        a bound): a client that stops reading stalls its own session only.
+        """
         self.ws.settimeout(30.0)
         try:
-            self.ws.sendall(data)
+            for m in messages:
+                self.ws.sendall(m)
         finally:
             self.ws.setblocking(False)
 
@@ -167,7 +173,9 @@ class Session:
                 code = payload[:2] if len(payload) >= 2 else struct.pack("!H", 1000)
                 self.send_ws(ws_codec.encode(ws_codec.OP_CLOSE, code))
                 return False
-            elif opcode == ws_codec.OP_BINARY and payload:
+            elif opcode in (ws_codec.OP_BINARY, ws_codec.OP_TEXT) and payload:
+                # Like the kubelet, text messages count as data too (python3-kubernetes
+                # sends str stdin as text).
                 channel = payload[0]
                 if channel == 0 and self.stdin and not self.stdin_close_wanted:
                     self.stdin_out += payload[1:]
@@ -203,10 +211,10 @@ class Session:
 
     def on_docker_data(self, data):
         self.dk_buf += data
-        out = bytearray()
+        out = []
         if self.tty:
             if self.dk_buf:
-                out += self.frame(1, bytes(self.dk_buf))
+                out.append(self.frame(1, bytes(self.dk_buf)))
                 self.dk_buf.clear()
         else:
             buf = self.dk_buf
@@ -215,10 +223,10 @@ class Session:
                 if len(buf) < 8 + size:
                     break
                 channel = 2 if buf[0] == 2 else 1
-                out += self.frame(channel, bytes(buf[8:8 + size]))
+                out.append(self.frame(channel, bytes(buf[8:8 + size])))
                 del buf[:8 + size]
         if out:
-            self.send_ws(bytes(out))
+            self.send_ws(*out)
 
     def finish(self, status):
         """Status message and close frame, then FIN, then a short wait for the client's close.
@@ -227,8 +235,8 @@ class Session:
         poll the raw socket and would not notice frames already decrypted into
         their TLS buffer until the connection ends.
         """
-        self.send_ws(self.frame(3, json.dumps(status, separators=(",", ":")).encode())
-                     + ws_codec.close_frame(1000))
+        self.send_ws(self.frame(3, json.dumps(status, separators=(",", ":")).encode()),
+                     ws_codec.close_frame(1000))
         try:
             socket.socket.shutdown(self.ws, socket.SHUT_WR)  # TCP only; TLS reads still work
         except OSError:
@@ -296,13 +304,13 @@ def serve(conn, req, container_id, faults, namespace, stats):
                    f"Sec-WebSocket-Protocol: {protocol}\r\n\r\n").encode())
         conn.closed = True  # the connection is the session's now
         # Like the kubelet: an empty message on each output channel first.
-        hello = b""
+        hello = []
         if stdout or tty:
-            hello += session.frame(1)
+            hello.append(session.frame(1))
         if stderr:
-            hello += session.frame(2)
-        hello += session.frame(3)
-        session.send_ws(hello)
+            hello.append(session.frame(2))
+        hello.append(session.frame(3))
+        session.send_ws(*hello)
         how = session.run()
         if how == "exited":
             code = wait_exit_code(exec_id)

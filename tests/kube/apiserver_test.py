@@ -160,6 +160,17 @@ class Pods(unittest.TestCase):
                          (256 * 2**20, 500_000_000, 512, "none"))
         delete_now(name)
 
+    def test_restart_policy_always_restarts_with_backoff(self):
+        name = uniq("crash")
+        SERVER.ok("POST", pods_path(), kt.pod_body(name, command=["sh", "-c", "exit 1"],
+                                                   restartPolicy="Always"))
+        pod = kt.wait_pod(SERVER, NS, name, lambda p: any(
+            cs.get("restartCount", 0) >= 2 for cs in p["status"].get("containerStatuses") or []))
+        cs = pod["status"]["containerStatuses"][0]
+        self.assertEqual(cs["lastState"]["terminated"]["exitCode"], 1)
+        self.assertNotIn(pod["status"]["phase"], ("Succeeded", "Failed"))
+        delete_now(name)
+
     def test_active_deadline(self):
         name = uniq("deadline")
         SERVER.ok("POST", pods_path(), kt.pod_body(name, activeDeadlineSeconds=2))

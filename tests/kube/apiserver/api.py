@@ -253,8 +253,14 @@ class Api:
         with self.seed_lock:
             self.seed += 1
             seed = self.seed
+        transform = None
+        if table.wants_table(req.headers.get("accept")):
+            include = req.arg("includeObject", "Metadata")
+
+            def transform(obj):
+                return table.table([obj], obj["metadata"]["resourceVersion"], include)
         w = Watch(conn, self.store, pred, since, min(timeout, self.opts.watch_max_seconds),
-                  req.flag("allowWatchBookmarks"), self.opts.bookmark_interval, seed)
+                  req.flag("allowWatchBookmarks"), self.opts.bookmark_interval, seed, transform)
         w.run(drop, fault410 is not None)
 
     def exec(self, conn, req, ns, name):

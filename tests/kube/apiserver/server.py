@@ -57,6 +57,8 @@ def serve_connection(raw, ctx, api):
             if req is None:
                 break
             api.handle(conn, req)
+            if req.headers.get("connection", "").lower() == "close":
+                break
     except ClientGone:
         pass
     except Exception as e:  # a bug must not take the server down; answer 500 if we still can

@@ -20,7 +20,8 @@ def expired(since, current):
 
 
 class Watch:
-    def __init__(self, conn, store, pred, since, timeout, bookmarks, bookmark_interval, seed):
+    def __init__(self, conn, store, pred, since, timeout, bookmarks, bookmark_interval, seed,
+                 transform=None):
         self.conn = conn
         self.store = store
         self.pred = pred
@@ -30,6 +31,7 @@ class Watch:
         self.bookmark_interval = bookmark_interval
         self.rng = random.Random(seed)
         self.batches = 0
+        self.transform = transform or (lambda obj: obj)  # e.g. a Table row for kubectl get -w
 
     def send(self, lines):
         """Writes event lines; every third batch is split at a random point inside it."""
@@ -70,7 +72,7 @@ class Watch:
                 conn.end_chunked()
                 return "expired"
             initial, pos = start
-            self.send([_line(t, o) for t, o, _ in initial if self.pred(o)])
+            self.send([_line(t, self.transform(o)) for t, o, _ in initial if self.pred(o)])
             if drop_after_initial:
                 conn.abort()
                 return "dropped"
@@ -88,7 +90,7 @@ class Watch:
                 for rv, etype, obj, old in events:
                     out = self.convert(etype, obj, old)
                     if out:
-                        lines.append(_line(out, obj))
+                        lines.append(_line(out, self.transform(obj)))
                     pos = rv
                 self.send(lines)
                 now = time.monotonic()

@@ -33,8 +33,8 @@ scripts/install-deps.sh
 # A Docker daemon (installed and started when none answers) and the offline
 # test images (cached by tag: seconds once built), before configuring, so that
 # the docker tests find them. R2E_SKIP_DOCKER=1 skips both; the docker tests
-# then skip. Unit tests need no daemon. (The test Kubernetes API server comes
-# later.)
+# then skip. Unit tests need no daemon. The test Kubernetes API server needs
+# nothing here: ctest starts and stops it (fixture kube_apiserver, label kube).
 if [ "${R2E_SKIP_DOCKER:-0}" = 1 ]; then
   log "R2E_SKIP_DOCKER=1: no dockerd, no test images; docker tests will skip"
 else

@@ -176,9 +176,12 @@ class Controller:
             with self.lock:
                 rt.container_id = cid
                 self.by_cid[cid] = rt
-                deleting = rt.deleting
+                deleting, final = rt.deleting, rt.final
             if deleting:
                 return  # the delete thread removes it
+            if final:  # the deadline passed while we were creating it
+                docker_api.remove_container(cid)
+                return
             self._run_container(rt)
         except Exception as e:  # keep the server alive; surface the problem on the pod
             log(f"start {rt.ns}/{rt.name}: {e!r}")

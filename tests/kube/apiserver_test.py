@@ -401,10 +401,23 @@ class Faults(unittest.TestCase):
         self.assertEqual(SERVER.request("GET", pods_path(name="x500"))[0], 404)
         self.assertEqual(SERVER.ok("GET", "/r2e-test/faults"), {})
 
-    def test_namespace_scoped_fault(self):
-        SERVER.ok("POST", "/r2e-test/faults", {"http_500": {"count": 1, "namespace": "only-here"}})
+    def test_namespace_scoped_faults(self):
+        SERVER.ok("POST", "/r2e-test/faults", {"http_500": {"count": 1, "namespace": "ns-a"}})
+        SERVER.ok("POST", "/r2e-test/faults", {"http_500": {"count": 2, "namespace": "ns-b"},
+                                               "unschedulable": {"image_regex": ".", "namespace": "ns-b"}})
+        self.assertEqual(SERVER.ok("GET", "/r2e-test/faults?namespace=ns-a"), {"http_500": {"count": 1, "namespace": "ns-a"}})
+        self.assertEqual(set(SERVER.ok("GET", "/r2e-test/faults")["by_namespace"]), {"ns-a", "ns-b"})
         self.assertEqual(SERVER.request("GET", pods_path())[0], 200)
-        self.assertEqual(SERVER.request("GET", pods_path("only-here"))[0], 500)
+        self.assertEqual(SERVER.request("GET", pods_path("ns-a"))[0], 500)
+        self.assertEqual(SERVER.request("GET", pods_path("ns-a"))[0], 200)
+        # A pod elsewhere is scheduled although ns-b has an unschedulable fault for every image.
+        name = uniq("sched")
+        pod = SERVER.ok("POST", pods_path(), kt.pod_body(name))
+        self.assertEqual(pod["spec"].get("nodeName"), "r2e-test-node")
+        delete_now(name)
+        SERVER.ok("DELETE", "/r2e-test/faults?namespace=ns-b")
+        self.assertEqual(SERVER.ok("GET", "/r2e-test/faults?namespace=ns-b"), {})
+        self.assertEqual(SERVER.request("GET", pods_path("ns-b"))[0], 200)
 
     def test_bad_fault_is_400(self):
         self.assertEqual(SERVER.request("POST", "/r2e-test/faults", {"nope": {}})[0], 400)

@@ -174,7 +174,7 @@ class Api:
         meta = pod["metadata"]
         name = meta.get("name") or (meta["generateName"] + "".join(random.choice(NAME_CHARS) for _ in range(5)))
         image = pod["spec"]["containers"][0]["image"]
-        unschedulable = self.faults.image_matches("unschedulable", image)
+        unschedulable = self.faults.image_matches("unschedulable", image, ns)
         podspec.default(pod, ns, name, unschedulable)
         if req.arg("dryRun") == "All":
             pod["metadata"]["resourceVersion"] = ""
@@ -302,10 +302,11 @@ class Api:
 
     def admin(self, conn, req):
         if req.path == "/r2e-test/faults":
+            scope = req.arg("namespace")
             if req.method == "GET":
-                return conn.send_json(200, self.faults.get())
+                return conn.send_json(200, self.faults.get(scope))
             if req.method == "DELETE":
-                self.faults.clear()
+                self.faults.clear(scope)
                 return conn.send_json(200, {})
             if req.method == "POST":
                 try:

@@ -153,7 +153,8 @@ class Controller:
     def _start(self, rt, pod):
         image = pod["spec"]["containers"][0]["image"]
         try:
-            if self.faults.image_matches("image_pull_fail", image) or not docker_api.image_exists(image):
+            if (self.faults.image_matches("image_pull_fail", image, rt.ns)
+                    or not docker_api.image_exists(image)):
                 msg = (f'Failed to pull image "{image}": rpc error: code = NotFound desc = '
                        f'failed to pull and unpack image "{image}": not found')
                 self._waiting(rt, pod, "ErrImagePull", msg)

@@ -303,6 +303,7 @@ def serve(conn, req, container_id, faults, namespace, stats):
                    f"Sec-WebSocket-Accept: {ws_codec.accept_key(key)}\r\n"
                    f"Sec-WebSocket-Protocol: {protocol}\r\n\r\n").encode())
         conn.closed = True  # the connection is the session's now
+        conn.last_status = 101
         # Like the kubelet: an empty message on each output channel first.
         hello = []
         if stdout or tty:

@@ -77,6 +77,7 @@ class Conn:
         self.peer_cert = peer_cert
         self.buf = bytearray()
         self.closed = False
+        self.last_status = None  # for the access log
 
     def _fill(self):
         try:
@@ -160,6 +161,7 @@ class Conn:
             raise ClientGone(str(e)) from e
 
     def send_response(self, code, headers, body=b"", keep_alive=True):
+        self.last_status = code
         lines = [f"HTTP/1.1 {code} {REASONS.get(code, 'Status')}"]
         for k, v in headers:
             lines.append(f"{k}: {v}")
@@ -182,6 +184,7 @@ class Conn:
     # --- chunked streaming (watch) ---
 
     def start_chunked(self, code=200, content_type="application/json"):
+        self.last_status = code
         self.send((f"HTTP/1.1 {code} {REASONS.get(code, 'Status')}\r\n"
                    f"Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
                    "Cache-Control: no-cache, private\r\n\r\n").encode())

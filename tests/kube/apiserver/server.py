@@ -36,12 +36,14 @@ def parse_args(argv):
     p.add_argument("--network", default="none", help="Docker network mode of pod containers")
     p.add_argument("--bookmark-interval", type=float, default=5.0,
                    help="seconds between BOOKMARK events on watches that allow them")
+    p.add_argument("--access-log", action="store_true",
+                   help="log every request with its status and duration (to stderr: server.log)")
     p.add_argument("--watch-max-seconds", type=float, default=1800.0,
                    help="a watch without timeoutSeconds ends after this long")
     return p.parse_args(argv)
 
 
-def serve_connection(raw, ctx, api):
+def serve_connection(raw, ctx, api, access_log):
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     raw.settimeout(30.0)
     try:
@@ -56,7 +58,14 @@ def serve_connection(raw, ctx, api):
             req = conn.read_request()
             if req is None:
                 break
-            api.handle(conn, req)
+            t0 = time.monotonic()
+            conn.last_status = None
+            try:
+                api.handle(conn, req)
+            finally:
+                if access_log:
+                    log(f"{req.method} {req.target} -> {conn.last_status} "
+                        f"({(time.monotonic() - t0) * 1000:.1f} ms)")
             if req.headers.get("connection", "").lower() == "close":
                 break
     except ClientGone:
@@ -142,7 +151,7 @@ def main(argv):
             raw, _ = listener.accept()
         except InterruptedError:
             continue
-        threading.Thread(target=serve_connection, args=(raw, ctx, api), daemon=True).start()
+        threading.Thread(target=serve_connection, args=(raw, ctx, api, args.access_log), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ IDLE_TIMEOUT = 600.0
 REASONS = {200: "OK", 201: "Created", 202: "Accepted", 101: "Switching Protocols",
            400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict", 410: "Gone",
-           413: "Request Entity Too Large", 415: "Unsupported Media Type",
+           413: "Request Entity Too Large", 431: "Request Header Fields Too Large", 415: "Unsupported Media Type",
            422: "Unprocessable Entity", 429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
@@ -96,7 +96,8 @@ class Conn:
             if i >= 0:
                 break
             if len(self.buf) > MAX_HEAD:
-                self.send_json(431, status_object(400, "request header too large"), keep_alive=False)
+                self.send_json(431, status_object(431, "request header too large", "RequestHeaderFieldsTooLarge"),
+                               keep_alive=False)
                 return None
             try:
                 self._fill()

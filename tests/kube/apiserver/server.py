@@ -124,8 +124,9 @@ def main(argv):
     listener.listen(128)
     args.port = listener.getsockname()[1]
 
-    # Resource versions keep growing across restarts (clients may hold old ones).
-    store = Store(int(time.time() * 1000))
+    # Resource versions keep growing across restarts (clients may hold old ones):
+    # start from the clock in microseconds, which no run outpaces with its events.
+    store = Store(int(time.time() * 1_000_000))
     faults = Faults()
     ctl = Controller(store, faults, state_dir, args.network)
     found = ctl.rediscover()

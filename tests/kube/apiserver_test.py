@@ -11,6 +11,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -361,6 +362,32 @@ class Exec(unittest.TestCase):
         s.run_to_end()
         self.assertEqual(bytes(s.out[1]).replace(b"\r", b""), b"tty\n")
         s.close()
+
+    def test_large_output_and_parallel_sessions(self):
+        s = self.run_exec(["sh", "-c", "head -c 5000000 /dev/zero; echo done >&2"], stdin=False)
+        s.run_to_end()
+        self.assertEqual((len(s.out[1]), bytes(s.out[2])), (5000000, b"done\n"))
+        self.assertEqual(s.exit_code(), 0)
+        errors = []
+
+        def session(k):
+            try:
+                x = self.run_exec(["sh"])
+                for i in range(30):
+                    x.send(0, b"echo %d-%d\n" % (k, i))
+                    x.read_until(lambda: bytes(x.out[1]).endswith(b"%d-%d\n" % (k, i)))
+                x.close_stdin()
+                x.run_to_end()
+                if x.exit_code() != 0:
+                    errors.append(f"session {k}: exit {x.exit_code()}")
+            except Exception as e:  # reported below
+                errors.append(f"session {k}: {e!r}")
+        threads = [threading.Thread(target=session, args=(k,)) for k in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
 
     def test_session_step_latency(self):
         """A persistent shell fed through stdin, as the client's ShellSession does (reported, not asserted)."""

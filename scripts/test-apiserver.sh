@@ -123,8 +123,7 @@ start() {
     </dev/null >>"$dir/server.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$dir/pid"
-  local i
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     [ -f "$dir/ready" ] && break
     if ! kill -0 "$pid" 2>/dev/null; then
       local rc=0
@@ -151,8 +150,7 @@ stop() {
     pid=$(cat "$dir/pid")
     if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$server --dir $dir"; then
       kill "$pid" 2>/dev/null || true
-      local i
-      for i in $(seq 1 100); do
+      for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
       done

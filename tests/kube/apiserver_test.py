@@ -6,7 +6,6 @@ kube_apiserver fixture): usage `apiserver_test.py STATE_DIR [unittest args]`.
 Exit 77 (skip) without Docker or the test image.
 """
 
-import json
 import os
 import statistics
 import sys

@@ -1,6 +1,5 @@
 """Request routing: discovery, pods (CRUD, watch, exec), and the /r2e-test admin API."""
 
-import json
 import random
 import re
 import threading

@@ -26,9 +26,10 @@ CACHE = tempfile.mkdtemp(prefix="kubectl-cache-")
 
 
 def kubectl(*args, kubeconfig="kubeconfig", stdin=None, timeout=90):
+    env = dict(os.environ, KUBECTL_REMOTE_COMMAND_WEBSOCKETS="true")  # the default since 1.30
     cmd = [KUBECTL, "--kubeconfig", os.path.join(STATE, kubeconfig), "--cache-dir", CACHE,
            "--request-timeout", "60s", "-n", NS, *args]
-    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 POD_YAML = """apiVersion: v1

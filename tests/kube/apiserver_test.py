@@ -228,6 +228,8 @@ class Watches(unittest.TestCase):
                 break
         w.close()
         self.assertEqual(seen_added, set(names))
+        status, hdrs, lst = SERVER.request("GET", pods_path("watchns"))  # > 4 KiB: chunked, as Go sends it
+        self.assertEqual((status, hdrs.get("transfer-encoding"), len(lst["items"])), (200, "chunked", 5))
         # Some chunk ended inside an event line: clients must not assume line-aligned chunks.
         self.assertTrue(any(not c.endswith(b"\n") for c in w.raw_chunks), w.raw_chunks[:3])
         for n in SERVER.ok("GET", pods_path("watchns"))["items"]:

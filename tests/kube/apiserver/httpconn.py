@@ -16,6 +16,7 @@ import urllib.parse
 MAX_HEAD = 64 * 1024
 MAX_BODY = 16 * 1024 * 1024
 IDLE_TIMEOUT = 600.0
+CHUNKED_ABOVE = 4096  # JSON bodies larger than this go out chunked
 
 REASONS = {200: "OK", 201: "Created", 202: "Accepted", 101: "Switching Protocols",
            400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -176,6 +177,19 @@ class Conn:
 
     def send_json(self, code, obj, keep_alive=True, headers=()):
         body = json.dumps(obj, separators=(",", ":")).encode()
+        if len(body) > CHUNKED_ABOVE and keep_alive and code != 101:
+            # As Go's net/http does for a handler that sets no length: larger
+            # bodies (a list of a few pods) arrive chunked, so clients must cope.
+            self.last_status = code
+            head = [f"HTTP/1.1 {code} {REASONS.get(code, 'Status')}", "Content-Type: application/json",
+                    "Transfer-Encoding: chunked", "Cache-Control: no-cache, private"]
+            head += [f"{k}: {v}" for k, v in headers]
+            out = ("\r\n".join(head) + "\r\n\r\n").encode()
+            for i in range(0, len(body), CHUNKED_ABOVE):
+                part = body[i:i + CHUNKED_ABOVE]
+                out += f"{len(part):x}\r\n".encode() + part + b"\r\n"
+            self.send(out + b"0\r\n\r\n")
+            return
         self.send_response(code, [("Content-Type", "application/json")] + list(headers), body,
                            keep_alive)
 

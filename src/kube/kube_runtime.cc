@@ -1,0 +1,474 @@
+#include "r2e/kube_runtime.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "archive/tar.h"
+#include "core/text.h"
+#include "kube/api_status.h"
+#include "kube/kube_client.h"
+#include "kube/kube_text.h"
+#include "kube/pod.h"
+#include "session/marker_scanner.h"
+
+namespace r2e {
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace {
+
+constexpr std::chrono::seconds kFileTimeout{300};
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+// Field 22 of /proc/<pid>/stat: the process start time in clock ticks since
+// boot; with the pid it names a process even after pid reuse.
+std::string ProcessStartTime(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) return field;
+  }
+  return "";
+}
+
+std::string Dirname(const std::string& path) {
+  std::string d = fs::path(path).parent_path().string();
+  return d.empty() ? "/" : d;
+}
+
+std::string PodsPath(const std::string& ns) { return "/api/v1/namespaces/" + kube::QueryEscape(ns) + "/pods"; }
+
+std::string Seconds(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
+Result<std::shared_ptr<kube::KubeClient>> MakeClient(const KubeRuntimeOptions& o, const KubeConfig& config) {
+  kube::ClientOptions co;
+  co.config = config;
+  co.request_timeout = o.request_timeout;
+  co.retry.max_attempts = o.max_attempts;
+  co.retry.initial_backoff = o.initial_backoff;
+  co.retry.max_backoff = o.max_backoff;
+  co.exec_protocols = o.exec_protocols;
+  return kube::KubeClient::Create(std::move(co));
+}
+
+Result<KubeConfig> ResolveConfig(const std::optional<KubeConfig>& given, KubeConfigLoadOptions load,
+                                 const std::string& ns) {
+  if (given) {
+    KubeConfig c = *given;
+    if (!ns.empty()) c.namespace_name = ns;
+    return c;
+  }
+  if (!ns.empty()) load.namespace_name = ns;
+  return LoadKubeConfig(load);
+}
+
+}  // namespace
+
+// What the session's opener learns about its websocket; shared with the
+// opener, which may outlive a call into the runtime.
+struct KubeRuntime::SessionInfo {
+  std::mutex mu;
+  std::string protocol;
+};
+
+KubeRuntime::KubeRuntime(KubeRuntimeOptions options)
+    : options_(std::move(options)), info_(std::make_shared<SessionInfo>()) {}
+
+KubeRuntime::~KubeRuntime() { stop(); }
+
+std::string KubeRuntime::pod_name() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return pod_;
+}
+
+std::string KubeRuntime::namespace_name() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return pod_.empty() ? "" : ns_;
+}
+
+std::string KubeRuntime::session_protocol() const {
+  std::lock_guard<std::mutex> lock(info_->mu);
+  return info_->protocol;
+}
+
+Status KubeRuntime::connect() {
+  if (client_) return Status::OK();
+  R2E_ASSIGN_OR_RETURN(KubeConfig config, ResolveConfig(options_.config, options_.load, options_.namespace_name));
+  ns_ = config.namespace_name;
+  R2E_ASSIGN_OR_RETURN(client_, MakeClient(options_, config));
+  return Status::OK();
+}
+
+Status KubeRuntime::create_pod(const std::string& name, const std::string& body, const std::string& uid) {
+  const std::string what = "create pod " + ns_ + "/" + name;
+  // The client repeats 429s and requests that never left; an answer that
+  // may or may not have created the pod (5xx, a dropped connection) is
+  // checked by reading the pod back and comparing our uid label.
+  auto created_by_us = [&]() -> Result<bool> {
+    auto r = client_->request("GET", PodsPath(ns_) + "/" + name);
+    if (!r.ok()) return r.status();
+    if (r->status == 404) return false;
+    if (r->status != 200) return kube::ApiStatus(r->status, r->body, "get pod " + name);
+    Json pod = Json::parse(r->body, nullptr, false);
+    const Json labels = pod.is_object() ? pod.value("/metadata/labels"_json_pointer, Json::object()) : Json::object();
+    if (labels.is_object() && labels.value("r2e.uid", "") == uid) return true;
+    return Status::AlreadyExists("kube " + what + ": a pod of that name exists and is not ours");
+  };
+  Status last;
+  for (int attempt = 0; attempt < std::max(1, options_.max_attempts); ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(
+          kube::Backoff(attempt - 1, options_.initial_backoff, options_.max_backoff, std::rand() / (RAND_MAX + 1.0)));
+    }
+    auto r = client_->request("POST", PodsPath(ns_), body, /*retry=*/false);
+    if (r.ok() && (r->status == 201 || r->status == 200 || r->status == 202)) return Status::OK();
+    if (r.ok() && r->status == 409 && attempt == 0) return kube::ApiStatus(r->status, r->body, what);
+    if (r.ok() && r->status != 409 && !kube::Retryable(r->status)) return kube::ApiStatus(r->status, r->body, what);
+    last = r.ok() ? kube::ApiStatus(r->status, r->body, what) : r.status();
+    if (!r.ok() && r.status().code() != StatusCode::kUnavailable) return r.status();
+    auto ours = created_by_us();
+    if (ours.ok() && *ours) return Status::OK();
+    if (!ours.ok() && ours.status().code() == StatusCode::kAlreadyExists) return ours.status();
+  }
+  return last.WithContext("gave up after " + std::to_string(options_.max_attempts) + " attempts");
+}
+
+Status KubeRuntime::wait_running(const std::string& name) {
+  const auto deadline = Clock::now() + options_.start_timeout;
+  std::string last = "no status yet";
+  Status s = client_->follow(PodsPath(ns_), "fieldSelector=" + kube::QueryEscape("metadata.name=" + name), deadline,
+                             [&](const Json& pod, bool deleted) -> Result<bool> {
+                               kube::PodCheck c = kube::CheckPodStart(pod, deleted);
+                               if (c.state == kube::PodCheck::kFailed) return c.error;
+                               if (pod.is_object()) {
+                                 last = "phase " + pod.value("/status/phase"_json_pointer, std::string("?"));
+                               }
+                               return c.state == kube::PodCheck::kRunning;
+                             });
+  if (s.code() == StatusCode::kTimeout) {
+    return Status::Timeout("pod " + ns_ + "/" + name + " did not start running within " +
+                           std::to_string(options_.start_timeout.count()) + " s (" + last + ")");
+  }
+  return s;
+}
+
+Status KubeRuntime::delete_pod(const std::string& name) {
+  const std::string path = PodsPath(ns_) + "/" + name;
+  const std::string what = "delete pod " + ns_ + "/" + name;
+  const Json options = {{"kind", "DeleteOptions"},
+                        {"apiVersion", "v1"},
+                        {"gracePeriodSeconds", 0},
+                        {"propagationPolicy", "Background"}};
+  auto r = client_->request("DELETE", path, options.dump());
+  if (!r.ok()) return r.status().WithContext(what);
+  if (r->status == 404) return Status::OK();
+  if (r->status >= 300) return kube::ApiStatus(r->status, r->body, what);
+  // Confirm by watch; then force.
+  Status gone = client_->follow(PodsPath(ns_), "fieldSelector=" + kube::QueryEscape("metadata.name=" + name),
+                                Clock::now() + options_.delete_timeout,
+                                [](const Json&, bool deleted) -> Result<bool> { return deleted; });
+  if (gone.ok()) return Status::OK();
+  auto forced = client_->request("DELETE", path + "?gracePeriodSeconds=0", options.dump());
+  if (forced.ok() && forced->status == 404) return Status::OK();
+  auto check = client_->request("GET", path);
+  if (check.ok() && check->status == 404) return Status::OK();
+  return Status::Unavailable("kube " + what + ": the pod is still there " +
+                             std::to_string(options_.delete_timeout.count()) +
+                             " s after deleting it (" + gone.message() +
+                             "); its activeDeadlineSeconds and `r2e cleanup --runtime kube` will remove it");
+}
+
+Status KubeRuntime::start(const SandboxSpec& spec) {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (!pod_name().empty()) return Status::FailedPrecondition("kube sandbox already started; call stop() first");
+  R2E_RETURN_IF_ERROR(connect());
+  const std::string image = options_.image.empty() ? spec.image : options_.image;
+  if (image.empty()) {
+    return Status::InvalidArgument("no image for the kube sandbox: the task has none and no override is set");
+  }
+  kube::PodIdentity id;
+  id.name = kube::PodName(options_.name_prefix, image, internal::RandomHex(4));
+  id.uid = internal::RandomHex(8);
+  id.task_id = spec.task_id;
+  id.owner_host = HostName();
+  id.owner_pid = std::to_string(::getpid());
+  id.owner_start = ProcessStartTime(::getpid());
+  id.expires = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + options_.max_lifetime);
+  env_ = spec.env;
+  for (const auto& kv : options_.env) env_.push_back(kv);
+  const Json manifest = kube::BuildPodManifest(options_, image, id, env_);
+
+  R2E_RETURN_IF_ERROR(create_pod(id.name, manifest.dump(), id.uid));
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    pod_ = id.name;
+  }
+  auto fail = [&](Status s) {
+    // Leave nothing behind: the caller gets the first error.
+    if (Status d = delete_pod(id.name); !d.ok()) s = s.WithContext(d.message());
+    std::lock_guard<std::mutex> lock(state_mu_);
+    pod_.clear();
+    return s.WithContext("starting pod " + ns_ + "/" + id.name + " from " + image);
+  };
+  if (Status s = wait_running(id.name); !s.ok()) return fail(s);
+  for (const auto& [host_path, target] : spec.copy_in) {
+    if (Status s = upload(host_path, target); !s.ok()) return fail(s);
+  }
+  if (options_.exec_mode == KubeRuntimeOptions::ExecMode::kSession) {
+    std::shared_ptr<kube::KubeClient> client = client_;
+    const std::string ns = ns_;
+    const std::string pod = id.name;
+    const auto timeout = options_.request_timeout;
+    std::shared_ptr<SessionInfo> info = info_;
+    auto opener = [client, ns, pod, timeout, info](const std::vector<std::string>& argv)
+        -> Result<std::unique_ptr<ByteStream>> {
+      R2E_ASSIGN_OR_RETURN(std::unique_ptr<kube::ExecStream> s, client->exec(ns, pod, pod, argv, timeout));
+      {
+        std::lock_guard<std::mutex> lock(info->mu);
+        info->protocol = s->protocol();
+      }
+      return std::unique_ptr<ByteStream>(std::move(s));
+    };
+    ShellSessionOptions so = options_.session;
+    so.default_workdir = options_.workdir;
+    for (const auto& kv : env_) so.env.push_back(kv);
+    auto session = std::make_shared<ShellSession>(opener, so);
+    if (Status s = session->start(); !s.ok()) return fail(s);
+    std::lock_guard<std::mutex> lock(state_mu_);
+    session_ = std::move(session);
+  }
+  return Status::OK();
+}
+
+Status KubeRuntime::stop() {
+  std::shared_ptr<ShellSession> session;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    session = std::move(session_);
+    session_.reset();
+  }
+  if (session) session->interrupt();
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (session) session->close();
+  const std::string pod = pod_name();
+  if (pod.empty() || !client_) return Status::OK();
+  Status s = delete_pod(pod);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  // Forgotten even when deleting failed: the lifetime guard and the reaper
+  // still remove it, and a later start() must not be blocked by it.
+  pod_.clear();
+  return s;
+}
+
+bool KubeRuntime::alive() {
+  const std::string pod = pod_name();
+  if (pod.empty() || !client_) return false;
+  auto r = client_->call("GET", PodsPath(ns_) + "/" + pod, "get pod " + pod);
+  if (!r.ok() || !r->is_object()) return false;
+  if (r->contains("metadata") && (*r)["metadata"].is_object() && (*r)["metadata"].contains("deletionTimestamp")) {
+    return false;
+  }
+  return r->value("/status/phase"_json_pointer, std::string()) == "Running";
+}
+
+Result<ExecResult> KubeRuntime::exec(std::string_view command, const ExecOptions& options) {
+  std::shared_ptr<ShellSession> session;
+  std::string pod;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    session = session_;
+    pod = pod_;
+  }
+  if (pod.empty()) return Status::FailedPrecondition("kube sandbox is not started; call start() first");
+  if (options_.exec_mode == KubeRuntimeOptions::ExecMode::kPerCommand) return exec_per_command(command, options);
+  if (!session) return Status::Cancelled("kube sandbox is being stopped");
+  auto r = session->exec(command, options);
+  if (!r.ok()) {
+    if (r.status().code() != StatusCode::kCancelled && !alive()) {
+      return Status::Unavailable("pod " + ns_ + "/" + pod + " is gone: " + r.status().message());
+    }
+    return r;
+  }
+  // The shell's websocket ended under the command: tell a dead pod from a
+  // dropped connection or an agent that killed its own shell (the session
+  // reconnects on the next command).
+  if (r->exit_code == -1 && !alive()) {
+    return Status::Unavailable("pod " + ns_ + "/" + pod + " stopped or was deleted during the command");
+  }
+  return r;
+}
+
+Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const ExecOptions& options) {
+  if (options.timeout.count() <= 0) return Status::InvalidArgument("command timeout must be positive");
+  const std::string pod = pod_name();
+  const auto started = Clock::now();
+  // Kubernetes exec has no environment or working directory: a small sh
+  // prologue sets both, then `timeout` bounds the whole command's group.
+  std::vector<std::string> argv = {"/bin/sh", "-c", "cd -- \"$1\" || exit 1; shift; exec env \"$@\"", "r2e",
+                                   options.workdir.empty() ? options_.workdir : options.workdir};
+  for (const auto& [k, v] : options_.session.env) argv.push_back(k + "=" + v);
+  for (const auto& [k, v] : env_) argv.push_back(k + "=" + v);
+  for (const auto& [k, v] : options.env) argv.push_back(k + "=" + v);
+  for (const char* a : {"timeout", "-s", "KILL"}) argv.emplace_back(a);
+  argv.push_back(Seconds(options.timeout));
+  argv.push_back(options_.session.command_shell);
+  argv.push_back("-c");
+  argv.emplace_back(command);
+  const std::size_t bound = options_.session.head_bytes + options_.session.tail_bytes;
+  R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, "",
+                                                            options.timeout + options_.session.backstop, bound));
+  ExecResult r;
+  r.exit_code = run.timed_out ? 137 : run.exit_code;
+  r.timed_out = run.timed_out || (run.exit_code == 137 && Clock::now() - started >= options.timeout);
+  internal::BoundedOutput out(options_.session.head_bytes, options_.session.tail_bytes);
+  out.append(run.stdout_data);
+  out.append(run.stderr_data);
+  r.output = out.str();
+  r.truncated_bytes = out.dropped() + run.dropped_bytes;
+  r.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  return r;
+}
+
+Status KubeRuntime::put_tar(const std::string& dir, const std::string& tar) {
+  const std::string pod = pod_name();
+  // `head -c` hands tar exactly the archive, so extraction does not depend
+  // on closing stdin (v4 cannot).
+  std::vector<std::string> argv = {"/bin/sh", "-c", "mkdir -p -- \"$1\" && head -c \"$2\" | tar -x -f - -C \"$1\"",
+                                   "r2e", dir, std::to_string(tar.size())};
+  R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, tar, kFileTimeout, 64 * 1024));
+  if (run.timed_out) return Status::Timeout("extracting into " + dir + " took longer than 300 s");
+  if (run.exit_code != 0) {
+    return Status::Internal("extracting into " + dir + " failed (exit " + std::to_string(run.exit_code) +
+                            "): " + std::string(internal::Trim(run.stderr_data + run.stdout_data)).substr(0, 1000));
+  }
+  return Status::OK();
+}
+
+Result<std::string> KubeRuntime::get_tar(const std::string& path) {
+  const std::string pod = pod_name();
+  std::string target = path;
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  const std::string base = fs::path(target).filename().string();
+  std::vector<std::string> argv = {"tar", "-c", "-f", "-", "-C", Dirname(target), "--", base.empty() ? "." : base};
+  R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, "", kFileTimeout));
+  if (run.timed_out) return Status::Timeout("archiving " + path + " took longer than 300 s");
+  if (run.exit_code != 0) {
+    const std::string err(internal::Trim(run.stderr_data));
+    if (err.find("No such file") != std::string::npos || err.find("Cannot stat") != std::string::npos) {
+      return Status::NotFound("no such file in the sandbox: " + path);
+    }
+    return Status::Internal("archiving " + path + " failed (exit " + std::to_string(run.exit_code) +
+                            "): " + err.substr(0, 1000));
+  }
+  return std::move(run.stdout_data);
+}
+
+Status KubeRuntime::upload(const fs::path& host_path, const std::string& sandbox_path) {
+  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
+  std::string target = sandbox_path;
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  const std::string base = fs::path(target).filename().string();
+  R2E_ASSIGN_OR_RETURN(std::string tar, archive::TarPath(host_path, base));
+  return put_tar(Dirname(target), tar).WithContext("copying " + host_path.string() + " to " + sandbox_path);
+}
+
+Status KubeRuntime::download(const std::string& sandbox_path, const fs::path& host_path) {
+  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
+  R2E_ASSIGN_OR_RETURN(std::string tar, get_tar(sandbox_path));
+  fs::path staging = host_path.parent_path() / (".r2e-download-" + internal::RandomHex(4));
+  if (host_path.parent_path().empty()) staging = fs::path(".r2e-download-" + internal::RandomHex(4));
+  Status s = archive::Untar(tar, staging);
+  std::error_code ec;
+  if (s.ok()) {
+    std::string target = sandbox_path;
+    while (target.size() > 1 && target.back() == '/') target.pop_back();
+    fs::path inner = staging / fs::path(target).filename();
+    fs::remove_all(host_path, ec);
+    fs::rename(inner, host_path, ec);
+    if (ec) s = Status::Internal("moving the download into place: " + ec.message());
+  }
+  fs::remove_all(staging, ec);
+  return s.WithContext("copying " + sandbox_path + " out of the sandbox");
+}
+
+Result<std::string> KubeRuntime::read_file(const std::string& sandbox_path) {
+  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
+  R2E_ASSIGN_OR_RETURN(std::string tar, get_tar(sandbox_path));
+  return archive::FirstFileContent(tar);
+}
+
+Status KubeRuntime::write_file(const std::string& sandbox_path, std::string_view content, int mode) {
+  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
+  const std::string base = fs::path(sandbox_path).filename().string();
+  if (base.empty()) return Status::InvalidArgument("write_file needs a file path, got " + sandbox_path);
+  R2E_ASSIGN_OR_RETURN(std::string tar, archive::TarFile(base, content, mode));
+  return put_tar(Dirname(sandbox_path), tar).WithContext("writing " + sandbox_path);
+}
+
+Result<CleanupReport> CleanupKubeSandboxes(const KubeCleanupOptions& options) {
+  R2E_ASSIGN_OR_RETURN(KubeConfig config, ResolveConfig(std::nullopt, options.load, options.namespace_name));
+  KubeRuntimeOptions ro;
+  R2E_ASSIGN_OR_RETURN(auto client, MakeClient(ro, config));
+  const std::string ns = config.namespace_name;
+  R2E_ASSIGN_OR_RETURN(Json list, client->call("GET", PodsPath(ns) + "?labelSelector=" + kube::QueryEscape("r2e.managed=1"),
+                                               "list pods in " + ns));
+  CleanupReport report;
+  const std::string host = kube::LabelValue(HostName());
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  const Json items = list.value("items", Json::array());
+  for (const Json& pod : items) {
+    if (!pod.is_object()) continue;
+    const Json labels = pod.value("/metadata/labels"_json_pointer, Json::object());
+    auto label = [&](const char* k) {
+      return labels.is_object() && labels.contains(k) && labels[k].is_string() ? labels[k].get<std::string>() : "";
+    };
+    if (label("r2e.managed") != "1") continue;  // the selector already says so; never trust it blindly
+    const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
+    if (name.empty()) continue;
+    bool remove = options.all;
+    const std::string expires = label("r2e.expires");
+    if (!expires.empty()) {
+      char* end = nullptr;
+      long long t = std::strtoll(expires.c_str(), &end, 10);
+      if (end && *end == '\0' && t < now) remove = true;
+    }
+    if (label("r2e.owner.host") == host) {
+      long p = std::strtol(label("r2e.owner.pid").c_str(), nullptr, 10);
+      // Orphaned: the owner is gone, or its pid now names another process.
+      if (p > 0 && kube::LabelValue(ProcessStartTime(p)) != label("r2e.owner.start")) remove = true;
+    }
+    if (!remove) {
+      ++report.kept;
+      continue;
+    }
+    if (!options.dry_run) {
+      const Json del = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}, {"gracePeriodSeconds", 0},
+                        {"propagationPolicy", "Background"}};
+      auto r = client->request("DELETE", PodsPath(ns) + "/" + kube::QueryEscape(name), del.dump());
+      if (!r.ok()) return r.status().WithContext("deleting pod " + name);
+      if (r->status >= 300 && r->status != 404) return kube::ApiStatus(r->status, r->body, "delete pod " + name);
+    }
+    report.removed.push_back(name);
+  }
+  return report;
+}
+
+}  // namespace r2e

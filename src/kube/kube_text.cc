@@ -1,0 +1,110 @@
+#include "kube/kube_text.h"
+
+#include <cctype>
+
+namespace r2e::kube {
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  unsigned acc = 0;
+  int bits = 0;
+  std::size_t chars = 0;  // significant characters seen
+  std::size_t pad = 0;
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == '=') {
+      ++pad;
+      continue;
+    }
+    if (pad > 0) return std::nullopt;  // data after padding
+    int v = value(c);
+    if (v < 0) return std::nullopt;
+    ++chars;
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  if (chars % 4 == 1) return std::nullopt;
+  if (pad > 0 && (chars + pad) % 4 != 0) return std::nullopt;
+  if (pad > 2) return std::nullopt;
+  // Leftover bits must be zero, as an encoder writes them.
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+Result<ServerUrl> ParseServerUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "https://";
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return Status::InvalidArgument("server URL " + std::string(url) + " does not start with https://");
+  }
+  std::string_view rest = url.substr(kScheme.size());
+  std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  ServerUrl u;
+  if (slash != std::string_view::npos) {
+    u.base_path = std::string(rest.substr(slash));
+    while (!u.base_path.empty() && u.base_path.back() == '/') u.base_path.pop_back();
+  }
+  if (authority.find('@') != std::string_view::npos) {
+    // Credentials in the URL would end up in messages; refuse them.
+    return Status::InvalidArgument("server URL must not carry credentials");
+  }
+  std::string_view port;
+  if (!authority.empty() && authority[0] == '[') {
+    std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("server URL " + std::string(url) + ": bad IPv6 host");
+    u.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return Status::InvalidArgument("server URL " + std::string(url) + ": bad port");
+      port = after.substr(1);
+    }
+  } else {
+    std::size_t colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (u.host.empty()) return Status::InvalidArgument("server URL " + std::string(url) + " has no host");
+  if (port.empty()) {
+    u.port = "443";
+  } else {
+    for (char c : port) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) {
+        return Status::InvalidArgument("server URL " + std::string(url) + ": bad port");
+      }
+    }
+    u.port = std::string(port);
+  }
+  return u;
+}
+
+std::string QueryEscape(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+}  // namespace r2e::kube

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "r2e/docker_runtime.h"
+#include "r2e/kube_runtime.h"
 #include "r2e/local_runtime.h"
 
 extern char** environ;
@@ -71,11 +72,12 @@ Status SpawnPerCommand(bool bwrap) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? Status::OK() : Status::Internal("spawned command failed");
 }
 
-void Print(std::ostream& out, const std::string& runtime, const std::string& variant, int n, const Stats& s) {
-  out << nlohmann::json{{"bench", "step"}, {"runtime", runtime}, {"variant", variant}, {"n", n},
-                        {"p50_ms", s.p50},  {"p90_ms", s.p90},    {"p99_ms", s.p99},   {"mean_ms", s.mean}}
-             .dump()
-      << std::endl;
+void Print(std::ostream& out, const std::string& runtime, const std::string& variant, int n, const Stats& s,
+           const std::string& protocol = "") {
+  nlohmann::json j{{"bench", "step"}, {"runtime", runtime}, {"variant", variant}, {"n", n},
+                   {"p50_ms", s.p50},  {"p90_ms", s.p90},    {"p99_ms", s.p99},   {"mean_ms", s.mean}};
+  if (!protocol.empty()) j["protocol"] = protocol;
+  out << j.dump() << std::endl;
 }
 
 }  // namespace
@@ -84,6 +86,7 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
   Stats session{}, exec{};
   std::optional<Stats> session_stream;  // docker: the session over the daemon's exec stream
   std::string baseline;
+  std::string protocol;  // kube: the session's exec subprotocol
   if (o.runtime == "local") {
     LocalRuntime rt;
     R2E_RETURN_IF_ERROR(rt.start({}));
@@ -113,10 +116,31 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
     R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return RunTrue(rt2); }));
     rt2.stop();
     baseline = "exec (one Engine API exec per command)";
+  } else if (o.runtime == "kube") {
+    SandboxSpec spec;
+    spec.image = o.image;
+    spec.task_id = "bench-step";
+    KubeRuntimeOptions ko;
+    ko.load.kubeconfig = o.kubeconfig;
+    ko.load.context = o.context;
+    ko.namespace_name = o.kube_namespace;
+    {
+      KubeRuntime rt(ko);
+      R2E_RETURN_IF_ERROR(rt.start(spec));
+      R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
+      protocol = rt.session_protocol();
+      R2E_RETURN_IF_ERROR(rt.stop());
+    }
+    ko.exec_mode = KubeRuntimeOptions::ExecMode::kPerCommand;
+    KubeRuntime rt2(ko);
+    R2E_RETURN_IF_ERROR(rt2.start(spec));
+    R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return RunTrue(rt2); }));
+    R2E_RETURN_IF_ERROR(rt2.stop());
+    baseline = "exec (one exec websocket, i.e. a new TLS connection and exec, per command)";
   } else {
-    return Status::InvalidArgument("bench step supports --runtime local or docker");
+    return Status::InvalidArgument("bench step supports --runtime local, docker or kube");
   }
-  Print(out, o.runtime, "session", o.n, session);
+  Print(out, o.runtime, "session", o.n, session, protocol);
   // The same session with every byte relayed by the daemon (no shared pipes).
   if (session_stream) Print(out, o.runtime, "session_exec_stream", o.n, *session_stream);
   Print(out, o.runtime, "exec", o.n, exec);

@@ -12,8 +12,10 @@
 namespace r2e::bench {
 
 struct StepBenchOptions {
-  std::string runtime = "local";  // local or docker
+  std::string runtime = "local";  // local, docker or kube
   std::string image = "r2e-test/base:bookworm";
+  // --runtime kube: kubeconfig file, context and namespace (empty: defaults).
+  std::string kubeconfig, context, kube_namespace;
   int n = 200;                    // measured commands per variant
   int warmup = 10;
 };

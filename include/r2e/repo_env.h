@@ -26,6 +26,7 @@
 #include "r2e/action.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/grader.h"
+#include "r2e/kube_runtime.h"
 #include "r2e/local_runtime.h"
 #include "r2e/observation.h"
 #include "r2e/runtime.h"
@@ -40,6 +41,7 @@ struct RepoEnvOptions {
   std::string runtime = "local";
   LocalRuntimeOptions local;
   DockerRuntimeOptions docker;
+  KubeRuntimeOptions kube;
 
   // Per-step command timeout (the scaffold's default).
   std::chrono::seconds step_timeout{90};
@@ -139,7 +141,7 @@ class RepoEnv {
   std::vector<InstalledTool> installed_;  // in the current sandbox
 };
 
-// The runtime of a given name: "local" or "docker" ("kube" arrives with its backend).
+// The runtime of a given name: "local", "docker" or "kube".
 Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RepoEnvOptions& options);
 
 }  // namespace r2e

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace r2e {
+struct KubeRuntimeOptions;
+}
+
 namespace r2e::cli {
 
 struct CommonOptions {
@@ -39,6 +43,10 @@ struct RunOptions {
 };
 
 int RunEpisodes(const CommonOptions& common, const RunOptions& run);
+
+// The kube flags (--kubeconfig, --context, --namespace, --image) applied to
+// runtime options.
+void ApplyKubeOptions(const CommonOptions& common, KubeRuntimeOptions& kube);
 
 struct CleanupCommandOptions {
   bool all = false;

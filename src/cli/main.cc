@@ -186,6 +186,9 @@ int main(int argc, char** argv) {
   }
   if (*bench_step) {
     step_bench.runtime = common.runtime;
+    step_bench.kubeconfig = common.kubeconfig;
+    step_bench.context = common.context;
+    step_bench.kube_namespace = common.kube_namespace;
     if (!common.image.empty()) step_bench.image = common.image;
     r2e::Status s = r2e::bench::RunStepBench(step_bench, std::cout);
     if (!s.ok()) {

@@ -140,6 +140,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
 
   RepoEnvOptions options;
   options.runtime = common.runtime;
+  ApplyKubeOptions(common, options.kube);
   options.step_timeout = std::chrono::seconds(run.step_timeout_s);
   options.reward_timeout = std::chrono::seconds(run.reward_timeout_s);
   auto env = RepoEnv::Create(task, options);
@@ -231,6 +232,12 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
 }
 
 }  // namespace
+
+void ApplyKubeOptions(const CommonOptions& common, KubeRuntimeOptions& kube) {
+  kube.load.kubeconfig = common.kubeconfig;
+  kube.load.context = common.context;
+  kube.namespace_name = common.kube_namespace;
+}
 
 int RunEpisodes(const CommonOptions& common, const RunOptions& run) {
   TaskParseOptions parse;

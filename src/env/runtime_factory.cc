@@ -10,8 +10,7 @@ Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RepoEn
     return std::unique_ptr<Runtime>(std::make_unique<DockerRuntime>(options.docker));
   }
   if (name == "kube") {
-    return Status::Unimplemented("the " + std::string(name) +
-                                 " runtime is not part of this build yet; use --runtime local or docker");
+    return std::unique_ptr<Runtime>(std::make_unique<KubeRuntime>(options.kube));
   }
   return Status::InvalidArgument("unknown runtime `" + std::string(name) +
                                  "`; valid runtimes: local, docker, kube");

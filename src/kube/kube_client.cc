@@ -315,7 +315,7 @@ class WsExecStream final : public ExecStream {
     R2E_RETURN_IF_ERROR(ConnectTls(ioc_, ws_.next_layer(), ep, deadline, what));
     std::string offer;
     for (const auto& p : protocols) offer += (offer.empty() ? "" : ", ") + p;
-    ws_.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+    ws_.set_option(websocket::stream_base::decorator([offer, token](websocket::request_type& req) {
       req.set(http::field::user_agent, "r2e");
       req.set(http::field::sec_websocket_protocol, offer);
       if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
@@ -340,9 +340,13 @@ class WsExecStream final : public ExecStream {
     Drive(ioc_, done, Clock::time_point::max());
     beast::get_lowest_layer(ws_).expires_never();
     if (ec) {
-      if (res.result_int() != 0 && res.result() != http::status::switching_protocols) {
+      if (ec == websocket::error::upgrade_declined) {
         // The server's Status body says why (pod not found, not running, forbidden, ...).
-        return ApiStatus(static_cast<int>(res.result_int()), res.body(), what);
+        const int code = static_cast<int>(res.result_int());
+        Status s = ApiStatus(code, res.body(), what);
+        if (!s.ok()) return s;
+        return Status::Unavailable("kube " + what + ": the API server answered HTTP " + std::to_string(code) +
+                                   " instead of upgrading to a websocket");
       }
       return Status::Unavailable("kube " + what + ": websocket handshake failed: " +
                                  (ec == beast::error::timeout ? std::string("timed out") : ec.message()));
@@ -644,7 +648,10 @@ struct KubeClient::Impl {
     while (!parser.is_done()) {
       parser.get().body().data = buf.data();
       parser.get().body().size = buf.size();
-      ErrorCode ec = c.run(conn_deadline, [&](auto h) { http::async_read(c.stream, c.buffer, parser, std::move(h)); });
+      // read_some: an event must be handled when it arrives, not when the
+      // buffer is full.
+      ErrorCode ec =
+          c.run(conn_deadline, [&](auto h) { http::async_read_some(c.stream, c.buffer, parser, std::move(h)); });
       if (ec == http::error::need_buffer) ec = {};
       const std::size_t n = buf.size() - parser.get().body().size;
       if (status != 200) {
@@ -901,12 +908,19 @@ Result<std::unique_ptr<ExecStream>> KubeClient::exec(const std::string& ns, cons
 
 Result<ExecRun> KubeClient::exec_run(const std::string& ns, const std::string& pod, const std::string& container,
                                      const std::vector<std::string>& argv, const std::string& input, Ms timeout,
-                                     std::size_t max_output) {
+                                     std::size_t max_output, const OutputSink& sink) {
   const std::string what = "exec in pod " + ns + "/" + pod;
   return Guarded(what, [&]() -> Result<ExecRun> {
     const auto deadline = Clock::now() + timeout;
     R2E_ASSIGN_OR_RETURN(std::unique_ptr<ExecStream> stream, exec(ns, pod, container, argv, timeout));
     ExecRun run;
+    auto keep = [&](int channel, std::string_view data) {
+      if (sink) return sink(channel, data);
+      std::string& into = channel == 1 ? run.stdout_data : run.stderr_data;
+      std::size_t room = into.size() < max_output ? max_output - into.size() : 0;
+      into.append(data.substr(0, std::min(room, data.size())));
+      run.dropped_bytes += data.size() - std::min(room, data.size());
+    };
     if (!input.empty()) {
       Status s = stream->write(input, deadline);
       if (s.code() == StatusCode::kTimeout) {
@@ -926,12 +940,7 @@ Result<ExecRun> KubeClient::exec_run(const std::string& ns, const std::string& p
         return f.status();
       }
       if (f->channel < 0) break;
-      if (f->channel == 1 || f->channel == 2) {
-        std::string& into = f->channel == 1 ? run.stdout_data : run.stderr_data;
-        std::size_t room = into.size() < max_output ? max_output - into.size() : 0;
-        into.append(f->data, 0, std::min(room, f->data.size()));
-        run.dropped_bytes += f->data.size() - std::min(room, f->data.size());
-      }
+      if (f->channel == 1 || f->channel == 2) keep(f->channel, f->data);
     }
     auto exit = stream->exit_status();
     if (!exit) return Status::Unavailable("kube " + what + ": the exec stream ended without an exit status");

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -142,11 +143,14 @@ class KubeClient {
 
   // Runs argv with `input` on stdin (then stdin closed where the protocol
   // can; callers that need EOF on v4 must frame input themselves), returning
-  // its output (each stream bounded by max_output bytes, the rest counted)
-  // and exit code. On `timeout`: timed_out, the connection dropped.
+  // its output (each stream bounded by max_output bytes, the rest counted;
+  // or, with `sink`, every chunk handed to it in arrival order instead) and
+  // exit code. On `timeout`: timed_out, the connection dropped.
+  using OutputSink = std::function<void(int channel, std::string_view data)>;
   Result<ExecRun> exec_run(const std::string& ns, const std::string& pod, const std::string& container,
                            const std::vector<std::string>& argv, const std::string& input,
-                           std::chrono::milliseconds timeout, std::size_t max_output = std::size_t(1) << 30);
+                           std::chrono::milliseconds timeout, std::size_t max_output = std::size_t(1) << 30,
+                           const OutputSink& sink = {});
 
  private:
   struct Impl;

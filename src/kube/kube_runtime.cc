@@ -332,17 +332,16 @@ Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const
   argv.push_back(options_.session.command_shell);
   argv.push_back("-c");
   argv.emplace_back(command);
-  const std::size_t bound = options_.session.head_bytes + options_.session.tail_bytes;
-  R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, "",
-                                                            options.timeout + options_.session.backstop, bound));
+  // stdout and stderr merged in arrival order, bounded while they stream.
+  internal::BoundedOutput out(options_.session.head_bytes, options_.session.tail_bytes);
+  R2E_ASSIGN_OR_RETURN(kube::ExecRun run,
+                       client_->exec_run(ns_, pod, pod, argv, "", options.timeout + options_.session.backstop, 0,
+                                         [&out](int, std::string_view data) { out.append(data); }));
   ExecResult r;
   r.exit_code = run.timed_out ? 137 : run.exit_code;
   r.timed_out = run.timed_out || (run.exit_code == 137 && Clock::now() - started >= options.timeout);
-  internal::BoundedOutput out(options_.session.head_bytes, options_.session.tail_bytes);
-  out.append(run.stdout_data);
-  out.append(run.stderr_data);
   r.output = out.str();
-  r.truncated_bytes = out.dropped() + run.dropped_bytes;
+  r.truncated_bytes = out.dropped();
   r.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return r;
 }

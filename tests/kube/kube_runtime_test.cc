@@ -74,7 +74,9 @@ TEST_F(KubeRuntimeTest, BothExecProtocols) {
       o.exec_mode = mode;
       KubeRuntime rt(o);
       ASSERT_TRUE(rt.start(BaseSpec()).ok());
-      if (mode == KubeRuntimeOptions::ExecMode::kSession) EXPECT_EQ(rt.session_protocol(), proto);
+      if (mode == KubeRuntimeOptions::ExecMode::kSession) {
+        EXPECT_EQ(rt.session_protocol(), proto);
+      }
       for (int code : {0, 1, 42}) {
         auto r = rt.exec("printf 'out-%s' " + std::to_string(code) + "; exit " + std::to_string(code));
         ASSERT_TRUE(r.ok()) << proto << ": " << r.status().ToString();
@@ -100,7 +102,9 @@ TEST_F(KubeRuntimeTest, TimeoutKillsTheProcessTreeAndOutputIsBounded) {
     KubeRuntime rt(o);
     ASSERT_TRUE(rt.start(BaseSpec()).ok());
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = rt.exec("echo started; (sleep 77; echo late) & sleep 78", {std::chrono::seconds(1)});
+    ExecOptions one_second;
+    one_second.timeout = std::chrono::seconds(1);
+    auto r = rt.exec("echo started; (sleep 77; echo late) & sleep 78", one_second);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_TRUE(r->timed_out);
     EXPECT_EQ(r->exit_code, 137);
@@ -193,8 +197,13 @@ TEST_F(KubeRuntimeTest, DroppedExecWebsocketReconnects) {
   KubeRuntime rt(TestRuntimeOptions(ns_));
   ASSERT_TRUE(rt.start(BaseSpec()).ok());
   ASSERT_TRUE(rt.exec("true").ok());
-  server_->SetFaults({{"exec_close", {{"count", 1}, {"after_ms", 300}, {"namespace", ns_}}}});
-  auto r = rt.exec("sleep 2; echo finished");
+  // The fault drops the next exec websocket the server opens, a while after
+  // it started: end the current shell so that the next command opens one.
+  server_->SetFaults({{"exec_close", {{"count", 1}, {"after_ms", 1500}, {"namespace", ns_}}}});
+  auto killed = rt.exec("kill -9 $$");
+  ASSERT_TRUE(killed.ok());
+  EXPECT_EQ(killed->exit_code, -1) << killed->output;
+  auto r = rt.exec("sleep 4; echo finished");
   // The command's websocket was dropped under it: no exit status.
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->exit_code, -1);

@@ -131,7 +131,7 @@ TEST_F(KubeConfigTest, MissingAndMalformedFiles) {
 }
 
 TEST_F(KubeConfigTest, BadBase64IsNamedButNotShown) {
-  const std::string bad = "!!not-base64-" + std::string(kSecretToken);
+  const std::string bad = "not$base64-" + std::string(kSecretToken);
   auto o = Opts();
   o.kubeconfig = Write("config", "clusters:\n- name: c\n  cluster:\n    server: https://h:1\n"
                                  "users:\n- name: u\n  user:\n    client-certificate-data: " + std::string(kPemB64) +

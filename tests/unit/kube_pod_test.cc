@@ -13,7 +13,7 @@ using Json = nlohmann::json;
 
 TEST(KubePod, NamesAreValidDnsLabels) {
   const std::regex dns("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  for (const std::string image : {"r2e-demo/textstats:latest", "registry:5000/Org/My_Image@sha256:abc",
+  for (const std::string& image : std::vector<std::string>{"r2e-demo/textstats:latest", "registry:5000/Org/My_Image@sha256:abc",
                                   "UPPER", "", std::string(200, 'x'), "---"}) {
     std::string n = PodName("r2e", image, "a1b2c3d4");
     EXPECT_LE(n.size(), 63u) << n;

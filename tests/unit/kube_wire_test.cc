@@ -143,7 +143,7 @@ TEST(KubeExecStatus, ExitCodes) {
   auto bad_number = ParseExecStatus(
       R"({"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"seven"}]}})");
   EXPECT_FALSE(bad_number.ok());
-  auto other = ParseExecStatus(R"({"status":"Failure","reason":"InternalError","message":"container not found (\"x\")"})");
+  auto other = ParseExecStatus(R"({"status":"Failure","reason":"InternalError","message":"container not found: x"})");
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(other.status().message().find("container not found"), std::string::npos);

@@ -18,7 +18,7 @@ class KubeClientTest : public ::testing::Test {
     fs::create_directories(tmp_);
   }
   void TearDown() override {
-    if (!ns_.empty() && fs::exists(KubeDir() / "kubeconfig")) server().ClearFaults();
+    if (!ns_.empty() && fs::exists(KubeDir() / "kubeconfig")) server().ClearFaults(ns_);
     std::error_code ec;
     fs::remove_all(tmp_, ec);
   }

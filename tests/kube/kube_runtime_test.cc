@@ -22,7 +22,7 @@ class KubeRuntimeTest : public ::testing::Test {
   }
   void TearDown() override {
     if (!server_) return;
-    server_->ClearFaults();
+    server_->ClearFaults(ns_);
     EXPECT_TRUE(server_->Pods(ns_).empty()) << "pods leaked in " << ns_;
   }
   std::string ns_;
@@ -154,7 +154,7 @@ TEST_F(KubeRuntimeTest, FileCopyBothWays) {
 }
 
 TEST_F(KubeRuntimeTest, ImageThatCannotBePulledFailsEarly) {
-  server_->SetFaults({{"image_pull_fail", {{"image_regex", "no-such-image-r2e"}}}});
+  server_->SetFaults({{"image_pull_fail", {{"image_regex", "no-such-image-r2e"}, {"namespace", ns_}}}});
   KubeRuntime rt(TestRuntimeOptions(ns_));
   SandboxSpec spec = BaseSpec();
   spec.image = "registry.invalid/no-such-image-r2e:1";
@@ -170,10 +170,10 @@ TEST_F(KubeRuntimeTest, ImageThatCannotBePulledFailsEarly) {
 }
 
 TEST_F(KubeRuntimeTest, PodThatNeverSchedulesFailsEarly) {
-  server_->SetFaults({{"unschedulable", {{"image_regex", "bookworm"}}}});
+  server_->SetFaults({{"unschedulable", {{"image_regex", "bookworm"}, {"namespace", ns_}}}});
   KubeRuntime rt(TestRuntimeOptions(ns_));
   Status s = rt.start(BaseSpec());
-  server_->ClearFaults();
+  server_->ClearFaults(ns_);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
   EXPECT_NE(s.message().find("Unschedulable"), std::string::npos) << s.message();
@@ -299,6 +299,65 @@ TEST_F(KubeRuntimeTest, CleanupReapsExpiredAndOrphanedPodsOnly) {
   EXPECT_EQ(server_->Pods(ns_), std::vector<std::string>{"foreign"});
   client->request("DELETE", "/api/v1/namespaces/" + ns_ + "/pods/foreign", R"({"gracePeriodSeconds":0})");
   for (int i = 0; i < 100 && !server_->Pods(ns_).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+}  // namespace
+}  // namespace r2e::kubetest
+
+namespace r2e::kubetest {
+namespace {
+
+// The API server restarting mid-episode, on a private server (the shared one
+// must not go away under other tests): the server process is killed and
+// started again on the same port; the sandbox's container survives, the
+// session's websocket does not. The next command reconnects (the client
+// retries while the server is down) and the pod is still deleted at the end.
+TEST(KubeServerRestart, EpisodeSurvivesAnApiServerRestart) {
+  const char* env = std::getenv("R2E_TEST_APISERVER_SCRIPT");
+  const fs::path script = env && *env ? fs::path(env) : fs::path(R2E_SOURCE_DIR) / "scripts" / "test-apiserver.sh";
+  if (!fs::exists(KubeDir() / "kubeconfig") || !fs::exists(script)) {
+    GTEST_SKIP() << "needs the test API server and " << script;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("r2e-kube-restart-" + internal::RandomHex(4));
+  auto sh = [&](const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); };
+  ASSERT_EQ(sh("'" + script.string() + "' start '" + dir.string() + "'"), 0);
+  const std::string ns = TestNamespace();
+  KubeRuntimeOptions o = TestRuntimeOptions(ns);
+  o.load.kubeconfig = (dir / "kubeconfig").string();
+  o.max_attempts = 10;
+  o.max_backoff = std::chrono::milliseconds(1000);
+  {
+    KubeRuntime rt(o);
+    ASSERT_TRUE(rt.start(BaseSpec()).ok());
+    ASSERT_TRUE(rt.exec("echo 1 > /tmp/state").ok());
+    // Kill the server (only it: the pid it recorded) and bring it back a
+    // moment later, while the next command already tries to reconnect.
+    const std::string pid(internal::Trim(ReadText(dir / "pid")));
+    ASSERT_FALSE(pid.empty());
+    ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
+    std::thread restart([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      sh("'" + script.string() + "' start '" + dir.string() + "'");
+    });
+    // Between steps (the agent thinks): the session notices its websocket
+    // is gone before sending. A command already in flight when a websocket
+    // drops returns -1 instead (DroppedExecWebsocketReconnects).
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto r = rt.exec("cat /tmp/state");
+    restart.join();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->output, "1\n");  // the same sandbox
+    EXPECT_TRUE(rt.alive());
+    EXPECT_TRUE(rt.stop().ok());
+  }
+  KubeConfigLoadOptions lo;
+  lo.kubeconfig = (dir / "kubeconfig").string();
+  auto client = Client(*LoadKubeConfig(lo));
+  auto list = client->call("GET", "/api/v1/namespaces/" + ns + "/pods", "list");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_TRUE((*list)["items"].empty()) << list->dump();
+  sh("'" + script.string() + "' stop '" + dir.string() + "'");
+  fs::remove_all(dir);
 }
 
 }  // namespace

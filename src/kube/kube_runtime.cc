@@ -14,6 +14,7 @@
 #include "kube/kube_client.h"
 #include "kube/kube_text.h"
 #include "kube/pod.h"
+#include "kube/watch.h"
 #include "session/marker_scanner.h"
 
 namespace r2e {
@@ -128,8 +129,7 @@ Status KubeRuntime::create_pod(const std::string& name, const std::string& body,
     if (r->status == 404) return false;
     if (r->status != 200) return kube::ApiStatus(r->status, r->body, "get pod " + name);
     Json pod = Json::parse(r->body, nullptr, false);
-    const Json labels = pod.is_object() ? pod.value("/metadata/labels"_json_pointer, Json::object()) : Json::object();
-    if (labels.is_object() && labels.value("r2e.uid", "") == uid) return true;
+    if (kube::JsonStringAt(pod, {"metadata", "labels", "r2e.uid"}) == uid) return true;
     return Status::AlreadyExists("kube " + what + ": a pod of that name exists and is not ours");
   };
   Status last;
@@ -159,7 +159,7 @@ Status KubeRuntime::wait_running(const std::string& name) {
                                kube::PodCheck c = kube::CheckPodStart(pod, deleted);
                                if (c.state == kube::PodCheck::kFailed) return c.error;
                                if (pod.is_object()) {
-                                 last = "phase " + pod.value("/status/phase"_json_pointer, std::string("?"));
+                                 last = "phase " + kube::JsonStringAt(pod, {"status", "phase"});
                                }
                                return c.state == kube::PodCheck::kRunning;
                              });
@@ -283,10 +283,8 @@ bool KubeRuntime::alive() {
   if (pod.empty() || !client_) return false;
   auto r = client_->call("GET", PodsPath(ns_) + "/" + pod, "get pod " + pod);
   if (!r.ok() || !r->is_object()) return false;
-  if (r->contains("metadata") && (*r)["metadata"].is_object() && (*r)["metadata"].contains("deletionTimestamp")) {
-    return false;
-  }
-  return r->value("/status/phase"_json_pointer, std::string()) == "Running";
+  if (!kube::JsonAt(*r, {"metadata", "deletionTimestamp"}).is_null()) return false;
+  return kube::JsonStringAt(*r, {"status", "phase"}) == "Running";
 }
 
 Result<ExecResult> KubeRuntime::exec(std::string_view command, const ExecOptions& options) {
@@ -432,15 +430,13 @@ Result<CleanupReport> CleanupKubeSandboxes(const KubeCleanupOptions& options) {
   CleanupReport report;
   const std::string host = kube::LabelValue(HostName());
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  const Json items = list.value("items", Json::array());
+  const Json& items = kube::JsonAt(list, {"items"});
+  if (!items.is_array()) return Status::Internal("kube list pods in " + ns + ": the answer has no items list");
   for (const Json& pod : items) {
     if (!pod.is_object()) continue;
-    const Json labels = pod.value("/metadata/labels"_json_pointer, Json::object());
-    auto label = [&](const char* k) {
-      return labels.is_object() && labels.contains(k) && labels[k].is_string() ? labels[k].get<std::string>() : "";
-    };
+    auto label = [&](const char* k) { return kube::JsonStringAt(pod, {"metadata", "labels", k}); };
     if (label("r2e.managed") != "1") continue;  // the selector already says so; never trust it blindly
-    const std::string name = pod.value("/metadata/name"_json_pointer, std::string());
+    const std::string name = kube::JsonStringAt(pod, {"metadata", "name"});
     if (name.empty()) continue;
     bool remove = options.all;
     const std::string expires = label("r2e.expires");

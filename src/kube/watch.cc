@@ -16,6 +16,23 @@ Status LineSplitter::feed(std::string_view chunk, std::vector<std::string>& line
   return Status::OK();
 }
 
+const nlohmann::json& JsonAt(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  static const nlohmann::json kNull;
+  const nlohmann::json* cur = &j;
+  for (const char* key : path) {
+    if (!cur->is_object()) return kNull;
+    auto it = cur->find(key);
+    if (it == cur->end()) return kNull;
+    cur = &*it;
+  }
+  return *cur;
+}
+
+std::string JsonStringAt(const nlohmann::json& j, std::initializer_list<const char*> path) {
+  const nlohmann::json& v = JsonAt(j, path);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
 Result<WatchEvent> ParseWatchEvent(std::string_view line) {
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -27,8 +44,7 @@ Result<WatchEvent> ParseWatchEvent(std::string_view line) {
   e.type = type->get<std::string>();
   if (auto obj = j.find("object"); obj != j.end()) e.object = std::move(*obj);
   if (e.object.is_object()) {
-    auto rv = e.object.value("/metadata/resourceVersion"_json_pointer, nlohmann::json());
-    if (rv.is_string()) e.resource_version = rv.get<std::string>();
+    e.resource_version = JsonStringAt(e.object, {"metadata", "resourceVersion"});
     if (e.type == "ERROR") {
       auto code = e.object.find("code");
       if (code != e.object.end() && code->is_number_integer()) e.error_code = code->get<int>();

@@ -4,6 +4,7 @@
 #define R2E_KUBE_WATCH_H_
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,12 @@ struct WatchEvent {
   int error_code = 0;
   std::string error_message;
 };
+
+// The value at `path` of object keys in `j`, or null when any step is
+// missing or not an object; never throws (answers come from a server).
+const nlohmann::json& JsonAt(const nlohmann::json& j, std::initializer_list<const char*> path);
+// JsonAt as a string ("" when absent or not a string).
+std::string JsonStringAt(const nlohmann::json& j, std::initializer_list<const char*> path);
 
 // Parses one line; InvalidArgument when it is not a watch event.
 Result<WatchEvent> ParseWatchEvent(std::string_view line);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "archive/tar.h"
+#include "core/owner.h"
 #include "core/text.h"
 #include "docker/docker_client.h"
 #include "docker/fifo_session.h"
@@ -21,26 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
+using internal::HostName;
+using internal::ProcessStartTime;
 
-// Field 22 of /proc/<pid>/stat: start time in clock ticks since boot. With the
-// pid it identifies a process even after pid reuse.
-std::string ProcessStartTime(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  std::size_t close = stat.rfind(')');
-  if (close == std::string::npos) return "";
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) return field;
-  }
-  return "";
-}
 
 // Docker names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
 std::string ContainerName(const std::string& image) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "archive/tar.h"
+#include "core/owner.h"
 #include "core/text.h"
 #include "kube/api_status.h"
 #include "kube/kube_client.h"
@@ -23,28 +24,11 @@ using Json = nlohmann::json;
 
 namespace {
 
+using internal::HostName;
+using internal::ProcessStartTime;
+
 constexpr std::chrono::seconds kFileTimeout{300};
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
-// Field 22 of /proc/<pid>/stat: the process start time in clock ticks since
-// boot; with the pid it names a process even after pid reuse.
-std::string ProcessStartTime(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  std::size_t close = stat.rfind(')');
-  if (close == std::string::npos) return "";
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && rest >> field; ++i) {
-    if (i == 22) return field;
-  }
-  return "";
-}
 
 std::string Dirname(const std::string& path) {
   std::string d = fs::path(path).parent_path().string();

@@ -26,6 +26,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/guarded.h"
 #include "core/text.h"
 #include "session/socket_stream.h"
 
@@ -125,21 +126,10 @@ Result<std::string> ResolveSocket(const std::string& option) {
   return std::string(kDefaultSocket);
 }
 
-// Runs `f` with every exception turned into a Status: nothing may throw out
-// of the client.
+// Every exception becomes a Status: nothing may throw out of the client.
 template <typename F>
 auto Guarded(const std::string& what, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const boost::system::system_error& e) {
-    return Status::Unavailable("docker " + what + ": " + e.what());
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Internal("docker " + what + ": unexpected answer from the daemon: " + e.what());
-  } catch (const std::exception& e) {
-    return Status::Internal("docker " + what + ": " + e.what());
-  } catch (...) {
-    return Status::Internal("docker " + what + ": unknown exception");
-  }
+  return internal::Guarded("docker", "daemon", what, std::forward<F>(f));
 }
 
 Result<Json> ParseJson(const std::string& body, const std::string& what) {

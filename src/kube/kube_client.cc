@@ -29,6 +29,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "core/guarded.h"
 #include "core/text.h"
 #include "kube/api_status.h"
 #include "kube/exec_credential.h"
@@ -54,20 +55,10 @@ constexpr std::size_t kStdinChunk = 32 * 1024;
 
 std::string PrettyMs(Ms d) { return std::to_string(d.count()) + " ms"; }
 
-// Runs every exception into a Status: nothing may throw out of the client.
+// Every exception becomes a Status: nothing may throw out of the client.
 template <typename F>
 auto Guarded(const std::string& what, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const boost::system::system_error& e) {
-    return Status::Unavailable("kube " + what + ": " + e.what());
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Internal("kube " + what + ": unexpected answer from the API server: " + e.what());
-  } catch (const std::exception& e) {
-    return Status::Internal("kube " + what + ": " + e.what());
-  } catch (...) {
-    return Status::Internal("kube " + what + ": unknown exception");
-  }
+  return internal::Guarded("kube", "API server", what, std::forward<F>(f));
 }
 
 // Runs `ioc` until `done` or the deadline; a deadline already passed polls

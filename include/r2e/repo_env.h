@@ -61,6 +61,13 @@ namespace r2e {
 
 class WarmPool;
 struct WarmPoolOptions;
+namespace internal {
+struct PristineState {  // see RepoEnvOptions::fast_reset
+  std::string head;
+  std::string status_hash;
+  std::vector<std::string> ignored;
+};
+}  // namespace internal
 
 struct RepoEnvOptions {
   // Backend used by Create(): "local" (default) or another runtime's name.
@@ -203,7 +210,8 @@ class RepoEnv {
   std::vector<ToolFile> added_tools_;     // by add_commands(), installed on warm sandboxes too
   std::mutex runtime_mu_;                 // guards runtime_ swaps against cancel()
   // Fast reset: the state after setup, and the token that marks the episode's processes.
-  std::string pristine_head_, pristine_status_, episode_token_;
+  internal::PristineState pristine_;
+  std::string episode_token_;
   std::string last_reset_kind_;
   Status last_fast_reset_error_;
 };

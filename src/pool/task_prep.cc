@@ -97,25 +97,37 @@ std::string PristineScript() {
   return "cd /testbed 2>/dev/null && command -v git >/dev/null || exit 3\n"
          "__h=$(git rev-parse -q --verify HEAD 2>/dev/null) || exit 3\n"
          "__s=$(git status --porcelain --ignored 2>/dev/null | sha256sum) || exit 3\n"
-         "printf 'R2E-PRISTINE %s %s\\n' \"$__h\" \"${__s%% *}\"\n";
+         "printf 'R2E-PRISTINE %s %s\\n' \"$__h\" \"${__s%% *}\"\n"
+         "git status --porcelain --ignored 2>/dev/null | while IFS= read -r __l; do\n"
+         "  case $__l in '!! '*) printf 'R2E-IGNORED %s\\n' \"${__l#'!! '}\" ;; esac\n"
+         "done\n";
 }
 
-Result<std::pair<std::string, std::string>> ParsePristine(const ExecResult& r) {
+Result<PristineState> ParsePristine(const ExecResult& r) {
   const std::string tag = "R2E-PRISTINE ";
-  const auto at = r.output.rfind(tag);
+  const auto at = r.output.find(tag);
   if (!r.success() || at == std::string::npos) {
     return Status::FailedPrecondition("the repository's state cannot be recorded (no git repository at /testbed)");
   }
+  PristineState p;
   std::string line = r.output.substr(at + tag.size());
   line = line.substr(0, line.find('\n'));
   const auto space = line.find(' ');
   if (space == std::string::npos || space == 0 || space + 1 >= line.size()) {
     return Status::Internal("unexpected pristine-state line: " + SanitizeUtf8(line));
   }
-  return std::make_pair(line.substr(0, space), line.substr(space + 1));
+  p.head = line.substr(0, space);
+  p.status_hash = line.substr(space + 1);
+  const std::string ignored = "\nR2E-IGNORED ";
+  for (auto pos = r.output.find(ignored, at); pos != std::string::npos; pos = r.output.find(ignored, pos + 1)) {
+    const auto start = pos + ignored.size();
+    const auto end = r.output.find('\n', start);
+    p.ignored.push_back(r.output.substr(start, end == std::string::npos ? std::string::npos : end - start));
+  }
+  return p;
 }
 
-std::string RestoreScript(const std::string& head, const std::string& status_hash, const std::string& token,
+std::string RestoreScript(const PristineState& pristine, const std::string& token,
                           const std::vector<std::string>& tool_paths) {
   // bash whatever the session's command shell is; builtins only in the /proc
   // walks, so a container with many processes does not pay a fork per process.
@@ -123,7 +135,10 @@ std::string RestoreScript(const std::string& head, const std::string& status_has
   for (const auto& p : tool_paths) tools += " " + ShellQuote(p);
   std::string s;
   s += "tok=" + ShellQuote(std::string(kEpisodeVar) + "=" + token) + "\n";
-  s += "head=" + ShellQuote(head) + "\nwant=" + ShellQuote(status_hash) + "\n";
+  s += "head=" + ShellQuote(pristine.head) + "\nwant=" + ShellQuote(pristine.status_hash) + "\n";
+  s += "declare -A keep=(";
+  for (const auto& e : pristine.ignored) s += " [" + ShellQuote(e) + "]=1";
+  s += " )\n";
   s +=
       "kill_episode() {\n"
       "  local p pid v\n"
@@ -139,6 +154,10 @@ std::string RestoreScript(const std::string& head, const std::string& status_has
       "cd /testbed || exit 3\n"
       "git reset -q --hard \"$head\" || exit 4\n"
       "git clean -q -ffd || exit 5\n"
+      // Ignored entries that appeared during the episode (a test run's caches).
+      "git status --porcelain --ignored | while IFS= read -r l; do\n"
+      "  case $l in '!! '*) e=${l#'!! '}; [ -n \"${keep[$e]}\" ] || rm -rf -- \"$e\" ;; esac\n"
+      "done\n"
       "h=$(git rev-parse -q --verify HEAD)\n"
       "[ \"$h\" = \"$head\" ] || { echo \"R2E-RESTORE-FAILED HEAD is $h\"; exit 6; }\n"
       "s=$(git status --porcelain --ignored | sha256sum)\n"

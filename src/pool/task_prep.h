@@ -33,15 +33,19 @@ std::string PoolKey(const Task& task, const RepoEnvOptions& options);
 Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOptions& options,
                                                WarmPoolOptions pool_options);
 
-// Prints "R2E-PRISTINE <HEAD> <sha256 of git status --porcelain --ignored>".
+// The repository right after setup (declared in repo_env.h): HEAD, the
+// sha256 of `git status --porcelain --ignored`, and that listing's ignored entries.
+// Prints "R2E-PRISTINE <HEAD> <hash>" and one "R2E-IGNORED <path>" per entry.
 std::string PristineScript();
-Result<std::pair<std::string, std::string>> ParsePristine(const ExecResult& r);
+Result<PristineState> ParsePristine(const ExecResult& r);
 
 // Kills the processes carrying `token` in kEpisodeVar, resets /testbed to
-// `head`, checks HEAD and the status hash and the tool files, prints
-// "R2E-RESTORED ok" and ends the session shell (so the next command gets a
-// fresh one). CheckRestore tells whether that all happened.
-std::string RestoreScript(const std::string& head, const std::string& status_hash, const std::string& token,
+// the pristine HEAD (`git reset --hard`, `git clean -ffd`, and removes ignored
+// entries that were not there after setup, such as a test run's caches),
+// checks HEAD, the status hash and the tool files, prints "R2E-RESTORED ok"
+// and ends the session shell (so the next command gets a fresh one).
+// CheckRestore tells whether that all happened.
+std::string RestoreScript(const PristineState& pristine, const std::string& token,
                           const std::vector<std::string>& tool_paths);
 Status CheckRestore(const ExecResult& r);
 

@@ -97,7 +97,9 @@ EnvResult EnvPool::State::execute(const Request& req) {
   r.step = std::move(stepped).value();
   if (!r.step.done) return r;
   if (options.reward_on_done) {
+    const auto t0 = std::chrono::steady_clock::now();
     auto reward = env.compute_reward();
+    r.step.info["reward_time"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (reward.ok()) {
       r.step.reward = *reward;
     } else {

@@ -145,6 +145,10 @@ TEST_F(PoolDockerTest, FastResetRestoresInPlace) {
   for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
   EXPECT_EQ(*env->compute_reward(), 1.0);
   ASSERT_TRUE(env->run("echo x > /testbed/new.txt; sleep 1234.5 >/dev/null 2>&1 &").ok());
+  EXPECT_EQ(env->run("for i in $(seq 50); do grep -qs '1234[.]5' /proc/[0-9]*/cmdline && exit 0; sleep 0.1; done; exit 1")
+                ->exit_code,
+            0)
+      << "the background process did not start";
   ASSERT_TRUE(env->reset().ok());
   EXPECT_EQ(env->last_reset_kind(), "fast") << env->last_fast_reset_error().ToString();
   EXPECT_EQ(static_cast<DockerRuntime&>(env->runtime()).container_id(), id);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
@@ -62,6 +63,8 @@ TEST(FastResetTest, RestoresTheRepositoryInPlace) {
             "git -c user.name=a -c user.email=a@b commit -qam agent-commit; echo y > untracked.txt");
   // A background process of the episode, outliving its command.
   Sh(*env, "sleep 1234.5 >/dev/null 2>&1 &");
+  // (It runs once the forked shell has exec'd sleep.)
+  for (int i = 0; i < 250 && HostProcessesWithArg("1234.5") == 0; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(HostProcessesWithArg("1234.5"), 1);
 
   auto obs = env->reset();

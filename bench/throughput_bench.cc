@@ -1,10 +1,14 @@
 #include "throughput_bench.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <memory>
 #include <vector>
 
 #include "bench_util.h"
+#include "r2e/docker_runtime.h"
 #include "r2e/env_pool.h"
 #include "r2e/repo_env.h"
 
@@ -69,6 +73,30 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
     }
     const long rss_after = RssKib();
 
+    // CPU spent per step, wherever it is spent: this process, the Docker
+    // daemons relaying the streams, and our containers (the session shells).
+    // Other work on the machine slows the steps down but barely changes this.
+    std::vector<std::string> containers;
+    for (int i = 0; i < o.envs; ++i) {
+      if (auto* d = dynamic_cast<DockerRuntime*>(&pool->env(i).runtime())) containers.push_back(d->container_id());
+    }
+    auto self_cpu = [] {
+      rusage ru{};
+      getrusage(RUSAGE_SELF, &ru);
+      return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    };
+    auto containers_cpu = [&] {
+      double total = 0;
+      for (const auto& id : containers) {
+        const double c = ContainerCpuSeconds(id);
+        if (c < 0) return -1.0;
+        total += c;
+      }
+      return total;
+    };
+    const double load_before = LoadAverage();
+    const double client0 = self_cpu(), daemons0 = DockerDaemonsCpuSeconds(), containers0 = containers_cpu();
+
     // Every environment always has a step in flight; recv() hands back the
     // first batch to finish and they are sent again at once.
     std::vector<Clock::time_point> sent(static_cast<std::size_t>(o.envs));
@@ -101,6 +129,9 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
       if (!again.empty()) R2E_RETURN_IF_ERROR(pool->send(std::vector<Action>(again.size(), action), again));
     }
     const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double client_cpu = self_cpu() - client0, daemons_cpu = DockerDaemonsCpuSeconds() - daemons0;
+    const double containers1 = containers_cpu();
+    const double load_after = LoadAverage();
     if (failed > 0) return Status::Internal(std::to_string(failed) + " of " + std::to_string(done) + " steps failed");
 
     line = {{"bench", "throughput"},
@@ -117,7 +148,21 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
             {"rss_before_kib", rss_before},
             {"rss_after_kib", rss_after},
             {"rss_per_env_kib", static_cast<double>(rss_after - rss_before) / o.envs},
-            {"command", "execute_bash true (shell-function tool)"}};
+            {"command", "execute_bash true (shell-function tool)"},
+            {"loadavg_before", load_before},
+            {"loadavg_after", load_after},
+            {"cpu_ms_per_step_client", 1000 * client_cpu / done},
+            {"cpu_ms_per_step_docker_daemons", 1000 * daemons_cpu / done}};
+    if (containers0 >= 0 && containers1 >= 0) {
+      const double in_containers = 1000 * (containers1 - containers0) / done;
+      const double total = in_containers + 1000 * (client_cpu + daemons_cpu) / done;
+      const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+      line["cpu_ms_per_step_containers"] = in_containers;
+      line["cpu_ms_per_step"] = total;
+      // What the CPUs could sustain if nothing else ran.
+      line["cores"] = cores;
+      line["steps_per_s_cpu_bound"] = cores * 1000.0 / total;
+    }
     AddPercentiles(line, Summarize(std::move(latency)));
   }  // the pool removes every container here
   const int containers_after = CountOurContainers();

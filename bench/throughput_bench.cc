@@ -148,6 +148,7 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
             {"rss_before_kib", rss_before},
             {"rss_after_kib", rss_after},
             {"rss_per_env_kib", static_cast<double>(rss_after - rss_before) / o.envs},
+            {"rss_end_kib", RssKib()},
             {"command", "execute_bash true (shell-function tool)"},
             {"loadavg_before", load_before},
             {"loadavg_after", load_after},

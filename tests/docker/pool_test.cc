@@ -3,9 +3,13 @@
 // flight, an environment whose container vanishes inside a batch, close()
 // with commands running, and no container of ours left afterwards.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "docker/docker_client.h"
@@ -132,6 +136,56 @@ TEST_F(PoolDockerTest, ShutdownWithPreparationsInFlight) {
   pool->shutdown();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 30s);
   EXPECT_TRUE(Ours(true).empty());
+}
+
+// A client killed with SIGKILL while its pool holds containers: each one
+// carries the labels the reaper needs (r2e cleanup finds them orphaned) and
+// its lifetime guard.
+TEST_F(PoolDockerTest, PooledContainersOfAKilledClientAreOrphansForCleanup) {
+  REQUIRE_DEMO_IMAGE();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    RepoEnvOptions options = DockerOptions();
+    options.docker.max_lifetime = std::chrono::seconds(600);
+    WarmPoolOptions po;
+    po.size = 2;
+    auto pool = RepoEnv::MakeWarmPool(DemoTask(), options, po);
+    const char* msg = pool.ok() && (*pool)->wait_ready(2, 120s).ok() ? "ready\n" : "failed\n";
+    [[maybe_unused]] auto n = ::write(fds[1], msg, std::strlen(msg));
+    pause();
+    _exit(0);
+  }
+  ::close(fds[1]);
+  std::string line;
+  char c;
+  while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(fds[0]);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_EQ(line, "ready");
+  auto left = Client()->list_containers({"r2e.pool=1", "r2e.owner.pid=" + std::to_string(child)});
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2u) << "the killed client's pool should still hold its two containers";
+  for (const auto& ct : *left) {
+    const auto labels = ct.value("Labels", nlohmann::json::object());
+    EXPECT_EQ(labels.value("r2e.managed", ""), "1");
+    EXPECT_FALSE(labels.value("r2e.expires", "").empty());
+  }
+  CleanupOptions dry;
+  dry.dry_run = true;
+  auto report = CleanupSandboxes(dry);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  for (const auto& ct : *left) {
+    std::string name = ct["Names"][0].get<std::string>().substr(1);
+    EXPECT_NE(std::find(report->removed.begin(), report->removed.end(), name), report->removed.end())
+        << name << " is not seen as orphaned";
+    // Remove only what this test made (other processes' orphans are not ours).
+    Client()->remove_container(ct.value("Id", ""), true);
+  }
 }
 
 TEST_F(PoolDockerTest, FastResetRestoresInPlace) {

@@ -62,11 +62,7 @@ namespace r2e {
 class WarmPool;
 struct WarmPoolOptions;
 namespace internal {
-struct PristineState {  // see RepoEnvOptions::fast_reset
-  std::string head;
-  std::string status_hash;
-  std::vector<std::string> ignored;
-};
+struct PristineState;
 }  // namespace internal
 
 struct RepoEnvOptions {
@@ -210,7 +206,7 @@ class RepoEnv {
   std::vector<ToolFile> added_tools_;     // by add_commands(), installed on warm sandboxes too
   std::mutex runtime_mu_;                 // guards runtime_ swaps against cancel()
   // Fast reset: the state after setup, and the token that marks the episode's processes.
-  internal::PristineState pristine_;
+  std::unique_ptr<internal::PristineState> pristine_;  // fast reset: the state after setup
   std::string episode_token_;
   std::string last_reset_kind_;
   Status last_fast_reset_error_;

@@ -301,7 +301,7 @@ void RepoEnv::cancel() {
 }
 
 bool RepoEnv::fast_reset_allowed() const {
-  if (pristine_.head.empty()) return false;
+  if (!pristine_) return false;
   // A session that keeps cwd and variables between commands would carry them
   // into the next episode.
   if (runtime_->name() == "local") return !options_.local.session.keep_state;
@@ -310,13 +310,15 @@ bool RepoEnv::fast_reset_allowed() const {
 }
 
 Status RepoEnv::record_pristine() {
-  pristine_ = {};
+  pristine_.reset();
   ExecOptions o;
   o.timeout = std::chrono::seconds(60);
   R2E_ASSIGN_OR_RETURN(ExecResult r, runtime_->exec(internal::PristineScript(), o));
   auto state = internal::ParsePristine(r);
   // A repository that git cannot describe simply gets no fast reset.
-  if (state.ok() && state->ignored.size() <= 10000) pristine_ = std::move(state).value();
+  if (state.ok() && state->ignored.size() <= 10000) {
+    pristine_ = std::make_unique<internal::PristineState>(std::move(state).value());
+  }
   return Status::OK();
 }
 
@@ -328,7 +330,7 @@ Status RepoEnv::restore_in_place() {
   }
   ExecOptions o;
   o.timeout = std::chrono::seconds(120);
-  const std::string script = internal::RestoreScript(pristine_, episode_token_, tool_paths);
+  const std::string script = internal::RestoreScript(*pristine_, episode_token_, tool_paths);
   auto r = runtime_->exec(script, o);
   if (!r.ok()) return r.status().WithContext("fast reset");
   R2E_RETURN_IF_ERROR(internal::CheckRestore(*r));

@@ -33,8 +33,13 @@ std::string PoolKey(const Task& task, const RepoEnvOptions& options);
 Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOptions& options,
                                                WarmPoolOptions pool_options);
 
-// The repository right after setup (declared in repo_env.h): HEAD, the
-// sha256 of `git status --porcelain --ignored`, and that listing's ignored entries.
+// The repository right after setup: HEAD, the sha256 of `git status
+// --porcelain --ignored`, and that listing's ignored entries.
+struct PristineState {
+  std::string head;
+  std::string status_hash;
+  std::vector<std::string> ignored;
+};
 // Prints "R2E-PRISTINE <HEAD> <hash>" and one "R2E-IGNORED <path>" per entry.
 std::string PristineScript();
 Result<PristineState> ParsePristine(const ExecResult& r);

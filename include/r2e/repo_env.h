@@ -19,18 +19,19 @@
 //   reset() falls back to a cold start on its own runtime.
 // - options.fast_reset: reset() of a started environment restores the sandbox
 //   in place instead of replacing it: it kills every process the episode's
-//   commands started, resets /testbed to the commit it had after setup
-//   (`git reset --hard` + `git clean -ffd`), checks HEAD and `git status
+//   commands started (each command's environment then carries
+//   R2E_EPISODE=<token>), resets /testbed to the commit it had after setup
+//   (`git reset --hard` + `git clean -ffd`, and removes ignored files that
+//   appeared, such as a test run's caches), checks HEAD and `git status
 //   --ignored` against the hashes taken right after setup, checks the tools are
 //   still there, and restarts the session. Nothing outside the repository is
 //   restored, so use it only for tasks whose agents do not change the
 //   environment outside /testbed (installed packages, /tmp, /root, the hidden
-//   tests): such changes survive into the next episode. Ignored files that were
-//   not there after setup (build output, caches) fail the check. Whenever a
-//   check fails, reset() falls back to a fresh sandbox (from the warm pool
-//   when there is one). Processes that scrubbed their environment (`env -i`)
-//   escape the kill. Refused (fresh sandbox) when the session keeps state
-//   between commands (ShellSessionOptions::keep_state).
+//   tests): such changes survive into the next episode. Whenever a check
+//   fails, reset() falls back to a fresh sandbox (from the warm pool when
+//   there is one). Processes that scrubbed their environment (`env -i`) escape
+//   the kill. Refused (fresh sandbox) when the session keeps state between
+//   commands (ShellSessionOptions::keep_state).
 // Errors: an agent's mistakes (unknown tool, failing or timed-out command)
 // are observations; a Status error means the environment itself failed
 // (sandbox could not start, died, or step() before reset()).
@@ -206,7 +207,7 @@ class RepoEnv {
   std::vector<ToolFile> added_tools_;     // by add_commands(), installed on warm sandboxes too
   std::mutex runtime_mu_;                 // guards runtime_ swaps against cancel()
   // Fast reset: the state after setup, and the token that marks the episode's processes.
-  std::unique_ptr<internal::PristineState> pristine_;  // fast reset: the state after setup
+  std::unique_ptr<internal::PristineState> pristine_;
   std::string episode_token_;
   std::string last_reset_kind_;
   Status last_fast_reset_error_;

@@ -65,7 +65,9 @@ std::string PoolKey(const Task& task, const RepoEnvOptions& options) {
   std::string text = task.instance_id + '\n' + task.image + '\n' + options.runtime + '\n' +
                      options.docker.image + '\n' + (options.hide_tests ? "hide" : "show") + '\n' +
                      options.tools_bin_dir + '\n' + task.local_repo.string() + '\n' +
-                     task.local_tests.string() + '\n';
+                     task.local_tests.string() + '\n' + "kube " + options.kube.load.kubeconfig + ' ' +
+                     options.kube.load.context + ' ' + options.kube.load.namespace_name + ' ' +
+                     options.kube.namespace_name + ' ' + options.kube.image + '\n';
   for (const auto& cmd : options.extra_setup) text += "setup " + cmd + '\n';
   text += "set " + options.tool_set + '\n';
   for (const auto& f : options.extra_tools) text += "tool " + f.name + ' ' + f.content + '\n';

@@ -1,5 +1,6 @@
 #include "step_bench.h"
 
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -72,6 +73,27 @@ Status SpawnPerCommand(bool bwrap) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? Status::OK() : Status::Internal("spawned command failed");
 }
 
+// The baseline a Python environment layer pays: one `docker exec` CLI call
+// per command (the docker program, then the daemon's exec create/start).
+Status DockerCliExec(const std::string& container) {
+  std::vector<std::string> args = {"docker", "exec", container, "true"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  const int rc = posix_spawnp(&pid, "docker", &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return Status::Unavailable("cannot start the docker program (is the docker CLI installed?)");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? Status::OK()
+                                                       : Status::Internal("`docker exec " + container + " true` failed");
+}
+
 void Print(std::ostream& out, const std::string& runtime, const std::string& variant, int n, const Stats& s,
            const std::string& protocol = "") {
   nlohmann::json j{{"bench", "step"}, {"runtime", runtime}, {"variant", variant}, {"n", n},
@@ -83,7 +105,8 @@ void Print(std::ostream& out, const std::string& runtime, const std::string& var
 }  // namespace
 
 Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
-  Stats session{}, exec{};
+  Stats session{}, exec{}, cli{};
+  int cli_n = 0;
   std::optional<Stats> session_stream;  // docker: the session over the daemon's exec stream
   std::string baseline;
   std::string protocol;  // kube: the session's exec subprotocol
@@ -102,6 +125,10 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
     DockerRuntime rt;
     R2E_RETURN_IF_ERROR(rt.start(spec));
     R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
+    // The CLI is slow (about 0.1 s a call): at most 100 samples.
+    cli_n = std::min(o.n, 100);
+    const std::string name = rt.container_name();
+    R2E_ASSIGN_OR_RETURN(cli, Measure(std::min(o.warmup, 3), cli_n, [&] { return DockerCliExec(name); }));
     rt.stop();
     DockerRuntimeOptions relayed;
     relayed.session_transport = DockerRuntimeOptions::SessionTransport::kExec;
@@ -144,10 +171,17 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
   // The same session with every byte relayed by the daemon (no shared pipes).
   if (session_stream) Print(out, o.runtime, "session_exec_stream", o.n, *session_stream);
   Print(out, o.runtime, "exec", o.n, exec);
+  if (cli_n > 0) Print(out, o.runtime, "exec-cli", cli_n, cli);
   out << nlohmann::json{{"bench", "step"}, {"runtime", o.runtime}, {"ratio", exec.p50 / session.p50},
                         {"baseline", baseline}}
              .dump()
       << std::endl;
+  if (cli_n > 0) {
+    out << nlohmann::json{{"bench", "step"}, {"runtime", o.runtime}, {"ratio", cli.p50 / session.p50},
+                          {"baseline", "exec-cli (one `docker exec` CLI call per command)"}}
+               .dump()
+        << std::endl;
+  }
   return Status::OK();
 }
 

@@ -1,9 +1,180 @@
 #include "throughput_bench.h"
 
-namespace r2e::bench {
+#include <sys/resource.h>
+#include <unistd.h>
 
-Status RunThroughputBench(const ThroughputBenchOptions&, std::ostream&) {
-  return Status::Unimplemented("r2e bench throughput is being built (issue: rollout scale)");
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "bench_util.h"
+#include "r2e/docker_runtime.h"
+#include "r2e/env_pool.h"
+#include "r2e/repo_env.h"
+
+namespace r2e::bench {
+namespace {
+
+using Ms = std::chrono::duration<double, std::milli>;
+using Clock = std::chrono::steady_clock;
+
+// The r2egym execute_bash tool starts python for every call (tens of ms of
+// CPU), which would measure python, not r2e: the bench's execute_bash is a
+// shell function with the same calling convention, so each step still goes
+// through RepoEnv::step (action -> tool command -> session -> observation).
+RepoEnvOptions BenchOptions(const std::string& runtime) {
+  RepoEnvOptions o;
+  o.runtime = runtime;
+  o.tool_set = "";
+  o.extra_tools = {{"execute_bash.sh", "# Runs a command.\nexecute_bash() { eval \"$1\"; }\n"}};
+  return o;
+}
+
+}  // namespace
+
+Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
+  if (o.runtime != "docker") {
+    return Status::InvalidArgument("bench throughput measures the docker runtime (--runtime docker); got `" +
+                                   o.runtime + "`");
+  }
+  const int containers_before = CountOurContainers();
+  Task task;
+  task.instance_id = "bench-throughput";
+  task.kind = TaskKind::kR2E;
+  task.image = o.image.empty() ? "r2e-test/base:bookworm" : o.image;
+  task.problem_statement = "benchmark";
+  const Action action =
+      ParseAction("<function=execute_bash>\n<parameter=command>true</parameter>\n</function>");
+
+  const long rss_before = RssKib();
+  nlohmann::json line;
+  {
+    std::vector<std::unique_ptr<RepoEnv>> envs;
+    for (int i = 0; i < o.envs; ++i) {
+      auto env = RepoEnv::Create(task, BenchOptions(o.runtime));
+      if (!env.ok()) return env.status();
+      envs.push_back(std::move(env).value());
+    }
+    EnvPoolOptions po;
+    po.batch_size = std::max(1, o.envs / 4);  // async: refill each quarter as it finishes
+    R2E_ASSIGN_OR_RETURN(auto pool, EnvPool::Create(std::move(envs), po));
+    const auto t_reset = Clock::now();
+    R2E_ASSIGN_OR_RETURN(auto resets, pool->reset());
+    const double reset_s = std::chrono::duration<double>(Clock::now() - t_reset).count();
+    for (const auto& r : resets) {
+      if (!r.status.ok()) return r.status.WithContext("reset env " + std::to_string(r.env_id));
+    }
+    // One step each, so every session and buffer exists before memory is read.
+    std::vector<int> all;
+    for (int i = 0; i < o.envs; ++i) all.push_back(i);
+    R2E_ASSIGN_OR_RETURN(auto warm, pool->step(std::vector<Action>(all.size(), action), all));
+    for (const auto& r : warm) {
+      if (!r.status.ok()) return r.status.WithContext("warm-up step of env " + std::to_string(r.env_id));
+    }
+    const long rss_after = RssKib();
+
+    // CPU spent per step, wherever it is spent: this process, the Docker
+    // daemons relaying the streams, and our containers (the session shells).
+    // Other work on the machine slows the steps down but barely changes this.
+    std::vector<std::string> containers;
+    for (int i = 0; i < o.envs; ++i) {
+      if (auto* d = dynamic_cast<DockerRuntime*>(&pool->env(i).runtime())) containers.push_back(d->container_id());
+    }
+    auto self_cpu = [] {
+      rusage ru{};
+      getrusage(RUSAGE_SELF, &ru);
+      return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    };
+    auto containers_cpu = [&] {
+      double total = 0;
+      for (const auto& id : containers) {
+        const double c = ContainerCpuSeconds(id);
+        if (c < 0) return -1.0;
+        total += c;
+      }
+      return total;
+    };
+    const double load_before = LoadAverage();
+    const double client0 = self_cpu(), daemons0 = DockerDaemonsCpuSeconds(), containers0 = containers_cpu();
+
+    // Every environment always has a step in flight; recv() hands back the
+    // first batch to finish and they are sent again at once.
+    std::vector<Clock::time_point> sent(static_cast<std::size_t>(o.envs));
+    std::vector<double> latency;
+    latency.reserve(static_cast<std::size_t>(o.n));
+    int issued = 0, done = 0, failed = 0;
+    const auto t0 = Clock::now();
+    {
+      std::vector<int> ids;
+      for (int i = 0; i < o.envs && issued < o.n; ++i, ++issued) {
+        ids.push_back(i);
+        sent[i] = Clock::now();
+      }
+      R2E_RETURN_IF_ERROR(pool->send(std::vector<Action>(ids.size(), action), ids));
+    }
+    while (done < issued) {
+      R2E_ASSIGN_OR_RETURN(auto batch, pool->recv(std::chrono::minutes(2)));
+      const auto now = Clock::now();
+      std::vector<int> again;
+      for (const auto& r : batch) {
+        ++done;
+        latency.push_back(Ms(now - sent[r.env_id]).count());
+        if (!r.status.ok() || r.step.observation.exit_code != 0) ++failed;
+        if (issued < o.n) {
+          again.push_back(r.env_id);
+          sent[r.env_id] = now;
+          ++issued;
+        }
+      }
+      if (!again.empty()) R2E_RETURN_IF_ERROR(pool->send(std::vector<Action>(again.size(), action), again));
+    }
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double client_cpu = self_cpu() - client0, daemons_cpu = DockerDaemonsCpuSeconds() - daemons0;
+    const double containers1 = containers_cpu();
+    const double load_after = LoadAverage();
+    if (failed > 0) return Status::Internal(std::to_string(failed) + " of " + std::to_string(done) + " steps failed");
+
+    line = {{"bench", "throughput"},
+            {"runtime", o.runtime},
+            {"variant", "envpool"},
+            {"envs", o.envs},
+            {"threads", pool->num_threads()},
+            {"batch_size", po.batch_size},
+            {"n", done},
+            {"steps", done},
+            {"wall_s", wall},
+            {"steps_per_s", done / wall},
+            {"reset_all_s", reset_s},
+            {"rss_before_kib", rss_before},
+            {"rss_after_kib", rss_after},
+            {"rss_per_env_kib", static_cast<double>(rss_after - rss_before) / o.envs},
+            {"rss_end_kib", RssKib()},
+            {"command", "execute_bash true (shell-function tool)"},
+            {"loadavg_before", load_before},
+            {"loadavg_after", load_after},
+            {"cpu_ms_per_step_client", 1000 * client_cpu / done},
+            {"cpu_ms_per_step_docker_daemons", 1000 * daemons_cpu / done}};
+    if (containers0 >= 0 && containers1 >= 0) {
+      const double in_containers = 1000 * (containers1 - containers0) / done;
+      const double total = in_containers + 1000 * (client_cpu + daemons_cpu) / done;
+      const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+      line["cpu_ms_per_step_containers"] = in_containers;
+      line["cpu_ms_per_step"] = total;
+      // What the CPUs could sustain if nothing else ran.
+      line["cores"] = cores;
+      line["steps_per_s_cpu_bound"] = cores * 1000.0 / total;
+    }
+    AddPercentiles(line, Summarize(std::move(latency)));
+  }  // the pool removes every container here
+  const int containers_after = CountOurContainers();
+  line["containers_before"] = containers_before;
+  line["containers_after"] = containers_after;
+  out << line.dump() << std::endl;
+  if (containers_after != containers_before) {
+    return Status::Internal("containers leaked: " + std::to_string(containers_before) + " before, " +
+                            std::to_string(containers_after) + " after");
+  }
+  return Status::OK();
 }
 
 }  // namespace r2e::bench

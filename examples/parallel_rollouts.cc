@@ -1,30 +1,33 @@
 // Parallel rollouts: N episodes at once from one process, the way an RL
-// trainer drives the library. Each worker thread owns its own RepoEnv (and so
-// its own sandbox); nothing is shared between episodes but the task list.
+// trainer drives the library: one RepoEnv per episode behind an EnvPool,
+// stepped by a few worker threads (not one thread per environment). The main
+// thread plays the policy: it takes whichever results are ready (recv) and
+// sends each environment its next action (send).
 //
 //   r2e_parallel_rollouts [--runtime local|docker] [--episodes N] [--concurrency C]
 //                         [--out DIR] [--expect-reward R] [tasks.jsonl]
 //
 // Episode i plays task i % (number of tasks): it replays the row's
 // `scripted_actions` (a policy would choose them) or, without them, submits at
-// once. Prints each episode's reward as it ends, then the throughput (steps/s
-// and episodes/s over the wall time of the whole batch). With --out, each
-// episode's trajectory goes to DIR/episode-<i>.jsonl (one writer per episode).
+// once. At most C episodes have a sandbox at a time (default: all). The pool
+// grades an episode when its final action ends it (reward_on_done). Prints
+// each episode's reward as it ends, then the throughput (steps/s and
+// episodes/s over the wall time of the whole batch). With --out, each
+// episode's trajectory goes to DIR/episode-<i>.jsonl.
 // Exit status: 0 all episodes ran, 1 an episode failed (its environment
 // returned an error), 2 bad arguments, 3 a reward differs from --expect-reward.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "r2e/action.h"
+#include "r2e/env_pool.h"
 #include "r2e/git_ops.h"
 #include "r2e/repo_env.h"
 #include "r2e/task.h"
@@ -46,6 +49,14 @@ struct Episode {
   int steps = 0;
   bool finished = false;
   double reset_s = 0, steps_s = 0, reward_s = 0, total_s = 0;
+
+  // Progress while it runs.
+  std::vector<std::string> actions;
+  std::optional<r2e::Action> last_action;
+  std::string patch_base;
+  std::optional<r2e::TrajectoryWriter> trajectory;
+  Clock::time_point t0, t_steps;
+  bool over = false;
 };
 
 std::vector<std::string> ActionsOf(const r2e::Task& task) {
@@ -61,73 +72,51 @@ std::vector<std::string> ActionsOf(const r2e::Task& task) {
 
 double Since(Clock::time_point t) { return Seconds(Clock::now() - t).count(); }
 
-// One whole episode on the calling thread.
-Episode RunEpisode(int index, const r2e::Task& task, const std::string& runtime,
-                   const std::string& out_dir) {
-  Episode ep;
-  ep.index = index;
-  ep.instance_id = task.instance_id;
-  const auto t0 = Clock::now();
+void Report(const Episode& ep) {
+  if (ep.status.ok()) {
+    std::printf("episode %d %s: reward %g, %d steps, %.2fs (reset %.2fs, steps %.2fs, reward %.2fs)\n",
+                ep.index, ep.instance_id.c_str(), ep.reward, ep.steps, ep.total_s, ep.reset_s, ep.steps_s,
+                ep.reward_s);
+  } else {
+    std::printf("episode %d %s: FAILED %s\n", ep.index, ep.instance_id.c_str(), ep.status.ToString().c_str());
+  }
+  std::fflush(stdout);
+}
+
+// Ends an episode: the patch, the reward if the pool did not grade it (the
+// actions ran out before a finish), the trajectory summary, the sandbox.
+void Finish(Episode& ep, r2e::RepoEnv& env, const std::string& runtime, std::optional<double> reward,
+            double reward_s) {
+  ep.over = true;
+  ep.steps_s = Since(ep.t_steps) - reward_s;
   auto fail = [&](const char* what, const r2e::Status& s) {
     ep.status = s.WithContext(what);
-    ep.total_s = Since(t0);
-    return ep;
+    ep.total_s = Since(ep.t0);
+    env.close();
   };
-
-  r2e::RepoEnvOptions options;
-  options.runtime = runtime;
-  auto env = r2e::RepoEnv::Create(task, options);
-  if (!env.ok()) return fail("create", env.status());
-  if (auto first = (*env)->reset(); !first.ok()) return fail("reset", first.status());
-  auto base = r2e::PatchBase((*env)->runtime(), task.base_commit);
-  if (!base.ok()) return fail("patch base", base.status());
-  ep.reset_s = Since(t0);
-
-  std::optional<r2e::TrajectoryWriter> trajectory;
-  if (!out_dir.empty()) {
-    auto path = std::filesystem::path(out_dir) / ("episode-" + std::to_string(index) + ".jsonl");
-    auto w = r2e::TrajectoryWriter::Open(path);
-    if (!w.ok()) return fail("trajectory", w.status());
-    trajectory.emplace(std::move(w).value());
+  if (!reward) {
+    const auto t = Clock::now();
+    auto r = env.compute_reward();
+    if (!r.ok()) return fail("compute_reward", r.status());
+    reward = *r;
+    reward_s = Since(t);
   }
-
-  const auto t_steps = Clock::now();
-  for (const std::string& text : ActionsOf(task)) {
-    r2e::Action action = r2e::ParseAction(text);
-    auto r = (*env)->step(action);
-    if (!r.ok()) return fail("step", r.status());
-    ++ep.steps;
-    if (trajectory) {
-      auto s = trajectory->WriteStep(r2e::StepRecord::From(ep.steps, action, *r));
-      if (!s.ok()) return fail("trajectory", s);
-    }
-    if (r->done) {
-      ep.finished = true;
-      break;
-    }
-  }
-  ep.steps_s = Since(t_steps);
-
-  const auto t_reward = Clock::now();
-  auto patch = r2e::GetPatch((*env)->runtime(), *base);
-  if (!patch.ok()) return fail("get patch", patch.status());
-  auto reward = (*env)->compute_reward();
-  if (!reward.ok()) return fail("compute_reward", reward.status());
   ep.reward = *reward;
-  ep.reward_s = Since(t_reward);
-  if (trajectory) {
+  ep.reward_s = reward_s;
+  auto patch = r2e::GetPatch(env.runtime(), ep.patch_base);
+  if (!patch.ok()) return fail("get patch", patch.status());
+  if (ep.trajectory) {
     r2e::EpisodeSummary summary;
-    summary.instance_id = task.instance_id;
+    summary.instance_id = ep.instance_id;
     summary.reward = ep.reward;
     summary.exit_reason = ep.finished ? "finished" : "actions_exhausted";
     summary.steps = ep.steps;
     summary.patch = *patch;
-    summary.extra = {{"episode", index}, {"runtime", runtime}};
-    if (auto s = trajectory->WriteSummary(summary); !s.ok()) return fail("trajectory", s);
+    summary.extra = {{"episode", ep.index}, {"runtime", runtime}};
+    if (auto s = ep.trajectory->WriteSummary(summary); !s.ok()) return fail("trajectory", s);
   }
-  if (auto s = (*env)->close(); !s.ok()) return fail("close", s);
-  ep.total_s = Since(t0);
-  return ep;
+  if (auto s = env.close(); !s.ok()) return fail("close", s);
+  ep.total_s = Since(ep.t0);
 }
 
 int Usage(const std::string& message) {
@@ -176,36 +165,116 @@ int main(int argc, char** argv) {
   std::printf("%d episodes, %d at a time, on %s\n", episodes, concurrency, runtime.c_str());
   std::fflush(stdout);
 
-  // Workers take the next episode index until none is left.
+  // One environment per episode (no sandbox until its reset); at most
+  // `concurrency` of them are running at a time.
   std::vector<Episode> results(static_cast<std::size_t>(episodes));
-  std::atomic<int> next{0};
-  std::mutex print_mu;
-  const auto t0 = Clock::now();
-  std::vector<std::thread> workers;
-  for (int w = 0; w < concurrency; ++w) {
-    workers.emplace_back([&] {
-      for (int i = next++; i < episodes; i = next++) {
-        const r2e::Task& task = (*tasks)[static_cast<std::size_t>(i) % tasks->size()];
-        Episode ep = RunEpisode(i, task, runtime, out_dir);
-        {
-          std::lock_guard<std::mutex> lock(print_mu);
-          if (ep.status.ok()) {
-            std::printf(
-                "episode %d %s: reward %g, %d steps, %.2fs (reset %.2fs, steps %.2fs, "
-                "reward %.2fs)\n",
-                i, ep.instance_id.c_str(), ep.reward, ep.steps, ep.total_s, ep.reset_s, ep.steps_s,
-                ep.reward_s);
-          } else {
-            std::printf("episode %d %s: FAILED %s\n", i, ep.instance_id.c_str(),
-                        ep.status.ToString().c_str());
-          }
-          std::fflush(stdout);
-        }
-        results[static_cast<std::size_t>(i)] = std::move(ep);
-      }
-    });
+  std::vector<std::unique_ptr<r2e::RepoEnv>> envs;
+  r2e::RepoEnvOptions options;
+  options.runtime = runtime;
+  for (int i = 0; i < episodes; ++i) {
+    const r2e::Task& task = (*tasks)[static_cast<std::size_t>(i) % tasks->size()];
+    Episode& ep = results[static_cast<std::size_t>(i)];
+    ep.index = i;
+    ep.instance_id = task.instance_id;
+    ep.actions = ActionsOf(task);
+    auto env = r2e::RepoEnv::Create(task, options);
+    if (!env.ok()) {
+      std::fprintf(stderr, "create: %s\n", env.status().ToString().c_str());
+      return 1;
+    }
+    envs.push_back(std::move(env).value());
   }
-  for (auto& t : workers) t.join();
+  r2e::EnvPoolOptions pool_options;
+  pool_options.batch_size = 1;         // act on whichever environment is ready first
+  pool_options.reward_on_done = true;  // grade in the pool when `finish` ends an episode
+  auto pool = r2e::EnvPool::Create(std::move(envs), pool_options);
+  if (!pool.ok()) {
+    std::fprintf(stderr, "pool: %s\n", pool.status().ToString().c_str());
+    return 1;
+  }
+  r2e::EnvPool& envpool = **pool;
+  std::printf("%d threads step the environments\n", envpool.num_threads());
+
+  const auto t0 = Clock::now();
+  int next = 0;
+  auto start_next = [&] {
+    if (next >= episodes) return;
+    Episode& ep = results[static_cast<std::size_t>(next)];
+    ep.t0 = Clock::now();
+    if (auto s = envpool.send_reset({next}); !s.ok()) ep.status = s;
+    ++next;
+  };
+  for (int i = 0; i < concurrency; ++i) start_next();
+
+  // The policy loop: every result is either a reset (send the first action)
+  // or a step (send the next action, or end the episode).
+  auto send_next = [&](Episode& ep) {
+    const std::string& text = ep.actions[static_cast<std::size_t>(ep.steps)];
+    ep.last_action = r2e::ParseAction(text);
+    return envpool.send({*ep.last_action}, {ep.index});
+  };
+  while (envpool.in_flight() > 0) {
+    auto batch = envpool.recv();
+    if (!batch.ok()) {
+      std::fprintf(stderr, "recv: %s\n", batch.status().ToString().c_str());
+      return 1;
+    }
+    for (r2e::EnvResult& r : *batch) {
+      Episode& ep = results[static_cast<std::size_t>(r.env_id)];
+      r2e::RepoEnv& env = envpool.env(r.env_id);
+      if (!r.status.ok()) {
+        ep.status = r.status.WithContext(r.kind == r2e::EnvResult::Kind::kReset ? "reset" : "step");
+        ep.over = true;
+        ep.total_s = Since(ep.t0);
+        env.close();
+      } else if (r.kind == r2e::EnvResult::Kind::kReset) {
+        ep.reset_s = Since(ep.t0);
+        auto base = r2e::PatchBase(env.runtime(), env.task().base_commit);
+        if (!base.ok()) {
+          ep.status = base.status().WithContext("patch base");
+          ep.over = true;
+          env.close();
+        } else {
+          ep.patch_base = *base;
+          if (!out_dir.empty()) {
+            auto path = std::filesystem::path(out_dir) / ("episode-" + std::to_string(ep.index) + ".jsonl");
+            auto w = r2e::TrajectoryWriter::Open(path);
+            if (w.ok()) ep.trajectory.emplace(std::move(w).value());
+            if (!w.ok()) ep.status = w.status().WithContext("trajectory");
+          }
+          ep.t_steps = Clock::now();
+          if (ep.status.ok()) ep.status = send_next(ep);
+          if (!ep.status.ok()) {
+            ep.over = true;
+            env.close();
+          }
+        }
+      } else {
+        ++ep.steps;
+        if (ep.trajectory) {
+          auto s = ep.trajectory->WriteStep(r2e::StepRecord::From(ep.steps, *ep.last_action, r.step));
+          if (!s.ok()) ep.status = s.WithContext("trajectory");
+        }
+        if (!ep.status.ok()) {
+          ep.over = true;
+          env.close();
+        } else if (r.step.done) {
+          ep.finished = true;
+          Finish(ep, env, runtime, r.step.reward, r.step.info.value("reward_time", 0.0));
+        } else if (ep.steps >= static_cast<int>(ep.actions.size())) {
+          Finish(ep, env, runtime, std::nullopt, 0.0);
+        } else if (auto s = send_next(ep); !s.ok()) {
+          ep.status = s;
+          ep.over = true;
+          env.close();
+        }
+      }
+      if (ep.over) {
+        Report(ep);
+        start_next();  // its slot goes to the next episode
+      }
+    }
+  }
   const double wall = Since(t0);
 
   int failed = 0, steps = 0, mismatched = 0;

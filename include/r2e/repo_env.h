@@ -8,7 +8,30 @@
 //
 // Ownership: RepoEnv owns its Runtime and the sandbox in it. close() (also
 // run by the destructor, which never throws) removes the sandbox.
-// Thread-safety: one thread at a time; use EnvPool for many environments.
+// Thread-safety: one thread at a time (except cancel()); use EnvPool for
+// many environments.
+//
+// Faster resets (both off by default; reset() then behaves as described below):
+// - options.warm_pool: reset() takes a sandbox that a WarmPool created, started
+//   and set up ahead (RepoEnv::MakeWarmPool), and hands the previous one to the
+//   pool for deletion in the background. runtime() then refers to a different
+//   Runtime object after each reset(). When the pool cannot deliver in time,
+//   reset() falls back to a cold start on its own runtime.
+// - options.fast_reset: reset() of a started environment restores the sandbox
+//   in place instead of replacing it: it kills every process the episode's
+//   commands started (each command's environment then carries
+//   R2E_EPISODE=<token>), resets /testbed to the commit it had after setup
+//   (`git reset --hard` + `git clean -ffd`, and removes ignored files that
+//   appeared, such as a test run's caches), checks HEAD and `git status
+//   --ignored` against the hashes taken right after setup, checks the tools are
+//   still there, and restarts the session. Nothing outside the repository is
+//   restored, so use it only for tasks whose agents do not change the
+//   environment outside /testbed (installed packages, /tmp, /root, the hidden
+//   tests): such changes survive into the next episode. Whenever a check
+//   fails, reset() falls back to a fresh sandbox (from the warm pool when
+//   there is one). Processes that scrubbed their environment (`env -i`) escape
+//   the kill. Refused (fresh sandbox) when the session keeps state between
+//   commands (ShellSessionOptions::keep_state).
 // Errors: an agent's mistakes (unknown tool, failing or timed-out command)
 // are observations; a Status error means the environment itself failed
 // (sandbox could not start, died, or step() before reset()).
@@ -17,6 +40,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +59,12 @@
 #include "r2e/tools.h"
 
 namespace r2e {
+
+class WarmPool;
+struct WarmPoolOptions;
+namespace internal {
+struct PristineState;
+}  // namespace internal
 
 struct RepoEnvOptions {
   // Backend used by Create(): "local" (default) or another runtime's name.
@@ -63,6 +93,15 @@ struct RepoEnvOptions {
   std::vector<ToolFile> extra_tools;
   // Where the tools go in the sandbox; empty: see AddCommandsOptions.
   std::string tools_bin_dir;
+
+  // Sandboxes prepared ahead by this pool (made by RepoEnv::MakeWarmPool for
+  // the same task and options; reset() fails with InvalidArgument for a pool
+  // made for anything else). Null: every reset() creates its sandbox.
+  std::shared_ptr<WarmPool> warm_pool;
+  // How long reset() waits for a warm sandbox before starting one itself.
+  std::chrono::milliseconds warm_pool_timeout{std::chrono::seconds(60)};
+  // Restore the sandbox in place on reset() (see the header comment).
+  bool fast_reset = false;
 };
 
 struct StepResult {
@@ -106,6 +145,25 @@ class RepoEnv {
   // Removes the sandbox. Idempotent.
   Status close();
 
+  // May be called from any thread, also while another thread is in step(),
+  // run() or compute_reward(): stops the sandbox, so that call returns an
+  // error soon. The environment needs reset() afterwards.
+  void cancel();
+
+  // How the last successful reset() got its sandbox: "cold", "warm" (from
+  // the pool) or "fast" (restored in place); "" before the first. And why the
+  // last fast reset fell back to a fresh sandbox (OK when it did not).
+  const std::string& last_reset_kind() const { return last_reset_kind_; }
+  const Status& last_fast_reset_error() const { return last_fast_reset_error_; }
+
+  // A warm pool whose sandboxes are what reset() would make for `task` with
+  // `options` (the same runtime, setup, extra setup and tools); pass it as
+  // options.warm_pool. options.warm_pool itself is ignored.
+  static Result<std::shared_ptr<WarmPool>> MakeWarmPool(const Task& task, const RepoEnvOptions& options,
+                                                        const WarmPoolOptions& pool_options);
+  // The key MakeWarmPool gives such a pool (WarmPoolOptions::key).
+  static std::string WarmPoolKey(const Task& task, const RepoEnvOptions& options);
+
   // Adds tools (see AddCommands). Installed now when the sandbox is up, and
   // at every later reset(). InvalidArgument for a file DescribeTool rejects
   // (nothing is added then); a runtime error when installing fails.
@@ -116,11 +174,18 @@ class RepoEnv {
   std::string task_instruction() const { return task_.Instruction(); }
   const Task& task() const { return task_; }
   bool check_done() const { return done_; }
+  // The runtime of the current sandbox (see warm_pool above: it changes at reset()).
   Runtime& runtime() { return *runtime_; }
   int steps() const { return steps_; }
 
  private:
   Status setup();
+  Result<Observation> start_cold();
+  Result<Observation> start_warm(bool& fell_back);
+  Status restore_in_place();
+  Status record_pristine();
+  bool fast_reset_allowed() const;
+  Observation initial_observation() const;
   Status install_tools(const std::vector<ToolFile>& files);
   // Adds files to tools_ (replacing same-named ones); InvalidArgument for a bad file.
   Status merge_tools(const std::vector<ToolFile>& files);
@@ -139,6 +204,13 @@ class RepoEnv {
   std::vector<std::pair<ToolFile, ToolDescription>> tools_;
   Status tools_status_;
   std::vector<InstalledTool> installed_;  // in the current sandbox
+  std::vector<ToolFile> added_tools_;     // by add_commands(), installed on warm sandboxes too
+  std::mutex runtime_mu_;                 // guards runtime_ swaps against cancel()
+  // Fast reset: the state after setup, and the token that marks the episode's processes.
+  std::unique_ptr<internal::PristineState> pristine_;
+  std::string episode_token_;
+  std::string last_reset_kind_;
+  Status last_fast_reset_error_;
 };
 
 // The runtime of a given name: "local", "docker" or "kube".

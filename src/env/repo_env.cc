@@ -3,8 +3,9 @@
 #include <algorithm>
 
 #include "core/text.h"
-#include "env/setup.h"
+#include "pool/task_prep.h"
 #include "r2e/session.h"
+#include "r2e/warm_pool.h"
 
 namespace r2e {
 namespace {
@@ -40,65 +41,104 @@ RepoEnv::RepoEnv(Task task, std::unique_ptr<Runtime> runtime, RepoEnvOptions opt
 
 RepoEnv::~RepoEnv() { close(); }
 
+Observation RepoEnv::initial_observation() const {
+  Observation obs;
+  obs.text = task_instruction();
+  return obs;
+}
+
 Result<Observation> RepoEnv::reset() {
-  if (started_) {
-    started_ = false;
-    if (Status s = runtime_->stop(); !s.ok()) return s.WithContext("removing the previous sandbox");
-  }
   done_ = false;
   steps_ = 0;
-  installed_.clear();
-  if (!tools_status_.ok()) return tools_status_.WithContext("reset " + task_.instance_id);
-  SandboxSpec spec;
-  spec.image = task_.image;
-  spec.task_id = task_.instance_id;
-  const bool local = runtime_->name() == "local";
-  // Host directories build the sandbox only where there is no image.
-  if (local && !task_.local_repo.empty()) spec.copy_in.emplace_back(task_.local_repo, "/testbed");
-  if (local && !task_.local_tests.empty()) spec.copy_in.emplace_back(task_.local_tests, "/root/r2e_tests");
-  if (local && task_.local_repo.empty()) {
-    return Status::InvalidArgument("task " + task_.instance_id +
-                                   " has no `local_repo`, which the local runtime needs (it cannot run "
-                                   "image `" + task_.image + "`); add one or use a container runtime");
+  if (!tools_status_.ok()) {
+    if (started_) {
+      started_ = false;
+      installed_.clear();
+      runtime_->stop();
+    }
+    return tools_status_.WithContext("reset " + task_.instance_id);
   }
-  if (Status s = runtime_->start(spec); !s.ok()) return s.WithContext("reset " + task_.instance_id);
+  if (options_.warm_pool && options_.warm_pool->options().key != WarmPoolKey(task_, options_)) {
+    return Status::InvalidArgument("reset " + task_.instance_id +
+                                   ": options.warm_pool was made for another task or other options; "
+                                   "make it with RepoEnv::MakeWarmPool(task, options, ...)");
+  }
+  if (options_.fast_reset && started_ && fast_reset_allowed()) {
+    Status s = restore_in_place();
+    last_fast_reset_error_ = s;
+    if (s.ok()) {
+      last_reset_kind_ = "fast";
+      return initial_observation();
+    }
+  }
+  if (options_.warm_pool) {
+    bool fell_back = false;
+    auto r = start_warm(fell_back);
+    if (!fell_back) return r;
+  }
+  return start_cold();
+}
+
+Result<Observation> RepoEnv::start_warm(bool& fell_back) {
+  auto taken = options_.warm_pool->acquire(options_.warm_pool_timeout);
+  if (!taken.ok()) {
+    fell_back = true;  // the pool is empty, broken or shut down: start one ourselves
+    return taken.status();
+  }
+  started_ = false;
+  std::unique_ptr<Runtime> previous;
+  {
+    std::lock_guard<std::mutex> lock(runtime_mu_);
+    previous = std::move(runtime_);
+    runtime_ = std::move(taken->runtime);
+  }
+  // Deleted in the background: the episode does not wait for it.
+  options_.warm_pool->retire(std::move(previous));
+  installed_ = std::move(taken->tools);
   started_ = true;
+  episode_token_ = internal::RandomHex(8);
+  Status s = install_tools(added_tools_);
+  if (s.ok() && options_.fast_reset) s = record_pristine();
+  if (!s.ok()) {
+    started_ = false;
+    installed_.clear();
+    runtime_->stop();
+    return s.WithContext("reset " + task_.instance_id + " (warm sandbox)");
+  }
+  last_reset_kind_ = "warm";
+  return initial_observation();
+}
+
+Result<Observation> RepoEnv::start_cold() {
+  if (started_) {
+    started_ = false;
+    installed_.clear();
+    if (Status s = runtime_->stop(); !s.ok()) return s.WithContext("removing the previous sandbox");
+  }
+  installed_.clear();
+  auto spec = internal::SandboxSpecFor(task_, runtime_->name());
+  if (!spec.ok()) return spec.status();
+  if (Status s = runtime_->start(*spec); !s.ok()) return s.WithContext("reset " + task_.instance_id);
+  started_ = true;
+  episode_token_ = internal::RandomHex(8);
   Status s = setup();
   if (s.ok()) {
     std::vector<ToolFile> files;
     for (const auto& t : tools_) files.push_back(t.first);
     s = install_tools(files);
   }
+  if (s.ok() && options_.fast_reset) s = record_pristine();
   if (!s.ok()) {
     started_ = false;
     installed_.clear();
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id);
   }
-  Observation obs;
-  obs.text = task_instruction();
-  return obs;
+  last_reset_kind_ = "cold";
+  return initial_observation();
 }
 
-Status RepoEnv::setup() {
-  ExecOptions o;
-  o.timeout = std::chrono::seconds(300);
-  auto run_setup = [&](const std::string& script, const std::string& what) -> Status {
-    auto r = runtime_->exec(script, o);
-    if (!r.ok()) return r.status().WithContext(what);
-    if (!r->success()) {
-      return Status::Internal(what + " failed with exit code " + std::to_string(r->exit_code) +
-                              (r->timed_out ? " (timed out)" : "") + ": " +
-                              SanitizeUtf8(internal::Trim(r->output)));
-    }
-    return Status::OK();
-  };
-  R2E_RETURN_IF_ERROR(run_setup(internal::SetupScript(task_, options_.hide_tests), "sandbox setup"));
-  for (const auto& cmd : options_.extra_setup) {
-    R2E_RETURN_IF_ERROR(run_setup(cmd, "extra setup command `" + cmd + "`"));
-  }
-  return Status::OK();
-}
+Status RepoEnv::setup() { return internal::RunSetup(*runtime_, task_, options_); }
 
 Result<StepResult> RepoEnv::step(std::string_view action_text, std::chrono::seconds timeout) {
   return step(ParseAction(action_text), timeout);
@@ -184,6 +224,7 @@ Status RepoEnv::add_commands(const std::vector<ToolFile>& files) {
   // Validate everything before changing anything.
   for (const ToolFile& f : files) R2E_RETURN_IF_ERROR(DescribeTool(f).status());
   if (started_) R2E_RETURN_IF_ERROR(install_tools(files));
+  for (const ToolFile& f : files) added_tools_.push_back(f);
   return merge_tools(files);
 }
 
@@ -223,6 +264,7 @@ ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
     }
     o.env.emplace_back("PATH", path);
   }
+  if (options_.fast_reset) o.env.emplace_back(internal::kEpisodeVar, episode_token_);
   return o;
 }
 
@@ -230,6 +272,7 @@ Result<ExecResult> RepoEnv::run(std::string_view command, std::chrono::seconds t
   if (!started_) return Status::FailedPrecondition("run() before reset(): call reset() first");
   ExecOptions o;
   o.timeout = timeout.count() > 0 ? timeout : std::chrono::seconds(120);
+  if (options_.fast_reset) o.env.emplace_back(internal::kEpisodeVar, episode_token_);
   return runtime_->exec(command, o);
 }
 
@@ -250,6 +293,63 @@ Status RepoEnv::close() {
   started_ = false;
   installed_.clear();
   return runtime_ ? runtime_->stop() : Status::OK();
+}
+
+void RepoEnv::cancel() {
+  std::lock_guard<std::mutex> lock(runtime_mu_);
+  if (runtime_) runtime_->stop();
+}
+
+bool RepoEnv::fast_reset_allowed() const {
+  if (!pristine_) return false;
+  // A session that keeps cwd and variables between commands would carry them
+  // into the next episode.
+  if (runtime_->name() == "local") return !options_.local.session.keep_state;
+  if (runtime_->name() == "docker") return !options_.docker.session.keep_state;
+  return true;
+}
+
+Status RepoEnv::record_pristine() {
+  pristine_.reset();
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  R2E_ASSIGN_OR_RETURN(ExecResult r, runtime_->exec(internal::PristineScript(), o));
+  auto state = internal::ParsePristine(r);
+  // A repository that git cannot describe simply gets no fast reset.
+  if (state.ok() && state->ignored.size() <= 10000) {
+    pristine_ = std::make_unique<internal::PristineState>(std::move(state).value());
+  }
+  return Status::OK();
+}
+
+Status RepoEnv::restore_in_place() {
+  std::vector<std::string> tool_paths;
+  for (const auto& t : installed_) {
+    if (!t.executable.empty()) tool_paths.push_back(t.executable);
+    if (!t.sourced.empty()) tool_paths.push_back(t.sourced);
+  }
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(120);
+  const std::string script = internal::RestoreScript(*pristine_, episode_token_, tool_paths);
+  auto r = runtime_->exec(script, o);
+  if (!r.ok()) return r.status().WithContext("fast reset");
+  R2E_RETURN_IF_ERROR(internal::CheckRestore(*r));
+  // The restore ended the session shell: start the next one now, so the
+  // first step does not pay for it, and prove the sandbox still answers.
+  auto probe = runtime_->exec("true", o);
+  if (!probe.ok()) return probe.status().WithContext("fast reset: restarting the session");
+  if (!probe->success()) return Status::Internal("fast reset: the restarted session cannot run `true`");
+  episode_token_ = internal::RandomHex(8);
+  return Status::OK();
+}
+
+std::string RepoEnv::WarmPoolKey(const Task& task, const RepoEnvOptions& options) {
+  return internal::PoolKey(task, options);
+}
+
+Result<std::shared_ptr<WarmPool>> RepoEnv::MakeWarmPool(const Task& task, const RepoEnvOptions& options,
+                                                        const WarmPoolOptions& pool_options) {
+  return internal::MakeTaskPool(task, options, pool_options);
 }
 
 }  // namespace r2e

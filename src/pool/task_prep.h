@@ -1,0 +1,59 @@
+// What RepoEnv and the task warm pools share: the sandbox a task needs, its
+// setup, its tools, and the in-place restore of a fast reset.
+#ifndef R2E_POOL_TASK_PREP_H_
+#define R2E_POOL_TASK_PREP_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "r2e/repo_env.h"
+#include "r2e/warm_pool.h"
+
+namespace r2e::internal {
+
+// The variable that marks the processes of one episode (fast reset kills them).
+inline constexpr const char* kEpisodeVar = "R2E_EPISODE";
+
+// The spec reset() starts a sandbox with (local: the task's directories).
+Result<SandboxSpec> SandboxSpecFor(const Task& task, std::string_view runtime_name);
+
+// The task kind's setup script, then options.extra_setup.
+Status RunSetup(Runtime& runtime, const Task& task, const RepoEnvOptions& options);
+
+// options.tool_set then options.extra_tools (a later file of the same command
+// name replaces an earlier one).
+Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options);
+
+// What a sandbox was prepared for: task, image, runtime, setup and tools.
+std::string PoolKey(const Task& task, const RepoEnvOptions& options);
+
+Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOptions& options,
+                                               WarmPoolOptions pool_options);
+
+// The repository right after setup: HEAD, the sha256 of `git status
+// --porcelain --ignored`, and that listing's ignored entries.
+struct PristineState {
+  std::string head;
+  std::string status_hash;
+  std::vector<std::string> ignored;
+};
+// Prints "R2E-PRISTINE <HEAD> <hash>" and one "R2E-IGNORED <path>" per entry.
+std::string PristineScript();
+Result<PristineState> ParsePristine(const ExecResult& r);
+
+// Kills the processes carrying `token` in kEpisodeVar, resets /testbed to
+// the pristine HEAD (`git reset --hard`, `git clean -ffd`, and removes ignored
+// entries that were not there after setup, such as a test run's caches),
+// checks HEAD, the status hash and the tool files, prints "R2E-RESTORED ok"
+// and ends the session shell (so the next command gets a fresh one).
+// CheckRestore tells whether that all happened.
+std::string RestoreScript(const PristineState& pristine, const std::string& token,
+                          const std::vector<std::string>& tool_paths);
+Status CheckRestore(const ExecResult& r);
+
+}  // namespace r2e::internal
+
+#endif  // R2E_POOL_TASK_PREP_H_

@@ -1,6 +1,9 @@
 #include "r2e/repo_env.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <system_error>
 
 #include "core/text.h"
 #include "env/setup.h"
@@ -41,6 +44,7 @@ RepoEnv::RepoEnv(Task task, std::unique_ptr<Runtime> runtime, RepoEnvOptions opt
 RepoEnv::~RepoEnv() { close(); }
 
 Result<Observation> RepoEnv::reset() {
+  drop_stash();
   if (started_) {
     started_ = false;
     if (Status s = runtime_->stop(); !s.ok()) return s.WithContext("removing the previous sandbox");
@@ -64,6 +68,7 @@ Result<Observation> RepoEnv::reset() {
   if (Status s = runtime_->start(spec); !s.ok()) return s.WithContext("reset " + task_.instance_id);
   started_ = true;
   Status s = setup();
+  if (s.ok()) s = stash_hidden_tests();
   if (s.ok()) {
     std::vector<ToolFile> files;
     for (const auto& t : tools_) files.push_back(t.first);
@@ -72,6 +77,7 @@ Result<Observation> RepoEnv::reset() {
   if (!s.ok()) {
     started_ = false;
     installed_.clear();
+    drop_stash();
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id);
   }
@@ -98,6 +104,84 @@ Status RepoEnv::setup() {
     R2E_RETURN_IF_ERROR(run_setup(cmd, "extra setup command `" + cmd + "`"));
   }
   return Status::OK();
+}
+
+namespace {
+constexpr std::string_view kHiddenTests = "/root/r2e_tests";
+constexpr std::string_view kHiddenRunner = "/root/run_tests.sh";
+constexpr std::string_view kRemoveHidden = "rm -rf /root/r2e_tests /root/run_tests.sh";
+}  // namespace
+
+Status RepoEnv::stash_hidden_tests() {
+  drop_stash();
+  if (task_.kind != TaskKind::kR2E || !options_.hide_tests || !options_.remove_hidden_tests) {
+    return Status::OK();
+  }
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  auto present = runtime_->exec(
+      "if [ -e /root/r2e_tests ]; then echo tests; fi; if [ -e /root/run_tests.sh ]; then echo runner; fi", o);
+  if (!present.ok()) return present.status().WithContext("looking for the hidden tests");
+  const bool tests = present->output.find("tests") != std::string::npos;
+  const bool runner = present->output.find("runner") != std::string::npos;
+  if (!tests && !runner) return Status::OK();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "r2e-hidden-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return Status::Unavailable("cannot create a private directory for the hidden tests under " +
+                               std::filesystem::temp_directory_path().string());
+  }
+  stash_dir_ = tmpl;
+  if (tests) {
+    R2E_RETURN_IF_ERROR(runtime_->download(std::string(kHiddenTests), stash_dir_ / "r2e_tests")
+                            .WithContext("copying the hidden tests out of the sandbox"));
+    stashed_tests_ = true;
+  }
+  if (runner) {
+    R2E_RETURN_IF_ERROR(runtime_->download(std::string(kHiddenRunner), stash_dir_ / "run_tests.sh")
+                            .WithContext("copying the hidden test runner out of the sandbox"));
+    stashed_runner_ = true;
+  }
+  auto removed = runtime_->exec(kRemoveHidden, o);
+  if (!removed.ok()) return removed.status().WithContext("removing the hidden tests from the sandbox");
+  if (!removed->success()) {
+    return Status::Internal("removing the hidden tests from the sandbox failed: " +
+                            SanitizeUtf8(internal::Trim(removed->output)));
+  }
+  return Status::OK();
+}
+
+Status RepoEnv::restore_hidden_tests() {
+  if (!stashed_tests_ && !stashed_runner_) return Status::OK();
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  // Whatever the agent put at these paths goes; the originals come back.
+  auto removed = runtime_->exec(kRemoveHidden, o);
+  if (!removed.ok()) return removed.status().WithContext("restoring the hidden tests");
+  if (stashed_tests_) {
+    R2E_RETURN_IF_ERROR(runtime_->upload(stash_dir_ / "r2e_tests", std::string(kHiddenTests))
+                            .WithContext("restoring the hidden tests"));
+  }
+  if (stashed_runner_) {
+    R2E_RETURN_IF_ERROR(runtime_->upload(stash_dir_ / "run_tests.sh", std::string(kHiddenRunner))
+                            .WithContext("restoring the hidden test runner"));
+  }
+  return Status::OK();
+}
+
+void RepoEnv::hide_hidden_tests() {
+  if (!stashed_tests_ && !stashed_runner_) return;
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  (void)runtime_->exec(kRemoveHidden, o);
+}
+
+void RepoEnv::drop_stash() {
+  if (!stash_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(stash_dir_, ec);
+    stash_dir_.clear();
+  }
+  stashed_tests_ = stashed_runner_ = false;
 }
 
 Result<StepResult> RepoEnv::step(std::string_view action_text, std::chrono::seconds timeout) {
@@ -238,7 +322,11 @@ Result<GradeResult> RepoEnv::grade() {
   R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));
   GradeOptions o;
   o.timeout = options_.reward_timeout;
-  return grader->grade(*runtime_, task_, o);
+  R2E_RETURN_IF_ERROR(restore_hidden_tests());
+  auto graded = grader->grade(*runtime_, task_, o);
+  // The episode may go on after a reward: the tests leave again.
+  hide_hidden_tests();
+  return graded;
 }
 
 Result<double> RepoEnv::compute_reward() {
@@ -249,6 +337,7 @@ Result<double> RepoEnv::compute_reward() {
 Status RepoEnv::close() {
   started_ = false;
   installed_.clear();
+  drop_stash();
   return runtime_ ? runtime_->stop() : Status::OK();
 }
 

@@ -42,7 +42,7 @@ std::string SetupScript(const Task& task, bool hide_tests) {
   s +=
       "if [ ! -e /testbed/.git ] && command -v git >/dev/null; then"
       " git init -q && git add -A && git -c user.name=r2e -c user.email=r2e@localhost"
-      " commit -q --no-verify -m 'r2e: task base' >/dev/null; fi\n";
+      " commit -q --no-verify --allow-empty -m 'r2e: task base' >/dev/null; fi\n";
   return s;
 }
 

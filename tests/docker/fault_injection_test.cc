@@ -181,7 +181,10 @@ TEST(FaultInjectionTest, DaemonStoppedMidEpisodeThenRestarted) {
   o.docker.network_mode = "none";
   o.step_timeout = 20s;
   auto env = RepoEnv::Create(BaseTask(), o).value();
-  ASSERT_TRUE(env->reset().ok());
+  {
+    auto first = env->reset();
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+  }
   auto hi = env->step(Bash("echo hi"));
   ASSERT_TRUE(hi.ok()) << hi.status().ToString();
   EXPECT_NE(hi->observation.text.find("hi"), std::string::npos);
@@ -232,7 +235,10 @@ TEST(FaultInjectionTest, ContainerRemovedBehindOurBackThenReset) {
     o.runtime = "docker";
     o.docker.network_mode = "none";
     auto env = RepoEnv::Create(BaseTask(), o).value();
-    ASSERT_TRUE(env->reset().ok());
+    {
+    auto first = env->reset();
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+  }
     auto* rt = dynamic_cast<DockerRuntime*>(&env->runtime());
     ASSERT_NE(rt, nullptr);
     ASSERT_TRUE(SharedClient()->remove_container(rt->container_id(), true).ok());
@@ -255,7 +261,10 @@ TEST(FaultInjectionTest, ExecConnectionCutMidCommandSessionReconnects) {
     o.runtime = "docker";
     o.docker.network_mode = "none";
     auto env = RepoEnv::Create(BaseTask(), o).value();
-    ASSERT_TRUE(env->reset().ok());
+    {
+    auto first = env->reset();
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+  }
     auto* rt = dynamic_cast<DockerRuntime*>(&env->runtime());
     ASSERT_NE(rt, nullptr);
     const std::string id = rt->container_id();
@@ -263,9 +272,15 @@ TEST(FaultInjectionTest, ExecConnectionCutMidCommandSessionReconnects) {
     // killing it from a second exec cuts the stream mid-command.
     auto running = std::async(std::launch::async, [&] { return env->step(Bash("sleep 6; echo late")); });
     std::this_thread::sleep_for(1500ms);
-    auto killer = SharedClient()->exec_run(id, {"sh", "-c", "pkill -9 -f r2e-session; echo killed"}, {}, "/", 20s);
+    // (No procps in the image: match command lines under /proc; the
+    // bracket keeps this shell's own command line from matching.)
+    const std::string kill_session =
+        "n=0; for p in /proc/[0-9]*; do if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'r2e-sessio[n]'; "
+        "then kill -9 ${p#/proc/} && n=$((n+1)); fi; done; echo killed $n";
+    auto killer = SharedClient()->exec_run(id, {"sh", "-c", kill_session}, {}, "/", 20s);
     ASSERT_TRUE(killer.ok()) << killer.status().ToString();
-    EXPECT_NE(killer->stdout_data.find("killed"), std::string::npos);
+    EXPECT_NE(killer->stdout_data.find("killed"), std::string::npos) << killer->stdout_data << killer->stderr_data;
+    EXPECT_EQ(killer->stdout_data.find("killed 0"), std::string::npos) << "no session process found";
     ASSERT_EQ(running.wait_for(30s), std::future_status::ready) << "the cut step hung";
     auto cut = running.get();
     if (cut.ok()) {

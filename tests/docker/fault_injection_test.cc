@@ -268,28 +268,39 @@ TEST(FaultInjectionTest, ExecConnectionCutMidCommandSessionReconnects) {
     auto* rt = dynamic_cast<DockerRuntime*>(&env->runtime());
     ASSERT_NE(rt, nullptr);
     const std::string id = rt->container_id();
-    // The session's shell is the far end of the hijacked exec connection:
-    // killing it from a second exec cuts the stream mid-command.
+    // The session loop is the far end of the session's connection (a
+    // hijacked exec, or the pipes of the fifo session): killing it (the
+    // root of the session's process tree) from a second exec cuts the
+    // stream mid-command; the command's own process group lives on.
     auto running = std::async(std::launch::async, [&] { return env->step(Bash("sleep 6; echo late")); });
     std::this_thread::sleep_for(1500ms);
+    const auto t_cut = std::chrono::steady_clock::now();
     // (No procps in the image: match command lines under /proc; the
     // bracket keeps this shell's own command line from matching.)
     const std::string kill_session =
-        "n=0; for p in /proc/[0-9]*; do if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'r2e-sessio[n]'; "
-        "then kill -9 ${p#/proc/} && n=$((n+1)); fi; done; echo killed $n";
+        "n=0; for p in /proc/[0-9]*; do pid=${p#/proc/}; "
+        "if tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'r2e-sessio[n]'; then "
+        "pp=$(awk '/^PPid:/ {print $2}' $p/status); "
+        "if ! tr '\\0' ' ' < /proc/$pp/cmdline 2>/dev/null | grep -q 'r2e-sessio[n]'; then "
+        "kill -9 $pid && n=$((n+1)); fi; fi; done; echo killed $n";
     auto killer = SharedClient()->exec_run(id, {"sh", "-c", kill_session}, {}, "/", 20s);
     ASSERT_TRUE(killer.ok()) << killer.status().ToString();
     EXPECT_NE(killer->stdout_data.find("killed"), std::string::npos) << killer->stdout_data << killer->stderr_data;
     EXPECT_EQ(killer->stdout_data.find("killed 0"), std::string::npos) << "no session process found";
     ASSERT_EQ(running.wait_for(30s), std::future_status::ready) << "the cut step hung";
     auto cut = running.get();
+    // The step ends once the stream does (here: when the command's orphaned
+    // process group closes it), with no exit status to report.
     if (cut.ok()) {
-      EXPECT_EQ(cut->observation.text.find("late"), std::string::npos) << cut->observation.text;
+      EXPECT_EQ(cut->observation.exit_code, -1) << cut->observation.text;
+    } else {
+      EXPECT_EQ(cut.status().code(), StatusCode::kUnavailable) << cut.status().ToString();
     }
+    EXPECT_LT(std::chrono::steady_clock::now() - t_cut, 20s);
     // The next step runs in a new session on the same container.
     auto back = env->step(Bash("echo back"));
     ASSERT_TRUE(back.ok()) << back.status().ToString();
-    EXPECT_NE(back->observation.text.find("back"), std::string::npos);
+    EXPECT_NE(back->observation.text.find("back"), std::string::npos) << back->observation.text;
     EXPECT_EQ(rt->container_id(), id);
     EXPECT_TRUE(env->close().ok());
   }

@@ -13,10 +13,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view log = fuzz::AsView(data + 1, size - 1);
   auto map = ParseLog(parser, log, rules);
   R2E_FUZZ_CHECK(map.ok());
-  for (const auto& [test, status] : *map) {
-    R2E_FUZZ_CHECK(status == "PASSED" || status == "FAILED" || status == "SKIPPED" ||
-                   status == "ERROR" || status == "XFAIL");
-  }
+  // Statuses are not always one of the five words: the harness's pytest v2
+  // parser takes a word next to a status as the status (a line ending in
+  // FAILED gives its second word), and so does ours. They are never empty.
+  for (const auto& [test, status] : *map) R2E_FUZZ_CHECK(!status.empty());
   StatusMap r2e_map = ParseR2ELog(log);
   (void)R2EStatusMapsMatch(r2e_map, *map);
   (void)StripColorCodes(log);

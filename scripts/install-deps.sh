@@ -9,10 +9,9 @@ packages=(
   libyaml-cpp-dev libcpp-httplib-dev libcli11-dev libgtest-dev libgmock-dev
   bubblewrap python3 python3-pytest
   python3-kubernetes  # checks the test Kubernetes API server with a client we did not write
+  # scripts/run-fuzzers.sh: libFuzzer and the sanitizer runtimes for clang
+  clang libclang-rt-14-dev
 )
-if [ "${R2E_WITH_CLANG:-0}" = 1 ]; then
-  packages+=(clang libclang-rt-14-dev)
-fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -39,6 +39,7 @@
 #define R2E_REPO_ENV_H_
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -84,6 +85,14 @@ struct RepoEnvOptions {
   std::vector<std::string> extra_setup;
   // The R2E test folder and script (moved under /root at setup).
   bool hide_tests = true;
+  // R2E, with hide_tests: after setup the hidden tests (/root/r2e_tests) and
+  // their runner (/root/run_tests.sh) are copied out of the sandbox into a
+  // private host directory and deleted in it, so the agent can neither read
+  // them nor edit them to earn a reward; grade() puts the originals back
+  // (replacing whatever the agent left there) for the test run only. Off
+  // leaves them in the sandbox (R2E-Gym's behaviour; for callers that grade
+  // with a Grader directly, with no agent in the sandbox).
+  bool remove_hidden_tests = true;
 
   // Tools installed at every reset(), after setup: the named set ("r2egym",
   // "sweagent", "openhands"; empty: none), then extra_tools (a file of the
@@ -186,6 +195,12 @@ class RepoEnv {
   Status record_pristine();
   bool fast_reset_allowed() const;
   Observation initial_observation() const;
+  // remove_hidden_tests: copies the hidden tests out of the sandbox and
+  // deletes them there; restore puts them back, hide deletes them again.
+  Status stash_hidden_tests();
+  Status restore_hidden_tests();
+  void hide_hidden_tests();
+  void drop_stash();
   Status install_tools(const std::vector<ToolFile>& files);
   // Adds files to tools_ (replacing same-named ones); InvalidArgument for a bad file.
   Status merge_tools(const std::vector<ToolFile>& files);
@@ -211,6 +226,10 @@ class RepoEnv {
   std::string episode_token_;
   std::string last_reset_kind_;
   Status last_fast_reset_error_;
+  // Host directory holding the hidden tests while the agent works (empty: none).
+  std::filesystem::path stash_dir_;
+  bool stashed_tests_ = false;
+  bool stashed_runner_ = false;
 };
 
 // The runtime of a given name: "local", "docker" or "kube".

@@ -388,6 +388,24 @@ Result<HttpOutcome> LlmClient::Impl::Attempt(const std::string& body, Clock::tim
   }
 }
 
+namespace {
+
+// `text` with every occurrence of `secret` (and of its last 8+ characters,
+// which some servers print on their own) replaced by "[redacted]".
+std::string RedactSecret(std::string text, const std::string& secret) {
+  if (secret.size() < 4) return text;
+  auto replace_all = [&text](const std::string& needle) {
+    for (std::size_t p = 0; (p = text.find(needle, p)) != std::string::npos; p += 10) {
+      text.replace(p, needle.size(), "[redacted]");
+    }
+  };
+  replace_all(secret);
+  if (secret.size() >= 16) replace_all(secret.substr(secret.size() - 8));
+  return text;
+}
+
+}  // namespace
+
 LlmClient::LlmClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LlmClient::~LlmClient() = default;
 
@@ -445,7 +463,9 @@ Result<LlmReply> LlmClient::Complete(const Json& messages, const OJson& tools,
         reply->seconds = SecondsSince(start);
         return reply;
       }
-      const std::string detail = ErrorDetail(outcome->body);
+      // Servers echo credentials in error bodies ("Incorrect API key
+      // provided: sk-..."): the key never reaches a Status or a log.
+      const std::string detail = RedactSecret(ErrorDetail(outcome->body), impl_->api_key);
       const std::string what =
           "HTTP " + std::to_string(code) + " from " + impl_->endpoint.url + ": " + detail;
       if (code == 408 || code == 429 || code >= 500) {

@@ -92,6 +92,9 @@ struct SoakOptions {
   int concurrency = 2;      // environments at once
   std::string tasks;        // dataset file; empty: the demo task
   unsigned seed = 0;        // 0: from the clock (printed in the summary)
+  int step_timeout_s = 5;   // per-step timeout; "sleep past the timeout" actions sleep longer
+  int pids_limit = 256;     // docker: the sandbox's pids limit (fork bombs stay inside it)
+  bool skip_unavailable = false;  // exit 77 when the runtime cannot start a sandbox here (ctest skip)
 };
 
 // Runs the chaotic-agent soak and prints its JSON summary (shared/spec/cli.md):

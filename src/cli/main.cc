@@ -142,6 +142,12 @@ int main(int argc, char** argv) {
   soak_cmd->add_option("--concurrency", soak.concurrency, "Environments at once")->check(CLI::PositiveNumber)->capture_default_str();
   soak_cmd->add_option("--tasks", soak.tasks, "Dataset file (default: the demo task)");
   soak_cmd->add_option("--seed", soak.seed, "Random seed (0: from the clock)");
+  soak_cmd->add_option("--step-timeout", soak.step_timeout_s, "Seconds per step")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  soak_cmd->add_option("--pids-limit", soak.pids_limit, "Docker: pids limit per sandbox (0: none; no fork bombs then)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  soak_cmd->add_flag("--skip-if-unavailable", soak.skip_unavailable,
+                     "Exit 77 when no sandbox can start here (no daemon or image), for ctest");
 
   try {
     app.parse(argc, argv);

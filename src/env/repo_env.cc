@@ -1,6 +1,9 @@
 #include "r2e/repo_env.h"
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <system_error>
 
 #include "core/text.h"
 #include "pool/task_prep.h"
@@ -97,7 +100,9 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
   installed_ = std::move(taken->tools);
   started_ = true;
   episode_token_ = internal::RandomHex(8);
-  Status s = install_tools(added_tools_);
+  // The pool set the sandbox up with the hidden tests in place: they leave now.
+  Status s = stash_hidden_tests();
+  if (s.ok()) s = install_tools(added_tools_);
   if (s.ok() && options_.fast_reset) s = record_pristine();
   if (!s.ok()) {
     started_ = false;
@@ -110,6 +115,7 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
 }
 
 Result<Observation> RepoEnv::start_cold() {
+  drop_stash();
   if (started_) {
     started_ = false;
     installed_.clear();
@@ -122,6 +128,7 @@ Result<Observation> RepoEnv::start_cold() {
   started_ = true;
   episode_token_ = internal::RandomHex(8);
   Status s = setup();
+  if (s.ok()) s = stash_hidden_tests();
   if (s.ok()) {
     std::vector<ToolFile> files;
     for (const auto& t : tools_) files.push_back(t.first);
@@ -139,6 +146,84 @@ Result<Observation> RepoEnv::start_cold() {
 }
 
 Status RepoEnv::setup() { return internal::RunSetup(*runtime_, task_, options_); }
+
+namespace {
+constexpr std::string_view kHiddenTests = "/root/r2e_tests";
+constexpr std::string_view kHiddenRunner = "/root/run_tests.sh";
+constexpr std::string_view kRemoveHidden = "rm -rf /root/r2e_tests /root/run_tests.sh";
+}  // namespace
+
+Status RepoEnv::stash_hidden_tests() {
+  drop_stash();
+  if (task_.kind != TaskKind::kR2E || !options_.hide_tests || !options_.remove_hidden_tests) {
+    return Status::OK();
+  }
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  auto present = runtime_->exec(
+      "if [ -e /root/r2e_tests ]; then echo tests; fi; if [ -e /root/run_tests.sh ]; then echo runner; fi", o);
+  if (!present.ok()) return present.status().WithContext("looking for the hidden tests");
+  const bool tests = present->output.find("tests") != std::string::npos;
+  const bool runner = present->output.find("runner") != std::string::npos;
+  if (!tests && !runner) return Status::OK();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "r2e-hidden-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return Status::Unavailable("cannot create a private directory for the hidden tests under " +
+                               std::filesystem::temp_directory_path().string());
+  }
+  stash_dir_ = tmpl;
+  if (tests) {
+    R2E_RETURN_IF_ERROR(runtime_->download(std::string(kHiddenTests), stash_dir_ / "r2e_tests")
+                            .WithContext("copying the hidden tests out of the sandbox"));
+    stashed_tests_ = true;
+  }
+  if (runner) {
+    R2E_RETURN_IF_ERROR(runtime_->download(std::string(kHiddenRunner), stash_dir_ / "run_tests.sh")
+                            .WithContext("copying the hidden test runner out of the sandbox"));
+    stashed_runner_ = true;
+  }
+  auto removed = runtime_->exec(kRemoveHidden, o);
+  if (!removed.ok()) return removed.status().WithContext("removing the hidden tests from the sandbox");
+  if (!removed->success()) {
+    return Status::Internal("removing the hidden tests from the sandbox failed: " +
+                            SanitizeUtf8(internal::Trim(removed->output)));
+  }
+  return Status::OK();
+}
+
+Status RepoEnv::restore_hidden_tests() {
+  if (!stashed_tests_ && !stashed_runner_) return Status::OK();
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  // Whatever the agent put at these paths goes; the originals come back.
+  auto removed = runtime_->exec(kRemoveHidden, o);
+  if (!removed.ok()) return removed.status().WithContext("restoring the hidden tests");
+  if (stashed_tests_) {
+    R2E_RETURN_IF_ERROR(runtime_->upload(stash_dir_ / "r2e_tests", std::string(kHiddenTests))
+                            .WithContext("restoring the hidden tests"));
+  }
+  if (stashed_runner_) {
+    R2E_RETURN_IF_ERROR(runtime_->upload(stash_dir_ / "run_tests.sh", std::string(kHiddenRunner))
+                            .WithContext("restoring the hidden test runner"));
+  }
+  return Status::OK();
+}
+
+void RepoEnv::hide_hidden_tests() {
+  if (!stashed_tests_ && !stashed_runner_) return;
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  (void)runtime_->exec(kRemoveHidden, o);
+}
+
+void RepoEnv::drop_stash() {
+  if (!stash_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(stash_dir_, ec);
+    stash_dir_.clear();
+  }
+  stashed_tests_ = stashed_runner_ = false;
+}
 
 Result<StepResult> RepoEnv::step(std::string_view action_text, std::chrono::seconds timeout) {
   return step(ParseAction(action_text), timeout);
@@ -281,7 +366,11 @@ Result<GradeResult> RepoEnv::grade() {
   R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));
   GradeOptions o;
   o.timeout = options_.reward_timeout;
-  return grader->grade(*runtime_, task_, o);
+  R2E_RETURN_IF_ERROR(restore_hidden_tests());
+  auto graded = grader->grade(*runtime_, task_, o);
+  // The episode may go on after a reward: the tests leave again.
+  hide_hidden_tests();
+  return graded;
 }
 
 Result<double> RepoEnv::compute_reward() {
@@ -292,6 +381,7 @@ Result<double> RepoEnv::compute_reward() {
 Status RepoEnv::close() {
   started_ = false;
   installed_.clear();
+  drop_stash();
   return runtime_ ? runtime_->stop() : Status::OK();
 }
 

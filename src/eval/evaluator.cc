@@ -238,7 +238,11 @@ class InstanceRun {
     }
     auto tracing = std::make_unique<TracingRuntime>(std::move(made).value());
     TracingRuntime* runtime = tracing.get();
-    RepoEnv env(task_, std::move(tracing), options_.env);
+    // No agent works in an evaluation sandbox, and the grader runs on the
+    // runtime directly: the hidden tests stay where the grader looks.
+    RepoEnvOptions env_options = options_.env;
+    env_options.remove_hidden_tests = false;
+    RepoEnv env(task_, std::move(tracing), env_options);
     {
       SlotRegistration registration(slot_, runtime, deadline_);
       Evaluate(env, *runtime);

@@ -17,7 +17,11 @@ StatusMap NormalizeR2EKeys(const StatusMap& map);
 
 // What R2E-Gym does to the test output before parsing it: decode as UTF-8
 // with U+FFFD for ill-formed bytes (Python's errors="replace"), then remove
-// "\x1b[<digits and ;>m" sequences and every '\r'. Idempotent.
+// "\x1b[<digits and ;>m" sequences and every '\r'. One pass, as Python's
+// re.sub and str.replace make it: removing a '\r' or a sequence can bring a
+// new sequence together ("\x1b\r[0m" gives "\x1b[0m"), which stays, so a
+// second call may change the text again (the fuzzer found the old claim of
+// idempotence false).
 std::string CleanR2ETestOutput(std::string_view output);
 
 }  // namespace r2e::internal

@@ -4,6 +4,10 @@
 
 namespace r2e::internal {
 
+namespace {
+constexpr std::size_t kMaxStatusLine = 64;
+}  // namespace
+
 void BoundedOutput::append(std::string_view bytes) {
   if (head_.size() < head_cap_) {
     std::size_t n = std::min(bytes.size(), head_cap_ - head_.size());
@@ -70,18 +74,18 @@ std::optional<MarkerScanner::End> MarkerScanner::feed(std::string_view chunk, Bo
   } else {
     status_.append(chunk);
   }
+  // A status line is a few bytes; a longer one is not ours. The same
+  // limit applies whether or not its newline has arrived yet, so the result
+  // does not depend on how the stream was chunked (found by the fuzzer).
   std::size_t nl = status_.find('\n');
-  if (nl == std::string::npos) {
-    // A status line is a few bytes; anything longer is not ours.
-    if (status_.size() > 64) {
-      in_status_ = false;
-      out.append(marker_);
-      std::string again = std::move(status_);
-      status_.clear();
-      return feed(again, out);
-    }
-    return std::nullopt;
+  if (nl == std::string::npos ? status_.size() > kMaxStatusLine : nl > kMaxStatusLine) {
+    in_status_ = false;
+    out.append(marker_);
+    std::string again = std::move(status_);
+    status_.clear();
+    return feed(again, out);
   }
+  if (nl == std::string::npos) return std::nullopt;
   End end;
   std::string_view line(status_.data(), nl);
   std::size_t sp = line.find(' ');

@@ -739,6 +739,26 @@ TEST(LlmClientTest, ApiKeyFromTheEnvironment) {
   EXPECT_EQ(auth[2], "");
 }
 
+// docs/reliability.md: credentials never reach a Status or a log, even when
+// the server echoes them in its error body.
+TEST(LlmClientTest, ApiKeyEchoedByTheServerIsRedacted) {
+  FakeModel model;
+  const std::string key = "sk-r2e-test-0123456789abcdef";
+  model.Script({{401, R"({"error": {"message": "Incorrect API key provided: )" + key +
+                          R"(. Key ending in )" + key.substr(key.size() - 8) + R"("}})"}});
+  LlmClientOptions o;
+  o.base_url = model.base_url();
+  o.model = "m";
+  o.api_key = key;
+  auto reply = LlmClient::Create(o).value()->Complete(Json::array({{{"role", "user"}, {"content", "hi"}}}));
+  ASSERT_FALSE(reply.ok());
+  EXPECT_NE(reply.status().message().find("401"), std::string::npos) << reply.status().ToString();
+  EXPECT_EQ(reply.status().ToString().find(key), std::string::npos) << reply.status().ToString();
+  EXPECT_EQ(reply.status().ToString().find(key.substr(key.size() - 8)), std::string::npos)
+      << reply.status().ToString();
+  EXPECT_NE(reply.status().ToString().find("[redacted]"), std::string::npos) << reply.status().ToString();
+}
+
 TEST(LlmClientTest, RequestFields) {
   FakeModel model;
   model.Script({TextReply("ok")});

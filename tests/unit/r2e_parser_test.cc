@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "grading/r2e_keys.h"
 #include "r2e/log_parsers.h"
 
 namespace r2e {
@@ -234,6 +235,15 @@ TEST(R2EMatchTest, ParsedLogAgainstExpected) {
   EXPECT_TRUE(R2EStatusMapsMatch(ParseR2ELog(kMixedLog), expected));
   expected["test_parse_date"] = "PASSED";
   EXPECT_FALSE(R2EStatusMapsMatch(ParseR2ELog(kMixedLog), expected));
+}
+
+// Regression (fuzz/log_parsers): cleaning is one pass, like R2E-Gym's
+// re.sub + replace; what the removals bring together stays.
+TEST(R2ECleanOutputTest, OnePassLikeThePythonOriginal) {
+  EXPECT_EQ(internal::CleanR2ETestOutput("\x1b\r[0mPASSED"), "\x1b[0mPASSED");
+  EXPECT_EQ(internal::CleanR2ETestOutput("\x1b[\x1b[31mm x"), "\x1b[m x");
+  EXPECT_EQ(internal::CleanR2ETestOutput(internal::CleanR2ETestOutput("\x1b\r[0mPASSED")), "PASSED");
+  EXPECT_EQ(internal::CleanR2ETestOutput("a\r\n\x1b[1;31mb\x1b[0m"), "a\nb");
 }
 
 }  // namespace

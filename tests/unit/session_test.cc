@@ -244,6 +244,30 @@ TEST(MarkerScannerTest, FindsMarkerSplitAcrossChunks) {
   }
 }
 
+// Regression (fuzz/marker_scanner): a marker followed by an over-long
+// "status line" was accepted when the whole line arrived in one chunk but
+// treated as output when it arrived in pieces. It is output either way.
+TEST(MarkerScannerTest, OverlongStatusLineIsOutputWhateverTheChunking) {
+  const std::string stream = "a\nabcd " + std::string(70, '9') + "\nb\nabcd 3 0\nrest";
+  std::string first_output;
+  for (std::size_t split = 0; split <= stream.size(); ++split) {
+    internal::BoundedOutput out(1000, 1000);
+    internal::MarkerScanner scanner("abcd");
+    auto end = scanner.feed(std::string_view(stream).substr(0, split), out);
+    std::string rest;
+    if (end) {
+      rest = end->rest + stream.substr(split);  // the second chunk was not needed
+    } else {
+      end = scanner.feed(std::string_view(stream).substr(split), out);
+      ASSERT_TRUE(end) << split;
+      rest = end->rest;
+    }
+    EXPECT_EQ(end->exit_code, 3) << split;
+    EXPECT_EQ(rest, "rest") << split;
+    EXPECT_EQ(out.str(), "a\nabcd " + std::string(70, '9') + "\nb") << split;
+  }
+}
+
 TEST(BoundedOutputTest, KeepsHeadAndTailAndCountsTheRest) {
   internal::BoundedOutput out(3, 4);
   for (char c = 'a'; c <= 'z'; ++c) out.append(std::string(1, c));

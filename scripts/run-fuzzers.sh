@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/) with clang in their own build
+# directory and runs each one a fixed number of times on its checked-in seed
+# corpus (fuzz/corpus/<target>/). Prints one line per target:
+#   fuzz <target>: runs=N execs_per_s=N time_s=N new_inputs=N result=ok|CRASH
+# and exits non-zero when any target crashes, leaks, times out or breaks an
+# invariant (the input is saved under $BUILD/fuzz/artifacts/).
+#
+#   scripts/run-fuzzers.sh [RUNS] [TARGET...]
+#
+# RUNS defaults to $R2E_FUZZ_RUNS or 4000 (CI size); each target also stops
+# after R2E_FUZZ_MAX_TIME seconds (default 20), so the whole run is bounded.
+# For long runs by hand: scripts/run-fuzzers.sh 10000000 with a larger
+# R2E_FUZZ_MAX_TIME. New inputs go to a scratch copy of the corpus, never into
+# the checked-in one (copy what is worth keeping by hand). Regression inputs
+# (fuzz/regressions/<target>/, crashes fixed earlier) run first, once each.
+#
+# Environment: R2E_FUZZ_BUILD_DIR (default build-fuzz), R2E_JOBS (build jobs),
+# CCACHE_DIR as scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+
+runs=${1:-${R2E_FUZZ_RUNS:-4000}}
+[ $# -gt 0 ] && shift
+max_time=${R2E_FUZZ_MAX_TIME:-20}
+build=${R2E_FUZZ_BUILD_DIR:-build-fuzz}
+export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/root}/.cache/ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+
+log() { printf 'run-fuzzers: %s\n' "$*" >&2; }
+
+R2E_WITH_CLANG=1 scripts/install-deps.sh
+configure=(-S . -B "$build" -DR2E_BUILD_FUZZERS=ON -DR2E_BUILD_TESTS=OFF -DR2E_BUILD_EXAMPLES=OFF
+           -DR2E_BUILD_BENCH=OFF -DR2E_BUILD_CLI=OFF -DR2E_INSTALL=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+[ -f "$build/CMakeCache.txt" ] || configure+=(-G Ninja)
+command -v ccache >/dev/null 2>&1 && configure+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+t0=$(date +%s)
+CC=clang CXX=clang++ cmake "${configure[@]}" >/dev/null
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < "$build/fuzz/targets.txt"
+cmake --build "$build" --parallel "${R2E_JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"
+log "built ${#targets[@]} targets in $(( $(date +%s) - t0 )) s"
+
+# Leak checks stay on; spdlog's registry and other process-lifetime statics
+# are freed at exit, so they do not show up.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+failed=()
+total_runs=0
+for t in "${targets[@]}"; do
+  [ -n "$t" ] || continue
+  exe="$build/fuzz/fuzz_$t"
+  work="$build/fuzz/work/$t"
+  artifacts="$build/fuzz/artifacts/$t/"
+  rm -rf "$work"
+  mkdir -p "$work" "$artifacts"
+  seeds=()
+  [ -d "fuzz/corpus/$t" ] && seeds+=("fuzz/corpus/$t")
+  # Regressions first: each input once, as a plain test.
+  if [ -d "fuzz/regressions/$t" ] && compgen -G "fuzz/regressions/$t/*" >/dev/null; then
+    if ! "$exe" -runs=1 fuzz/regressions/"$t"/* >"$build/fuzz/$t.regressions.log" 2>&1; then
+      log "$t: a regression input fails again:"; tail -30 "$build/fuzz/$t.regressions.log" >&2
+      failed+=("$t"); continue
+    fi
+  fi
+  start=$(date +%s%N)
+  set +e
+  "$exe" -runs="$runs" -max_total_time="$max_time" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    -print_final_stats=1 -artifact_prefix="$artifacts" "$work" "${seeds[@]}" >"$build/fuzz/$t.log" 2>&1
+  rc=$?
+  set -e
+  elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/fuzz/$t.log" | tail -1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/fuzz/$t.log" | tail -1)
+  new=$(find "$work" -type f | wc -l)
+  if [ $rc -eq 0 ]; then
+    result=ok
+  else
+    result=CRASH
+    failed+=("$t")
+    tail -40 "$build/fuzz/$t.log" >&2
+  fi
+  total_runs=$(( total_runs + ${execs:-0} ))
+  printf 'fuzz %s: runs=%s execs_per_s=%s time_s=%d.%d new_inputs=%s result=%s\n' \
+    "$t" "${execs:-?}" "${speed:-?}" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100)) "$new" "$result"
+done
+log "${#targets[@]} targets, $total_runs executions, $(( $(date +%s) - t0 )) s in all"
+if [ ${#failed[@]} -gt 0 ]; then
+  log "FAILED: ${failed[*]} (inputs in $build/fuzz/artifacts/)"
+  exit 1
+fi

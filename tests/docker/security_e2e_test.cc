@@ -1,0 +1,90 @@
+// Security promises on docker (docs/reliability.md), asserted from inside
+// the sandbox: the hidden R2E tests are not in the container while the agent
+// works, a spoofed runner earns nothing, the real fix still earns 1, and a
+// registry password never shows in an error.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "docker/docker_client.h"
+#include "r2e/docker_runtime.h"
+#include "r2e/repo_env.h"
+#include "r2e/session.h"
+
+namespace r2e {
+namespace {
+
+constexpr const char* kDemo = "r2e-demo/textstats:latest";
+
+bool HaveImage(const std::string& image) {
+  auto c = docker::DockerClient::Connect();
+  return c.ok() && (*c)->inspect_image(image).ok();
+}
+
+Task DemoTask() {
+  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
+  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
+  return tasks.ok() ? tasks->front() : Task{};
+}
+
+std::string Bash(const std::string& cmd) {
+  return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";
+}
+
+TEST(DockerSecurityTest, HiddenTestsAbsentSpoofedRunnerEarnsNothingFixEarnsOne) {
+  if (!HaveImage(kDemo)) GTEST_SKIP() << "no daemon or " << kDemo;
+  Task task = DemoTask();
+  RepoEnvOptions o;
+  o.runtime = "docker";
+  o.docker.network_mode = "none";
+  auto env = RepoEnv::Create(task, o).value();
+  ASSERT_TRUE(env->reset().ok());
+  auto look = env->step(Bash(
+      "cat /root/run_tests.sh /root/r2e_tests/*.py /r2e_tests/*.py /testbed/r2e_tests/*.py 2>&1; "
+      "find / -xdev -path '*r2e_tests*' -name '*.py' 2>/dev/null | head"));
+  ASSERT_TRUE(look.ok()) << look.status().ToString();
+  EXPECT_EQ(look->observation.text.find("def test_"), std::string::npos) << look->observation.text;
+  EXPECT_EQ(look->observation.text.find("r2e_tests/test_"), std::string::npos) << look->observation.text;
+
+  // A runner that prints the expected summary without running anything.
+  std::string runner = "#!/bin/bash\necho '=== short test summary info ==='\n";
+  const nlohmann::json expected = nlohmann::json::parse(task.expected_output_json);
+  for (auto& [name, status] : expected.items()) {
+    std::string path = "r2e_tests/test_1.py::" + name;
+    for (std::size_t p; (p = path.find('.', path.find("::"))) != std::string::npos;) path.replace(p, 1, "::");
+    runner += "echo " + ShellQuote(status.get<std::string>() + " " + path) + "\n";
+  }
+  ASSERT_TRUE(env->step(Bash("cat > /root/run_tests.sh <<'EOF'\n" + runner + "EOF\nchmod +x /root/run_tests.sh")).ok());
+  auto spoofed = env->compute_reward();
+  ASSERT_TRUE(spoofed.ok()) << spoofed.status().ToString();
+  EXPECT_EQ(*spoofed, 0.0) << "a spoofed runner earned the reward";
+  auto after = env->run("test -e /root/r2e_tests || test -e /root/run_tests.sh");
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(after->exit_code, 0) << "the hidden tests stayed in the sandbox after grading";
+
+  for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
+  auto one = env->compute_reward();
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(*one, 1.0);
+  EXPECT_TRUE(env->close().ok());
+}
+
+TEST(DockerSecurityTest, RegistryPasswordNeverInErrors) {
+  if (!docker::DockerClient::Connect().ok()) GTEST_SKIP() << "no daemon";
+  // X-Registry-Auth for {"username":"u","password":"hunter2-secret"}.
+  const std::string auth = "eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6Imh1bnRlcjItc2VjcmV0In0=";
+  DockerRuntimeOptions o;
+  o.registry_auth = auth;
+  o.pull = DockerRuntimeOptions::Pull::kAlways;
+  DockerRuntime rt(o);
+  SandboxSpec spec;
+  spec.image = "127.0.0.1:1/r2e-no-such/image:latest";  // refused at once, no network needed
+  Status s = rt.start(spec);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.ToString().find(auth), std::string::npos) << s.ToString();
+  EXPECT_EQ(s.ToString().find("hunter2"), std::string::npos) << s.ToString();
+}
+
+}  // namespace
+}  // namespace r2e

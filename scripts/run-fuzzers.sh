@@ -58,6 +58,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$artifacts"
   seeds=()
   [ -d "fuzz/corpus/$t" ] && seeds+=("fuzz/corpus/$t")
+  # The real tool scripts seed the tool-description parser (not copied into the corpus).
+  [ "$t" = tool_description ] && seeds+=("src/tools/scripts")
   # Regressions first: each input once, as a plain test.
   if [ -d "fuzz/regressions/$t" ] && compgen -G "fuzz/regressions/$t/*" >/dev/null; then
     if ! "$exe" -runs=1 fuzz/regressions/"$t"/* >"$build/fuzz/$t.regressions.log" 2>&1; then

@@ -27,6 +27,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/guarded.h"
+#include "session/pending_output.h"
 #include "core/text.h"
 #include "session/socket_stream.h"
 
@@ -300,16 +301,7 @@ class HijackedStream final : public ByteStream {
   Result<std::size_t> read_some(char* buf, std::size_t size, Clock::time_point deadline) override {
     if (size == 0) return std::size_t{0};
     for (;;) {
-      if (out_pos_ < out_.size()) {
-        std::size_t n = std::min(size, out_.size() - out_pos_);
-        std::memcpy(buf, out_.data() + out_pos_, n);
-        out_pos_ += n;
-        if (out_pos_ == out_.size()) {
-          out_.clear();
-          out_pos_ = 0;
-        }
-        return n;
-      }
+      if (!out_.empty()) return out_.take(buf, size);
       if (!pending_raw_.empty()) {
         std::string raw = std::move(pending_raw_);
         pending_raw_.clear();
@@ -329,7 +321,7 @@ class HijackedStream final : public ByteStream {
 
  private:
   Status demux(std::string_view raw) {
-    Status s = demuxer_.feed(raw, out_);
+    Status s = demuxer_.feed(raw, out_.buffer());
     if (!s.ok()) return Status::Internal("docker exec stream: " + s.message());
     return Status::OK();
   }
@@ -338,8 +330,7 @@ class HijackedStream final : public ByteStream {
   FrameDemuxer demuxer_;
   std::vector<char> raw_;
   std::string pending_raw_;  // stream bytes read along with the HTTP header
-  std::string out_;          // demultiplexed bytes not yet returned
-  std::size_t out_pos_ = 0;
+  internal::PendingOutput out_;  // demultiplexed bytes not yet returned
 };
 
 // The daemon's {"message"} of an error body, else the body text.

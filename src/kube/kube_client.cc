@@ -30,6 +30,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "core/guarded.h"
+#include "session/pending_output.h"
 #include "core/text.h"
 #include "kube/api_status.h"
 #include "kube/exec_credential.h"
@@ -405,19 +406,10 @@ class WsExecStream final : public ExecStream {
   Result<std::size_t> read_some(char* buf, std::size_t size, Clock::time_point deadline) override {
     if (size == 0) return std::size_t{0};
     for (;;) {
-      if (out_pos_ < out_.size()) {
-        std::size_t n = std::min(size, out_.size() - out_pos_);
-        std::memcpy(buf, out_.data() + out_pos_, n);
-        out_pos_ += n;
-        if (out_pos_ == out_.size()) {
-          out_.clear();
-          out_pos_ = 0;
-        }
-        return n;
-      }
+      if (!out_.empty()) return out_.take(buf, size);
       R2E_ASSIGN_OR_RETURN(ExecFrame f, read_frame(deadline));
       if (f.channel < 0) return std::size_t{0};
-      if (f.channel == 1 || f.channel == 2) out_ = std::move(f.data);
+      if (f.channel == 1 || f.channel == 2) out_.buffer() = std::move(f.data);
     }
   }
 
@@ -471,8 +463,7 @@ class WsExecStream final : public ExecStream {
   ErrorCode read_ec_;
   bool eof_ = false;
   std::string error_;
-  std::string out_;
-  std::size_t out_pos_ = 0;
+  internal::PendingOutput out_;  // a message's payload not yet returned
   std::optional<Result<int>> exit_;
   std::string protocol_;
   std::atomic<bool> closed_{false};

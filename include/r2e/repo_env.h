@@ -65,6 +65,7 @@ class WarmPool;
 struct WarmPoolOptions;
 namespace internal {
 struct PristineState;
+class HiddenTests;
 }  // namespace internal
 
 struct RepoEnvOptions {
@@ -195,12 +196,8 @@ class RepoEnv {
   Status record_pristine();
   bool fast_reset_allowed() const;
   Observation initial_observation() const;
-  // remove_hidden_tests: copies the hidden tests out of the sandbox and
-  // deletes them there; restore puts them back, hide deletes them again.
-  Status stash_hidden_tests();
-  Status restore_hidden_tests();
-  void hide_hidden_tests();
-  void drop_stash();
+  // Whether options.remove_hidden_tests applies to this task.
+  bool removes_hidden_tests() const;
   Status install_tools(const std::vector<ToolFile>& files);
   // Adds files to tools_ (replacing same-named ones); InvalidArgument for a bad file.
   Status merge_tools(const std::vector<ToolFile>& files);
@@ -226,10 +223,9 @@ class RepoEnv {
   std::string episode_token_;
   std::string last_reset_kind_;
   Status last_fast_reset_error_;
-  // Host directory holding the hidden tests while the agent works (empty: none).
-  std::filesystem::path stash_dir_;
-  bool stashed_tests_ = false;
-  bool stashed_runner_ = false;
+  // The hidden tests of the current sandbox, held on the host while the agent
+  // works (null: none taken out).
+  std::shared_ptr<internal::HiddenTests> hidden_;
 };
 
 // The runtime of a given name: "local", "docker" or "kube".

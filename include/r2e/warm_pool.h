@@ -47,12 +47,17 @@ struct WarmSandbox {
   std::unique_ptr<Runtime> runtime;
   // What the preparer installed (RepoEnv's tools).
   std::vector<InstalledTool> tools;
+  // Whatever else the preparer hands over with the sandbox, opaque to the
+  // pool (RepoEnv's: the hidden tests, already copied out of it). Released
+  // with the WarmSandbox, or when the pool deletes a sandbox never handed out.
+  std::shared_ptr<void> attachment;
 };
 
 // Makes a new, unstarted runtime.
 using RuntimeFactory = std::function<Result<std::unique_ptr<Runtime>>()>;
-// Prepares a started sandbox (setup, tools). A failure deletes the sandbox.
-using SandboxPreparer = std::function<Result<std::vector<InstalledTool>>(Runtime&)>;
+// Prepares a started sandbox (setup, tools): `sandbox.runtime` is set, the
+// preparer fills in `tools` and `attachment`. A failure deletes the sandbox.
+using SandboxPreparer = std::function<Status(WarmSandbox& sandbox)>;
 
 struct WarmPoolOptions {
   // Sandboxes kept ready (ready plus being prepared never exceed it). At least 1.

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "core/text.h"
+#include "env/hidden_tests.h"
 #include "pool/task_prep.h"
 #include "r2e/session.h"
 #include "r2e/warm_pool.h"
@@ -100,9 +101,9 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
   installed_ = std::move(taken->tools);
   started_ = true;
   episode_token_ = internal::RandomHex(8);
-  // The pool set the sandbox up with the hidden tests in place: they leave now.
-  Status s = stash_hidden_tests();
-  if (s.ok()) s = install_tools(added_tools_);
+  // The pool copied the hidden tests out while preparing the sandbox.
+  hidden_ = std::static_pointer_cast<internal::HiddenTests>(std::move(taken->attachment));
+  Status s = install_tools(added_tools_);
   if (s.ok() && options_.fast_reset) s = record_pristine();
   if (!s.ok()) {
     started_ = false;
@@ -115,7 +116,7 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
 }
 
 Result<Observation> RepoEnv::start_cold() {
-  drop_stash();
+  hidden_.reset();
   if (started_) {
     started_ = false;
     installed_.clear();
@@ -128,7 +129,11 @@ Result<Observation> RepoEnv::start_cold() {
   started_ = true;
   episode_token_ = internal::RandomHex(8);
   Status s = setup();
-  if (s.ok()) s = stash_hidden_tests();
+  if (s.ok() && removes_hidden_tests()) {
+    auto taken = internal::HiddenTests::TakeOut(*runtime_);
+    if (taken.ok()) hidden_ = std::move(taken).value();
+    s = taken.status();
+  }
   if (s.ok()) {
     std::vector<ToolFile> files;
     for (const auto& t : tools_) files.push_back(t.first);
@@ -147,82 +152,8 @@ Result<Observation> RepoEnv::start_cold() {
 
 Status RepoEnv::setup() { return internal::RunSetup(*runtime_, task_, options_); }
 
-namespace {
-constexpr std::string_view kHiddenTests = "/root/r2e_tests";
-constexpr std::string_view kHiddenRunner = "/root/run_tests.sh";
-constexpr std::string_view kRemoveHidden = "rm -rf /root/r2e_tests /root/run_tests.sh";
-}  // namespace
-
-Status RepoEnv::stash_hidden_tests() {
-  drop_stash();
-  if (task_.kind != TaskKind::kR2E || !options_.hide_tests || !options_.remove_hidden_tests) {
-    return Status::OK();
-  }
-  ExecOptions o;
-  o.timeout = std::chrono::seconds(60);
-  auto present = runtime_->exec(
-      "if [ -e /root/r2e_tests ]; then echo tests; fi; if [ -e /root/run_tests.sh ]; then echo runner; fi", o);
-  if (!present.ok()) return present.status().WithContext("looking for the hidden tests");
-  const bool tests = present->output.find("tests") != std::string::npos;
-  const bool runner = present->output.find("runner") != std::string::npos;
-  if (!tests && !runner) return Status::OK();
-  std::string tmpl = (std::filesystem::temp_directory_path() / "r2e-hidden-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    return Status::Unavailable("cannot create a private directory for the hidden tests under " +
-                               std::filesystem::temp_directory_path().string());
-  }
-  stash_dir_ = tmpl;
-  if (tests) {
-    R2E_RETURN_IF_ERROR(runtime_->download(std::string(kHiddenTests), stash_dir_ / "r2e_tests")
-                            .WithContext("copying the hidden tests out of the sandbox"));
-    stashed_tests_ = true;
-  }
-  if (runner) {
-    R2E_RETURN_IF_ERROR(runtime_->download(std::string(kHiddenRunner), stash_dir_ / "run_tests.sh")
-                            .WithContext("copying the hidden test runner out of the sandbox"));
-    stashed_runner_ = true;
-  }
-  auto removed = runtime_->exec(kRemoveHidden, o);
-  if (!removed.ok()) return removed.status().WithContext("removing the hidden tests from the sandbox");
-  if (!removed->success()) {
-    return Status::Internal("removing the hidden tests from the sandbox failed: " +
-                            SanitizeUtf8(internal::Trim(removed->output)));
-  }
-  return Status::OK();
-}
-
-Status RepoEnv::restore_hidden_tests() {
-  if (!stashed_tests_ && !stashed_runner_) return Status::OK();
-  ExecOptions o;
-  o.timeout = std::chrono::seconds(60);
-  // Whatever the agent put at these paths goes; the originals come back.
-  auto removed = runtime_->exec(kRemoveHidden, o);
-  if (!removed.ok()) return removed.status().WithContext("restoring the hidden tests");
-  if (stashed_tests_) {
-    R2E_RETURN_IF_ERROR(runtime_->upload(stash_dir_ / "r2e_tests", std::string(kHiddenTests))
-                            .WithContext("restoring the hidden tests"));
-  }
-  if (stashed_runner_) {
-    R2E_RETURN_IF_ERROR(runtime_->upload(stash_dir_ / "run_tests.sh", std::string(kHiddenRunner))
-                            .WithContext("restoring the hidden test runner"));
-  }
-  return Status::OK();
-}
-
-void RepoEnv::hide_hidden_tests() {
-  if (!stashed_tests_ && !stashed_runner_) return;
-  ExecOptions o;
-  o.timeout = std::chrono::seconds(60);
-  (void)runtime_->exec(kRemoveHidden, o);
-}
-
-void RepoEnv::drop_stash() {
-  if (!stash_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(stash_dir_, ec);
-    stash_dir_.clear();
-  }
-  stashed_tests_ = stashed_runner_ = false;
+bool RepoEnv::removes_hidden_tests() const {
+  return task_.kind == TaskKind::kR2E && options_.hide_tests && options_.remove_hidden_tests;
 }
 
 Result<StepResult> RepoEnv::step(std::string_view action_text, std::chrono::seconds timeout) {
@@ -366,10 +297,10 @@ Result<GradeResult> RepoEnv::grade() {
   R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));
   GradeOptions o;
   o.timeout = options_.reward_timeout;
-  R2E_RETURN_IF_ERROR(restore_hidden_tests());
+  if (hidden_) R2E_RETURN_IF_ERROR(hidden_->PutBack(*runtime_));
   auto graded = grader->grade(*runtime_, task_, o);
   // The episode may go on after a reward: the tests leave again.
-  hide_hidden_tests();
+  if (hidden_) hidden_->Remove(*runtime_);
   return graded;
 }
 
@@ -381,7 +312,7 @@ Result<double> RepoEnv::compute_reward() {
 Status RepoEnv::close() {
   started_ = false;
   installed_.clear();
-  drop_stash();
+  hidden_.reset();
   return runtime_ ? runtime_->stop() : Status::OK();
 }
 

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "core/text.h"
+#include "env/hidden_tests.h"
 #include "env/setup.h"
 #include "r2e/session.h"
 
@@ -64,6 +65,7 @@ Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options) {
 std::string PoolKey(const Task& task, const RepoEnvOptions& options) {
   std::string text = task.instance_id + '\n' + task.image + '\n' + options.runtime + '\n' +
                      options.docker.image + '\n' + (options.hide_tests ? "hide" : "show") + '\n' +
+                     (options.remove_hidden_tests ? "remove" : "keep") + '\n' +
                      options.tools_bin_dir + '\n' + task.local_repo.string() + '\n' +
                      task.local_tests.string() + '\n' + "kube " + options.kube.load.kubeconfig + ' ' +
                      options.kube.load.context + ' ' + options.kube.load.namespace_name + ' ' +
@@ -84,12 +86,21 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
   R2E_ASSIGN_OR_RETURN(SandboxSpec spec, SandboxSpecFor(task, probe->name()));
   probe.reset();
   RuntimeFactory factory = [o]() { return MakeRuntime(o.runtime, o); };
-  SandboxPreparer prepare = [task, o, files](Runtime& rt) -> Result<std::vector<InstalledTool>> {
+  const bool take_out_tests = task.kind == TaskKind::kR2E && o.hide_tests && o.remove_hidden_tests;
+  SandboxPreparer prepare = [task, o, files, take_out_tests](WarmSandbox& sb) -> Status {
+    Runtime& rt = *sb.runtime;
     R2E_RETURN_IF_ERROR(RunSetup(rt, task, o));
-    if (files.empty()) return std::vector<InstalledTool>{};
+    // Here rather than in reset(): copying the tests out costs an exec and two
+    // downloads, which a warm reset must not wait for.
+    if (take_out_tests) {
+      R2E_ASSIGN_OR_RETURN(auto hidden, HiddenTests::TakeOut(rt));
+      sb.attachment = std::move(hidden);
+    }
+    if (files.empty()) return Status::OK();
     AddCommandsOptions ao;
     ao.bin_dir = o.tools_bin_dir;
-    return AddCommands(rt, files, ao);
+    R2E_ASSIGN_OR_RETURN(sb.tools, AddCommands(rt, files, ao));
+    return Status::OK();
   };
   pool_options.key = PoolKey(task, options);
   return WarmPool::Create(std::move(spec), std::move(factory), std::move(prepare), std::move(pool_options));

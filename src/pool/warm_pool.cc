@@ -154,12 +154,7 @@ void WarmPool::State::prepare_one(std::unique_lock<std::mutex>& lock) {
       } else {
         status = sb.runtime->start(spec).WithContext("starting a sandbox");
         if (status.ok()) {
-          auto tools = prepare(*sb.runtime);
-          if (tools.ok()) {
-            sb.tools = std::move(tools).value();
-          } else {
-            status = tools.status().WithContext("preparing a sandbox");
-          }
+          status = prepare(sb).WithContext("preparing a sandbox");
         }
         lock.lock();
         in_preparation.erase(std::find(in_preparation.begin(), in_preparation.end(), sb.runtime.get()));

@@ -11,6 +11,7 @@
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/session.h"
+#include "r2e/warm_pool.h"
 
 namespace r2e {
 namespace {
@@ -32,15 +33,12 @@ std::string Bash(const std::string& cmd) {
   return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";
 }
 
-TEST(DockerSecurityTest, HiddenTestsAbsentSpoofedRunnerEarnsNothingFixEarnsOne) {
-  if (!HaveImage(kDemo)) GTEST_SKIP() << "no daemon or " << kDemo;
-  Task task = DemoTask();
-  RepoEnvOptions o;
-  o.runtime = "docker";
-  o.docker.network_mode = "none";
-  auto env = RepoEnv::Create(task, o).value();
-  ASSERT_TRUE(env->reset().ok());
-  auto look = env->step(Bash(
+// One episode: the tests are out of reach, a spoofed runner earns 0, the fix earns 1.
+void HiddenTestsEpisode(RepoEnv& env, const Task& task, const std::string& reset_kind) {
+  auto reset = env.reset();
+  ASSERT_TRUE(reset.ok()) << reset.status().ToString();
+  EXPECT_EQ(env.last_reset_kind(), reset_kind);
+  auto look = env.step(Bash(
       "cat /root/run_tests.sh /root/r2e_tests/*.py /r2e_tests/*.py /testbed/r2e_tests/*.py 2>&1; "
       "find / -xdev -path '*r2e_tests*' -name '*.py' 2>/dev/null | head"));
   ASSERT_TRUE(look.ok()) << look.status().ToString();
@@ -55,19 +53,53 @@ TEST(DockerSecurityTest, HiddenTestsAbsentSpoofedRunnerEarnsNothingFixEarnsOne) 
     for (std::size_t p; (p = path.find('.', path.find("::"))) != std::string::npos;) path.replace(p, 1, "::");
     runner += "echo " + ShellQuote(status.get<std::string>() + " " + path) + "\n";
   }
-  ASSERT_TRUE(env->step(Bash("cat > /root/run_tests.sh <<'EOF'\n" + runner + "EOF\nchmod +x /root/run_tests.sh")).ok());
-  auto spoofed = env->compute_reward();
+  ASSERT_TRUE(env.step(Bash("cat > /root/run_tests.sh <<'EOF'\n" + runner + "EOF\nchmod +x /root/run_tests.sh")).ok());
+  auto spoofed = env.compute_reward();
   ASSERT_TRUE(spoofed.ok()) << spoofed.status().ToString();
   EXPECT_EQ(*spoofed, 0.0) << "a spoofed runner earned the reward";
-  auto after = env->run("test -e /root/r2e_tests || test -e /root/run_tests.sh");
+  auto after = env.run("test -e /root/r2e_tests || test -e /root/run_tests.sh");
   ASSERT_TRUE(after.ok());
   EXPECT_NE(after->exit_code, 0) << "the hidden tests stayed in the sandbox after grading";
 
-  for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
-  auto one = env->compute_reward();
+  for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env.step(a.get<std::string>()).ok());
+  auto one = env.compute_reward();
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(*one, 1.0);
+}
+
+TEST(DockerSecurityTest, HiddenTestsAbsentSpoofedRunnerEarnsNothingFixEarnsOne) {
+  if (!HaveImage(kDemo)) GTEST_SKIP() << "no daemon or " << kDemo;
+  Task task = DemoTask();
+  RepoEnvOptions o;
+  o.runtime = "docker";
+  o.docker.network_mode = "none";
+  auto env = RepoEnv::Create(task, o).value();
+  HiddenTestsEpisode(*env, task, "cold");
   EXPECT_TRUE(env->close().ok());
+}
+
+// The pool copies the tests out while preparing; each warm sandbox must come
+// with its own copy, and nothing of the previous episode's.
+TEST(DockerSecurityTest, HiddenTestsAbsentAndGradedFromAWarmPool) {
+  if (!HaveImage(kDemo)) GTEST_SKIP() << "no daemon or " << kDemo;
+  Task task = DemoTask();
+  RepoEnvOptions o;
+  o.runtime = "docker";
+  o.docker.network_mode = "none";
+  WarmPoolOptions po;
+  po.size = 1;
+  po.refill_concurrency = 1;
+  auto pool = RepoEnv::MakeWarmPool(task, o, po);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  ASSERT_TRUE((*pool)->wait_ready(1, std::chrono::seconds(120)).ok());
+  o.warm_pool = *pool;
+  auto env = RepoEnv::Create(task, o).value();
+  for (int episode = 0; episode < 2; ++episode) {
+    SCOPED_TRACE("episode " + std::to_string(episode));
+    HiddenTestsEpisode(*env, task, "warm");
+  }
+  EXPECT_TRUE(env->close().ok());
+  (*pool)->shutdown();
 }
 
 TEST(DockerSecurityTest, RegistryPasswordNeverInErrors) {

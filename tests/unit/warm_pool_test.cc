@@ -47,7 +47,8 @@ struct Tracker {
   }
   // Records the directory and writes a marker file, as a setup would.
   SandboxPreparer preparer(std::string extra_command = "") {
-    return [this, extra_command](Runtime& rt) -> Result<std::vector<InstalledTool>> {
+    return [this, extra_command](WarmSandbox& sb) -> Status {
+      Runtime& rt = *sb.runtime;
       auto& local = static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(rt).inner());
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -56,7 +57,7 @@ struct Tracker {
       auto r = rt.exec("echo prepared > /tmp/prepared" + extra_command);
       if (!r.ok()) return r.status();
       if (!r->success()) return Status::Internal("prepare failed: " + r->output);
-      return std::vector<InstalledTool>{};
+      return Status::OK();
     };
   }
   int existing_workdirs() {

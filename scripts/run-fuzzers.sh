@@ -15,8 +15,10 @@
 # the checked-in one (copy what is worth keeping by hand). Regression inputs
 # (fuzz/regressions/<target>/, crashes fixed earlier) run first, once each.
 #
-# Environment: R2E_FUZZ_BUILD_DIR (default build-fuzz), R2E_JOBS (build jobs),
-# CCACHE_DIR as scripts/test.sh.
+# The targets build in the ASan tree that scripts/run-sanitizers.sh asan also
+# uses (scripts/lib/sanitizer-trees.sh): one instrumented library for both.
+# Environment: R2E_ASAN_BUILD_DIR (default build-asan), R2E_JOBS (build
+# jobs), CCACHE_DIR as scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -24,19 +26,15 @@ root=$(pwd)
 runs=${1:-${R2E_FUZZ_RUNS:-4000}}
 [ $# -gt 0 ] && shift
 max_time=${R2E_FUZZ_MAX_TIME:-20}
-build=${R2E_FUZZ_BUILD_DIR:-build-fuzz}
-export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/root}/.cache/ccache}
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+# shellcheck source=lib/sanitizer-trees.sh
+. scripts/lib/sanitizer-trees.sh
+build=$asan_tree
 
 log() { printf 'run-fuzzers: %s\n' "$*" >&2; }
 
-R2E_WITH_CLANG=1 scripts/install-deps.sh
-configure=(-S . -B "$build" -DR2E_BUILD_FUZZERS=ON -DR2E_BUILD_TESTS=OFF -DR2E_BUILD_EXAMPLES=OFF
-           -DR2E_BUILD_BENCH=OFF -DR2E_BUILD_CLI=OFF -DR2E_INSTALL=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo)
-[ -f "$build/CMakeCache.txt" ] || configure+=(-G Ninja)
-command -v ccache >/dev/null 2>&1 && configure+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 t0=$(date +%s)
-CC=clang CXX=clang++ cmake "${configure[@]}" >/dev/null
+configure_asan_tree
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < "$build/fuzz/targets.txt"
 cmake --build "$build" --parallel "${R2E_JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"

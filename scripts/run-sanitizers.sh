@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs the test suite under the sanitizers, each in its own build directory:
+# Runs the test suite under the sanitizers, each in its own build tree
+# (scripts/lib/sanitizer-trees.sh):
 #
-#   asan  AddressSanitizer + UndefinedBehaviorSanitizer (-DR2E_SANITIZE=ON):
-#         the unit tests and the docker tests (which skip without a daemon),
-#         the r2e program included (the eval end-to-end tests run it).
-#   tsan  ThreadSanitizer (-DR2E_SANITIZE_THREAD=ON): the tests of the code
-#         that runs threads: sessions, runtimes, evaluation workers, the LLM
-#         agent's client (R2E_TSAN_FILTER; pools join the list as they land).
+#   asan  AddressSanitizer + UndefinedBehaviorSanitizer with leak checking, in
+#         the clang tree the fuzzers share: the unit tests, the docker tests
+#         (which skip without a daemon) and the tests that run the r2e program
+#         (eval end to end, soak); not kube or install.
+#   tsan  ThreadSanitizer: the tests of the code that runs threads (sessions,
+#         runtimes, warm pools, EnvPool, evaluation workers, the LLM client;
+#         R2E_TSAN_FILTER), and on docker the runtime, client and pool tests
+#         (R2E_TSAN_DOCKER_FILTER).
 #
 #   scripts/run-sanitizers.sh [asan] [tsan]     (default: both)
 #
@@ -15,26 +18,26 @@
 #
 # Environment: R2E_ASAN_BUILD_DIR (build-asan), R2E_TSAN_BUILD_DIR
 # (build-tsan), R2E_ASAN_CTEST_ARGS (extra ctest arguments, e.g. "-L docker"
-# or "-LE docker"), R2E_TSAN_FILTER (gtest filter), R2E_JOBS, CCACHE_DIR.
+# or "-LE docker"), R2E_TSAN_FILTER / R2E_TSAN_DOCKER_FILTER (gtest filters),
+# R2E_JOBS, CCACHE_DIR.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root=$(pwd)
-export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/root}/.cache/ccache}
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
+# shellcheck source=lib/sanitizer-trees.sh
+. scripts/lib/sanitizer-trees.sh
 jobs=${R2E_JOBS:-$(nproc)}
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(asan tsan)
 
 log() { printf 'run-sanitizers: %s\n' "$*" >&2; }
 
-configure() {  # dir, extra cmake args...
-  local dir=$1
-  shift
-  local args=(-S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DR2E_BUILD_EXAMPLES=OFF
-              -DR2E_BUILD_BENCH=ON -DR2E_INSTALL=OFF "$@")
-  [ -f "$dir/CMakeCache.txt" ] || args+=(-G Ninja)
-  command -v ccache >/dev/null 2>&1 && args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  cmake "${args[@]}" >/dev/null
+# Runs one test program with a gtest filter; on failure prints the reports.
+run_filtered() {  # exe, filter, log
+  if "$1" --gtest_filter="$2" --gtest_brief=1 >"$3" 2>&1; then
+    tail -1 "$3" >&2
+    return 0
+  fi
+  grep -E "WARNING: ThreadSanitizer|FAILED|SUMMARY" "$3" | head -20 >&2 || true
+  return 1
 }
 
 failed=()
@@ -43,8 +46,8 @@ for stage in "${stages[@]}"; do
   result=ok
   case "$stage" in
     asan)
-      dir=${R2E_ASAN_BUILD_DIR:-build-asan}
-      configure "$dir" -DR2E_SANITIZE=ON
+      dir=$asan_tree
+      configure_asan_tree
       log "asan: building in $dir"
       cmake --build "$dir" --parallel "$jobs" --target r2e_unit_tests r2e_docker_tests r2e_cli
       t1=$(date +%s)
@@ -59,27 +62,20 @@ for stage in "${stages[@]}"; do
         result=FAILED
         grep -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer|Failed|\*\*\*" "$dir/sanitizer-ctest.log" | head -40 >&2 || true
       fi
-      tail -3 "$dir/sanitizer-ctest.log" | head -1 >&2
+      grep -E "^[0-9]+% tests passed" "$dir/sanitizer-ctest.log" >&2 || tail -3 "$dir/sanitizer-ctest.log" >&2
       ;;
     tsan)
-      dir=${R2E_TSAN_BUILD_DIR:-build-tsan}
-      configure "$dir" -DR2E_SANITIZE_THREAD=ON -DR2E_BUILD_BENCH=OFF -DR2E_BUILD_CLI=OFF
+      dir=$tsan_tree
+      configure_tsan_tree
       log "tsan: building in $dir"
       cmake --build "$dir" --parallel "$jobs" --target r2e_unit_tests r2e_docker_tests
       t1=$(date +%s)
-      filter=${R2E_TSAN_FILTER:-SessionTest.*:LocalRuntime*:FaultRuntimeTest.*:Eval*:LlmAgentTest.*:LlmClientTest.*:RepoEnv*:*Pool*}
-      docker_filter=${R2E_TSAN_DOCKER_FILTER:-DockerRuntimeTest.*:DockerClient*}
-      # Each test program runs once with the filter; halt on the first race.
+      filter=${R2E_TSAN_FILTER:-SessionTest.*:LocalRuntime*:FaultRuntimeTest.*:Eval*:LlmAgentTest.*:LlmClientTest.*:RepoEnv*:*Pool*:FastReset*}
+      docker_filter=${R2E_TSAN_DOCKER_FILTER:-DockerRuntimeTest.*:DockerClient*:PoolDockerTest.*:DockerSessionPipes*}
+      # Halt on the first race: a report fails the stage.
       export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0}
-      if ! "$dir/tests/r2e_unit_tests" --gtest_filter="$filter" --gtest_brief=1 >"$dir/tsan-unit.log" 2>&1; then
-        result=FAILED
-        grep -E "WARNING: ThreadSanitizer|FAILED|SUMMARY" "$dir/tsan-unit.log" | head -20 >&2 || true
-      fi
-      if ! "$dir/tests/r2e_docker_tests" --gtest_filter="$docker_filter" --gtest_brief=1 >"$dir/tsan-docker.log" 2>&1; then
-        result=FAILED
-        grep -E "WARNING: ThreadSanitizer|FAILED|SUMMARY" "$dir/tsan-docker.log" | head -20 >&2 || true
-      fi
-      tail -2 "$dir/tsan-unit.log" "$dir/tsan-docker.log" >&2
+      run_filtered "$dir/tests/r2e_unit_tests" "$filter" "$dir/tsan-unit.log" || result=FAILED
+      run_filtered "$dir/tests/r2e_docker_tests" "$docker_filter" "$dir/tsan-docker.log" || result=FAILED
       ;;
     *)
       log "unknown stage $stage (asan, tsan)"

@@ -75,8 +75,14 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = sec;
-  const time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t - offset);
+  const time_t t = timegm(&tm) - offset;
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2261): a time
+  // outside that range is clamped rather than overflowing.
+  using Clock = std::chrono::system_clock;
+  const auto limit = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+  if (t >= limit) return Clock::time_point::max();
+  if (t <= -limit) return Clock::time_point::min();
+  return Clock::from_time_t(t);
 }
 
 Result<ExecCredential> ParseExecCredential(std::string_view text) {

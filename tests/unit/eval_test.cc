@@ -452,13 +452,13 @@ TEST_F(EvalRunTest, OutcomesFilesAndResume) {
   auto run = RunEvaluation(rows_, preds, options_);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   const auto& s = run->summary;
-  EXPECT_EQ(s["resolved_ids"], json({"a"}));
-  EXPECT_EQ(s["unresolved_ids"], json({"b"}));
-  EXPECT_EQ(s["empty_patch_ids"], json({"c"}));
-  EXPECT_EQ(s["error_ids"], json({"d"}));
-  EXPECT_EQ(s["incomplete_ids"], json({"e"}));
-  EXPECT_EQ(s["completed_ids"], json({"a", "b"}));
-  EXPECT_EQ(s["submitted_ids"], json({"a", "b", "c", "d"}));
+  EXPECT_EQ(s["resolved_ids"], nlohmann::ordered_json({"a"}));
+  EXPECT_EQ(s["unresolved_ids"], nlohmann::ordered_json({"b"}));
+  EXPECT_EQ(s["empty_patch_ids"], nlohmann::ordered_json({"c"}));
+  EXPECT_EQ(s["error_ids"], nlohmann::ordered_json({"d"}));
+  EXPECT_EQ(s["incomplete_ids"], nlohmann::ordered_json({"e"}));
+  EXPECT_EQ(s["completed_ids"], nlohmann::ordered_json({"a", "b"}));
+  EXPECT_EQ(s["submitted_ids"], nlohmann::ordered_json({"a", "b", "c", "d"}));
   EXPECT_EQ(s["total_instances"], 5);
   EXPECT_EQ(s["schema_version"], 2);
   EXPECT_NE(s["error_reasons"]["d"].get<std::string>().find("Patch Apply Failed"),
@@ -490,8 +490,8 @@ TEST_F(EvalRunTest, OutcomesFilesAndResume) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(world_.starts.load(), 4);
   EXPECT_EQ(again->attempted, 1);
-  EXPECT_EQ(again->summary["resolved_ids"], json({"a"}));
-  EXPECT_EQ(again->summary["unresolved_ids"], json({"b"}));
+  EXPECT_EQ(again->summary["resolved_ids"], nlohmann::ordered_json({"a"}));
+  EXPECT_EQ(again->summary["unresolved_ids"], nlohmann::ordered_json({"b"}));
   int skipped = 0;
   for (const auto& r : again->instances) skipped += r.outcome == InstanceOutcome::kSkipped;
   EXPECT_EQ(skipped, 2);
@@ -501,7 +501,7 @@ TEST_F(EvalRunTest, OutcomesFilesAndResume) {
   auto third = RunEvaluation(rows_, preds, options_);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(world_.starts.load(), 6);  // a and d
-  EXPECT_EQ(third->summary["resolved_ids"], json({"a"}));
+  EXPECT_EQ(third->summary["resolved_ids"], nlohmann::ordered_json({"a"}));
 }
 
 TEST_F(EvalRunTest, ValidationStopsTheRunBeforeAnySandbox) {
@@ -520,8 +520,8 @@ TEST_F(EvalRunTest, TimeoutStopsTheSandboxAndTheRunGoesOn) {
   options_.workers = 2;
   auto run = RunEvaluation(rows_, Preds({{"a", gold_}, {"b", "SLOW"}}), options_);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
-  EXPECT_EQ(run->summary["resolved_ids"], json({"a"}));
-  EXPECT_EQ(run->summary["error_ids"], json({"b"}));
+  EXPECT_EQ(run->summary["resolved_ids"], nlohmann::ordered_json({"a"}));
+  EXPECT_EQ(run->summary["error_ids"], nlohmann::ordered_json({"b"}));
   const std::string why = run->summary["error_reasons"]["b"];
   EXPECT_NE(why.find("timed out"), std::string::npos) << why;
   EXPECT_EQ(world_.alive.load(), 0);

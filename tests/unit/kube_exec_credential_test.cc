@@ -65,6 +65,20 @@ TEST(ExecCredentialParse, Rfc3339) {
   EXPECT_FALSE(ParseRfc3339("1970-13-01T00:00:00Z"));
 }
 
+// Found by the exec_credential fuzzer: system_clock's nanoseconds overflowed
+// (UBSan) for years past 2261. Such times are clamped.
+TEST(ExecCredentialParse, Rfc3339OutsideTheClocksRangeIsClamped) {
+  using Clock = std::chrono::system_clock;
+  EXPECT_EQ(*ParseRfc3339("4054-11-26T12:00:00Z"), Clock::time_point::max());
+  EXPECT_EQ(*ParseRfc3339("9999-12-31T23:59:60-23:59"), Clock::time_point::max());
+  EXPECT_EQ(*ParseRfc3339("0000-01-01T00:00:00+23:59"), Clock::time_point::min());
+  EXPECT_EQ(Clock::to_time_t(*ParseRfc3339("2261-01-01T00:00:00Z")), 9183110400);
+  auto far = ParseExecCredential(
+      R"({"kind":"ExecCredential","status":{"token":"t","expirationTimestamp":"4054-11-26T12:00:00.5Z"}})");
+  ASSERT_TRUE(far.ok()) << far.status().ToString();
+  EXPECT_EQ(far->expiry, Clock::time_point::max());
+}
+
 TEST_F(ExecPluginTest, PrintsACredential) {
   // The plugin sees its env and KUBERNETES_EXEC_INFO.
   KubeExecPlugin p = Script(

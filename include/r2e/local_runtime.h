@@ -10,6 +10,7 @@
 #ifndef R2E_LOCAL_RUNTIME_H_
 #define R2E_LOCAL_RUNTIME_H_
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -58,7 +59,9 @@ class LocalRuntime final : public Runtime {
 
   // True when this runtime isolates with bubblewrap (after start()).
   bool isolated() const { return use_bwrap_; }
-  // The host directory that backs the sandbox (empty before start()).
+  // The host directory that backs the sandbox: empty before start(); after
+  // stop() it still names the (removed) directory until the next start(), so
+  // that stop() from another thread never changes it under a reader.
   const std::filesystem::path& workdir() const { return workdir_; }
   // The host path that backs a sandbox path under /testbed, /root or /tmp;
   // InvalidArgument for other paths.
@@ -74,7 +77,8 @@ class LocalRuntime final : public Runtime {
   LocalRuntimeOptions options_;
   std::mutex lifecycle_mu_;  // serializes start() and stop()
   std::mutex state_mu_;      // guards session_ swaps (held briefly)
-  std::filesystem::path workdir_;
+  std::filesystem::path workdir_;  // written by start() only
+  std::atomic<bool> has_sandbox_{false};  // between a successful start() and stop()
   bool use_bwrap_ = false;
   std::shared_ptr<ShellSession> session_;
 };

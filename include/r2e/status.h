@@ -85,7 +85,8 @@ class Result {
   }
 
   bool ok() const { return state_.index() == 0; }
-  // OK when a value is held.
+  // OK when a value is held. A copy: keep it (not a reference into it) to
+  // use its message after the statement.
   Status status() const { return ok() ? Status() : std::get<1>(state_); }
 
   // Accessing the value of an error Result is a programming error (asserts in

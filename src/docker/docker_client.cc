@@ -581,7 +581,7 @@ Result<std::unique_ptr<DockerClient>> DockerClient::Connect(ClientOptions option
     if (!res.ok()) {
       if (res.status().code() == StatusCode::kUnavailable) {
         // Drop the "docker ping: " prefix: this is the first contact.
-        const std::string& m = res.status().message();
+        const std::string m = res.status().message();
         auto pos = m.find("cannot reach");
         if (pos != std::string::npos) return Status::Unavailable(m.substr(pos));
       }

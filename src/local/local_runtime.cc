@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <system_error>
+#include <thread>
 
 #include "core/text.h"
 #include "local/pipe_stream.h"
@@ -127,12 +129,14 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
                                internal::ErrnoText(errno));
   }
   workdir_ = tmpl;
+  has_sandbox_ = true;
   for (std::string_view r : kPrivateRoots) fs::create_directories(workdir_ / r, ec);
   fs::permissions(workdir_ / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
 
   auto fail = [this](Status s) {
     std::error_code rec;
     if (!options_.keep_workdir) fs::remove_all(workdir_, rec);
+    has_sandbox_ = false;
     workdir_.clear();
     return s.WithContext("starting local sandbox");
   };
@@ -190,11 +194,21 @@ Status LocalRuntime::stop() {
   if (session) session->interrupt();
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
   if (session) session->close();
-  if (!workdir_.empty()) {
+  // workdir_ stays as it is: exec(), upload() and download() may be reading
+  // it on another thread (they fail once the directory is gone).
+  if (has_sandbox_.exchange(false) && !options_.keep_workdir) {
+    // A sandbox process that is still exiting can create a file while the
+    // walk runs (ENOTEMPTY): try again briefly before giving up.
     std::error_code ec;
-    if (!options_.keep_workdir) fs::remove_all(workdir_, ec);
-    workdir_.clear();
-    if (ec) return Status::Internal("removing the local sandbox directory: " + ec.message());
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      ec.clear();
+      fs::remove_all(workdir_, ec);
+      if (!ec) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 << attempt));
+    }
+    if (ec) {
+      return Status::Internal("removing the local sandbox directory " + workdir_.string() + ": " + ec.message());
+    }
   }
   return Status::OK();
 }
@@ -213,7 +227,7 @@ Result<ExecResult> LocalRuntime::exec(std::string_view command, const ExecOption
 }
 
 Result<fs::path> LocalRuntime::host_path(const std::string& sandbox_path) const {
-  if (workdir_.empty()) return Status::FailedPrecondition("local sandbox is not started");
+  if (!has_sandbox_) return Status::FailedPrecondition("local sandbox is not started");
   fs::path p = fs::path(sandbox_path).lexically_normal();
   if (!p.is_absolute()) p = fs::path("/testbed") / p;
   p = p.lexically_normal();

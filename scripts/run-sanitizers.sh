@@ -5,7 +5,8 @@
 #   asan  AddressSanitizer + UndefinedBehaviorSanitizer with leak checking, in
 #         the clang tree the fuzzers share: the unit tests, the docker tests
 #         (which skip without a daemon) and the tests that run the r2e program
-#         (eval end to end, soak); not kube or install.
+#         (eval end to end, soak), and the kube tests against the test API
+#         server; not the install test.
 #   tsan  ThreadSanitizer: the tests of the code that runs threads (sessions,
 #         runtimes, warm pools, EnvPool, evaluation workers, the LLM client;
 #         R2E_TSAN_FILTER), and on docker the runtime, client and pool tests
@@ -49,7 +50,7 @@ for stage in "${stages[@]}"; do
       dir=$asan_tree
       configure_asan_tree
       log "asan: building in $dir"
-      cmake --build "$dir" --parallel "$jobs" --target r2e_unit_tests r2e_docker_tests r2e_cli
+      cmake --build "$dir" --parallel "$jobs" --target r2e_unit_tests r2e_docker_tests r2e_kube_tests r2e_cli
       t1=$(date +%s)
       # Leak checking is on: a test that leaks fails. The tests fork children
       # (sessions, bwrap); ASan follows only this process.
@@ -57,7 +58,7 @@ for stage in "${stages[@]}"; do
       [ -n "${R2E_ASAN_CTEST_ARGS:-}" ] && read -r -a extra <<<"$R2E_ASAN_CTEST_ARGS"
       if ! ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0} \
            UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-           ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -LE 'install|kube' \
+           ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -LE install \
              "${extra[@]}" >"$dir/sanitizer-ctest.log" 2>&1; then
         result=FAILED
         grep -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer|Failed|\*\*\*" "$dir/sanitizer-ctest.log" | head -40 >&2 || true

@@ -33,6 +33,13 @@ std::string Bash(const std::string& cmd) {
   return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";
 }
 
+RepoEnvOptions OfflineDockerOptions() {
+  RepoEnvOptions o;
+  o.runtime = "docker";
+  o.docker.network_mode = "none";
+  return o;
+}
+
 // One episode: the tests are out of reach, a spoofed runner earns 0, the fix earns 1.
 void HiddenTestsEpisode(RepoEnv& env, const Task& task, const std::string& reset_kind) {
   auto reset = env.reset();
@@ -70,9 +77,7 @@ void HiddenTestsEpisode(RepoEnv& env, const Task& task, const std::string& reset
 TEST(DockerSecurityTest, HiddenTestsAbsentSpoofedRunnerEarnsNothingFixEarnsOne) {
   if (!HaveImage(kDemo)) GTEST_SKIP() << "no daemon or " << kDemo;
   Task task = DemoTask();
-  RepoEnvOptions o;
-  o.runtime = "docker";
-  o.docker.network_mode = "none";
+  RepoEnvOptions o = OfflineDockerOptions();
   auto env = RepoEnv::Create(task, o).value();
   HiddenTestsEpisode(*env, task, "cold");
   EXPECT_TRUE(env->close().ok());
@@ -83,9 +88,7 @@ TEST(DockerSecurityTest, HiddenTestsAbsentSpoofedRunnerEarnsNothingFixEarnsOne) 
 TEST(DockerSecurityTest, HiddenTestsAbsentAndGradedFromAWarmPool) {
   if (!HaveImage(kDemo)) GTEST_SKIP() << "no daemon or " << kDemo;
   Task task = DemoTask();
-  RepoEnvOptions o;
-  o.runtime = "docker";
-  o.docker.network_mode = "none";
+  RepoEnvOptions o = OfflineDockerOptions();
   WarmPoolOptions po;
   po.size = 1;
   po.refill_concurrency = 1;

@@ -196,8 +196,6 @@ class RepoEnv {
   Status record_pristine();
   bool fast_reset_allowed() const;
   Observation initial_observation() const;
-  // Whether options.remove_hidden_tests applies to this task.
-  bool removes_hidden_tests() const;
   Status install_tools(const std::vector<ToolFile>& files);
   // Adds files to tools_ (replacing same-named ones); InvalidArgument for a bad file.
   Status merge_tools(const std::vector<ToolFile>& files);

@@ -24,6 +24,10 @@ ExecOptions Bounded() {
 
 }  // namespace
 
+bool RemovesHiddenTests(const Task& task, const RepoEnvOptions& options) {
+  return task.kind == TaskKind::kR2E && options.hide_tests && options.remove_hidden_tests;
+}
+
 Result<std::shared_ptr<HiddenTests>> HiddenTests::TakeOut(Runtime& runtime) {
   auto present = runtime.exec(
       "if [ -e /root/r2e_tests ]; then echo tests; fi; if [ -e /root/run_tests.sh ]; then echo runner; fi",

@@ -6,10 +6,15 @@
 #include <filesystem>
 #include <memory>
 
+#include "r2e/repo_env.h"
 #include "r2e/runtime.h"
 #include "r2e/status.h"
 
 namespace r2e::internal {
+
+// Whether RepoEnvOptions::remove_hidden_tests applies: R2E tasks with
+// hide_tests and remove_hidden_tests set.
+bool RemovesHiddenTests(const Task& task, const RepoEnvOptions& options);
 
 // A private host copy of /root/r2e_tests and /root/run_tests.sh, taken from
 // one sandbox. Not thread-safe; the host copy goes with the object.

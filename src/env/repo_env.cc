@@ -1,9 +1,6 @@
 #include "r2e/repo_env.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
-#include <system_error>
 
 #include "core/text.h"
 #include "env/hidden_tests.h"
@@ -129,7 +126,7 @@ Result<Observation> RepoEnv::start_cold() {
   started_ = true;
   episode_token_ = internal::RandomHex(8);
   Status s = setup();
-  if (s.ok() && removes_hidden_tests()) {
+  if (s.ok() && internal::RemovesHiddenTests(task_, options_)) {
     auto taken = internal::HiddenTests::TakeOut(*runtime_);
     if (taken.ok()) hidden_ = std::move(taken).value();
     s = taken.status();
@@ -151,10 +148,6 @@ Result<Observation> RepoEnv::start_cold() {
 }
 
 Status RepoEnv::setup() { return internal::RunSetup(*runtime_, task_, options_); }
-
-bool RepoEnv::removes_hidden_tests() const {
-  return task_.kind == TaskKind::kR2E && options_.hide_tests && options_.remove_hidden_tests;
-}
 
 Result<StepResult> RepoEnv::step(std::string_view action_text, std::chrono::seconds timeout) {
   return step(ParseAction(action_text), timeout);

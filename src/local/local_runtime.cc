@@ -176,11 +176,23 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
     if (!stream.ok()) return stream.status();
     return std::unique_ptr<ByteStream>(std::move(stream).value());
   };
-  auto session = std::make_shared<ShellSession>(opener, session_options);
-  if (Status s = session->start(); !s.ok()) return fail(s);
-  std::lock_guard<std::mutex> lock(state_mu_);
-  session_ = std::move(session);
-  return Status::OK();
+  // bwrap's read-only binds are recursive: it remounts every mount below
+  // /var, /usr, ... and fails ("Can't bind mount ... Invalid argument") when
+  // one appears or goes meanwhile, e.g. a Docker container starting or
+  // stopping on this host. That is transient: try again a few times.
+  Status started;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
+    auto session = std::make_shared<ShellSession>(opener, session_options);
+    started = session->start();
+    if (started.ok()) {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      session_ = std::move(session);
+      return Status::OK();
+    }
+    if (!use_bwrap_ || started.message().find("bwrap: Can't bind mount") == std::string::npos) break;
+  }
+  return fail(started);
 }
 
 Status LocalRuntime::stop() {

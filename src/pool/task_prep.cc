@@ -86,7 +86,7 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
   R2E_ASSIGN_OR_RETURN(SandboxSpec spec, SandboxSpecFor(task, probe->name()));
   probe.reset();
   RuntimeFactory factory = [o]() { return MakeRuntime(o.runtime, o); };
-  const bool take_out_tests = task.kind == TaskKind::kR2E && o.hide_tests && o.remove_hidden_tests;
+  const bool take_out_tests = RemovesHiddenTests(task, o);
   SandboxPreparer prepare = [task, o, files, take_out_tests](WarmSandbox& sb) -> Status {
     Runtime& rt = *sb.runtime;
     R2E_RETURN_IF_ERROR(RunSetup(rt, task, o));

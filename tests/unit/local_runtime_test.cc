@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -117,6 +118,78 @@ TEST_F(LocalRuntimeBwrapTest, FilesRoundTripAndSymlinksCannotEscape) {
   EXPECT_TRUE(fs::exists(back / "a" / "b.txt"));
   fs::remove_all(host_dir);
   fs::remove_all(back);
+}
+
+// A bwrap on PATH that fails like a mount race (a Docker container's mount
+// going away during bwrap's recursive binds) for its first `failures` sandbox
+// starts, then runs the real bwrap. Restores PATH when done.
+class RacyBwrap {
+ public:
+  explicit RacyBwrap(int failures) : dir_(MakeRepo("racy-bwrap-" + std::to_string(failures))) {
+    const std::string real = RealBwrap();
+    std::ofstream(dir_ / "bwrap") << "#!/bin/sh\n"
+                                  << "case \"$*\" in *r2e-sandbox*)\n"
+                                  << "  n=$(cat " << (dir_ / "count").string() << " 2>/dev/null || echo 0)\n"
+                                  << "  n=$((n + 1)); echo $n > " << (dir_ / "count").string() << "\n"
+                                  << "  if [ $n -le " << failures << " ]; then\n"
+                                  << "    echo \"bwrap: Can't bind mount /oldroot/var on /newroot/var: Unable to apply "
+                                     "mount flags: remount \\\"/newroot/var/lib/x\\\": Invalid argument\" >&2; exit 1\n"
+                                  << "  fi;;\n"
+                                  << "esac\n"
+                                  << "exec " << real << " \"$@\"\n";
+    fs::permissions(dir_ / "bwrap", fs::perms::owner_all);
+    old_path_ = std::getenv("PATH");
+    ::setenv("PATH", (dir_.string() + ":" + old_path_).c_str(), 1);
+  }
+  ~RacyBwrap() {
+    ::setenv("PATH", old_path_.c_str(), 1);
+    fs::remove_all(dir_);
+  }
+  int sandbox_starts() const {
+    std::ifstream in(dir_ / "count");
+    int n = 0;
+    in >> n;
+    return n;
+  }
+
+ private:
+  static std::string RealBwrap() {
+    for (const char* p : {"/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"}) {
+      if (fs::exists(p)) return p;
+    }
+    return "bwrap";
+  }
+  fs::path dir_;
+  std::string old_path_;
+};
+
+TEST(LocalRuntimeBwrapRetryTest, TransientMountFailuresAreRetriedPermanentOnesReported) {
+  if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
+  fs::path repo = MakeRepo("racy");
+  LocalRuntimeOptions o;
+  o.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  SandboxSpec spec;
+  spec.copy_in = {{repo, "/testbed"}};
+  {
+    RacyBwrap racy(2);
+    LocalRuntime rt(o);
+    Status s = rt.start(spec);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(racy.sandbox_starts(), 3);
+    auto r = rt.exec("cat /testbed/README.md");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->output, "demo\n");
+  }
+  {
+    RacyBwrap always(1000);
+    LocalRuntime rt(o);
+    Status s = rt.start(spec);
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+    EXPECT_NE(s.message().find("Can't bind mount"), std::string::npos) << s.message();
+    EXPECT_EQ(always.sandbox_starts(), 5);
+    EXPECT_TRUE(rt.workdir().empty());
+  }
+  fs::remove_all(repo);
 }
 
 TEST(LocalRuntimeTest, PlainModeRunsInTheWorkingDirectory) {

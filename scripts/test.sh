@@ -73,18 +73,31 @@ cmake --build "$BUILD_DIR" --parallel "${R2E_JOBS:-$(nproc)}"
 # --- 5. fuzz and sanitizer stages ---------------------------------------------
 # Each stage is bounded (see the scripts); a failing stage does not stop the
 # main ctest run, but fails the script.
+# CI logs are read from the end: each stage's output is also kept in a file,
+# and the lines that say what failed are printed again right before ctest's
+# summary line (step 6).
 stage_failures=()
+stage_report=$(mktemp)
+trap 'rm -f "$stage_report"' EXIT
 run_stage() {  # name, command...
   local name=$1
   shift
-  local t0=$SECONDS
+  local t0=$SECONDS out
+  out=$(mktemp)
   log "stage $name: $*"
-  if "$@" >&2; then
+  if "$@" 2>&1 | tee "$out" >&2; then  # pipefail: the stage's status
     log "stage $name: ok in $((SECONDS - t0)) s"
+    echo "test.sh: stage $name: ok in $((SECONDS - t0)) s" >>"$stage_report"
   else
     log "stage $name: FAILED after $((SECONDS - t0)) s"
     stage_failures+=("$name")
+    {
+      echo "test.sh: stage $name: FAILED after $((SECONDS - t0)) s; what it said of failures:"
+      grep -E 'FAIL|CRASH|ERROR|Sanitizer|runtime error|Timeout|Exception|result=|tests passed' "$out" |
+        grep -v 'result=ok' | tail -40 | sed 's/^/  | /'
+    } >>"$stage_report"
   fi
+  rm -f "$out"
 }
 if [ "${R2E_QUICK:-0}" = 1 ]; then
   R2E_SKIP_FUZZ=1
@@ -112,14 +125,17 @@ log "running ctest"
 # ctest prints "Total Test time", the failed-test list and "Errors while
 # running CTest" after its summary line; hold the summary back and print it
 # last, so that CI logs end with it.
+summary=$(mktemp)
 set +e
 ctest --test-dir "$BUILD_DIR" --output-on-failure --no-tests=error -j2 "${ctest_extra[@]}" 2>&1 |
-  awk '
-    /^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+/ { summary = $0; fflush(); next }
-    { print; fflush() }
-    END { if (summary != "") print summary; else print "ctest: no summary line (no tests ran?)" }'
+  awk -v summary_file="$summary" '
+    /^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+/ { print > summary_file; fflush(); next }
+    { print; fflush() }'
 status=${PIPESTATUS[0]}
 set -e
+cat "$stage_report"
+if [ -s "$summary" ]; then cat "$summary"; else echo "ctest: no summary line (no tests ran?)"; fi
+rm -f "$summary"
 # A failed stage (reported above, before ctest) fails the run too.
 [ ${#stage_failures[@]} -eq 0 ] || [ "$status" -ne 0 ] || status=1
 exit "$status"

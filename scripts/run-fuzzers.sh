@@ -73,7 +73,9 @@ for t in "${targets[@]}"; do
   set -e
   elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/fuzz/$t.log" | tail -1)
-  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$build/fuzz/$t.log" | tail -1)
+  # libFuzzer's own average_exec_per_sec is whole seconds' worth (0 for a run
+  # shorter than a second); the wall clock of the run gives the real rate.
+  speed=$(( ${execs:-0} * 1000 / (elapsed_ms > 0 ? elapsed_ms : 1) ))
   new=$(find "$work" -type f | wc -l)
   if [ $rc -eq 0 ]; then
     result=ok

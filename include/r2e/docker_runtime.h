@@ -107,7 +107,7 @@ class DockerRuntime final : public Runtime {
   std::string id_;
   std::string name_;
   std::vector<std::pair<std::string, std::string>> env_;
-  std::shared_ptr<ShellSession> session_;
+  SessionSlot session_;
   std::filesystem::path fifo_dir_;  // this container's pipe directory, if any
 };
 

@@ -139,7 +139,7 @@ class KubeRuntime final : public Runtime {
   std::mutex lifecycle_mu_;
   std::string pod_;
   std::vector<std::pair<std::string, std::string>> env_;
-  std::shared_ptr<ShellSession> session_;
+  SessionSlot session_;
   struct SessionInfo;
   std::shared_ptr<SessionInfo> info_;  // written by the session's opener
 };

@@ -72,15 +72,13 @@ class LocalRuntime final : public Runtime {
 
  private:
   std::vector<std::string> sandbox_argv(const std::vector<std::string>& argv) const;
-  std::shared_ptr<ShellSession> session();
 
   LocalRuntimeOptions options_;
   std::mutex lifecycle_mu_;  // serializes start() and stop()
-  std::mutex state_mu_;      // guards session_ swaps (held briefly)
   std::filesystem::path workdir_;  // written by start() only
   std::atomic<bool> has_sandbox_{false};  // between a successful start() and stop()
   bool use_bwrap_ = false;
-  std::shared_ptr<ShellSession> session_;
+  SessionSlot session_;
 };
 
 }  // namespace r2e

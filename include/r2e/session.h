@@ -132,6 +132,35 @@ class ShellSession {
   std::string pending_;  // bytes read past the last marker (dropped on next command)
 };
 
+// A runtime's current shell session: started by the runtime's start(), used
+// by exec() on any thread, ended by stop(). One sequence for every runtime,
+// so that a stop() racing with exec() behaves the same on all of them.
+// Thread-safe.
+class SessionSlot {
+ public:
+  // Starts a session over `opener`; on success it becomes the current one
+  // (replacing none: call Take() first). On failure the slot stays empty.
+  Status Open(StreamOpener opener, ShellSessionOptions options);
+
+  // The current session, or null before Open() and after Take(). A copy
+  // stays usable after Take(): its exec() then returns Cancelled.
+  std::shared_ptr<ShellSession> Get() const;
+
+  // Empties the slot and interrupts the session's running exec() without
+  // waiting for it, so that stopping is never delayed by a command. Returns
+  // the session (null if the slot was empty) for Close().
+  std::shared_ptr<ShellSession> Take();
+
+  // Closes `taken` (from Take()) and any session opened since, by a start()
+  // that was running when Take() was called. A runtime's stop() calls
+  // Take(), then its lifecycle lock (which start() holds), then Close().
+  void Close(std::shared_ptr<ShellSession> taken);
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<ShellSession> session_;
+};
+
 // Quotes `s` for POSIX shells with single quotes: 'it'\''s'.
 std::string ShellQuote(std::string_view s);
 

@@ -242,26 +242,16 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
     ShellSessionOptions so = options_.session;
     so.default_workdir = options_.workdir;
     for (const auto& kv : env_) so.env.push_back(kv);
-    auto session = std::make_shared<ShellSession>(opener, so);
-    if (Status s = session->start(); !s.ok()) return fail(s);
-    std::lock_guard<std::mutex> lock(state_mu_);
-    session_ = std::move(session);
+    if (Status s = session_.Open(opener, so); !s.ok()) return fail(s);
   }
   return Status::OK();
 }
 
 Status DockerRuntime::stop() {
-  std::shared_ptr<ShellSession> session;
-  std::string id;
-  {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    session = std::move(session_);
-    session_.reset();
-    id = id_;
-  }
-  if (session) session->interrupt();
+  std::shared_ptr<ShellSession> session = session_.Take();
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  if (session) session->close();
+  session_.Close(std::move(session));
+  const std::string id = container_id();
   if (id.empty() || !client_) return Status::OK();
   Status s = client_->remove_container(id, true);
   std::lock_guard<std::mutex> lock(state_mu_);
@@ -283,19 +273,14 @@ bool DockerRuntime::alive() {
 }
 
 Result<ExecResult> DockerRuntime::exec(std::string_view command, const ExecOptions& options) {
-  std::shared_ptr<ShellSession> session;
-  std::string id;
-  {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    session = session_;
-    id = id_;
-  }
+  const std::string id = container_id();
   if (id.empty()) return Status::FailedPrecondition("docker sandbox is not started; call start() first");
   if (options_.exec_mode == DockerRuntimeOptions::ExecMode::kPerCommand) {
     return exec_per_command(command, options);
   }
   // stop() drops the session before it forgets the container: an exec that
   // races with it finds no session and is cancelled.
+  std::shared_ptr<ShellSession> session = session_.Get();
   if (!session) return Status::Cancelled("docker sandbox is being stopped");
   auto r = session->exec(command, options);
   if (!r.ok()) {

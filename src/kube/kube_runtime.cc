@@ -234,24 +234,15 @@ Status KubeRuntime::start(const SandboxSpec& spec) {
     ShellSessionOptions so = options_.session;
     so.default_workdir = options_.workdir;
     for (const auto& kv : env_) so.env.push_back(kv);
-    auto session = std::make_shared<ShellSession>(opener, so);
-    if (Status s = session->start(); !s.ok()) return fail(s);
-    std::lock_guard<std::mutex> lock(state_mu_);
-    session_ = std::move(session);
+    if (Status s = session_.Open(opener, so); !s.ok()) return fail(s);
   }
   return Status::OK();
 }
 
 Status KubeRuntime::stop() {
-  std::shared_ptr<ShellSession> session;
-  {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    session = std::move(session_);
-    session_.reset();
-  }
-  if (session) session->interrupt();
+  std::shared_ptr<ShellSession> session = session_.Take();
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  if (session) session->close();
+  session_.Close(std::move(session));
   const std::string pod = pod_name();
   if (pod.empty() || !client_) return Status::OK();
   Status s = delete_pod(pod);
@@ -272,15 +263,10 @@ bool KubeRuntime::alive() {
 }
 
 Result<ExecResult> KubeRuntime::exec(std::string_view command, const ExecOptions& options) {
-  std::shared_ptr<ShellSession> session;
-  std::string pod;
-  {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    session = session_;
-    pod = pod_;
-  }
+  const std::string pod = pod_name();
   if (pod.empty()) return Status::FailedPrecondition("kube sandbox is not started; call start() first");
   if (options_.exec_mode == KubeRuntimeOptions::ExecMode::kPerCommand) return exec_per_command(command, options);
+  std::shared_ptr<ShellSession> session = session_.Get();
   if (!session) return Status::Cancelled("kube sandbox is being stopped");
   auto r = session->exec(command, options);
   if (!r.ok()) {

@@ -63,11 +63,6 @@ bool LocalRuntime::BubblewrapAvailable() {
   return available;
 }
 
-std::shared_ptr<ShellSession> LocalRuntime::session() {
-  std::lock_guard<std::mutex> lock(state_mu_);
-  return session_;
-}
-
 std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::string>& argv) const {
   if (!use_bwrap_) return argv;
   std::vector<std::string> a = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
@@ -101,7 +96,7 @@ std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::strin
 
 Status LocalRuntime::start(const SandboxSpec& spec) {
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  if (session()) return Status::FailedPrecondition("local sandbox already started; call stop() first");
+  if (session_.Get()) return Status::FailedPrecondition("local sandbox already started; call stop() first");
 
   switch (options_.isolation) {
     case LocalRuntimeOptions::Isolation::kAuto: use_bwrap_ = BubblewrapAvailable(); break;
@@ -183,29 +178,18 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
   Status started;
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
-    auto session = std::make_shared<ShellSession>(opener, session_options);
-    started = session->start();
-    if (started.ok()) {
-      std::lock_guard<std::mutex> lock(state_mu_);
-      session_ = std::move(session);
-      return Status::OK();
-    }
+    started = session_.Open(opener, session_options);
+    if (started.ok()) return Status::OK();
     if (!use_bwrap_ || started.message().find("bwrap: Can't bind mount") == std::string::npos) break;
   }
   return fail(started);
 }
 
 Status LocalRuntime::stop() {
-  std::shared_ptr<ShellSession> session;
-  {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    session = std::move(session_);
-    session_.reset();
-  }
   // Interrupt first, without waiting: a running exec() must not delay stop().
-  if (session) session->interrupt();
+  std::shared_ptr<ShellSession> session = session_.Take();
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  if (session) session->close();
+  session_.Close(std::move(session));
   // workdir_ stays as it is: exec(), upload() and download() may be reading
   // it on another thread (they fail once the directory is gone).
   if (has_sandbox_.exchange(false) && !options_.keep_workdir) {
@@ -225,10 +209,10 @@ Status LocalRuntime::stop() {
   return Status::OK();
 }
 
-bool LocalRuntime::alive() { return session() != nullptr; }
+bool LocalRuntime::alive() { return session_.Get() != nullptr; }
 
 Result<ExecResult> LocalRuntime::exec(std::string_view command, const ExecOptions& options) {
-  auto s = session();
+  auto s = session_.Get();
   if (!s) return Status::FailedPrecondition("local sandbox is not started; call start() first");
   ExecOptions mapped = options;
   if (!use_bwrap_ && !options.workdir.empty()) {

@@ -248,4 +248,33 @@ void ShellSession::close() {
   stream_.reset();
 }
 
+Status SessionSlot::Open(StreamOpener opener, ShellSessionOptions options) {
+  auto session = std::make_shared<ShellSession>(std::move(opener), std::move(options));
+  // Started outside the lock: starting waits for the sandbox.
+  R2E_RETURN_IF_ERROR(session->start());
+  std::lock_guard<std::mutex> lock(mu_);
+  session_ = std::move(session);
+  return Status::OK();
+}
+
+std::shared_ptr<ShellSession> SessionSlot::Get() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return session_;
+}
+
+std::shared_ptr<ShellSession> SessionSlot::Take() {
+  std::shared_ptr<ShellSession> session;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    session.swap(session_);
+  }
+  if (session) session->interrupt();
+  return session;
+}
+
+void SessionSlot::Close(std::shared_ptr<ShellSession> taken) {
+  if (taken) taken->close();
+  if (auto late = Take()) late->close();
+}
+
 }  // namespace r2e

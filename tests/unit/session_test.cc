@@ -230,6 +230,62 @@ TEST_F(SessionTest, FailsClearlyWhenTheShellCannotStart) {
   EXPECT_NE(r.status().message().find("/nonexistent/bash"), std::string::npos) << r.status().ToString();
 }
 
+// SessionSlot: the start/exec/stop sequence every runtime shares.
+TEST_F(SessionTest, SlotTakeCancelsARunningCommandAtOnce) {
+  ShellSessionOptions o;
+  o.default_workdir = dir_.string();
+  SessionSlot slot;
+  EXPECT_EQ(slot.Get(), nullptr);
+  ASSERT_TRUE(slot.Open(LocalOpener(dir_.string()), o).ok());
+  std::shared_ptr<ShellSession> session = slot.Get();
+  ASSERT_NE(session, nullptr);
+  Result<ExecResult> running = Status::Internal("not run");
+  std::thread runner([&] {
+    ExecOptions e;
+    e.timeout = 30s;
+    running = session->exec("sleep 20", e);
+  });
+  std::this_thread::sleep_for(300ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::shared_ptr<ShellSession> taken = slot.Take();
+  runner.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);  // not the command's 20 s
+  EXPECT_EQ(taken, session);
+  EXPECT_EQ(slot.Get(), nullptr);
+  ASSERT_FALSE(running.ok());
+  EXPECT_EQ(running.status().code(), StatusCode::kCancelled) << running.status().ToString();
+  slot.Close(std::move(taken));
+  EXPECT_FALSE(session->exec("true").ok());  // closed: no new shell
+}
+
+TEST_F(SessionTest, SlotCloseAlsoEndsASessionOpenedAfterTake) {
+  // stop() takes the session, then waits for a start() that was running; the
+  // session that start() opened meanwhile must not outlive stop().
+  ShellSessionOptions o;
+  o.default_workdir = dir_.string();
+  SessionSlot slot;
+  std::shared_ptr<ShellSession> taken = slot.Take();
+  EXPECT_EQ(taken, nullptr);
+  ASSERT_TRUE(slot.Open(LocalOpener(dir_.string()), o).ok());
+  std::shared_ptr<ShellSession> late = slot.Get();
+  ASSERT_NE(late, nullptr);
+  slot.Close(std::move(taken));
+  EXPECT_EQ(slot.Get(), nullptr);
+  EXPECT_FALSE(late->exec("true").ok());
+}
+
+TEST_F(SessionTest, SlotStaysEmptyWhenTheSessionCannotStart) {
+  SessionSlot slot;
+  Status s = slot.Open(
+      [](const std::vector<std::string>&) -> Result<std::unique_ptr<ByteStream>> {
+        return Status::Unavailable("no sandbox here");
+      },
+      {});
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("no sandbox here"), std::string::npos) << s.ToString();
+  EXPECT_EQ(slot.Get(), nullptr);
+}
+
 TEST(MarkerScannerTest, FindsMarkerSplitAcrossChunks) {
   const std::string stream = "out\nput\nabcd 42 1\nrest";
   for (std::size_t split = 0; split <= stream.size(); ++split) {

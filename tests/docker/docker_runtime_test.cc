@@ -108,7 +108,7 @@ TEST_F(DockerRuntimeTest, TimeoutKillsTreeBoundedOutputAndRestart) {
   auto r = Run("echo begin; (sleep 1000 &); trap '' TERM; sleep 1000", 2s);
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.output.rfind("begin\n", 0), 0u);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 8s);  // not the 1000 s of the command
   auto big = Run("head -c 200000000 /dev/zero | tr '\\0' y; echo; echo END", 120s);
   EXPECT_EQ(big.exit_code, 0);
   EXPECT_GT(big.truncated_bytes, 190000000u);
@@ -181,7 +181,7 @@ TEST_F(DockerRuntimeTest, PerCommandExecMode) {
   auto t0 = std::chrono::steady_clock::now();
   auto slow = Run("sleep 100", 1s);
   EXPECT_TRUE(slow.timed_out);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 8s);  // not the 100 s of the command
 }
 
 TEST_F(DockerRuntimeTest, FilesRoundTrip) {

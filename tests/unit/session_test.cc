@@ -145,12 +145,17 @@ TEST_F(SessionTest, TimeoutKillsTheWholeProcessTreeAndKeepsPartialOutput) {
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.exit_code, 137);
   EXPECT_EQ(r.output.rfind("started\n", 0), 0u) << r.output;
-  EXPECT_LT(took, 2500ms);
-  // The grandchild is gone (or a zombie waiting for init to reap it).
+  // Far below the commands' 1000 s, with room for a loaded machine and sanitizers.
+  EXPECT_LT(took, 6s);
+  // The grandchild is gone, or a zombie waiting for init to reap it. SIGKILL
+  // is delivered asynchronously and a reaped process's /proc entry vanishes
+  // between two reads, so look for a while, reading its state once per look.
   auto pid = std::string(Run("cat child.pid").output);
   while (!pid.empty() && pid.back() == '\n') pid.pop_back();
   ASSERT_FALSE(pid.empty());
-  EXPECT_EQ(Run("test ! -e /proc/" + pid + " || grep -q '^State:.*Z' /proc/" + pid + "/status").exit_code, 0);
+  auto gone = Run("for i in $(seq 50); do st=$(sed -n 's/^State:[[:space:]]*//p' /proc/" + pid +
+                  "/status 2>/dev/null); case \"$st\" in ''|Z*) exit 0;; esac; sleep 0.1; done; echo \"$st\"; exit 1");
+  EXPECT_EQ(gone.exit_code, 0) << "the grandchild is still " << gone.output;
   EXPECT_EQ(Run("echo next").output, "next\n");
 }
 
@@ -158,12 +163,13 @@ TEST_F(SessionTest, TimeoutEndsCommandsThatIgnoreTermOrHoldStdout) {
   auto start = std::chrono::steady_clock::now();
   auto r = Run("trap '' TERM; sleep 1000", 1s);
   EXPECT_TRUE(r.timed_out);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  // Bounds far below the commands' 1000 s, with room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   // A detached child keeps the output stream open; we do not wait for EOF.
   start = std::chrono::steady_clock::now();
   r = Run("setsid sleep 1000 & sleep 1000", 1s);
   EXPECT_TRUE(r.timed_out);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   EXPECT_EQ(Run("echo ok").output, "ok\n");
   Run("pkill -f 'sleep 1000' || true");
 }

@@ -90,6 +90,7 @@ class DockerRuntime final : public Runtime {
   Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
+  std::string command_shell() const override { return options_.session.command_shell; }
 
   // The running container's id and name (empty when none).
   std::string container_id() const;

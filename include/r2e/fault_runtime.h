@@ -48,6 +48,10 @@ class FaultRuntime final : public Runtime {
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
 
+  std::string command_path(const std::string& sandbox_path) const override {
+    return inner_->command_path(sandbox_path);
+  }
+  std::string command_shell() const override { return inner_->command_shell(); }
   Runtime& inner() { return *inner_; }
 
  private:

@@ -116,6 +116,7 @@ class KubeRuntime final : public Runtime {
   Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
+  std::string command_shell() const override { return options_.session.command_shell; }
 
   // The running pod's name and namespace (empty when none).
   std::string pod_name() const;

@@ -56,6 +56,8 @@ class LocalRuntime final : public Runtime {
   Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
+  std::string command_path(const std::string& sandbox_path) const override;
+  std::string command_shell() const override { return options_.session.command_shell; }
 
   // True when this runtime isolates with bubblewrap (after start()).
   bool isolated() const { return use_bwrap_; }

@@ -103,6 +103,14 @@ struct RepoEnvOptions {
   std::vector<ToolFile> extra_tools;
   // Where the tools go in the sandbox; empty: see AddCommandsOptions.
   std::string tools_bin_dir;
+  // Run servable tools (the scaffold sets' Python tools) through r2e's tool
+  // server: one interpreter per sandbox, started in the background at reset,
+  // forks a child per call with the tool already imported, so a tool step
+  // costs milliseconds instead of an interpreter start. Outputs are those of
+  // the plain command; when the server cannot serve a call the command runs
+  // plainly (StepResult::info["tool_path"] says which: "served" or "exec").
+  // Needs bash as the session's command shell; ignored otherwise.
+  bool tool_server = true;
 
   // Sandboxes prepared ahead by this pool (made by RepoEnv::MakeWarmPool for
   // the same task and options; reset() fails with InvalidArgument for a pool
@@ -118,7 +126,9 @@ struct StepResult {
   Observation observation;
   double reward = 0.0;  // 0 per step unless a grader supplies one
   bool done = false;
-  // total_time (s), exit_code, timed_out, ...
+  // total_time (s), exit_code, timed_out, tool, step, and for tool calls
+  // tool_path: "served" (by the tool server), "exec" (a plain command), or ""
+  // (unknown: the call timed out).
   nlohmann::json info;
 };
 
@@ -202,6 +212,7 @@ class RepoEnv {
   const InstalledTool* installed(std::string_view name) const;
   ExecOptions tool_exec_options(std::chrono::seconds timeout) const;
   std::string shell_path(const std::string& sandbox_path) const;
+  void start_tool_server();
 
   Task task_;
   std::unique_ptr<Runtime> runtime_;

@@ -79,6 +79,15 @@ class Runtime {
   virtual Result<std::string> read_file(const std::string& sandbox_path) = 0;
   virtual Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) = 0;
 
+  // The path by which commands reach `sandbox_path`: the path itself, except
+  // in a sandbox without a filesystem view of its own (LocalRuntime without
+  // bubblewrap), where it is the host path that backs it.
+  virtual std::string command_path(const std::string& sandbox_path) const { return sandbox_path; }
+
+  // The shell that runs each exec() command: "bash" unless the runtime's
+  // ShellSessionOptions::command_shell says otherwise.
+  virtual std::string command_shell() const { return "bash"; }
+
  protected:
   Runtime() = default;
 };

@@ -128,16 +128,21 @@ Result<ToolDescription> DescribeTool(const ToolFile& file);
 //   ---- END FUNCTION #1 ----
 std::string ToolsPromptText(const std::vector<ToolDescription>& tools);
 
-// Named tool sets, like the scaffold's configurations:
-//   "r2egym"    file_editor, search, execute_bash, finish
-//   "sweagent"  str_replace_editor, execute_bash, submit
-//   "openhands" str_replace_editor, execute_bash, finish
-// InvalidArgument (listing the names) for another name.
+// Named tool sets (see docs/tools.md):
+//   "r2egym"    the R2E-Gym scaffold's r2egym configs, byte for byte:
+//               file_editor, search, execute_bash (--cmd), finish
+//   "openhands" the scaffold's openhands configs: str_replace_editor,
+//               execute_bash (positional command), submit
+//   "sweagent"  the same as "openhands" (the scaffold's sweagent config)
+//   "v1"        the scaffold's non_fn_calling config: file_editor (v1),
+//               search, execute_bash (positional), finish
+//   "r2e"       r2e's own tools: literal search of every file, views of any
+//               text file, clearer errors, bash (file_editor, search,
+//               execute_bash, finish, str_replace_editor, submit)
+// Files are named `<command>.py`. InvalidArgument (listing the names) for
+// another name.
 Result<std::vector<ToolFile>> ToolSet(std::string_view name);
 std::vector<std::string> ToolSetNames();
-// Every shipped tool file (file_editor.py, str_replace_editor.py, search.py,
-// execute_bash.py, finish.py, submit.py).
-std::vector<ToolFile> BuiltinToolFiles();
 
 // Reads a user's tool file. NotFound / Unavailable when it cannot be read.
 Result<ToolFile> LoadToolFile(const std::filesystem::path& path);
@@ -159,6 +164,11 @@ struct InstalledTool {
   // source before each tool command (empty when not sourced).
   std::string executable;
   std::string sourced;
+  // A Python tool that r2e's tool server can run without starting an
+  // interpreter per call (the shipped tools of the scaffold sets; a tool file
+  // opts in with the line `# r2e-tool-server: main`). AddCommands then also
+  // installs the server beside it (`<dir>/.r2e-tools/toolserver.py`).
+  bool servable = false;
 };
 
 // Describes and installs `files` into the sandbox (later files replace
@@ -167,6 +177,42 @@ struct InstalledTool {
 // error when a file cannot be written.
 Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vector<ToolFile>& files,
                                                const AddCommandsOptions& options = {});
+
+struct ToolCallOptions {
+  // Timeout, environment and working directory of the command.
+  ExecOptions exec;
+  // Through r2e's tool server when the tool is servable (see
+  // InstalledTool::servable) and the runtime's command shell is bash.
+  bool serve = true;
+  // Keep stderr apart (ToolCallResult::stderr_output) instead of merged into
+  // the output, as `r2e tool run` reports it. Costs a file read.
+  bool separate_stderr = false;
+};
+
+struct ToolCallResult {
+  // The command's result; its output is stdout and stderr merged as the
+  // sandbox delivered them, or stdout alone with separate_stderr.
+  ExecResult result;
+  std::string stderr_output;
+  // How the tool ran: "served" (by the tool server), "exec" (a plain command),
+  // or "" when unknown (the call timed out).
+  std::string path;
+};
+
+// Runs `command` (a tool command line, e.g. from ActionToCommand, whose first
+// word is `tool`'s name) as RepoEnv::step does: the sourced tool files of
+// `installed` first, then the command, served when it can be. The outputs are
+// those of the plain command either way. Errors are the runtime's.
+Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledTool>& installed,
+                                const InstalledTool& tool, std::string_view command,
+                                const ToolCallOptions& options = {});
+
+// Starts r2e's tool server for the servable tools of `installed` in the
+// background, when none runs (RepoEnv does at reset). With `wait`, returns once
+// it serves, or DeadlineExceeded after `exec.timeout`. Without servable tools,
+// or when the runtime's command shell is not bash, does nothing.
+Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed, const ExecOptions& exec,
+                       bool wait = false);
 
 // The command line for an action, as the scaffold builds it:
 //   finish/submit (Action::is_finish) -> echo '<<<Finished>>>'

@@ -48,6 +48,19 @@ int RunEpisodes(const CommonOptions& common, const RunOptions& run);
 // runtime options.
 void ApplyKubeOptions(const CommonOptions& common, KubeRuntimeOptions& kube);
 
+struct ToolRunOptions {
+  std::string set = "r2egym";     // tool set (r2e/tools.h ToolSet)
+  std::string repo;               // host directory copied to /testbed
+  std::vector<std::string> argv;  // TOOL ARG...
+  int timeout_s = 90;
+  bool serve = true;              // through the tool server (false: a plain command)
+};
+
+// `r2e tool run`: prints {"stdout", "stderr", "exit_code", "changed_files",
+// "timed_out", "tool_path"}; 0 when the tool ran (whatever its exit code), 2
+// for bad arguments, 1 when the sandbox failed.
+int ToolRun(const CommonOptions& common, const ToolRunOptions& run);
+
 struct CleanupCommandOptions {
   bool all = false;
   bool dry_run = false;

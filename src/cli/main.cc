@@ -70,6 +70,22 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
+  r2e::cli::ToolRunOptions tool_run;
+  CLI::App* tool_cmd = app.add_subcommand("tool", "Run one agent tool by hand");
+  tool_cmd->require_subcommand(1);
+  CLI::App* tool_run_cmd = tool_cmd->add_subcommand(
+      "run", "Copy --repo to /testbed of a fresh sandbox, run TOOL ARG... there as a step runs it, "
+             "print {stdout, stderr, exit_code, changed_files}");
+  add_common(tool_run_cmd);
+  tool_run_cmd->add_option("--set", tool_run.set, "Tool set: r2egym, openhands, sweagent, v1 or r2e")
+      ->capture_default_str();
+  tool_run_cmd->add_option("--repo", tool_run.repo, "Directory copied to /testbed")->required();
+  tool_run_cmd->add_option("--timeout", tool_run.timeout_s, "Seconds for the call")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  tool_run_cmd->add_flag("!--no-server", tool_run.serve, "Run the tool as a plain command, not through the tool server");
+  tool_run_cmd->add_option("argv", tool_run.argv, "TOOL ARG... (after --)")->required();
+
   r2e::cli::CleanupCommandOptions cleanup;
   CLI::App* cleanup_cmd = app.add_subcommand("cleanup", "Remove our expired or orphaned sandboxes");
   add_common(cleanup_cmd);
@@ -158,6 +174,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
   if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
   if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
+  if (*tool_run_cmd) return r2e::cli::ToolRun(common, tool_run);
   if (*grade_cmd) return r2e::cli::Grade(grade);
   if (*eval_cmd) return r2e::cli::Eval(common, eval);
   if (*soak_cmd) return r2e::cli::Soak(common, soak);

@@ -69,6 +69,7 @@ Result<Observation> RepoEnv::reset() {
     last_fast_reset_error_ = s;
     if (s.ok()) {
       last_reset_kind_ = "fast";
+      start_tool_server();
       return initial_observation();
     }
   }
@@ -108,6 +109,7 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id + " (warm sandbox)");
   }
+  start_tool_server();
   last_reset_kind_ = "warm";
   return initial_observation();
 }
@@ -143,6 +145,7 @@ Result<Observation> RepoEnv::start_cold() {
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id);
   }
+  start_tool_server();
   last_reset_kind_ = "cold";
   return initial_observation();
 }
@@ -158,6 +161,7 @@ Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds time
   const auto started = Clock::now();
   if (timeout.count() <= 0) timeout = options_.step_timeout;
   StepResult out;
+  std::string tool_path;
   Observation& obs = out.observation;
   obs.tool = action.function_name;
   ++steps_;
@@ -179,13 +183,13 @@ Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds time
                "`: " + cmd.status().message() + ".";
     obs.exit_code = 2;
   } else {
-    std::string command;
-    for (const auto& t : installed_) {
-      if (!t.sourced.empty()) command += ". " + ShellQuote(shell_path(t.sourced)) + "; ";
-    }
-    command += *cmd;
-    auto r = runtime_->exec(command, tool_exec_options(timeout));
-    if (!r.ok()) return r.status().WithContext("step " + std::to_string(steps_));
+    ToolCallOptions call;
+    call.exec = tool_exec_options(timeout);
+    call.serve = options_.tool_server;
+    auto called = CallTool(*runtime_, installed_, *tool, *cmd, call);
+    if (!called.ok()) return called.status().WithContext("step " + std::to_string(steps_));
+    tool_path = called->path;
+    const ExecResult* r = &called->result;
     obs = IsBashTool(tool->description.name) ? BashObservation(tool->description.name, *r, timeout)
                                              : ToolObservation(tool->description.name, *r, timeout);
   }
@@ -193,6 +197,7 @@ Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds time
   const double total = Seconds(Clock::now() - started).count();
   out.info = {{"total_time", total}, {"exit_code", obs.exit_code}, {"timed_out", obs.timed_out},
               {"tool", SanitizeUtf8(obs.tool)}, {"step", steps_}};
+  if (!tool_path.empty() || obs.timed_out) out.info["tool_path"] = tool_path;
   if (out.done) {
     if (auto result = action.parameter("result")) out.info["result"] = SanitizeUtf8(*result);
   }
@@ -250,14 +255,19 @@ const InstalledTool* RepoEnv::installed(std::string_view name) const {
   return nullptr;
 }
 
-// Without bubblewrap the local sandbox's /root is a host directory that
-// commands reach by its host path (isolated sandboxes and containers see the
-// sandbox paths themselves).
 std::string RepoEnv::shell_path(const std::string& sandbox_path) const {
-  if (auto* local = dynamic_cast<LocalRuntime*>(runtime_.get()); local && !local->isolated()) {
-    if (auto host = local->host_path(sandbox_path); host.ok()) return host->string();
-  }
-  return sandbox_path;
+  return runtime_->command_path(sandbox_path);
+}
+
+void RepoEnv::start_tool_server() {
+  if (!options_.tool_server) return;
+  // The server must outlive the episode: not marked as one of its processes.
+  ExecOptions o = tool_exec_options(std::chrono::seconds(30));
+  o.env.erase(std::remove_if(o.env.begin(), o.env.end(),
+                             [](const auto& kv) { return kv.first == internal::kEpisodeVar; }),
+              o.env.end());
+  // Returns at once; a server that does not start only means plain tool calls.
+  (void)StartToolServer(*runtime_, installed_, o);
 }
 
 ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {

@@ -120,6 +120,11 @@ class TracingRuntime final : public Runtime {
     return inner_->write_file(sandbox_path, content, mode);
   }
 
+  std::string command_path(const std::string& sandbox_path) const override {
+    return inner_->command_path(sandbox_path);
+  }
+  std::string command_shell() const override { return inner_->command_shell(); }
+
   std::string last_script() const {
     std::lock_guard<std::mutex> lock(mu_);
     return last_script_;

@@ -22,6 +22,9 @@ namespace {
 
 // The sandbox paths backed by the private working directory.
 constexpr std::string_view kPrivateRoots[] = {"testbed", "root", "tmp"};
+// /var/tmp is the sandbox's own too (the scaffold's file editor keeps its undo
+// history there), backed by this directory of the working directory.
+constexpr std::string_view kVarTmp = "var-tmp";
 
 Status CopyTree(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -89,6 +92,7 @@ std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::strin
   for (std::string_view root : kPrivateRoots) {
     a.insert(a.end(), {"--bind", (workdir_ / root).string(), "/" + std::string(root)});
   }
+  if (fs::is_directory("/var/tmp", ec)) a.insert(a.end(), {"--bind", (workdir_ / kVarTmp).string(), "/var/tmp"});
   a.insert(a.end(), {"--chdir", "/testbed", "--"});
   a.insert(a.end(), argv.begin(), argv.end());
   return a;
@@ -126,7 +130,9 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
   workdir_ = tmpl;
   has_sandbox_ = true;
   for (std::string_view r : kPrivateRoots) fs::create_directories(workdir_ / r, ec);
+  fs::create_directories(workdir_ / kVarTmp, ec);
   fs::permissions(workdir_ / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
+  fs::permissions(workdir_ / kVarTmp, fs::perms::all | fs::perms::sticky_bit, ec);
 
   auto fail = [this](Status s) {
     std::error_code rec;
@@ -222,11 +228,21 @@ Result<ExecResult> LocalRuntime::exec(std::string_view command, const ExecOption
   return s->exec(command, mapped);
 }
 
+std::string LocalRuntime::command_path(const std::string& sandbox_path) const {
+  if (use_bwrap_) return sandbox_path;
+  auto host = host_path(sandbox_path);
+  return host.ok() ? host->string() : sandbox_path;
+}
+
 Result<fs::path> LocalRuntime::host_path(const std::string& sandbox_path) const {
   if (!has_sandbox_) return Status::FailedPrecondition("local sandbox is not started");
   fs::path p = fs::path(sandbox_path).lexically_normal();
   if (!p.is_absolute()) p = fs::path("/testbed") / p;
   p = p.lexically_normal();
+  if (const fs::path var_tmp = p.lexically_relative("/var/tmp");
+      !var_tmp.empty() && *var_tmp.begin() != "..") {
+    return (workdir_ / kVarTmp / var_tmp).lexically_normal();
+  }
   auto it = p.begin();
   ++it;  // "/"
   if (it != p.end()) {
@@ -238,7 +254,7 @@ Result<fs::path> LocalRuntime::host_path(const std::string& sandbox_path) const 
       }
     }
   }
-  return Status::InvalidArgument("the local runtime keeps files only under /testbed, /root and /tmp; " +
+  return Status::InvalidArgument("the local runtime keeps files only under /testbed, /root, /tmp and /var/tmp; " +
                                  sandbox_path + " is outside them");
 }
 

@@ -21,19 +21,27 @@ Result<std::unique_ptr<PipeStream>> PipeStream::Spawn(const std::vector<std::str
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     return Status::Internal("socketpair: " + ErrnoText(errno));
   }
-  int wake = MakeWakeFd();
-  if (wake < 0) {
+  // The child's output is a pipe, not the socket: a pipe can be reopened
+  // through /proc/<pid>/fd/1, which r2e's tool server does.
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) {
     int err = errno;
     ::close(sv[0]);
     ::close(sv[1]);
+    return Status::Internal("pipe: " + ErrnoText(err));
+  }
+  int wake = MakeWakeFd();
+  if (wake < 0) {
+    int err = errno;
+    for (int fd : {sv[0], sv[1], out[0], out[1]}) ::close(fd);
     return Status::Internal("eventfd: " + ErrnoText(err));
   }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, sv[1], 0);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, sv[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -57,12 +65,14 @@ Result<std::unique_ptr<PipeStream>> PipeStream::Spawn(const std::vector<std::str
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(sv[1]);
+  ::close(out[1]);
   if (rc != 0) {
     ::close(sv[0]);
+    ::close(out[0]);
     ::close(wake);
     return Status::Unavailable("cannot start " + argv[0] + ": " + ErrnoText(rc));
   }
-  return std::unique_ptr<PipeStream>(new PipeStream(pid, sv[0], wake));
+  return std::unique_ptr<PipeStream>(new PipeStream(pid, out[0], sv[0], wake));
 }
 
 PipeStream::~PipeStream() {

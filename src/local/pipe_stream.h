@@ -1,5 +1,5 @@
-// A ByteStream to a child process on this machine: the child's stdin and
-// stdout/stderr are one end of a Unix socket pair (a SocketStream).
+// A ByteStream to a child process on this machine: the child's stdin is one
+// end of a Unix socket pair, its stdout/stderr a pipe (a SocketStream over both).
 #ifndef R2E_LOCAL_PIPE_STREAM_H_
 #define R2E_LOCAL_PIPE_STREAM_H_
 
@@ -30,7 +30,8 @@ class PipeStream final : public SocketStream {
   void on_close() override;
 
  private:
-  PipeStream(pid_t pid, int fd, int wake_fd) : SocketStream(fd, wake_fd), pid_(pid) {}
+  PipeStream(pid_t pid, int read_fd, int write_fd, int wake_fd)
+      : SocketStream(read_fd, write_fd, wake_fd), pid_(pid) {}
 
   pid_t pid_;
 };

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,6 +39,8 @@ Result<std::unique_ptr<SocketStream>> SocketStream::AdoptPipes(int read_fd, int 
 
 SocketStream::SocketStream(int read_fd, int write_fd, int wake_fd)
     : read_fd_(read_fd), write_fd_(write_fd), wake_fd_(wake_fd) {
+  struct stat st {};
+  write_to_socket_ = fstat(write_fd_, &st) == 0 && S_ISSOCK(st.st_mode);
   fcntl(read_fd_, F_SETFL, fcntl(read_fd_, F_GETFL) | O_NONBLOCK);
   if (!socket()) fcntl(write_fd_, F_SETFL, fcntl(write_fd_, F_GETFL) | O_NONBLOCK);
 }
@@ -74,7 +77,7 @@ Status SocketStream::write(std::string_view data, Clock::time_point deadline) {
   while (!data.empty()) {
     if (closed_) return Status::Cancelled("stream closed");
     if (write_fd_ < 0) return Status::Unavailable("sandbox shell input was closed");
-    ssize_t n = socket() ? ::send(write_fd_, data.data(), data.size(), MSG_NOSIGNAL)
+    ssize_t n = write_to_socket_ ? ::send(write_fd_, data.data(), data.size(), MSG_NOSIGNAL)
                          : ::write(write_fd_, data.data(), data.size());
     if (n >= 0) {
       data.remove_prefix(static_cast<std::size_t>(n));

@@ -44,6 +44,7 @@ class SocketStream : public ByteStream {
 
   int read_fd_;
   int write_fd_;  // -1 after close_write() on pipes
+  bool write_to_socket_ = false;  // sent with MSG_NOSIGNAL: a dead peer is an error, not SIGPIPE
   int wake_fd_;
   std::atomic<bool> closed_{false};
 };

@@ -1,22 +1,36 @@
 # Turns the tool scripts into a C++ source file (run by add_custom_command in
 # src/CMakeLists.txt): each file becomes a char array, listed in
-# r2e::internal::kEmbeddedScripts (see src/tools/embedded_scripts.h).
+# r2e::internal::kEmbeddedScripts (see src/tools/embedded_scripts.h) under its
+# path relative to SCRIPT_DIR ("r2egym/file_editor.py"), or "server/<name>"
+# for the files of EXTRA_DIR.
 #
-#   cmake -DSCRIPT_DIR=<dir> -DNAMES=<a.py,b.py> -DOUTPUT=<file.cc> -P embed_scripts.cmake
-foreach(var SCRIPT_DIR NAMES OUTPUT)
+#   cmake -DSCRIPT_DIR=<sets dir> -DEXTRA_DIR=<dir> -DOUTPUT=<file.cc> -P embed_scripts.cmake
+foreach(var SCRIPT_DIR EXTRA_DIR OUTPUT)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "embed_scripts.cmake: ${var} is not set")
   endif()
 endforeach()
-string(REPLACE "," ";" names "${NAMES}")
+file(GLOB_RECURSE set_files RELATIVE "${SCRIPT_DIR}" "${SCRIPT_DIR}/*")
+file(GLOB extra_files RELATIVE "${EXTRA_DIR}" "${EXTRA_DIR}/*")
+list(SORT set_files)
+list(SORT extra_files)
+set(names "")
+foreach(f IN LISTS set_files)
+  list(APPEND names "${f}|${SCRIPT_DIR}/${f}")
+endforeach()
+foreach(f IN LISTS extra_files)
+  list(APPEND names "server/${f}|${EXTRA_DIR}/${f}")
+endforeach()
 
 # CMake regexes have no {n} repetition: spell out sixteen '\xNN', entries.
 string(REPEAT "'\\\\x[0-9a-f][0-9a-f]'," 16 sixteen)
 set(arrays "")
 set(entries "")
 set(index 0)
-foreach(name IN LISTS names)
-  set(path "${SCRIPT_DIR}/${name}")
+foreach(entry IN LISTS names)
+  string(REPLACE "|" ";" parts "${entry}")
+  list(GET parts 0 name)
+  list(GET parts 1 path)
   if(NOT EXISTS "${path}")
     message(FATAL_ERROR "embed_scripts.cmake: ${path} does not exist")
   endif()

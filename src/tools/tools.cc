@@ -13,6 +13,7 @@
 #include "r2e/observation.h"
 #include "r2e/session.h"
 #include "tools/embedded_scripts.h"
+#include "tools/served_tools.h"
 
 namespace r2e {
 namespace {
@@ -818,40 +819,54 @@ std::string ToolsPromptText(const std::vector<ToolDescription>& tools) {
   return out;
 }
 
-std::vector<ToolFile> BuiltinToolFiles() {
-  std::vector<ToolFile> out;
+namespace {
+
+std::string_view EmbeddedFile(std::string_view name) {
   for (std::size_t i = 0; i < internal::kEmbeddedScriptCount; ++i) {
-    const auto& s = internal::kEmbeddedScripts[i];
-    out.push_back({std::string(s.file), std::string(s.content)});
+    if (internal::kEmbeddedScripts[i].file == name) return internal::kEmbeddedScripts[i].content;
   }
-  return out;
+  return {};
 }
 
-std::vector<std::string> ToolSetNames() { return {"r2egym", "sweagent", "openhands"}; }
+// sets.txt (written by src/tools/toolsets.py): "<set> <command>..." per line.
+std::vector<std::pair<std::string, std::vector<std::string>>> EmbeddedSets() {
+  std::vector<std::pair<std::string, std::vector<std::string>>> sets;
+  std::istringstream in{std::string(EmbeddedFile("sets.txt"))};
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string name, command;
+    if (!(words >> name)) continue;
+    std::vector<std::string> commands;
+    while (words >> command) commands.push_back(command);
+    sets.emplace_back(std::move(name), std::move(commands));
+  }
+  return sets;
+}
+
+}  // namespace
+
+std::vector<std::string> ToolSetNames() {
+  std::vector<std::string> names;
+  for (const auto& set : EmbeddedSets()) names.push_back(set.first);
+  return names;
+}
 
 Result<std::vector<ToolFile>> ToolSet(std::string_view name) {
-  static const std::map<std::string, std::vector<std::string>, std::less<>> kSets = {
-      {"r2egym", {"file_editor.py", "search.py", "execute_bash.py", "finish.py"}},
-      {"sweagent", {"str_replace_editor.py", "execute_bash.py", "submit.py"}},
-      {"openhands", {"str_replace_editor.py", "execute_bash.py", "finish.py"}},
-  };
-  auto it = kSets.find(name);
-  if (it == kSets.end()) {
-    std::string names;
-    for (const auto& n : ToolSetNames()) names += (names.empty() ? "" : ", ") + n;
-    return Status::InvalidArgument("unknown tool set `" + SanitizeUtf8(name) +
-                                   "`; known sets: " + names);
+  for (const auto& [set, commands] : EmbeddedSets()) {
+    if (set != name) continue;
+    std::vector<ToolFile> out;
+    for (const std::string& command : commands) {
+      const std::string file = set + "/" + command + ".py";
+      const std::string_view content = EmbeddedFile(file);
+      if (content.empty()) return Status::Internal("tool script " + file + " is not embedded in the library");
+      out.push_back({command + ".py", std::string(content)});
+    }
+    return out;
   }
-  const std::vector<ToolFile> all = BuiltinToolFiles();
-  std::vector<ToolFile> out;
-  for (const std::string& file : it->second) {
-    auto f =
-        std::find_if(all.begin(), all.end(), [&](const ToolFile& t) { return t.name == file; });
-    if (f == all.end())
-      return Status::Internal("tool script " + file + " is not embedded in the library");
-    out.push_back(*f);
-  }
-  return out;
+  std::string names;
+  for (const auto& n : ToolSetNames()) names += (names.empty() ? "" : ", ") + n;
+  return Status::InvalidArgument("unknown tool set `" + SanitizeUtf8(name) + "`; known sets: " + names);
 }
 
 Result<ToolFile> LoadToolFile(const fs::path& path) {
@@ -942,8 +957,16 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
     } else if (t.kind == ToolInstall::kBoth) {
       t.sourced = t.executable;
     }
+    t.servable = t.kind == ToolInstall::kExecutable && internal::ServableTool(file->content);
     t.description = std::move(description);
     out.push_back(std::move(t));
+  }
+  for (const InstalledTool& t : out) {
+    if (!t.servable) continue;
+    const std::string bin = t.executable.substr(0, t.executable.rfind('/'));
+    R2E_RETURN_IF_ERROR(runtime.write_file(internal::ToolServerScriptPath(bin), internal::ToolServerScript(), 0644)
+                            .WithContext("installing r2e's tool server"));
+    break;
   }
   return out;
 }

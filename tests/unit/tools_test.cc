@@ -41,7 +41,7 @@ using ::testing::Not;
 using ::testing::StartsWith;
 
 const fs::path kDemoRepo = fs::path(R2E_SOURCE_DIR) / "examples/tasks/demo/repo";
-const fs::path kScripts = fs::path(R2E_SOURCE_DIR) / "src/tools/scripts";
+const fs::path kScripts = fs::path(R2E_SOURCE_DIR) / "src/tools/scripts/r2e";
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -63,8 +63,15 @@ ToolDescription Describe(const ToolFile& f) {
   return d.ok() ? *d : ToolDescription{};
 }
 
+// r2e's own tools (set "r2e"), which most tests here exercise.
+std::vector<ToolFile> R2eTools() {
+  auto files = ToolSet("r2e");
+  EXPECT_TRUE(files.ok()) << files.status().ToString();
+  return files.ok() ? *files : std::vector<ToolFile>{};
+}
+
 ToolDescription DescribeBuiltin(const std::string& file) {
-  for (const ToolFile& f : BuiltinToolFiles()) {
+  for (const ToolFile& f : R2eTools()) {
     if (f.name == file) return Describe(f);
   }
   ADD_FAILURE() << file << " is not embedded";
@@ -89,15 +96,15 @@ Action Act(std::string name, std::vector<std::pair<std::string, std::string>> pa
 // Shipped files and sets
 
 TEST(ToolFilesTest, EmbeddedScriptsAreTheSourceFiles) {
-  const auto files = BuiltinToolFiles();
+  const auto files = R2eTools();
   std::vector<std::string> names;
   for (const auto& f : files) {
     names.push_back(f.name);
     EXPECT_EQ(f.content, ReadFile(kScripts / f.name)) << f.name << " differs from its source";
     EXPECT_THAT(f.content, StartsWith("#!/usr/bin/env python3\n")) << f.name;
   }
-  EXPECT_THAT(names, ElementsAre("file_editor.py", "str_replace_editor.py", "search.py",
-                                 "execute_bash.py", "finish.py", "submit.py"));
+  EXPECT_THAT(names, ElementsAre("file_editor.py", "search.py", "execute_bash.py", "finish.py",
+                                 "str_replace_editor.py", "submit.py"));
 }
 
 TEST(ToolFilesTest, EditorsShareTheirImplementation) {
@@ -122,11 +129,19 @@ TEST(ToolFilesTest, NamedSets) {
   };
   EXPECT_THAT(names("r2egym"), ElementsAre("file_editor", "search", "execute_bash", "finish"));
   EXPECT_THAT(names("sweagent"), ElementsAre("str_replace_editor", "execute_bash", "submit"));
-  EXPECT_THAT(names("openhands"), ElementsAre("str_replace_editor", "execute_bash", "finish"));
-  EXPECT_THAT(ToolSetNames(), ElementsAre("r2egym", "sweagent", "openhands"));
+  EXPECT_THAT(names("openhands"), ElementsAre("str_replace_editor", "execute_bash", "submit"));
+  EXPECT_THAT(names("v1"), ElementsAre("file_editor", "search", "execute_bash", "finish"));
+  EXPECT_THAT(names("r2e"), ElementsAre("file_editor", "search", "execute_bash", "finish",
+                                        "str_replace_editor", "submit"));
+  EXPECT_THAT(ToolSetNames(), ElementsAre("r2egym", "openhands", "v1", "r2e", "sweagent"));
   auto bad = ToolSet("swe-agent");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(bad.status().message(), HasSubstr("r2egym, sweagent, openhands"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("r2egym, openhands, v1, r2e, sweagent"));
+  // The scaffold sets' Python tools can be served; r2e's own cannot (yet).
+  const std::vector<ToolFile> r2egym = ToolSet("r2egym").value();
+  for (const ToolFile& f : r2egym) {
+    EXPECT_NE(f.content.find("\n# r2e-tool-server: main\n"), std::string::npos) << f.name;
+  }
 }
 
 TEST(ToolFilesTest, InstallKindsAndNames) {
@@ -370,7 +385,12 @@ p.add_argument("--name", required=True, help="Name.")
   EXPECT_EQ(plain["function"]["name"], "pick");
 
   // Every shipped tool gives a schema an OpenAI endpoint accepts.
-  for (const ToolFile& file : BuiltinToolFiles()) {
+  std::vector<ToolFile> every;
+  for (const std::string& set : ToolSetNames()) {
+    const std::vector<ToolFile> files = ToolSet(set).value();
+    every.insert(every.end(), files.begin(), files.end());
+  }
+  for (const ToolFile& file : every) {
     auto schema = Describe(file).OpenAiSchema();
     EXPECT_EQ(schema["type"], "function");
     EXPECT_FALSE(schema["function"]["description"].get<std::string>().empty()) << file.name;
@@ -473,7 +493,7 @@ class ToolSandboxTest : public ::testing::Test {
     SandboxSpec spec;
     spec.copy_in = {{kDemoRepo, "/testbed"}};
     ASSERT_TRUE(rt_->start(spec).ok());
-    std::vector<ToolFile> files = BuiltinToolFiles();
+    std::vector<ToolFile> files = R2eTools();
     files.push_back(kArgvEcho);
     auto installed = AddCommands(*rt_, files);
     ASSERT_TRUE(installed.ok()) << installed.status().ToString();

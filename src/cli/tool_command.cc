@@ -1,0 +1,165 @@
+// `r2e tool run`: one tool call in a fresh sandbox, the way a step runs it,
+// with what it printed and what it changed, for checking a tool by hand.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "r2e/observation.h"
+#include "r2e/repo_env.h"
+#include "r2e/tools.h"
+
+namespace r2e::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kRepoPath = "/testbed";
+
+std::string Base64(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < data.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, data.size() - i);
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 3; ++k) {
+      v = (v << 8) | (k < n ? static_cast<unsigned char>(data[i + k]) : 0u);
+    }
+    for (std::size_t k = 0; k < 4; ++k) {
+      out += k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 0x3f] : '=';
+    }
+  }
+  return out;
+}
+
+// Text as a JSON string when it is UTF-8, else {"base64": ...}.
+nlohmann::json TextOrBase64(const std::string& bytes) {
+  if (SanitizeUtf8(bytes) == bytes) return bytes;
+  return {{"base64", Base64(bytes)}};
+}
+
+// Regular files and symlinks under `root`, by relative path: contents, or
+// "symlink:<target>" for links.
+Result<std::map<std::string, std::string>> ReadTree(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const fs::path rel = fs::relative(it->path(), root, ec);
+    if (it->is_symlink(ec)) {
+      out[rel.generic_string()] = "symlink:" + fs::read_symlink(it->path(), ec).string();
+    } else if (it->is_regular_file(ec)) {
+      std::ifstream in(it->path(), std::ios::binary);
+      std::ostringstream content;
+      content << in.rdbuf();
+      out[rel.generic_string()] = content.str();
+    }
+  }
+  if (ec) return Status::Unavailable("cannot read " + root.string() + ": " + ec.message());
+  return out;
+}
+
+}  // namespace
+
+int ToolRun(const CommonOptions& common, const ToolRunOptions& run) {
+  auto fail = [](int code, const Status& s) {
+    std::cerr << "r2e tool run: " << s.ToString() << "\n";
+    return code;
+  };
+  std::error_code ec;
+  if (!fs::is_directory(run.repo, ec)) {
+    return fail(2, Status::InvalidArgument("--repo " + run.repo + " is not a directory"));
+  }
+  if (run.argv.empty()) return fail(2, Status::InvalidArgument("no tool given: r2e tool run --repo DIR -- TOOL ARG..."));
+  auto files = ToolSet(run.set);
+  if (!files.ok()) return fail(2, files.status());
+
+  RepoEnvOptions options;
+  options.runtime = common.runtime;
+  ApplyKubeOptions(common, options.kube);
+  auto runtime = MakeRuntime(common.runtime, options);
+  if (!runtime.ok()) return fail(2, runtime.status());
+  Runtime& rt = **runtime;
+  SandboxSpec spec;
+  spec.task_id = "tool-run";
+  spec.image = common.image;
+  if (rt.name() == "local") {
+    spec.copy_in.emplace_back(run.repo, std::string(kRepoPath));
+  } else if (spec.image.empty()) {
+    return fail(2, Status::InvalidArgument("--runtime " + common.runtime + " needs --image (an image with python3)"));
+  }
+  if (Status s = rt.start(spec); !s.ok()) return fail(1, s);
+  struct Stopper {
+    Runtime& rt;
+    ~Stopper() { (void)rt.stop(); }
+  } stopper{rt};
+  if (rt.name() != "local") {
+    ExecOptions quick;
+    quick.timeout = std::chrono::seconds(60);
+    auto cleared = rt.exec("rm -rf /testbed", quick);
+    if (!cleared.ok()) return fail(1, cleared.status());
+    if (Status s = rt.upload(run.repo, std::string(kRepoPath)); !s.ok()) return fail(1, s);
+  }
+  auto installed = AddCommands(rt, *files);
+  if (!installed.ok()) return fail(1, installed.status());
+  const InstalledTool* tool = nullptr;
+  std::string names;
+  for (const InstalledTool& t : *installed) {
+    if (t.description.name == run.argv[0]) tool = &t;
+    names += (names.empty() ? "" : ", ") + t.description.name;
+  }
+  if (tool == nullptr) {
+    return fail(2, Status::InvalidArgument("set " + run.set + " has no tool `" + run.argv[0] + "`; it has " + names));
+  }
+
+  ToolCallOptions call;
+  call.exec.timeout = std::chrono::seconds(run.timeout_s);
+  call.serve = run.serve;
+  call.separate_stderr = true;
+  if (run.serve) {
+    ExecOptions o;
+    o.timeout = std::chrono::seconds(60);
+    if (Status s = StartToolServer(rt, *installed, o, /*wait=*/true); !s.ok()) {
+      std::cerr << "r2e tool run: " << s.ToString() << "; running the tool plainly\n";
+    }
+  }
+  std::string command;
+  for (const std::string& word : run.argv) command += (command.empty() ? "" : " ") + ShlexQuote(word);
+  auto called = CallTool(rt, *installed, *tool, command, call);
+  if (!called.ok()) return fail(1, called.status());
+
+  // What changed under /testbed: the sandbox's copy against the given one.
+  const fs::path after = fs::temp_directory_path() / ("r2e-tool-run-" + std::to_string(::getpid()));
+  fs::remove_all(after, ec);
+  if (Status s = rt.download(std::string(kRepoPath), after); !s.ok()) return fail(1, s);
+  auto before_files = ReadTree(run.repo);
+  auto after_files = ReadTree(after);
+  fs::remove_all(after, ec);
+  if (!before_files.ok()) return fail(1, before_files.status());
+  if (!after_files.ok()) return fail(1, after_files.status());
+  nlohmann::json changed = nlohmann::json::object();
+  for (const auto& [path, content] : *after_files) {
+    auto it = before_files->find(path);
+    if (it == before_files->end() || it->second != content) changed[path] = TextOrBase64(content);
+  }
+  for (const auto& [path, content] : *before_files) {
+    if (!after_files->contains(path)) changed[path] = nullptr;
+  }
+
+  nlohmann::json out = {{"stdout", TextOrBase64(called->result.output)},
+                        {"stderr", TextOrBase64(called->stderr_output)},
+                        {"exit_code", called->result.exit_code},
+                        {"changed_files", std::move(changed)},
+                        {"timed_out", called->result.timed_out},
+                        {"tool_path", called->path}};
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+}  // namespace r2e::cli

@@ -1,0 +1,357 @@
+"""r2e's tool server: runs the sandbox's Python tools without an interpreter start per call.
+
+Started in the background inside a sandbox as
+
+    python3 toolserver.py DIR TOOL_PATH...
+
+it detaches (new session), imports each tool script once (with what the tools
+import, e.g. chardet), and then serves calls until it is killed. A call is made
+by the shell function that RepoEnv puts in front of a tool step (see
+src/tools/served_tools.cc):
+
+  client: writes its argv, NUL-separated, to C.a; makes the fifo C; writes the
+          line "<client pid> C\\n" to DIR/req
+  server: opens the client's standard streams through /proc/<pid>/fd, answers
+          "ok\\n" on C and forks a child that runs the tool's main() with the
+          client's argv, environment, working directory and streams, in a
+          process group of its own; or answers "plain\\n" when it cannot serve
+          the call (unknown tool, a tool file changed since it was imported,
+          streams that cannot be reopened): the client then runs the tool
+          itself.
+  server: when the child exits, writes its exit status on C ("<code>\\n";
+          128+N for a signal N).
+
+A client that goes away (its command timed out and was killed) has the child's
+whole process group killed, as a timed-out command's group is. Files: DIR/pid
+(the server's pid, written once it serves), DIR/req (the request fifo),
+DIR/failed (why it could not start; clients then stop trying), DIR/starting
+(a start is under way), DIR/last-plain (why the last call was not served). A server whose DIR/req is gone or replaced exits. The outputs are
+the tool's own: the child is the same code with the same argv and streams, so
+what it prints, its exit status and its traceback on a crash are what the
+plain `TOOL ARGS` command gives.
+
+Python 3.6 or later; standard library only.
+"""
+
+import errno
+import importlib.machinery
+import io
+import importlib.util
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+
+POLL_SECONDS = 0.2  # how often clients are checked for being gone
+
+
+def load(path):
+    """The tool at `path` as a module (not __main__), with its file's identity."""
+    name = "r2e_tool_" + os.path.basename(path).replace("-", "_").replace(".", "_")
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_loader(name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    if not callable(getattr(module, "main", None)):
+        raise ImportError("%s has no main()" % path)
+    return module
+
+
+def identity(path):
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_args(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data.endswith(b"\0"):
+        raise ValueError("malformed argument file")
+    return [os.fsdecode(a) for a in data[:-1].split(b"\0")]
+
+
+def read_environ(pid):
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        data = f.read()
+    env = {}
+    for item in data.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep and key:
+            env[os.fsdecode(key)] = os.fsdecode(value)
+    return env
+
+
+def coerce_locale(env):
+    """What CPython's start-up does to a C or POSIX locale (PEP 538)."""
+    if env.get("LC_ALL") or env.get("PYTHONCOERCECLOCALE") == "0":
+        return
+    ctype = env.get("LC_CTYPE") or env.get("LANG") or ""
+    if ctype in ("", "C", "POSIX"):
+        env["LC_CTYPE"] = "C.UTF-8"
+
+
+def fresh_stdio(env):
+    """New sys.stdin/stdout/stderr over fds 0-2, made as the interpreter makes
+    them at start-up (buffer sizes from the file type, line buffering for
+    terminals and stderr, the same encodings), so that output is flushed, and
+    interleaved, as in a plain run."""
+    encoding, errors = None, None
+    if env.get("PYTHONIOENCODING"):
+        enc, _, err = env["PYTHONIOENCODING"].partition(":")
+        encoding, errors = enc or None, err or None
+    unbuffered = bool(env.get("PYTHONUNBUFFERED"))
+    made = []
+    for fd, like, mode in ((0, sys.__stdin__, "rb"), (1, sys.__stdout__, "wb"), (2, sys.__stderr__, "wb")):
+        tty = os.isatty(fd)
+        if mode == "wb" and unbuffered:
+            raw = io.open(fd, mode, buffering=0, closefd=False)
+        else:
+            raw = io.open(fd, mode, buffering=-1, closefd=False)
+        text = io.TextIOWrapper(raw, encoding=encoding or like.encoding,
+                                errors=errors or like.errors if fd != 2 else "backslashreplace",
+                                newline="\n", line_buffering=mode == "wb" and (tty or fd == 2),
+                                write_through=mode == "wb" and unbuffered)
+        made.append(text)
+    sys.stdin, sys.stdout, sys.stderr = made
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = made
+
+
+def run_child(module, tool_path, argv, env, client, streams):
+    """In the forked child: become the tool's process and run it; never returns."""
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        for target, fd in enumerate(streams):
+            os.dup2(fd, target)
+        os.closerange(3, 65536)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.set_wakeup_fd(-1)
+        os.chdir("/proc/%d/cwd" % client)
+        os.chdir(os.getcwd())  # the real path, not the /proc link
+        coerce_locale(env)
+        os.environ.clear()
+        os.environ.update(env)
+        fresh_stdio(env)
+        sys.argv = [tool_path] + argv
+        sys.path[0] = os.path.dirname(tool_path)
+        try:
+            result = module.main(argv)
+            code = exit_code(result)
+        except SystemExit as e:
+            code = exit_code(e.code)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        try:
+            sys.stdout.flush()
+        except BaseException:
+            code = 120  # what the interpreter exits with when it cannot flush stdout
+        try:
+            sys.stderr.flush()
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)
+
+
+def exit_code(value):
+    """The status `sys.exit(value)` gives."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or isinstance(value, int):
+        return int(value) & 0xFF
+    try:
+        sys.stderr.write(str(value) + "\n")
+    except BaseException:
+        pass
+    return 1
+
+
+def alive(pid):
+    """Whether `pid` exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+
+
+class Server(object):
+    def __init__(self, directory, tool_paths):
+        self.dir = directory
+        self.tools = {}  # path -> (identity, module)
+        for path in tool_paths:
+            try:
+                self.tools[path] = (identity(path), load(path))
+            except Exception:
+                pass  # such a tool runs plainly
+        self.calls = {}  # child pid -> (client pid, reply fd)
+
+    def note(self, name, text):
+        """Why the last call was not served, for whoever debugs it."""
+        try:
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(text)
+        except OSError:
+            pass
+
+    def answer(self, fd, text):
+        try:
+            os.write(fd, text.encode())
+        except OSError:
+            pass
+
+    def serve_request(self, line):
+        try:
+            pid_text, fifo = line.split(" ", 1)
+            client = int(pid_text)
+        except ValueError:
+            return
+        try:
+            reply = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return  # the client is gone
+        streams = []
+        try:
+            argv = read_args(fifo + ".a")
+            for name in (fifo, fifo + ".a"):
+                os.unlink(name)
+            tool_path = argv[0]
+            entry = self.tools.get(tool_path)
+            if entry is None or identity(tool_path) != entry[0]:
+                raise LookupError("not served")
+            env = read_environ(client)
+            for n, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+                streams.append(os.open("/proc/%d/fd/%d" % (client, n), mode | os.O_APPEND | os.O_CLOEXEC))
+        except Exception as e:
+            for fd in streams:
+                os.close(fd)
+            self.note("last-plain", "%s: %s\n" % (type(e).__name__, e))
+            self.answer(reply, "plain\n")
+            os.close(reply)
+            return
+        child = os.fork()
+        if child == 0:
+            run_child(entry[1], tool_path, argv[1:], env, client, streams)
+        for fd in streams:
+            os.close(fd)
+        self.calls[child] = (client, reply)
+        self.answer(reply, "ok\n")
+
+    def reap(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            call = self.calls.pop(pid, None)
+            if call is None:
+                continue
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+            self.answer(call[1], "%d\n" % code)
+            os.close(call[1])
+
+    def kill_orphans(self):
+        """Kills the process group of every call whose client is gone."""
+        for child, (client, _) in list(self.calls.items()):
+            if not alive(client):
+                try:
+                    os.killpg(child, signal.SIGKILL)
+                except OSError:
+                    pass
+
+    def run(self):
+        req = os.path.join(self.dir, "req")
+        try:
+            os.unlink(req)
+        except OSError:
+            pass
+        os.mkfifo(req, 0o600)
+        req_fd = os.open(req, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+        mine = os.fstat(req_fd).st_ino
+        wake_r, wake_w = os.pipe()
+        for fd in (wake_r, wake_w):
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        tmp = os.path.join(self.dir, "pid.%d" % os.getpid())
+        with open(tmp, "w") as f:
+            f.write("%d\n" % os.getpid())
+        os.rename(tmp, os.path.join(self.dir, "pid"))
+        try:
+            os.unlink(os.path.join(self.dir, "starting"))
+        except OSError:
+            pass
+        pending = b""
+        while True:
+            try:
+                ready, _, _ = select.select([req_fd, wake_r], [], [], POLL_SECONDS)
+            except InterruptedError:
+                ready = []
+            if wake_r in ready:
+                try:
+                    while os.read(wake_r, 4096):
+                        pass
+                except OSError:
+                    pass
+            self.reap()
+            if req_fd in ready:
+                try:
+                    pending += os.read(req_fd, 65536)
+                except OSError as e:
+                    if e.errno != errno.EAGAIN:
+                        raise
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    self.serve_request(os.fsdecode(line))
+            if self.calls:
+                self.kill_orphans()
+            try:
+                current = os.stat(req).st_ino
+            except OSError:
+                current = None
+            if current != mine:
+                return 0  # the directory was removed, or another server took over
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.stderr.write("usage: toolserver.py DIR TOOL_PATH...\n")
+        return 2
+    directory = argv[1]
+    # Detach: the call that started us must not wait for us, nor take us down.
+    if os.fork() > 0:
+        return 0
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.closerange(3, 65536)  # what the starting shell left open (its session's fifos)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        server = Server(directory, argv[2:])
+        return server.run()
+    except Exception:
+        try:
+            with open(os.path.join(directory, "failed"), "w") as f:
+                f.write(traceback.format_exc())
+        except OSError:
+            pass
+        return 1
+
+
+if __name__ == "__main__":
+    code = main(sys.argv)
+    sys.stdout.flush()
+    os._exit(code)

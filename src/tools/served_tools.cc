@@ -1,0 +1,124 @@
+#include "tools/served_tools.h"
+
+#include "r2e/session.h"
+#include "tools/embedded_scripts.h"
+
+namespace r2e::internal {
+namespace {
+
+constexpr std::string_view kServableMarker = "\n# r2e-tool-server: main\n";
+
+// The client side, a bash function. $1 is the trailer's nonce, the rest the
+// tool command. Every step of the fast path is a bash builtin except mkfifo.
+// A server that does not answer within 5 s is taken for stuck: it is killed,
+// this call runs plainly and the next one starts a new server. While a call
+// runs, a server that dies (the agent killed it) ends the call with 137.
+// @DIR@ and @BIN@ are replaced by the quoted directories, @START@ by the start
+// command.
+constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
+  local d=@DIR@ b=@BIN@ n=$1 s= f= r= w= rc= t=
+  shift
+  if [ ! -e "$d/failed" ]; then
+    if [ -p "$d/req" ] && read -r s < "$d/pid" 2>/dev/null && kill -0 "$s" 2>/dev/null; then
+      f=$d/c.$BASHPID.$RANDOM
+      if printf '%s\0' "$b/$1" "${@:2}" > "$f.a" 2>/dev/null && mkfifo -m 600 "$f" 2>/dev/null; then
+        exec {r}<>"$f" {w}<>"$d/req"
+        printf '%s %s\n' "$BASHPID" "$f" >&$w
+        exec {w}>&-
+        if read -t 5 -r rc <&$r && [ "$rc" = ok ]; then
+          until read -t 1 -r rc <&$r; do kill -0 "$s" 2>/dev/null || { rc=137; break; }; done
+          exec {r}<&-
+          printf '%s served\n' "$n"
+          return "$rc"
+        fi
+        exec {r}<&-
+        if [ "$rc" != plain ]; then kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"; fi
+      fi
+      rm -f "$f" "$f.a"
+    else
+      @START@
+    fi
+  fi
+  "$@"
+  rc=$?
+  printf '%s exec\n' "$n"
+  return $rc
+}
+)SH";
+
+// Starts a server unless one is starting (for less than 30 s). The launcher
+// returns once the server has detached; a launcher that fails (no python3, a
+// Python too old to run the server) writes `failed`, so that no later call
+// tries again.
+constexpr std::string_view kStart =
+    R"SH({ t=; read -r t < "$d/starting"; { [ -z "$t" ] || [ $(( ${EPOCHSECONDS:-0} - t )) -gt 30 ]; } && rm -f "$d/starting"; ( set -C; echo "${EPOCHSECONDS:-0}" > "$d/starting" ) && { python3 "$d/toolserver.py" "$d" @TOOLS@ || echo "the tool server did not start" > "$d/failed"; } </dev/null >/dev/null 2>&1 & } 2>/dev/null)SH";
+
+void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+}
+
+std::string QuotedList(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + ShellQuote(w);
+  return out;
+}
+
+std::string StartSnippet(const std::vector<std::string>& tool_paths) {
+  std::string start(kStart);
+  ReplaceAll(start, "@TOOLS@", QuotedList(tool_paths));
+  return start;
+}
+
+}  // namespace
+
+std::string ToolServerDir(std::string_view bin_dir) { return std::string(bin_dir) + "/.r2e-tools"; }
+
+std::string ToolServerScriptPath(std::string_view bin_dir) {
+  return ToolServerDir(bin_dir) + "/toolserver.py";
+}
+
+std::string_view ToolServerScript() {
+  for (std::size_t i = 0; i < kEmbeddedScriptCount; ++i) {
+    if (kEmbeddedScripts[i].file == "server/toolserver.py") return kEmbeddedScripts[i].content;
+  }
+  return {};
+}
+
+bool ServableTool(std::string_view content) {
+  return content.starts_with("#!") && content.substr(0, content.find('\n')).find("python") != std::string_view::npos &&
+         content.find(kServableMarker) != std::string_view::npos;
+}
+
+std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths) {
+  // The same start as the client's, outside the function.
+  std::string cmd = "d=" + ShellQuote(ToolServerDir(bin_dir)) + "; ";
+  cmd += "if ! { [ -p \"$d/req\" ] && read -r s < \"$d/pid\" && kill -0 \"$s\"; } 2>/dev/null; then ";
+  cmd += StartSnippet(tool_paths);
+  cmd += "; fi";
+  return cmd;
+}
+
+std::string ServedCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
+                          std::string_view nonce, std::string_view command) {
+  std::string fn(kClientFunction);
+  ReplaceAll(fn, "@START@", StartSnippet(tool_paths));
+  ReplaceAll(fn, "@DIR@", ShellQuote(ToolServerDir(bin_dir)));
+  ReplaceAll(fn, "@BIN@", ShellQuote(bin_dir));
+  return fn + "__r2e_served " + std::string(nonce) + " " + std::string(command);
+}
+
+std::string StripServedTrailer(std::string& output, std::string_view nonce) {
+  for (std::string_view how : {"served", "exec"}) {
+    const std::string trailer = std::string(nonce) + " " + std::string(how) + "\n";
+    const std::size_t at = output.rfind(trailer);
+    if (at != std::string::npos) {
+      output.erase(at, trailer.size());
+      return std::string(how);
+    }
+  }
+  return "";
+}
+
+}  // namespace r2e::internal

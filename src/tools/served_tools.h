@@ -1,0 +1,52 @@
+// Served tool calls: a tool step without an interpreter start.
+//
+// The Python tools of r2e's sets are written as modules with a main(argv).
+// RepoEnv installs, next to them, r2e's tool server (scripts/server/
+// toolserver.py) in `<bin dir>/.r2e-tools`, starts it in the background once
+// per sandbox, and puts a small bash function in front of each tool step's
+// command line (the command itself is unchanged). The function hands the call
+// to the server, which forks a child with the tool already imported; when the
+// server is not there, not answering, or cannot serve that call, the function
+// runs the command plainly, and starts a new server for the next call. Either
+// way the tool's stdout, stderr and exit status are those of the plain
+// command; the function then writes one trailer line, "<nonce> served" or
+// "<nonce> exec", that StripServedTrailer() removes and reports.
+//
+// Internal to the library (tools and env).
+#ifndef R2E_TOOLS_SERVED_TOOLS_H_
+#define R2E_TOOLS_SERVED_TOOLS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace r2e::internal {
+
+// The server's directory for tools installed in `bin_dir`.
+std::string ToolServerDir(std::string_view bin_dir);
+
+// The sandbox path of the server script, and its content.
+std::string ToolServerScriptPath(std::string_view bin_dir);
+std::string_view ToolServerScript();
+
+// Whether a tool file can be served: a Python script that declares, on a line
+// of its own, `# r2e-tool-server: main`, meaning that importing it has no
+// effect and main(argv) runs the tool, returning (or exiting with) its status.
+bool ServableTool(std::string_view content);
+
+// A bash command that starts the server in the background when none runs
+// (returns at once). `tool_paths`: the sandbox paths of the servable tools.
+std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths);
+
+// `command` (whose first word is a tool name in `bin_dir`) as a served call,
+// ending with the trailer for `nonce`. Needs bash as the command shell.
+std::string ServedCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
+                          std::string_view nonce, std::string_view command);
+
+// Removes the trailer for `nonce` from `output` and returns how the call ran:
+// "served", "exec", or "" when no trailer was found (a timeout killed it).
+std::string StripServedTrailer(std::string& output, std::string_view nonce);
+
+}  // namespace r2e::internal
+
+#endif  // R2E_TOOLS_SERVED_TOOLS_H_

@@ -187,7 +187,12 @@ std::pair<std::string, std::string> RunOutput(const ExecResult& result,
                                               std::chrono::seconds timeout) {
   std::string output;
   std::string code;
-  if (result.timed_out) {
+  if (!result.timed_out && result.exit_code == 124) {
+    // The scaffold takes exit code 124 for its `timeout` wrapper's, whatever
+    // command returned it, and shows the timeout message alone.
+    output = "The command took too long to execute (>" + std::to_string(timeout.count()) + "s)";
+    code = "-1";
+  } else if (result.timed_out) {
     output = "The command took too long to execute (>" + std::to_string(timeout.count()) + "s)";
     // Our improvement over the scaffold, which dropped everything the command
     // printed before the deadline: keep the partial output after the message.

@@ -9,23 +9,27 @@ namespace {
 constexpr std::string_view kServableMarker = "\n# r2e-tool-server: main\n";
 
 // The client side, a bash function. $1 is the trailer's nonce, the rest the
-// tool command. Every step of the fast path is a bash builtin except mkfifo.
+// tool command. Every step of the fast path is a bash builtin except mkfifo
+// and env (the exported environment: /proc/<pid>/environ of a forked shell
+// shows the one it was started with).
+// The server opens the client's streams by the copies {i} {o} {e}: while a
+// builtin writes the request, bash has the request fifo on fd 1.
 // A server that does not answer within 5 s is taken for stuck: it is killed,
 // this call runs plainly and the next one starts a new server. While a call
 // runs, a server that dies (the agent killed it) ends the call with 137.
 // @DIR@ and @BIN@ are replaced by the quoted directories, @START@ by the start
 // command.
 constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
-  local d=@DIR@ b=@BIN@ n=$1 s= f= r= w= rc= t=
+  local d=@DIR@ b=@BIN@ n=$1 s= f= r= w= rc= t= i= o= e=
   shift
   if [ ! -e "$d/failed" ]; then
     if [ -p "$d/req" ] && read -r s < "$d/pid" 2>/dev/null && kill -0 "$s" 2>/dev/null; then
       f=$d/c.$BASHPID.$RANDOM
-      if printf '%s\0' "$b/$1" "${@:2}" > "$f.a" 2>/dev/null && mkfifo -m 600 "$f" 2>/dev/null; then
-        exec {r}<>"$f" {w}<>"$d/req"
-        printf '%s %s\n' "$BASHPID" "$f" >&$w
+      if printf '%s\0' "$b/$1" "${@:2}" > "$f.a" 2>/dev/null && env -0 > "$f.e" 2>/dev/null && mkfifo -m 600 "$f" 2>/dev/null; then
+        exec {r}<>"$f" {w}<>"$d/req" {i}<&0 {o}>&1 {e}>&2
+        printf '%s %s %s %s %s\n' "$BASHPID" "$i" "$o" "$e" "$f" >&$w
         exec {w}>&-
-        if read -t 5 -r rc <&$r && [ "$rc" = ok ]; then
+        if read -t 5 -r rc s <&$r && [ "$rc" = ok ]; then
           until read -t 1 -r rc <&$r; do kill -0 "$s" 2>/dev/null || { rc=137; break; }; done
           exec {r}<&-
           printf '%s served\n' "$n"
@@ -34,7 +38,7 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
         exec {r}<&-
         if [ "$rc" != plain ]; then kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"; fi
       fi
-      rm -f "$f" "$f.a"
+      rm -f "$f" "$f.a" "$f.e"
     else
       @START@
     fi
@@ -46,12 +50,13 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
 }
 )SH";
 
-// Starts a server unless one is starting (for less than 30 s). The launcher
-// returns once the server has detached; a launcher that fails (no python3, a
-// Python too old to run the server) writes `failed`, so that no later call
-// tries again.
+// Starts a server unless one is starting (for less than 30 s): the marker
+// file is made here, before the launcher goes to the background, so that a
+// call right after a start never starts a second server. The launcher returns
+// once the server has detached; one that fails (no python3, a Python too old
+// to run the server) writes `failed`, so that no later call tries again.
 constexpr std::string_view kStart =
-    R"SH({ t=; read -r t < "$d/starting"; { [ -z "$t" ] || [ $(( ${EPOCHSECONDS:-0} - t )) -gt 30 ]; } && rm -f "$d/starting"; ( set -C; echo "${EPOCHSECONDS:-0}" > "$d/starting" ) && { python3 "$d/toolserver.py" "$d" @TOOLS@ || echo "the tool server did not start" > "$d/failed"; } </dev/null >/dev/null 2>&1 & } 2>/dev/null)SH";
+    R"SH({ t=; read -r t < "$d/starting"; case $t in '') ;; *[!0-9]*) rm -f "$d/starting" ;; *) [ $(( ${EPOCHSECONDS:-0} - t )) -gt 30 ] && rm -f "$d/starting" ;; esac; if ( set -C; echo "${EPOCHSECONDS:-0}" > "$d/starting" ); then { python3 "$d/toolserver.py" "$d" @TOOLS@ || echo "the tool server did not start" > "$d/failed"; } </dev/null >/dev/null 2>&1 & fi; } 2>/dev/null)SH";
 
 void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
   for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {

@@ -64,7 +64,6 @@ import argparse
 import ast
 import io
 import json
-import os
 import subprocess
 import sys
 import traceback
@@ -520,9 +519,15 @@ def main(argv=None):
         return run(argv)
     finally:
         if utf8 is not None:
-            sys.stdout = saved
-            utf8.flush()
-            utf8.detach()  # the caller's stdout stays open
+            try:
+                utf8.flush()
+            except Exception:
+                # Left as sys.stdout: the final flush at exit (or the tool server's)
+                # meets the same failure and exits 120, as the scaffold does.
+                pass
+            else:
+                sys.stdout = saved
+                utf8.detach()  # the caller's stdout stays open
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ import, e.g. chardet), and then serves calls until it is killed. A call is made
 by the shell function that RepoEnv puts in front of a tool step (see
 src/tools/served_tools.cc):
 
-  client: writes its argv, NUL-separated, to C.a; makes the fifo C; writes the
-          line "<client pid> C\\n" to DIR/req
+  client: writes its argv, NUL-separated, to C.a and its environment (`env
+          -0`) to C.e; makes the fifo C; writes the
+          line "<client pid> <fd> <fd> <fd> C\\n" to DIR/req, the fds being
+          copies of its stdin, stdout and stderr
   server: opens the client's standard streams through /proc/<pid>/fd, answers
-          "ok\\n" on C and forks a child that runs the tool's main() with the
+          "ok <server pid>\\n" on C and forks a child that runs the tool's main() with the
           client's argv, environment, working directory and streams, in a
           process group of its own; or answers "plain\\n" when it cannot serve
           the call (unknown tool, a tool file changed since it was imported,
@@ -45,6 +47,7 @@ import time
 import traceback
 
 POLL_SECONDS = 0.2  # how often clients are checked for being gone
+RETIRED = []  # stream objects a child replaced (see fresh_stdio)
 
 
 def load(path):
@@ -72,8 +75,8 @@ def read_args(path):
     return [os.fsdecode(a) for a in data[:-1].split(b"\0")]
 
 
-def read_environ(pid):
-    with open("/proc/%d/environ" % pid, "rb") as f:
+def read_environ(path):
+    with open(path, "rb") as f:
         data = f.read()
     env = {}
     for item in data.split(b"\0"):
@@ -114,6 +117,9 @@ def fresh_stdio(env):
                                 newline="\n", line_buffering=mode == "wb" and (tty or fd == 2),
                                 write_through=mode == "wb" and unbuffered)
         made.append(text)
+    # The server's own stream objects own fds 0-2: dropping them would close
+    # the fds under the new ones. They stay referenced until os._exit.
+    RETIRED.extend([sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__])
     sys.stdin, sys.stdout, sys.stderr = made
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = made
 
@@ -209,8 +215,9 @@ class Server(object):
 
     def serve_request(self, line):
         try:
-            pid_text, fifo = line.split(" ", 1)
+            pid_text, in_fd, out_fd, err_fd, fifo = line.split(" ", 4)
             client = int(pid_text)
+            fds = [int(in_fd), int(out_fd), int(err_fd)]
         except ValueError:
             return
         try:
@@ -220,14 +227,14 @@ class Server(object):
         streams = []
         try:
             argv = read_args(fifo + ".a")
-            for name in (fifo, fifo + ".a"):
+            env = read_environ(fifo + ".e")
+            for name in (fifo, fifo + ".a", fifo + ".e"):
                 os.unlink(name)
             tool_path = argv[0]
             entry = self.tools.get(tool_path)
             if entry is None or identity(tool_path) != entry[0]:
                 raise LookupError("not served")
-            env = read_environ(client)
-            for n, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+            for n, mode in zip(fds, (os.O_RDONLY, os.O_WRONLY, os.O_WRONLY)):
                 streams.append(os.open("/proc/%d/fd/%d" % (client, n), mode | os.O_APPEND | os.O_CLOEXEC))
         except Exception as e:
             for fd in streams:
@@ -242,7 +249,7 @@ class Server(object):
         for fd in streams:
             os.close(fd)
         self.calls[child] = (client, reply)
-        self.answer(reply, "ok\n")
+        self.answer(reply, "ok %d\n" % os.getpid())
 
     def reap(self):
         while True:

@@ -2,7 +2,7 @@
 # Builds the offline test images (no registry needed), cached by tag:
 #
 #   r2e-test/base:bookworm               debootstrap --variant=minbase bookworm
-#                                        (git, python3, pytest), docker import
+#                                        (git, python3, pytest, chardet), docker import
 #   r2e-demo/textstats:latest            the demo task, R2E style
 #   r2e-demo/textstats-swebench:latest   the demo task, SWE-bench style
 #   r2e-demo/textstats-swesmith:latest   the demo task, SWE-smith style
@@ -99,7 +99,7 @@ trap 'rm -rf --one-file-system "$work"' EXIT
 base_image=r2e-test/base:bookworm
 suite=bookworm
 variant=minbase
-include=git,python3,python3-pytest,ca-certificates,procps
+include=git,python3,python3-pytest,python3-chardet,ca-certificates,procps
 # Bump when the post-processing of the root filesystem below changes.
 rootfs_version=1
 rootfs_key=$(printf '%s\n' "$rootfs_version" "$suite" "$variant" "$include" | sha | cut -c1-16)

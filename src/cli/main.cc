@@ -10,6 +10,7 @@
 #include "reset_bench.h"
 #include "step_bench.h"
 #include "throughput_bench.h"
+#include "tools_bench.h"
 
 #include <iostream>
 
@@ -144,6 +145,11 @@ int main(int argc, char** argv) {
   add_common(bench_throughput);
   bench_throughput->add_option("--n", throughput_bench.n, "Total steps")->check(CLI::PositiveNumber)->capture_default_str();
   bench_throughput->add_option("--envs", throughput_bench.envs, "Environments at once")->check(CLI::PositiveNumber)->capture_default_str();
+  r2e::bench::ToolsBenchOptions tools_bench;
+  CLI::App* bench_tools = bench_cmd->add_subcommand(
+      "tools", "Real tool calls through RepoEnv::step: served vs a new interpreter (and, on docker, a new exec) per call");
+  add_common(bench_tools);
+  bench_tools->add_option("--n", tools_bench.n, "Measured calls per tool and variant")->check(CLI::PositiveNumber)->capture_default_str();
   r2e::bench::GradeBenchOptions grade_bench;
   CLI::App* bench_grade = bench_cmd->add_subcommand("grade", "Log parser time on a generated 10 MB test log");
   bench_grade->add_option("--n", grade_bench.n, "Parses per parser")->check(CLI::PositiveNumber)->capture_default_str();
@@ -198,6 +204,11 @@ int main(int argc, char** argv) {
     throughput_bench.context = common.context;
     throughput_bench.kube_namespace = common.kube_namespace;
     return bench_result("throughput", r2e::bench::RunThroughputBench(throughput_bench, std::cout));
+  }
+  if (*bench_tools) {
+    tools_bench.runtime = common.runtime;
+    tools_bench.image = common.image;
+    return bench_result("tools", r2e::bench::RunToolsBench(tools_bench, std::cout));
   }
   if (*bench_grade) {
     r2e::Status s = r2e::bench::RunGradeBench(grade_bench, std::cout);

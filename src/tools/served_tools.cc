@@ -9,36 +9,36 @@ namespace {
 constexpr std::string_view kServableMarker = "\n# r2e-tool-server: main\n";
 
 // The client side, a bash function. $1 is the trailer's nonce, the rest the
-// tool command. Every step of the fast path is a bash builtin except mkfifo
-// and env (the exported environment: /proc/<pid>/environ of a forked shell
-// shows the one it was started with).
-// The server opens the client's streams by the copies {i} {o} {e}: while a
-// builtin writes the request, bash has the request fifo on fd 1.
-// A server that does not answer within 5 s is taken for stuck: it is killed,
-// this call runs plainly and the next one starts a new server. While a call
-// runs, a server that dies (the agent killed it) ends the call with 137.
-// @DIR@ and @BIN@ are replaced by the quoted directories, @START@ by the start
-// command.
+// tool command. The fast path runs bash builtins only. The server opens the
+// client's streams by the copies {i} {o} {e} (while a builtin writes the
+// request, bash has the request fifo on fd 1), and takes the environment
+// from `declare -px` (/proc/<pid>/environ of a forked shell shows the one it
+// was started with). A server that does not answer within 5 s is taken for
+// stuck: it is killed, this call runs plainly and the next one starts a new
+// server. While a call runs, a server that dies (the agent killed it) ends the
+// call with 137. @DIR@ and @BIN@ are replaced by the quoted directories,
+// @START@ by the start command.
 constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
-  local d=@DIR@ b=@BIN@ n=$1 s= f= r= w= rc= t= i= o= e=
+  local d=@DIR@ b=@BIN@ n=$1 s= id= r= w= x= rc= t= i= o= e=
   shift
   if [ ! -e "$d/failed" ]; then
-    if [ -p "$d/req" ] && read -r s < "$d/pid" 2>/dev/null && kill -0 "$s" 2>/dev/null; then
-      f=$d/c.$BASHPID.$RANDOM
-      if printf '%s\0' "$b/$1" "${@:2}" > "$f.a" 2>/dev/null && env -0 > "$f.e" 2>/dev/null && mkfifo -m 600 "$f" 2>/dev/null; then
-        exec {r}<>"$f" {w}<>"$d/req" {i}<&0 {o}>&1 {e}>&2
-        printf '%s %s %s %s %s\n' "$BASHPID" "$i" "$o" "$e" "$f" >&$w
+    if [ -p "$d/req" ] && [ -p "$d/reply" ] && read -r s < "$d/pid" 2>/dev/null && kill -0 "$s" 2>/dev/null; then
+      id=$BASHPID.$RANDOM$RANDOM
+      if printf '%s\0' "$b/$1" "${@:2}" > "$d/$id.a" 2>/dev/null && declare -px > "$d/$id.e" 2>/dev/null; then
+        exec {r}<>"$d/reply" {w}<>"$d/req" {i}<&0 {o}>&1 {e}>&2
+        printf '%s %s %s %s %s\n' "$id" "$BASHPID" "$i" "$o" "$e" >&$w
         exec {w}>&-
-        if read -t 5 -r rc s <&$r && [ "$rc" = ok ]; then
-          until read -t 1 -r rc <&$r; do kill -0 "$s" 2>/dev/null || { rc=137; break; }; done
-          exec {r}<&-
+        while read -t 5 -r x rc s <&$r && [ "$x" != "$id" ]; do :; done
+        if [ "$x" = "$id" ] && [ "$rc" = ok ]; then
+          until read -t 1 -r x rc <&$r && [ "$x" = "$id" ]; do kill -0 "$s" 2>/dev/null || { rc=137; break; }; done
+          exec {r}<&- {i}<&- {o}>&- {e}>&-
           printf '%s served\n' "$n"
           return "$rc"
         fi
-        exec {r}<&-
-        if [ "$rc" != plain ]; then kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"; fi
+        exec {r}<&- {i}<&- {o}>&- {e}>&-
+        if [ "$x" != "$id" ]; then kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"; fi
       fi
-      rm -f "$f" "$f.a" "$f.e"
+      rm -f "$d/$id.a" "$d/$id.e"
     else
       @START@
     fi
@@ -99,7 +99,7 @@ bool ServableTool(std::string_view content) {
 std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths) {
   // The same start as the client's, outside the function.
   std::string cmd = "d=" + ShellQuote(ToolServerDir(bin_dir)) + "; ";
-  cmd += "if ! { [ -p \"$d/req\" ] && read -r s < \"$d/pid\" && kill -0 \"$s\"; } 2>/dev/null; then ";
+  cmd += "if ! { [ -p \"$d/req\" ] && [ -p \"$d/reply\" ] && read -r s < \"$d/pid\" && kill -0 \"$s\"; } 2>/dev/null; then ";
   cmd += StartSnippet(tool_paths);
   cmd += "; fi";
   return cmd;

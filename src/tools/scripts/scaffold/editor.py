@@ -128,10 +128,15 @@ def say(text):
         print(text.encode("utf-8", "replace").decode("utf-8", "replace"))
 
 
+_LAST_GUESS = [None, None]  # (bytes, encoding): a file is often read twice per call
+
+
 def guess_encoding(data):
     if chardet is None:
         return None
-    return chardet.detect(data)["encoding"]
+    if _LAST_GUESS[0] != data:  # chardet is deterministic: same bytes, same guess
+        _LAST_GUESS[:] = [data, chardet.detect(data)["encoding"]]
+    return _LAST_GUESS[1]
 
 
 def read_text(path):

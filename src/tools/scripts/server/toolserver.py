@@ -7,25 +7,28 @@ Started in the background inside a sandbox as
 it detaches (new session), imports each tool script once (with what the tools
 import, e.g. chardet), and then serves calls until it is killed. A call is made
 by the shell function that RepoEnv puts in front of a tool step (see
-src/tools/served_tools.cc):
+src/tools/served_tools.cc), one call at a time (a sandbox's session runs one
+command at a time):
 
-  client: writes its argv, NUL-separated, to C.a and its environment (`env
-          -0`) to C.e; makes the fifo C; writes the
-          line "<client pid> <fd> <fd> <fd> C\\n" to DIR/req, the fds being
-          copies of its stdin, stdout and stderr
-  server: opens the client's standard streams through /proc/<pid>/fd, answers
-          "ok <server pid>\\n" on C and forks a child that runs the tool's main() with the
-          client's argv, environment, working directory and streams, in a
-          process group of its own; or answers "plain\\n" when it cannot serve
-          the call (unknown tool, a tool file changed since it was imported,
-          streams that cannot be reopened): the client then runs the tool
-          itself.
-  server: when the child exits, writes its exit status on C ("<code>\\n";
-          128+N for a signal N).
+  client: writes its argv, NUL-separated, to DIR/<id>.a and its exported
+          variables (`declare -px`) to DIR/<id>.e, <id> being a fresh random
+          name of digits and dots; writes the line
+          "<id> <client pid> <fd> <fd> <fd>\\n" to DIR/req, the fds being copies
+          of its stdin, stdout and stderr
+  server: opens the client's streams through /proc/<pid>/fd/<fd>, answers
+          "<id> ok <server pid>\\n" on DIR/reply and forks a child that runs
+          the tool's main() with the client's argv, environment, working
+          directory and streams, in a process group of its own; or answers
+          "<id> plain\\n" when it cannot serve the call (unknown tool, a tool
+          file changed since it was imported, streams that cannot be
+          reopened): the client then runs the tool itself.
+  server: when the child exits, writes "<id> <exit status>\\n" on DIR/reply
+          (128+N for a signal N). Clients skip lines of other ids (left by
+          calls whose client was killed).
 
 A client that goes away (its command timed out and was killed) has the child's
 whole process group killed, as a timed-out command's group is. Files: DIR/pid
-(the server's pid, written once it serves), DIR/req (the request fifo),
+(the server's pid, written once it serves), DIR/req and DIR/reply (fifos),
 DIR/failed (why it could not start; clients then stop trying), DIR/starting
 (a start is under way), DIR/last-plain (why the last call was not served). A server whose DIR/req is gone or replaced exits. The outputs are
 the tool's own: the child is the same code with the same argv and streams, so
@@ -36,6 +39,7 @@ Python 3.6 or later; standard library only.
 """
 
 import errno
+import gc
 import importlib.machinery
 import io
 import importlib.util
@@ -75,14 +79,78 @@ def read_args(path):
     return [os.fsdecode(a) for a in data[:-1].split(b"\0")]
 
 
-def read_environ(path):
+ANSI_C = {ord("a"): 7, ord("b"): 8, ord("e"): 27, ord("E"): 27, ord("f"): 12, ord("n"): 10,
+          ord("r"): 13, ord("t"): 9, ord("v"): 11, ord("\\"): 92, ord("'"): 39, ord('"'): 34, ord("?"): 63}
+
+
+def read_declared(path):
+    """The exported variables that bash's `declare -px` wrote to `path`:
+    lines `declare -x NAME="VALUE"`, `declare -x NAME=$'VALUE'` (non-printable
+    bytes), or `declare -x NAME` (exported but unset, skipped)."""
     with open(path, "rb") as f:
         data = f.read()
     env = {}
-    for item in data.split(b"\0"):
-        key, sep, value = item.partition(b"=")
-        if sep and key:
-            env[os.fsdecode(key)] = os.fsdecode(value)
+    i, n = 0, len(data)
+    while i < n:
+        end_of_line = data.find(b"\n", i)
+        if end_of_line < 0:
+            end_of_line = n
+        if not data.startswith(b"declare -", i):
+            i = end_of_line + 1
+            continue
+        k = data.find(b" ", i + 9) + 1
+        m = k
+        while m < n and data[m] not in (0x3D, 0x0A):  # '=' or newline
+            m += 1
+        name = data[k:m]
+        if m >= n or data[m] == 0x0A:
+            i = m + 1
+            continue
+        m += 1
+        value = bytearray()
+        if data[m:m + 1] == b'"':
+            m += 1
+            while m < n and data[m] != 0x22:
+                if data[m] == 0x5C and m + 1 < n and data[m + 1] in b'"\\$`':
+                    m += 1
+                value.append(data[m])
+                m += 1
+            m += 1
+        elif data[m:m + 2] == b"$'":
+            m += 2
+            while m < n and data[m] != 0x27:
+                c = data[m]
+                if c != 0x5C or m + 1 >= n:
+                    value.append(c)
+                    m += 1
+                    continue
+                e = data[m + 1]
+                if e in ANSI_C:
+                    value.append(ANSI_C[e])
+                    m += 2
+                elif 0x30 <= e <= 0x37:
+                    j = m + 1
+                    while j < min(m + 4, n) and 0x30 <= data[j] <= 0x37:
+                        j += 1
+                    value.append(int(data[m + 1:j], 8) & 0xFF)
+                    m = j
+                elif e == ord("x"):
+                    j = m + 2
+                    while j < min(m + 4, n) and chr(data[j]) in "0123456789abcdefABCDEF":
+                        j += 1
+                    value.append(int(data[m + 2:j] or b"0", 16))
+                    m = j
+                else:
+                    value += data[m:m + 2]
+                    m += 2
+            m += 1
+        else:
+            while m < n and data[m] != 0x0A:
+                value.append(data[m])
+                m += 1
+        env[os.fsdecode(name)] = os.fsdecode(bytes(value))
+        nl = data.find(b"\n", m)
+        i = n if nl < 0 else nl + 1
     return env
 
 
@@ -93,6 +161,22 @@ def coerce_locale(env):
     ctype = env.get("LC_CTYPE") or env.get("LANG") or ""
     if ctype in ("", "C", "POSIX"):
         env["LC_CTYPE"] = "C.UTF-8"
+
+
+def close_from(lowest):
+    """Closes every open fd from `lowest` up (by listing them: a closerange
+    over the whole table costs milliseconds)."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        os.closerange(lowest, 65536)
+        return
+    for fd in fds:
+        if fd >= lowest:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 def fresh_stdio(env):
@@ -131,7 +215,7 @@ def run_child(module, tool_path, argv, env, client, streams):
         os.setpgid(0, 0)
         for target, fd in enumerate(streams):
             os.dup2(fd, target)
-        os.closerange(3, 65536)
+        close_from(3)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
@@ -197,7 +281,8 @@ class Server(object):
                 self.tools[path] = (identity(path), load(path))
             except Exception:
                 pass  # such a tool runs plainly
-        self.calls = {}  # child pid -> (client pid, reply fd)
+        self.calls = {}  # child pid -> (client pid, call id)
+        self.reply_fd = -1
 
     def note(self, name, text):
         """Why the last call was not served, for whoever debugs it."""
@@ -207,49 +292,60 @@ class Server(object):
         except OSError:
             pass
 
-    def answer(self, fd, text):
+    def answer(self, text):
+        """A line on the reply fifo. Lines nobody read (their client was
+        killed) fill it up at worst: then they are drained first."""
+        data = text.encode()
         try:
-            os.write(fd, text.encode())
+            os.write(self.reply_fd, data)
+        except BlockingIOError:
+            try:
+                while os.read(self.reply_fd, 65536):
+                    pass
+            except OSError:
+                pass
+            try:
+                os.write(self.reply_fd, data)
+            except OSError:
+                pass
         except OSError:
             pass
 
     def serve_request(self, line):
         try:
-            pid_text, in_fd, out_fd, err_fd, fifo = line.split(" ", 4)
+            call_id, pid_text, in_fd, out_fd, err_fd = line.split(" ")
             client = int(pid_text)
             fds = [int(in_fd), int(out_fd), int(err_fd)]
         except ValueError:
             return
-        try:
-            reply = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
-            return  # the client is gone
+        if not call_id or call_id.strip("0123456789.") or call_id.startswith("."):
+            return  # not a name we made: never a path outside DIR
+        base = os.path.join(self.dir, call_id)
         streams = []
         try:
-            argv = read_args(fifo + ".a")
-            env = read_environ(fifo + ".e")
-            for name in (fifo, fifo + ".a", fifo + ".e"):
+            argv = read_args(base + ".a")
+            env = read_declared(base + ".e")
+            for name in (base + ".a", base + ".e"):
                 os.unlink(name)
             tool_path = argv[0]
             entry = self.tools.get(tool_path)
             if entry is None or identity(tool_path) != entry[0]:
-                raise LookupError("not served")
+                raise LookupError("%s is not served (unknown or changed since the server started)" % tool_path)
             for n, mode in zip(fds, (os.O_RDONLY, os.O_WRONLY, os.O_WRONLY)):
                 streams.append(os.open("/proc/%d/fd/%d" % (client, n), mode | os.O_APPEND | os.O_CLOEXEC))
         except Exception as e:
             for fd in streams:
                 os.close(fd)
             self.note("last-plain", "%s: %s\n" % (type(e).__name__, e))
-            self.answer(reply, "plain\n")
-            os.close(reply)
+            self.answer("%s plain\n" % call_id)
             return
         child = os.fork()
         if child == 0:
             run_child(entry[1], tool_path, argv[1:], env, client, streams)
         for fd in streams:
             os.close(fd)
-        self.calls[child] = (client, reply)
-        self.answer(reply, "ok %d\n" % os.getpid())
+        self.calls[child] = (client, call_id)
+        self.answer("%s ok %d\n" % (call_id, os.getpid()))
 
     def reap(self):
         while True:
@@ -263,8 +359,7 @@ class Server(object):
             if call is None:
                 continue
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-            self.answer(call[1], "%d\n" % code)
-            os.close(call[1])
+            self.answer("%s %d\n" % (call[1], code))
 
     def kill_orphans(self):
         """Kills the process group of every call whose client is gone."""
@@ -281,6 +376,13 @@ class Server(object):
             os.unlink(req)
         except OSError:
             pass
+        reply = os.path.join(self.dir, "reply")
+        try:
+            os.unlink(reply)
+        except OSError:
+            pass
+        os.mkfifo(reply, 0o600)
+        self.reply_fd = os.open(reply, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
         os.mkfifo(req, 0o600)
         req_fd = os.open(req, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
         mine = os.fstat(req_fd).st_ino
@@ -348,6 +450,11 @@ def main(argv):
         os.closerange(3, 65536)  # what the starting shell left open (its session's fifos)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         server = Server(directory, argv[2:])
+        # Children write to objects' reference counts, not to the collector's
+        # lists: fewer copy-on-write page faults per call.
+        gc.collect()
+        if hasattr(gc, "freeze"):
+            gc.freeze()
         return server.run()
     except Exception:
         try:

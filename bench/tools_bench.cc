@@ -1,0 +1,225 @@
+#include "tools_bench.h"
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_util.h"
+#include "r2e/docker_runtime.h"
+#include "r2e/repo_env.h"
+#include "r2e/tools.h"
+
+namespace r2e::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Ms = std::chrono::duration<double, std::milli>;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kScaffoldPath =
+    "PATH=/root/.venv/bin:/root/.local/bin:/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+Action MakeAction(std::string name, std::vector<std::pair<std::string, std::string>> params) {
+  Action a;
+  a.function_name = std::move(name);
+  for (auto& [k, v] : params) a.set_parameter(k, v);
+  return a;
+}
+
+// A Python module of `lines` lines: classes and functions, as real code is.
+std::string PythonModule(int lines, const std::string& marker) {
+  std::string out = "\"\"\"Generated module for the tools benchmark.\"\"\"\n\nimport os\n\nVALUE = 1\n\n";
+  int n = 6, k = 0;
+  while (n < lines) {
+    const std::string id = std::to_string(k++);
+    std::string block = "\nclass Widget" + id + ":\n    \"\"\"A widget.\"\"\"\n\n    def __init__(self, size):\n" +
+                        "        self.size = size\n\n    def area(self):\n        # " + marker +
+                        "\n        return self.size * self.size\n\n\ndef helper_" + id +
+                        "(values):\n    total = 0\n    for v in values:\n        total += v\n    return total\n";
+    for (char c : block) n += c == '\n';
+    out += block;
+  }
+  return out;
+}
+
+Status WriteFile(const fs::path& path, const std::string& content) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  std::ofstream f(path, std::ios::binary);
+  f << content;
+  return f ? Status::OK() : Status::Unavailable("cannot write " + path.string());
+}
+
+Result<Percentiles> Measure(int warmup, int n, const std::function<Status()>& call) {
+  for (int i = 0; i < warmup; ++i) R2E_RETURN_IF_ERROR(call());
+  std::vector<double> samples;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    R2E_RETURN_IF_ERROR(call());
+    samples.push_back(Ms(Clock::now() - t0).count());
+  }
+  return Summarize(std::move(samples));
+}
+
+// Steps until the tool server serves (it starts in the background at reset).
+Status WaitServed(RepoEnv& env) {
+  const Action ls = MakeAction("execute_bash", {{"cmd", "true"}});
+  for (int i = 0; i < 200; ++i) {
+    R2E_ASSIGN_OR_RETURN(StepResult r, env.step(ls));
+    if (r.info.value("tool_path", "") == "served") return Status::OK();
+  }
+  return Status::Unavailable("the tool server never served a call (see <bin>/.r2e-tools/failed)");
+}
+
+}  // namespace
+
+Status WriteBenchRepo(const fs::path& dir) {
+  const fs::path root = dir / "bench";
+  R2E_RETURN_IF_ERROR(WriteFile(root / "pkg" / "__init__.py", ""));
+  R2E_RETURN_IF_ERROR(WriteFile(root / "pkg" / "big.py", PythonModule(500, "needle")));
+  for (int p = 0; p < 50; ++p) {
+    const fs::path pkg = root / ("pkg" + std::to_string(p));
+    for (int f = 0; f < 16; ++f) {
+      // Every fifth module mentions the search term.
+      R2E_RETURN_IF_ERROR(WriteFile(pkg / ("mod" + std::to_string(f) + ".py"),
+                                    PythonModule(40, f % 5 == 0 ? "needle" : "plain")));
+    }
+    R2E_RETURN_IF_ERROR(WriteFile(pkg / "README.md", "Package " + std::to_string(p) + ", needle.\n"));
+    R2E_RETURN_IF_ERROR(WriteFile(pkg / "data.txt", "plain data\n"));
+    R2E_RETURN_IF_ERROR(WriteFile(pkg / "notes.cfg", "[section]\nkey = value\n"));
+  }
+  return Status::OK();
+}
+
+std::vector<ToolCallShape> BenchToolCalls(int edit_parity) {
+  const std::string from = edit_parity % 2 == 0 ? "VALUE = 1" : "VALUE = 2";
+  const std::string to = edit_parity % 2 == 0 ? "VALUE = 2" : "VALUE = 1";
+  return {
+      {"view", MakeAction("file_editor", {{"command", "view"}, {"path", "/testbed/bench/pkg/big.py"}})},
+      {"str_replace", MakeAction("file_editor", {{"command", "str_replace"},
+                                                 {"path", "/testbed/bench/pkg/big.py"},
+                                                 {"old_str", from},
+                                                 {"new_str", to}})},
+      {"search", MakeAction("search", {{"search_term", "needle"}, {"path", "/testbed/bench"}})},
+      {"execute_bash", MakeAction("execute_bash", {{"cmd", "ls"}})},
+  };
+}
+
+Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
+  if (o.runtime != "local" && o.runtime != "docker") {
+    return Status::InvalidArgument("bench tools measures --runtime local or docker; got `" + o.runtime + "`");
+  }
+  const fs::path host = fs::temp_directory_path() / ("r2e-bench-tools-" + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::remove_all(host, ec);
+  R2E_RETURN_IF_ERROR(WriteBenchRepo(host));
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code e;
+      fs::remove_all(dir, e);
+    }
+  } cleanup{host};
+
+  Task task;
+  task.instance_id = "bench-tools";
+  task.kind = TaskKind::kR2E;
+  task.problem_statement = "benchmark";
+  if (o.runtime == "local") {
+    task.local_repo = host;
+  } else {
+    task.image = o.image.empty() ? "r2e-test/base:bookworm" : o.image;
+  }
+  RepoEnvOptions options;
+  options.runtime = o.runtime;
+  options.tool_set = "r2egym";
+  R2E_ASSIGN_OR_RETURN(auto env, RepoEnv::Create(task, options));
+  R2E_RETURN_IF_ERROR(env->reset().status());
+  if (o.runtime != "local") R2E_RETURN_IF_ERROR(env->runtime().upload(host / "bench", "/testbed/bench"));
+  R2E_RETURN_IF_ERROR(WaitServed(*env));
+
+  // The scaffold's path on docker: a new exec per call on this container.
+  std::unique_ptr<docker::DockerClient> client;
+  std::string container;
+  if (auto* docker = dynamic_cast<DockerRuntime*>(&env->runtime())) {
+    R2E_ASSIGN_OR_RETURN(client, docker::DockerClient::Connect());
+    container = docker->container_id();
+  }
+
+  // Edits made so far in the served environment's file and in a plain one's:
+  // str_replace alternates between two edits.
+  int served_edits = 0, plain_edits = 0;
+  int* edits = &served_edits;
+  auto call_for = [&](const std::string& tool) {
+    const int parity = tool == "str_replace" ? (*edits)++ : 0;
+    for (auto& shape : BenchToolCalls(parity)) {
+      if (shape.name == tool) return shape.action;
+    }
+    return Action{};
+  };
+  auto step = [&](const std::string& tool, const std::string& want_path) -> Status {
+    R2E_ASSIGN_OR_RETURN(StepResult r, env->step(call_for(tool)));
+    if (r.observation.exit_code != 0) {
+      return Status::Internal(tool + " failed: " + r.observation.text.substr(0, 500));
+    }
+    const std::string path = r.info.value("tool_path", "");
+    if (path != want_path) return Status::Internal(tool + " ran as `" + path + "`, not `" + want_path + "`");
+    return Status::OK();
+  };
+
+  for (const ToolCallShape& shape : BenchToolCalls(0)) {
+    const std::string& tool = shape.name;
+    std::map<std::string, Percentiles> variants;
+    R2E_ASSIGN_OR_RETURN(variants["served"], Measure(o.warmup, o.n, [&] { return step(tool, "served"); }));
+    // The same calls with a new interpreter each (RepoEnvOptions::tool_server off).
+    {
+      RepoEnvOptions plain = options;
+      plain.tool_server = false;
+      R2E_ASSIGN_OR_RETURN(auto plain_env, RepoEnv::Create(task, plain));
+      std::swap(env, plain_env);
+      plain_edits = 0;
+      edits = &plain_edits;
+      R2E_RETURN_IF_ERROR(env->reset().status());
+      if (o.runtime != "local") R2E_RETURN_IF_ERROR(env->runtime().upload(host / "bench", "/testbed/bench"));
+      auto measured = Measure(o.warmup, o.n, [&] { return step(tool, "exec"); });
+      (void)env->close();
+      std::swap(env, plain_env);
+      edits = &served_edits;
+      if (!measured.ok()) return measured.status();
+      variants["plain"] = *measured;
+    }
+    if (client) {
+      // On the served environment's container (its file, its edits).
+      auto exec_call = [&]() -> Status {
+        R2E_ASSIGN_OR_RETURN(const std::string cmd, ActionToCommand(call_for(tool)));
+        R2E_ASSIGN_OR_RETURN(docker::ExecRun r,
+                             client->exec_run(container, {"/bin/sh", "-c", "timeout 90 " + cmd + " "},
+                                              {std::string(kScaffoldPath)}, "/testbed", std::chrono::seconds(90)));
+        if (r.exit_code != 0) return Status::Internal(tool + " exec failed: " + r.stdout_data + r.stderr_data);
+        return Status::OK();
+      };
+      R2E_ASSIGN_OR_RETURN(variants["exec"], Measure(o.warmup, o.n, exec_call));
+    }
+    for (const auto& [variant, p] : variants) {
+      nlohmann::json line{{"bench", "tools"}, {"runtime", o.runtime}, {"tool", tool},
+                          {"variant", variant}, {"n", o.n}};
+      AddPercentiles(line, p);
+      out << line.dump() << std::endl;
+    }
+    for (const auto& [variant, p] : variants) {
+      if (variant == "served") continue;
+      out << nlohmann::json{{"bench", "tools"},   {"runtime", o.runtime},
+                            {"tool", tool},       {"ratio", p.p50 / variants["served"].p50},
+                            {"baseline", variant == "exec" ? "exec (a new exec of the tool per call, the scaffold's path)"
+                                                           : "plain (a new interpreter per call, same session)"}}
+                 .dump()
+          << std::endl;
+    }
+  }
+  return env->close();
+}
+
+}  // namespace r2e::bench

@@ -1,0 +1,176 @@
+// The tool server under a hostile or unlucky agent: killed, stopped, its
+// files removed, a tool replaced, a call timing out. Each costs at most one
+// slow step; outputs stay those of the plain command.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "r2e/local_runtime.h"
+#include "r2e/repo_env.h"
+#include "r2e/task.h"
+
+namespace r2e {
+namespace {
+
+using testing::HasSubstr;
+
+Task DemoTask() {
+  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
+  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
+  return tasks.ok() ? tasks->front() : Task{};
+}
+
+Action Bash(const std::string& cmd) {
+  Action a;
+  a.function_name = "execute_bash";
+  a.set_parameter("cmd", cmd);
+  return a;
+}
+
+Action View(const std::string& path) {
+  Action a;
+  a.function_name = "file_editor";
+  a.set_parameter("command", "view");
+  a.set_parameter("path", path);
+  return a;
+}
+
+class ToolServerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
+    auto env = RepoEnv::Create(DemoTask());
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    env_ = std::move(env).value();
+    ASSERT_TRUE(env_->reset().ok());
+  }
+
+  // Steps `action` until the server serves it (it starts in the background);
+  // returns that step.
+  StepResult StepServed(const Action& action) {
+    for (int i = 0; i < 100; ++i) {
+      auto r = env_->step(action);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) return {};
+      if (r->info.value("tool_path", "") == "served") return *r;
+    }
+    ADD_FAILURE() << "never served";
+    return {};
+  }
+
+  std::string Path(const StepResult& r) { return r.info.value("tool_path", ""); }
+
+  std::unique_ptr<RepoEnv> env_;
+};
+
+TEST_F(ToolServerTest, ServedAndPlainCallsSeeTheSame) {
+  const Action view = View("/testbed/textstats/stats.py");
+  const StepResult served = StepServed(view);
+  RepoEnvOptions plain_options;
+  plain_options.tool_server = false;
+  auto plain_env = RepoEnv::Create(DemoTask(), plain_options).value();
+  ASSERT_TRUE(plain_env->reset().ok());
+  auto plain = plain_env->step(view);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(Path(*plain), "exec");
+  EXPECT_EQ(served.observation.text, plain->observation.text);
+  // The environment, working directory and streams are the caller's.
+  auto env_seen = StepServed(Bash("echo \"$PWD $HOME $PATH\"; echo err >&2; exit 3"));
+  auto env_plain = plain_env->step(Bash("echo \"$PWD $HOME $PATH\"; echo err >&2; exit 3"));
+  ASSERT_TRUE(env_plain.ok());
+  EXPECT_EQ(env_seen.observation.text, env_plain->observation.text);
+  EXPECT_THAT(env_seen.observation.text, HasSubstr("Exit code: Error: Exit code 3"));
+}
+
+TEST_F(ToolServerTest, AKilledServerCostsOneStep) {
+  StepServed(Bash("true"));
+  // The agent kills every python process, the server included (and the tool
+  // running the command, as it would kill the scaffold's own tool process).
+  auto killed = env_->step(Bash("pkill -9 -f toolserver.py; echo done"));
+  ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+  // The next call runs plainly (and starts a new server) or is served by it.
+  auto next = env_->step(Bash("echo after"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_THAT(next->observation.text, HasSubstr("after"));
+  EXPECT_EQ(next->observation.exit_code, 0);
+  const StepResult again = StepServed(Bash("echo served again"));
+  EXPECT_THAT(again.observation.text, HasSubstr("served again"));
+}
+
+TEST_F(ToolServerTest, KillingEverythingCostsOneStep) {
+  StepServed(Bash("true"));
+  auto all = env_->step(Bash("kill -9 -1"));
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  auto next = env_->step(View("/testbed/textstats/stats.py"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_THAT(next->observation.text, HasSubstr("Numeric summaries"));
+  StepServed(Bash("true"));
+}
+
+TEST_F(ToolServerTest, AStoppedServerIsReplaced) {
+  StepServed(Bash("true"));
+  // SIGSTOP: alive but never answering. The next call waits for its answer
+  // for 5 s, kills it and runs plainly.
+  auto stop = env_->run("d=$(ls -d /usr/local/bin/.r2e-tools /root/.local/bin/.r2e-tools 2>/dev/null | head -1); "
+                        "kill -STOP \"$(cat \"$d/pid\")\"");
+  ASSERT_TRUE(stop.ok());
+  ASSERT_EQ(stop->exit_code, 0) << stop->output;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto next = env_->step(Bash("echo still works"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_THAT(next->observation.text, HasSubstr("still works"));
+  EXPECT_EQ(Path(*next), "exec");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  StepServed(Bash("true"));
+}
+
+TEST_F(ToolServerTest, AReplacedToolRunsAsReplaced) {
+  StepServed(Bash("true"));
+  auto replace = env_->run(
+      "f=$(command -v search) && printf '#!/bin/sh\\necho replaced search\\n' > \"$f\"");
+  ASSERT_TRUE(replace.ok());
+  ASSERT_EQ(replace->exit_code, 0) << replace->output;
+  Action search;
+  search.function_name = "search";
+  search.set_parameter("search_term", "mean");
+  auto r = env_->step(search);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r->observation.text, HasSubstr("replaced search"));
+  EXPECT_EQ(Path(*r), "exec");
+}
+
+TEST_F(ToolServerTest, ATimedOutCallLeavesNothingRunning) {
+  StepServed(Bash("true"));
+  auto slow = env_->step(Bash("sleep 1000 & sleep 1001; echo never"), std::chrono::seconds(2));
+  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  EXPECT_TRUE(slow->observation.timed_out);
+  EXPECT_THAT(slow->observation.text, HasSubstr("took too long"));
+  // The tool's process group is killed once the server sees its client gone.
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    auto ps = env_->run("ps -eo args | grep -c '^sleep 10' || true");
+    ASSERT_TRUE(ps.ok());
+    gone = ps->output.find_first_not_of("0\n") == std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(gone) << "the timed-out tool's processes are still running";
+  auto next = env_->step(Bash("echo next"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_THAT(next->observation.text, HasSubstr("next"));
+}
+
+TEST_F(ToolServerTest, ItsFilesRemovedCostsOneStep) {
+  StepServed(Bash("true"));
+  auto rm = env_->run("rm -rf /usr/local/bin/.r2e-tools/* /root/.local/bin/.r2e-tools/* 2>/dev/null; true");
+  ASSERT_TRUE(rm.ok());
+  auto next = env_->step(Bash("echo works"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_THAT(next->observation.text, HasSubstr("works"));
+  EXPECT_EQ(next->observation.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace r2e

@@ -904,8 +904,8 @@ TEST(ToolRepoEnvTest, RunsOnlyInstalledTools) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->observation.text,
             "Execution output of [file_editor]:\n"
-            "Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n     "
-            "1\t\"\"\"Numeric summaries.\"\"\"\n");
+            "Here's the result of running `cat -n` on the file: /testbed/textstats/stats.py:\n     "
+            "1 \"\"\"Numeric summaries.\"\"\"\n");
   EXPECT_EQ(r->observation.tool, "file_editor");
   EXPECT_FALSE(r->done);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "tools_bench.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/env_pool.h"
 #include "r2e/repo_env.h"
@@ -22,11 +23,13 @@ using Clock = std::chrono::steady_clock;
 // CPU), which would measure python, not r2e: the bench's execute_bash is a
 // shell function with the same calling convention, so each step still goes
 // through RepoEnv::step (action -> tool command -> session -> observation).
-RepoEnvOptions BenchOptions(const std::string& runtime) {
+// With --mix tools, the real r2egym tools (served by the tool server) and the
+// four calls of `r2e bench tools` in turn.
+RepoEnvOptions BenchOptions(const std::string& runtime, bool tools) {
   RepoEnvOptions o;
   o.runtime = runtime;
-  o.tool_set = "";
-  o.extra_tools = {{"execute_bash.sh", "# Runs a command.\nexecute_bash() { eval \"$1\"; }\n"}};
+  o.tool_set = tools ? "r2egym" : "";
+  if (!tools) o.extra_tools = {{"execute_bash.sh", "# Runs a command.\nexecute_bash() { eval \"$1\"; }\n"}};
   return o;
 }
 
@@ -45,13 +48,39 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
   task.problem_statement = "benchmark";
   const Action action =
       ParseAction("<function=execute_bash>\n<parameter=command>true</parameter>\n</function>");
+  const bool tools = o.mix == "tools";
+  if (!tools && o.mix != "true") return Status::InvalidArgument("--mix is `true` or `tools`; got `" + o.mix + "`");
+  const std::filesystem::path repo = std::filesystem::temp_directory_path() /
+                                     ("r2e-bench-throughput-" + std::to_string(::getpid()));
+  if (tools) R2E_RETURN_IF_ERROR(WriteBenchRepo(repo));
+  struct RemoveRepo {
+    std::filesystem::path dir;
+    ~RemoveRepo() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove_repo{repo};
+  // Per environment: calls made so far (the mix's position) and edits made.
+  std::vector<int> calls(static_cast<std::size_t>(o.envs), 0), edits(static_cast<std::size_t>(o.envs), 0);
+  auto next_action = [&](int env_id) {
+    if (!tools) return action;
+    const int k = calls[env_id]++ % 4;
+    std::vector<ToolCallShape> shapes = BenchToolCalls(edits[env_id]);
+    if (shapes[k].name == "str_replace") ++edits[env_id];
+    return shapes[k].action;
+  };
+  auto actions_for = [&](const std::vector<int>& ids) {
+    std::vector<Action> batch;
+    for (int id : ids) batch.push_back(next_action(id));
+    return batch;
+  };
 
   const long rss_before = RssKib();
   nlohmann::json line;
   {
     std::vector<std::unique_ptr<RepoEnv>> envs;
     for (int i = 0; i < o.envs; ++i) {
-      auto env = RepoEnv::Create(task, BenchOptions(o.runtime));
+      auto env = RepoEnv::Create(task, BenchOptions(o.runtime, tools));
       if (!env.ok()) return env.status();
       envs.push_back(std::move(env).value());
     }
@@ -64,13 +93,25 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
     for (const auto& r : resets) {
       if (!r.status.ok()) return r.status.WithContext("reset env " + std::to_string(r.env_id));
     }
-    // One step each, so every session and buffer exists before memory is read.
     std::vector<int> all;
     for (int i = 0; i < o.envs; ++i) all.push_back(i);
-    R2E_ASSIGN_OR_RETURN(auto warm, pool->step(std::vector<Action>(all.size(), action), all));
-    for (const auto& r : warm) {
-      if (!r.status.ok()) return r.status.WithContext("warm-up step of env " + std::to_string(r.env_id));
+    if (tools) {
+      for (int i = 0; i < o.envs; ++i) {
+        R2E_RETURN_IF_ERROR(pool->env(i).runtime().upload(repo / "bench", "/testbed/bench"));
+      }
     }
+    // One step each, so every session and buffer exists before memory is read;
+    // with tools, until every tool server serves.
+    for (int round = 0; round < (tools ? 100 : 1) && !all.empty(); ++round) {
+      R2E_ASSIGN_OR_RETURN(auto warm, pool->step(std::vector<Action>(all.size(), action), all));
+      std::vector<int> waiting;
+      for (const auto& r : warm) {
+        if (!r.status.ok()) return r.status.WithContext("warm-up step of env " + std::to_string(r.env_id));
+        if (tools && r.step.info.value("tool_path", "") != "served") waiting.push_back(r.env_id);
+      }
+      all = waiting;
+    }
+    if (!all.empty()) return Status::Unavailable("tool servers did not start in " + std::to_string(all.size()) + " environments");
     const long rss_after = RssKib();
 
     // CPU spent per step, wherever it is spent: this process, the Docker
@@ -110,7 +151,7 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
         ids.push_back(i);
         sent[i] = Clock::now();
       }
-      R2E_RETURN_IF_ERROR(pool->send(std::vector<Action>(ids.size(), action), ids));
+      R2E_RETURN_IF_ERROR(pool->send(actions_for(ids), ids));
     }
     while (done < issued) {
       R2E_ASSIGN_OR_RETURN(auto batch, pool->recv(std::chrono::minutes(2)));
@@ -126,7 +167,7 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
           ++issued;
         }
       }
-      if (!again.empty()) R2E_RETURN_IF_ERROR(pool->send(std::vector<Action>(again.size(), action), again));
+      if (!again.empty()) R2E_RETURN_IF_ERROR(pool->send(actions_for(again), again));
     }
     const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
     const double client_cpu = self_cpu() - client0, daemons_cpu = DockerDaemonsCpuSeconds() - daemons0;
@@ -149,7 +190,10 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
             {"rss_after_kib", rss_after},
             {"rss_per_env_kib", static_cast<double>(rss_after - rss_before) / o.envs},
             {"rss_end_kib", RssKib()},
-            {"command", "execute_bash true (shell-function tool)"},
+            {"mix", o.mix},
+            {"command", tools ? "r2egym tools in turn: file_editor view (500-line .py), str_replace, search "
+                                "(~1,000 files), execute_bash ls; served"
+                              : "execute_bash true (shell-function tool)"},
             {"loadavg_before", load_before},
             {"loadavg_after", load_after},
             {"cpu_ms_per_step_client", 1000 * client_cpu / done},

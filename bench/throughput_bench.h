@@ -17,6 +17,10 @@ struct ThroughputBenchOptions {
   std::string kubeconfig, context, kube_namespace;
   int envs = 64;      // environments stepped at once
   int n = 20000;      // total steps
+  // "true": a shell-function execute_bash running `true` (the environment
+  // layer alone); "tools": the real r2egym tools, the four calls of
+  // `r2e bench tools` in turn (what agents' steps cost).
+  std::string mix = "true";
 };
 
 // Prints one JSON line {"bench": "throughput", "envs", "steps", "steps_per_s",

@@ -145,6 +145,8 @@ int main(int argc, char** argv) {
   add_common(bench_throughput);
   bench_throughput->add_option("--n", throughput_bench.n, "Total steps")->check(CLI::PositiveNumber)->capture_default_str();
   bench_throughput->add_option("--envs", throughput_bench.envs, "Environments at once")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_throughput->add_option("--mix", throughput_bench.mix, "Steps: true (the layer alone) or tools (real tool calls)")
+      ->check(CLI::IsMember({"true", "tools"}))->capture_default_str();
   r2e::bench::ToolsBenchOptions tools_bench;
   CLI::App* bench_tools = bench_cmd->add_subcommand(
       "tools", "Real tool calls through RepoEnv::step: served vs a new interpreter (and, on docker, a new exec) per call");

@@ -15,16 +15,19 @@ command at a time):
           name of digits and dots; writes the line
           "<id> <client pid> <fd> <fd> <fd>\\n" to DIR/req, the fds being copies
           of its stdin, stdout and stderr
-  server: opens the client's streams through /proc/<pid>/fd/<fd>, answers
-          "<id> ok <server pid>\\n" on DIR/reply and forks a child that runs
-          the tool's main() with the client's argv, environment, working
-          directory and streams, in a process group of its own; or answers
+  server: hands the line to its spare child (forked ahead, in a process
+          group of its own) and forks the next spare. The child opens the
+          client's streams through /proc/<pid>/fd/<fd>, answers
+          "<id> ok <server pid>\\n" on DIR/reply and runs the tool's main()
+          with the client's argv, environment, working directory and
+          streams; or answers
           "<id> plain\\n" when it cannot serve the call (unknown tool, a tool
           file changed since it was imported, streams that cannot be
           reopened): the client then runs the tool itself.
-  server: when the child exits, writes "<id> <exit status>\\n" on DIR/reply
-          (128+N for a signal N). Clients skip lines of other ids (left by
-          calls whose client was killed).
+  child:  writes "<id> <exit status>\\n" on DIR/reply and exits; the
+          server writes the same line when it reaps the child (128+N for a
+          signal N: a child killed before it could report). Clients take
+          the first line of their id and skip lines of other ids.
 
 A client that goes away (its command timed out and was killed) has the child's
 whole process group killed, as a timed-out command's group is. Files: DIR/pid
@@ -163,20 +166,12 @@ def coerce_locale(env):
         env["LC_CTYPE"] = "C.UTF-8"
 
 
-def close_from(lowest):
-    """Closes every open fd from `lowest` up (by listing them: a closerange
-    over the whole table costs milliseconds)."""
+def list_fds():
+    """This process's open fds (listed: sweeping the whole table costs milliseconds)."""
     try:
-        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+        return [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
-        os.closerange(lowest, 65536)
-        return
-    for fd in fds:
-        if fd >= lowest:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        return list(range(0, 1024))
 
 
 def fresh_stdio(env):
@@ -208,29 +203,45 @@ def fresh_stdio(env):
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = made
 
 
-def run_child(module, tool_path, argv, env, client, streams):
-    """In the forked child: become the tool's process and run it; never returns."""
+def become_tool(server, line):
+    """In a spare child that was given the call `line`: take over the client's
+    streams, environment and directory, run the tool, report its exit status
+    on the reply fifo; never returns. A call it cannot take is answered
+    "plain" (the client then runs the tool itself)."""
     code = 1
+    call_id = None
     try:
-        os.setpgid(0, 0)
+        call_id, client, fds = parse_request(line)
+        base = os.path.join(server.dir, call_id)
+        streams = []
+        try:
+            argv = read_args(base + ".a")
+            env = read_declared(base + ".e")
+            for name in (base + ".a", base + ".e"):
+                os.unlink(name)
+            tool_path = argv[0]
+            entry = server.tools.get(tool_path)
+            if entry is None or identity(tool_path) != entry[0]:
+                raise LookupError("%s is not served (unknown or changed since the server started)" % tool_path)
+            for n, mode in zip(fds, (os.O_RDONLY, os.O_WRONLY, os.O_WRONLY)):
+                streams.append(os.open("/proc/%d/fd/%d" % (client, n), mode | os.O_APPEND | os.O_CLOEXEC))
+        except Exception as e:
+            server.note("last-plain", "%s: %s\n" % (type(e).__name__, e))
+            server.answer("%s plain\n" % call_id)
+            os._exit(0)
+        server.answer("%s ok %d\n" % (call_id, os.getppid()))
         for target, fd in enumerate(streams):
             os.dup2(fd, target)
-        close_from(3)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.set_wakeup_fd(-1)
         os.chdir("/proc/%d/cwd" % client)
         os.chdir(os.getcwd())  # the real path, not the /proc link
         coerce_locale(env)
         os.environ.clear()
         os.environ.update(env)
         fresh_stdio(env)
-        sys.argv = [tool_path] + argv
+        sys.argv = [tool_path] + argv[1:]
         sys.path[0] = os.path.dirname(tool_path)
         try:
-            result = module.main(argv)
+            result = entry[1].main(argv[1:])
             code = exit_code(result)
         except SystemExit as e:
             code = exit_code(e.code)
@@ -245,8 +256,20 @@ def run_child(module, tool_path, argv, env, client, streams):
             sys.stderr.flush()
         except BaseException:
             pass
+        # Reported before exiting, so that the caller does not wait for the
+        # process to be torn down; the server reports again when it reaps it
+        # (the client takes the first, later clients skip the second).
+        server.answer("%s %d\n" % (call_id, code))
     finally:
         os._exit(code)
+
+
+def parse_request(line):
+    """(call id, client pid, [stdin, stdout, stderr fds]); ValueError if malformed."""
+    call_id, pid_text, in_fd, out_fd, err_fd = line.split(" ")
+    if not call_id or call_id.strip("0123456789.") or call_id.startswith("."):
+        raise ValueError("not a call id")  # not a name clients make: never a path outside DIR
+    return call_id, int(pid_text), [int(in_fd), int(out_fd), int(err_fd)]
 
 
 def exit_code(value):
@@ -283,6 +306,7 @@ class Server(object):
                 pass  # such a tool runs plainly
         self.calls = {}  # child pid -> (client pid, call id)
         self.reply_fd = -1
+        self.spare = None  # (pid, assignment pipe) of the child that takes the next call
 
     def note(self, name, text):
         """Why the last call was not served, for whoever debugs it."""
@@ -311,41 +335,62 @@ class Server(object):
         except OSError:
             pass
 
+    def fork_spare(self):
+        """Forks the child that takes the next call. What every call would pay
+        (the fork, resetting signals, the copy-on-write faults of the
+        collector's first pass) is paid here, before the call comes."""
+        assign_r, assign_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(assign_w)
+                os.setpgid(0, 0)
+                signal.set_wakeup_fd(-1)
+                for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
+                    signal.signal(sig, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                keep = {assign_r, self.reply_fd}
+                for fd in list_fds():
+                    if fd > 2 and fd not in keep:
+                        try:
+                            os.close(fd)
+                        except OSError:
+                            pass
+                gc.collect()
+                gc.disable()
+                line = b""
+                while not line.endswith(b"\n"):
+                    chunk = os.read(assign_r, 4096)
+                    if not chunk:
+                        os._exit(0)  # the server is gone
+                    line += chunk
+                os.close(assign_r)
+            except BaseException:
+                os._exit(1)
+            become_tool(self, os.fsdecode(line[:-1]))
+        os.close(assign_r)
+        self.spare = (pid, assign_w)
+
     def serve_request(self, line):
         try:
-            call_id, pid_text, in_fd, out_fd, err_fd = line.split(" ")
-            client = int(pid_text)
-            fds = [int(in_fd), int(out_fd), int(err_fd)]
+            call_id, client, _ = parse_request(line)
         except ValueError:
             return
-        if not call_id or call_id.strip("0123456789.") or call_id.startswith("."):
-            return  # not a name we made: never a path outside DIR
-        base = os.path.join(self.dir, call_id)
-        streams = []
-        try:
-            argv = read_args(base + ".a")
-            env = read_declared(base + ".e")
-            for name in (base + ".a", base + ".e"):
-                os.unlink(name)
-            tool_path = argv[0]
-            entry = self.tools.get(tool_path)
-            if entry is None or identity(tool_path) != entry[0]:
-                raise LookupError("%s is not served (unknown or changed since the server started)" % tool_path)
-            for n, mode in zip(fds, (os.O_RDONLY, os.O_WRONLY, os.O_WRONLY)):
-                streams.append(os.open("/proc/%d/fd/%d" % (client, n), mode | os.O_APPEND | os.O_CLOEXEC))
-        except Exception as e:
-            for fd in streams:
-                os.close(fd)
-            self.note("last-plain", "%s: %s\n" % (type(e).__name__, e))
-            self.answer("%s plain\n" % call_id)
-            return
-        child = os.fork()
-        if child == 0:
-            run_child(entry[1], tool_path, argv[1:], env, client, streams)
-        for fd in streams:
-            os.close(fd)
-        self.calls[child] = (client, call_id)
-        self.answer("%s ok %d\n" % (call_id, os.getpid()))
+        for attempt in range(2):
+            if self.spare is None:
+                self.fork_spare()
+            pid, assign_w = self.spare
+            self.spare = None
+            try:
+                os.write(assign_w, (line + "\n").encode())
+                os.close(assign_w)
+            except OSError:
+                os.close(assign_w)  # that spare died: another one
+                continue
+            self.calls[pid] = (client, call_id)
+            break
+        # The next spare is forked once this call is over (see reap): forked
+        # now, it would take CPU from the call.
 
     def reap(self):
         while True:
@@ -355,11 +400,18 @@ class Server(object):
                 return
             if pid == 0:
                 return
+            if self.spare is not None and self.spare[0] == pid:
+                os.close(self.spare[1])
+                self.spare = None
+                self.fork_spare()
+                continue
             call = self.calls.pop(pid, None)
             if call is None:
                 continue
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
             self.answer("%s %d\n" % (call[1], code))
+            if self.spare is None:
+                self.fork_spare()
 
     def kill_orphans(self):
         """Kills the process group of every call whose client is gone."""
@@ -400,6 +452,7 @@ class Server(object):
             os.unlink(os.path.join(self.dir, "starting"))
         except OSError:
             pass
+        self.fork_spare()
         pending = b""
         while True:
             try:
@@ -450,11 +503,6 @@ def main(argv):
         os.closerange(3, 65536)  # what the starting shell left open (its session's fifos)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         server = Server(directory, argv[2:])
-        # Children write to objects' reference counts, not to the collector's
-        # lists: fewer copy-on-write page faults per call.
-        gc.collect()
-        if hasattr(gc, "freeze"):
-            gc.freeze()
         return server.run()
     except Exception:
         try:

@@ -1,6 +1,7 @@
 // The r2e command line; the contract is shared/spec/cli.md. Human progress
 // goes to stderr, machine-readable results to stdout.
 #include <csignal>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -85,7 +86,19 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   tool_run_cmd->add_flag("!--no-server", tool_run.serve, "Run the tool as a plain command, not through the tool server");
-  tool_run_cmd->add_option("argv", tool_run.argv, "TOOL ARG... (after --)")->required();
+  // TOOL ARG... after `--` are taken verbatim, before CLI11 sees them (it would
+  // read "[1, 3]" as a list of two values).
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string_view(argv[i]) == "tool" && std::string_view(argv[i + 1]) == "run") {
+      for (int k = i + 2; k < argc; ++k) {
+        if (std::string_view(argv[k]) != "--") continue;
+        tool_run.argv.assign(argv + k + 1, argv + argc);
+        argc = k;
+        break;
+      }
+      break;
+    }
+  }
 
   r2e::cli::CleanupCommandOptions cleanup;
   CLI::App* cleanup_cmd = app.add_subcommand("cleanup", "Remove our expired or orphaned sandboxes");
@@ -182,7 +195,13 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
   if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
   if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
-  if (*tool_run_cmd) return r2e::cli::ToolRun(common, tool_run);
+  if (*tool_run_cmd) {
+    if (tool_run.argv.empty()) {
+      std::cerr << "r2e tool run: give the tool after --: r2e tool run --repo DIR -- TOOL ARG...\n";
+      return 2;
+    }
+    return r2e::cli::ToolRun(common, tool_run);
+  }
   if (*grade_cmd) return r2e::cli::Grade(grade);
   if (*eval_cmd) return r2e::cli::Eval(common, eval);
   if (*soak_cmd) return r2e::cli::Soak(common, soak);

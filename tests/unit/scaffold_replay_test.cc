@@ -302,9 +302,9 @@ TEST_P(ScaffoldToolReplay, MatchesTheScaffold) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, ScaffoldToolReplay, testing::ValuesIn(CaseIds()),
-                         [](const testing::TestParamInfo<std::string>& info) {
+                         [](const testing::TestParamInfo<std::string>& case_info) {
                            std::string name;
-                           for (char ch : info.param) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+                           for (char ch : case_info.param) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
                            return name;
                          });
 

@@ -22,24 +22,10 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from replay_tools import content_of as content, write_tree  # noqa: E402  (the corpus's file entries)
+
 FIXTURES = os.path.join(HERE, "..", "..", "..", "shared", "fixtures", "r2egym")
-
-
-def content(entry):
-    if "text" in entry:
-        return entry["text"].encode("utf-8", "surrogateescape")
-    return base64.b64decode(entry["base64"])
-
-
-def write_tree(root, files):
-    for rel, entry in files.items():
-        path = os.path.join(root, rel)
-        if entry.get("dir"):
-            os.makedirs(path, exist_ok=True)
-            continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(content(entry))
 
 
 def decoded(value):

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kube/kube_text.h"
 #include "r2e/action.h"
 #include "r2e/local_runtime.h"
 #include "r2e/observation.h"
@@ -31,38 +32,7 @@ using nlohmann::json;
 
 const fs::path kCorpus = fs::path(R2E_SHARED_DIR) / "fixtures" / "r2egym";
 
-std::string Base64Decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (char c : in) {
-    const int v = value(c);
-    if (v < 0) continue;
-    bits = (bits << 6) | static_cast<std::uint32_t>(v);
-    if (++count == 4) {
-      out += static_cast<char>((bits >> 16) & 0xff);
-      out += static_cast<char>((bits >> 8) & 0xff);
-      out += static_cast<char>(bits & 0xff);
-      bits = 0;
-      count = 0;
-    }
-  }
-  if (count == 3) {
-    out += static_cast<char>((bits >> 10) & 0xff);
-    out += static_cast<char>((bits >> 2) & 0xff);
-  } else if (count == 2) {
-    out += static_cast<char>((bits >> 4) & 0xff);
-  }
-  return out;
-}
+std::string Base64Decode(std::string_view in) { return kube::Base64Decode(in).value_or(""); }
 
 // A file entry of the corpus: {"text"} or {"base64"}.
 std::string Content(const json& entry) {

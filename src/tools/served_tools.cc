@@ -9,11 +9,12 @@ namespace {
 constexpr std::string_view kServableMarker = "\n# r2e-tool-server: main\n";
 
 // The client side, a bash function. $1 is the trailer's nonce, the rest the
-// tool command. The fast path runs bash builtins only. The server opens the
-// client's streams by the copies {i} {o} {e} (while a builtin writes the
-// request, bash has the request fifo on fd 1), and takes the environment
-// from `declare -px` (/proc/<pid>/environ of a forked shell shows the one it
-// was started with). A server that does not answer within 5 s is taken for
+// tool command. The fast path runs bash builtins only, and writes the whole
+// request (argv and `declare -px`) into the request fifo. The server opens
+// the client's streams by the copies {i} {o} {e} (while builtins write the
+// request, bash has the request fifo on fd 1), and takes the environment from
+// `declare -px` (/proc/<pid>/environ of a forked shell shows the one it was
+// started with). A server that does not answer within 5 s is taken for
 // stuck: it is killed, this call runs plainly and the next one starts a new
 // server. While a call runs, a server that dies (the agent killed it) ends the
 // call with 137. @DIR@ and @BIN@ are replaced by the quoted directories,
@@ -24,21 +25,18 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
   if [ ! -e "$d/failed" ]; then
     if [ -p "$d/req" ] && [ -p "$d/reply" ] && read -r s < "$d/pid" 2>/dev/null && kill -0 "$s" 2>/dev/null; then
       id=$BASHPID.$RANDOM$RANDOM
-      if printf '%s\0' "$b/$1" "${@:2}" > "$d/$id.a" 2>/dev/null && declare -px > "$d/$id.e" 2>/dev/null; then
-        exec {r}<>"$d/reply" {w}<>"$d/req" {i}<&0 {o}>&1 {e}>&2
-        printf '%s %s %s %s %s\n' "$id" "$BASHPID" "$i" "$o" "$e" >&$w
-        exec {w}>&-
-        while read -t 5 -r x rc s <&$r && [ "$x" != "$id" ]; do :; done
-        if [ "$x" = "$id" ] && [ "$rc" = ok ]; then
-          until read -t 1 -r x rc <&$r && [ "$x" = "$id" ]; do kill -0 "$s" 2>/dev/null || { rc=137; break; }; done
-          exec {r}<&- {i}<&- {o}>&- {e}>&-
-          printf '%s served\n' "$n"
-          return "$rc"
-        fi
+      exec {r}<>"$d/reply" {w}<>"$d/req" {i}<&0 {o}>&1 {e}>&2
+      { printf '%s %s %s %s %s %s\n' "$id" "$BASHPID" "$i" "$o" "$e" "$#"; printf '%s\0' "$b/$1" "${@:2}"; declare -px; printf '\0'; } >&$w
+      exec {w}>&-
+      while read -t 5 -r x rc s <&$r && [ "$x" != "$id" ]; do :; done
+      if [ "$x" = "$id" ] && [ "$rc" = ok ]; then
+        until read -t 1 -r x rc <&$r && [ "$x" = "$id" ]; do kill -0 "$s" 2>/dev/null || { rc=137; break; }; done
         exec {r}<&- {i}<&- {o}>&- {e}>&-
-        if [ "$x" != "$id" ]; then kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"; fi
+        printf '%s served\n' "$n"
+        return "$rc"
       fi
-      rm -f "$d/$id.a" "$d/$id.e"
+      exec {r}<&- {i}<&- {o}>&- {e}>&-
+      if [ "$x" != "$id" ]; then kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"; fi
     else
       @START@
     fi

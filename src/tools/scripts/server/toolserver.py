@@ -10,11 +10,11 @@ by the shell function that RepoEnv puts in front of a tool step (see
 src/tools/served_tools.cc), one call at a time (a sandbox's session runs one
 command at a time):
 
-  client: writes its argv, NUL-separated, to DIR/<id>.a and its exported
-          variables (`declare -px`) to DIR/<id>.e, <id> being a fresh random
-          name of digits and dots; writes the line
-          "<id> <client pid> <fd> <fd> <fd>\\n" to DIR/req, the fds being copies
-          of its stdin, stdout and stderr
+  client: writes to DIR/req the line
+          "<id> <client pid> <fd> <fd> <fd> <argc>\\n" (<id> a fresh random name
+          of digits and dots, the fds copies of its stdin, stdout and stderr),
+          its argc arguments, each ended by a NUL, and its exported variables
+          as `declare -px` prints them, ended by a NUL
   server: hands the line to its spare child (forked ahead, in a process
           group of its own) and forks the next spare. The child opens the
           client's streams through /proc/<pid>/fd/<fd>, answers
@@ -74,24 +74,50 @@ def identity(path):
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def read_args(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if not data.endswith(b"\0"):
-        raise ValueError("malformed argument file")
-    return [os.fsdecode(a) for a in data[:-1].split(b"\0")]
+def split_message(pending):
+    """(message, rest) when `pending` starts with a whole request: the header
+    line "<id> <pid> <fd> <fd> <fd> <argc>", argc NUL-terminated arguments,
+    then `declare -px` text ended by a NUL. (None, pending) when it is not
+    complete yet; ValueError when the header is malformed."""
+    newline = pending.find(b"\n")
+    if newline < 0:
+        if len(pending) > 4096:
+            raise ValueError("no header line")
+        return None, pending
+    argc = int(pending[:newline].split(b" ")[5])
+    pos = newline + 1
+    for _ in range(argc + 1):
+        nul = pending.find(b"\0", pos)
+        if nul < 0:
+            return None, pending
+        pos = nul + 1
+    return pending[:pos], pending[pos:]
+
+
+def parse_request(message):
+    """(call id, client pid, [stdin, stdout, stderr fds], argv, env) of a whole
+    request (see split_message); ValueError if malformed."""
+    newline = message.index(b"\n")
+    call_id, pid_text, in_fd, out_fd, err_fd, argc_text = os.fsdecode(message[:newline]).split(" ")
+    if not call_id or call_id.strip("0123456789."):
+        raise ValueError("not a call id")
+    fields = message[newline + 1:-1].split(b"\0")
+    argc = int(argc_text)
+    argv = [os.fsdecode(a) for a in fields[:argc]]
+    if len(argv) != argc or argc < 1:
+        raise ValueError("malformed arguments")
+    env = parse_declared(b"\0".join(fields[argc:]))
+    return call_id, int(pid_text), [int(in_fd), int(out_fd), int(err_fd)], argv, env
 
 
 ANSI_C = {ord("a"): 7, ord("b"): 8, ord("e"): 27, ord("E"): 27, ord("f"): 12, ord("n"): 10,
           ord("r"): 13, ord("t"): 9, ord("v"): 11, ord("\\"): 92, ord("'"): 39, ord('"'): 34, ord("?"): 63}
 
 
-def read_declared(path):
-    """The exported variables that bash's `declare -px` wrote to `path`:
-    lines `declare -x NAME="VALUE"`, `declare -x NAME=$'VALUE'` (non-printable
+def parse_declared(data):
+    """The exported variables in what bash's `declare -px` printed: lines
+    `declare -x NAME="VALUE"`, `declare -x NAME=$'VALUE'` (non-printable
     bytes), or `declare -x NAME` (exported but unset, skipped)."""
-    with open(path, "rb") as f:
-        data = f.read()
     env = {}
     i, n = 0, len(data)
     while i < n:
@@ -203,22 +229,17 @@ def fresh_stdio(env):
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = made
 
 
-def become_tool(server, line):
-    """In a spare child that was given the call `line`: take over the client's
+def become_tool(server, message):
+    """In a spare child that was given the call `message`: take over the client's
     streams, environment and directory, run the tool, report its exit status
     on the reply fifo; never returns. A call it cannot take is answered
     "plain" (the client then runs the tool itself)."""
     code = 1
     call_id = None
     try:
-        call_id, client, fds = parse_request(line)
-        base = os.path.join(server.dir, call_id)
+        call_id, client, fds, argv, env = parse_request(message)
         streams = []
         try:
-            argv = read_args(base + ".a")
-            env = read_declared(base + ".e")
-            for name in (base + ".a", base + ".e"):
-                os.unlink(name)
             tool_path = argv[0]
             entry = server.tools.get(tool_path)
             if entry is None or identity(tool_path) != entry[0]:
@@ -262,14 +283,6 @@ def become_tool(server, line):
         server.answer("%s %d\n" % (call_id, code))
     finally:
         os._exit(code)
-
-
-def parse_request(line):
-    """(call id, client pid, [stdin, stdout, stderr fds]); ValueError if malformed."""
-    call_id, pid_text, in_fd, out_fd, err_fd = line.split(" ")
-    if not call_id or call_id.strip("0123456789.") or call_id.startswith("."):
-        raise ValueError("not a call id")  # not a name clients make: never a path outside DIR
-    return call_id, int(pid_text), [int(in_fd), int(out_fd), int(err_fd)]
 
 
 def exit_code(value):
@@ -336,9 +349,10 @@ class Server(object):
             pass
 
     def fork_spare(self):
-        """Forks the child that takes the next call. What every call would pay
-        (the fork, resetting signals, the copy-on-write faults of the
-        collector's first pass) is paid here, before the call comes."""
+        """Forks the child that takes the next call: the fork and resetting
+        signals are paid here, before the call comes. The child's collector
+        is off (a short-lived tool; a collection would touch, and copy, every
+        page of the server's objects)."""
         assign_r, assign_w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -356,24 +370,25 @@ class Server(object):
                             os.close(fd)
                         except OSError:
                             pass
-                gc.collect()
                 gc.disable()
-                line = b""
-                while not line.endswith(b"\n"):
-                    chunk = os.read(assign_r, 4096)
+                message = b""
+                while True:  # the server closes its end after the request
+                    chunk = os.read(assign_r, 65536)
                     if not chunk:
-                        os._exit(0)  # the server is gone
-                    line += chunk
+                        break
+                    message += chunk
                 os.close(assign_r)
+                if not message:
+                    os._exit(0)  # the server is gone
             except BaseException:
                 os._exit(1)
-            become_tool(self, os.fsdecode(line[:-1]))
+            become_tool(self, message)
         os.close(assign_r)
         self.spare = (pid, assign_w)
 
-    def serve_request(self, line):
+    def serve_request(self, message):
         try:
-            call_id, client, _ = parse_request(line)
+            call_id, client, _, _, _ = parse_request(message)
         except ValueError:
             return
         for attempt in range(2):
@@ -382,7 +397,7 @@ class Server(object):
             pid, assign_w = self.spare
             self.spare = None
             try:
-                os.write(assign_w, (line + "\n").encode())
+                os.write(assign_w, message)
                 os.close(assign_w)
             except OSError:
                 os.close(assign_w)  # that spare died: another one
@@ -472,9 +487,15 @@ class Server(object):
                 except OSError as e:
                     if e.errno != errno.EAGAIN:
                         raise
-                while b"\n" in pending:
-                    line, pending = pending.split(b"\n", 1)
-                    self.serve_request(os.fsdecode(line))
+                while pending:
+                    try:
+                        message, pending = split_message(pending)
+                    except (ValueError, IndexError):
+                        pending = b""  # out of step (a client killed mid-request): drop it
+                        break
+                    if message is None:
+                        break
+                    self.serve_request(message)
             if self.calls:
                 self.kill_orphans()
             try:

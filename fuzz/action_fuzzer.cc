@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   R2E_FUZZ_CHECK(quoted && quoted->size() == 1 && (*quoted)[0] == text);
 
   auto command = ActionToCommand(action);
-  if (!command.ok() || action.is_finish()) return 0;
+  if (!command.ok() || action.empty() || action.is_exact_finish()) return 0;
   std::vector<std::string> expected{action.function_name};
   if (auto c = action.parameter("command")) expected.push_back(*c);
   for (const auto& [k, v] : action.parameters) {

@@ -1,8 +1,8 @@
 // A strict reader of the only shell syntax our command builders may emit for
 // agent-controlled words: bare words of shlex-safe characters, '...' single
-// quotes and \' , separated by single spaces. Anything else (a $, a `, an
-// unquoted space or newline) makes it fail, so a fuzz target can assert that
-// a built command line parses back to exactly the argv it was built from.
+// quotes, \' and "'" (Python's shlex.quote), separated by single spaces. Anything else (a $, a `,
+// an unquoted space or newline) makes it fail, so a fuzz target can assert that a built command
+// line parses back to exactly the argv it was built from.
 #ifndef R2E_FUZZ_SHELL_WORDS_H_
 #define R2E_FUZZ_SHELL_WORDS_H_
 
@@ -37,6 +37,10 @@ inline std::optional<std::vector<std::string>> SplitShellWords(std::string_view 
       word.append(line.substr(i + 1, end - i - 1));
       in_word = true;
       i = end + 1;
+    } else if (line.substr(i, 3) == "\"'\"") {
+      word += '\'';
+      in_word = true;
+      i += 3;
     } else if (c == '\\') {
       if (i + 1 >= line.size() || line[i + 1] != '\'') return std::nullopt;
       word += '\'';

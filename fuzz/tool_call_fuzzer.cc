@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!action.ok()) return 0;
   (void)action->ToXml();
   auto command = ActionToCommand(*action);
-  if (!command.ok() || action->is_finish()) return 0;
+  if (!command.ok() || action->empty() || action->is_exact_finish()) return 0;
   auto argv = fuzz::SplitShellWords(*command);
   R2E_FUZZ_CHECK(argv.has_value());
   R2E_FUZZ_CHECK(!argv->empty() && (*argv)[0] == action->function_name);

@@ -18,15 +18,19 @@
 // step, token or wall-time limit, or when the model endpoint fails.
 //
 // Tools: by default those the env runs (RepoEnv::tools(), e.g. the "r2egym"
-// set), offered as their OpenAiSchema() and, in XML mode, listed with
-// ToolsPromptText() (the scaffold's format); or the schemas in the options.
+// set), offered as RepoEnv::tool_schemas() (the scaffold's definitions for
+// its sets) and, in XML mode, listed with ToolsPromptText() (the scaffold's
+// format); or the schemas in the options.
 //
 // Two action styles:
 //  - function calling (default): the request carries `tools`; the reply's
 //    `tool_calls` are read with ActionFromToolCall(). A reply without tool
-//    calls whose text holds a `<function=...>` block is parsed as XML instead.
+//    calls whose text holds a `<function=...</function>` block is read with
+//    ParseResponseV2() instead.
 //  - XML (`xml_mode`): no `tools` in the request; the tools are listed in the
-//    system prompt and the reply's text is read with ParseAction().
+//    system prompt and the reply's text is read with ParseResponse(), as the
+//    scaffold's agent reads it; the history keeps the reply as the scaffold
+//    does (AssistantHistoryContent: the <think> block and the call).
 //
 // Model replies that are malformed in the agent's part (no function call,
 // empty text, tool-call arguments that are not a JSON object, a call without
@@ -123,11 +127,9 @@ struct LlmUsage {
   bool reported = false;  // the server sent a `usage` object
 };
 
-struct LlmToolCall {
-  std::string id;
-  std::string name;
-  std::string arguments;  // JSON text as sent (an object reply is dumped)
-};
+// A tool call of a reply (see ToolCall: null name and arguments read as "",
+// object arguments as their JSON text).
+using LlmToolCall = ToolCall;
 
 struct LlmReply {
   std::string content;            // the message text ("" for null)

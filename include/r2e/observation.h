@@ -38,15 +38,52 @@ std::string StripAnsiAndCr(std::string_view text);
 // was truncated).
 std::string TruncateLines(std::string_view text, std::size_t keep = 40);
 
+// What the scaffold's DockerRuntime.run returns for a finished command: its
+// output and the code string the observation shows.
+struct RunOutput {
+  std::string output;  // valid UTF-8
+  std::string code;    // "0", "Error: Exit code N" or "-1"
+};
+
+// The scaffold's run() on a command result (`timeout` is the step's):
+//   exit code 124 (from anything, as the scaffold takes it for its `timeout`
+//     wrapper's)       -> "The command took too long to execute (>Ns)", "-1"
+//   r2e's own deadline (result.timed_out) -> the same message, "-1", then
+//     "\n" and the partial output when there is any (an r2e improvement:
+//     the scaffold drops it)
+//   exit code 0        -> output with ANSI colour codes and \r removed, "0"
+//   another exit code  -> output as it is, "Error: Exit code N"
+// The output is decoded as UTF-8 with replacement first (SanitizeUtf8).
+RunOutput RunOutputOf(const ExecResult& result, std::chrono::seconds timeout);
+
+// The scaffold's Observation text (str(Observation(output, code, action)))
+// for a step that called `function_name`:
+//   no function name        -> kNoFunctionCallReminder
+//   exactly finish, submit  -> kFinishedText
+//   exactly execute_bash, bash
+//     -> "Exit code: {code}\nExecution output of [{name}]:\n{output}", the
+//        output line-truncated (TruncateLines)
+//   any other name          -> "Execution output of [{name}]:\n{output}"
+// The name is shown sanitized to UTF-8; `output` as it is. For a tool that
+// is not installed the scaffold shows output "" with code "-1".
+std::string ObservationText(std::string_view function_name, std::string_view output,
+                            std::string_view code);
+
+// The observation of a step whose command ran: the text is
+// ObservationText(function_name, RunOutputOf(result, timeout)), the typed
+// fields come from `result` (exit_code the real code, 137 for a timeout kill).
+Observation StepObservation(std::string_view function_name, const ExecResult& result,
+                            std::chrono::seconds timeout);
+
 // The observation for a bash-like tool's command result:
-// "Exit code: {code}\nExecution output of [{tool}]:\n{output}", output
-// sanitized and line-truncated; a timeout reads as the scaffold's message.
+// "Exit code: {code}\nExecution output of [{tool}]:\n{output}" with
+// RunOutputOf's output and code, the output line-truncated, whatever the
+// tool's name.
 Observation BashObservation(std::string_view tool, const ExecResult& result, std::chrono::seconds timeout);
 
 // The observation for any other tool: "Execution output of [{tool}]:\n{output}",
-// the output processed as for BashObservation (sanitized, colours stripped
-// after success, the timeout message) but not line-truncated: the tools
-// bound their own output (file_editor clips at 10,000 characters).
+// RunOutputOf's output, not line-truncated: the tools bound their own output
+// (file_editor clips at 10,000 characters).
 Observation ToolObservation(std::string_view tool, const ExecResult& result,
                             std::chrono::seconds timeout);
 

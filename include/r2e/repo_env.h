@@ -2,7 +2,7 @@
 //
 //   auto env = r2e::RepoEnv::Create(task, {}).value();
 //   auto first = env->reset();                  // fresh sandbox, set up
-//   auto r = env->step(r2e::ParseAction(text)); // observation, reward, done
+//   auto r = env->step(r2e::ParseResponse(text)); // observation, reward, done
 //   double reward = env->compute_reward().value();
 //   env->close();
 //
@@ -146,11 +146,18 @@ class RepoEnv {
   // kind's setup, and returns the initial observation (the instruction).
   Result<Observation> reset();
 
-  // One agent action. Only installed tools run, through ActionToCommand:
-  // execute_bash/bash give BashObservation texts, other tools
-  // ToolObservation texts, finish/submit (Action::is_finish) ends the
-  // episode without running anything. An empty action, an unknown tool or
-  // a parameter that cannot be passed (NUL byte) is an observation.
+  // One agent action, as the scaffold's RepoEnv.step: only installed tools
+  // run, through ActionToCommand and CallTool, and the text is the
+  // scaffold's (StepObservation / ObservationText). A call to exactly
+  // finish or submit runs nothing and reads kFinishedText; a name that is
+  // not an installed tool runs nothing and reads as the scaffold shows it
+  // ("Execution output of [NAME]:\n", with "Exit code: -1" first for
+  // execute_bash/bash); an empty action reads kNoFunctionCallReminder. Any
+  // name holding finish/submit (Action::is_finish) ends the episode (done,
+  // and it stays done). r2e's own: an action ActionToCommand refuses or
+  // whose command holds a NUL byte runs nothing and says why ("Error:
+  // cannot run ..."). The text form is read by ParseResponse, as the
+  // scaffold's agent reads a reply.
   Result<StepResult> step(const Action& action, std::chrono::seconds timeout = std::chrono::seconds(0));
   Result<StepResult> step(std::string_view action_text, std::chrono::seconds timeout = std::chrono::seconds(0));
 
@@ -190,6 +197,11 @@ class RepoEnv {
   Status add_commands(const std::vector<ToolFile>& files);
   // The tools actions can call, in the order added (available before reset()).
   std::vector<ToolDescription> tools() const;
+  // Their function-calling definitions, as a model is offered them: first
+  // ToolSetSchemas(options.tool_set) (the scaffold's for its sets, in its
+  // order) for each tool still the set's own file, then OpenAiSchema() of
+  // the others in tools() order.
+  std::vector<nlohmann::ordered_json> tool_schemas() const;
 
   std::string task_instruction() const { return task_.Instruction(); }
   const Task& task() const { return task_; }

@@ -214,22 +214,46 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
 Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed, const ExecOptions& exec,
                        bool wait = false);
 
-// The command line for an action, as the scaffold builds it:
-//   finish/submit (Action::is_finish) -> echo '<<<Finished>>>'
-//   otherwise NAME [COMMAND] [--KEY VALUE]...
+// The command line for an action, as the scaffold's to_bashcmd builds it:
+//   no function name           -> "" (nothing to run)
+//   exactly finish or submit   -> echo '<<<Finished>>>'
+//   otherwise                  -> NAME [COMMAND] [--KEY VALUE]...
 // where COMMAND is the `command` parameter, then every other parameter in
-// the action's order. Every word is quoted as Python's shlex.quote does
-// (left bare when it has only letters, digits and `@%+=:,./-_`, else POSIX
-// single quotes via ShellQuote), so no parameter can inject shell syntax.
-// InvalidArgument for an empty action, a parameter with an empty name, or a
-// NUL byte in the name, a key or a value (a shell cannot pass NUL).
+// the action's order. Every word is quoted by ShlexQuote, so no parameter
+// can inject shell syntax. Unlike the scaffold, which leaves `--KEY` bare
+// (a key such as `x $(cmd)` reaches its shell), r2e quotes `--KEY` too;
+// the two agree on every key of letters, digits and `@%+=:,./-_`.
+// A NUL byte is quoted like any other character (the command is then
+// unusable: execve cuts it at the NUL; RepoEnv::step refuses to run it).
+// InvalidArgument, where the scaffold raises: function-call arguments that
+// are not a JSON object (Action::arguments), or a `command` argument that is
+// neither a string nor null (null leaves it out); and for a parameter with
+// an empty name, which the scaffold would pass as a bare `--`.
 // Values are passed as single arguments: one above the kernel's
 // per-argument limit (128 KiB on Linux) makes the command fail with
 // "Argument list too long" rather than run.
 Result<std::string> ActionToCommand(const Action& action);
 
-// Quotes one word as Python's shlex.quote does.
+// Quotes one word as Python's shlex.quote does: bare when it is non-empty
+// and has only ASCII letters, digits and `@%+=:,./-_`; else in single
+// quotes, each `'` written as `'"'"'`.
 std::string ShlexQuote(std::string_view word);
+
+// The OpenAI function-calling definitions of a tool set's tools, as sent to
+// the model (the `tools` of a chat-completions request), in order:
+//   "r2egym"                the R2E scaffold's: search, file_editor,
+//                           execute_bash (parameter `cmd`), finish
+//   "openhands", "sweagent" the scaffold's: str_replace_editor,
+//                           execute_bash (parameter `command`), submit
+//   "v1", "r2e"             the scaffold has none (v1 is its
+//                           non-function-calling config): OpenAiSchema() of
+//                           each tool's DescribeTool, in ToolSet order
+// The scaffold's definitions are data (src/tools/tool_schemas.json), not
+// derived from the scripts, and kept byte for byte as JSON (key order too).
+// The scaffold's agent also marks the last one's `function` with
+// "cache_control": {"type": "ephemeral"} for non-Vertex models; that is not
+// added here. InvalidArgument for an unknown set (as ToolSet).
+Result<std::vector<nlohmann::ordered_json>> ToolSetSchemas(std::string_view name);
 
 }  // namespace r2e
 

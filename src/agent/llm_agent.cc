@@ -813,7 +813,7 @@ LlmAgent::Offer LlmAgent::MakeOffer(const RepoEnv& env) const {
   }
   const std::vector<ToolDescription> tools = env.tools();
   if (!tools.empty()) {
-    for (const auto& t : tools) offer.schemas.push_back(t.OpenAiSchema());
+    offer.schemas = env.tool_schemas();
     offer.listing = ToolsPromptText(tools);
     while (!offer.listing.empty() && offer.listing.back() == '\n') offer.listing.pop_back();
     return offer;
@@ -983,11 +983,17 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
           if (i == 0) {
             rec.tool_call_id = id;
             auto action = ActionFromToolCall(c.name, c.arguments);
-            if (action.ok()) {
+            if (action.ok() && action->arguments->is_object()) {
               rec.action = std::move(action).value();
             } else {
+              // The scaffold reads arguments that are not JSON as no call
+              // (and crashes on JSON that is not an object); the model is
+              // told what was wrong instead.
               rec.action.function_name = c.name;
-              rec.error = action.status().message();
+              rec.error = action.ok()
+                              ? "arguments of tool call '" + c.name +
+                                    "' must be a JSON object, got " + action->arguments->type_name()
+                              : action.status().message();
             }
           } else {
             skipped.push_back(
@@ -1004,9 +1010,19 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
       } else if (use_calls && nameless) {
         rec.error = "the reply has a tool call without a function name";
         rec.thought = reply->content;
+      } else if (options_.xml_mode) {
+        // As the scaffold's agent without function calling: the first
+        // <function=...</function> block is the action, the first <think>
+        // block the thought, and only these stay in the history.
+        rec.action = ParseResponse(reply->content);
+        rec.thought = rec.action.thought;
+        if (rec.thought.empty()) rec.thought = reply->reasoning_content;
+        assistant["content"] = AssistantHistoryContent(rec.action);
       } else {
-        rec.action = ParseAction(reply->content);
-        rec.thought = rec.action.empty() ? reply->content : rec.action.thought;
+        // r2e's own: a function-calling reply without calls may still hold
+        // a text call; the text before it is the thought.
+        rec.action = ParseResponseV2(reply->content);
+        rec.thought = rec.action.thought;
         if (rec.thought.empty()) rec.thought = reply->reasoning_content;
       }
       ep.messages.push_back(std::move(assistant));

@@ -182,7 +182,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
       exit_reason = "max_steps";
       break;
     }
-    Action action = ParseAction(text);
+    Action action = ParseResponse(text);  // as RepoEnv::step reads text
     auto r = (*env)->step(action);
     if (!r.ok()) return fail(r.status());
     ++step;

@@ -1,20 +1,23 @@
 #include "r2e/action.h"
 
-#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <unordered_map>
-#include <unordered_set>
 
-#include <nlohmann/json.hpp>
+#include "env/python_json.h"
 
 namespace r2e {
 namespace {
 
 constexpr std::string_view kFunctionOpen = "<function";
-constexpr std::string_view kFunctionClose = "</function>";
 constexpr std::string_view kParameterOpen = "<parameter";
 constexpr std::string_view kParameterClose = "</parameter>";
+// The blocks the scaffold's agent cuts out of a reply (its regexes
+// `(?s)(<function=.*?</function>)` and `(?s)(<think>.*?</think>)`).
+constexpr std::string_view kBlockOpen = "<function=";
+constexpr std::string_view kBlockClose = "</function>";
+constexpr std::string_view kThinkOpen = "<think>";
+constexpr std::string_view kThinkClose = "</think>";
 constexpr std::size_t kNone = std::string_view::npos;
 
 bool IsAsciiSpace(unsigned char c) {
@@ -66,66 +69,68 @@ std::string_view Strip(std::string_view s) {
 }
 
 // One `<opener\s*=\s*KEY>` tag, as the scaffold's regex `<opener\s*=\s*([^>]+)>`
-// matches it: KEY runs to the next '>' and is stripped.
+// matches it: KEY runs to the next '>' (at least one character) and is
+// stripped, so a KEY of spaces only reads as empty.
 struct Tag {
   std::size_t start = kNone;  // position of '<'; kNone: no tag
   std::string_view key;       // stripped
   std::size_t end = kNone;    // just past '>'
 };
 
-// The first tag with a non-empty key at or after `from`. Linear in the bytes
-// scanned: once no '>' follows, no later tag can match either.
+// The first tag at or after `from`. Linear in the bytes scanned: once no '>'
+// follows, no later tag can match either.
 Tag FindTag(std::string_view text, std::size_t from, std::string_view opener) {
   std::size_t pos = from;
   while (pos < text.size()) {
-    std::size_t start = text.find(opener, pos);
+    const std::size_t start = text.find(opener, pos);
     if (start == kNone) return {};
+    // `\s*`: Python's regex whitespace is str.isspace(), Unicode spaces too.
     std::size_t i = start + opener.size();
-    while (i < text.size() && IsAsciiSpace(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size()) {
+      if (IsAsciiSpace(static_cast<unsigned char>(text[i]))) {
+        ++i;
+      } else if (std::size_t n = UnicodeSpaceLen(text, i, false); n > 0) {
+        i += n;
+      } else {
+        break;
+      }
+    }
     if (i >= text.size() || text[i] != '=') {
       pos = start + 1;
       continue;
     }
-    std::size_t close = text.find('>', i + 1);
+    const std::size_t close = text.find('>', i + 1);
     if (close == kNone) return {};
-    std::string_view key = Strip(text.substr(i + 1, close - i - 1));
-    if (key.empty()) {
-      // Only whitespace before '>': not a tag. Resume after it (nothing
-      // between can start another tag, since it is all whitespace).
-      pos = close + 1;
+    if (close == i + 1) {  // `[^>]+` needs a character: no tag here
+      pos = start + 1;
       continue;
     }
-    return Tag{start, key, close + 1};
+    return Tag{start, Strip(text.substr(i + 1, close - i - 1)), close + 1};
   }
   return {};
 }
 
-// Finds the next occurrence lazily and reuses it until the scan passes it,
-// so a parse scans each byte a bounded number of times per pattern.
-class NextFinder {
- public:
-  NextFinder(std::string_view text, std::string_view pattern, bool is_tag)
-      : text_(text), pattern_(pattern), is_tag_(is_tag) {}
-  std::size_t at_or_after(std::size_t pos) {
-    if (!valid_ || (found_ != kNone && found_ < pos)) {
-      found_ = is_tag_ ? FindTag(text_, pos, pattern_).start : text_.find(pattern_, pos);
-      valid_ = true;
-    }
-    return found_;
-  }
-
- private:
-  std::string_view text_;
-  std::string_view pattern_;
-  bool is_tag_;
-  bool valid_ = false;
-  std::size_t found_ = kNone;
-};
+// The span of the first `open...close` block (close searched after open), or
+// {kNone, 0}.
+std::pair<std::size_t, std::size_t> FirstBlock(std::string_view text, std::string_view open,
+                                               std::string_view close) {
+  const std::size_t start = text.find(open);
+  if (start == kNone) return {kNone, 0};
+  const std::size_t end = text.find(close, start + open.size());
+  if (end == kNone) return {kNone, 0};
+  return {start, end + close.size() - start};
+}
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+Status NotAnObject(const Action& action) {
+  return Status::InvalidArgument("the arguments of the call to `" + action.function_name +
+                                 "` are a JSON " + action.arguments->type_name() +
+                                 ", not an object");
 }
 
 }  // namespace
@@ -138,6 +143,7 @@ std::optional<std::string> Action::parameter(std::string_view name) const {
 }
 
 void Action::set_parameter(std::string name, std::string value) {
+  if (arguments && arguments->is_object()) (*arguments)[name] = value;
   for (auto& [k, v] : parameters) {
     if (k == name) {
       v = std::move(value);
@@ -152,10 +158,14 @@ bool Action::is_finish() const {
   return lower.find("finish") != std::string::npos || lower.find("submit") != std::string::npos;
 }
 
+bool Action::is_exact_finish() const {
+  return function_name == "finish" || function_name == "submit";
+}
+
 std::string Action::ToXml() const {
   std::string out = "<function=" + function_name + ">\n";
   for (const auto& [k, v] : parameters) {
-    out += "<parameter=";
+    out += "  <parameter=";
     out += k;
     out += '>';
     out += v;
@@ -167,30 +177,27 @@ std::string Action::ToXml() const {
 
 Action ParseAction(std::string_view text) {
   Action action;
-  Tag fn = FindTag(text, 0, kFunctionOpen);
+  const Tag fn = FindTag(text, 0, kFunctionOpen);
   if (fn.start == kNone) {
     action.thought = std::string(Strip(text));
-    return action;
+  } else {
+    action.thought = std::string(Strip(text.substr(0, fn.start)));
+    action.function_name = std::string(fn.key);
   }
-  action.thought = std::string(Strip(text.substr(0, fn.start)));
-  action.function_name = std::string(fn.key);
 
-  // Parameters follow the function tag until `</function>`, a second function
-  // tag, or the end of the text. Values are taken up to the first
-  // `</parameter>` (as the scaffold's non-greedy regex), so a value may hold
-  // `<`, `>`, even `</function>`; an unterminated value is dropped rather
-  // than run half-written.
-  NextFinder next_close(text, kFunctionClose, false);
-  NextFinder next_function(text, kFunctionOpen, true);
+  // Every parameter of the text, as the scaffold's re.findall: a value runs
+  // to the first `</parameter>` (so it may hold `<`, `>`, even
+  // `</function>`), and the scan goes on after it. Without a `</parameter>`
+  // after a tag no later tag can match either.
   std::unordered_map<std::string_view, std::size_t> index;  // key -> slot
-  std::size_t pos = fn.end;
+  std::size_t pos = 0;
   while (pos < text.size()) {
-    Tag param = FindTag(text, pos, kParameterOpen);
+    const Tag param = FindTag(text, pos, kParameterOpen);
     if (param.start == kNone) break;
-    const std::size_t stop = std::min(next_close.at_or_after(pos), next_function.at_or_after(pos));
-    if (stop < param.start) break;
-    std::size_t value_end = text.find(kParameterClose, param.end);
+    const std::size_t value_end = text.find(kParameterClose, param.end);
     if (value_end == kNone) break;
+    pos = value_end + kParameterClose.size();
+    if (param.key.empty()) continue;
     std::string value(Strip(text.substr(param.end, value_end - param.end)));
     // A repeated key keeps the last value in the first key's slot (as a
     // Python dict does); the index keeps this linear in the key count.
@@ -200,48 +207,65 @@ Action ParseAction(std::string_view text) {
     } else {
       action.parameters[it->second].second = std::move(value);
     }
-    pos = value_end + kParameterClose.size();
   }
   return action;
 }
 
+Action ParseResponse(std::string_view text) {
+  const auto [start, length] = FirstBlock(text, kBlockOpen, kBlockClose);
+  Action action = start == kNone ? Action{} : ParseAction(text.substr(start, length));
+  const auto [think, think_length] = FirstBlock(text, kThinkOpen, kThinkClose);
+  action.thought = think == kNone ? "" : std::string(Strip(text.substr(think, think_length)));
+  return action;
+}
+
+Action ParseResponseV2(std::string_view text) {
+  const auto [start, length] = FirstBlock(text, kBlockOpen, kBlockClose);
+  Action action = start == kNone ? Action{} : ParseAction(text.substr(start, length));
+  action.thought = std::string(Strip(start == kNone ? text : text.substr(0, start)));
+  return action;
+}
+
+std::string AssistantHistoryContent(const Action& action) {
+  return action.thought + "\n\n" + action.ToXml();
+}
+
+Result<std::string> ActionToXml(const Action& action) {
+  if (action.arguments && !action.arguments->is_object()) return NotAnObject(action);
+  return action.ToXml();
+}
+
 Result<Action> ActionFromToolCall(std::string_view name, std::string_view arguments_json) {
   Action action;
-  action.function_name = std::string(Strip(name));
-  std::string_view args = Strip(arguments_json);
-  if (args.empty()) return action;  // models send "" for a call without arguments
+  action.function_name = std::string(name);
+  auto parsed = internal::ParseOrderedJson(arguments_json);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument("arguments of tool call '" + action.function_name +
+                                   "' are not valid JSON: " + parsed.status().message());
+  }
+  action.arguments = std::move(parsed).value();
+  if (action.arguments->is_object()) {
+    for (const auto& [key, value] : action.arguments->items()) {
+      action.parameters.emplace_back(key, internal::PythonStr(value));
+    }
+  }
+  return action;
+}
 
-  // Record the top-level keys in the order given while parsing (a std::map
-  // object forgets it; ordered_json inserts in quadratic time).
-  std::vector<std::string> order;
-  auto record_keys = [&order](int depth, nlohmann::json::parse_event_t event,
-                              nlohmann::json& parsed) {
-    if (depth == 1 && event == nlohmann::json::parse_event_t::key)
-      order.push_back(parsed.get<std::string>());
-    return true;
-  };
-  nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(args, record_keys);
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument("arguments of tool call '" + action.function_name +
-                                   "' are not valid JSON: " + e.what());
+Action ActionFromReply(std::string_view content, const std::vector<ToolCall>& calls,
+                       Status* error) {
+  Status why;
+  Action action;
+  if (calls.empty()) {
+    why = Status::InvalidArgument("the reply has no tool call");
+  } else if (auto read = ActionFromToolCall(calls.front().name, calls.front().arguments);
+             read.ok()) {
+    action = std::move(read).value();
+  } else {
+    why = read.status();
   }
-  if (!parsed.is_object()) {
-    return Status::InvalidArgument("arguments of tool call '" + action.function_name +
-                                   "' must be a JSON object, got " + parsed.type_name());
-  }
-  // A repeated key holds its last value (nlohmann overwrites) in the first
-  // key's slot, as ParseAction does.
-  std::unordered_set<std::string_view> seen;
-  for (const std::string& key : order) {
-    if (!seen.insert(key).second) continue;
-    auto it = parsed.find(key);
-    if (it == parsed.end()) continue;
-    action.parameters.emplace_back(
-        key, it->is_string() ? it->get<std::string>()
-                             : it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
+  action.thought = std::string(content);
+  if (error != nullptr) *error = why;
   return action;
 }
 

@@ -180,41 +180,51 @@ std::string TruncateLines(std::string_view text, std::size_t keep) {
   return out;
 }
 
-namespace {
-
-// The scaffold's run(): a command result as (output, code string).
-std::pair<std::string, std::string> RunOutput(const ExecResult& result,
-                                              std::chrono::seconds timeout) {
-  std::string output;
-  std::string code;
+RunOutput RunOutputOf(const ExecResult& result, std::chrono::seconds timeout) {
+  RunOutput out;
   if (!result.timed_out && result.exit_code == 124) {
     // The scaffold takes exit code 124 for its `timeout` wrapper's, whatever
     // command returned it, and shows the timeout message alone.
-    output = "The command took too long to execute (>" + std::to_string(timeout.count()) + "s)";
-    code = "-1";
+    out.output = "The command took too long to execute (>" + std::to_string(timeout.count()) + "s)";
+    out.code = "-1";
   } else if (result.timed_out) {
-    output = "The command took too long to execute (>" + std::to_string(timeout.count()) + "s)";
+    out.output = "The command took too long to execute (>" + std::to_string(timeout.count()) + "s)";
     // Our improvement over the scaffold, which dropped everything the command
     // printed before the deadline: keep the partial output after the message.
     if (!result.output.empty()) {
-      output += '\n';
-      output += SanitizeUtf8(result.output);
+      out.output += '\n';
+      out.output += SanitizeUtf8(result.output);
     }
-    code = "-1";
+    out.code = "-1";
   } else if (result.exit_code == 0) {
     // Decode first, then strip, in the scaffold's order: stripping raw bytes
     // could join two invalid halves into a character the scaffold never showed.
-    output = StripAnsiAndCr(SanitizeUtf8(result.output));
-    code = "0";
+    out.output = StripAnsiAndCr(SanitizeUtf8(result.output));
+    out.code = "0";
   } else {
     // The scaffold keeps a failing command's output raw (colours and all).
-    output = SanitizeUtf8(result.output);
-    code = "Error: Exit code " + std::to_string(result.exit_code);
+    out.output = SanitizeUtf8(result.output);
+    out.code = "Error: Exit code " + std::to_string(result.exit_code);
   }
   // A byte-truncation note from the session (result.truncated_bytes > 0) is
   // already inside the output and stays.
-  return {std::move(output), std::move(code)};
+  return out;
 }
+
+std::string ObservationText(std::string_view function_name, std::string_view output,
+                            std::string_view code) {
+  if (function_name.empty()) return std::string(kNoFunctionCallReminder);
+  if (function_name == "finish" || function_name == "submit") return std::string(kFinishedText);
+  const std::string header = "Execution output of [" + SanitizeUtf8(function_name) + "]:\n";
+  if (function_name == "execute_bash" || function_name == "bash") {
+    // A long output keeps its head and tail; a byte-truncation note may fall
+    // in the dropped middle, which the line-truncation note then covers.
+    return "Exit code: " + std::string(code) + "\n" + header + TruncateLines(output);
+  }
+  return header + std::string(output);
+}
+
+namespace {
 
 Observation TypedObservation(std::string_view tool, const ExecResult& result) {
   Observation obs;
@@ -230,14 +240,20 @@ Observation TypedObservation(std::string_view tool, const ExecResult& result) {
 
 }  // namespace
 
+Observation StepObservation(std::string_view function_name, const ExecResult& result,
+                            std::chrono::seconds timeout) {
+  const RunOutput run = RunOutputOf(result, timeout);
+  Observation obs = TypedObservation(function_name, result);
+  obs.text = ObservationText(function_name, run.output, run.code);
+  return obs;
+}
+
 Observation BashObservation(std::string_view tool, const ExecResult& result,
                             std::chrono::seconds timeout) {
-  auto [output, code] = RunOutput(result, timeout);
-  // A long output keeps its head and tail; a byte-truncation note may fall
-  // in the dropped middle, which the line-truncation note then covers.
+  const RunOutput run = RunOutputOf(result, timeout);
   Observation obs = TypedObservation(tool, result);
-  obs.text = "Exit code: " + code + "\nExecution output of [" + SanitizeUtf8(tool) + "]:\n" +
-             TruncateLines(output);
+  obs.text = "Exit code: " + run.code + "\nExecution output of [" + SanitizeUtf8(tool) + "]:\n" +
+             TruncateLines(run.output);
   return obs;
 }
 
@@ -245,7 +261,7 @@ Observation ToolObservation(std::string_view tool, const ExecResult& result,
                             std::chrono::seconds timeout) {
   Observation obs = TypedObservation(tool, result);
   obs.text =
-      "Execution output of [" + SanitizeUtf8(tool) + "]:\n" + RunOutput(result, timeout).first;
+      "Execution output of [" + SanitizeUtf8(tool) + "]:\n" + RunOutputOf(result, timeout).output;
   return obs;
 }
 

@@ -13,8 +13,6 @@ namespace {
 
 using Seconds = std::chrono::duration<double>;
 
-bool IsBashTool(std::string_view name) { return name == "execute_bash" || name == "bash"; }
-
 // At most `max` bytes of a name for a message, valid UTF-8.
 std::string ShortName(std::string_view name, std::size_t max = 200) {
   if (name.size() <= max) return SanitizeUtf8(name);
@@ -153,7 +151,7 @@ Result<Observation> RepoEnv::start_cold() {
 Status RepoEnv::setup() { return internal::RunSetup(*runtime_, task_, options_); }
 
 Result<StepResult> RepoEnv::step(std::string_view action_text, std::chrono::seconds timeout) {
-  return step(ParseAction(action_text), timeout);
+  return step(ParseResponse(action_text), timeout);
 }
 
 Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds timeout) {
@@ -166,21 +164,26 @@ Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds time
   obs.tool = action.function_name;
   ++steps_;
 
+  // The scaffold's RepoEnv.step: any name holding finish/submit ends the
+  // episode, whatever ran; the texts are its Observation's.
+  out.done = action.is_finish();
   if (action.empty()) {
     obs.text = std::string(kNoFunctionCallReminder);
-  } else if (action.is_finish()) {
+  } else if (action.is_exact_finish()) {
+    // The scaffold runs `echo '<<<Finished>>>'` (when the name is one of
+    // its tools) and shows kFinishedText either way: nothing to run.
     obs.text = std::string(kFinishedText);
-    obs.finished = true;
-    out.done = true;
   } else if (const InstalledTool* tool = installed(action.function_name); tool == nullptr) {
-    std::string names;
-    for (const auto& t : installed_) names += (names.empty() ? "" : ", ") + t.description.name;
-    obs.text = "Error: unknown function `" + ShortName(action.function_name) +
-               "`. Available functions: " + (names.empty() ? "none" : names) + ".";
-    obs.exit_code = 1;
-  } else if (auto cmd = ActionToCommand(action); !cmd.ok()) {
-    obs.text = "Error: cannot run `" + ShortName(action.function_name) +
-               "`: " + cmd.status().message() + ".";
+    // Not a tool of this env: the scaffold's run_action fails its check and
+    // shows an empty output with code -1.
+    obs.text = ObservationText(action.function_name, "", "-1");
+    obs.exit_code = -1;
+  } else if (auto cmd = ActionToCommand(action);
+             !cmd.ok() || cmd->find('\0') != std::string::npos) {
+    const std::string why =
+        cmd.ok() ? "a parameter contains a NUL byte, which cannot be passed to a command"
+                 : cmd.status().message();
+    obs.text = "Error: cannot run `" + ShortName(action.function_name) + "`: " + why + ".";
     obs.exit_code = 2;
   } else {
     ToolCallOptions call;
@@ -189,10 +192,9 @@ Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds time
     auto called = CallTool(*runtime_, installed_, *tool, *cmd, call);
     if (!called.ok()) return called.status().WithContext("step " + std::to_string(steps_));
     tool_path = called->path;
-    const ExecResult* r = &called->result;
-    obs = IsBashTool(tool->description.name) ? BashObservation(tool->description.name, *r, timeout)
-                                             : ToolObservation(tool->description.name, *r, timeout);
+    obs = StepObservation(tool->description.name, called->result, timeout);
   }
+  obs.finished = out.done;
   done_ = done_ || out.done;
   const double total = Seconds(Clock::now() - started).count();
   out.info = {{"total_time", total}, {"exit_code", obs.exit_code}, {"timed_out", obs.timed_out},
@@ -245,6 +247,34 @@ Status RepoEnv::add_commands(const std::vector<ToolFile>& files) {
 std::vector<ToolDescription> RepoEnv::tools() const {
   std::vector<ToolDescription> out;
   for (const auto& t : tools_) out.push_back(t.second);
+  return out;
+}
+
+std::vector<nlohmann::ordered_json> RepoEnv::tool_schemas() const {
+  std::vector<nlohmann::ordered_json> out;
+  std::vector<bool> offered(tools_.size(), false);
+  auto set = ToolSet(options_.tool_set);
+  auto schemas = ToolSetSchemas(options_.tool_set);
+  if (!options_.tool_set.empty() && set.ok() && schemas.ok()) {
+    auto own = [&](const ToolFile& f) {
+      return std::any_of(set->begin(), set->end(), [&](const ToolFile& s) {
+        return s.name == f.name && s.content == f.content;
+      });
+    };
+    for (const auto& schema : *schemas) {
+      const std::string name =
+          schema.value("function", nlohmann::ordered_json::object()).value("name", "");
+      for (std::size_t i = 0; i < tools_.size(); ++i) {
+        if (!offered[i] && tools_[i].second.name == name && own(tools_[i].first)) {
+          out.push_back(schema);
+          offered[i] = true;
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < tools_.size(); ++i) {
+    if (!offered[i]) out.push_back(tools_[i].second.OpenAiSchema());
+  }
   return out;
 }
 

@@ -974,34 +974,53 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
 std::string ShlexQuote(std::string_view word) {
   if (word.empty()) return "''";
   const bool safe = std::all_of(word.begin(), word.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x80 && std::isalnum(u)) ||
            std::string_view("@%+=:,./-_").find(c) != std::string_view::npos;
   });
-  return safe ? std::string(word) : ShellQuote(word);
+  if (safe) return std::string(word);
+  // Python's: '...' with each ' written as '"'"'.
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\"'\"'";
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  return out;
 }
 
 Result<std::string> ActionToCommand(const Action& action) {
-  if (action.empty()) return Status::InvalidArgument("the action calls no function");
-  if (action.is_finish()) return std::string(kFinishCommand);
-  auto no_nul = [](std::string_view s, const std::string& what) -> Status {
-    if (s.find('\0') != std::string_view::npos) {
-      return Status::InvalidArgument(what +
-                                     " contains a NUL byte, which cannot be passed to a command");
-    }
-    return Status::OK();
-  };
-  R2E_RETURN_IF_ERROR(no_nul(action.function_name, "the function name"));
+  if (action.empty()) return std::string();
+  if (action.is_exact_finish()) return std::string(kFinishCommand);
+  if (action.arguments && !action.arguments->is_object()) {
+    return Status::InvalidArgument("the arguments of the call to `" +
+                                   SanitizeUtf8(action.function_name) + "` are a JSON " +
+                                   action.arguments->type_name() + ", not an object");
+  }
   std::string cmd = ShlexQuote(action.function_name);
   if (auto command = action.parameter("command")) {
-    R2E_RETURN_IF_ERROR(no_nul(*command, "parameter `command`"));
-    cmd += ' ';
-    cmd += ShlexQuote(*command);
+    // A function call's `command` must be a string; null leaves it out, as
+    // the scaffold's parameters.get("command") reads it.
+    const nlohmann::ordered_json* typed = nullptr;
+    if (action.arguments) {
+      auto it = action.arguments->find("command");
+      if (it != action.arguments->end()) typed = &*it;
+    }
+    if (typed != nullptr && !typed->is_string() && !typed->is_null()) {
+      return Status::InvalidArgument(std::string("parameter `command` is a JSON ") +
+                                     typed->type_name() + ", not a string");
+    }
+    if (typed == nullptr || !typed->is_null()) {
+      cmd += ' ';
+      cmd += ShlexQuote(*command);
+    }
   }
   for (const auto& [key, value] : action.parameters) {
     if (key == "command") continue;
     if (key.empty()) return Status::InvalidArgument("a parameter has an empty name");
-    R2E_RETURN_IF_ERROR(no_nul(key, "a parameter name"));
-    R2E_RETURN_IF_ERROR(no_nul(value, "parameter `" + SanitizeUtf8(key) + "`"));
     cmd += ' ';
     cmd += ShlexQuote("--" + key);
     cmd += ' ';

@@ -72,16 +72,38 @@ TEST(ActionParseTest, MissingFunctionCloseReadsToTheEnd) {
   EXPECT_EQ(a.parameters, (Params{{"cmd", "pwd"}}));
 }
 
-TEST(ActionParseTest, ParametersAfterTheCallAreIgnored) {
+TEST(ActionParseTest, ParseActionReadsParametersAnywhereAsTheScaffoldsFromString) {
   Action a = ParseAction(
       "<function=a><parameter=x>1</parameter></function>\n"
       "Afterwards: <parameter=y>2</parameter>");
-  EXPECT_EQ(a.parameters, (Params{{"x", "1"}}));
-  // A second call does not merge its parameters into the first.
-  Action b =
-      ParseAction("<function=a><parameter=x>1</parameter><function=b><parameter=y>2</parameter>");
+  EXPECT_EQ(a.parameters, (Params{{"x", "1"}, {"y", "2"}}));
+  Action b = ParseAction(
+      "<parameter=x>0</parameter><function=a><parameter=x>1</parameter><function=b><parameter=y>2</"
+      "parameter>");
   EXPECT_EQ(b.function_name, "a");
-  EXPECT_EQ(b.parameters, (Params{{"x", "1"}}));
+  EXPECT_EQ(b.parameters, (Params{{"x", "1"}, {"y", "2"}}));
+  // A name of spaces only is the empty name (the scaffold stops at that tag).
+  EXPECT_EQ(ParseAction("<function= >x<function=b>").function_name, "");
+}
+
+TEST(ActionParseTest, ParseResponseTakesTheFirstBlockAndTheFirstThinkBlock) {
+  const std::string reply =
+      "Plan. <think>one</think> <think>two</think>\n"
+      "<function=a><parameter=x>1</parameter></function>\n"
+      "Afterwards: <parameter=y>2</parameter><function=b></function>";
+  Action a = ParseResponse(reply);
+  EXPECT_EQ(a.function_name, "a");
+  EXPECT_EQ(a.parameters, (Params{{"x", "1"}}));
+  EXPECT_EQ(a.thought, "<think>one</think>");
+  EXPECT_EQ(AssistantHistoryContent(a),
+            "<think>one</think>\n\n<function=a>\n  <parameter=x>1</parameter>\n</function>");
+  Action v2 = ParseResponseV2(reply);
+  EXPECT_EQ(v2.parameters, a.parameters);
+  EXPECT_EQ(v2.thought, "Plan. <think>one</think> <think>two</think>");
+  // The block needs `<function=` exactly and a closing tag.
+  EXPECT_TRUE(ParseResponse("<function = a></function>").empty());
+  EXPECT_TRUE(ParseResponse("<function=a><parameter=x>1</parameter>").empty());
+  EXPECT_EQ(ParseResponseV2("  just text ").thought, "just text");
 }
 
 TEST(ActionParseTest, NoFunctionIsAnEmptyActionWithTheWholeThought) {
@@ -170,10 +192,11 @@ TEST(ActionTest, ToXmlRoundTrips) {
   a.set_parameter("new_str", "if a <= b:\n    x = 2");
   EXPECT_EQ(a.ToXml(),
             "<function=file_editor>\n"
-            "<parameter=command>str_replace</parameter>\n"
-            "<parameter=old_str>if a < b:\n    x = 1</parameter>\n"
-            "<parameter=new_str>if a <= b:\n    x = 2</parameter>\n"
+            "  <parameter=command>str_replace</parameter>\n"
+            "  <parameter=old_str>if a < b:\n    x = 1</parameter>\n"
+            "  <parameter=new_str>if a <= b:\n    x = 2</parameter>\n"
             "</function>");
+  EXPECT_EQ(Action{}.ToXml(), "<function=>\n</function>");
   Action back = ParseAction(a.ToXml());
   EXPECT_EQ(back.function_name, a.function_name);
   EXPECT_EQ(back.parameters, a.parameters);
@@ -203,18 +226,27 @@ TEST(ActionTest, IsFinishMatchesFinishOrSubmitInAnyCase) {
   }
 }
 
-TEST(ActionToolCallTest, ObjectArgumentsKeepOrderAndStringsAsIs) {
+TEST(ActionToolCallTest, ObjectArgumentsKeepOrderStringsAsIsOthersAsPythonStr) {
   auto r = ActionFromToolCall("execute_bash",
                               R"({"cmd": "echo \"hi\"\nls", "n": 3, "flag": true, "x": null,
-                          "list": [1, "a"], "obj": {"k": 1.5}})");
+                          "list": [1, "a", "it's"], "obj": {"z": 1.5, "a": [false, 1e16, 0.0001, 1e-05, -0.0]}})");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->function_name, "execute_bash");
-  EXPECT_EQ(r->parameters, (Params{{"cmd", "echo \"hi\"\nls"},
-                                   {"n", "3"},
-                                   {"flag", "true"},
-                                   {"x", "null"},
-                                   {"list", "[1,\"a\"]"},
-                                   {"obj", "{\"k\":1.5}"}}));
+  EXPECT_EQ(r->parameters,
+            (Params{{"cmd", "echo \"hi\"\nls"},
+                    {"n", "3"},
+                    {"flag", "True"},
+                    {"x", "None"},
+                    {"list", "[1, 'a', \"it's\"]"},
+                    {"obj", "{'z': 1.5, 'a': [False, 1e+16, 0.0001, 1e-05, -0.0]}"}}));
+  ASSERT_TRUE(r->arguments.has_value());
+  EXPECT_EQ(r->arguments->dump(),
+            R"({"cmd":"echo \"hi\"\nls","n":3,"flag":true,"x":null,"list":[1,"a","it's"],)"
+            R"("obj":{"z":1.5,"a":[false,1e+16,0.0001,1e-05,-0.0]}})");
+  auto esc =
+      ActionFromToolCall("f", R"({"k": ["a\tb\u0001\u00e9\u00a0\u2028\\", 100.0, 123456.5]})");
+  ASSERT_TRUE(esc.ok());
+  EXPECT_EQ(esc->parameters[0].second, "['a\\tb\\x01\xc3\xa9\\xa0\\u2028\\\\', 100.0, 123456.5]");
 }
 
 TEST(ActionToolCallTest, RepeatedKeyKeepsTheLastValue) {
@@ -223,14 +255,45 @@ TEST(ActionToolCallTest, RepeatedKeyKeepsTheLastValue) {
   EXPECT_EQ(r->parameters, (Params{{"a", "3"}, {"b", "2"}}));
 }
 
-TEST(ActionToolCallTest, EmptyArgumentsAreAnEmptyObject) {
-  for (const char* args : {"", "  ", "{}"}) {
-    auto r = ActionFromToolCall(" finish ", args);
-    ASSERT_TRUE(r.ok()) << args;
-    EXPECT_EQ(r->function_name, "finish");
-    EXPECT_TRUE(r->parameters.empty());
-    EXPECT_TRUE(r->is_finish());
+TEST(ActionToolCallTest, EmptyArgumentsAreNotJsonAndNamesAreKeptAsSent) {
+  auto r = ActionFromToolCall(" finish ", "{}");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->function_name, " finish ");
+  EXPECT_TRUE(r->parameters.empty());
+  for (const char* args : {"", "  "}) {
+    EXPECT_EQ(ActionFromToolCall("finish", args).status().code(), StatusCode::kInvalidArgument)
+        << args;
   }
+}
+
+TEST(ActionToolCallTest, ReplyReadsTheFirstCallOrNone) {
+  Status why;
+  Action a = ActionFromReply("thinking", {{"1", "f", R"({"a": "1"})"}, {"2", "g", "{}"}}, &why);
+  EXPECT_TRUE(why.ok());
+  EXPECT_EQ(a.function_name, "f");
+  EXPECT_EQ(a.thought, "thinking");
+  Action bad = ActionFromReply("", {{"1", "f", "{"}}, &why);
+  EXPECT_TRUE(bad.empty());
+  EXPECT_TRUE(bad.parameters.empty());
+  EXPECT_NE(why.message().find("not valid JSON"), std::string::npos);
+  EXPECT_TRUE(ActionFromReply("text", {}, &why).empty());
+  EXPECT_FALSE(why.ok());
+}
+
+TEST(ActionToolCallTest, DeepOrManyKeyArgumentsStayBounded) {
+  std::string deep(2000, '[');
+  deep += std::string(2000, ']');
+  EXPECT_EQ(ActionFromToolCall("f", deep).status().code(), StatusCode::kInvalidArgument);
+  std::string many = "{";
+  for (int i = 0; i < 200000; ++i)
+    many += (i ? ",\"k" : "\"k") + std::to_string(i % 150000) + "\": " + std::to_string(i);
+  many += "}";
+  const auto started = std::chrono::steady_clock::now();
+  auto r = ActionFromToolCall("f", many);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->parameters.size(), 150000u);
+  EXPECT_EQ(r->parameters[0].second, "150000");  // the last value, in the first place
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
 }
 
 TEST(ActionToolCallTest, BadJsonIsInvalidArgument) {
@@ -244,13 +307,14 @@ TEST(ActionToolCallTest, BadJsonIsInvalidArgument) {
   }
 }
 
-TEST(ActionToolCallTest, NonObjectJsonIsInvalidArgument) {
+TEST(ActionToolCallTest, NonObjectJsonIsAnActionWithoutParameters) {
   for (const char* args : {"[1, 2]", "\"ls\"", "3", "null", "true"}) {
     auto r = ActionFromToolCall("execute_bash", args);
-    ASSERT_FALSE(r.ok()) << args;
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(r.status().message().find("must be a JSON object"), std::string::npos)
-        << r.status().message();
+    ASSERT_TRUE(r.ok()) << args;
+    EXPECT_TRUE(r->parameters.empty());
+    EXPECT_FALSE(r->arguments->is_object());
+    // The scaffold's to_xml_string raises on it.
+    EXPECT_EQ(ActionToXml(*r).status().code(), StatusCode::kInvalidArgument) << args;
   }
 }
 

@@ -310,7 +310,7 @@ TEST(LlmAgentTest, XmlModeEpisodeFixesTheDemoTask) {
   Task task = DemoTask();
   std::vector<Reply> replies;
   for (const std::string& text : ScriptedActions(task))
-    replies.push_back(TextReply("Let me think.\n" + text));
+    replies.push_back(TextReply("<think>Let me think.</think>\nFree text.\n" + text));
   model.Script(replies);
   LlmAgentOptions o = Options(model);
   o.xml_mode = true;
@@ -320,7 +320,8 @@ TEST(LlmAgentTest, XmlModeEpisodeFixesTheDemoTask) {
   LlmEpisode ep = agent->Run(*env);
   EXPECT_EQ(ep.exit_reason, "finished");
   EXPECT_EQ(ep.steps, 6);
-  EXPECT_EQ(ep.records[2].thought, "Let me think.");
+  // As the scaffold's agent: the <think> block is the thought.
+  EXPECT_EQ(ep.records[2].thought, "<think>Let me think.</think>");
   EXPECT_EQ(ep.total_tokens, 0);  // no usage sent
   EXPECT_EQ(*env->compute_reward(), 1.0);
   EXPECT_TRUE(env->close().ok());
@@ -335,6 +336,9 @@ TEST(LlmAgentTest, XmlModeEpisodeFixesTheDemoTask) {
   const Json& msgs = requests[1]["messages"];
   ASSERT_EQ(msgs.size(), 4u);
   EXPECT_EQ(msgs[2]["role"], "assistant");
+  // The history keeps the thought and the call, not the free text.
+  EXPECT_EQ(msgs[2]["content"],
+            "<think>Let me think.</think>\n\n" + ParseResponse(ScriptedActions(task)[0]).ToXml());
   EXPECT_EQ(msgs[3]["role"], "user");
   EXPECT_EQ(msgs[3]["content"].get<std::string>().rfind(
                 "Exit code: 0\nExecution output of [execute_bash]", 0),
@@ -870,21 +874,19 @@ TEST(LlmAgentTest, ToolsDefaultToTheEnvsInTheirOwnOrder) {
   auto agent = LlmAgent::Create(o);
   ASSERT_TRUE(agent.ok());
   auto env = RepoEnv::Create(DemoTask()).value();  // the r2egym tool set
-  std::vector<std::string> names;
-  for (const auto& t : agent->ToolSchemas(*env)) names.push_back(t["function"]["name"]);
-  std::vector<std::string> expected;
-  for (const auto& d : env->tools()) expected.push_back(d.name);
-  ASSERT_FALSE(expected.empty());
-  EXPECT_EQ(names, expected);
-  // Properties keep the tool's argument order (as the scaffold sends them).
-  for (const auto& d : env->tools()) {
-    auto schema = d.OpenAiSchema();
-    for (const auto& t : agent->ToolsJson(*env)) {
-      if (t["function"]["name"] == d.name) {
-        EXPECT_EQ(t.dump(), schema.dump());
-      }
-    }
-  }
+  // The scaffold's definitions for its set, in its order (search first).
+  auto scaffold = ToolSetSchemas("r2egym");
+  ASSERT_TRUE(scaffold.ok());
+  EXPECT_EQ(nlohmann::ordered_json(agent->ToolSchemas(*env)).dump(),
+            nlohmann::ordered_json(*scaffold).dump());
+  EXPECT_EQ(agent->ToolSchemas(*env)[0]["function"]["name"], "search");
+  // A tool replaced by the user's own file is described from that file.
+  RepoEnvOptions mine;
+  mine.extra_tools = {{"finish.py", "#!/usr/bin/env python3\n\"\"\"Ends it.\"\"\"\n"}};
+  auto own = RepoEnv::Create(DemoTask(), mine).value();
+  auto offered = agent->ToolSchemas(*own);
+  ASSERT_EQ(offered.size(), 4u);
+  EXPECT_EQ(offered[3]["function"]["description"], "Ends it.");
   o.xml_mode = true;
   std::string system = LlmAgent::Create(o)->SystemPrompt(*env);
   EXPECT_NE(system.find(ToolsPromptText(env->tools()).substr(0, 40)), std::string::npos) << system;

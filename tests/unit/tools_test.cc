@@ -463,23 +463,43 @@ TEST(ActionToCommandTest, ScaffoldLayoutAndQuoting) {
             "file_editor view --path /testbed/a.py --view_range '[1, 5]'");
   EXPECT_EQ(*ActionToCommand(Act("execute_bash", {{"cmd", "ls -la"}})),
             "execute_bash --cmd 'ls -la'");
+  // Python's shlex.quote writes ' as '"'"'.
   EXPECT_EQ(*ActionToCommand(Act("search", {{"search_term", "it's"}})),
-            "search --search_term 'it'\\''s'");
+            "search --search_term 'it'\"'\"'s'");
   EXPECT_EQ(*ActionToCommand(Act("t", {{"empty", ""}})), "t --empty ''");
   EXPECT_EQ(*ActionToCommand(Act("t", {{"a b", "x"}})), "t '--a b' x");
   EXPECT_EQ(*ActionToCommand(Act("finish", {{"command", "submit"}})), "echo '<<<Finished>>>'");
-  EXPECT_EQ(*ActionToCommand(Act("SUBMIT", {})), "echo '<<<Finished>>>'");
+  // Only the exact names finish (the scaffold's to_bashcmd).
+  EXPECT_EQ(*ActionToCommand(Act("SUBMIT", {})), "SUBMIT");
+  EXPECT_EQ(*ActionToCommand(Act("finish_task", {{"command", "submit"}})), "finish_task submit");
   EXPECT_EQ(ShlexQuote("a-b_c.d/e:f,g=h+i@j%k"), "a-b_c.d/e:f,g=h+i@j%k");
   EXPECT_EQ(ShlexQuote("caf\xc3\xa9"), "'caf\xc3\xa9'");
-  EXPECT_EQ(ActionToCommand(Action{}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ActionToCommand(Action{}), "");  // no function: nothing to run
   EXPECT_EQ(ActionToCommand(Act("t", {{"", "x"}})).status().code(), StatusCode::kInvalidArgument);
-  for (auto action :
-       {Act("t", {{"k", std::string("a\0b", 3)}}), Act("t", {{std::string("k\0", 2), "v"}}),
-        Act(std::string("t\0", 2), {}), Act("t", {{"command", std::string("\0", 1)}})}) {
-    auto r = ActionToCommand(action);
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_THAT(r.status().message(), HasSubstr("NUL"));
-  }
+  // A NUL byte is quoted like any other character (RepoEnv refuses to run it).
+  EXPECT_EQ(*ActionToCommand(Act("t", {{"k", std::string("a\0b", 3)}})),
+            std::string("t --k 'a\0b'", 11));
+  EXPECT_EQ(*ActionToCommand(Act(std::string("t\0", 2), {})), std::string("'t\0'", 4));
+}
+
+TEST(ActionToCommandTest, FunctionCallArgumentsAsTheScaffoldPassesThem) {
+  auto call = [](std::string_view args) { return ActionFromToolCall("file_editor", args).value(); };
+  EXPECT_EQ(*ActionToCommand(call(
+                R"({"command": "view", "path": "/a.py", "view_range": [1, 5], "concise": true})")),
+            "file_editor view --path /a.py --view_range '[1, 5]' --concise True");
+  EXPECT_EQ(*ActionToCommand(call(R"({"command": null, "path": "/a.py"})")),
+            "file_editor --path /a.py");
+  // Where the scaffold raises: a `command` that is not a string, arguments
+  // that are not an object (a finish call still finishes).
+  EXPECT_EQ(ActionToCommand(call(R"({"command": 5})")).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ActionToCommand(call("[1]")).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(*ActionToCommand(ActionFromToolCall("finish", "null").value()),
+            "echo '<<<Finished>>>'");
+  // set_parameter keeps the typed arguments in step.
+  Action a = call(R"({"command": 5})");
+  a.set_parameter("command", "view");
+  EXPECT_EQ(*ActionToCommand(a), "file_editor view");
 }
 
 // ---------------------------------------------------------------------------
@@ -921,23 +941,27 @@ TEST(ToolRepoEnvTest, RunsOnlyInstalledTools) {
 
   r = env->step("<function=str_replace_editor>\n<parameter=command>view</parameter>\n</function>");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(
-      r->observation.text,
-      "Error: unknown function `str_replace_editor`. Available functions: file_editor, search, "
-      "execute_bash, finish.");
-  EXPECT_EQ(r->observation.exit_code, 1);
+  // Not a tool of this env: the scaffold's empty output.
+  EXPECT_EQ(r->observation.text, "Execution output of [str_replace_editor]:\n");
+  EXPECT_EQ(r->observation.exit_code, -1);
   r = env->step("no call here");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->observation.text, kNoFunctionCallReminder);
   r = env->step(Act("execute_bash", {{"cmd", std::string("echo a\0b", 8)}}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->observation.text,
-            "Error: cannot run `execute_bash`: parameter `cmd` contains a NUL byte, which "
+            "Error: cannot run `execute_bash`: a parameter contains a NUL byte, which "
             "cannot be passed to a command.");
   EXPECT_EQ(r->observation.exit_code, 2);
   r = env->step(Act(std::string(5000, 'z'), {}));
   ASSERT_TRUE(r.ok());
-  EXPECT_LT(r->observation.text.size(), 400u) << "a huge name is shortened in the message";
+  EXPECT_EQ(r->observation.text, "Execution output of [" + std::string(5000, 'z') + "]:\n");
+  // Any name holding finish/submit ends the episode, but only the exact
+  // names read "<<< Finished >>>" (the scaffold's step and Observation).
+  r = env->step(Act("FINISH", {{"command", "submit"}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->observation.text, "Execution output of [FINISH]:\n");
+  EXPECT_TRUE(r->done);
 
   r = env->step(
       "<function=finish>\n<parameter=command>submit</parameter>\n<parameter=result>ok</"
@@ -971,7 +995,7 @@ TEST(ToolRepoEnvTest, ToolSetsExtraToolsAndAddCommands) {
 ["a b", "--x", "$(id)"])x");
   r = env->step(Act("file_editor", {{"command", "view"}}));
   ASSERT_TRUE(r.ok());
-  EXPECT_THAT(r->observation.text, HasSubstr("unknown function `file_editor`"));
+  EXPECT_EQ(r->observation.text, "Execution output of [file_editor]:\n");
 
   // After reset: installed at once; a same-named file replaces the old one.
   ASSERT_TRUE(
@@ -1015,8 +1039,7 @@ TEST(ToolRepoEnvTest, BadToolOptionsFailEarly) {
   ASSERT_TRUE(bare->reset().ok());
   auto step = bare->step("<function=execute_bash>\n<parameter=cmd>ls</parameter>\n</function>");
   ASSERT_TRUE(step.ok());
-  EXPECT_EQ(step->observation.text,
-            "Error: unknown function `execute_bash`. Available functions: none.");
+  EXPECT_EQ(step->observation.text, "Exit code: -1\nExecution output of [execute_bash]:\n");
   EXPECT_TRUE(bare->step("<function=submit></function>")->done);
 }
 

@@ -78,8 +78,8 @@ TEST_F(ToolsDockerTest, FileEditorViewAndStrReplace) {
                  "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
                  "<parameter=view_range>[31, 32]</parameter>\n</function>"),
             "Execution output of [file_editor]:\n"
-            "Here's the result of running `cat -n` on /testbed/textstats/stats.py:\n"
-            "    31\t    if window >= len(values):\n    32\t        return []\n");
+            "Here's the result of running `cat -n` on the file: /testbed/textstats/stats.py:\n"
+            "    31     if window >= len(values):\n    32         return []\n");
   EXPECT_THAT(Step("<function=file_editor>\n<parameter=command>view</parameter>\n"
                    "<parameter=path>/testbed</parameter>\n</function>"),
               HasSubstr("/testbed/textstats/stats.py\n"));

@@ -47,6 +47,7 @@ import importlib.machinery
 import io
 import importlib.util
 import os
+import re
 import select
 import signal
 import sys
@@ -114,73 +115,56 @@ ANSI_C = {ord("a"): 7, ord("b"): 8, ord("e"): 27, ord("E"): 27, ord("f"): 12, or
           ord("r"): 13, ord("t"): 9, ord("v"): 11, ord("\\"): 92, ord("'"): 39, ord('"'): 34, ord("?"): 63}
 
 
+DECLARED = re.compile(rb"""declare -\S+ ([^=\s]+)(?:="((?:[^"\\]|\\.)*)"|=\$'((?:[^'\\]|\\.)*)')?\n""")
+DOUBLE_QUOTED_ESCAPE = re.compile(rb'\\(["\\$`])')
+
+
 def parse_declared(data):
     """The exported variables in what bash's `declare -px` printed: lines
     `declare -x NAME="VALUE"`, `declare -x NAME=$'VALUE'` (non-printable
     bytes), or `declare -x NAME` (exported but unset, skipped)."""
     env = {}
-    i, n = 0, len(data)
-    while i < n:
-        end_of_line = data.find(b"\n", i)
-        if end_of_line < 0:
-            end_of_line = n
-        if not data.startswith(b"declare -", i):
-            i = end_of_line + 1
-            continue
-        k = data.find(b" ", i + 9) + 1
-        m = k
-        while m < n and data[m] not in (0x3D, 0x0A):  # '=' or newline
-            m += 1
-        name = data[k:m]
-        if m >= n or data[m] == 0x0A:
-            i = m + 1
-            continue
-        m += 1
-        value = bytearray()
-        if data[m:m + 1] == b'"':
-            m += 1
-            while m < n and data[m] != 0x22:
-                if data[m] == 0x5C and m + 1 < n and data[m + 1] in b'"\\$`':
-                    m += 1
-                value.append(data[m])
-                m += 1
-            m += 1
-        elif data[m:m + 2] == b"$'":
-            m += 2
-            while m < n and data[m] != 0x27:
-                c = data[m]
-                if c != 0x5C or m + 1 >= n:
-                    value.append(c)
-                    m += 1
-                    continue
-                e = data[m + 1]
-                if e in ANSI_C:
-                    value.append(ANSI_C[e])
-                    m += 2
-                elif 0x30 <= e <= 0x37:
-                    j = m + 1
-                    while j < min(m + 4, n) and 0x30 <= data[j] <= 0x37:
-                        j += 1
-                    value.append(int(data[m + 1:j], 8) & 0xFF)
-                    m = j
-                elif e == ord("x"):
-                    j = m + 2
-                    while j < min(m + 4, n) and chr(data[j]) in "0123456789abcdefABCDEF":
-                        j += 1
-                    value.append(int(data[m + 2:j] or b"0", 16))
-                    m = j
-                else:
-                    value += data[m:m + 2]
-                    m += 2
-            m += 1
+    for m in DECLARED.finditer(data):
+        if m.group(2) is not None:
+            value = DOUBLE_QUOTED_ESCAPE.sub(rb"\1", m.group(2))
+        elif m.group(3) is not None:
+            value = ansi_c(m.group(3))
         else:
-            while m < n and data[m] != 0x0A:
-                value.append(data[m])
-                m += 1
-        env[os.fsdecode(name)] = os.fsdecode(bytes(value))
-        nl = data.find(b"\n", m)
-        i = n if nl < 0 else nl + 1
+            continue
+        env[os.fsdecode(m.group(1))] = os.fsdecode(value)
     return env
+
+
+def ansi_c(text):
+    """The bytes of a bash $'...' string's body."""
+    value = bytearray()
+    m, n = 0, len(text)
+    while m < n:
+        c = text[m]
+        if c != 0x5C or m + 1 >= n:
+            value.append(c)
+            m += 1
+            continue
+        e = text[m + 1]
+        if e in ANSI_C:
+            value.append(ANSI_C[e])
+            m += 2
+        elif 0x30 <= e <= 0x37:
+            j = m + 1
+            while j < min(m + 4, n) and 0x30 <= text[j] <= 0x37:
+                j += 1
+            value.append(int(text[m + 1:j], 8) & 0xFF)
+            m = j
+        elif e == ord("x"):
+            j = m + 2
+            while j < min(m + 4, n) and chr(text[j]) in "0123456789abcdefABCDEF":
+                j += 1
+            value.append(int(text[m + 2:j] or b"0", 16))
+            m = j
+        else:
+            value += text[m:m + 2]
+            m += 2
+    return bytes(value)
 
 
 def coerce_locale(env):
@@ -387,9 +371,10 @@ class Server(object):
         self.spare = (pid, assign_w)
 
     def serve_request(self, message):
-        try:
-            call_id, client, _, _, _ = parse_request(message)
-        except ValueError:
+        try:  # the header is enough here; the child parses the rest
+            header = os.fsdecode(message[:message.index(b"\n")]).split(" ")
+            call_id, client = header[0], int(header[1])
+        except (ValueError, IndexError):
             return
         for attempt in range(2):
             if self.spare is None:

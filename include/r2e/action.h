@@ -65,8 +65,8 @@ struct Action {
 // Python's str.strip(); a tag of spaces only gives the empty name), and the
 // parameters are every `<parameter\s*=\s*KEY>VALUE</parameter>` of the whole
 // text, before or after the function tag (VALUE up to the first
-// `</parameter>`; keys and values stripped). A parameter whose key strips to
-// nothing is dropped (the scaffold would pass it as a bare `--`). Thought:
+// `</parameter>`; keys and values stripped, so a key of spaces only is "").
+// Thought:
 // the text before the function tag, or the whole text when there is none,
 // stripped. Linear in the text's length.
 Action ParseAction(std::string_view text);

@@ -30,7 +30,8 @@ extern const std::string_view kFinishedText;
 // Replaces invalid UTF-8 sequences with U+FFFD so the text is valid UTF-8.
 std::string SanitizeUtf8(std::string_view bytes);
 
-// Removes ANSI colour codes (ESC[...m) and carriage returns.
+// Removes ANSI colour codes and carriage returns as the scaffold's run()
+// does (the regex `\x1b\[[0-9;]*m|\r`): other escape sequences stay.
 std::string StripAnsiAndCr(std::string_view text);
 
 // Keeps the first and last `keep` lines of text longer than 2*keep lines,

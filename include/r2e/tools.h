@@ -225,10 +225,10 @@ Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& insta
 // the two agree on every key of letters, digits and `@%+=:,./-_`.
 // A NUL byte is quoted like any other character (the command is then
 // unusable: execve cuts it at the NUL; RepoEnv::step refuses to run it).
+// A parameter with an empty name gives a bare `--` (as the scaffold's).
 // InvalidArgument, where the scaffold raises: function-call arguments that
 // are not a JSON object (Action::arguments), or a `command` argument that is
-// neither a string nor null (null leaves it out); and for a parameter with
-// an empty name, which the scaffold would pass as a bare `--`.
+// neither a string nor null (null leaves it out).
 // Values are passed as single arguments: one above the kernel's
 // per-argument limit (128 KiB on Linux) makes the command fail with
 // "Argument list too long" rather than run.

@@ -197,7 +197,6 @@ Action ParseAction(std::string_view text) {
     const std::size_t value_end = text.find(kParameterClose, param.end);
     if (value_end == kNone) break;
     pos = value_end + kParameterClose.size();
-    if (param.key.empty()) continue;
     std::string value(Strip(text.substr(param.end, value_end - param.end)));
     // A repeated key keeps the last value in the first key's slot (as a
     // Python dict does); the index keeps this linear in the key count.

@@ -125,14 +125,11 @@ std::string StripAnsiAndCr(std::string_view text) {
       continue;
     }
     if (c == '\x1b' && i + 1 < n && text[i + 1] == '[') {
-      // CSI (ECMA-48): parameter bytes 0x30-0x3F, intermediate bytes
-      // 0x20-0x2F, one final byte 0x40-0x7E. A superset of the scaffold's
-      // `\x1b\[[0-9;]*m`, so cursor and erase codes go too. An incomplete
-      // sequence is left as it is.
+      // The scaffold's `\x1b\[[0-9;]*m`: colour codes only; cursor, erase
+      // and other sequences stay, as its agent saw them.
       std::size_t j = i + 2;
-      while (j < n && text[j] >= 0x30 && text[j] <= 0x3f) ++j;
-      while (j < n && text[j] >= 0x20 && text[j] <= 0x2f) ++j;
-      if (j < n && text[j] >= 0x40 && text[j] <= 0x7e) {
+      while (j < n && ((text[j] >= '0' && text[j] <= '9') || text[j] == ';')) ++j;
+      if (j < n && text[j] == 'm') {
         i = j + 1;
         continue;
       }

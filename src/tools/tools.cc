@@ -1020,7 +1020,6 @@ Result<std::string> ActionToCommand(const Action& action) {
   }
   for (const auto& [key, value] : action.parameters) {
     if (key == "command") continue;
-    if (key.empty()) return Status::InvalidArgument("a parameter has an empty name");
     cmd += ' ';
     cmd += ShlexQuote("--" + key);
     cmd += ' ';

@@ -97,17 +97,9 @@ def toolset_files(name):
     return {cmd: script(src, flavor).encode("utf-8") for cmd, src, flavor in SETS[name]}
 
 
-def sources():
-    """Every source file the sets use (for the build's dependencies)."""
-    return sorted({src for entries in SETS.values() for _, src, _ in entries})
-
-
 def main(argv):
-    if len(argv) == 2 and argv[1] == "--sources":
-        print(";".join(os.path.join(SCRIPTS, s) for s in sources()))
-        return 0
     if len(argv) != 2:
-        sys.stderr.write("usage: toolsets.py OUTDIR | --sources\n")
+        sys.stderr.write("usage: toolsets.py OUTDIR\n")
         return 2
     # sets.txt: one line per set, "<set> <command>...", in the set's order.
     index = "".join("%s %s\n" % (name, " ".join(cmd for cmd, _, _ in SETS[name])) for name in SETS)

@@ -51,7 +51,10 @@ class ToolServerTest : public testing::Test {
   // Steps `action` until the server serves it (it starts in the background);
   // returns that step.
   StepResult StepServed(const Action& action) {
-    for (int i = 0; i < 100; ++i) {
+    // Bounded by time, not steps: a loaded machine (or a sanitizer build)
+    // starts the server slowly.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
       auto r = env_->step(action);
       EXPECT_TRUE(r.ok()) << r.status().ToString();
       if (!r.ok()) return {};
@@ -150,7 +153,8 @@ TEST_F(ToolServerTest, ATimedOutCallLeavesNothingRunning) {
   EXPECT_THAT(slow->observation.text, HasSubstr("took too long"));
   // The tool's process group is killed once the server sees its client gone.
   bool gone = false;
-  for (int i = 0; i < 50 && !gone; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
     auto ps = env_->run("ps -eo args | grep -c '^sleep 10' || true");
     ASSERT_TRUE(ps.ok());
     gone = ps->output.find_first_not_of("0\n") == std::string::npos;

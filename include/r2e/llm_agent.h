@@ -17,20 +17,31 @@
 // message in XML mode). It stops when the agent calls finish/submit, or at the
 // step, token or wall-time limit, or when the model endpoint fails.
 //
-// Tools: by default those the env runs (RepoEnv::tools(), e.g. the "r2egym"
-// set), offered as RepoEnv::tool_schemas() (the scaffold's definitions for
-// its sets) and, in XML mode, listed with ToolsPromptText() (the scaffold's
-// format); or the schemas in the options.
-//
-// Two action styles:
-//  - function calling (default): the request carries `tools`; the reply's
-//    `tool_calls` are read with ActionFromToolCall(). A reply without tool
-//    calls whose text holds a `<function=...</function>` block is read with
-//    ParseResponseV2() instead.
-//  - XML (`xml_mode`): no `tools` in the request; the tools are listed in the
-//    system prompt and the reply's text is read with ParseResponse(), as the
-//    scaffold's agent reads it; the history keeps the reply as the scaffold
-//    does (AssistantHistoryContent: the <think> block and the call).
+// The R2E-Gym scaffold's agent (`prompt`, e.g. "r2egym"; see
+// r2e/scaffold_prompts.h): the loop of the scaffold's Agent.run with its
+// prompts and its history, message for message, so that a policy trained
+// on the scaffold sees what it saw there:
+//  - the preset's system prompt as it is, and its instance prompt formatted
+//    with the scaffold's placeholders ({problem_statement}: the scaffold's
+//    task instruction, ScaffoldTaskInstruction; {working_dir}: /testbed; ...);
+//  - before each model call, "\n" + StepsRemainingMessage(max_steps - steps
+//    taken) is appended to the last message (and stays in the history);
+//  - function calling: the assistant message keeps its first tool call only,
+//    the observation answers it as {"role": "tool", "content", "name",
+//    "tool_call_id"} (a user message when the reply has no call); text mode:
+//    the assistant message is AssistantHistoryContent (the <think> block and
+//    the call) and the observation a user message;
+//  - replies are read as the scaffold reads them (ActionFromReply,
+//    ParseResponse); whatever they hold is a step (a reply without a usable
+//    call gets the scaffold's reminder);
+//  - max_steps is the soft limit (the count the message shows; the episode
+//    goes on past it) and max_steps_absolute the hard one; a reply whose
+//    usage.total_tokens reaches max_context_tokens ends the episode after its
+//    step; a finish call ends it first. LlmEpisode::scaffold_exit_reason is
+//    the scaffold's name for the end ("agent", "max_step_limit", ...).
+//  - temperature 0 unless client.temperature is set (none for o3/o4 models,
+//    ScaffoldSendsTemperature); no observation clipping.
+// Where it differs from the scaffold, and why: docs/scaffold-differences.md.
 //
 // Model replies that are malformed in the agent's part (no function call,
 // empty text, tool-call arguments that are not a JSON object, a call without
@@ -49,9 +60,10 @@
 // mid-request can raise SIGPIPE, which programs talking to sockets usually
 // ignore with signal(SIGPIPE, SIG_IGN). Plain http sends with MSG_NOSIGNAL.)
 //
-// Ownership: LlmAgent holds only its options. Run() borrows the RepoEnv and
-// never closes it: the caller closes it (RepoEnv's destructor also does), on
-// every path, including when Run() reports an error.
+// Ownership: LlmAgent holds only its options (and the preset they name).
+// Run() borrows the RepoEnv and never closes it: the caller closes it
+// (RepoEnv's destructor also does), on every path, including when Run()
+// reports an error.
 // Thread-safety: Run() is const and uses its own HTTP connection, so one
 // LlmAgent may run episodes on different envs from many threads at once. An
 // LlmClient is used by one thread at a time.
@@ -69,6 +81,7 @@
 #include <nlohmann/json.hpp>
 
 #include "r2e/action.h"
+#include "r2e/scaffold_prompts.h"
 #include "r2e/status.h"
 #include "r2e/trajectory.h"
 
@@ -202,20 +215,40 @@ struct LlmAgentOptions {
   // `tools` and reading `tool_calls`.
   bool xml_mode = false;
 
-  // Prompt overrides. Empty: the built-in texts. In both, "{task}" is
-  // replaced by env.task_instruction() and "{tools}" by the tool listing
-  // (the one the built-in XML-mode system prompt shows); inserted text is not
-  // scanned again.
+  // The R2E-Gym scaffold's prompts and history (see above): a preset name
+  // for FindPromptPreset, which picks the config for the mode (xml_mode: its
+  // non-function-calling one). Empty: r2e's own prompts and history.
+  std::string prompt;
+  // With `prompt` and function calling: add the scaffold's Anthropic prompt
+  // caching hints ("cache_control": {"type": "ephemeral"}) to the last tool's
+  // function and to the last three user/tool messages of each request (not
+  // to the history), as its Agent.model_query does for non-Vertex models.
+  // Off by default: OpenAI-compatible servers have no use for them.
+  bool cache_control = false;
+
+  // Prompt overrides. Empty: the built-in texts (the preset's with
+  // `prompt`). Without a preset, "{task}" is replaced by
+  // env.task_instruction() and "{tools}" by the tool listing (the one the
+  // built-in XML-mode system prompt shows); inserted text is not scanned
+  // again. With a preset, instance_prompt_template is a Python format string
+  // with the scaffold's placeholders (RenderInstancePrompt) and
+  // system_prompt is sent as it is.
   std::string system_prompt;
   std::string instance_prompt_template;
 
-  // Limits. 0 = none.
+  // Step limits, as the scaffold names them. Without a preset the episode
+  // ends after max_steps steps (or max_steps_absolute, if smaller). With one,
+  // max_steps is the soft limit: the steps-remaining message counts down from
+  // it, and at 0 and below tells the agent to submit NOW; the episode ends
+  // after max_steps_absolute steps. 0 = none.
   int max_steps = 50;
+  int max_steps_absolute = 50;
   // Sum of total_tokens over the episode's replies (from `usage`; a server
   // that sends none is never stopped by it).
   std::int64_t max_total_tokens = 0;
-  // The context of the latest reply (its prompt + completion tokens). A 400
-  // reply saying the context length was exceeded also ends with max_tokens.
+  // The context of the latest reply (its total_tokens: prompt + completion),
+  // the scaffold's max_token_limit. A 400 reply saying the context length
+  // was exceeded also ends with max_tokens.
   std::int64_t max_context_tokens = 0;
   // Wall time from the start of Run() (reset included) to the end of the loop.
   std::chrono::milliseconds time_limit{0};
@@ -226,7 +259,8 @@ struct LlmAgentOptions {
   // Call env.reset() first. Off when the caller has reset the env already.
   bool reset_env = true;
   // Longest observation text sent to the model (longer: head and tail kept
-  // around a note). 0 = no bound.
+  // around a note). 0 = no bound. Not applied with a preset (the scaffold
+  // sends observations whole).
   std::size_t max_observation_chars = 100'000;
 };
 
@@ -255,6 +289,13 @@ struct LlmEpisode {
   // "finished", "max_steps", "max_tokens", "time_limit",
   // "llm_error: <detail>", "env_error: <detail>".
   std::string exit_reason;
+  // The scaffold's name for it (Trajectory.exit_reason): "agent" (finished
+  // with steps remaining), "max_step_limit" (finished at the step that had
+  // none left), "agent_max_step_limit" (finished past the soft limit),
+  // "abs_step_limit", "token_limit", "traj_time_limit", "llm_query_error"
+  // (the model failed, also when the context overflowed), "env_error" (r2e's:
+  // the environment failed).
+  std::string scaffold_exit_reason;
   Status status;  // the error behind llm_error/env_error
   int steps = 0;
   std::int64_t prompt_tokens = 0;  // summed over replies
@@ -282,7 +323,8 @@ StepRecord ToStepRecord(const LlmStep& step);
 
 class LlmAgent {
  public:
-  // Checks the options: model, base_url (see LlmClient::Create), tool schemas.
+  // Checks the options: model, base_url (see LlmClient::Create), tool
+  // schemas, the preset and its instance prompt's placeholders.
   static Result<LlmAgent> Create(LlmAgentOptions options);
 
   // Runs one episode on `env` (reset first unless !reset_env). Never throws;
@@ -291,13 +333,16 @@ class LlmAgent {
   LlmEpisode Run(RepoEnv& env, const std::function<void(const LlmStep&)>& on_step = nullptr) const;
 
   // What Run() sends on `env` (which need not be reset): the tool schemas,
-  // the prompts, and the `tools` array of a request (null in XML mode).
+  // the prompts (before any steps-remaining message), and the `tools` array
+  // of a request (null in XML mode).
   std::vector<nlohmann::ordered_json> ToolSchemas(const RepoEnv& env) const;
   std::string SystemPrompt(const RepoEnv& env) const;
   std::string InstancePrompt(const RepoEnv& env) const;
   nlohmann::ordered_json ToolsJson(const RepoEnv& env) const;
 
   const LlmAgentOptions& options() const { return options_; }
+  // The preset options.prompt names (nullopt without one).
+  const std::optional<PromptPreset>& preset() const { return preset_; }
 
  private:
   // The tools of one episode: schemas and their text listing.
@@ -308,9 +353,15 @@ class LlmAgent {
   Offer MakeOffer(const RepoEnv& env) const;
   std::string SystemPrompt(const Offer& offer, const std::string& task) const;
   std::string InstancePrompt(const Offer& offer, const std::string& task) const;
+  // The preset's instance prompt for `env` (InvalidArgument: a placeholder
+  // without a value).
+  Result<std::string> ScaffoldInstancePrompt(const RepoEnv& env) const;
+  // The loop with a preset (scaffold_loop.cc).
+  LlmEpisode RunScaffold(RepoEnv& env, const std::function<void(const LlmStep&)>& on_step) const;
 
   explicit LlmAgent(LlmAgentOptions options) : options_(std::move(options)) {}
   LlmAgentOptions options_;
+  std::optional<PromptPreset> preset_;
 };
 
 }  // namespace r2e

@@ -40,6 +40,13 @@ struct RunOptions {
   bool xml = false;          // actions from the reply text instead of tool calls
   long long max_tokens = 0;  // total tokens per episode (from usage); 0: none
   int time_limit_s = 0;      // wall time per episode; 0: none
+  // --agent llm --prompt: the scaffold's prompts (r2e/scaffold_prompts.h);
+  // max_steps is then the soft limit (40 unless given), max_steps_absolute
+  // the hard one, and max_context_tokens defaults to the scaffold's 65536.
+  std::string prompt;
+  bool max_steps_given = false;
+  int max_steps_absolute = 50;
+  long long max_context_tokens = -1;  // -1: the default
 };
 
 int RunEpisodes(const CommonOptions& common, const RunOptions& run);

@@ -61,9 +61,23 @@ int main(int argc, char** argv) {
                       "--agent llm: seconds per episode (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  run_cmd->add_option("--max-steps", run.max_steps, "Step limit per episode")
+  run_cmd->add_option("--prompt", run.prompt,
+                      "--agent llm: the R2E-Gym scaffold's prompts, history and step limits: "
+                      "r2egym, openhands, sweagent, v1, or a config such as "
+                      "r2egym/edit_non_fn_calling");
+  run_cmd->add_option("--max-steps", run.max_steps,
+                      "Step limit per episode; with --prompt the soft limit the steps-remaining "
+                      "message counts down from (default there: 40)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  run_cmd->add_option("--max-steps-absolute", run.max_steps_absolute,
+                      "--agent llm: hard step limit per episode")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  run_cmd->add_option("--max-context-tokens", run.max_context_tokens,
+                      "--agent llm: end after a reply whose total_tokens reach this (0: none; "
+                      "default 65536 with --prompt, else 0)")
+      ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--out", run.out, "Directory for trajectories (<instance_id>.jsonl)");
   run_cmd->add_option("--step-timeout", run.step_timeout_s, "Seconds per step")
       ->check(CLI::PositiveNumber)
@@ -193,7 +207,10 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
-  if (*run_cmd) return r2e::cli::RunEpisodes(common, run);
+  if (*run_cmd) {
+    run.max_steps_given = run_cmd->count("--max-steps") > 0;
+    return r2e::cli::RunEpisodes(common, run);
+  }
   if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
   if (*tool_run_cmd) {
     if (tool_run.argv.empty()) {

@@ -1,5 +1,6 @@
 // `r2e run`: one episode per task with a built-in agent (scripted, noop, or
-// llm: r2e::LlmAgent against --base-url), printing each step to stderr, a
+// llm: r2e::LlmAgent against --base-url, with --prompt the R2E-Gym scaffold's
+// prompts and loop), printing each step to stderr, a
 // JSON summary line per episode to stdout, and under --out the
 // trajectory (<instance_id>.jsonl, see r2e/trajectory.h) and the final patch
 // (<instance_id>.patch, against the task's base_commit or HEAD after setup).
@@ -16,6 +17,7 @@
 #include "r2e/git_ops.h"
 #include "r2e/llm_agent.h"
 #include "r2e/repo_env.h"
+#include "r2e/scaffold_prompts.h"
 #include "r2e/task.h"
 #include "r2e/trajectory.h"
 
@@ -86,7 +88,16 @@ Result<LlmAgent> MakeLlmAgent(const RunOptions& run) {
   o.client.api_key = run.api_key;
   o.xml_mode = run.xml;
   o.max_steps = run.max_steps;
+  o.max_steps_absolute = run.max_steps_absolute;
   o.max_total_tokens = run.max_tokens;
+  o.max_context_tokens = run.max_context_tokens < 0 ? 0 : run.max_context_tokens;
+  if (!run.prompt.empty()) {
+    // The scaffold runner's defaults where no flag was given.
+    const ScaffoldDefaults& d = GetScaffoldDefaults();
+    o.prompt = run.prompt;
+    if (!run.max_steps_given) o.max_steps = d.max_steps;
+    if (run.max_context_tokens < 0) o.max_context_tokens = d.max_token_limit;
+  }
   o.time_limit = std::chrono::seconds(run.time_limit_s);
   o.step_timeout = std::chrono::seconds(run.step_timeout_s);
   o.reset_env = false;  // RunEpisode resets, then takes the patch base
@@ -143,6 +154,8 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   ApplyKubeOptions(common, options.kube);
   options.step_timeout = std::chrono::seconds(run.step_timeout_s);
   options.reward_timeout = std::chrono::seconds(run.reward_timeout_s);
+  // A preset's prompts name its config's tools (the scaffold installs them).
+  if (llm && llm->preset()) options.tool_set = llm->preset()->tool_set;
   auto env = RepoEnv::Create(task, options);
   if (!env.ok()) return fail(env.status());
 
@@ -170,6 +183,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
     if (episode.exit == LlmExit::kEnvError) return fail(episode.status);
     if (!write_error.ok()) return fail(write_error);
     exit_reason = episode.exit_reason;
+    if (llm->preset()) summary["scaffold_exit_reason"] = episode.scaffold_exit_reason;
     summary["model_calls"] = episode.model_calls;
     summary["model_s"] = episode.model_s;
     summary["prompt_tokens"] = episode.prompt_tokens;
@@ -256,6 +270,10 @@ int RunEpisodes(const CommonOptions& common, const RunOptions& run) {
     return 2;
   }
   std::optional<LlmAgent> llm;
+  if (run.agent != "llm" && !run.prompt.empty()) {
+    std::cerr << "r2e run: --prompt is for --agent llm\n";
+    return 2;
+  }
   if (run.agent == "llm") {
     auto agent = MakeLlmAgent(run);
     if (!agent.ok()) {

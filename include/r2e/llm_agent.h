@@ -274,7 +274,11 @@ struct LlmStep {
   std::string raw_reply;     // the reply's content as received
   std::string tool_call_id;  // function-calling mode
   std::string observation;   // the text sent back to the model
-  std::string error;         // a malformed reply (the env was not stepped)
+  // A malformed reply: why. Without a preset the env was not stepped; with
+  // one it ran what the scaffold reads from it (e.g. no call).
+  std::string error;
+  // The agent finished. With a preset: the episode ended after this step,
+  // for any reason, as the scaffold's trajectory marks it.
   bool done = false;
   int exit_code = 0;
   bool timed_out = false;

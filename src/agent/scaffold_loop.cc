@@ -191,6 +191,23 @@ LlmEpisode LlmAgent::RunScaffold(RepoEnv& env,
         ep.messages.push_back({{"role", "assistant"}, {"content", AssistantHistoryContent(rec.action)}});
         ep.messages.push_back({{"role", "user"}, {"content", rec.observation}});
       }
+      // The scaffold's order: finished, token limit, hard step limit, time.
+      // Its trajectory marks the step after which the episode ends as done,
+      // whatever the reason.
+      std::optional<LlmExit> end;
+      if (rec.done) {
+        end = LlmExit::kFinished;
+      } else if (options_.max_context_tokens > 0 && reply->usage.reported &&
+                 reply->usage.total_tokens >= options_.max_context_tokens) {
+        end = LlmExit::kMaxTokens;
+      } else if (options_.max_total_tokens > 0 && ep.total_tokens >= options_.max_total_tokens) {
+        end = LlmExit::kMaxTokens;
+      } else if (options_.max_steps_absolute > 0 && ep.steps >= options_.max_steps_absolute) {
+        end = LlmExit::kMaxSteps;
+      } else if (deadline && Clock::now() >= *deadline) {
+        end = LlmExit::kTimeLimit;
+      }
+      rec.done = end.has_value();
       ep.records.push_back(rec);
       if (on_step) {
         try {
@@ -199,20 +216,7 @@ LlmEpisode LlmAgent::RunScaffold(RepoEnv& env,
           // A callback's exception must not end the episode without its result.
         }
       }
-
-      // The scaffold's order: finished, token limit, hard step limit, time.
-      if (rec.done) return end_with(LlmExit::kFinished);
-      if (options_.max_context_tokens > 0 && reply->usage.reported &&
-          reply->usage.total_tokens >= options_.max_context_tokens) {
-        return end_with(LlmExit::kMaxTokens);
-      }
-      if (options_.max_total_tokens > 0 && ep.total_tokens >= options_.max_total_tokens) {
-        return end_with(LlmExit::kMaxTokens);
-      }
-      if (options_.max_steps_absolute > 0 && ep.steps >= options_.max_steps_absolute) {
-        return end_with(LlmExit::kMaxSteps);
-      }
-      if (deadline && Clock::now() >= *deadline) return end_with(LlmExit::kTimeLimit);
+      if (end) return end_with(*end);
     }
   } catch (const std::exception& e) {
     return end_with(LlmExit::kLlmError, Status::Internal(std::string("agent loop: ") + e.what()));

@@ -36,16 +36,16 @@ struct SweSmithProfile {
     kGo,              // Go test names are not paths
   };
 
-  std::string key;       // "owner__repo.<commit[:8]>", the instance-id prefix
-  std::string repo;      // "owner/repo"
-  std::string commit;    // the mirrored commit, as the profile states it
-  std::string language;  // "python" or "go"
-  std::string test_cmd;  // without the conda activation the run script does
+  std::string key;         // "owner__repo.<commit[:8]>", the instance-id prefix
+  std::string repo;        // "owner/repo"
+  std::string commit;      // the mirrored commit, as the profile states it
+  std::string language;    // "python" or "go"
+  std::string test_cmd;    // without the conda activation the run script does
   std::string log_parser;  // a name ParseLog knows
   Selection selection = Selection::kSuite;
   TestFiles test_files = TestFiles::kPytest;
   std::chrono::seconds timeout{90};  // the harness's bound on the test run
-  std::string source;  // where the row came from (keys of the file's "sources")
+  std::string source;                // where the row came from (keys of the file's "sources")
   std::string notes;
 };
 

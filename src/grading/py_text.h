@@ -12,7 +12,9 @@
 
 namespace r2e::internal {
 
-inline unsigned char Byte(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
+inline unsigned char Byte(std::string_view s, std::size_t i) {
+  return static_cast<unsigned char>(s[i]);
+}
 
 // Byte classes for PySpaceLen: 1 = ASCII whitespace (\t\n\v\f\r, \x1c-\x1f,
 // space), 2 = a lead byte that may start a multi-byte space, 0 = neither.
@@ -80,7 +82,7 @@ inline std::string_view PyStrip(std::string_view s) {
 // `s.split()`, stopping after `max_tokens` tokens (the ones after it are not
 // needed by the caller).
 inline void PySplit(std::string_view s, std::vector<std::string_view>& out,
-             std::size_t max_tokens = std::string_view::npos) {
+                    std::size_t max_tokens = std::string_view::npos) {
   out.clear();
   std::size_t i = 0;
   const std::size_t n = s.size();

@@ -19,8 +19,8 @@
 #include "grading/log_file.h"
 #include "grading/swesmith_plan.h"
 #include "r2e/grader.h"
-#include "r2e/swebench.h"
 #include "r2e/session.h"
+#include "r2e/swebench.h"
 
 namespace r2e {
 namespace {
@@ -45,7 +45,6 @@ using internal::kMaxLogFileBytes;
 bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
-
 
 using internal::SweSmithPlan;
 

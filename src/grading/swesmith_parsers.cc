@@ -60,7 +60,13 @@ std::size_t SlugifyNameChar(std::string_view s, std::size_t i) {
   const char c = s[i];
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
   switch (c) {
-    case '_': case '-': case ',': case '.': case '(': case ')': case '\'':
+    case '_':
+    case '-':
+    case ',':
+    case '.':
+    case '(':
+    case ')':
+    case '\'':
       return 1;
     default:
       return PySpaceLen(s, i);

@@ -156,8 +156,8 @@ SweSmithPlan DefaultPlan(const Task& task, bool go_repo) {
       (key.empty() ? std::string("this row (no owner__repo.<commit> in its repo, instance_id "
                                  "or image)")
                    : key) +
-      ": ran the default command `" + plan.command +
-      "`, which may not be the harness's; add the repository to "
+      ": using the default command `" + plan.command +
+      "`, which may not be what SWE-smith's harness runs; add the repository to "
       "src/grading/data/swesmith_profiles.json (docs/swesmith-profiles.md)";
   return plan;
 }
@@ -223,9 +223,8 @@ Result<SweSmithPlan> PlanSweSmithTests(const Task& task, bool go_repo) {
     plan.command = std::move(override_cmd);
     plan.profile = profile;
     if (!plan.go) {
-      plan.restore_files =
-          SafeOnly(profile != nullptr ? SweSmithTestFiles(profile->test_files, names)
-                                      : FileParts(names));
+      plan.restore_files = SafeOnly(
+          profile != nullptr ? SweSmithTestFiles(profile->test_files, names) : FileParts(names));
     }
   } else if (profile == nullptr) {
     plan = DefaultPlan(task, go_repo);

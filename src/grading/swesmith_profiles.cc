@@ -116,8 +116,7 @@ Result<SweSmithProfile> ParseRow(const json& row, const std::string& where) {
                                    "\" (owner__repo.<first 8 of commit>)");
   }
   if (p.language != "python" && p.language != "go") {
-    return Status::InvalidArgument(where + ": language \"" + p.language +
-                                   "\" is not python or go");
+    return Status::InvalidArgument(where + ": language \"" + p.language + "\" is not python or go");
   }
   if (internal::Trim(p.test_cmd).empty()) {
     return Status::InvalidArgument(where + ": test_cmd is empty");

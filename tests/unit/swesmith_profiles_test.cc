@@ -233,8 +233,8 @@ TEST(SweSmithHarnessCommandTest, SuiteProfilesRunTheirCommandAsIs) {
   EXPECT_EQ(Plan(pydantic).restore_files, (Names{"tests/test_main.py", "tests/test_utils.py"}));
 
   // pytest -c /dev/null: the node ids start with ../dev/; the files do not.
-  Task mido = Row("mido__mido.a0158ff9.combine_file__x",
-                  {"../dev/tests/test_ports.py::test_close"}, {"../dev/tests/test_frozen.py::test_a"});
+  Task mido = Row("mido__mido.a0158ff9.combine_file__x", {"../dev/tests/test_ports.py::test_close"},
+                  {"../dev/tests/test_frozen.py::test_a"});
   const SweSmithPlan mp = Plan(mido);
   EXPECT_EQ(mp.command, std::string(kPy) + " -rs -c /dev/null");
   EXPECT_EQ(mp.restore_files, (Names{"tests/test_frozen.py", "tests/test_ports.py"}));
@@ -245,11 +245,10 @@ TEST(SweSmithHarnessCommandTest, SuiteProfilesRunTheirCommandAsIs) {
   const SweSmithPlan tp = Plan(tornado);
   EXPECT_EQ(tp.command, "python -m tornado.test --verbose");
   EXPECT_EQ(tp.parser, "parse_log_swesmith_tornado");
-  EXPECT_EQ(tp.restore_files,
-            (Names{"tornado/test/httputil_test.py", "tornado/test/web_test.py"}));
+  EXPECT_EQ(tp.restore_files, (Names{"tornado/test/httputil_test.py", "tornado/test/web_test.py"}));
 
-  Task slugify = Row("un33k__python-slugify.872b3750.func_basic__z", {"test_x (__main__.TestSlugify)"},
-                     {});
+  Task slugify =
+      Row("un33k__python-slugify.872b3750.func_basic__z", {"test_x (__main__.TestSlugify)"}, {});
   EXPECT_EQ(Plan(slugify).command, "python test.py --verbose");
   EXPECT_EQ(Plan(slugify).restore_files, Names{"test.py"});
 }
@@ -314,10 +313,11 @@ TEST(SweSmithParsersTest, MypyTakesTheLastTokenOfAnyLineWithAStatus) {
                     "nothing here\n");
   ASSERT_TRUE(m.ok());
   // The progress line's last token is its percentage (a quirk kept).
-  EXPECT_EQ(*m, (StatusMap{{"50%]", "PASSED"},
-                           {"mypy/test/testcheck.py::TypeCheckSuite::check-x.test::testA", "PASSED"},
-                           {"boom", "FAILED"},
-                           {"mypy/t.py::c", "PASSED"}}));
+  EXPECT_EQ(*m,
+            (StatusMap{{"50%]", "PASSED"},
+                       {"mypy/test/testcheck.py::TypeCheckSuite::check-x.test::testA", "PASSED"},
+                       {"boom", "FAILED"},
+                       {"mypy/t.py::c", "PASSED"}}));
 }
 
 TEST(SweSmithParsersTest, TornadoReadsUnittestVerboseLines) {
@@ -412,8 +412,8 @@ TEST(SweSmithProfileGradingTest, NAutoWorkerLinesAreNotReadBySweSmithsParser) {
   // pytest-xdist's verbose lines start with the worker ("[gw0] [ 50%] PASSED
   // name"), which SWE-smith's default parser (^(\S+)\s+STATUS) does not read:
   // its verdict on such a log is "not resolved", and so is ours.
-  Task task = Row("jax-ml__jax.ebd90e06.func_pm_op_swap__abc", {"tests/lax_test.py::LaxTest::testAdd"},
-                  {});
+  Task task =
+      Row("jax-ml__jax.ebd90e06.func_pm_op_swap__abc", {"tests/lax_test.py::LaxTest::testAdd"}, {});
   const std::string cmd = std::string(kPy) + " -n auto tests/lax_test.py";
   auto xdist = MakeSweSmithGrader()->grade_log(
       task, Log(cmd, "[gw0] [100%] PASSED tests/lax_test.py::LaxTest::testAdd\n"));
@@ -452,7 +452,8 @@ TEST(SweSmithProfileGradingTest, SuiteRunGradesPassToPassInEveryFile) {
 }
 
 TEST(SweSmithProfileGradingTest, GinGoldenLog) {
-  const fs::path log = kFixtures / "test_output" / "gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g.txt";
+  const fs::path log =
+      kFixtures / "test_output" / "gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g.txt";
   if (!fs::exists(log)) GTEST_SKIP() << "no fixture at " << log;
   const std::string text = ReadFile(log);
   Task broken = Row("gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g", {"TestRouteStaticNoListing"},
@@ -517,8 +518,8 @@ class RecordingRuntime final : public Runtime {
 };
 
 TEST(SweSmithProfileGradingTest, GradeRunsTheProfileCommandWithinItsTimeout) {
-  Task task = Row("jax-ml__jax.ebd90e06.func_pm_op_swap__abc", {"tests/lax_test.py::LaxTest::testAdd"},
-                  {"tests/api_test.py::APITest::testJit"});
+  Task task = Row("jax-ml__jax.ebd90e06.func_pm_op_swap__abc",
+                  {"tests/lax_test.py::LaxTest::testAdd"}, {"tests/api_test.py::APITest::testJit"});
   const std::string cmd = std::string(kPy) + " -n auto tests/lax_test.py tests/api_test.py";
   RecordingRuntime rt;
   rt.on_exec = [&](std::string_view c) {

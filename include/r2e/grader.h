@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,9 @@ struct GradeResult {
   StatusMap status_map;   // what the benchmark's parser read from the log
   nlohmann::json report;  // the benchmark's per-instance report shape
   std::chrono::milliseconds duration{0};
+  // Things the caller should show the user, e.g. a SWE-smith repository
+  // without a profile graded with the default command.
+  std::vector<std::string> warnings;
 };
 
 class Grader {
@@ -62,8 +66,12 @@ std::unique_ptr<Grader> MakeR2EGrader();
 std::unique_ptr<Grader> MakeSweBenchGrader(GradingRules rules = GradingRules::kClassic);
 
 // SWE-smith: restores the FAIL_TO_PASS / PASS_TO_PASS test files to
-// base_commit, runs the profile's test command between the markers, and
-// grades with exact names and explicit passes.
+// base_commit, runs the repository profile's test command between the
+// markers (r2e/swesmith_profiles.h; bounded by the profile's timeout as well
+// as GradeOptions::timeout), and grades with exact names and explicit
+// passes. A repository without a profile runs the default command (pytest
+// over the FAIL_TO_PASS files, or `go test` when /testbed has a go.mod) and
+// the result carries a warning, also in the report.
 std::unique_ptr<Grader> MakeSweSmithGrader();
 
 // The grader for a task's kind.

@@ -41,7 +41,10 @@ Result<GradingRules> ParseGradingRules(std::string_view name);
 //   parse_log_pytest, parse_log_pytest_options, parse_log_pytest_v2,
 //   parse_log_django, parse_log_seaborn, parse_log_sympy, parse_log_matplotlib
 //   (SWE-bench), parse_log_swesmith_pytest (SWE-smith's default Python
-//   parser), parse_log_gotest (SWE-smith's Go profile), parse_log_cargo (Rust).
+//   parser), parse_log_gotest (SWE-smith's Go profile), parse_log_cargo (Rust),
+//   parse_log_swesmith_{mypy,tornado,paramiko,autograd,slugify} (the SWE-smith
+//   profiles of python/mypy, tornadoweb/tornado, paramiko/paramiko,
+//   HIPS/autograd and un33k/python-slugify).
 // A log is split on '\n'; a later line overwrites an earlier one. Parsers
 // never fail on any bytes; a log they cannot read gives an empty map.
 // NotFound for an unknown name (the message lists the known ones).

@@ -167,6 +167,9 @@ int Grade(const GradeCommandOptions& opts) {
   } else {
     std::cout << graded->report.dump(4, ' ', false, json::error_handler_t::replace) << std::endl;
   }
+  for (const std::string& warning : graded->warnings) {
+    std::cerr << "r2e grade: warning: " << warning << "\n";
+  }
   std::cerr << task->instance_id << ": " << (graded->resolved ? "resolved" : "not resolved")
             << " (reward " << graded->reward << ")\n";
   return kGraded;

@@ -37,6 +37,7 @@
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
 #include "r2e/swebench.h"
+#include "r2e/swesmith_profiles.h"
 
 namespace r2e {
 namespace {
@@ -322,13 +323,21 @@ class InstanceRun {
       return;
     }
     WriteArtifact("test_output.txt", graded->log);
+    for (const std::string& warning : graded->warnings) log_.line("warning: " + warning);
     // A log cut short by the kill would grade as a failed run: no report.
     if (Cancelled()) return;
     log_.line("tests ran in " + Fixed(Seconds(graded->duration).count(), 2) + "s; " +
               std::to_string(graded->status_map.size()) + " test statuses parsed");
     if (graded->timed_out) {
-      Fail(EvalErrorKind::kTimeout,
-           "tests timed out after " + std::to_string(grade_options.timeout.count()) + "s");
+      // The grader's bound may be tighter (a SWE-smith profile's timeout).
+      const nlohmann::json entry = graded->report.is_object()
+                                        ? graded->report.value(task_.instance_id, nlohmann::json())
+                                        : nlohmann::json();
+      const long long seconds = entry.is_object() && entry.contains("timeout") &&
+                                        entry["timeout"].is_number_integer()
+                                    ? entry["timeout"].get<long long>()
+                                    : static_cast<long long>(grade_options.timeout.count());
+      Fail(EvalErrorKind::kTimeout, "tests timed out after " + std::to_string(seconds) + "s");
       return;
     }
     if (!graded->report.is_object() || !graded->report.contains(task_.instance_id)) {
@@ -487,6 +496,29 @@ class Progress {
 
 // Docker: connects, removes sandboxes orphaned by earlier (killed) runs,
 // and makes sure every image is local before anything runs.
+// SWE-smith rows whose repository has no profile run a default command that
+// may not be the harness's: say so up front, once per repository.
+void WarnUnprofiledSweSmith(const std::vector<std::pair<const Task*, const Prediction*>>& inputs,
+                            const std::vector<std::size_t>& to_run, Progress& progress) {
+  std::map<std::string, int> unknown;
+  for (std::size_t i : to_run) {
+    const Task& task = *inputs[i].first;
+    if (task.kind != TaskKind::kSweSmith) continue;
+    if (task.row.is_object() && task.row.contains("test_cmd") && task.row["test_cmd"].is_string() &&
+        !task.row["test_cmd"].get_ref<const std::string&>().empty()) {
+      continue;
+    }
+    if (FindSweSmithProfile(task) != nullptr) continue;
+    const std::string key = SweSmithProfileKey(task);
+    ++unknown[key.empty() ? "(no owner__repo.<commit> in the row)" : key];
+  }
+  for (const auto& [key, count] : unknown) {
+    progress.Message("warning: no SWE-smith profile for " + key + " (" + std::to_string(count) +
+                     " instance(s)): the tests run with the default command, which may not be "
+                     "the harness's; see docs/swesmith-profiles.md");
+  }
+}
+
 Result<std::shared_ptr<docker::DockerClient>> PrepareDocker(const std::vector<const Task*>& tasks,
                                                             const EvalOptions& options,
                                                             Progress& progress) {
@@ -660,6 +692,7 @@ Result<EvalRun> RunEvaluation(const std::vector<DatasetRow>& rows,
                    " already done (report.json exists: skipped); " + std::to_string(workers) +
                    " worker(s), runtime " + options.env.runtime + "; reports in " +
                    run_dir.string());
+  WarnUnprofiledSweSmith(inputs, to_run, progress);
 
   const auto stop_requested = [&] { return options.stop != nullptr && options.stop->load(); };
 

@@ -25,8 +25,17 @@
 #include <utility>
 #include <vector>
 
+#include "grading/py_text.h"
+#include "grading/swesmith_parsers.h"
+
 namespace r2e {
 namespace {
+
+using internal::PyLStrip;
+using internal::PySpaceLen;
+using internal::PySpaceLenAtEnd;
+using internal::PySplit;
+using internal::PyStrip;
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
@@ -37,93 +46,6 @@ constexpr std::array<std::string_view, 5> kStatuses = {"FAILED", "PASSED", "SKIP
 constexpr std::size_t kFailed = 0;
 constexpr std::size_t kSkipped = 2;
 constexpr std::size_t kNoStatus = kStatuses.size();
-
-// ---------------------------------------------------------------------------
-// Python string helpers over UTF-8 bytes.
-
-unsigned char Byte(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
-
-// Byte classes for PySpaceLen: 1 = ASCII whitespace (\t\n\v\f\r, \x1c-\x1f,
-// space), 2 = a lead byte that may start a multi-byte space, 0 = neither.
-constexpr std::array<unsigned char, 256> kSpaceClass = [] {
-  std::array<unsigned char, 256> t{};
-  for (int c = 0x09; c <= 0x0D; ++c) t[c] = 1;
-  for (int c = 0x1C; c <= 0x20; ++c) t[c] = 1;
-  t[0xC2] = t[0xE1] = t[0xE2] = t[0xE3] = 2;
-  return t;
-}();
-
-// U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F, U+205F,
-// U+3000 in UTF-8, at s[i] (whose lead byte has class 2).
-std::size_t MultiByteSpaceLen(std::string_view s, std::size_t i) {
-  const unsigned char c = Byte(s, i);
-  const std::size_t left = s.size() - i;
-  if (c == 0xC2) return left >= 2 && (Byte(s, i + 1) == 0x85 || Byte(s, i + 1) == 0xA0) ? 2 : 0;
-  if (left < 3) return 0;
-  const unsigned char c1 = Byte(s, i + 1);
-  const unsigned char c2 = Byte(s, i + 2);
-  if (c == 0xE1) return c1 == 0x9A && c2 == 0x80 ? 3 : 0;
-  if (c == 0xE3) return c1 == 0x80 && c2 == 0x80 ? 3 : 0;
-  if (c1 == 0x80) {
-    return (c2 >= 0x80 && c2 <= 0x8A) || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF ? 3 : 0;
-  }
-  return c1 == 0x81 && c2 == 0x9F ? 3 : 0;
-}
-
-// Byte length of the Python whitespace character (str.isspace(), re's \s)
-// starting at s[i], or 0.
-inline std::size_t PySpaceLen(std::string_view s, std::size_t i) {
-  const unsigned char cls = kSpaceClass[Byte(s, i)];
-  if (cls < 2) return cls;
-  return MultiByteSpaceLen(s, i);
-}
-
-// Byte length of the Python whitespace character that ends s, or 0.
-std::size_t PySpaceLenAtEnd(std::string_view s) {
-  const std::size_t n = s.size();
-  for (std::size_t len = 1; len <= 3 && len <= n; ++len) {
-    if (PySpaceLen(s, n - len) == len) return len;
-  }
-  return 0;
-}
-
-std::string_view PyLStrip(std::string_view s) {
-  while (!s.empty()) {
-    const std::size_t w = PySpaceLen(s, 0);
-    if (w == 0) break;
-    s.remove_prefix(w);
-  }
-  return s;
-}
-
-std::string_view PyStrip(std::string_view s) {
-  s = PyLStrip(s);
-  while (!s.empty()) {
-    const std::size_t w = PySpaceLenAtEnd(s);
-    if (w == 0) break;
-    s.remove_suffix(w);
-  }
-  return s;
-}
-
-// `s.split()`, stopping after `max_tokens` tokens (the ones after it are not
-// needed by the caller).
-void PySplit(std::string_view s, std::vector<std::string_view>& out,
-             std::size_t max_tokens = kNpos) {
-  out.clear();
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n && out.size() < max_tokens) {
-    std::size_t w = PySpaceLen(s, i);
-    if (w > 0) {
-      i += w;
-      continue;
-    }
-    const std::size_t start = i;
-    while (i < n && (w = PySpaceLen(s, i)) == 0) ++i;
-    out.push_back(s.substr(start, i - start));
-  }
-}
 
 // `s.replace(from, to)`: non-overlapping, left to right.
 std::string PyReplace(std::string_view s, std::string_view from, std::string_view to) {
@@ -761,7 +683,7 @@ struct ParserEntry {
 
 // The harness's own names, then its per-repository aliases (a v5 row may
 // name either).
-constexpr std::array<ParserEntry, 23> kParsers = {{
+constexpr std::array<ParserEntry, 28> kParsers = {{
     {"parse_log_pytest", &ParsePytest},
     {"parse_log_pytest_options", &ParsePytestOptions},
     {"parse_log_pytest_v2", &ParsePytestV2},
@@ -772,6 +694,11 @@ constexpr std::array<ParserEntry, 23> kParsers = {{
     {"parse_log_swesmith_pytest", &ParseSweSmithPytest},
     {"parse_log_gotest", &ParseGoTest},
     {"parse_log_cargo", &ParseCargo},
+    {"parse_log_swesmith_mypy", &internal::ParseSweSmithMypy},
+    {"parse_log_swesmith_tornado", &internal::ParseSweSmithTornado},
+    {"parse_log_swesmith_paramiko", &internal::ParseSweSmithParamiko},
+    {"parse_log_swesmith_autograd", &internal::ParseSweSmithAutograd},
+    {"parse_log_swesmith_slugify", &internal::ParseSweSmithSlugify},
     {"parse_log_astroid", &ParsePytest},
     {"parse_log_flask", &ParsePytest},
     {"parse_log_marshmallow", &ParsePytest},

@@ -1,7 +1,8 @@
 // The SWE-smith grader (shared/spec/grading.md, "SWE-smith"): restores the
 // test files named by FAIL_TO_PASS / PASS_TO_PASS to base_commit, runs the
-// profile's test command between the markers, slices and parses the log as
-// SWE-smith's harness does and grades with exact names and explicit passes.
+// repository profile's test command between the markers (swesmith_plan.h),
+// slices and parses the log as SWE-smith's harness does and grades with
+// exact names and explicit passes.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -16,9 +17,10 @@
 
 #include "core/text.h"
 #include "grading/log_file.h"
+#include "grading/swesmith_plan.h"
 #include "r2e/grader.h"
-#include "r2e/swebench.h"
 #include "r2e/session.h"
+#include "r2e/swebench.h"
 
 namespace r2e {
 namespace {
@@ -33,11 +35,6 @@ constexpr std::string_view kStartSep = "+ : '>>>>> Start Test Output'";
 constexpr std::string_view kEndSep = "+ : '>>>>> End Test Output'";
 
 constexpr std::string_view kScriptPath = "/root/r2e_swesmith_eval.sh";
-constexpr std::string_view kPytestCommand =
-    "pytest --disable-warnings --color=no --tb=no --verbose";
-constexpr std::string_view kGoCommand = "go test -v -count=1 ./...";
-constexpr std::string_view kPytestParser = "parse_log_swesmith_pytest";
-constexpr std::string_view kGoParser = "parse_log_gotest";
 
 constexpr std::chrono::seconds kHousekeepingTimeout{120};
 // When the test output outgrows the session's output bound the grader reads
@@ -49,64 +46,26 @@ bool Contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
+using internal::SweSmithPlan;
 
-// What to run and how to read it.
-struct Plan {
-  std::string command;
-  std::string parser;
-  bool go = false;
-  // Non-empty when the command runs only these test files (the default
-  // Python command with the FAIL_TO_PASS files): the test lists are then
-  // filtered to tests in these files, as SWE-smith's harness does.
-  std::vector<std::string> run_files;
-};
-
-// name.split("::")[0], unique, sorted.
-std::vector<std::string> FileParts(const std::vector<std::string>& names) {
-  std::set<std::string> files;
-  for (const auto& name : names) {
-    const std::string file = name.substr(0, name.find("::"));
-    if (!file.empty()) files.insert(file);
+bool GradedName(const std::string& name, const SweSmithPlan& plan) {
+  if (plan.graded_prefixes.empty()) return true;
+  if (plan.graded_exact_files) {
+    return std::binary_search(plan.graded_prefixes.begin(), plan.graded_prefixes.end(),
+                              name.substr(0, name.find("::")));
   }
-  return {files.begin(), files.end()};
+  return std::any_of(plan.graded_prefixes.begin(), plan.graded_prefixes.end(),
+                     [&](const std::string& p) { return name.starts_with(p); });
 }
 
-// The row's `test_cmd` override, or empty.
-std::string RowTestCmd(const Task& task) {
-  if (!task.row.is_object()) return {};
-  auto it = task.row.find("test_cmd");
-  if (it == task.row.end() || !it->is_string()) return {};
-  return std::string(internal::Trim(it->get_ref<const std::string&>()));
-}
-
-Plan MakePlan(const Task& task, bool go_repo) {
-  Plan plan;
-  std::string override_cmd = RowTestCmd(task);
-  if (!override_cmd.empty()) {
-    plan.go = Contains(override_cmd, "go test");
-    plan.command = std::move(override_cmd);
-  } else if (go_repo) {
-    plan.go = true;
-    plan.command = kGoCommand;
-  } else {
-    plan.command = kPytestCommand;
-    plan.run_files = FileParts(task.fail_to_pass);
-    for (const auto& file : plan.run_files) plan.command += " " + ShellQuote(file);
-  }
-  plan.parser =
-      !task.log_parser.empty() ? task.log_parser : std::string(plan.go ? kGoParser : kPytestParser);
-  return plan;
-}
-
-// The tests of `names` whose file the run covered (all when it ran everything).
-std::vector<std::string> Relevant(const std::vector<std::string>& names, const Plan& plan) {
-  if (plan.run_files.empty()) return names;
+// The tests of `names` the run covered, as the harness filters them.
+std::vector<std::string> Relevant(const std::vector<std::string>& names, const SweSmithPlan& plan,
+                                  const StatusMap* seen_only) {
   std::vector<std::string> out;
   for (const auto& name : names) {
-    const std::string file = name.substr(0, name.find("::"));
-    if (std::binary_search(plan.run_files.begin(), plan.run_files.end(), file)) {
-      out.push_back(name);
-    }
+    if (!GradedName(name, plan)) continue;
+    if (seen_only != nullptr && !seen_only->contains(name)) continue;
+    out.push_back(name);
   }
   return out;
 }
@@ -165,13 +124,21 @@ nlohmann::json BaseReport(bool applied, bool resolved) {
           {"resolved", resolved}};
 }
 
-Result<GradeResult> Evaluate(const Task& task, const Plan& plan, std::string log) {
+// The warning (no profile) goes into the report and the result.
+void AddWarning(const Task& task, const SweSmithPlan& plan, GradeResult& result) {
+  if (plan.warning.empty()) return;
+  result.warnings.push_back(plan.warning);
+  result.report[task.instance_id]["warnings"] = nlohmann::json::array({plan.warning});
+}
+
+Result<GradeResult> Evaluate(const Task& task, const SweSmithPlan& plan, std::string log) {
   GradeResult result;
   result.log = std::move(log);
   result.report = nlohmann::json::object();
   const Slice slice = SliceLog(result.log);
   if (slice.kind != SliceKind::kFound) {
     result.report[task.instance_id] = BaseReport(false, false);
+    AddWarning(task, plan, result);
     return result;
   }
   auto parsed = ParseLog(plan.parser, slice.text);
@@ -180,31 +147,16 @@ Result<GradeResult> Evaluate(const Task& task, const Plan& plan, std::string log
 
   // SWE-smith's "explicit passes" rule is SWE-bench's classic rule.
   const SweBenchTestsReport tests = GradeSweBenchTests(
-      result.status_map, Relevant(task.fail_to_pass, plan), Relevant(task.pass_to_pass, plan));
+      result.status_map, Relevant(task.fail_to_pass, plan, nullptr),
+      Relevant(task.pass_to_pass, plan, plan.p2p_only_when_seen ? &result.status_map : nullptr));
   nlohmann::json tests_status = tests.ToJson();
   result.resolved = SweBenchResolution(tests) == ResolvedStatus::kFull;
   result.reward = result.resolved ? 1.0 : 0.0;
   nlohmann::json report = BaseReport(true, result.resolved);
   report["tests_status"] = std::move(tests_status);
   result.report[task.instance_id] = std::move(report);
+  AddWarning(task, plan, result);
   return result;
-}
-
-// A test-file path that is safe to hand to git checkout / rm: relative, no
-// "..", no option lookalike, no control characters.
-bool SafeRelativePath(std::string_view path) {
-  if (path.empty() || path.front() == '/' || path.front() == '-') return false;
-  for (char c : path) {
-    if (static_cast<unsigned char>(c) < 0x20) return false;
-  }
-  std::size_t pos = 0;
-  while (pos <= path.size()) {
-    std::size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (path.substr(pos, next - pos) == "..") return false;
-    pos = next + 1;
-  }
-  return true;
 }
 
 // Restores `files` to base (files absent at base are removed); for Go also
@@ -273,23 +225,18 @@ class SweSmithGrader final : public Grader {
     small.workdir = "/testbed";
 
     bool go_repo = false;
-    if (RowTestCmd(task).empty()) {
+    if (internal::SweSmithNeedsGoProbe(task)) {
       auto probe = runtime.exec("test -f /testbed/go.mod", small);
       if (!probe.ok()) return probe.status().WithContext(context);
       go_repo = probe->success();
     }
-    const Plan plan = MakePlan(task, go_repo);
+    auto planned = internal::PlanSweSmithTests(task, go_repo);
+    if (!planned.ok()) return planned.status();
+    const SweSmithPlan& plan = *planned;
 
     // (1) Test files back to base_commit, so edited tests cannot pass.
-    std::vector<std::string> names = task.fail_to_pass;
-    names.insert(names.end(), task.pass_to_pass.begin(), task.pass_to_pass.end());
-    std::vector<std::string> files;
-    if (!plan.go) {
-      for (auto& f : FileParts(names)) {
-        if (SafeRelativePath(f)) files.push_back(std::move(f));
-      }
-    }
-    auto restored = runtime.exec(RestoreScript(task.base_commit, files, plan.go), small);
+    auto restored =
+        runtime.exec(RestoreScript(task.base_commit, plan.restore_files, plan.go), small);
     if (!restored.ok()) return restored.status().WithContext(context);
     if (!restored->success()) {
       return Status::FailedPrecondition("could not restore the test files to base_commit (exit " +
@@ -302,8 +249,11 @@ class SweSmithGrader final : public Grader {
     R2E_RETURN_IF_ERROR(runtime.write_file(std::string(kScriptPath), RunScript(plan.command), 0755)
                             .WithContext(context));
     const std::string log_file = "/tmp/r2e_swesmith_" + internal::RandomHex(8) + ".log";
+    // The harness bounds the run by the profile's timeout.
     ExecOptions run;
-    run.timeout = options.timeout;
+    const std::chrono::seconds bound =
+        plan.timeout.count() > 0 ? std::min(options.timeout, plan.timeout) : options.timeout;
+    run.timeout = bound;
     run.workdir = "/testbed";
     auto ran = runtime.exec("bash " + std::string(kScriptPath) + " 2>&1 | tee " + log_file, run);
     if (!ran.ok()) {
@@ -333,13 +283,14 @@ class SweSmithGrader final : public Grader {
     if (ran->timed_out) {
       // (3) SWE-smith's timeout handling: the marker goes into the log and
       // the report only says so.
-      const auto seconds = static_cast<std::int64_t>(options.timeout.count());
+      const auto seconds = static_cast<std::int64_t>(bound.count());
       result.log = std::move(log);
       result.log += "\n\n" + std::string(kTestsTimedOut) + ": " + std::to_string(seconds) +
                     " seconds exceeded";
       result.timed_out = true;
       result.report = nlohmann::json::object();
       result.report[task.instance_id] = {{"timed_out", true}, {"timeout", seconds}};
+      AddWarning(task, plan, result);
     } else {
       R2E_ASSIGN_OR_RETURN(result, Evaluate(task, plan, std::move(log)));
     }
@@ -352,7 +303,11 @@ class SweSmithGrader final : public Grader {
     R2E_RETURN_IF_ERROR(CheckTask(task));
     const Slice slice = SliceLog(log);
     const bool go = slice.kind == SliceKind::kFound && SliceRanGoTest(slice.text);
-    return Evaluate(task, MakePlan(task, go), std::string(log));
+    R2E_ASSIGN_OR_RETURN(SweSmithPlan plan, internal::PlanSweSmithTests(task, go));
+    // A saved log may come from a run that named fewer test files (SWE-smith's
+    // older harness, --f2p_only): grade what it ran, as the harness did.
+    if (slice.kind == SliceKind::kFound) internal::NarrowToLoggedFiles(slice.text, plan);
+    return Evaluate(task, plan, std::string(log));
   }
 };
 

@@ -286,6 +286,43 @@ TEST_F(EvalE2ETest, GoldResolvesInEveryFlavour) {
   }
 }
 
+// SWE-smith rows: a repository without a profile runs the default command
+// and says so (stderr, run_instance.log, report.json); under a profiled
+// repository's name the same row runs that profile's command (here the
+// whole suite, as SWE-smith's harness runs it for a suite profile).
+TEST_F(EvalE2ETest, SweSmithRowsRunTheirProfileOrWarn) {
+  REQUIRE_EVAL("r2e-demo/textstats-swesmith:latest");
+  const std::string id = "r2e-demo__textstats-swesmith-1";
+  Child plain(Args(kTasks / "demo-swesmith.jsonl", "gold", "noprofile"), dir_, "noprofile");
+  ASSERT_EQ(plain.Wait(), 0) << plain.err();
+  EXPECT_NE(plain.err().find("warning: no SWE-smith profile for"), std::string::npos)
+      << plain.err();
+  const fs::path inst = InstanceDir(dir_ / "logs", "noprofile", "gold", id);
+  const json report = json::parse(ReadAll(inst / "report.json"));
+  EXPECT_EQ(report[id]["resolved"], true) << report.dump(2);
+  ASSERT_TRUE(report[id]["warnings"].is_array()) << report.dump(2);
+  EXPECT_NE(ReadAll(inst / "run_instance.log").find("warning: no SWE-smith profile"),
+            std::string::npos);
+  EXPECT_NE(ReadAll(inst / "test_output.txt")
+                .find("+ pytest --disable-warnings --color=no --tb=no --verbose tests/test_stats.py\n"),
+            std::string::npos);
+
+  json row = json::parse(ReadAll(kTasks / "demo-swesmith.jsonl"));
+  row["repo"] = "swesmith/mewwts__addict.75284f95";  // a suite profile
+  std::ofstream(dir_ / "profiled.jsonl") << row.dump() << "\n";
+  Child profiled(Args(dir_ / "profiled.jsonl", "gold", "profiled"), dir_, "profiled");
+  ASSERT_EQ(profiled.Wait(), 0) << profiled.err();
+  EXPECT_EQ(profiled.err().find("no SWE-smith profile"), std::string::npos) << profiled.err();
+  const fs::path pinst = InstanceDir(dir_ / "logs", "profiled", "gold", id);
+  const json preport = json::parse(ReadAll(pinst / "report.json"));
+  EXPECT_EQ(preport[id]["resolved"], true) << preport.dump(2);
+  EXPECT_FALSE(preport[id].contains("warnings"));
+  EXPECT_NE(ReadAll(pinst / "test_output.txt")
+                .find("+ pytest --disable-warnings --color=no --tb=no --verbose\n"),
+            std::string::npos)
+      << ReadAll(pinst / "test_output.txt");
+}
+
 TEST_F(EvalE2ETest, BadInputAndMissingImagesAreReportedBeforeAnythingRuns) {
   REQUIRE_EVAL(kSweBenchImage);
   std::ofstream(dir_ / "bad.jsonl") << "{\"instance_id\": \"r2e-demo__textstats-swebench-1\", "

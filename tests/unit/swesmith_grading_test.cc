@@ -257,7 +257,9 @@ void ExpectNotFound(const Result<GradeResult>& r, const Task& task) {
   EXPECT_EQ(r->reward, 0.0);
   EXPECT_FALSE(r->resolved);
   EXPECT_TRUE(r->status_map.empty());
-  const nlohmann::json& rep = Report(*r, task);
+  // A repository without a profile also carries the warning.
+  nlohmann::json rep = Report(*r, task);
+  rep.erase("warnings");
   EXPECT_EQ(rep, (nlohmann::json{{"patch_is_None", false},
                                  {"patch_exists", true},
                                  {"patch_successfully_applied", false},
@@ -676,7 +678,9 @@ TEST(SweSmithGraderScriptedTest, TimeoutReportsOnlyTheTimeout) {
   EXPECT_TRUE(r->timed_out);
   EXPECT_EQ(r->reward, 0.0);
   EXPECT_FALSE(r->resolved);
-  EXPECT_EQ(r->report,
+  nlohmann::json report = r->report;
+  report[kXTask.instance_id].erase("warnings");  // no profile for this repository
+  EXPECT_EQ(report,
             (nlohmann::json{{kXTask.instance_id, {{"timed_out", true}, {"timeout", 5}}}}));
   EXPECT_TRUE(r->log.ends_with("\n\n>>>>> Tests Timed Out: 5 seconds exceeded")) << r->log;
   // The saved log grades the same way.
@@ -861,7 +865,9 @@ TEST_F(SweSmithGraderLocalTest, TimeoutIsReportedAsSuch) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->timed_out);
   EXPECT_EQ(r->reward, 0.0);
-  EXPECT_EQ(Report(*r, task_), (nlohmann::json{{"timed_out", true}, {"timeout", 1}}));
+  nlohmann::json report = Report(*r, task_);
+  report.erase("warnings");  // no profile for this repository
+  EXPECT_EQ(report, (nlohmann::json{{"timed_out", true}, {"timeout", 1}}));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
 }
 

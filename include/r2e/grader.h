@@ -17,6 +17,7 @@
 #include "r2e/log_parsers.h"
 #include "r2e/runtime.h"
 #include "r2e/status.h"
+#include "r2e/swebench.h"
 #include "r2e/task.h"
 
 namespace r2e {
@@ -66,6 +67,10 @@ std::unique_ptr<Grader> MakeR2EGrader();
 // After the run the files the test patch touches are put back (checked out,
 // or removed when it creates them), so no hidden test stays in the sandbox.
 std::unique_ptr<Grader> MakeSweBenchGrader(std::optional<GradingRules> rules = std::nullopt);
+// The same with options for the scripts it makes (e.g. a guarded conda
+// activation for images without conda; see SweBenchEvalScriptOptions).
+std::unique_ptr<Grader> MakeSweBenchGrader(std::optional<GradingRules> rules,
+                                           const SweBenchEvalScriptOptions& script_options);
 
 // SWE-smith: restores the FAIL_TO_PASS / PASS_TO_PASS test files to
 // base_commit, runs the profile's test command between the markers, and

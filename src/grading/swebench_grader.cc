@@ -29,7 +29,8 @@ using internal::kMaxLogFileBytes;
 
 class SweBenchGrader final : public Grader {
  public:
-  explicit SweBenchGrader(std::optional<GradingRules> rules) : rules_(rules) {}
+  SweBenchGrader(std::optional<GradingRules> rules, SweBenchEvalScriptOptions script_options)
+      : rules_(rules), script_options_(std::move(script_options)) {}
 
   std::string_view name() const override { return "swebench"; }
 
@@ -40,7 +41,7 @@ class SweBenchGrader final : public Grader {
     R2E_RETURN_IF_ERROR(CheckTask(task));
     const GradingRules rules = SweBenchRulesFor(task, rules_);
 
-    auto script = SweBenchEvalScriptFor(task, rules);
+    auto script = SweBenchEvalScriptFor(task, rules, script_options_);
     if (!script.ok()) return script.status();
     Status wrote = runtime.write_file(std::string(kScriptPath), *script, 0755);
     if (!wrote.ok()) return wrote.WithContext(context + ": writing the eval script");
@@ -57,7 +58,8 @@ class SweBenchGrader final : public Grader {
     // the test files: the classic script leaves the files the test patch
     // creates, and a script that timed out stopped before its reset.
     const std::string cleanup =
-        "rm -f " + log_file + " " + std::string(kScriptPath) + "\n" + ResetScript(task);
+        "rm -f " + log_file + " " + std::string(kScriptPath) + "\n" +
+        ResetScript(task, script_options_.repo_directory);
     if (!ran.ok()) {
       (void)runtime.exec(cleanup, small);
       return ran.status().WithContext(context);
@@ -131,7 +133,7 @@ class SweBenchGrader final : public Grader {
 
   // Puts the files the test patch touches back as they were at base_commit:
   // modified ones checked out, created ones removed.
-  static std::string ResetScript(const Task& task) {
+  static std::string ResetScript(const Task& task, const std::string& repo_directory) {
     const std::string base = task.base_commit.empty() ? "HEAD" : task.base_commit;
     const PatchFiles files = SweBenchPatchFiles(task.test_patch);
     std::string s;
@@ -145,16 +147,22 @@ class SweBenchGrader final : public Grader {
       for (const auto& f : files.created) s += " " + ShellQuote(f);
       s += "\n";
     }
-    return s.empty() ? s : "cd /testbed || exit 1\n" + s;
+    return s.empty() ? s : "cd " + ShellQuote(repo_directory) + " || exit 1\n" + s;
   }
 
   std::optional<GradingRules> rules_;
+  SweBenchEvalScriptOptions script_options_;
 };
 
 }  // namespace
 
 std::unique_ptr<Grader> MakeSweBenchGrader(std::optional<GradingRules> rules) {
-  return std::make_unique<SweBenchGrader>(rules);
+  return std::make_unique<SweBenchGrader>(rules, SweBenchEvalScriptOptions{});
+}
+
+std::unique_ptr<Grader> MakeSweBenchGrader(std::optional<GradingRules> rules,
+                                           const SweBenchEvalScriptOptions& script_options) {
+  return std::make_unique<SweBenchGrader>(rules, script_options);
 }
 
 }  // namespace r2e

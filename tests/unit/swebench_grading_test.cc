@@ -843,6 +843,23 @@ TEST(SweBenchGrader, GradeRunsTheEvalScript) {
   EXPECT_GE(graded->duration.count(), 0);
 }
 
+TEST(SweBenchGrader, ScriptOptions) {
+  Task task = DemoTask();
+  ScriptedRuntime rt;
+  SweBenchEvalScriptOptions options;
+  options.guard_conda_activation = true;
+  options.remove_created_test_files = true;
+  auto graded = MakeSweBenchGrader(std::nullopt, options)->grade(rt, task, GradeOptions{});
+  ASSERT_TRUE(graded.ok()) << graded.status().ToString();
+  const std::string& script = rt.files["/root/r2e_eval.sh"];
+  EXPECT_EQ(script, *MakeSweBenchEvalScript(task, GradingRules::kClassic, options));
+  EXPECT_NE(script.find("\nif [ -f /opt/miniconda3/bin/activate ]; then "), std::string::npos);
+  EXPECT_NE(script.find("\nrm -f tests/hidden/test_stats.py tests/hidden/test_words.py\n"
+                        "git apply -v -"),
+            std::string::npos)
+      << script;
+}
+
 TEST(SweBenchGrader, GradeReadsTheLogFileWhenOutputWasCut) {
   Task task = DemoTask();
   ScriptedRuntime rt;

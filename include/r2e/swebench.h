@@ -289,7 +289,8 @@ Result<std::string> MakeSweBenchEvalScript(const Task& task,
 std::string SweBenchWrapEvalScript(std::string_view eval_script);
 
 // The script the grader runs for `task` under `rules`: v5 and a row with its
-// own eval_script -> that script wrapped; otherwise MakeSweBenchEvalScript.
+// own eval_script -> that script wrapped (`options` do not apply to it);
+// otherwise MakeSweBenchEvalScript.
 // (The 5.x harness has no fallback: it cannot run rows without eval_script.)
 Result<std::string> SweBenchEvalScriptFor(const Task& task, GradingRules rules,
                                           const SweBenchEvalScriptOptions& options = {});

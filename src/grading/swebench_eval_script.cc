@@ -89,8 +89,9 @@ Result<std::vector<std::string>> DownloadImageCommands(const Task& task) {
   for (const json& asset : *list) {
     if (!asset.is_object() || !asset.contains("path") || !asset["path"].is_string() ||
         !asset.contains("url") || !asset["url"].is_string()) {
-      return Status::InvalidArgument("task " + task.instance_id +
-                                     ": every image_assets.test_patch entry needs a path and a url");
+      return Status::InvalidArgument(
+          "task " + task.instance_id +
+          ": every image_assets.test_patch entry needs a path and a url");
     }
     const std::string path = asset["path"].get<std::string>();
     out.push_back("mkdir -p " + Parent(path));
@@ -122,7 +123,8 @@ std::vector<std::string> CalypsoTestCommands(const Task& task, const PatchFiles&
       // "/".join(path.split("/")[:-2])
       std::vector<std::string_view> parts;
       std::string_view rest = path;
-      for (std::size_t s; (s = rest.find('/')) != std::string_view::npos; rest.remove_prefix(s + 1)) {
+      for (std::size_t s; (s = rest.find('/')) != std::string_view::npos;
+           rest.remove_prefix(s + 1)) {
         parts.push_back(rest.substr(0, s));
       }
       parts.push_back(rest);
@@ -160,8 +162,9 @@ Result<SweBenchSpec> SpecFor(const Task& task, const SweBenchEvalScriptOptions& 
     SweBenchSpec out = *spec;
     if (!options.test_command.empty()) out.test_cmd = {options.test_command};
     if (out.test_cmd.empty()) {
-      return Status::InvalidArgument("task " + task.instance_id + ": the SWE-bench v4.1.0 specs of " +
-                                     task.repo + " " + task.version +
+      return Status::InvalidArgument("task " + task.instance_id +
+                                     ": the SWE-bench v4.1.0 specs of " + task.repo + " " +
+                                     task.version +
                                      " have no test command; give the row an eval_script or set "
                                      "SweBenchEvalScriptOptions::test_command");
     }
@@ -274,7 +277,8 @@ std::vector<std::string_view> internal::SplitNewlines(std::string_view text) {
 std::vector<std::string> internal::SweBenchTestFileReset(std::string_view base,
                                                          const PatchFiles& files) {
   std::vector<std::string> out;
-  if (!files.modified.empty()) out.push_back("git checkout " + std::string(base) + " " + Join(files.modified));
+  if (!files.modified.empty())
+    out.push_back("git checkout " + std::string(base) + " " + Join(files.modified));
   if (!files.created.empty()) out.push_back("rm -f " + Join(files.created));
   return out;
 }
@@ -376,8 +380,8 @@ Result<std::string> MakeSweBenchEvalScript(const Task& task, GradingRules rules,
   // Without a base commit the reset and the diff use HEAD.
   const std::string base = task.base_commit.empty() ? "HEAD" : task.base_commit;
   const PatchFiles files = SweBenchPatchFiles(task.test_patch);
-  const bool remove_created = options.remove_created_test_files.value_or(
-      rules == GradingRules::kV5 && python);
+  const bool remove_created =
+      options.remove_created_test_files.value_or(rules == GradingRules::kV5 && python);
   std::vector<std::string> reset;
   if (remove_created) {
     reset = internal::SweBenchTestFileReset(base, files);

@@ -57,9 +57,8 @@ class SweBenchGrader final : public Grader {
     // The script holds the hidden tests: it does not outlive the run. Nor do
     // the test files: the classic script leaves the files the test patch
     // creates, and a script that timed out stopped before its reset.
-    const std::string cleanup =
-        "rm -f " + log_file + " " + std::string(kScriptPath) + "\n" +
-        ResetScript(task, script_options_.repo_directory);
+    const std::string cleanup = "rm -f " + log_file + " " + std::string(kScriptPath) + "\n" +
+                                ResetScript(task, script_options_.repo_directory);
     if (!ran.ok()) {
       (void)runtime.exec(cleanup, small);
       return ran.status().WithContext(context);

@@ -159,7 +159,6 @@ bool MatchOkLine(std::string_view s) {
   });
 }
 
-
 // ---------------------------------------------------------------------------
 // infra_failure.py signatures: (reason, tier, pattern), first match wins.
 // All but two are literal alternatives; `^Killed$` and
@@ -188,7 +187,8 @@ bool MatchTimeoutError(std::string_view s) {
 }
 
 bool AnyLiteral(std::string_view s, std::initializer_list<std::string_view> words) {
-  return std::any_of(words.begin(), words.end(), [&](std::string_view w) { return Contains(s, w); });
+  return std::any_of(words.begin(), words.end(),
+                     [&](std::string_view w) { return Contains(s, w); });
 }
 
 }  // namespace
@@ -208,7 +208,8 @@ GradingRules SweBenchRulesFor(const Task& task, std::optional<GradingRules> requ
 std::optional<SweBenchInfraFailure> ClassifySweBenchInfraFailure(std::string_view log) {
   if (log.empty()) return std::nullopt;
   auto hit = [](std::string_view reason, bool environment) {
-    return std::optional<SweBenchInfraFailure>(SweBenchInfraFailure{std::string(reason), environment});
+    return std::optional<SweBenchInfraFailure>(
+        SweBenchInfraFailure{std::string(reason), environment});
   };
   if (AnyLiteral(log, {"Failed to launch", "Failed to connect to the bus"})) {
     return hit("browser_launch_failed", true);
@@ -228,7 +229,8 @@ std::optional<SweBenchInfraFailure> ClassifySweBenchInfraFailure(std::string_vie
   if (AnyLiteral(log, {"Cannot find module", "MODULE_NOT_FOUND", "ModuleNotFoundError"})) {
     return hit("missing_module", false);
   }
-  if (AnyLiteral(log, {"no tests ran", "collected 0 items"})) return hit("no_tests_collected", false);
+  if (AnyLiteral(log, {"no tests ran", "collected 0 items"}))
+    return hit("no_tests_collected", false);
   if (MatchTimeoutError(log)) return hit("tests_timed_out", false);
   return std::nullopt;
 }

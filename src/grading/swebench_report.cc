@@ -99,10 +99,10 @@ double Score(const SweBenchGroupResult& g) {
 
 // Keys in the order the harness's Python dicts have them.
 constexpr std::string_view kKeyOrder[] = {
-    "patch_is_None", "patch_exists",         "patch_successfully_applied",
-    "resolved",      "infra_failure",        "infra_failure_reason",
-    "tests_status",  "FAIL_TO_PASS",         "PASS_TO_PASS",
-    "FAIL_TO_FAIL",  "PASS_TO_FAIL",         "success",
+    "patch_is_None", "patch_exists",  "patch_successfully_applied",
+    "resolved",      "infra_failure", "infra_failure_reason",
+    "tests_status",  "FAIL_TO_PASS",  "PASS_TO_PASS",
+    "FAIL_TO_FAIL",  "PASS_TO_FAIL",  "success",
     "failure",
 };
 
@@ -236,6 +236,5 @@ json MakeSweBenchReport(const Task& task, const SweBenchLogEval& log_eval, Gradi
 std::string FormatSweBenchReport(const json& report, int indent) {
   return Ordered(report).dump(indent, ' ', false, json::error_handler_t::replace);
 }
-
 
 }  // namespace r2e

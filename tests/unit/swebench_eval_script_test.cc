@@ -52,9 +52,9 @@ std::string FirstDifference(const std::string& got, const std::string& want) {
   while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
   const std::size_t line_start = want.rfind('\n', i == 0 ? 0 : i - 1);
   const std::size_t from = line_start == std::string::npos ? 0 : line_start + 1;
-  return "first difference at byte " + std::to_string(i) + "\n  want: " +
-         want.substr(from, want.find('\n', i) - from) + "\n  got:  " +
-         got.substr(from, got.find('\n', i) - from);
+  return "first difference at byte " + std::to_string(i) +
+         "\n  want: " + want.substr(from, want.find('\n', i) - from) +
+         "\n  got:  " + got.substr(from, got.find('\n', i) - from);
 }
 
 // Compares `script` with tests/data/swebench_eval_scripts/<folder>/<id>.sh;
@@ -63,7 +63,8 @@ bool ExpectGolden(const std::string& folder, const Task& task, const Result<std:
   const fs::path golden = kGoldens / folder / (task.instance_id + ".sh");
   if (!fs::exists(golden)) return false;
   const std::string want = ReadFile(golden);
-  EXPECT_TRUE(script.ok()) << folder << "/" << task.instance_id << ": " << script.status().ToString();
+  EXPECT_TRUE(script.ok()) << folder << "/" << task.instance_id << ": "
+                           << script.status().ToString();
   if (script.ok()) {
     EXPECT_TRUE(*script == want) << folder << "/" << task.instance_id << ": "
                                  << FirstDifference(*script, want);
@@ -108,7 +109,8 @@ TEST(SweBenchEvalScriptGolden, RemoveCreatedTestFilesOption) {
   options.remove_created_test_files = true;
   int compared = 0;
   for (const Task& task : GoldenTasks()) {
-    compared += ExpectGolden("remove-created", task, MakeSweBenchEvalScript(task, kClassic, options));
+    compared +=
+        ExpectGolden("remove-created", task, MakeSweBenchEvalScript(task, kClassic, options));
   }
   EXPECT_EQ(compared, 33);
 }
@@ -135,14 +137,29 @@ TEST(SweBenchSpecs, TableHoldsTheHarnessValues) {
   EXPECT_FALSE(SweBenchSpecsHaveRepo("r2e-demo/textstats"));
   // Every repository of the harness's specs is there.
   int repos = 0;
-  for (const char* repo : {"astropy/astropy", "dbt-labs/dbt-core", "django/django",
-                           "matplotlib/matplotlib", "marshmallow-code/marshmallow",
-                           "mwaskom/seaborn", "pallets/flask", "psf/requests",
-                           "pvlib/pvlib-python", "pydata/xarray", "pydicom/pydicom",
-                           "pylint-dev/astroid", "pylint-dev/pylint", "pytest-dev/pytest",
-                           "pyvista/pyvista", "scikit-learn/scikit-learn", "sphinx-doc/sphinx",
-                           "sqlfluff/sqlfluff", "swe-bench/humaneval", "sympy/sympy",
-                           "Automattic/wp-calypso", "tokio-rs/axum", "apache/lucene"}) {
+  for (const char* repo : {"astropy/astropy",
+                           "dbt-labs/dbt-core",
+                           "django/django",
+                           "matplotlib/matplotlib",
+                           "marshmallow-code/marshmallow",
+                           "mwaskom/seaborn",
+                           "pallets/flask",
+                           "psf/requests",
+                           "pvlib/pvlib-python",
+                           "pydata/xarray",
+                           "pydicom/pydicom",
+                           "pylint-dev/astroid",
+                           "pylint-dev/pylint",
+                           "pytest-dev/pytest",
+                           "pyvista/pyvista",
+                           "scikit-learn/scikit-learn",
+                           "sphinx-doc/sphinx",
+                           "sqlfluff/sqlfluff",
+                           "swe-bench/humaneval",
+                           "sympy/sympy",
+                           "Automattic/wp-calypso",
+                           "tokio-rs/axum",
+                           "apache/lucene"}) {
     repos += SweBenchSpecsHaveRepo(repo);
   }
   EXPECT_EQ(repos, 23);
@@ -181,8 +198,9 @@ TEST(SweBenchEvalScript, VersionsTheSpecsLackAreErrors) {
   EXPECT_NE(own->find("\npython -m pytest -rA test_a\n"), std::string::npos) << *own;
   // Under v5 a row's own eval_script needs no specs at all.
   Task row = Row("django/django", "9.9");
-  row.eval_script = "#!/bin/bash\nset -uxo pipefail\n: '>>>>> Start Test Output'\nmake test\n"
-                    ": '>>>>> End Test Output'\n";
+  row.eval_script =
+      "#!/bin/bash\nset -uxo pipefail\n: '>>>>> Start Test Output'\nmake test\n"
+      ": '>>>>> End Test Output'\n";
   auto v5 = SweBenchEvalScriptFor(row, kV5);
   ASSERT_TRUE(v5.ok());
   EXPECT_EQ(*v5,
@@ -359,9 +377,9 @@ TEST(SweBenchEvalScript, PatchFiles) {
   EXPECT_TRUE(more.created.empty());
   // unidiff's PatchedFile.path: the target of a rename.
   EXPECT_EQ(more.paths, (Names{"tests/old.py", "tests/renamed.py"}));
-  EXPECT_EQ(files.paths, (Names{"tests/test_basic.py", "docs/changes.md", "tests/test_new.py",
-                                "tests/data/fixture.json", "tests/data/table.csv",
-                                "tests/static/logo.png"}));
+  EXPECT_EQ(files.paths,
+            (Names{"tests/test_basic.py", "docs/changes.md", "tests/test_new.py",
+                   "tests/data/fixture.json", "tests/data/table.csv", "tests/static/logo.png"}));
   EXPECT_TRUE(SweBenchPatchFiles("").modified.empty());
 }
 
@@ -420,7 +438,6 @@ TEST(SweBenchEvalScript, DjangoDirectives) {
   EXPECT_EQ(SweBenchTestDirectives("django/django", kDjangoTestPatch, true),
             (Names{"admin_views.tests", "admin_views.test_forms"}));
 }
-
 
 // ---------------------------------------------------------------------------
 // The reset, run: a prediction that creates a file the test patch creates

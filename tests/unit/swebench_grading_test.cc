@@ -806,7 +806,6 @@ TEST(SweBenchGrader, RefusesRowsWithNothingToGrade) {
   EXPECT_EQ(graded.status().code(), StatusCode::kInvalidArgument);
 }
 
-
 TEST(SweBenchGrader, GradeRunsTheEvalScript) {
   Task task = DemoTask();
   ScriptedRuntime rt;
@@ -828,7 +827,7 @@ TEST(SweBenchGrader, GradeRunsTheEvalScript) {
   // The hidden tests are created by the test patch: v4.1.0's reset has no
   // file to check out (`git checkout <base> ` alone) and removes nothing.
   EXPECT_NE(rt.files["/root/r2e_eval.sh"].find("git checkout " + task.base_commit +
-                                                " \ngit apply -v - <<'EOF_114329324912'\n"),
+                                               " \ngit apply -v - <<'EOF_114329324912'\n"),
             std::string::npos);
   EXPECT_EQ(rt.files["/root/r2e_eval.sh"].find("rm -f"), std::string::npos);
   ASSERT_FALSE(rt.commands.empty());

@@ -112,10 +112,11 @@ TEST(SweBenchRules, GraderRunsTheRowsEvalScript) {
   };
   auto graded = MakeGrader(five.kind)->get()->grade(rt, five, GradeOptions{});
   ASSERT_TRUE(graded.ok()) << graded.status().ToString();
-  EXPECT_EQ(rt.files["/root/r2e_eval.sh"],
-            "#!/bin/bash\nset -uxo pipefail\ncd /testbed\n: '>>>>> Start Test Output'\n"
-            "go test -v ./...\nSWEBENCH_TEST_EXIT_CODE=$?\n: '>>>>> End Test Output'\n"
-            "echo \">>>>> Test Exit Code: $SWEBENCH_TEST_EXIT_CODE\"\ngit checkout abc t_test.go\n");
+  EXPECT_EQ(
+      rt.files["/root/r2e_eval.sh"],
+      "#!/bin/bash\nset -uxo pipefail\ncd /testbed\n: '>>>>> Start Test Output'\n"
+      "go test -v ./...\nSWEBENCH_TEST_EXIT_CODE=$?\n: '>>>>> End Test Output'\n"
+      "echo \">>>>> Test Exit Code: $SWEBENCH_TEST_EXIT_CODE\"\ngit checkout abc t_test.go\n");
   EXPECT_TRUE(graded->resolved);
   EXPECT_EQ(graded->report, json::parse(R"({"caddyserver__caddy-1": {
       "patch_is_None": false, "patch_exists": true, "patch_successfully_applied": true,
@@ -140,8 +141,7 @@ TEST(SweBenchRules, GraderRunsTheRowsEvalScript) {
   ScriptedRuntime rt2;
   auto classic = MakeGrader(five.kind, kClassic)->get()->grade(rt2, five, GradeOptions{});
   ASSERT_FALSE(classic.ok());
-  EXPECT_NE(classic.status().message().find("not in the SWE-bench v4.1.0 specs"),
-            std::string::npos)
+  EXPECT_NE(classic.status().message().find("not in the SWE-bench v4.1.0 specs"), std::string::npos)
       << classic.status().ToString();
   EXPECT_TRUE(rt2.commands.empty());
 }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "r2e/log_parsers.h"
 #include "r2e/runtime.h"
 #include "r2e/status.h"
+#include "r2e/swebench.h"
 #include "r2e/task.h"
 
 namespace r2e {
@@ -58,12 +60,21 @@ class Grader {
 // the task's expected_output_json exactly.
 std::unique_ptr<Grader> MakeR2EGrader();
 
-// SWE-bench (shared/spec/grading.md): resets the test files the test patch
-// touches, applies the test patch, runs the repository's test command between
-// the markers, parses the log with the repository's (or the instance's
-// `log_parser`) parser and grades FAIL_TO_PASS / PASS_TO_PASS by the given
-// rules. The report is the harness's per-instance report.json.
-std::unique_ptr<Grader> MakeSweBenchGrader(GradingRules rules = GradingRules::kClassic);
+// SWE-bench (shared/spec/grading.md): runs the task's eval script
+// (SweBenchEvalScriptFor in r2e/swebench.h: a 5.x row's own eval_script under
+// v5, else the harness's script from the specs), which resets the test files,
+// applies the test patch and runs the test command between the markers;
+// parses the log with the repository's (or the instance's `log_parser`)
+// parser and grades FAIL_TO_PASS / PASS_TO_PASS. `rules`: nullopt chooses
+// per task (SweBenchRulesFor: v5 for 5.x-shaped rows, else classic). The
+// report is the harness's per-instance report.json (v5: the 5.x shape).
+// After the run the files the test patch touches are put back (checked out,
+// or removed when it creates them), so no hidden test stays in the sandbox.
+std::unique_ptr<Grader> MakeSweBenchGrader(std::optional<GradingRules> rules = std::nullopt);
+// The same with options for the scripts it makes (e.g. a guarded conda
+// activation for images without conda; see SweBenchEvalScriptOptions).
+std::unique_ptr<Grader> MakeSweBenchGrader(std::optional<GradingRules> rules,
+                                           const SweBenchEvalScriptOptions& script_options);
 
 // SWE-smith: restores the FAIL_TO_PASS / PASS_TO_PASS test files to
 // base_commit, runs the repository profile's test command between the
@@ -75,7 +86,9 @@ std::unique_ptr<Grader> MakeSweBenchGrader(GradingRules rules = GradingRules::kC
 std::unique_ptr<Grader> MakeSweSmithGrader();
 
 // The grader for a task's kind.
-Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind, GradingRules rules = GradingRules::kClassic);
+// `rules` as for MakeSweBenchGrader (the other kinds have one set of rules).
+Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind,
+                                           std::optional<GradingRules> rules = std::nullopt);
 
 }  // namespace r2e
 

@@ -4,6 +4,7 @@
 #define R2E_LOG_PARSERS_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,9 @@ enum class GradingRules { kClassic, kV5 };
 
 // "classic" or "v5"; InvalidArgument otherwise.
 Result<GradingRules> ParseGradingRules(std::string_view name);
+// As ParseGradingRules, and "auto" -> nullopt: the rules are then chosen per
+// task (SweBenchRulesFor in r2e/swebench.h: v5 for 5.x-shaped rows).
+Result<std::optional<GradingRules>> ParseGradingRulesSetting(std::string_view name);
 
 // The parsers, by the names the harnesses use:
 //   parse_log_pytest, parse_log_pytest_options, parse_log_pytest_v2,

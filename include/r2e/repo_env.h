@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,8 +80,10 @@ struct RepoEnvOptions {
   std::chrono::seconds step_timeout{90};
   // Bound on compute_reward()'s test run.
   std::chrono::seconds reward_timeout{300};
-  // SWE-bench grading rules: classic (harness v4.1.0) or v5.
-  GradingRules rules = GradingRules::kClassic;
+  // SWE-bench grading rules: classic (harness v4.1.0) or v5. nullopt (the
+  // default): per task, v5 for 5.x-shaped rows (those carrying eval_script,
+  // log_parser or eval_type), classic for the others (SweBenchRulesFor).
+  std::optional<GradingRules> rules;
   // Extra commands run once after the kind's setup (e.g. installs). A
   // failing one fails reset().
   std::vector<std::string> extra_setup;

@@ -5,8 +5,9 @@
 // shared/spec/grading.md. MakeSweBenchGrader (r2e/grader.h) runs these in a
 // sandbox.
 //
-// Every function here is pure: no I/O, no global state, safe to call from
-// any thread. Nothing throws.
+// Every function here is pure: no I/O, no mutable global state (the specs
+// table is compiled in and read-only), safe to call from any thread. Nothing
+// throws.
 #ifndef R2E_SWEBENCH_H_
 #define R2E_SWEBENCH_H_
 
@@ -36,6 +37,23 @@ inline constexpr std::string_view kSweTestsTimedOut = ">>>>> Tests Timed Out";
 inline constexpr std::string_view kSweTestExitCode = ">>>>> Test Exit Code";
 
 // ---------------------------------------------------------------------------
+// Infrastructure failures (v5)
+
+// The 5.x harness's post-hoc classification (swebench/harness/infra_failure.py)
+// of a log with no parseable results: the first signature that matches, in
+// order, names the reason. `environment` is its tier: true for faults a patch
+// cannot plausibly cause (a browser or display that does not start, out of
+// memory, the container or the network unreachable), false for ambiguous ones
+// (a missing module, no tests collected, a timeout).
+struct SweBenchInfraFailure {
+  std::string reason;  // e.g. "browser_launch_failed", "tests_timed_out"
+  bool environment = false;
+};
+// nullopt when no signature matches (or the log is empty). Lines end at '\n'
+// or '\r', as the harness reads logs in text mode.
+std::optional<SweBenchInfraFailure> ClassifySweBenchInfraFailure(std::string_view log);
+
+// ---------------------------------------------------------------------------
 // Log -> status map
 
 // What the harness reads from one test log (its get_logs_eval).
@@ -47,6 +65,9 @@ struct SweBenchLogEval {
   StatusMap status_map;
   // When !found, which rule said so (for people; not part of any report).
   std::string reason;
+  // v5, when !found: ClassifySweBenchInfraFailure of the whole log (the
+  // report's infra_failure and infra_failure_reason).
+  std::optional<SweBenchInfraFailure> infra_failure;
 };
 
 // The parser a task is graded with: its `log_parser` field when set (v5
@@ -58,7 +79,9 @@ std::string SweBenchParserName(const Task& task);
 // found; parse the text after the first Start up to the first End after it
 // (or an earlier second Start, as the harness's split does); an empty map ->
 // parse the whole log; v5 adds the suite-ran signatures and the exit-code
-// anti-spoofing check. Errors only for an unknown parser name (NotFound).
+// anti-spoofing check (the first `>>>>> Test Exit Code` line, when non-zero
+// while the map is non-empty and has no FAILED or ERROR). Errors only for an
+// unknown parser name (NotFound).
 Result<SweBenchLogEval> EvalSweBenchLog(std::string_view parser_name, std::string_view log,
                                         GradingRules rules = GradingRules::kClassic);
 Result<SweBenchLogEval> EvalSweBenchLog(const Task& task, std::string_view log,
@@ -77,8 +100,8 @@ std::vector<long long> SweBenchTestExitCodes(std::string_view log);
 enum class SweBenchEvalType { kPassAndFail, kFailOnly };
 
 // Fail-only repositories (`chartjs/Chart.js`, `processing/p5.js`,
-// `markedjs/marked`) are graded kFailOnly. Under v5 an `eval_type` field of
-// the row ("fail_only" / "pass_and_fail") decides when present.
+// `markedjs/marked`) are graded kFailOnly. Under v5 the row's `eval_type`
+// (task.eval_type: "fail_only" / "pass_and_fail") decides when present.
 SweBenchEvalType SweBenchEvalTypeFor(const Task& task, GradingRules rules = GradingRules::kClassic);
 bool IsSweBenchFailOnlyRepo(std::string_view repo);
 
@@ -129,6 +152,11 @@ ResolvedStatus SweBenchResolution(const SweBenchTestsReport& report);
 //   {instance_id: {patch_is_None, patch_exists, patch_successfully_applied,
 //                  resolved, tests_status: {FAIL_TO_PASS: {success, failure},
 //                  PASS_TO_PASS: ..., FAIL_TO_FAIL: ..., PASS_TO_FAIL: ...}}}
+// v5 (the 5.x shape) adds infra_failure after resolved: false, except for a
+// log that is not found and that ClassifySweBenchInfraFailure flags
+// (log_eval.infra_failure): then infra_failure is whether the reason's tier
+// is "environment", and infra_failure_reason names it. The flag is advisory:
+// resolved stays false either way.
 // `patch_is_none` (a null model patch) stops it at patch_is_None: true. A
 // log that is not found stops it at patch_exists: true with
 // patch_successfully_applied and resolved false and no tests_status.
@@ -138,54 +166,134 @@ nlohmann::json MakeSweBenchReport(const Task& task, const SweBenchLogEval& log_e
                                   bool patch_is_none = false, bool* resolved = nullptr);
 
 // The report as text with the harness's key order (report.json is written
-// from Python dicts: patch_is_None first, FAIL_TO_PASS before PASS_TO_PASS,
-// success before failure); other keys follow in their own order.
+// from Python dicts: patch_is_None, patch_exists, patch_successfully_applied,
+// resolved, infra_failure, infra_failure_reason, tests_status; FAIL_TO_PASS
+// before PASS_TO_PASS, success before failure); other keys follow in their
+// own order.
 std::string FormatSweBenchReport(const nlohmann::json& report, int indent = 4);
 
 // ---------------------------------------------------------------------------
-// Evaluation script (Python repositories)
+// Which rules grade a task
 
-// The files a patch touches, from its `diff --git` sections: `modified`
-// exist before the patch (source not /dev/null), `created` do not.
+// Whether a row has the 5.x shape: since the harness's 5.0 release,
+// published rows carry their own `eval_script` (eval.sh), `log_parser` and
+// `eval_type` (with `image`), and the 5.x harness builds its test spec from
+// them. A row with any of those three non-empty is 5.x-shaped; `image` alone
+// is not (other datasets name their images too).
+bool IsSweBench5Row(const Task& task);
+
+// The rules a task is graded by: `requested` when set (an explicit choice
+// always wins), else v5 for 5.x-shaped rows and classic for the others.
+GradingRules SweBenchRulesFor(const Task& task, std::optional<GradingRules> requested);
+
+// ---------------------------------------------------------------------------
+// Evaluation scripts
+
+// The files a patch touches, from its `diff --git` sections, as unidiff reads
+// them: `modified` have a source (they exist before the patch, deleted files
+// included), `created` have /dev/null as source; `paths` is every file in
+// order (unidiff's PatchedFile.path: the source, or the target for a created
+// file; no a/ b/ prefix).
 struct PatchFiles {
   std::vector<std::string> modified;
   std::vector<std::string> created;
+  std::vector<std::string> paths;
 };
 PatchFiles SweBenchPatchFiles(std::string_view patch);
 
 // The test directives: the `b/` paths of the test patch's `diff --git a/.. b/..`
-// lines, minus files ending in .json .png csv .txt .md .jpg .jpeg .pkl .yml
-// .yaml .toml; for django/django: `.py` dropped, a leading `tests/` dropped,
-// `/` -> `.` (v5 also keeps only django test files, as the newer harness does).
+// lines, minus files ending in one of the harness's NON_TEST_EXTS; for
+// django/django: `.py` dropped, a leading `tests/` dropped, `/` -> `.`;
+// swe-bench/humaneval: `test.py`. `django_test_files_only` keeps only Django
+// test files first (an unreleased harness change, SWE-bench PR #615).
 std::vector<std::string> SweBenchTestDirectives(std::string_view repo, std::string_view test_patch,
-                                                GradingRules rules = GradingRules::kClassic);
+                                                bool django_test_files_only = false);
 
-// The repository's test command (`pytest -rA` for most and for unknown
-// repositories; django, seaborn, sympy, sphinx and old astropy differ).
-std::string SweBenchTestCommand(std::string_view repo, std::string_view version);
+// One repository/version entry of the harness v4.1.0 specs
+// (MAP_REPO_VERSION_TO_SPECS), reduced to what the eval script reads. The
+// table is data compiled into the library (src/grading/data/
+// swebench_specs_v4.1.0.json, derived by scripts/derive-swebench-specs.py).
+struct SweBenchSpec {
+  std::string language;  // MAP_REPO_TO_EXT: "py", "js", "go", "rs", "c", "java", "php", "rb"
+  // test_cmd: one command for Python (directives are appended), one or more
+  // for the other languages; empty where the harness has none (dbt-core).
+  std::vector<std::string> test_cmd;
+  std::vector<std::string> eval_commands;  // Python: right after `cd`
+  std::optional<std::string> install;      // Python: reinstalls before the tests
+  std::vector<std::string> build;          // other languages: after the test patch
+};
+// nullptr when the table has no such repository or version.
+const SweBenchSpec* FindSweBenchSpec(std::string_view repo, std::string_view version);
+// Whether the table lists the repository (at any version).
+bool SweBenchSpecsHaveRepo(std::string_view repo);
 
 struct SweBenchEvalScriptOptions {
   std::string repo_directory = "/testbed";
   std::string env_name = "testbed";
-  // Replaces the repository's test command (directives are still appended).
+  // Replaces the spec's test command(s); Python directives are still
+  // appended. Also lets a script be made for a version the specs lack.
   std::string test_command;
-  // The install command run before the tests. nullopt: the harness's install
-  // command where the repository is installed as a copy, not in editable
-  // mode (django <= 2.2, old matplotlib, requests), so that the tests see
-  // the agent's edits; editable installs need no reinstall.
+  // Replaces the spec's pre-test install line (Python). nullopt: the spec's;
+  // "": none.
   std::optional<std::string> install;
+  // The conda activation as one guarded line, a no-op where
+  // /opt/miniconda3/bin/activate does not exist. No harness does this (it
+  // writes `source /opt/miniconda3/bin/activate` and `conda activate`
+  // unguarded); for images without conda. Default: off.
+  bool guard_conda_activation = false;
+  // Reset the test files as the harness's later generator does (SWE-bench
+  // #539, in 5.0's history): `git checkout` only when the test patch modifies
+  // files, and `rm -f` of the files it creates, before and after the tests
+  // (so a prediction that creates such a file cannot keep it). v4.1.0 only
+  // checks out the modified files (`git checkout <base> ` with none), so there
+  // a prediction that creates a test-patch file makes the test patch fail
+  // to apply. nullopt: v5 rules for Python repositories (as #539), off
+  // otherwise; true for other languages is the follow-up (#538, unreleased).
+  std::optional<bool> remove_created_test_files;
+  // Keep only Django test files among the directives (see
+  // SweBenchTestDirectives). Default: off (no released harness does it).
+  bool django_test_files_only = false;
 };
 
-// The harness's eval script for a Python repository: `#!/bin/bash`,
-// `set -uxo pipefail`, env activation (guarded: a no-op where there is no
-// conda), `cd`, `git status`, `git show`, `git -c core.fileMode=false diff
-// <base>`, the install command, reset of the test files (modified files are
-// checked out from base_commit; files the test patch creates are removed),
-// the test patch from a here-document, the Start marker, test command plus
-// directives (v5: then `>>>>> Test Exit Code: $?`), the End marker, and the
-// reset again.
-std::string MakeSweBenchEvalScript(const Task& task, GradingRules rules = GradingRules::kClassic,
-                                   const SweBenchEvalScriptOptions& options = {});
+// The harness v4.1.0 eval script (test_spec.eval_script) for `task`, byte
+// for byte: `#!/bin/bash`, `set -uxo pipefail`, then
+//   Python (make_eval_script_list_py): conda activation, `cd`, the spec's
+//   eval_commands, safe.directory, `cd`, `git status`, `git show`,
+//   `git -c core.fileMode=false diff <base>`, activation again, the spec's
+//   install, the reset (`git checkout <base> <modified test files>`), the
+//   test patch (`git apply -v -` from a here-document), the Start marker,
+//   test_cmd plus directives, the End marker, the reset again;
+//   other languages (make_eval_script_list_common; JavaScript adds the
+//   image_assets downloads before the patch and wp-calypso's per-file test
+//   commands): `cd`, safe.directory, `cd`, the reset (or `echo "No test files
+//   to reset"`), `git apply --verbose --reject -`, the spec's build, the
+//   markers around the test commands, the reset.
+// v5 rules: the same script with the #539 reset (options above) and wrapped
+// as the 5.x harness wraps every script (SweBenchWrapEvalScript).
+// A repository the specs do not list gets the Python script with
+// `pytest -rA` and no install (r2e's default for SWE-bench-style rows of
+// other repositories). Errors (InvalidArgument): a listed repository at a
+// version the specs lack, or without a test command, unless
+// options.test_command is set; unreadable image_assets.
+Result<std::string> MakeSweBenchEvalScript(const Task& task,
+                                           GradingRules rules = GradingRules::kClassic,
+                                           const SweBenchEvalScriptOptions& options = {});
+
+// The 5.x harness's use of a row's eval_script (harness/utils.py
+// make_test_spec): parse_eval_script drops the surrounding whitespace and
+// every line that is exactly `#!/bin/bash` or `set -uxo pipefail`, then
+// record_test_exit_code puts `SWEBENCH_TEST_EXIT_CODE=$?` before the first
+// line holding the End marker and `echo ">>>>> Test Exit Code:
+// $SWEBENCH_TEST_EXIT_CODE"` after it (a script without the marker is left
+// as it is), and the header is written again.
+std::string SweBenchWrapEvalScript(std::string_view eval_script);
+
+// The script the grader runs for `task` under `rules`: v5 and a row with its
+// own eval_script -> that script wrapped (`options` do not apply to it);
+// otherwise MakeSweBenchEvalScript.
+// (The 5.x harness has no fallback: it cannot run rows without eval_script.)
+Result<std::string> SweBenchEvalScriptFor(const Task& task, GradingRules rules,
+                                          const SweBenchEvalScriptOptions& options = {});
 
 // Shell text that applies the patch file at `patch_path` in `repo_directory`
 // as the harness does: `git apply --verbose`, then `git apply --verbose

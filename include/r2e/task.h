@@ -45,6 +45,10 @@ struct Task {
   std::string expected_output_json;
   // SWE-bench v5: the log parser named by the instance, if any.
   std::string log_parser;
+  // SWE-bench 5.x rows: the instance's own eval.sh (`eval_script`) and pass
+  // rule (`eval_type`: "pass_and_fail" or "fail_only"); empty when absent.
+  std::string eval_script;
+  std::string eval_type;
 
   // For runtimes that build the sandbox from host directories (local): the
   // repository copied to /testbed and the hidden tests copied to

@@ -78,7 +78,7 @@ int Cleanup(const CommonOptions& common, const CleanupCommandOptions& cleanup);
 struct GradeCommandOptions {
   std::string task;         // a dataset row: JSON object, or JSON array / JSONL with --instance-id
   std::string log;          // the saved test log
-  std::string rules = "classic";
+  std::string rules = "auto";
   bool status_map = false;  // print the parsed {test: status} map instead of the report
   std::string kind;         // override the row's kind (swebench, swesmith, r2e)
   std::string instance_id;  // pick this row from a file of several
@@ -95,7 +95,7 @@ struct EvalCommandOptions {
   int timeout_s = 1800;     // per instance
   std::string run_id;       // empty: eval-<date>-<time>
   std::string report_dir = "logs/run_evaluation";
-  std::string rules = "classic";
+  std::string rules = "auto";
   std::vector<std::string> instance_ids;
   bool pull = false;        // docker: pull missing images first
 };

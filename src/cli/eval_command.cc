@@ -91,7 +91,7 @@ std::string DefaultRunId() {
 }  // namespace
 
 int Eval(const CommonOptions& common, const EvalCommandOptions& opts) {
-  auto rules = ParseGradingRules(opts.rules);
+  auto rules = ParseGradingRulesSetting(opts.rules);
   if (!rules.ok()) return Fail(rules.status());
   if (opts.timeout_s <= 0) return Fail(Status::InvalidArgument("--timeout must be positive"));
 

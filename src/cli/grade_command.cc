@@ -112,7 +112,7 @@ int Fail(int code, const Status& status) {
 }  // namespace
 
 int Grade(const GradeCommandOptions& opts) {
-  auto rules = ParseGradingRules(opts.rules);
+  auto rules = ParseGradingRulesSetting(opts.rules);
   if (!rules.ok()) return Fail(kBadInput, rules.status());
 
   auto content = ReadWholeFile(opts.task, "task");

@@ -15,6 +15,11 @@
 
 #include <iostream>
 
+// --rules of `r2e grade` and `r2e eval`.
+constexpr char kRulesHelp[] =
+    "SWE-bench rules: auto (v5 for 5.x rows, those with eval_script, log_parser or eval_type; "
+    "else classic), classic (harness v4.1.0) or v5";
+
 int main(int argc, char** argv) {
   // A peer that hangs up (an https model endpoint, a dying daemon) must be an
   // error return, not a process-killing SIGPIPE.
@@ -125,7 +130,7 @@ int main(int argc, char** argv) {
   grade_cmd->add_option("--task", grade.task, "The dataset row (JSON object or one-line JSONL)")
       ->required();
   grade_cmd->add_option("--log", grade.log, "The test log to grade")->required();
-  grade_cmd->add_option("--rules", grade.rules, "SWE-bench rules: classic or v5")
+  grade_cmd->add_option("--rules", grade.rules, kRulesHelp)
       ->capture_default_str();
   grade_cmd->add_flag("--status-map", grade.status_map, "Print the parsed {test: status} map");
   grade_cmd->add_option("--kind", grade.kind, "Kind if the row has none: swebench, swesmith, r2e");
@@ -152,7 +157,7 @@ int main(int argc, char** argv) {
                        "Run id; a rerun with the same id resumes (default: eval-<date>-<time>)");
   eval_cmd->add_option("--report-dir", eval.report_dir, "Where {run_id}/{model}/{instance_id}/ go")
       ->capture_default_str();
-  eval_cmd->add_option("--rules", eval.rules, "SWE-bench rules: classic or v5")->capture_default_str();
+  eval_cmd->add_option("--rules", eval.rules, kRulesHelp)->capture_default_str();
   eval_cmd->add_option("--instance-ids", eval.instance_ids, "Evaluate only these instances")
       ->delimiter(',');
   eval_cmd->add_flag("--pull", eval.pull, "Docker: pull missing images before the run");

@@ -265,6 +265,8 @@ Result<Task> ParseTaskImpl(const json& row, const TaskParseOptions& options) {
   R2E_RETURN_IF_ERROR(ReadString(row, "test_patch", options, &task.test_patch));
   R2E_RETURN_IF_ERROR(ReadString(row, "problem_statement", options, &task.problem_statement));
   R2E_RETURN_IF_ERROR(ReadString(row, "log_parser", options, &task.log_parser));
+  R2E_RETURN_IF_ERROR(ReadString(row, "eval_script", options, &task.eval_script));
+  R2E_RETURN_IF_ERROR(ReadString(row, "eval_type", options, &task.eval_type));
   R2E_RETURN_IF_ERROR(ReadExpectedOutput(row, options, &task.expected_output_json));
   R2E_RETURN_IF_ERROR(ReadStringList(row, "FAIL_TO_PASS", options, &task.fail_to_pass));
   R2E_RETURN_IF_ERROR(ReadStringList(row, "PASS_TO_PASS", options, &task.pass_to_pass));

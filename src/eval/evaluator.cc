@@ -232,7 +232,7 @@ class InstanceRun {
     log_.line("instance " + task_.instance_id + " (" + std::string(TaskKindName(task_.kind)) +
               "), model " + prediction_.model_name_or_path + ", runtime " + options_.env.runtime +
               ", image " + (task_.image.empty() ? std::string("-") : task_.image) + ", rules " +
-              (options_.env.rules == GradingRules::kV5 ? "v5" : "classic") + ", timeout " +
+              RulesName() + ", timeout " +
               std::to_string(options_.timeout.count()) + "s");
 
     Result<std::unique_ptr<Runtime>> made = options_.make_runtime
@@ -353,6 +353,12 @@ class InstanceRun {
     }
     result_.outcome = graded->resolved ? InstanceOutcome::kResolved : InstanceOutcome::kUnresolved;
     log_.line(std::string("report: ") + (graded->resolved ? "resolved" : "not resolved"));
+  }
+
+  // The rules the instance is graded by (SWE-bench only chooses per row).
+  std::string RulesName() const {
+    if (task_.kind != TaskKind::kSweBench) return "-";
+    return SweBenchRulesFor(task_, options_.env.rules) == GradingRules::kV5 ? "v5" : "classic";
   }
 
   std::chrono::milliseconds Remaining() const {

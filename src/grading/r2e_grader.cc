@@ -228,7 +228,7 @@ class R2EGrader final : public Grader {
 
 std::unique_ptr<Grader> MakeR2EGrader() { return std::make_unique<R2EGrader>(); }
 
-Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind, GradingRules rules) {
+Result<std::unique_ptr<Grader>> MakeGrader(TaskKind kind, std::optional<GradingRules> rules) {
   switch (kind) {
     case TaskKind::kR2E:
       return MakeR2EGrader();

@@ -750,6 +750,16 @@ Result<GradingRules> ParseGradingRules(std::string_view name) {
                                  "\" (expected \"classic\" or \"v5\")");
 }
 
+Result<std::optional<GradingRules>> ParseGradingRulesSetting(std::string_view name) {
+  if (name == "auto") return std::optional<GradingRules>();
+  auto rules = ParseGradingRules(name);
+  if (!rules.ok()) {
+    return Status::InvalidArgument("unknown grading rules \"" + std::string(name) +
+                                   "\" (expected \"auto\", \"classic\" or \"v5\")");
+  }
+  return std::optional<GradingRules>(*rules);
+}
+
 Result<StatusMap> ParseLog(std::string_view parser_name, std::string_view log, GradingRules rules) {
   for (const ParserEntry& entry : kParsers) {
     if (entry.name == parser_name) return entry.fn(log, rules);

@@ -151,12 +151,29 @@ TEST(SweBenchE2E, EditingTheHiddenTestsDoesNotEarnOne) {
         "def test_top_words_breaks_ties_alphabetically(): pass\n"
         "EOF\n"
         "python3 -m pytest -q tests/hidden");
+  // Under the classic rules this is harness v4.1.0's verdict: its reset
+  // checks out only the files the test patch modifies, so the test patch
+  // does not apply over the agent's files and their tests are what runs.
   auto cheat = env->grade();
   ASSERT_TRUE(cheat.ok()) << cheat.status().ToString();
-  EXPECT_EQ(cheat->reward, 0.0) << cheat->log;
-  EXPECT_EQ(cheat->report[task.instance_id]["tests_status"]["FAIL_TO_PASS"]["failure"],
-            task.fail_to_pass)
+  EXPECT_NE(cheat->log.find("already exists in working directory"), std::string::npos)
       << cheat->log;
+  EXPECT_EQ(cheat->reward, 1.0) << cheat->log;
+  // v5 rules (#539's reset) remove them first: the real tests run, 0.
+  RepoEnvOptions v5;
+  v5.rules = GradingRules::kV5;
+  auto env5 = StartEnv(task, v5);
+  ASSERT_NE(env5, nullptr);
+  RunOk(*env5,
+        "mkdir -p /testbed/tests/hidden && printf 'def "
+        "test_moving_average_window_equals_length(): pass\\n' > "
+        "/testbed/tests/hidden/test_stats.py");
+  auto cheat5 = env5->grade();
+  ASSERT_TRUE(cheat5.ok()) << cheat5.status().ToString();
+  EXPECT_EQ(cheat5->reward, 0.0) << cheat5->log;
+  EXPECT_EQ(cheat5->report[task.instance_id]["tests_status"]["FAIL_TO_PASS"]["failure"],
+            task.fail_to_pass)
+      << cheat5->log;
 
   // Committing the fake tests does not help either.
   auto fresh = StartEnv(task);
@@ -170,6 +187,44 @@ TEST(SweBenchE2E, EditingTheHiddenTestsDoesNotEarnOne) {
   auto committed = fresh->compute_reward();
   ASSERT_TRUE(committed.ok()) << committed.status().ToString();
   EXPECT_EQ(*committed, 0.0);
+}
+
+// A 5.x-shaped row (its own eval_script, log_parser, eval_type): the default
+// rules are v5 and the row's script is what runs, wrapped to record the test
+// command's exit status.
+TEST(SweBenchE2E, FiveRowRunsItsOwnEvalScript) {
+  REQUIRE_IMAGE(kSweBenchImage);
+  Task task = LoadRow("demo-swebench.jsonl");
+  task.log_parser = "parse_log_pytest";
+  task.eval_type = "pass_and_fail";
+  task.eval_script =
+      "#!/bin/bash\nset -uxo pipefail\ncd /testbed\necho five-row-script\n"
+      "rm -f tests/hidden/test_stats.py tests/hidden/test_words.py\n"
+      "git apply -v - <<'EOF_114329324912'\n" +
+      task.test_patch +
+      "\nEOF_114329324912\n: '>>>>> Start Test Output'\n"
+      "python3 -m pytest -rA tests/hidden/test_stats.py tests/hidden/test_words.py\n"
+      ": '>>>>> End Test Output'\n"
+      "rm -f tests/hidden/test_stats.py tests/hidden/test_words.py\n";
+  auto env = StartEnv(task);
+  ASSERT_NE(env, nullptr);
+  auto bug = env->grade();
+  ASSERT_TRUE(bug.ok()) << bug.status().ToString();
+  EXPECT_EQ(bug->reward, 0.0) << bug->log;
+  EXPECT_NE(bug->log.find("\nfive-row-script\n"), std::string::npos) << bug->log;
+  // pytest exits 1: failures are in the log, so the run is graded.
+  EXPECT_NE(bug->log.find("\n>>>>> Test Exit Code: 1\n"), std::string::npos) << bug->log;
+  const auto& report = bug->report[task.instance_id];
+  EXPECT_EQ(report["patch_successfully_applied"], true);
+  EXPECT_EQ(report["infra_failure"], false);
+  EXPECT_EQ(report["tests_status"]["FAIL_TO_PASS"]["failure"], task.fail_to_pass);
+
+  ApplyPatch(*env, task.patch);
+  auto fixed = env->grade();
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_EQ(fixed->reward, 1.0) << fixed->log;
+  EXPECT_NE(fixed->log.find("\n>>>>> Test Exit Code: 0\n"), std::string::npos) << fixed->log;
+  RunOk(*env, "test ! -e /testbed/tests/hidden/test_stats.py && test ! -e /root/r2e_eval.sh");
 }
 
 TEST(SweBenchE2E, WrongPatchIsZeroAndTimeoutIsZero) {

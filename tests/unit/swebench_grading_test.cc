@@ -28,6 +28,7 @@
 #include "r2e/grader.h"
 #include "r2e/swebench.h"
 #include "r2e/task.h"
+#include "swebench_test_util.h"
 
 namespace r2e {
 namespace {
@@ -36,6 +37,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using Names = std::vector<std::string>;
+using test_util::Output;
+using test_util::ScriptedRuntime;
+using test_util::TempRepo;
 
 const fs::path kDemoRow = fs::path(R2E_SOURCE_DIR) / "examples" / "tasks" / "demo-swebench.jsonl";
 
@@ -302,10 +306,23 @@ INSTANTIATE_TEST_SUITE_P(
                 kV5,
                 true,
                 {{"a.py::t", "PASSED"}}},
-        LogCase{"V5PrintedZeroDoesNotHideRealCode",
+        // The harness reads the first exit-code line only (re.search).
+        LogCase{"V5FirstExitCodeCounts",
                 Marked("PASSED a.py::t\n>>>>> Test Exit Code: 0\n>>>>> Test Exit Code:\n  -9\n"),
                 kV5,
+                true,
+                {{"a.py::t", "PASSED"}}},
+        LogCase{"V5FirstNonZeroExitCodeCounts",
+                Marked("PASSED a.py::t\n>>>>> Test Exit Code:\n  -9\n>>>>> Test Exit Code: 0\n"),
+                kV5,
                 false,
+                {}},
+        // ...and only when the map claims something: an empty map whose suite
+        // ran stays found whatever the exit status.
+        LogCase{"V5EmptyMapIgnoresExitCode",
+                Marked("  3 passing (20ms)\n>>>>> Test Exit Code: 1\n"),
+                kV5,
+                true,
                 {}},
         LogCase{"V5SkippedNumericIdDropped",
                 Marked("SKIPPED [1] a.py:3: no db\nPASSED a.py::t\n"),
@@ -549,14 +566,14 @@ TEST(SweBenchReport, EvalTypes) {
   EXPECT_EQ(SweBenchEvalTypeFor(MakeTask({}, {}, "django/django")), kPF);
 
   Task row_says = MakeTask({}, {}, "someone/jsrepo");
-  row_says.row = {{"eval_type", "fail_only"}};
+  row_says.eval_type = "fail_only";
   EXPECT_EQ(SweBenchEvalTypeFor(row_says, kV5), kFO);
   EXPECT_EQ(SweBenchEvalTypeFor(row_says, kClassic), kPF);  // classic goes by the repo list
   Task row_overrides = MakeTask({}, {}, "chartjs/Chart.js");
-  row_overrides.row = {{"eval_type", "PASS_AND_FAIL"}};
+  row_overrides.eval_type = "PASS_AND_FAIL";
   EXPECT_EQ(SweBenchEvalTypeFor(row_overrides, kV5), kPF);
   EXPECT_EQ(SweBenchEvalTypeFor(row_overrides, kClassic), kFO);
-  row_overrides.row = {{"eval_type", 3}};
+  row_overrides.eval_type = "sometimes";
   EXPECT_EQ(SweBenchEvalTypeFor(row_overrides, kV5), kFO);
 }
 
@@ -614,7 +631,7 @@ TEST(SweBenchReport, NotFoundStopsAtPatchExists) {
   Task task = MakeTask({"a"}, {});
   SweBenchLogEval eval;  // found = false
   bool resolved = true;
-  json report = MakeSweBenchReport(task, eval, kV5, false, &resolved);
+  json report = MakeSweBenchReport(task, eval, kClassic, false, &resolved);
   EXPECT_FALSE(resolved);
   EXPECT_EQ(report, json::parse(R"({"owner__repo-1": {"patch_is_None": false,
       "patch_exists": true, "patch_successfully_applied": false, "resolved": false}})"));
@@ -659,272 +676,7 @@ TEST(SweBenchReport, FormatKeepsTheHarnessOrder) {
 }
 
 // ---------------------------------------------------------------------------
-// Eval script
-
-// Modifies tests/test_basic.py and docs/changes.md, creates tests/test_new.py,
-// a JSON fixture, a CSV and a binary PNG (header-only section).
-constexpr char kFlaskTestPatch[] = R"(diff --git a/tests/test_basic.py b/tests/test_basic.py
-index 1111111..2222222 100644
---- a/tests/test_basic.py
-+++ b/tests/test_basic.py
-@@ -1,3 +1,4 @@
- import flask
-+import pytest
- 
- def test_x():
-diff --git a/docs/changes.md b/docs/changes.md
-index 3333333..4444444 100644
---- a/docs/changes.md
-+++ b/docs/changes.md
-@@ -1 +1,2 @@
- # Changes
-+- fixed
-diff --git a/tests/test_new.py b/tests/test_new.py
-new file mode 100644
-index 0000000..5555555
---- /dev/null
-+++ b/tests/test_new.py
-@@ -0,0 +1,2 @@
-+def test_new():
-+    assert True
-diff --git a/tests/data/fixture.json b/tests/data/fixture.json
-new file mode 100644
-index 0000000..6666666
---- /dev/null
-+++ b/tests/data/fixture.json
-@@ -0,0 +1 @@
-+{}
-diff --git a/tests/data/table.csv b/tests/data/table.csv
-index 7777777..8888888 100644
---- a/tests/data/table.csv
-+++ b/tests/data/table.csv
-@@ -1 +1 @@
--a,b
-+a,c
-diff --git a/tests/static/logo.png b/tests/static/logo.png
-new file mode 100644
-index 0000000..e69de29
-Binary files /dev/null and b/tests/static/logo.png differ
-)";
-
-TEST(SweBenchEvalScript, PatchFiles) {
-  PatchFiles files = SweBenchPatchFiles(kFlaskTestPatch);
-  EXPECT_EQ(files.modified,
-            (Names{"tests/test_basic.py", "docs/changes.md", "tests/data/table.csv"}));
-  EXPECT_EQ(files.created,
-            (Names{"tests/test_new.py", "tests/data/fixture.json", "tests/static/logo.png"}));
-
-  // Deleted files exist at base: they are reset like modified ones. A
-  // "--- " line inside a hunk is content, not a header.
-  PatchFiles more = SweBenchPatchFiles(
-      "diff --git a/tests/old.py b/tests/old.py\n"
-      "deleted file mode 100644\n"
-      "index 1111111..0000000\n"
-      "--- a/tests/old.py\n"
-      "+++ /dev/null\n"
-      "@@ -1,2 +0,0 @@\n"
-      "--- a/not/a/header.py\n"
-      "-x = 1\n"
-      "diff --git a/tests/moved.py b/tests/renamed.py\n"
-      "similarity index 100%\n"
-      "rename from tests/moved.py\n"
-      "rename to tests/renamed.py\n");
-  EXPECT_EQ(more.modified, (Names{"tests/old.py", "tests/moved.py"}));
-  EXPECT_TRUE(more.created.empty());
-  EXPECT_TRUE(SweBenchPatchFiles("").modified.empty());
-}
-
-TEST(SweBenchEvalScript, DirectivesDropNonTestFiles) {
-  EXPECT_EQ(SweBenchTestDirectives("pallets/flask", kFlaskTestPatch),
-            (Names{"tests/test_basic.py", "tests/test_new.py"}));
-  std::string patch;
-  for (const char* f : {"a.json", "b.png", "c.csv", "dcsv", "e.txt", "f.md", "g.jpg", "h.jpeg",
-                        "i.pkl", "j.yml", "k.yaml", "l.toml", "m.py", "n.cfg", "o.gif", "p.rst"}) {
-    patch += std::string("diff --git a/") + f + " b/" + f + "\n";
-  }
-  // "csv" has no dot in the harness's list, so "dcsv" goes too; .gif stays.
-  EXPECT_EQ(SweBenchTestDirectives("pytest-dev/pytest", patch),
-            (Names{"m.py", "n.cfg", "o.gif", "p.rst"}));
-  // The b/ path is what follows the last " b/" of the header line.
-  EXPECT_EQ(SweBenchTestDirectives("x/y", "diff --git a/old name.py b/new b/name.py\n"),
-            (Names{"name.py"}));
-}
-
-constexpr char kDjangoTestPatch[] =
-    R"(diff --git a/tests/admin_views/tests.py b/tests/admin_views/tests.py
-index 1111111..2222222 100644
---- a/tests/admin_views/tests.py
-+++ b/tests/admin_views/tests.py
-@@ -1 +1,2 @@
- import os
-+import sys
-diff --git a/tests/admin_views/test_forms.py b/tests/admin_views/test_forms.py
-new file mode 100644
-index 0000000..3333333
---- /dev/null
-+++ b/tests/admin_views/test_forms.py
-@@ -0,0 +1 @@
-+from django.test import TestCase
-diff --git a/tests/admin_views/fixtures/data.json b/tests/admin_views/fixtures/data.json
-new file mode 100644
-index 0000000..4444444
---- /dev/null
-+++ b/tests/admin_views/fixtures/data.json
-@@ -0,0 +1 @@
-+[]
-diff --git a/tests/i18n/sampleproject/locale/fr/LC_MESSAGES/django.po b/tests/i18n/sampleproject/locale/fr/LC_MESSAGES/django.po
-index 5555555..6666666 100644
---- a/tests/i18n/sampleproject/locale/fr/LC_MESSAGES/django.po
-+++ b/tests/i18n/sampleproject/locale/fr/LC_MESSAGES/django.po
-@@ -1 +1 @@
--msgid "a"
-+msgid "b"
-)";
-
-TEST(SweBenchEvalScript, DjangoDirectives) {
-  EXPECT_EQ(SweBenchTestDirectives("django/django", kDjangoTestPatch),
-            (Names{"admin_views.tests", "admin_views.test_forms",
-                   "i18n.sampleproject.locale.fr.LC_MESSAGES.django.po"}));
-  // v5 keeps only django test files, as the newer harness does.
-  EXPECT_EQ(SweBenchTestDirectives("django/django", kDjangoTestPatch, kV5),
-            (Names{"admin_views.tests", "admin_views.test_forms"}));
-}
-
-TEST(SweBenchEvalScript, TestCommands) {
-  EXPECT_EQ(SweBenchTestCommand("django/django", "3.0"),
-            "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1");
-  EXPECT_EQ(SweBenchTestCommand("django/django", "1.9"), "./tests/runtests.py --verbosity 2");
-  EXPECT_EQ(SweBenchTestCommand("mwaskom/seaborn", "0.12"), "pytest --no-header -rA");
-  EXPECT_EQ(SweBenchTestCommand("sympy/sympy", "1.1"),
-            "PYTHONWARNINGS='ignore::UserWarning,ignore::SyntaxWarning' bin/test -C --verbose");
-  EXPECT_EQ(SweBenchTestCommand("sphinx-doc/sphinx", "3.5"), "tox --current-env -epy39 -v --");
-  EXPECT_EQ(SweBenchTestCommand("astropy/astropy", "5.0"), "pytest -rA");
-  EXPECT_EQ(SweBenchTestCommand("astropy/astropy", "1.3"),
-            "pytest -rA -vv -o console_output_style=classic --tb=no -p no:nose");
-  EXPECT_EQ(SweBenchTestCommand("pallets/flask", "2.0"), "pytest -rA");
-  EXPECT_EQ(SweBenchTestCommand("r2e-demo/textstats", "0.1"), "pytest -rA");
-}
-
-constexpr char kActivate[] =
-    "if [ -f /opt/miniconda3/bin/activate ]; then source /opt/miniconda3/bin/activate && "
-    "conda activate testbed; fi\n";
-
-TEST(SweBenchEvalScript, PytestRowExactText) {
-  Task task = MakeTask({"tests/test_new.py::test_new"}, {});
-  task.version = "2.0";
-  task.base_commit = "abc123";
-  task.test_patch = kFlaskTestPatch;
-  const std::string reset =
-      "git checkout abc123 tests/test_basic.py docs/changes.md tests/data/table.csv\n"
-      "rm -f tests/test_new.py tests/data/fixture.json tests/static/logo.png\n";
-  const std::string expected = std::string("#!/bin/bash\nset -uxo pipefail\n") + kActivate +
-                               "cd /testbed\n"
-                               "git config --global --add safe.directory /testbed\n"
-                               "cd /testbed\n"
-                               "git status\n"
-                               "git show\n"
-                               "git -c core.fileMode=false diff abc123\n" +
-                               kActivate + reset + "git apply -v - <<'EOF_114329324912'\n" +
-                               kFlaskTestPatch +
-                               "\nEOF_114329324912\n"
-                               ": '>>>>> Start Test Output'\n"
-                               "pytest -rA tests/test_basic.py tests/test_new.py\n"
-                               ": '>>>>> End Test Output'\n" +
-                               reset;
-  EXPECT_EQ(MakeSweBenchEvalScript(task), expected);
-
-  // v5 records the test command's exit status inside the markers.
-  const std::string v5 = MakeSweBenchEvalScript(task, kV5);
-  EXPECT_NE(v5.find("pytest -rA tests/test_basic.py tests/test_new.py\n"
-                    "echo \">>>>> Test Exit Code: $?\"\n"
-                    ": '>>>>> End Test Output'\n"),
-            std::string::npos)
-      << v5;
-
-  SweBenchEvalScriptOptions options;
-  options.repo_directory = "/work dir";
-  options.install = "python -m pip install -e .";
-  options.test_command = "python -m pytest -rA";
-  const std::string custom = MakeSweBenchEvalScript(task, kClassic, options);
-  EXPECT_NE(custom.find("cd '/work dir'\n"), std::string::npos);
-  EXPECT_NE(custom.find("\npython -m pip install -e .\ngit checkout abc123"), std::string::npos);
-  EXPECT_NE(custom.find("\npython -m pytest -rA tests/test_basic.py tests/test_new.py\n"),
-            std::string::npos);
-}
-
-TEST(SweBenchEvalScript, DjangoRow) {
-  Task task = MakeTask({"test_x (admin_views.tests.T)"}, {}, "django/django");
-  task.version = "3.0";
-  task.base_commit = "0123abcd";
-  task.test_patch = kDjangoTestPatch;
-  const std::string script = MakeSweBenchEvalScript(task);
-  const std::string reset =
-      "git checkout 0123abcd tests/admin_views/tests.py "
-      "tests/i18n/sampleproject/locale/fr/LC_MESSAGES/django.po\n"
-      "rm -f tests/admin_views/test_forms.py tests/admin_views/fixtures/data.json\n";
-  const std::string tail =
-      "\nEOF_114329324912\n"
-      ": '>>>>> Start Test Output'\n"
-      "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1 admin_views.tests "
-      "admin_views.test_forms i18n.sampleproject.locale.fr.LC_MESSAGES.django.po\n"
-      ": '>>>>> End Test Output'\n" +
-      reset;
-  ASSERT_GE(script.size(), tail.size());
-  EXPECT_EQ(script.substr(script.size() - tail.size()), tail) << script;
-  // The reset comes before the test patch, too; django 3.x sets the locale.
-  EXPECT_NE(script.find(reset + "git apply -v - <<'EOF_114329324912'\n"), std::string::npos);
-  EXPECT_NE(script.find("cd /testbed\nsed -i '/en_US.UTF-8/s/^# //g' /etc/locale.gen && "
-                        "locale-gen\nexport LANG=en_US.UTF-8\n"),
-            std::string::npos)
-      << script;
-  EXPECT_EQ(script.find("setup.py install"), std::string::npos);
-
-  // Django <= 2.2 is installed as a copy: the harness reinstalls it.
-  task.version = "2.2";
-  const std::string old = MakeSweBenchEvalScript(task);
-  EXPECT_NE(old.find(std::string(kActivate) + "python setup.py install\ngit checkout 0123abcd"),
-            std::string::npos)
-      << old;
-  EXPECT_NE(old.find("export PYTHONIOENCODING=utf8\n"), std::string::npos);
-}
-
-// A temporary directory with a git repository.
-class TempRepo {
- public:
-  TempRepo() {
-    dir_ = fs::temp_directory_path() /
-           ("r2e_swebench_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~TempRepo() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  const fs::path& dir() const { return dir_; }
-  void Write(const std::string& name, const std::string& content) const {
-    std::ofstream(dir_ / name, std::ios::binary) << content;
-  }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(dir_ / name, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
-  // Runs `script` with bash; returns the exit status, fills `output`.
-  int Bash(const std::string& script, std::string* output) const {
-    Write("run.sh", script);
-    const std::string cmd =
-        "bash " + (dir_ / "run.sh").string() + " > " + (dir_ / "out.txt").string() + " 2>&1";
-    const int rc = std::system(cmd.c_str());
-    *output = Read("out.txt");
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  }
-
- private:
-  static inline int counter_ = 0;
-  fs::path dir_;
-};
+// The patch-apply cascade, run with bash
 
 constexpr char kOriginal[] = "one\ntwo\nthree\nfour\nfive\nsix\nseven\n";
 constexpr char kCleanPatch[] = R"(diff --git a/f.txt b/f.txt
@@ -1054,52 +806,6 @@ TEST(SweBenchGrader, RefusesRowsWithNothingToGrade) {
   EXPECT_EQ(graded.status().code(), StatusCode::kInvalidArgument);
 }
 
-// A runtime double: records commands and files, answers exec with a script.
-class ScriptedRuntime final : public Runtime {
- public:
-  std::function<Result<ExecResult>(std::string_view)> on_exec = [](std::string_view) {
-    ExecResult r;
-    r.exit_code = 0;
-    return Result<ExecResult>(r);
-  };
-  std::map<std::string, std::string> files;
-  std::vector<std::string> commands;
-
-  std::string_view name() const override { return "scripted"; }
-  Status start(const SandboxSpec&) override { return Status(); }
-  Status stop() override { return Status(); }
-  bool alive() override { return true; }
-  Result<ExecResult> exec(std::string_view command, const ExecOptions&) override {
-    commands.emplace_back(command);
-    return on_exec(command);
-  }
-  Status upload(const fs::path&, const std::string&) override {
-    return Status::Unimplemented("upload");
-  }
-  Status download(const std::string&, const fs::path&) override {
-    return Status::Unimplemented("download");
-  }
-  Result<std::string> read_file(const std::string& path) override {
-    for (const auto& [k, v] : files) {
-      if (path.starts_with(k)) return v;
-    }
-    return Status::NotFound(path);
-  }
-  Status write_file(const std::string& path, std::string_view content, int) override {
-    files[path] = std::string(content);
-    return Status();
-  }
-};
-
-ExecResult Output(std::string text, bool timed_out = false, std::uint64_t truncated = 0) {
-  ExecResult r;
-  r.exit_code = timed_out ? 137 : 0;
-  r.output = std::move(text);
-  r.timed_out = timed_out;
-  r.truncated_bytes = truncated;
-  return r;
-}
-
 TEST(SweBenchGrader, GradeRunsTheEvalScript) {
   Task task = DemoTask();
   ScriptedRuntime rt;
@@ -1114,17 +820,43 @@ TEST(SweBenchGrader, GradeRunsTheEvalScript) {
   EXPECT_TRUE(graded->resolved);
   EXPECT_EQ(graded->log, kFixedLog);
   ASSERT_TRUE(rt.files.contains("/root/r2e_eval.sh"));
-  EXPECT_EQ(rt.files["/root/r2e_eval.sh"], MakeSweBenchEvalScript(task));
-  // The hidden tests are created by the test patch: they are removed, never
-  // checked out, before they are applied.
-  EXPECT_NE(rt.files["/root/r2e_eval.sh"].find(
-                "rm -f tests/hidden/test_stats.py tests/hidden/test_words.py\n"
-                "git apply -v - <<'EOF_114329324912'\n"),
+  // The demo row has no 5.x fields: the classic (v4.1.0) script runs.
+  auto script = MakeSweBenchEvalScript(task);
+  ASSERT_TRUE(script.ok()) << script.status().ToString();
+  EXPECT_EQ(rt.files["/root/r2e_eval.sh"], *script);
+  // The hidden tests are created by the test patch: v4.1.0's reset has no
+  // file to check out (`git checkout <base> ` alone) and removes nothing.
+  EXPECT_NE(rt.files["/root/r2e_eval.sh"].find("git checkout " + task.base_commit +
+                                               " \ngit apply -v - <<'EOF_114329324912'\n"),
             std::string::npos);
-  EXPECT_EQ(rt.files["/root/r2e_eval.sh"].find("git checkout"), std::string::npos);
+  EXPECT_EQ(rt.files["/root/r2e_eval.sh"].find("rm -f"), std::string::npos);
   ASSERT_FALSE(rt.commands.empty());
   EXPECT_TRUE(rt.commands.front().starts_with("bash /root/r2e_eval.sh"));
+  // After the run the grader removes the script and the created test files,
+  // so no hidden test stays behind in the sandbox.
+  ASSERT_GE(rt.commands.size(), 2u);
+  EXPECT_NE(rt.commands[1].find("rm -f 'tests/hidden/test_stats.py' 'tests/hidden/test_words.py'"),
+            std::string::npos)
+      << rt.commands[1];
+  EXPECT_NE(rt.commands[1].find("/root/r2e_eval.sh"), std::string::npos);
   EXPECT_GE(graded->duration.count(), 0);
+}
+
+TEST(SweBenchGrader, ScriptOptions) {
+  Task task = DemoTask();
+  ScriptedRuntime rt;
+  SweBenchEvalScriptOptions options;
+  options.guard_conda_activation = true;
+  options.remove_created_test_files = true;
+  auto graded = MakeSweBenchGrader(std::nullopt, options)->grade(rt, task, GradeOptions{});
+  ASSERT_TRUE(graded.ok()) << graded.status().ToString();
+  const std::string& script = rt.files["/root/r2e_eval.sh"];
+  EXPECT_EQ(script, *MakeSweBenchEvalScript(task, GradingRules::kClassic, options));
+  EXPECT_NE(script.find("\nif [ -f /opt/miniconda3/bin/activate ]; then "), std::string::npos);
+  EXPECT_NE(script.find("\nrm -f tests/hidden/test_stats.py tests/hidden/test_words.py\n"
+                        "git apply -v -"),
+            std::string::npos)
+      << script;
 }
 
 TEST(SweBenchGrader, GradeReadsTheLogFileWhenOutputWasCut) {
@@ -1170,7 +902,7 @@ TEST(SweBenchGrader, TimeoutIsRewardZero) {
   // The script was killed before its final reset: the grader resets.
   bool reset = false;
   for (const auto& c : rt.commands) {
-    reset = reset || c.find("rm -f tests/hidden/test_stats.py tests/hidden/test_words.py") !=
+    reset = reset || c.find("rm -f 'tests/hidden/test_stats.py' 'tests/hidden/test_words.py'") !=
                          std::string::npos;
   }
   EXPECT_TRUE(reset);

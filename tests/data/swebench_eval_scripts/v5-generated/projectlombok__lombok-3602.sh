@@ -1,0 +1,30 @@
+#!/bin/bash
+set -uxo pipefail
+cd /testbed
+git config --global --add safe.directory /testbed
+cd /testbed
+echo "No test files to reset"
+git apply --verbose --reject - <<'EOF_114329324912'
+diff --git a/test/transform/resource/after-delombok/BuilderOnNestedClass.java b/test/transform/resource/after-delombok/BuilderOnNestedClass.java
+new file mode 100644
+index 0000000..a869c28
+--- /dev/null
++++ b/test/transform/resource/after-delombok/BuilderOnNestedClass.java
+@@ -0,0 +1 @@
++class A {}
+diff --git a/test/transform/resource/before/BuilderOnNestedClass.java b/test/transform/resource/before/BuilderOnNestedClass.java
+new file mode 100644
+index 0000000..a869c28
+--- /dev/null
++++ b/test/transform/resource/before/BuilderOnNestedClass.java
+@@ -0,0 +1 @@
++class A {}
+
+EOF_114329324912
+ant test.compile
+: '>>>>> Start Test Output'
+ant test.instance
+SWEBENCH_TEST_EXIT_CODE=$?
+: '>>>>> End Test Output'
+echo ">>>>> Test Exit Code: $SWEBENCH_TEST_EXIT_CODE"
+echo "No test files to reset"

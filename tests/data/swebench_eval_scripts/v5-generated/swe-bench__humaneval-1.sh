@@ -1,0 +1,37 @@
+#!/bin/bash
+set -uxo pipefail
+source /opt/miniconda3/bin/activate
+conda activate testbed
+cd /testbed
+git config --global --add safe.directory /testbed
+cd /testbed
+git status
+git show
+git -c core.fileMode=false diff 2222222222222222222222222222222222222222
+source /opt/miniconda3/bin/activate
+conda activate testbed
+rm -f test.py
+git apply -v - <<'EOF_114329324912'
+diff --git a/test.py b/test.py
+new file mode 100644
+index 0000000..dcb4a05
+--- /dev/null
++++ b/test.py
+@@ -0,0 +1,9 @@
++import pytest
++
++
++def test_existing():
++    assert 1 + 1 == 2
++
++
++def test_new_behaviour():
++    assert sorted([3, 1, 2]) == [1, 2, 3]
+
+EOF_114329324912
+: '>>>>> Start Test Output'
+python test.py
+SWEBENCH_TEST_EXIT_CODE=$?
+: '>>>>> End Test Output'
+echo ">>>>> Test Exit Code: $SWEBENCH_TEST_EXIT_CODE"
+rm -f test.py

@@ -288,10 +288,10 @@ Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const
   if (options.timeout.count() <= 0) return Status::InvalidArgument("command timeout must be positive");
   const std::string pod = pod_name();
   const auto started = Clock::now();
-  // Kubernetes exec has no environment or working directory: a small sh
-  // prologue sets both, then `timeout` bounds the whole command's group.
-  std::vector<std::string> argv = {"/bin/sh", "-c", "cd -- \"$1\" || exit 1; shift; exec env \"$@\"", "r2e",
-                                   options.workdir.empty() ? options_.workdir : options.workdir};
+  // Kubernetes exec has no environment or working directory: the session's
+  // launcher sets PATH and enters the directory, `env` sets the variables,
+  // then `timeout` bounds the whole command's group.
+  std::vector<std::string> argv = {"env"};
   for (const auto& [k, v] : options_.session.env) argv.push_back(k + "=" + v);
   for (const auto& [k, v] : env_) argv.push_back(k + "=" + v);
   for (const auto& [k, v] : options.env) argv.push_back(k + "=" + v);
@@ -302,6 +302,7 @@ Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const
   argv.emplace_back(command);
   // stdout and stderr merged in arrival order, bounded while they stream.
   internal::BoundedOutput out(options_.session.head_bytes, options_.session.tail_bytes);
+  argv = internal::SandboxArgv(options_.session, options.workdir.empty() ? options_.workdir : options.workdir, argv);
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run,
                        client_->exec_run(ns_, pod, pod, argv, "", options.timeout + options_.session.backstop, 0,
                                          [&out](int, std::string_view data) { out.append(data); }));

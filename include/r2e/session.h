@@ -130,6 +130,9 @@ namespace internal {
 // runtimes' one-exec-per-command modes.
 std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const std::string& workdir,
                                      const std::vector<std::string>& argv);
+// The main process of a container sandbox: sleeps `seconds`, found on the
+// system directories before the image's PATH (which may be unusable).
+std::vector<std::string> SandboxMainArgv(std::chrono::seconds seconds);
 }  // namespace internal
 
 class ShellSession {

@@ -144,8 +144,8 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
   nlohmann::json config = {
       {"Image", image},
       // The lifetime guard: when it ends, the container ends and removes itself.
-      {"Entrypoint", {"sleep"}},
-      {"Cmd", {std::to_string(options_.max_lifetime.count())}},
+      {"Entrypoint", internal::SandboxMainArgv(options_.max_lifetime)},
+      {"Cmd", nlohmann::json::array()},
       {"WorkingDir", options_.workdir},
       {"Env", env},
       {"Labels", labels},
@@ -332,7 +332,8 @@ Status DockerRuntime::put_file_tar(const std::string& dir, const std::string& ta
     ExecOptions o;
     o.timeout = std::chrono::seconds(30);
     R2E_ASSIGN_OR_RETURN(docker::ExecRun mk,
-                         client_->exec_run(id, {"mkdir", "-p", dir}, {}, "/", o.timeout));
+                         client_->exec_run(id, internal::SandboxArgv(options_.session, "", {"mkdir", "-p", "--", dir}), {},
+                                           "/", o.timeout));
     if (mk.exit_code != 0) return Status::Internal("cannot create " + dir + ": " + mk.stderr_data);
     s = client_->put_archive(id, dir, tar);
   }

@@ -319,8 +319,11 @@ Status KubeRuntime::put_tar(const std::string& dir, const std::string& tar) {
   const std::string pod = pod_name();
   // `head -c` hands tar exactly the archive, so extraction does not depend
   // on closing stdin (v4 cannot).
-  std::vector<std::string> argv = {"/bin/sh", "-c", "mkdir -p -- \"$1\" && head -c \"$2\" | tar -x -f - -C \"$1\"",
-                                   "r2e", dir, std::to_string(tar.size())};
+  // Under the session's PATH: the image's own may not reach mkdir or tar.
+  const std::vector<std::string> argv = internal::SandboxArgv(
+      options_.session, "",
+      {"/bin/sh", "-c", "mkdir -p -- \"$1\" && head -c \"$2\" | tar -x -f - -C \"$1\"", "r2e", dir,
+       std::to_string(tar.size())});
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, tar, kFileTimeout, 64 * 1024));
   if (run.timed_out) return Status::Timeout("extracting into " + dir + " took longer than 300 s");
   if (run.exit_code != 0) {
@@ -335,7 +338,8 @@ Result<std::string> KubeRuntime::get_tar(const std::string& path) {
   std::string target = path;
   while (target.size() > 1 && target.back() == '/') target.pop_back();
   const std::string base = fs::path(target).filename().string();
-  std::vector<std::string> argv = {"tar", "-c", "-f", "-", "-C", Dirname(target), "--", base.empty() ? "." : base};
+  const std::vector<std::string> argv = internal::SandboxArgv(
+      options_.session, "", {"tar", "-c", "-f", "-", "-C", Dirname(target), "--", base.empty() ? "." : base});
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, "", kFileTimeout));
   if (run.timed_out) return Status::Timeout("archiving " + path + " took longer than 300 s");
   if (run.exit_code != 0) {

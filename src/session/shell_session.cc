@@ -82,6 +82,11 @@ std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const s
   return out;
 }
 
+std::vector<std::string> SandboxMainArgv(std::chrono::seconds seconds) {
+  return {"/bin/sh", "-c", "PATH=/usr/local/bin:/usr/bin:/bin${PATH:+:$PATH}; export PATH; exec sleep \"$1\"",
+          "r2e-sandbox", std::to_string(seconds.count())};
+}
+
 }  // namespace internal
 
 std::string_view ShellSession::LoopScript() { return kLoopScript; }

@@ -158,7 +158,8 @@ class ShellSession {
   // Sessions started so far, including restarts.
   int starts() const { return starts_; }
 
-  // The session loop's shell source, run as `bash -c <script> r2e-session <ready nonce>`.
+  // The session loop's shell source, run (by the launcher of SandboxArgv) as
+  // `bash --norc -c <script> r2e-session <ready nonce> [KEY=VALUE...]`.
   static std::string_view LoopScript();
 
  private:

@@ -6,6 +6,8 @@
 #   r2e-demo/textstats:latest            the demo task, R2E style
 #   r2e-demo/textstats-swebench:latest   the demo task, SWE-bench style
 #   r2e-demo/textstats-swesmith:latest   the demo task, SWE-smith style
+#   r2e-test/imgenv:latest               the R2E demo task with its own ENV
+#   r2e-test/badpath:latest              the R2E demo task with an unusable PATH
 #
 # and writes the dataset rows of the SWE-bench and SWE-smith flavours
 # (examples/tasks/demo-swebench.jsonl, examples/tasks/demo-swesmith.jsonl) from
@@ -512,6 +514,29 @@ EOF2
     "$work/sm-before.log" "$work/sm-after.log" >"$work/demo-swesmith.jsonl"
   write_rows "$work/demo-swesmith.jsonl" "$sm_jsonl" "$sm_inputs"
 fi
+
+# =====================================================================================
+# 3. images that set their own environment (the R2E demo task plus ENV)
+# =====================================================================================
+#   r2e-test/imgenv:latest    FOO, VIRTUAL_ENV, JAVA_HOME, LC_ALL, PATH=/opt/imgbin:$PATH
+#   r2e-test/badpath:latest   PATH=/nonexistent/bin:/also/missing
+r2e_id=$("${docker[@]}" image inspect -f '{{.Id}}' "$r2e_image")
+build_env_image() { # name flavour
+  local name=$1 flavour=$2 inputs ctx
+  inputs=$(printf '%s\n' "env-image 1" "$r2e_id" "$(sha <"tests/images/$flavour.Dockerfile")" | sha)
+  if up_to_date "$name" "$inputs"; then
+    say "$name is up to date"
+    return
+  fi
+  ctx=$work/ctx-$flavour
+  mkdir -p "$ctx/imgbin"
+  printf '#!/bin/sh\necho "imgtool ran: $FOO"\n' >"$ctx/imgbin/imgtool"
+  printf '#!/bin/sh\necho "image ls"\n' >"$ctx/imgbin/ls"
+  chmod 755 "$ctx/imgbin/imgtool" "$ctx/imgbin/ls"
+  build_image "$name" "$flavour" "$inputs" "$ctx" --build-arg "BASE=$r2e_image"
+}
+build_env_image r2e-test/imgenv:latest imgenv
+build_env_image r2e-test/badpath:latest badpath
 
 # Images of ours that a rebuild left without a tag (only those with our label).
 "${docker[@]}" image prune -f --filter label=r2e.inputs >/dev/null 2>&1 || true

@@ -20,8 +20,8 @@ struct ExecOptions {
   // (/testbed).
   std::string workdir;
 
-  // Extra environment variables, applied over the fixed command environment
-  // (PATH, HOME=/root, LANG=C.UTF-8, TERM=dumb, NO_COLOR=1).
+  // Extra environment variables, applied over the command environment (the
+  // image's variables, PATH and the session's; see ShellSessionOptions).
   std::vector<std::pair<std::string, std::string>> env;
 };
 

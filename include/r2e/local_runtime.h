@@ -15,6 +15,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "r2e/runtime.h"
 #include "r2e/session.h"
@@ -38,6 +40,17 @@ struct LocalRuntimeOptions {
 
   // Keep the working directory after stop(), for debugging.
   bool keep_workdir = false;
+
+  // The sandbox's own environment: what an image's ENV is to the container
+  // runtimes (the host's environment never reaches the sandbox). HOME and
+  // TMPDIR are the sandbox's private /root and /tmp unless set here.
+  // ShellSessionOptions applies to it as to an image's: commands keep these
+  // variables, and their PATH is the session's followed by this PATH's
+  // entries.
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"LANG", "C.UTF-8"},
+  };
 
   ShellSessionOptions session;
 };

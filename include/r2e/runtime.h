@@ -41,7 +41,8 @@ struct SandboxSpec {
   // {host path, sandbox path}. The local runtime needs the repository here as
   // {repo, "/testbed"}; container runtimes copy them in after start.
   std::vector<std::pair<std::filesystem::path, std::string>> copy_in;
-  // Environment for every command, over the fixed command environment.
+  // Environment for every command, over the image's and the session's (see
+  // ShellSessionOptions).
   std::vector<std::pair<std::string, std::string>> env;
 };
 

@@ -64,11 +64,21 @@ class ByteStream {
 // Opens a byte stream to a new process in the sandbox running `argv`.
 using StreamOpener = std::function<Result<std::unique_ptr<ByteStream>>(const std::vector<std::string>& argv)>;
 
+// The scaffold's PATH (R2E-Gym's DOCKER_PATH), which it sets for every command.
+inline constexpr std::string_view kScaffoldPath =
+    "/root/.venv/bin:/root/.local/bin:/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// The environment of a command, by default: the image's (the variables its
+// ENV sets plus the runtime's, as `docker exec` and a pod's exec see them; for
+// the local runtime, LocalRuntimeOptions::env), with PATH set to `path`
+// followed by the entries of the image's PATH that `path` lacks, then `env`,
+// then ExecOptions::env. Later settings win.
 struct ShellSessionOptions {
   // The shell that runs each command: "bash" (default) or "/bin/sh" for strict
   // fidelity with the scaffold, which ran commands under `sh -c`.
   std::string command_shell = "bash";
-  // The shell that runs the session loop; must be bash-compatible.
+  // The shell that runs the session loop; must be bash-compatible. Found on
+  // the PATH below. The loop is started by /bin/sh, which every image has.
   std::string loop_shell = "bash";
   // Keep cwd and exported variables from one command to the next, as an
   // interactive shell would. Off: every command starts fresh, exactly like
@@ -76,8 +86,23 @@ struct ShellSessionOptions {
   bool keep_state = false;
   // Directory used when ExecOptions::workdir is empty.
   std::string default_workdir = "/testbed";
-  // The fixed environment of every command.
-  std::vector<std::pair<std::string, std::string>> env = DefaultEnv();
+
+  // PATH of every command (default: the scaffold's). Empty: the image's PATH,
+  // unchanged.
+  std::string path = std::string(kScaffoldPath);
+  // Append the entries of the image's PATH that `path` lacks, in their order
+  // (empty entries dropped), so toolchains the image installs stay reachable
+  // while `path` comes first (an image PATH that is unusable cannot hide bash
+  // or coreutils). Off: `path` alone, as the scaffold does.
+  bool append_image_path = true;
+  // Keep the variables the image sets (VIRTUAL_ENV, JAVA_HOME, LANG, ...), as
+  // the scaffold and the harnesses do. Off: commands see only PATH, `env` and
+  // ExecOptions::env (`env -i`), whatever the image sets.
+  bool keep_image_env = true;
+  // Variables set for every command, over the image's. None by default;
+  // StableEnv() is r2e's earlier fixed set.
+  std::vector<std::pair<std::string, std::string>> env;
+
   // Output kept from the start and end of a command's output.
   std::size_t head_bytes = 64 * 1024;
   std::size_t tail_bytes = 64 * 1024;
@@ -87,8 +112,28 @@ struct ShellSessionOptions {
   // Bound on starting the loop and seeing its ready line.
   std::chrono::milliseconds start_timeout{std::chrono::seconds(30)};
 
-  static std::vector<std::pair<std::string, std::string>> DefaultEnv();
+  // r2e's earlier fixed command environment, for output that does not depend
+  // on the image: HOME=/root, LANG and LC_ALL C.UTF-8, TERM=dumb, NO_COLOR=1,
+  // PYTHONDONTWRITEBYTECODE=1, PAGER and GIT_PAGER cat.
+  static std::vector<std::pair<std::string, std::string>> StableEnv();
+  // The preset for r2e's behaviour before the image's environment was kept:
+  // the image's variables dropped, PATH the scaffold's alone, StableEnv()
+  // set. Other fields as default.
+  static ShellSessionOptions Isolated();
 };
+
+namespace internal {
+// argv that runs `argv` in the sandbox under `options`' environment rules:
+// /bin/sh sets PATH (see ShellSessionOptions::path), clears the environment
+// when keep_image_env is off, enters `workdir` (exit 1 when it cannot;
+// empty: stays), then execs argv. Used to start the session loop and by the
+// runtimes' one-exec-per-command modes.
+std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const std::string& workdir,
+                                     const std::vector<std::string>& argv);
+// The main process of a container sandbox: sleeps `seconds`, found on the
+// system directories before the image's PATH (which may be unusable).
+std::vector<std::string> SandboxMainArgv(std::chrono::seconds seconds);
+}  // namespace internal
 
 class ShellSession {
  public:
@@ -113,7 +158,8 @@ class ShellSession {
   // Sessions started so far, including restarts.
   int starts() const { return starts_; }
 
-  // The session loop's shell source, run as `bash -c <script> r2e-session <ready nonce>`.
+  // The session loop's shell source, run (by the launcher of SandboxArgv) as
+  // `bash --norc -c <script> r2e-session <ready nonce> [KEY=VALUE...]`.
   static std::string_view LoopScript();
 
  private:

@@ -144,8 +144,8 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
   nlohmann::json config = {
       {"Image", image},
       // The lifetime guard: when it ends, the container ends and removes itself.
-      {"Entrypoint", {"sleep"}},
-      {"Cmd", {std::to_string(options_.max_lifetime.count())}},
+      {"Entrypoint", internal::SandboxMainArgv(options_.max_lifetime)},
+      {"Cmd", nlohmann::json::array()},
       {"WorkingDir", options_.workdir},
       {"Env", env},
       {"Labels", labels},
@@ -300,16 +300,22 @@ Result<ExecResult> DockerRuntime::exec_per_command(std::string_view command, con
   const auto started = Clock::now();
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f", static_cast<double>(options.timeout.count()) / 1000.0);
-  std::vector<std::string> env;
-  for (const auto& [k, v] : options_.session.env) env.push_back(k + "=" + v);
-  for (const auto& [k, v] : env_) env.push_back(k + "=" + v);
-  for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
+  // The session's environment rules (the image's variables, PATH), then
+  // `env` sets the session's, the runtime's and this command's variables;
   // `timeout` bounds the whole command inside; the client deadline is the backstop.
-  std::vector<std::string> argv = {"timeout", "-s", "KILL", secs, options_.session.command_shell, "-c",
-                                   std::string(command)};
+  std::vector<std::string> argv = {"env"};
+  for (const auto& [k, v] : options_.session.env) argv.push_back(k + "=" + v);
+  for (const auto& [k, v] : env_) argv.push_back(k + "=" + v);
+  for (const auto& [k, v] : options.env) argv.push_back(k + "=" + v);
+  for (const char* a : {"timeout", "-s", "KILL"}) argv.emplace_back(a);
+  argv.push_back(secs);
+  argv.push_back(options_.session.command_shell);
+  argv.push_back("-c");
+  argv.emplace_back(command);
   const std::string workdir = options.workdir.empty() ? options_.workdir : options.workdir;
   R2E_ASSIGN_OR_RETURN(docker::ExecRun run,
-                       client_->exec_run(id, argv, env, workdir, options.timeout + options_.session.backstop));
+                       client_->exec_run(id, internal::SandboxArgv(options_.session, workdir, argv), {}, workdir,
+                                         options.timeout + options_.session.backstop));
   ExecResult r;
   r.exit_code = run.timed_out ? 137 : run.exit_code;
   r.timed_out = run.timed_out || (run.exit_code == 137 && Clock::now() - started >= options.timeout);
@@ -326,7 +332,8 @@ Status DockerRuntime::put_file_tar(const std::string& dir, const std::string& ta
     ExecOptions o;
     o.timeout = std::chrono::seconds(30);
     R2E_ASSIGN_OR_RETURN(docker::ExecRun mk,
-                         client_->exec_run(id, {"mkdir", "-p", dir}, {}, "/", o.timeout));
+                         client_->exec_run(id, internal::SandboxArgv(options_.session, "", {"mkdir", "-p", "--", dir}), {},
+                                           "/", o.timeout));
     if (mk.exit_code != 0) return Status::Internal("cannot create " + dir + ": " + mk.stderr_data);
     s = client_->put_archive(id, dir, tar);
   }

@@ -307,10 +307,11 @@ ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
   if (bin.empty() && !installed_.empty()) bin = installed_.front().sourced;
   bin = bin.substr(0, bin.rfind('/') == std::string::npos ? 0 : bin.rfind('/'));
   if (const std::string shown = shell_path(bin); !bin.empty() && shown != bin) {
+    // Only the local runtime without a mount namespace shows sandbox paths
+    // elsewhere: its tools' directory goes first, then its session's PATH.
     std::string path = shown;
-    for (const auto& [k, v] : ShellSessionOptions::DefaultEnv()) {
-      if (k == "PATH") path += ":" + v;
-    }
+    const std::string& rest = options_.local.session.path;
+    path += ":" + (rest.empty() ? std::string(kScaffoldPath) : rest);
     o.env.emplace_back("PATH", path);
   }
   if (options_.fast_reset) o.env.emplace_back(internal::kEpisodeVar, episode_token_);

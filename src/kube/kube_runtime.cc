@@ -288,10 +288,10 @@ Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const
   if (options.timeout.count() <= 0) return Status::InvalidArgument("command timeout must be positive");
   const std::string pod = pod_name();
   const auto started = Clock::now();
-  // Kubernetes exec has no environment or working directory: a small sh
-  // prologue sets both, then `timeout` bounds the whole command's group.
-  std::vector<std::string> argv = {"/bin/sh", "-c", "cd -- \"$1\" || exit 1; shift; exec env \"$@\"", "r2e",
-                                   options.workdir.empty() ? options_.workdir : options.workdir};
+  // Kubernetes exec has no environment or working directory: the session's
+  // launcher sets PATH and enters the directory, `env` sets the variables,
+  // then `timeout` bounds the whole command's group.
+  std::vector<std::string> argv = {"env"};
   for (const auto& [k, v] : options_.session.env) argv.push_back(k + "=" + v);
   for (const auto& [k, v] : env_) argv.push_back(k + "=" + v);
   for (const auto& [k, v] : options.env) argv.push_back(k + "=" + v);
@@ -302,6 +302,7 @@ Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const
   argv.emplace_back(command);
   // stdout and stderr merged in arrival order, bounded while they stream.
   internal::BoundedOutput out(options_.session.head_bytes, options_.session.tail_bytes);
+  argv = internal::SandboxArgv(options_.session, options.workdir.empty() ? options_.workdir : options.workdir, argv);
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run,
                        client_->exec_run(ns_, pod, pod, argv, "", options.timeout + options_.session.backstop, 0,
                                          [&out](int, std::string_view data) { out.append(data); }));
@@ -318,8 +319,11 @@ Status KubeRuntime::put_tar(const std::string& dir, const std::string& tar) {
   const std::string pod = pod_name();
   // `head -c` hands tar exactly the archive, so extraction does not depend
   // on closing stdin (v4 cannot).
-  std::vector<std::string> argv = {"/bin/sh", "-c", "mkdir -p -- \"$1\" && head -c \"$2\" | tar -x -f - -C \"$1\"",
-                                   "r2e", dir, std::to_string(tar.size())};
+  // Under the session's PATH: the image's own may not reach mkdir or tar.
+  const std::vector<std::string> argv = internal::SandboxArgv(
+      options_.session, "",
+      {"/bin/sh", "-c", "mkdir -p -- \"$1\" && head -c \"$2\" | tar -x -f - -C \"$1\"", "r2e", dir,
+       std::to_string(tar.size())});
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, tar, kFileTimeout, 64 * 1024));
   if (run.timed_out) return Status::Timeout("extracting into " + dir + " took longer than 300 s");
   if (run.exit_code != 0) {
@@ -334,7 +338,8 @@ Result<std::string> KubeRuntime::get_tar(const std::string& path) {
   std::string target = path;
   while (target.size() > 1 && target.back() == '/') target.pop_back();
   const std::string base = fs::path(target).filename().string();
-  std::vector<std::string> argv = {"tar", "-c", "-f", "-", "-C", Dirname(target), "--", base.empty() ? "." : base};
+  const std::vector<std::string> argv = internal::SandboxArgv(
+      options_.session, "", {"tar", "-c", "-f", "-", "-C", Dirname(target), "--", base.empty() ? "." : base});
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, "", kFileTimeout));
   if (run.timed_out) return Status::Timeout("archiving " + path + " took longer than 300 s");
   if (run.exit_code != 0) {

@@ -97,7 +97,7 @@ Json BuildPodManifest(const KubeRuntimeOptions& o, const std::string& image, con
       {"image", image},
       {"imagePullPolicy", o.image_pull_policy},
       // The main process lives as long as the pod may; commands run through exec.
-      {"command", {"sleep", std::to_string(lifetime)}},
+      {"command", internal::SandboxMainArgv(std::chrono::seconds(lifetime))},
       {"workingDir", o.workdir},
       {"env", env_list},
       {"stdin", false},

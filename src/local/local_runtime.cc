@@ -152,6 +152,23 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
     if (Status s = CopyTree(host, *dest); !s.ok()) return fail(s);
   }
 
+  // The sandbox's own environment (the local stand-in for an image's ENV).
+  std::vector<std::string> process_env;
+  bool has_home = false, has_tmpdir = false;
+  for (const auto& [k, v] : options_.env) {
+    if (k.empty() || k.find('=') != std::string::npos) {
+      return fail(Status::InvalidArgument("LocalRuntimeOptions::env has an invalid variable name '" + k +
+                                          "': names are non-empty and have no '='"));
+    }
+    has_home |= k == "HOME";
+    has_tmpdir |= k == "TMPDIR";
+    process_env.push_back(k + "=" + v);
+  }
+  if (!has_home) process_env.push_back("HOME=" + (use_bwrap_ ? std::string("/root") : (workdir_ / "root").string()));
+  if (!has_tmpdir) {
+    process_env.push_back("TMPDIR=" + (use_bwrap_ ? std::string("/tmp") : (workdir_ / "tmp").string()));
+  }
+
   ShellSessionOptions session_options = options_.session;
   for (const auto& kv : spec.env) session_options.env.push_back(kv);
   if (!use_bwrap_) {
@@ -161,15 +178,9 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
     for (auto& [k, v] : session_options.env) {
       if (k == "HOME") v = (workdir_ / "root").string();
     }
-    session_options.env.emplace_back("TMPDIR", (workdir_ / "tmp").string());
+    if (!has_tmpdir) session_options.env.emplace_back("TMPDIR", (workdir_ / "tmp").string());
   }
 
-  const std::vector<std::string> process_env = {
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      "HOME=" + (use_bwrap_ ? std::string("/root") : (workdir_ / "root").string()),
-      "LANG=C.UTF-8",
-      "TMPDIR=" + (use_bwrap_ ? std::string("/tmp") : (workdir_ / "tmp").string()),
-  };
   const std::string cwd = (workdir_ / "testbed").string();
   auto opener = [this, process_env, cwd](const std::vector<std::string>& argv)
       -> Result<std::unique_ptr<ByteStream>> {

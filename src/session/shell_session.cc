@@ -15,13 +15,37 @@ constexpr std::string_view kLoopScript =
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 
+// The launcher, run by /bin/sh as `sh -c <this> r2e-env <path> <append|replace>
+// <keep|clear> <workdir> ARGV...`. POSIX sh only (dash, busybox), no external
+// command before PATH is set. Its own variables are named so that an image's
+// cannot clash with them, and are unset before ARGV runs.
+constexpr std::string_view kLauncher = R"SH(__r2e_p=$1 __r2e_m=$2 __r2e_k=$3 __r2e_w=$4
+shift 4
+if [ -n "$__r2e_p" ]; then
+  __r2e_o=${PATH-}
+  PATH=$__r2e_p
+  if [ "$__r2e_m" = append ]; then
+    while [ -n "$__r2e_o" ]; do
+      __r2e_e=${__r2e_o%%:*}
+      case $__r2e_o in *:*) __r2e_o=${__r2e_o#*:} ;; *) __r2e_o= ;; esac
+      case :$PATH: in *:"$__r2e_e":*) ;; *) [ -z "$__r2e_e" ] || PATH=$PATH:$__r2e_e ;; esac
+    done
+  fi
+  export PATH
+fi
+if [ -n "$__r2e_w" ]; then cd -- "$__r2e_w" || exit 1; fi
+if [ "$__r2e_k" = clear ]; then
+  __r2e_p=$PATH
+  unset __r2e_m __r2e_k __r2e_w __r2e_o __r2e_e
+  exec env -i "PATH=$__r2e_p" "$@"
+fi
+unset __r2e_p __r2e_m __r2e_k __r2e_w __r2e_o __r2e_e
+exec "$@")SH";
+
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> ShellSessionOptions::DefaultEnv() {
+std::vector<std::pair<std::string, std::string>> ShellSessionOptions::StableEnv() {
   return {
-      {"PATH",
-       "/root/.venv/bin:/root/.local/bin:/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:"
-       "/usr/sbin:/usr/bin:/sbin:/bin"},
       {"HOME", "/root"},
       {"LANG", "C.UTF-8"},
       {"LC_ALL", "C.UTF-8"},
@@ -32,6 +56,38 @@ std::vector<std::pair<std::string, std::string>> ShellSessionOptions::DefaultEnv
       {"GIT_PAGER", "cat"},
   };
 }
+
+ShellSessionOptions ShellSessionOptions::Isolated() {
+  ShellSessionOptions o;
+  o.keep_image_env = false;
+  o.append_image_path = false;
+  o.path = std::string(kScaffoldPath);
+  o.env = StableEnv();
+  return o;
+}
+
+namespace internal {
+
+std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const std::string& workdir,
+                                     const std::vector<std::string>& argv) {
+  std::vector<std::string> out = {"/bin/sh",
+                                  "-c",
+                                  std::string(kLauncher),
+                                  "r2e-env",
+                                  options.path,
+                                  options.append_image_path ? "append" : "replace",
+                                  options.keep_image_env ? "keep" : "clear",
+                                  workdir};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+std::vector<std::string> SandboxMainArgv(std::chrono::seconds seconds) {
+  return {"/bin/sh", "-c", "PATH=/usr/local/bin:/usr/bin:/bin${PATH:+:$PATH}; export PATH; exec sleep \"$1\"",
+          "r2e-sandbox", std::to_string(seconds.count())};
+}
+
+}  // namespace internal
 
 std::string_view ShellSession::LoopScript() { return kLoopScript; }
 
@@ -52,11 +108,11 @@ Status ShellSession::open_locked() {
   }
   if (closed_) return Status::Cancelled("session is closed");
   const std::string ready = internal::RandomHex(16);
-  std::vector<std::string> argv = {options_.loop_shell, "-c", std::string(kLoopScript), "r2e-session",
-                                   ready};
-  // The fixed environment travels once, as arguments, not with every command.
+  std::vector<std::string> argv = {options_.loop_shell, "--norc", "-c", std::string(kLoopScript),
+                                   "r2e-session", ready};
+  // The session's variables travel once, as arguments, not with every command.
   for (const auto& [k, v] : options_.env) argv.push_back(k + "=" + v);
-  auto opened = opener_(argv);
+  auto opened = opener_(internal::SandboxArgv(options_, "", argv));
   if (!opened.ok()) return opened.status().WithContext("starting the sandbox shell");
   std::shared_ptr<ByteStream> stream = std::move(opened).value();
   ++starts_;
@@ -88,7 +144,7 @@ Status ShellSession::open_locked() {
 std::string ShellSession::prelude(const ExecOptions& options) const {
   const std::string& workdir = options.workdir.empty() ? options_.default_workdir : options.workdir;
   // The loop's child has already dropped the loop's variables and exported
-  // the fixed environment; the prelude adds this command's part and runs the
+  // the session's; the prelude adds this command's part and runs the
   // command text ($__r2e_cmd).
   std::string p = "unset __r2e_pre\n";
   for (const auto& [k, v] : options.env) p += "export " + ShellQuote(k + "=" + v) + "\n";
@@ -105,7 +161,10 @@ std::string ShellSession::prelude(const ExecOptions& options) const {
   }
   // Stateful mode: restore the exported variables and cwd left by the last
   // command, run this one, and save them again on exit.
-  p += "if [ -f \"$__r2e_d/state\" ]; then . \"$__r2e_d/state\"; else cd -- " +
+  // The saved exports replace the inherited ones, so that a variable the
+  // last command unset (one of the image's, say) stays unset.
+  p += "if [ -f \"$__r2e_d/state\" ]; then for __r2e_v in $(compgen -e); do unset -v \"$__r2e_v\"; done "
+       "2>/dev/null; unset __r2e_v; . \"$__r2e_d/state\"; else cd -- " +
        ShellQuote(options_.default_workdir) + " || exit 1; fi\n";
   if (!options.workdir.empty()) p += "cd -- " + ShellQuote(options.workdir) + " || exit 1\n";
   p += "trap '{ export -p; printf \"cd -- %q\\n\" \"$PWD\"; } > \"$__r2e_d/state\" 2>/dev/null' EXIT\n";

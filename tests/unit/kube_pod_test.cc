@@ -64,7 +64,8 @@ TEST(KubePod, ManifestCarriesOptionsLabelsAndLifetime) {
   EXPECT_EQ(c["name"], "r2e-x-1");
   EXPECT_EQ(c["image"], "img:1");
   EXPECT_EQ(c["workingDir"], "/testbed");
-  EXPECT_EQ(c["command"], Json({"sleep", "600"}));
+  EXPECT_EQ(c["command"], Json(internal::SandboxMainArgv(std::chrono::seconds(600))));
+  EXPECT_EQ(c["command"].back(), "600");
   EXPECT_EQ(c["env"][0], Json({{"name", "A"}, {"value", "1"}}));
   EXPECT_EQ(c["resources"]["requests"]["cpu"], "1");
   EXPECT_EQ(c["resources"]["requests"]["memory"], "1Gi");

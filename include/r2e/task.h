@@ -68,7 +68,8 @@ struct Task {
 // and `version`, or with `eval_script`; SWE-smith: `FAIL_TO_PASS` with an
 // instance id `<owner>__<repo>.<8-hex commit>.<strategy>` or a `repo` under
 // `swesmith/`; R2E: `expected_output_json`, `parsed_commit`,
-// `parsed_commit_content` or `local_tests`), else the image name (holding
+// `parsed_commit_content`, or our `local_tests` / `local_repo`), else the
+// image name (holding
 // `swesmith`; `swebench` or `sweb.eval.`). A row none of these decide is an
 // InvalidArgument error naming what was looked for.
 struct TaskParseOptions {

@@ -94,7 +94,7 @@ std::optional<TaskKind> KindFromFields(const json& row, std::string_view instanc
     }
   }
   for (std::string_view field :
-       {"expected_output_json", "parsed_commit", "parsed_commit_content", "local_tests"}) {
+       {"expected_output_json", "parsed_commit", "parsed_commit_content", "local_tests", "local_repo"}) {
     if (Has(row, field)) return TaskKind::kR2E;
   }
   return std::nullopt;
@@ -111,7 +111,7 @@ std::string_view KindEvidenceText() {
   return "SWE-bench's `FAIL_TO_PASS` with `test_patch` and `version` (or with `eval_script`); "
          "SWE-smith's `FAIL_TO_PASS` with an instance id `<owner>__<repo>.<8-hex commit>.<strategy>` "
          "(or a `repo` under `swesmith/`); R2E's `expected_output_json`, `parsed_commit`, "
-         "`parsed_commit_content` or `local_tests`; then an image name (`docker_image`, "
+         "`parsed_commit_content` (or our `local_tests`, `local_repo`); then an image name (`docker_image`, "
          "`image_name`, `image`) holding `swesmith`, `swebench` or `sweb.eval.`";
 }
 

@@ -19,7 +19,8 @@ namespace r2e::internal {
 // SWE-bench: `FAIL_TO_PASS` with `test_patch` and `version`, or with
 // `eval_script` (5.x rows); SWE-smith: `FAIL_TO_PASS` with an instance id of
 // SWE-smith's shape or a `repo` under `swesmith/`; R2E: `expected_output_json`,
-// `parsed_commit`, `parsed_commit_content` or `local_tests`.
+// `parsed_commit`, `parsed_commit_content`, or our `local_tests` or
+// `local_repo` (local rows are R2E-style unless other fields say otherwise).
 std::optional<TaskKind> KindFromFields(const nlohmann::json& row, std::string_view instance_id);
 
 // The kind an image name shows ("swesmith"; "swebench" or "sweb.eval."), or nullopt.

@@ -4,7 +4,9 @@
 #   r2e-test/base:bookworm               debootstrap --variant=minbase bookworm
 #                                        (git, python3, pytest, chardet), docker import
 #   r2e-demo/textstats:latest            the demo task, R2E style
-#   r2e-demo/textstats-swebench:latest   the demo task, SWE-bench style
+#   r2e-demo/textstats-swebench:latest   the demo task, SWE-bench style, also tagged
+#                                        sweb.eval.x86_64.r2e-demo__textstats-swebench-1:latest
+#                                        (the name SWE-bench's harness gives it)
 #   r2e-demo/textstats-swesmith:latest   the demo task, SWE-smith style
 #   r2e-test/imgenv:latest               the R2E demo task with its own ENV
 #   r2e-test/badpath:latest              the R2E demo task with an unusable PATH
@@ -13,6 +15,8 @@
 # (examples/tasks/demo-swebench.jsonl, examples/tasks/demo-swesmith.jsonl) from
 # real pytest runs in the built images: FAIL_TO_PASS and PASS_TO_PASS are what
 # the benchmark's own log parser reads from the buggy and the fixed runs.
+# examples/tasks/demo-swebench-published.jsonl is the SWE-bench row as the hub
+# publishes rows: no image_name, no kind.
 #
 # Each image carries a label r2e.inputs, a hash of what it was built from; an
 # image whose tag exists with the same hash is skipped, so a second run takes
@@ -458,6 +462,45 @@ else
   "$python" "$work/rows.py" swebench "$work" "$sb_id" "$sb_image" "$sb_base" \
     "$work/sb-before.log" "$work/sb-after.log" >"$work/demo-swebench.jsonl"
   write_rows "$work/demo-swebench.jsonl" "$sb_jsonl" "$sb_inputs"
+fi
+
+# --- 2b'. the SWE-bench flavour as the harness names and publishes it ------------------
+# The harness names an image it builds locally sweb.eval.<arch>.<id lowercased>:latest
+# (x86_64 on every host); the published row names no image and no kind.
+# Tagging the image again costs nothing and keeps the two in step.
+sb_harness_image=sweb.eval.x86_64.$(printf '%s' "$sb_id" | tr '[:upper:]' '[:lower:]'):latest
+if [ "$("${docker[@]}" image inspect -f '{{.Id}}' "$sb_harness_image" 2>/dev/null || true)" != \
+     "$("${docker[@]}" image inspect -f '{{.Id}}' "$sb_image")" ]; then
+  "${docker[@]}" tag "$sb_image" "$sb_harness_image"
+  say "tagged $sb_image as $sb_harness_image"
+else
+  say "$sb_harness_image is up to date"
+fi
+sb_published_jsonl=examples/tasks/demo-swebench-published.jsonl
+# The row as the hub publishes SWE-bench rows: its fields in the hub's order,
+# lists as JSON-encoded strings, no image_name, kind or extension of ours.
+"$python" - "$sb_jsonl" >"$work/demo-swebench-published.jsonl" <<'PY'
+import json, sys
+row = json.loads(open(sys.argv[1]).readline())
+out = {}
+for key in ["repo", "instance_id", "base_commit", "patch", "test_patch", "problem_statement"]:
+    out[key] = row[key]
+out["hints_text"] = ""
+out["created_at"] = "2024-01-01T00:00:00Z"
+out["version"] = row["version"]
+out["FAIL_TO_PASS"] = json.dumps(row["FAIL_TO_PASS"])
+out["PASS_TO_PASS"] = json.dumps(row["PASS_TO_PASS"])
+out["environment_setup_commit"] = row["base_commit"]
+sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+PY
+if [ -f "$sb_published_jsonl" ] && cmp -s "$work/demo-swebench-published.jsonl" "$sb_published_jsonl"; then
+  say "$sb_published_jsonl is up to date"
+elif [ $check_only = 1 ]; then
+  diff -u "$sb_published_jsonl" "$work/demo-swebench-published.jsonl" >&2 || true
+  die "$sb_published_jsonl differs from $sb_jsonl (run without --check to rewrite it)"
+else
+  cp "$work/demo-swebench-published.jsonl" "$sb_published_jsonl"
+  say "wrote $sb_published_jsonl (it changed: commit it)"
 fi
 
 # --- 2c. SWE-smith style ---------------------------------------------------------------

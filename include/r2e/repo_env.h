@@ -87,15 +87,19 @@ struct RepoEnvOptions {
   // Extra commands run once after the kind's setup (e.g. installs). A
   // failing one fails reset().
   std::vector<std::string> extra_setup;
-  // The R2E test folder and script (moved under /root at setup).
+  // The R2E test folder and script (moved under /root at setup). Off also
+  // turns remove_hidden_tests off.
   bool hide_tests = true;
-  // R2E, with hide_tests: after setup the hidden tests (/root/r2e_tests) and
-  // their runner (/root/run_tests.sh) are copied out of the sandbox into a
-  // private host directory and deleted in it, so the agent can neither read
-  // them nor edit them to earn a reward; grade() puts the originals back
-  // (replacing whatever the agent left there) for the test run only. Off
-  // leaves them in the sandbox (R2E-Gym's behaviour; for callers that grade
-  // with a Grader directly, with no agent in the sandbox).
+  // With hide_tests, every kind: after setup the hidden tests and test
+  // runners are copied out of the sandbox into a private host directory and
+  // deleted in it, so the agent can neither read them nor edit them to earn
+  // a reward; grade() puts the originals back (replacing whatever the agent
+  // left there) for the test run only. R2E: the tests (/root/r2e_tests) and
+  // their runner (/root/run_tests.sh). SWE-bench: /run_tests.sh (in R2E-Gym's
+  // images it carries the test patch) and /eval.sh; the grader brings its
+  // own eval script, holding the test patch, only while it runs. SWE-smith:
+  // /run_tests.sh. Off leaves them in the sandbox (R2E-Gym's behaviour; for
+  // callers that grade with a Grader directly, with no agent in the sandbox).
   bool remove_hidden_tests = true;
 
   // Tools installed at every reset(), after setup: the named set ("r2egym",

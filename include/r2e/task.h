@@ -30,7 +30,9 @@ struct Task {
   std::string instance_id;
   TaskKind kind = TaskKind::kR2E;
 
-  // The sandbox image (`docker_image`, else `image_name`, or the override).
+  // The sandbox image: the override, else the row's `docker_image`, else
+  // `image_name`, else `image` (SWE-bench 5.x rows), else the name the kind's
+  // harness gives the instance (see TaskParseOptions).
   std::string image;
   // `repo` (SWE-bench, SWE-smith) or `repo_name` (R2E), e.g. "pallets/flask".
   std::string repo;
@@ -65,14 +67,40 @@ struct Task {
   std::string Instruction() const;
 };
 
+// The kind of a row: TaskParseOptions::kind, else the row's `kind` field,
+// else what the row's fields show (SWE-bench: `FAIL_TO_PASS` with `test_patch`
+// and `version`, or with `eval_script`; SWE-smith: `FAIL_TO_PASS` with an
+// instance id `<owner>__<repo>.<8-hex commit>.<strategy>` or a `repo` under
+// `swesmith/`; R2E: `expected_output_json`, `parsed_commit`,
+// `parsed_commit_content`, or our `local_tests` / `local_repo`), else the
+// image name (holding
+// `swesmith`; `swebench` or `sweb.eval.`). A row none of these decide is an
+// InvalidArgument error naming what was looked for.
 struct TaskParseOptions {
-  // Use this image instead of the row's.
+  // Use this image instead of the row's or a derived one.
   std::string image_override;
-  // Use this kind instead of detecting it from the image name.
+  // Use this kind instead of the row's `kind` or the detected one.
   std::optional<TaskKind> kind;
-  // SWE-smith: rewrite the image to the scaffold's registry name
-  // `jyangballin/<image with "__" -> "_1776_">:latest`. Off by default.
-  bool rewrite_swesmith_image = false;
+
+  // Image names for rows that name no image, as the harnesses name them.
+  // SWE-bench (harness v4.1.0's instance_image_key):
+  // `<swebench_namespace>/sweb.eval.<image_arch>.<instance id lowercased>:<instance_image_tag>`
+  // with every "__" as "_1776_" (Docker Hub refuses "__"). An empty namespace
+  // ("none" and "null" read the same, as the harness's --namespace does) names
+  // an image the harness built locally: `sweb.eval.<arch>.<id lowercased>:<tag>`,
+  // "__" kept.
+  std::string swebench_namespace = "swebench";
+  std::string instance_image_tag = "latest";
+  // "x86_64" (the harness's choice on every host) or "arm64"; also the arch
+  // of derived SWE-smith names.
+  std::string image_arch = "x86_64";
+  // SWE-smith: a name of SWE-smith's local form `swesmith.<arch>.<owner>__<repo>.<commit8>`
+  // (the row's `image_name`, or derived from `repo` / the instance id when
+  // the row has none) becomes the name the images are published under,
+  // `jyangballin/swesmith.<arch>.<owner>_1776_<repo>.<commit8>:latest` (as
+  // the R2E-Gym scaffold pulls them). Off: the local name, for images pulled
+  // and retagged by SWE-smith's download_images. Other names are left alone.
+  bool swesmith_image_map = true;
   // Directory that relative local paths are resolved against.
   std::filesystem::path base_dir;
   // Name used in error messages (usually "<file>:<line>").

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "r2e/status.h"
+#include "r2e/task.h"
+
 namespace r2e {
 struct KubeRuntimeOptions;
 }
@@ -25,7 +28,20 @@ struct CommonOptions {
   std::string kube_namespace;
 };
 
+// How dataset rows are read (`r2e run`, `r2e eval`): see TaskParseOptions.
+struct RowOptions {
+  std::string kind;                          // empty: from the row
+  std::string image_namespace = "swebench";  // SWE-bench images; "" or none: local names
+  std::string instance_image_tag = "latest";
+  std::string image_arch = "x86_64";
+  bool swesmith_image_map = true;
+};
+
+// The row options and --image as TaskParseOptions; InvalidArgument for a bad --kind.
+Result<TaskParseOptions> MakeTaskParseOptions(const CommonOptions& common, const RowOptions& rows);
+
 struct RunOptions {
+  RowOptions rows;
   std::string tasks;
   std::string instance_id;
   std::string agent = "scripted";
@@ -89,6 +105,7 @@ struct GradeCommandOptions {
 int Grade(const GradeCommandOptions& grade);
 
 struct EvalCommandOptions {
+  RowOptions rows;
   std::string dataset;      // dataset file (JSON array or JSONL)
   std::string predictions;  // predictions file, or "gold" for each row's patch
   int workers = 0;          // 0: from cores and memory

@@ -95,9 +95,9 @@ int Eval(const CommonOptions& common, const EvalCommandOptions& opts) {
   if (!rules.ok()) return Fail(rules.status());
   if (opts.timeout_s <= 0) return Fail(Status::InvalidArgument("--timeout must be positive"));
 
-  TaskParseOptions parse;
-  parse.image_override = common.image;
-  auto all_rows = LoadDataset(opts.dataset, parse);
+  auto parse = MakeTaskParseOptions(common, opts.rows);
+  if (!parse.ok()) return Fail(parse.status());
+  auto all_rows = LoadDataset(opts.dataset, *parse);
   if (!all_rows.ok()) return Fail(all_rows.status());
   std::set<std::string> all_ids;
   for (const auto& row : *all_rows) all_ids.insert(row.task.instance_id);

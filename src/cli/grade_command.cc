@@ -94,7 +94,7 @@ Result<Task> ToTask(const json& row, const GradeCommandOptions& opts, const std:
     if (!options.kind && !row.contains("kind")) {
       if (row.contains("expected_output_json")) {
         options.kind = TaskKind::kR2E;
-      } else if (row.contains("test_patch")) {
+      } else if (row.contains("test_patch") || row.contains("eval_script")) {
         options.kind = TaskKind::kSweBench;
       } else {
         options.kind = TaskKind::kSweSmith;

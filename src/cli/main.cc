@@ -41,10 +41,30 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
 
+  auto add_rows = [](CLI::App* cmd, r2e::cli::RowOptions& rows) {
+    cmd->add_option("--kind", rows.kind,
+                    "Task kind of every row: swebench, swesmith or r2e (default: from each row's "
+                    "kind or fields)");
+    cmd->add_option("--image-namespace", rows.image_namespace,
+                    "SWE-bench rows without an image: registry namespace of "
+                    "<ns>/sweb.eval.<arch>.<id>:<tag> (\"\" or none: locally built sweb.eval... images)")
+        ->capture_default_str();
+    cmd->add_option("--instance-image-tag", rows.instance_image_tag,
+                    "SWE-bench rows without an image: the image tag")
+        ->capture_default_str();
+    cmd->add_option("--image-arch", rows.image_arch, "Derived image names: x86_64 or arm64")
+        ->check(CLI::IsMember({"x86_64", "arm64"}))
+        ->capture_default_str();
+    cmd->add_flag("!--no-swesmith-image-map", rows.swesmith_image_map,
+                  "Use SWE-smith image names as the row gives them (swesmith.x86_64...), not "
+                  "jyangballin/swesmith.x86_64...:latest");
+  };
+
   r2e::cli::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "Run one episode per selected task");
   add_common(run_cmd);
   run_cmd->add_option("--tasks", run.tasks, "Dataset file (JSON array or JSONL)")->required();
+  add_rows(run_cmd, run.rows);
   run_cmd->add_option("--instance-id", run.instance_id, "Run only this instance");
   run_cmd->add_option("--agent", run.agent,
                       "scripted (replays the row's scripted_actions), noop, or llm (a model "
@@ -143,6 +163,7 @@ int main(int argc, char** argv) {
       app.add_subcommand("eval", "Evaluate predictions: SWE-bench-style reports and run summary");
   add_common(eval_cmd);
   eval_cmd->add_option("--dataset", eval.dataset, "Dataset file (JSON array or JSONL)")->required();
+  add_rows(eval_cmd, eval.rows);
   eval_cmd
       ->add_option("--predictions", eval.predictions,
                    "Predictions file (JSON list, JSON object keyed by id, or JSONL), or `gold`")

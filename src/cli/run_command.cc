@@ -253,10 +253,28 @@ void ApplyKubeOptions(const CommonOptions& common, KubeRuntimeOptions& kube) {
   kube.namespace_name = common.kube_namespace;
 }
 
-int RunEpisodes(const CommonOptions& common, const RunOptions& run) {
+Result<TaskParseOptions> MakeTaskParseOptions(const CommonOptions& common, const RowOptions& rows) {
   TaskParseOptions parse;
   parse.image_override = common.image;
-  auto tasks = LoadTasks(run.tasks, parse);
+  if (!rows.kind.empty()) {
+    auto kind = ParseTaskKind(rows.kind);
+    if (!kind.ok()) return Status::InvalidArgument("--kind: " + kind.status().message());
+    parse.kind = *kind;
+  }
+  parse.swebench_namespace = rows.image_namespace;
+  parse.instance_image_tag = rows.instance_image_tag;
+  parse.image_arch = rows.image_arch;
+  parse.swesmith_image_map = rows.swesmith_image_map;
+  return parse;
+}
+
+int RunEpisodes(const CommonOptions& common, const RunOptions& run) {
+  auto parse = MakeTaskParseOptions(common, run.rows);
+  if (!parse.ok()) {
+    std::cerr << "r2e run: " << parse.status().ToString() << "\n";
+    return 2;
+  }
+  auto tasks = LoadTasks(run.tasks, *parse);
   if (!tasks.ok()) {
     std::cerr << "r2e run: " << tasks.status().ToString() << "\n";
     return 2;

@@ -1,5 +1,7 @@
 #include "r2e/task.h"
 
+#include "core/row_kind.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cctype>
@@ -172,24 +174,49 @@ Status ReadLocalDir(const json& row, std::string_view field, const TaskParseOpti
   return Status::OK();
 }
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
-
-std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
-  size_t pos = 0;
-  while ((pos = text.find(from, pos)) != std::string::npos) {
-    text.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return text;
-}
-
 std::string_view TrimWhitespace(std::string_view text) {
   auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
+}
+
+// The sandbox image: the stated one (an override as given; SWE-smith names
+// mapped), else the name the kind's harness derives.
+Result<std::string> ImageFor(const Task& task, std::string stated, bool overridden,
+                             const TaskParseOptions& options) {
+  if (overridden) return stated;
+  if (!stated.empty()) {
+    return task.kind == TaskKind::kSweSmith ? internal::MapSweSmithImage(std::move(stated), options)
+                                            : stated;
+  }
+  Result<std::string> derived = Status::OK();
+  switch (task.kind) {
+    case TaskKind::kSweBench:
+      derived = internal::SweBenchImageName(task.instance_id, options);
+      break;
+    case TaskKind::kSweSmith:
+      derived = internal::SweSmithImageName(task.instance_id, task.repo, options);
+      if (derived.ok()) derived = internal::MapSweSmithImage(std::move(derived).value(), options);
+      break;
+    case TaskKind::kR2E:
+      // R2E images carry a per-commit hash no field of the row gives.
+      if (!task.local_repo.empty()) return std::string();
+      return Status::InvalidArgument(
+          Prefix(options.source) + "row `" + task.instance_id +
+          "` has no `docker_image` or `image_name`; add one to the row, set an image override "
+          "(--image), or give `local_repo` to run it with the local runtime");
+  }
+  if (!derived.ok()) {
+    // A local row runs without an image.
+    if (!task.local_repo.empty()) return std::string();
+    return Status::InvalidArgument(Prefix(options.source) + "row `" + task.instance_id +
+                                   "` names no image and none can be derived: " +
+                                   derived.status().message() +
+                                   "; add `docker_image` or `image` to the row, or set an image "
+                                   "override (--image)");
+  }
+  return std::move(derived).value();
 }
 
 Result<Task> ParseTaskImpl(const json& row, const TaskParseOptions& options) {
@@ -207,27 +234,21 @@ Result<Task> ParseTaskImpl(const json& row, const TaskParseOptions& options) {
   R2E_RETURN_IF_ERROR(ReadLocalDir(row, "local_repo", options, &task.local_repo));
   R2E_RETURN_IF_ERROR(ReadLocalDir(row, "local_tests", options, &task.local_tests));
 
-  // Image: the override, else docker_image, else image_name.
-  std::string docker_image;
-  std::string image_name;
-  R2E_RETURN_IF_ERROR(ReadString(row, "docker_image", options, &docker_image));
-  R2E_RETURN_IF_ERROR(ReadString(row, "image_name", options, &image_name));
+  // Image as the row or the caller states it: the override, else
+  // docker_image, image_name (R2E-Gym's fields), else image (SWE-bench 5.x).
+  std::string stated_image;
   const bool overridden = !options.image_override.empty();
   if (overridden) {
-    task.image = options.image_override;
-  } else if (!docker_image.empty()) {
-    task.image = docker_image;
+    stated_image = options.image_override;
   } else {
-    task.image = image_name;
-  }
-  if (task.image.empty() && task.local_repo.empty()) {
-    return Status::InvalidArgument(
-        Prefix(options.source) + "row `" + task.instance_id +
-        "` has no `docker_image` or `image_name`; add one to the row, set an image override, "
-        "or give `local_repo` to run it with the local runtime");
+    for (std::string_view field : {"docker_image", "image_name", "image"}) {
+      std::string value;
+      R2E_RETURN_IF_ERROR(ReadString(row, field, options, &value));
+      if (stated_image.empty()) stated_image = std::move(value);
+    }
   }
 
-  // Kind: the option, else the row's `kind`, else detected from the image name.
+  // Kind: the option, else the row's `kind`, else the row's fields, else the image name.
   if (options.kind.has_value()) {
     task.kind = *options.kind;
   } else if (const json* kind = Find(row, "kind"); kind != nullptr) {
@@ -235,19 +256,18 @@ Result<Task> ParseTaskImpl(const json& row, const TaskParseOptions& options) {
     Result<TaskKind> parsed = ParseTaskKind(kind->get_ref<const std::string&>());
     if (!parsed.ok()) return FieldError(options, "kind", parsed.status().message());
     task.kind = *parsed;
-  } else if (Contains(task.image, "swesmith")) {
-    task.kind = TaskKind::kSweSmith;
-  } else if (Contains(task.image, "swebench")) {
-    task.kind = TaskKind::kSweBench;
+  } else if (auto by_fields = internal::KindFromFields(row, task.instance_id)) {
+    task.kind = *by_fields;
+  } else if (auto by_image = internal::KindFromImage(stated_image)) {
+    task.kind = *by_image;
   } else {
-    task.kind = TaskKind::kR2E;
-  }
-  // An explicit override is used as given; an already rewritten name is left alone.
-  if (options.rewrite_swesmith_image && task.kind == TaskKind::kSweSmith && !overridden &&
-      !task.image.empty() && !task.image.starts_with("jyangballin/")) {
-    task.image = "jyangballin/" + ReplaceAll(task.image, "__", "_1776_") + ":latest";
+    return Status::InvalidArgument(
+        Prefix(options.source) + "cannot tell the kind of row `" + task.instance_id +
+        "`: looked for " + std::string(internal::KindEvidenceText()) +
+        "; add `kind` (swebench, swesmith or r2e) to the row or pass the kind as an option (--kind)");
   }
 
+  // Repository name: prefer the kind's own field, accept the other.
   // Repository name: prefer the kind's own field, accept the other.
   std::string repo;
   std::string repo_name;
@@ -258,6 +278,8 @@ Result<Task> ParseTaskImpl(const json& row, const TaskParseOptions& options) {
   } else {
     task.repo = !repo.empty() ? repo : repo_name;
   }
+
+  R2E_ASSIGN_OR_RETURN(task.image, ImageFor(task, stated_image, overridden, options));
 
   R2E_RETURN_IF_ERROR(ReadString(row, "base_commit", options, &task.base_commit));
   R2E_RETURN_IF_ERROR(ReadVersion(row, options, &task.version));

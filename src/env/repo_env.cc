@@ -127,7 +127,7 @@ Result<Observation> RepoEnv::start_cold() {
   episode_token_ = internal::RandomHex(8);
   Status s = setup();
   if (s.ok() && internal::RemovesHiddenTests(task_, options_)) {
-    auto taken = internal::HiddenTests::TakeOut(*runtime_);
+    auto taken = internal::HiddenTests::TakeOut(*runtime_, task_);
     if (taken.ok()) hidden_ = std::move(taken).value();
     s = taken.status();
   }

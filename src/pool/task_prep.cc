@@ -93,7 +93,7 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
     // Here rather than in reset(): copying the tests out costs an exec and two
     // downloads, which a warm reset must not wait for.
     if (take_out_tests) {
-      R2E_ASSIGN_OR_RETURN(auto hidden, HiddenTests::TakeOut(rt));
+      R2E_ASSIGN_OR_RETURN(auto hidden, HiddenTests::TakeOut(rt, task));
       sb.attachment = std::move(hidden);
     }
     if (files.empty()) return Status::OK();

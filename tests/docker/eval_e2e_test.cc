@@ -1,7 +1,8 @@
 // `r2e eval` end to end against a real dockerd (scripts/start-dockerd.sh) and
 // the demo images (scripts/build-test-images.sh), running the r2e program as
 // a child process: gold / empty / wrong predictions give resolved / empty /
-// unresolved in the exact summary; every flavour's gold run resolves; a run
+// unresolved in the exact summary; every flavour's gold run resolves, also
+// SWE-bench rows as published against harness-named images; a run
 // stopped with SIGINT or killed with SIGKILL resumes and leaves no sandbox
 // behind; four workers beat the sum of per-instance times. Skips when the
 // daemon, an image or the r2e program is missing.
@@ -321,6 +322,38 @@ TEST_F(EvalE2ETest, SweSmithRowsRunTheirProfileOrWarn) {
                 .find("+ pytest --disable-warnings --color=no --tb=no --verbose\n"),
             std::string::npos)
       << ReadAll(pinst / "test_output.txt");
+}
+
+// SWE-bench rows as the hub publishes them (no image, no kind) find the image
+// under the name the harness gives one it built locally, and resolve.
+TEST_F(EvalE2ETest, PublishedSweBenchRowsResolveAgainstHarnessNamedImages) {
+  constexpr const char* kHarnessImage = "sweb.eval.x86_64.r2e-demo__textstats-swebench-1:latest";
+  REQUIRE_EVAL(kHarnessImage);
+  const fs::path dataset = kTasks / "demo-swebench-published.jsonl";
+  const json row = json::parse(ReadAll(dataset));
+  for (const char* field : {"docker_image", "image_name", "image", "kind"}) {
+    EXPECT_FALSE(row.contains(field)) << field;
+  }
+  json s = Run(Args(dataset, "gold", "published", {"--image-namespace", ""}), 0, "published");
+  ASSERT_TRUE(s.is_object());
+  EXPECT_EQ(HarnessPart(s), ExpectedSummary("resolved")) << s.dump(2);
+  const fs::path inst = InstanceDir(dir_ / "logs", "published", "gold", "r2e-demo__textstats-swebench-1");
+  const std::string log = ReadAll(inst / "run_instance.log");
+  EXPECT_NE(log.find(std::string("(swebench)")), std::string::npos) << log;
+  EXPECT_NE(log.find(std::string("image ") + kHarnessImage), std::string::npos) << log;
+  json report = json::parse(ReadAll(inst / "report.json"));
+  EXPECT_EQ(report["r2e-demo__textstats-swebench-1"]["resolved"], true);
+
+  // Without --image-namespace: the registry's name, which this daemon lacks.
+  Child remote(Args(dataset, "gold", "remote"), dir_, "remote");
+  EXPECT_EQ(remote.Wait(), 1);
+  EXPECT_NE(remote.err().find("swebench/sweb.eval.x86_64.r2e-demo_1776_textstats-swebench-1:latest"),
+            std::string::npos)
+      << remote.err();
+  // A kind that does not exist is bad input.
+  Child bad(Args(dataset, "gold", "badkind", {"--kind", "swe-gym"}), dir_, "badkind");
+  EXPECT_EQ(bad.Wait(), 2);
+  EXPECT_NE(bad.err().find("--kind"), std::string::npos) << bad.err();
 }
 
 TEST_F(EvalE2ETest, BadInputAndMissingImagesAreReportedBeforeAnythingRuns) {

@@ -1,13 +1,15 @@
 // Security promises on docker (docs/reliability.md), asserted from inside
-// the sandbox: the hidden R2E tests are not in the container while the agent
-// works, a spoofed runner earns nothing, the real fix still earns 1, and a
-// registry password never shows in an error.
+// the sandbox: the hidden R2E tests and the SWE-bench runner and test patch
+// are not in the container while the agent works, a spoofed runner earns
+// nothing, the real fix still earns 1, and a registry password never shows
+// in an error.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "docker/docker_client.h"
+#include "env/hidden_tests.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/session.h"
@@ -103,6 +105,107 @@ TEST(DockerSecurityTest, HiddenTestsAbsentAndGradedFromAWarmPool) {
   }
   EXPECT_TRUE(env->close().ok());
   (*pool)->shutdown();
+}
+
+constexpr const char* kSweBenchDemo = "r2e-demo/textstats-swebench:latest";
+
+Task SweBenchDemoTask() {
+  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo-swebench.jsonl");
+  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
+  return tasks.ok() ? tasks->front() : Task{};
+}
+
+// Files anywhere on the sandbox's own filesystem that hold the runner's test
+// directive or a test the test patch adds.
+constexpr const char* kFindHidden =
+    "find / -xdev -type f -size -4M -print0 2>/dev/null | "
+    "xargs -0 grep -lI -e 'tests/hidden' -e 'def test_moving_average_window_equals_length' "
+    "2>/dev/null | head -n 20; echo END-OF-LIST";
+
+std::string Observed(RepoEnv& env, const std::string& cmd) {
+  auto r = env.step(Bash(cmd));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r->observation.text : std::string();
+}
+
+TEST(DockerSecurityTest, SweBenchRunnerAndTestPatchAbsentGoldStillResolves) {
+  if (!HaveImage(kSweBenchDemo)) GTEST_SKIP() << "no daemon or " << kSweBenchDemo;
+  Task task = SweBenchDemoTask();
+  ASSERT_EQ(task.kind, TaskKind::kSweBench);
+  ASSERT_NE(task.test_patch.find("def test_moving_average_window_equals_length"), std::string::npos);
+
+  // Left in place (R2E-Gym's behaviour) the search finds the runner: the
+  // check below can fail.
+  {
+    RepoEnvOptions keep = OfflineDockerOptions();
+    keep.remove_hidden_tests = false;
+    auto env = RepoEnv::Create(task, keep).value();
+    ASSERT_TRUE(env->reset().ok());
+    EXPECT_NE(Observed(*env, kFindHidden).find("/run_tests.sh\n"), std::string::npos);
+    EXPECT_TRUE(env->close().ok());
+  }
+
+  auto env = RepoEnv::Create(task, OfflineDockerOptions()).value();
+  auto reset = env->reset();
+  ASSERT_TRUE(reset.ok()) << reset.status().ToString();
+  const std::string found = Observed(*env, kFindHidden);
+  EXPECT_NE(found.find("END-OF-LIST"), std::string::npos) << found;
+  EXPECT_EQ(found.find('/'), std::string::npos) << "hidden test material readable by the agent:\n" << found;
+  EXPECT_NE(Observed(*env, "test -e /run_tests.sh && echo PRESENT || echo ABSENT").find("ABSENT"),
+            std::string::npos);
+
+  // The buggy code earns 0, the gold patch 1; between and after, the runner stays out.
+  auto zero = env->compute_reward();
+  ASSERT_TRUE(zero.ok()) << zero.status().ToString();
+  EXPECT_EQ(*zero, 0.0);
+  ASSERT_TRUE(env->runtime().write_file("/tmp/gold.diff", task.patch, 0644).ok());
+  auto applied = env->run("cd /testbed && git apply /tmp/gold.diff && rm /tmp/gold.diff");
+  ASSERT_TRUE(applied.ok() && applied->success()) << (applied.ok() ? applied->output : applied.status().ToString());
+  auto one = env->compute_reward();
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(*one, 1.0);
+  // pytest's cache of the grading run keeps the hidden tests' node ids (names,
+  // not code), as under the harness; everything else must be gone.
+  const std::string after = Observed(
+      *env, "find / -xdev -type f -size -4M -not -path '/testbed/.pytest_cache/*' -print0 2>/dev/null | "
+            "xargs -0 grep -lI -e 'tests/hidden' -e 'def test_moving_average_window_equals_length' "
+            "2>/dev/null | head -n 20; echo END-OF-LIST");
+  EXPECT_NE(after.find("END-OF-LIST"), std::string::npos) << after;
+  EXPECT_EQ(after.find('/'), std::string::npos) << "left in the sandbox after grading:\n" << after;
+  EXPECT_TRUE(env->close().ok());
+}
+
+// What comes back for grading is the original, byte for byte, mode included.
+TEST(DockerSecurityTest, SweBenchRunnerComesBackUnchanged) {
+  if (!HaveImage(kSweBenchDemo)) GTEST_SKIP() << "no daemon or " << kSweBenchDemo;
+  Task task = SweBenchDemoTask();
+  RepoEnvOptions keep = OfflineDockerOptions();
+  keep.remove_hidden_tests = false;
+  keep.tool_set.clear();
+  auto env = RepoEnv::Create(task, keep).value();
+  ASSERT_TRUE(env->reset().ok());
+  const std::string fingerprint = "sha256sum /run_tests.sh && stat -c %a /run_tests.sh";
+  auto before = env->run(fingerprint);
+  ASSERT_TRUE(before.ok() && before->success()) << (before.ok() ? before->output : "");
+
+  auto held = internal::HiddenTests::TakeOut(env->runtime(), task);
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  ASSERT_TRUE(*held);
+  EXPECT_EQ((*held)->paths(), std::vector<std::string>{"/run_tests.sh"});
+  auto gone = env->run("test -e /run_tests.sh");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_NE(gone->exit_code, 0);
+
+  // Whatever the agent leaves there is replaced.
+  ASSERT_TRUE(env->run("echo 'echo PASSED' > /run_tests.sh && echo fake > /eval.sh").ok());
+  ASSERT_TRUE((*held)->PutBack(env->runtime()).ok());
+  auto restored = env->run(fingerprint);
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(restored->output, before->output);
+  auto eval_sh = env->run("test -e /eval.sh");
+  ASSERT_TRUE(eval_sh.ok());
+  EXPECT_NE(eval_sh->exit_code, 0) << "an agent's /eval.sh survived the restore";
+  EXPECT_TRUE(env->close().ok());
 }
 
 TEST(DockerSecurityTest, RegistryPasswordNeverInErrors) {

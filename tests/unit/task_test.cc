@@ -145,33 +145,48 @@ TEST(TaskParseTest, SweBenchRow) {
   EXPECT_EQ(task->row, SweBenchRow());
 }
 
-TEST(TaskParseTest, SweSmithDetectedFromImageName) {
+TEST(TaskParseTest, SweSmithRowAsPublishedMapsItsImage) {
   json row = {{"instance_id", "pallets__flask.bc098406.combine_file__abc"},
               {"repo", "swesmith/pallets__flask.bc098406"},
+              {"FAIL_TO_PASS", json::array({"tests/test_a.py::test_x"})},
               {"image_name", "swesmith.x86_64.pallets__flask.bc098406"}};
   Result<Task> task = ParseTask(row);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
   EXPECT_EQ(task->kind, TaskKind::kSweSmith);
-  // No rewrite unless asked.
-  EXPECT_EQ(task->image, "swesmith.x86_64.pallets__flask.bc098406");
+  // The map is on by default: the name the images are published under.
+  EXPECT_EQ(task->image, "jyangballin/swesmith.x86_64.pallets_1776_flask.bc098406:latest");
   EXPECT_EQ(task->repo, "swesmith/pallets__flask.bc098406");
+
+  TaskParseOptions off;
+  off.swesmith_image_map = false;
+  task = ParseTask(row, off);
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  EXPECT_EQ(task->image, "swesmith.x86_64.pallets__flask.bc098406");
 }
 
-TEST(TaskParseTest, SweSmithRewriteOption) {
-  json row = {{"instance_id", "i1"}, {"image_name", "swesmith.x86_64.pallets__flask.bc098406"}};
+TEST(TaskParseTest, SweSmithMapLeavesOtherNamesAlone) {
+  // A registry path or a tag: not SWE-smith's local form, so not mapped.
+  for (const char* image : {"jyangballin/swesmith.x86_64.pallets_1776_flask.bc098406:latest",
+                            "r2e-demo/textstats-swesmith:latest", "swesmith.x86_64.a__b.12345678:v2"}) {
+    json row = {{"instance_id", "i1"}, {"kind", "swesmith"}, {"image_name", image}};
+    Result<Task> task = ParseTask(row);
+    ASSERT_TRUE(task.ok()) << task.status().ToString();
+    EXPECT_EQ(task->image, image);
+  }
+  // An override is used as given.
   TaskParseOptions options;
-  options.rewrite_swesmith_image = true;
+  options.image_override = "swesmith.x86_64.pallets__flask.bc098406";
+  json row = {{"instance_id", "i1"}, {"kind", "swesmith"}};
   Result<Task> task = ParseTask(row, options);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
-  EXPECT_EQ(task->image, "jyangballin/swesmith.x86_64.pallets_1776_flask.bc098406:latest");
+  EXPECT_EQ(task->image, "swesmith.x86_64.pallets__flask.bc098406");
 }
 
-TEST(TaskParseTest, RewriteOptionLeavesOtherKindsAlone) {
-  TaskParseOptions options;
-  options.rewrite_swesmith_image = true;
-  Result<Task> task = ParseTask(SweBenchRow(), options);
+TEST(TaskParseTest, SweSmithMapLeavesOtherKindsAlone) {
+  json row = {{"instance_id", "i1"}, {"kind", "swebench"}, {"image_name", "swesmith.x86_64.a__b.12345678"}};
+  Result<Task> task = ParseTask(row);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
-  EXPECT_EQ(task->image, "swebench/sweb.eval.x86_64.astropy_1776_astropy-12907:latest");
+  EXPECT_EQ(task->image, "swesmith.x86_64.a__b.12345678");
 }
 
 TEST(TaskParseTest, SwesmithWinsOverSwebenchInImageName) {
@@ -206,12 +221,12 @@ TEST(TaskParseTest, ImageOverrideWins) {
   Result<Task> task = ParseTask(SweBenchRow(), options);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
   EXPECT_EQ(task->image, "my/image:dev");
-  // Kind is detected from the image actually used.
-  EXPECT_EQ(task->kind, TaskKind::kR2E);
+  // The row's fields decide the kind, not the image.
+  EXPECT_EQ(task->kind, TaskKind::kSweBench);
 }
 
 TEST(TaskParseTest, ImageOverrideSuppliesMissingImage) {
-  json row = {{"instance_id", "i1"}};
+  json row = {{"instance_id", "i1"}, {"kind", "r2e"}};
   TaskParseOptions options;
   options.image_override = "my/image:dev";
   Result<Task> task = ParseTask(row, options);
@@ -242,7 +257,7 @@ TEST(TaskParseTest, ExplicitKindField) {
 }
 
 TEST(TaskParseTest, RepoFieldFallsBackToTheOtherName) {
-  json row = {{"instance_id", "i1"}, {"docker_image", "x/y"}, {"repo", "a/b"}};
+  json row = {{"instance_id", "i1"}, {"docker_image", "x/y"}, {"repo", "a/b"}, {"parsed_commit", "{}"}};
   Result<Task> task = ParseTask(row);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
   EXPECT_EQ(task->kind, TaskKind::kR2E);
@@ -356,7 +371,7 @@ TEST(TaskParseErrorTest, MissingInstanceId) {
 }
 
 TEST(TaskParseErrorTest, NoImageAndNoLocalRepo) {
-  json row = {{"instance_id", "i1"}, {"repo", "a/b"}};
+  json row = {{"instance_id", "i1"}, {"repo", "a/b"}, {"expected_output_json", "{}"}};
   Result<Task> task = ParseTask(row, WithSource("t.jsonl:4"));
   ExpectError(task, StatusCode::kInvalidArgument, "t.jsonl:4", "docker_image");
   EXPECT_THAT(task.status().message(), HasSubstr("`image_name`"));

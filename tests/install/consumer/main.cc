@@ -42,9 +42,10 @@ int main() {
   Check(r2e::ParseAction("<function=finish>\n</function>").is_finish(), "ParseAction finish");
   Check(r2e::ParseAction("no tool call here").empty(), "ParseAction without a function");
 
-  // ParseTask: FAIL_TO_PASS as a JSON-encoded string, kind from the image.
+  // ParseTask: FAIL_TO_PASS as a JSON-encoded string, the kind the row states.
   nlohmann::json row = nlohmann::json::parse(R"({
     "instance_id": "demo__calc-1",
+    "kind": "r2e",
     "docker_image": "example/r2e-demo:latest",
     "repo_name": "demo/calc",
     "FAIL_TO_PASS": "[\"tests/test_calc.py::test_add\"]",

@@ -82,6 +82,10 @@ std::chrono::seconds StepTimeout(std::chrono::seconds step_timeout,
 LlmEpisode EndEpisode(LlmEpisode& ep, LlmExit exit, Status status, Clock::time_point start,
                       int max_steps);
 
+// Adds a reply's model time and reported token usage to the episode's totals
+// (last_context_tokens: the reply's total_tokens, prompt + completion).
+void CountReply(LlmEpisode& ep, const LlmReply& reply);
+
 }  // namespace r2e::agent_internal
 
 #endif  // R2E_AGENT_AGENT_INTERNAL_H_

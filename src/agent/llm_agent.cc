@@ -16,6 +16,7 @@ namespace r2e {
 
 using agent_internal::ClipObservation;
 using agent_internal::Clock;
+using agent_internal::CountReply;
 using agent_internal::DescribeTools;
 using agent_internal::Fill;
 using agent_internal::FinishToolName;
@@ -46,6 +47,15 @@ std::string_view LlmExitName(LlmExit exit) {
 }
 
 namespace agent_internal {
+
+void CountReply(LlmEpisode& ep, const LlmReply& reply) {
+  ep.model_s += reply.seconds;
+  if (!reply.usage.reported) return;
+  ep.prompt_tokens += reply.usage.prompt_tokens;
+  ep.completion_tokens += reply.usage.completion_tokens;
+  ep.total_tokens += reply.usage.total_tokens;
+  ep.last_context_tokens = reply.usage.total_tokens;
+}
 
 LlmEpisode EndEpisode(LlmEpisode& ep, LlmExit exit, Status status, Clock::time_point start,
                       int max_steps) {
@@ -279,13 +289,7 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
         }
         return end_with(LlmExit::kLlmError, reply.status());
       }
-      ep.model_s += reply->seconds;
-      if (reply->usage.reported) {
-        ep.prompt_tokens += reply->usage.prompt_tokens;
-        ep.completion_tokens += reply->usage.completion_tokens;
-        ep.total_tokens += reply->usage.total_tokens;
-        ep.last_context_tokens = reply->usage.prompt_tokens + reply->usage.completion_tokens;
-      }
+      CountReply(ep, *reply);
 
       LlmStep rec;
       rec.step = ++ep.steps;

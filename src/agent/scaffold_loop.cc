@@ -16,6 +16,7 @@
 namespace r2e {
 
 using agent_internal::Clock;
+using agent_internal::CountReply;
 using agent_internal::Json;
 using agent_internal::OJson;
 using agent_internal::SecondsSince;
@@ -122,13 +123,7 @@ LlmEpisode LlmAgent::RunScaffold(RepoEnv& env,
         }
         return end_with(LlmExit::kLlmError, reply.status());
       }
-      ep.model_s += reply->seconds;
-      if (reply->usage.reported) {
-        ep.prompt_tokens += reply->usage.prompt_tokens;
-        ep.completion_tokens += reply->usage.completion_tokens;
-        ep.total_tokens += reply->usage.total_tokens;
-        ep.last_context_tokens = reply->usage.total_tokens;
-      }
+      CountReply(ep, *reply);
 
       LlmStep rec;
       rec.step = ep.steps + 1;

@@ -98,6 +98,19 @@ inline void PySplit(std::string_view s, std::vector<std::string_view>& out,
   }
 }
 
+// Calls f(line) for each element of Python's `log.split("\n")` (a trailing
+// newline gives a last, empty line).
+template <typename F>
+void ForEachLine(std::string_view log, F&& f) {
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t nl = log.find('\n', pos);
+    f(log.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
+    if (nl == std::string_view::npos) return;
+    pos = nl + 1;
+  }
+}
+
 }  // namespace r2e::internal
 
 #endif  // R2E_GRADING_PY_TEXT_H_

@@ -31,6 +31,7 @@
 namespace r2e {
 namespace {
 
+using internal::ForEachLine;
 using internal::PyLStrip;
 using internal::PySpaceLen;
 using internal::PySpaceLenAtEnd;
@@ -73,18 +74,6 @@ std::string Join(const std::vector<std::string_view>& parts, std::size_t begin, 
 }
 
 bool Contains(std::string_view s, std::string_view needle) { return s.find(needle) != kNpos; }
-
-// Calls f(line) for each element of `log.split("\n")`.
-template <typename F>
-void ForEachLine(std::string_view log, F&& f) {
-  std::size_t pos = 0;
-  for (;;) {
-    const std::size_t nl = log.find('\n', pos);
-    f(log.substr(pos, nl == kNpos ? kNpos : nl - pos));
-    if (nl == kNpos) return;
-    pos = nl + 1;
-  }
-}
 
 std::size_t StartingStatus(std::string_view line) {
   for (std::size_t i = 0; i < kStatuses.size(); ++i) {

@@ -25,17 +25,6 @@ constexpr std::size_t kNpos = std::string_view::npos;
 constexpr std::array<std::string_view, 5> kStatuses = {"FAILED", "PASSED", "SKIPPED", "ERROR",
                                                        "XFAIL"};
 
-template <typename F>
-void ForEachLine(std::string_view log, F&& f) {
-  std::size_t pos = 0;
-  for (;;) {
-    const std::size_t nl = log.find('\n', pos);
-    f(log.substr(pos, nl == kNpos ? kNpos : nl - pos));
-    if (nl == kNpos) return;
-    pos = nl + 1;
-  }
-}
-
 // `\S+` at s[i]: the length of the run of non-whitespace characters.
 std::size_t NonSpaceRun(std::string_view s, std::size_t i) {
   const std::size_t start = i;

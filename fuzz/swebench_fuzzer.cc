@@ -13,8 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   PatchFiles files = SweBenchPatchFiles(text);
   (void)files;
-  (void)SweBenchTestDirectives(repo, text, rules);
-  (void)SweBenchTestCommand(repo, "0.1");
+  (void)SweBenchTestDirectives(repo, text, rules == GradingRules::kV5);
+  (void)SweBenchWrapEvalScript(text);
+  (void)ClassifySweBenchInfraFailure(text);
   Task task;
   task.instance_id = "fuzz__fuzz-1";
   task.kind = TaskKind::kSweBench;
@@ -24,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   task.test_patch = std::string(text);
   task.fail_to_pass = {"a", "tests/test_x.py::test_y"};
   (void)MakeSweBenchEvalScript(task, rules);
+  (void)SweBenchEvalScriptFor(task, rules);
+  task.eval_script = std::string(text);  // a 5.x row brings its own script
+  (void)SweBenchEvalScriptFor(task, rules);
   (void)SweBenchApplyPatchCommand("/tmp/patch.diff");
   (void)SweBenchSuiteRan(text);
   (void)SweBenchTestExitCodes(text);

@@ -9,7 +9,7 @@
 #   scripts/run-fuzzers.sh [RUNS] [TARGET...]
 #
 # RUNS defaults to $R2E_FUZZ_RUNS or 4000 (CI size); each target also stops
-# after R2E_FUZZ_MAX_TIME seconds (default 20), so the whole run is bounded.
+# after R2E_FUZZ_MAX_TIME seconds (default 10), so the whole run is bounded.
 # For long runs by hand: scripts/run-fuzzers.sh 10000000 with a larger
 # R2E_FUZZ_MAX_TIME. New inputs go to a scratch copy of the corpus, never into
 # the checked-in one (copy what is worth keeping by hand). Regression inputs
@@ -25,7 +25,7 @@ root=$(pwd)
 
 runs=${1:-${R2E_FUZZ_RUNS:-4000}}
 [ $# -gt 0 ] && shift
-max_time=${R2E_FUZZ_MAX_TIME:-20}
+max_time=${R2E_FUZZ_MAX_TIME:-10}
 CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 # shellcheck source=lib/sanitizer-trees.sh
 . scripts/lib/sanitizer-trees.sh

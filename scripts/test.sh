@@ -63,6 +63,9 @@ configure_args=(-S . -B "$BUILD_DIR")
 # An existing build directory keeps its generator (cmake refuses to switch).
 [ -f "$BUILD_DIR/CMakeCache.txt" ] || configure_args+=(-G Ninja)
 command -v ccache >/dev/null 2>&1 && configure_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# Line tables only (not full -g): a third less compile time; stacks still
+# name file and line. R2E_CMAKE_ARGS comes after, so it can override this.
+configure_args+=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 log "configuring $BUILD_DIR"
 cmake "${configure_args[@]}" "${extra_args[@]}" >/dev/null
 

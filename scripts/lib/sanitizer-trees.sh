@@ -14,6 +14,8 @@ export CCACHE_DIR CCACHE_BASEDIR
 asan_tree=${R2E_ASAN_BUILD_DIR:-build-asan}
 tsan_tree=${R2E_TSAN_BUILD_DIR:-build-tsan}
 
+# Both trees compile at -O1 with line tables only: enough for the sanitizers'
+# reports (file:line stacks) at about half the compile time of -O2 -g.
 _configure_tree() {  # dir, extra cmake args...
   local dir=$1
   shift
@@ -27,9 +29,10 @@ _configure_tree() {  # dir, extra cmake args...
 configure_asan_tree() {
   R2E_WITH_CLANG=1 scripts/install-deps.sh
   CC=clang CXX=clang++ _configure_tree "$asan_tree" -DR2E_BUILD_FUZZERS=ON -DR2E_BUILD_TESTS=ON \
-    -DR2E_BUILD_CLI=ON
+    -DR2E_BUILD_CLI=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
 }
 
 configure_tsan_tree() {
-  _configure_tree "$tsan_tree" -DR2E_SANITIZE_THREAD=ON -DR2E_BUILD_CLI=OFF
+  _configure_tree "$tsan_tree" -DR2E_SANITIZE_THREAD=ON -DR2E_BUILD_CLI=OFF \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
 }

@@ -7,7 +7,7 @@ file(GLOB R2E_KUBE_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*_te
 add_executable(r2e_kube_tests ${R2E_KUBE_TEST_SOURCES})
 target_include_directories(r2e_kube_tests PRIVATE ${PROJECT_SOURCE_DIR}/src ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(r2e_kube_tests PRIVATE r2e::r2e GTest::gtest GTest::gmock GTest::gtest_main)
-target_compile_options(r2e_kube_tests PRIVATE ${R2E_WARNINGS})
+target_compile_options(r2e_kube_tests PRIVATE ${R2E_WARNINGS} ${R2E_TEST_CXX_FLAGS})
 target_compile_definitions(r2e_kube_tests PRIVATE
   R2E_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
   R2E_KUBE_DIR="${CMAKE_BINARY_DIR}/kube-apiserver"

@@ -3,10 +3,10 @@
 # (scripts/lib/sanitizer-trees.sh):
 #
 #   asan  AddressSanitizer + UndefinedBehaviorSanitizer with leak checking, in
-#         the clang tree the fuzzers share: the unit tests, the docker tests
-#         (which skip without a daemon) and the tests that run the r2e program
-#         (eval end to end, soak), and the kube tests against the test API
-#         server; not the install test.
+#         the clang tree the fuzzers share: the unit tests (an eighth of the
+#         scaffold's tool-replay corpus), the docker tests (which skip without
+#         a daemon) but those that drive the r2e program end to end, soak, and
+#         the kube tests against the test API server.
 #   tsan  ThreadSanitizer: the tests of the code that runs threads (sessions,
 #         runtimes, warm pools, EnvPool, evaluation workers, the LLM client;
 #         R2E_TSAN_FILTER), and on docker the runtime, client and pool tests
@@ -18,8 +18,9 @@
 # and exits non-zero when a stage fails (a sanitizer report fails its test).
 #
 # Environment: R2E_ASAN_BUILD_DIR (build-asan), R2E_TSAN_BUILD_DIR
-# (build-tsan), R2E_ASAN_CTEST_ARGS (extra ctest arguments, e.g. "-L docker"
-# or "-LE docker"), R2E_TSAN_FILTER / R2E_TSAN_DOCKER_FILTER (gtest filters),
+# (build-tsan), R2E_ASAN_UNIT_FILTER / R2E_ASAN_DOCKER_FILTER (gtest filters),
+# R2E_ASAN_REPLAY_SHARD (0-7), R2E_ASAN_CTEST_ARGS (extra arguments for the
+# kube and soak ctest run), R2E_TSAN_FILTER / R2E_TSAN_DOCKER_FILTER (gtest filters),
 # R2E_JOBS, CCACHE_DIR.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,6 +42,18 @@ run_filtered() {  # exe, filter, log
   return 1
 }
 
+# Runs a test program in two shards at once (GTEST_SHARD_INDEX 0 and 1), each
+# logging to PREFIX.N.log; fails when either does.
+run_sharded() {  # exe, filter, log prefix
+  local pids=() rc=0 i
+  for i in 0 1; do
+    GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=$i run_filtered "$1" "$2" "$3.$i.log" &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  return $rc
+}
+
 failed=()
 for stage in "${stages[@]}"; do
   t0=$(date +%s)
@@ -54,11 +67,25 @@ for stage in "${stages[@]}"; do
       t1=$(date +%s)
       # Leak checking is on: a test that leaks fails. The tests fork children
       # (sessions, bwrap); ASan follows only this process.
+      export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0}
+      export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+      # The gtest programs run whole, two shards at a time, rather than a
+      # process per test through ctest: an ASan process costs ~0.3 s to start,
+      # which over a thousand tests was a third of the stage. Left to the main
+      # ctest run: the scaffold's tool-replay corpus (231 Python tool runs,
+      # 7 minutes under ASan) but for one eighth of it (R2E_ASAN_REPLAY_SHARD
+      # of 8) that covers the C++ side, the docker end-to-end tests that drive
+      # the r2e program (R2E_ASAN_DOCKER_FILTER) and the CLI's corpus test.
+      run_sharded "$dir/tests/r2e_unit_tests" "${R2E_ASAN_UNIT_FILTER:--Corpus/ScaffoldToolReplay.*}" \
+        "$dir/asan-unit" || result=FAILED
+      GTEST_TOTAL_SHARDS=8 GTEST_SHARD_INDEX=${R2E_ASAN_REPLAY_SHARD:-0} \
+        run_filtered "$dir/tests/r2e_unit_tests" 'Corpus/ScaffoldToolReplay.*' "$dir/asan-replay.log" || result=FAILED
+      run_sharded "$dir/tests/r2e_docker_tests" \
+        "${R2E_ASAN_DOCKER_FILTER:--EvalE2ETest.*:SweBenchE2E.*:SweSmithE2E.*}" "$dir/asan-docker" || result=FAILED
+      # The kube tests need ctest's fixture (the test API server); soak runs r2e.
       extra=()
       [ -n "${R2E_ASAN_CTEST_ARGS:-}" ] && read -r -a extra <<<"$R2E_ASAN_CTEST_ARGS"
-      if ! ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0} \
-           UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-           ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -LE install \
+      if ! ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -L 'kube|soak' \
              "${extra[@]}" >"$dir/sanitizer-ctest.log" 2>&1; then
         result=FAILED
         grep -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer|Failed|\*\*\*" "$dir/sanitizer-ctest.log" | head -40 >&2 || true

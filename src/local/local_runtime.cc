@@ -89,6 +89,11 @@ std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::strin
     }
   }
   a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"});
+  // Container engines' storage holds other sandboxes' files (their hidden
+  // tests among them): an empty directory in its place.
+  for (const char* engine_dir : {"/var/lib/docker", "/var/lib/containerd", "/var/lib/containers"}) {
+    if (fs::is_directory(engine_dir, ec)) a.insert(a.end(), {"--tmpfs", engine_dir});
+  }
   for (std::string_view root : kPrivateRoots) {
     a.insert(a.end(), {"--bind", (workdir_ / root).string(), "/" + std::string(root)});
   }

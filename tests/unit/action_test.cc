@@ -186,7 +186,9 @@ TEST(ActionParseTest, HugeAdversarialInputsParseInLinearTime) {
   std::string fake_tags = "<function=f><parameter=a>";
   for (std::size_t i = 0; i < n; ++i) fake_tags += "<function= <parameter= ";
   EXPECT_TRUE(ParseAction(fake_tags).parameters.empty());
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  // Linear parsing takes well under a second; quadratic, hours (n = 200000).
+  // The bound is loose so that load or a sanitizer never fails it.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60));
 }
 
 TEST(ActionTest, ToXmlRoundTrips) {
@@ -298,7 +300,8 @@ TEST(ActionToolCallTest, DeepOrManyKeyArgumentsStayBounded) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->parameters.size(), 150000u);
   EXPECT_EQ(r->parameters[0].second, "150000");  // the last value, in the first place
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  // Quadratic de-duplication of 200000 keys would take hours; loose on purpose.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60));
 }
 
 TEST(ActionToolCallTest, BadJsonIsInvalidArgument) {

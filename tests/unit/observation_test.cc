@@ -105,7 +105,9 @@ TEST(SanitizeUtf8Test, HugeInputIsFast) {
   std::string big(20 << 20, '\xe2');
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(SanitizeUtf8(big).size(), big.size() * 3);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  // Linear work takes well under a second; a quadratic scan of 20 MiB would
+  // take days. The bound is that loose so that load or a sanitizer never fails it.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 60s);
 }
 
 TEST(ObservationStripTest, RemovesAnsiCodesAndCarriageReturns) {

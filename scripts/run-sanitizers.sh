@@ -21,7 +21,7 @@
 # (build-tsan), R2E_ASAN_UNIT_FILTER / R2E_ASAN_DOCKER_FILTER (gtest filters),
 # R2E_ASAN_REPLAY_SHARD (0-7), R2E_ASAN_CTEST_ARGS (extra arguments for the
 # kube and soak ctest run), R2E_TSAN_FILTER / R2E_TSAN_DOCKER_FILTER (gtest filters),
-# R2E_JOBS, CCACHE_DIR.
+# R2E_SANITIZER_TIMEOUT (seconds per test program), R2E_JOBS, CCACHE_DIR.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib/sanitizer-trees.sh
@@ -33,12 +33,15 @@ stages=("$@")
 log() { printf 'run-sanitizers: %s\n' "$*" >&2; }
 
 # Runs one test program with a gtest filter; on failure prints the reports.
+# A program that hangs is stopped after R2E_SANITIZER_TIMEOUT seconds (default
+# 1200), as ctest's per-test TIMEOUT would.
 run_filtered() {  # exe, filter, log
-  if "$1" --gtest_filter="$2" --gtest_brief=1 >"$3" 2>&1; then
+  if timeout -k 10 "${R2E_SANITIZER_TIMEOUT:-1200}" "$1" --gtest_filter="$2" --gtest_brief=1 >"$3" 2>&1; then
     tail -1 "$3" >&2
     return 0
   fi
   grep -E "WARNING: ThreadSanitizer|FAILED|SUMMARY" "$3" | head -20 >&2 || true
+  tail -3 "$3" >&2  # a timeout or crash names no failed test
   return 1
 }
 

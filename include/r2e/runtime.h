@@ -8,8 +8,9 @@
 //
 // Thread-safety: a Runtime is used by one thread at a time (calls are
 // serialized internally, so concurrent calls are safe but wait for each
-// other), except stop() and alive(), which may be called from any thread at
-// any time; stop() aborts a running exec(), which then returns Cancelled.
+// other), except stop(), kill() and alive(), which may be called from any
+// thread at any time; stop() aborts a running exec(), which then returns
+// Cancelled.
 //
 // Timeouts: exec() bounds the whole command by ExecOptions::timeout and
 // returns within that timeout plus about one second even when the sandbox

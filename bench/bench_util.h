@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "docker/docker_client.h"
+#include "r2e/docker_runtime.h"
 #include "r2e/status.h"
 
 namespace r2e::bench {
@@ -58,10 +58,8 @@ inline long RssKib() {
 // Containers labelled r2e.managed=1 that this process owns (all states), or
 // -1 when the daemon cannot be asked.
 inline int CountOurContainers() {
-  auto client = docker::DockerClient::Connect();
-  if (!client.ok()) return -1;
-  auto list = (*client)->list_containers({"r2e.managed=1", "r2e.owner.pid=" + std::to_string(::getpid())});
-  return list.ok() ? static_cast<int>(list->size()) : -1;
+  auto own = DockerRuntime::OwnContainers();
+  return own.ok() ? static_cast<int>(own->size()) : -1;
 }
 
 // CPU seconds (user + system) a process has used; 0 when unreadable.

@@ -7,6 +7,7 @@
 
 #include "bench_util.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/warm_pool.h"
 
 namespace r2e::bench {
@@ -53,7 +54,10 @@ nlohmann::json Line(const std::string& runtime, const std::string& variant, int 
 
 }  // namespace
 
-Status RunResetBench(const ResetBenchOptions& o, std::ostream& out) {
+Status RunResetBench(const ResetBenchOptions& options_in, std::ostream& out) {
+  ResetBenchOptions o = options_in;
+  // --runtime defaults to local, which this bench does not measure.
+  if (o.runtime == "local") o.runtime = "docker";
   if (o.runtime != "docker") {
     return Status::InvalidArgument("bench reset measures the docker runtime (--runtime docker); got `" +
                                    o.runtime + "`");
@@ -61,7 +65,7 @@ Status RunResetBench(const ResetBenchOptions& o, std::ostream& out) {
   const int containers_before = CountOurContainers();
   Task task = BenchTask(o.image);
   RepoEnvOptions options;
-  options.runtime = o.runtime;
+  options.runtime = DockerRuntimeFactory();
 
   // Cold: what reset() costs without a pool (remove the previous container,
   // create, start, set up, install the tools).

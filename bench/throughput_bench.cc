@@ -24,10 +24,15 @@ using Clock = std::chrono::steady_clock;
 // shell function with the same calling convention, so each step still goes
 // through RepoEnv::step (action -> tool command -> session -> observation).
 // With --mix tools, the real r2egym tools (served by the tool server) and the
-// four calls of `r2e bench tools` in turn.
-RepoEnvOptions BenchOptions(const std::string& runtime, bool tools) {
+// four calls of `r2e bench tools` in turn. The runtimes are Docker's; each
+// one made is added to `made` (its container's CPU is measured).
+RepoEnvOptions BenchOptions(bool tools, std::vector<DockerRuntime*>* made) {
   RepoEnvOptions o;
-  o.runtime = runtime;
+  o.runtime = [made]() -> Result<std::unique_ptr<Runtime>> {
+    auto runtime = std::make_unique<DockerRuntime>();
+    made->push_back(runtime.get());
+    return std::unique_ptr<Runtime>(std::move(runtime));
+  };
   o.tool_set = tools ? "r2egym" : "";
   if (!tools) o.extra_tools = {{"execute_bash.sh", "# Runs a command.\nexecute_bash() { eval \"$1\"; }\n"}};
   return o;
@@ -79,8 +84,9 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
   nlohmann::json line;
   {
     std::vector<std::unique_ptr<RepoEnv>> envs;
+    std::vector<DockerRuntime*> runtimes;  // owned by the environments
     for (int i = 0; i < o.envs; ++i) {
-      auto env = RepoEnv::Create(task, BenchOptions(o.runtime, tools));
+      auto env = RepoEnv::Create(task, BenchOptions(tools, &runtimes));
       if (!env.ok()) return env.status();
       envs.push_back(std::move(env).value());
     }
@@ -118,9 +124,7 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
     // daemons relaying the streams, and our containers (the session shells).
     // Other work on the machine slows the steps down but barely changes this.
     std::vector<std::string> containers;
-    for (int i = 0; i < o.envs; ++i) {
-      if (auto* d = dynamic_cast<DockerRuntime*>(&pool->env(i).runtime())) containers.push_back(d->container_id());
-    }
+    for (DockerRuntime* d : runtimes) containers.push_back(d->container_id());
     auto self_cpu = [] {
       rusage ru{};
       getrusage(RUSAGE_SELF, &ru);

@@ -8,8 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
+// The scaffold's path, a new Engine-API exec per call on a given container,
+// has no public API: this bench measures Docker's internals.
+#include "docker/docker_client.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/tools.h"
 
 namespace r2e::bench {
@@ -128,13 +132,19 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
   task.instance_id = "bench-tools";
   task.kind = TaskKind::kR2E;
   task.problem_statement = "benchmark";
+  RepoEnvOptions options;
+  std::vector<DockerRuntime*> made;  // docker: the environments' runtimes, in order
   if (o.runtime == "local") {
     task.local_repo = host;
+    options.runtime = LocalRuntimeFactory();
   } else {
     task.image = o.image.empty() ? "r2e-test/base:bookworm" : o.image;
+    options.runtime = [&made]() -> Result<std::unique_ptr<Runtime>> {
+      auto runtime = std::make_unique<DockerRuntime>();
+      made.push_back(runtime.get());
+      return std::unique_ptr<Runtime>(std::move(runtime));
+    };
   }
-  RepoEnvOptions options;
-  options.runtime = o.runtime;
   options.tool_set = "r2egym";
   R2E_ASSIGN_OR_RETURN(auto env, RepoEnv::Create(task, options));
   R2E_RETURN_IF_ERROR(env->reset().status());
@@ -144,9 +154,9 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
   // The scaffold's path on docker: a new exec per call on this container.
   std::unique_ptr<docker::DockerClient> client;
   std::string container;
-  if (auto* docker = dynamic_cast<DockerRuntime*>(&env->runtime())) {
+  if (!made.empty()) {
     R2E_ASSIGN_OR_RETURN(client, docker::DockerClient::Connect());
-    container = docker->container_id();
+    container = made.front()->container_id();
   }
 
   // Edits made so far in the served environment's file and in a plain one's:

@@ -24,6 +24,7 @@
 #include "r2e/git_ops.h"
 #include "r2e/llm_agent.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 #include "r2e/trajectory.h"
 
@@ -74,7 +75,9 @@ Outcome RunTask(const r2e::Task& task, const std::string& runtime, const r2e::Ll
   };
 
   r2e::RepoEnvOptions options;
-  options.runtime = runtime;
+  auto factory = r2e::MakeRuntimeFactory(runtime);  // the backend by name, default options
+  if (!factory.ok()) return fail("runtime", factory.status());
+  options.runtime = *factory;
   auto env = r2e::RepoEnv::Create(task, options);
   if (!env.ok()) return fail("create", env.status());
   // From here on the env is closed on every path (RepoEnv's destructor too).

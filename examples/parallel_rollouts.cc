@@ -30,6 +30,7 @@
 #include "r2e/env_pool.h"
 #include "r2e/git_ops.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 #include "r2e/trajectory.h"
 
@@ -170,7 +171,9 @@ int main(int argc, char** argv) {
   std::vector<Episode> results(static_cast<std::size_t>(episodes));
   std::vector<std::unique_ptr<r2e::RepoEnv>> envs;
   r2e::RepoEnvOptions options;
-  options.runtime = runtime;
+  auto factory = r2e::MakeRuntimeFactory(runtime);  // the backend by name, default options
+  if (!factory.ok()) return Usage(factory.status().ToString());
+  options.runtime = *factory;
   for (int i = 0; i < episodes; ++i) {
     const r2e::Task& task = (*tasks)[static_cast<std::size_t>(i) % tasks->size()];
     Episode& ep = results[static_cast<std::size_t>(i)];

@@ -17,6 +17,7 @@
 #include "r2e/action.h"
 #include "r2e/git_ops.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 #include "r2e/trajectory.h"
 
@@ -79,7 +80,9 @@ int main(int argc, char** argv) {
 
   // 2. The environment: a fresh sandbox with the repository at /testbed.
   r2e::RepoEnvOptions options;
-  options.runtime = runtime;
+  auto factory = r2e::MakeRuntimeFactory(runtime);  // the backend by name, default options
+  if (!factory.ok()) return Fail("runtime", factory.status());
+  options.runtime = *factory;
   auto env = r2e::RepoEnv::Create(*task, options);
   if (!env.ok()) return Fail("create", env.status());
   auto first = (*env)->reset();

@@ -18,10 +18,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto path = fuzz::WriteScratchFile("dataset.jsonl", text);
   auto rows = LoadDataset(path);
   if (rows.ok()) {
-    (void)ValidateEvaluation(*rows, GoldPredictions({}), "docker");
+    // Never started: only what each runtime needs from a row is asked.
+    static const auto docker = MakeRuntime("docker").value();
+    static const auto local = MakeRuntime("local").value();
+    (void)ValidateEvaluation(*rows, GoldPredictions({}), *docker);
     std::vector<Task> tasks;
     for (const auto& r : *rows) tasks.push_back(r.task);
-    (void)ValidateEvaluation(*rows, GoldPredictions(tasks), "local");
+    (void)ValidateEvaluation(*rows, GoldPredictions(tasks), *local);
   }
   return 0;
 }

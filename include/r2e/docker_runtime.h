@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "r2e/cleanup_report.h"
 #include "r2e/runtime.h"
 #include "r2e/session.h"
 
@@ -91,10 +92,30 @@ class DockerRuntime final : public Runtime {
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
   std::string command_shell() const override { return options_.session.command_shell; }
+  std::string session_path() const override { return options_.session.path; }
+  bool keeps_state() const override { return options_.session.keep_state; }
+  // "docker" and the image override.
+  std::string sandbox_key() const override { return "docker " + options_.image; }
+  // Kills the container through the daemon (its main process dies, a
+  // running exec() ends, the container removes itself); stop() removes what
+  // is left. Nothing happens before start() has made a container.
+  void kill() override;
 
   // The running container's id and name (empty when none).
   std::string container_id() const;
   std::string container_name() const;
+
+  // Of `images`, those the daemon does not have (under options.image when
+  // set: it replaces every spec's image). Unavailable when no daemon answers
+  // at options.socket_path.
+  static Result<std::vector<std::string>> MissingImages(const std::vector<std::string>& images,
+                                                        const DockerRuntimeOptions& options = {});
+  // Pulls `image` (authenticated by options.registry_auth).
+  static Status PullImage(const std::string& image, const DockerRuntimeOptions& options = {});
+  // Ids of the containers, in any state, that carry r2e's label and name
+  // this process as their owner: what a leak check counts after closing
+  // every environment.
+  static Result<std::vector<std::string>> OwnContainers(const DockerRuntimeOptions& options = {});
 
  private:
   Status connect();
@@ -116,11 +137,6 @@ struct CleanupOptions {
   std::string socket_path;  // as DockerRuntimeOptions::socket_path
   bool all = false;         // every container with our label, not only expired/orphaned ones
   bool dry_run = false;     // report, remove nothing
-};
-
-struct CleanupReport {
-  std::vector<std::string> removed;  // container names (would be removed, on a dry run)
-  int kept = 0;
 };
 
 // Removes containers labelled r2e.managed=1 whose expiry passed or whose

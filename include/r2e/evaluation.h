@@ -7,7 +7,7 @@
 //   auto preds = r2e::LoadPredictions("preds.jsonl").value();
 //   r2e::EvalOptions options;
 //   options.run_id = "my-run";
-//   options.env.runtime = "docker";
+//   options.runtime = "docker";
 //   auto run = r2e::RunEvaluation(rows, preds, options);
 //   std::cout << run->summary.dump(4);
 //
@@ -51,6 +51,7 @@
 
 #include "r2e/repo_env.h"
 #include "r2e/runtime.h"
+#include "r2e/runtimes.h"
 #include "r2e/status.h"
 #include "r2e/task.h"
 
@@ -109,10 +110,11 @@ Result<std::vector<DatasetRow>> SelectRows(std::vector<DatasetRow> rows,
 // predictions for ids the dataset lacks, ids unusable as directory names,
 // and, for rows with a non-empty prediction, fields the grader or runtime
 // needs (SWE-bench: base_commit, test_patch, FAIL_TO_PASS or PASS_TO_PASS;
-// SWE-smith: base_commit and tests; docker: an image; local: local_repo).
-// `runtime` is the runtime's name ("docker", "local", ...).
+// SWE-smith: base_commit and tests; an image for a runtime that uses images,
+// local_repo for one that does not: Runtime::uses_image()). `runtime` is a
+// runtime of the kind that will run the instances; it is not started.
 Status ValidateEvaluation(const std::vector<DatasetRow>& rows,
-                          const std::vector<Prediction>& predictions, std::string_view runtime);
+                          const std::vector<Prediction>& predictions, const Runtime& runtime);
 
 // ---------------------------------------------------------------------------
 // Layout and run summary
@@ -145,7 +147,9 @@ nlohmann::ordered_json MakeRunSummary(const std::vector<std::string>& dataset_id
 // Running
 
 // Makes the (not yet started) runtime for one instance. Tests and embedders
-// pass their own; the default is MakeRuntime(options.env.runtime, options.env).
+// pass their own; the default is MakeRuntime(options.runtime,
+// options.runtime_options). RunEvaluation also makes one, never started,
+// before the run, to validate the rows against (ValidateEvaluation).
 using EvalRuntimeFactory = std::function<Result<std::unique_ptr<Runtime>>(const Task&)>;
 
 struct EvalOptions {
@@ -154,8 +158,17 @@ struct EvalOptions {
   std::string run_id;
   // The harness's default location.
   std::filesystem::path report_dir = "logs/run_evaluation";
-  // Runtime name and options, grading rules (env.rules). step/reward
-  // timeouts are set from `timeout`.
+  // The backend, named as `r2e eval --runtime` names it ("local", "docker",
+  // "kube"; runtimes.h), and its options in runtime_options. Docker: before
+  // anything runs, containers leaked by earlier runs are removed and every
+  // image is checked (or pulled, with `pull`: PrepareSandboxes); the
+  // containers carry the label r2e.eval.run_id and remove themselves at
+  // most 10 minutes after `timeout`.
+  std::string runtime = "local";
+  RuntimeOptions runtime_options;
+  // Grading rules (env.rules) and the environments' other options. The
+  // reward timeout is set from `timeout`; env.runtime is not used (the
+  // runtime above, or make_runtime, makes each instance's runtime).
   RepoEnvOptions env;
   // Instances evaluated at once; <= 0: DefaultEvalWorkers().
   int workers = 0;
@@ -175,7 +188,8 @@ struct EvalOptions {
   // one line is redrawn (for terminals), else one line per instance.
   std::ostream* progress = nullptr;
   bool progress_bar = false;
-  // Optional runtime factory (see above).
+  // Optional runtime factory (see above); it replaces `runtime` and skips
+  // the Docker preparation.
   EvalRuntimeFactory make_runtime;
 };
 
@@ -226,8 +240,8 @@ struct EvalRun {
   int attempted = 0;
 };
 
-// Validates (ValidateEvaluation), prepares images (docker: lists missing
-// ones or pulls them with options.pull), then evaluates every selected row
+// Validates (ValidateEvaluation), prepares images (PrepareSandboxes; docker:
+// lists missing ones or pulls them with options.pull), then evaluates every selected row
 // with a non-empty prediction on options.workers threads and writes the
 // summary to {report_dir}/{run_id}/{model}.{run_id}.json (one model) or
 // summary.{run_id}.json. Returns an error only when the run as a whole

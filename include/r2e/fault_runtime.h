@@ -1,6 +1,7 @@
-// FaultRuntime: a Runtime wrapper for tests that injects failures into the
+// FaultRuntime: a RuntimeWrapper for tests that injects failures into the
 // calls of a real runtime it owns, to check that callers (RepoEnv, graders,
-// pools) report them cleanly and leak nothing.
+// pools) report them cleanly and leak nothing. Calls it does not fail reach
+// the wrapped runtime unchanged.
 //
 // Thread-safety: as Runtime; the fault plan may be changed from any thread.
 #ifndef R2E_FAULT_RUNTIME_H_
@@ -14,10 +15,11 @@
 #include <string>
 
 #include "r2e/runtime.h"
+#include "r2e/runtime_wrapper.h"
 
 namespace r2e {
 
-class FaultRuntime final : public Runtime {
+class FaultRuntime final : public RuntimeWrapper {
  public:
   enum class Op { kStart, kStop, kExec, kUpload, kDownload, kReadFile, kWriteFile };
 
@@ -37,8 +39,6 @@ class FaultRuntime final : public Runtime {
   // Calls of `op` that reached the wrapped runtime.
   int calls(Op op) const;
 
-  // The wrapped runtime's name: the wrapper is transparent to callers.
-  std::string_view name() const override { return inner_->name(); }
   Status start(const SandboxSpec& spec) override;
   Status stop() override;
   bool alive() override;
@@ -48,16 +48,9 @@ class FaultRuntime final : public Runtime {
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
 
-  std::string command_path(const std::string& sandbox_path) const override {
-    return inner_->command_path(sandbox_path);
-  }
-  std::string command_shell() const override { return inner_->command_shell(); }
-  Runtime& inner() { return *inner_; }
-
  private:
   std::optional<Status> take_fault(Op op, std::string_view command = {});
 
-  std::unique_ptr<Runtime> inner_;
   mutable std::mutex mu_;
   struct Plan {
     Status status;

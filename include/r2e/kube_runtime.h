@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "r2e/docker_runtime.h"  // CleanupReport, shared by both reapers
+#include "r2e/cleanup_report.h"
 #include "r2e/kube_config.h"
 #include "r2e/runtime.h"
 #include "r2e/session.h"
@@ -117,6 +117,14 @@ class KubeRuntime final : public Runtime {
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
   std::string command_shell() const override { return options_.session.command_shell; }
+  std::string session_path() const override { return options_.session.path; }
+  bool keeps_state() const override { return options_.session.keep_state; }
+  // "kube", the configuration's location and context, the namespace and the
+  // image override.
+  std::string sandbox_key() const override {
+    return "kube " + options_.load.kubeconfig + ' ' + options_.load.context + ' ' + options_.load.namespace_name +
+           ' ' + options_.namespace_name + ' ' + options_.image;
+  }
 
   // The running pod's name and namespace (empty when none).
   std::string pod_name() const;

@@ -71,9 +71,12 @@ class LocalRuntime final : public Runtime {
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
   std::string command_path(const std::string& sandbox_path) const override;
   std::string command_shell() const override { return options_.session.command_shell; }
-
+  std::string session_path() const override { return options_.session.path; }
+  bool keeps_state() const override { return options_.session.keep_state; }
+  // The sandbox is made from SandboxSpec::copy_in; the image is ignored.
+  bool uses_image() const override { return false; }
   // True when this runtime isolates with bubblewrap (after start()).
-  bool isolated() const { return use_bwrap_; }
+  bool isolated() const override { return use_bwrap_; }
   // The host directory that backs the sandbox: empty before start(); after
   // stop() it still names the (removed) directory until the next start(), so
   // that stop() from another thread never changes it under a reader.

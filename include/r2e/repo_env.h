@@ -31,7 +31,7 @@
 //   fails, reset() falls back to a fresh sandbox (from the warm pool when
 //   there is one). Processes that scrubbed their environment (`env -i`) escape
 //   the kill. Refused (fresh sandbox) when the session keeps state between
-//   commands (ShellSessionOptions::keep_state).
+//   commands (Runtime::keeps_state(): ShellSessionOptions::keep_state).
 // Errors: an agent's mistakes (unknown tool, failing or timed-out command)
 // are observations; a Status error means the environment itself failed
 // (sandbox could not start, died, or step() before reset()).
@@ -50,10 +50,7 @@
 #include <nlohmann/json.hpp>
 
 #include "r2e/action.h"
-#include "r2e/docker_runtime.h"
 #include "r2e/grader.h"
-#include "r2e/kube_runtime.h"
-#include "r2e/local_runtime.h"
 #include "r2e/observation.h"
 #include "r2e/runtime.h"
 #include "r2e/status.h"
@@ -70,11 +67,12 @@ class HiddenTests;
 }  // namespace internal
 
 struct RepoEnvOptions {
-  // Backend used by Create(): "local" (default) or another runtime's name.
-  std::string runtime = "local";
-  LocalRuntimeOptions local;
-  DockerRuntimeOptions docker;
-  KubeRuntimeOptions kube;
+  // Makes the runtimes of Create() and of MakeWarmPool(): a backend's factory
+  // from runtimes.h (LocalRuntimeFactory, DockerRuntimeFactory,
+  // KubeRuntimeFactory with their options, or MakeRuntimeFactory by name),
+  // or one of your own. Empty: LocalRuntimeFactory() (the local runtime with
+  // default options).
+  RuntimeFactory runtime;
 
   // Per-step command timeout (the scaffold's default).
   std::chrono::seconds step_timeout{90};
@@ -141,7 +139,7 @@ struct StepResult {
 
 class RepoEnv {
  public:
-  // Uses the runtime named by options.runtime.
+  // Uses a runtime made by options.runtime.
   static Result<std::unique_ptr<RepoEnv>> Create(Task task, RepoEnvOptions options = {});
   // Uses the given runtime (e.g. a FaultRuntime in tests).
   RepoEnv(Task task, std::unique_ptr<Runtime> runtime, RepoEnvOptions options = {});
@@ -191,12 +189,15 @@ class RepoEnv {
   const Status& last_fast_reset_error() const { return last_fast_reset_error_; }
 
   // A warm pool whose sandboxes are what reset() would make for `task` with
-  // `options` (the same runtime, setup, extra setup and tools); pass it as
-  // options.warm_pool. options.warm_pool itself is ignored.
+  // `options` (runtimes from options.runtime, the same setup, extra setup and
+  // tools); pass it as options.warm_pool. options.warm_pool itself is ignored.
   static Result<std::shared_ptr<WarmPool>> MakeWarmPool(const Task& task, const RepoEnvOptions& options,
                                                         const WarmPoolOptions& pool_options);
-  // The key MakeWarmPool gives such a pool (WarmPoolOptions::key).
-  static std::string WarmPoolKey(const Task& task, const RepoEnvOptions& options);
+  // The key MakeWarmPool gives such a pool (WarmPoolOptions::key): the task,
+  // the options and Runtime::sandbox_key() of a runtime options.runtime
+  // makes. An environment takes sandboxes only from a pool with its own key
+  // (its runtime's sandbox_key()).
+  static Result<std::string> WarmPoolKey(const Task& task, const RepoEnvOptions& options);
 
   // Adds tools (see AddCommands). Installed now when the sandbox is up, and
   // at every later reset(). InvalidArgument for a file DescribeTool rejects
@@ -230,12 +231,12 @@ class RepoEnv {
   Status merge_tools(const std::vector<ToolFile>& files);
   const InstalledTool* installed(std::string_view name) const;
   ExecOptions tool_exec_options(std::chrono::seconds timeout) const;
-  std::string shell_path(const std::string& sandbox_path) const;
   void start_tool_server();
 
   Task task_;
   std::unique_ptr<Runtime> runtime_;
   RepoEnvOptions options_;
+  std::string pool_key_;  // WarmPoolKey for this environment's runtime
   bool started_ = false;
   bool done_ = false;
   int steps_ = 0;
@@ -255,9 +256,6 @@ class RepoEnv {
   // works (null: none taken out).
   std::shared_ptr<internal::HiddenTests> hidden_;
 };
-
-// The runtime of a given name: "local", "docker" or "kube".
-Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RepoEnvOptions& options);
 
 }  // namespace r2e
 

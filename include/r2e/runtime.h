@@ -8,19 +8,27 @@
 //
 // Thread-safety: a Runtime is used by one thread at a time (calls are
 // serialized internally, so concurrent calls are safe but wait for each
-// other), except stop() and alive(), which may be called from any thread at
-// any time; stop() aborts a running exec(), which then returns Cancelled.
+// other), except stop(), kill() and alive(), which may be called from any
+// thread at any time; stop() aborts a running exec(), which then returns
+// Cancelled.
 //
 // Timeouts: exec() bounds the whole command by ExecOptions::timeout and
 // returns within that timeout plus about one second even when the sandbox
 // does not cooperate. start() and stop() are bounded by the backend's
 // options.
+//
+// Backends are made through a RuntimeFactory; runtimes.h has the factories
+// of the three built-in ones and names them for the command line.
+// RuntimeWrapper (runtime_wrapper.h) is the base for runtimes that wrap
+// another one.
 #ifndef R2E_RUNTIME_H_
 #define R2E_RUNTIME_H_
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +52,9 @@ struct SandboxSpec {
   // Environment for every command, over the image's and the session's (see
   // ShellSessionOptions).
   std::vector<std::pair<std::string, std::string>> env;
+  // Labels on the sandbox, over the runtime's own (Docker containers,
+  // Kubernetes pods; the local runtime has none).
+  std::vector<std::pair<std::string, std::string>> labels;
 };
 
 class Runtime {
@@ -89,9 +100,46 @@ class Runtime {
   // ShellSessionOptions::command_shell says otherwise.
   virtual std::string command_shell() const { return "bash"; }
 
+  // The PATH each command starts with (ShellSessionOptions::path); empty
+  // when the runtime leaves the image's PATH as it is. A caller that sets
+  // PATH for a command (ExecOptions::env) builds on this.
+  virtual std::string session_path() const { return ""; }
+
+  // True when the session keeps state (working directory, exported
+  // variables) from one command to the next (ShellSessionOptions::keep_state),
+  // so that a command's effects outlive it outside the filesystem.
+  virtual bool keeps_state() const { return false; }
+
+  // True when sandboxes run SandboxSpec::image (containers); false when the
+  // sandbox is built from host directories alone (SandboxSpec::copy_in, as
+  // LocalRuntime's is), so a task needs its repository on this machine.
+  virtual bool uses_image() const { return true; }
+
+  // True when commands cannot reach this machine's files and processes
+  // outside the sandbox (containers; LocalRuntime only under bubblewrap).
+  virtual bool isolated() const { return true; }
+
+  // Tells apart runtimes whose sandboxes differ for the same SandboxSpec:
+  // the backend and the options that choose where and from what a sandbox
+  // is made (an image override, a cluster and namespace). Warm pools use it
+  // so that their sandboxes go only to environments that would make the same.
+  virtual std::string sandbox_key() const { return std::string(name()); }
+
+  // Ends the sandbox abruptly, from any thread, without waiting for a call
+  // in progress: that call returns an error soon, and so do later ones
+  // until stop() (which then removes what is left) or start(). The default
+  // calls stop(); DockerRuntime kills the container through the daemon, so
+  // that the caller's thread meets a dead container rather than a runtime
+  // halfway through stopping.
+  virtual void kill() { (void)stop(); }
+
  protected:
   Runtime() = default;
 };
+
+// Makes a new, unstarted runtime. runtimes.h has those of the built-in
+// backends; tests and embedders pass their own.
+using RuntimeFactory = std::function<Result<std::unique_ptr<Runtime>>()>;
 
 }  // namespace r2e
 

@@ -53,8 +53,6 @@ struct WarmSandbox {
   std::shared_ptr<void> attachment;
 };
 
-// Makes a new, unstarted runtime.
-using RuntimeFactory = std::function<Result<std::unique_ptr<Runtime>>()>;
 // Prepares a started sandbox (setup, tools): `sandbox.runtime` is set, the
 // preparer fills in `tools` and `attachment`. A failure deletes the sandbox.
 using SandboxPreparer = std::function<Status(WarmSandbox& sandbox)>;

@@ -10,7 +10,7 @@
 #include "r2e/task.h"
 
 namespace r2e {
-struct KubeRuntimeOptions;
+struct RuntimeOptions;
 }
 
 namespace r2e::cli {
@@ -67,9 +67,9 @@ struct RunOptions {
 
 int RunEpisodes(const CommonOptions& common, const RunOptions& run);
 
-// The kube flags (--kubeconfig, --context, --namespace, --image) applied to
-// runtime options.
-void ApplyKubeOptions(const CommonOptions& common, KubeRuntimeOptions& kube);
+// The backends' options the common flags set (--kubeconfig, --context,
+// --namespace: kube's), for MakeRuntimeFactory(common.runtime, ...).
+RuntimeOptions RuntimeOptionsFor(const CommonOptions& common);
 
 struct ToolRunOptions {
   std::string set = "r2egym";     // tool set (r2e/tools.h ToolSet)

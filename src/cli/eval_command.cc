@@ -127,8 +127,8 @@ int Eval(const CommonOptions& common, const EvalCommandOptions& opts) {
   EvalOptions options;
   options.run_id = opts.run_id.empty() ? DefaultRunId() : opts.run_id;
   options.report_dir = opts.report_dir;
-  options.env.runtime = common.runtime;
-  ApplyKubeOptions(common, options.env.kube);
+  options.runtime = common.runtime;
+  options.runtime_options = RuntimeOptionsFor(common);
   options.env.rules = *rules;
   options.workers = opts.workers;
   options.timeout = std::chrono::seconds(opts.timeout_s);

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "grade_bench.h"
+#include "r2e/runtimes.h"
 #include "reset_bench.h"
 #include "step_bench.h"
 #include "throughput_bench.h"
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   r2e::cli::CommonOptions common;
   auto add_common = [&common](CLI::App* cmd) {
     cmd->add_option("--runtime", common.runtime, "Sandbox backend: local, docker or kube")
-        ->check(CLI::IsMember({"local", "docker", "kube"}))
+        ->check(CLI::IsMember(r2e::RuntimeNames()))
         ->capture_default_str();
     cmd->add_option("--image", common.image, "Use this image instead of the task's");
     cmd->add_option("--kubeconfig", common.kubeconfig,
@@ -254,7 +255,7 @@ int main(int argc, char** argv) {
     return s.code() == r2e::StatusCode::kInvalidArgument ? 2 : 1;
   };
   if (*bench_reset) {
-    reset_bench.runtime = common.runtime == "local" ? "docker" : common.runtime;
+    reset_bench.runtime = common.runtime;
     reset_bench.image = common.image;
     reset_bench.kubeconfig = common.kubeconfig;
     reset_bench.context = common.context;

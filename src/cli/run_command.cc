@@ -17,6 +17,7 @@
 #include "r2e/git_ops.h"
 #include "r2e/llm_agent.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/scaffold_prompts.h"
 #include "r2e/task.h"
 #include "r2e/trajectory.h"
@@ -150,8 +151,9 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   }
 
   RepoEnvOptions options;
-  options.runtime = common.runtime;
-  ApplyKubeOptions(common, options.kube);
+  auto factory = MakeRuntimeFactory(common.runtime, RuntimeOptionsFor(common));
+  if (!factory.ok()) return fail(factory.status());
+  options.runtime = std::move(factory).value();
   options.step_timeout = std::chrono::seconds(run.step_timeout_s);
   options.reward_timeout = std::chrono::seconds(run.reward_timeout_s);
   // A preset's prompts name its config's tools (the scaffold installs them).
@@ -247,10 +249,12 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
 
 }  // namespace
 
-void ApplyKubeOptions(const CommonOptions& common, KubeRuntimeOptions& kube) {
-  kube.load.kubeconfig = common.kubeconfig;
-  kube.load.context = common.context;
-  kube.namespace_name = common.kube_namespace;
+RuntimeOptions RuntimeOptionsFor(const CommonOptions& common) {
+  RuntimeOptions options;
+  options.kube.load.kubeconfig = common.kubeconfig;
+  options.kube.load.context = common.context;
+  options.kube.namespace_name = common.kube_namespace;
+  return options;
 }
 
 Result<TaskParseOptions> MakeTaskParseOptions(const CommonOptions& common, const RowOptions& rows) {

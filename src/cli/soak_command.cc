@@ -24,8 +24,8 @@
 
 #include "cli/commands.h"
 #include "cli/soak/chaos_agent.h"
-#include "docker/docker_client.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 
 namespace r2e::cli {
@@ -134,10 +134,8 @@ void RunEpisode(Plan& plan, int index, Totals& totals) {
     (void)(*env)->close();
     return;
   }
-  bool isolated = true;
-  if (auto* local = dynamic_cast<LocalRuntime*>(&(*env)->runtime())) isolated = local->isolated();
   soak::ChaosOptions chaos;
-  chaos.isolated = isolated;
+  chaos.isolated = (*env)->runtime().isolated();
   chaos.fork_bomb = plan.fork_bomb;
   chaos.oversleep_s = plan.oversleep_s;
   soak::ChaosAgent agent(plan.seed * 1000003u + static_cast<std::uint64_t>(index), chaos);
@@ -247,22 +245,30 @@ int Soak(const CommonOptions& common, const SoakOptions& soak) {
   std::error_code ec;
   fs::create_directories(work_root, ec);
 
+  RuntimeOptions runtimes = RuntimeOptionsFor(common);
+  runtimes.local.work_root = work_root;
+  runtimes.local.session.env.emplace_back("R2E_SOAK_TOKEN", token.substr(token.find('=') + 1));
+  runtimes.docker.env.emplace_back("R2E_SOAK_TOKEN", token.substr(token.find('=') + 1));
+  runtimes.docker.pids_limit = soak.pids_limit;
+  runtimes.docker.memory_bytes = std::int64_t{1} << 30;
+  runtimes.docker.network_mode = "none";
+  runtimes.docker.max_lifetime = std::chrono::seconds(std::max(600, soak.duration_s * 2 + 600));
+  auto factory = MakeRuntimeFactory(common.runtime, runtimes);
+  if (!factory.ok()) {
+    std::cerr << "r2e soak: " << factory.status().ToString() << "\n";
+    return 2;
+  }
+
   Plan plan;
   plan.tasks = &*tasks;
-  plan.env_options.runtime = common.runtime;
+  plan.env_options.runtime = std::move(factory).value();
   plan.env_options.step_timeout = std::chrono::seconds(soak.step_timeout_s);
   plan.env_options.reward_timeout = std::chrono::seconds(120);
-  plan.env_options.local.work_root = work_root;
-  plan.env_options.local.session.env.emplace_back("R2E_SOAK_TOKEN", token.substr(token.find('=') + 1));
-  plan.env_options.docker.env.emplace_back("R2E_SOAK_TOKEN", token.substr(token.find('=') + 1));
-  plan.env_options.docker.pids_limit = soak.pids_limit;
-  plan.env_options.docker.memory_bytes = std::int64_t{1} << 30;
-  plan.env_options.docker.network_mode = "none";
-  plan.env_options.docker.max_lifetime = std::chrono::seconds(std::max(600, soak.duration_s * 2 + 600));
   plan.max_steps = soak.max_steps;
   plan.deadline = soak.duration_s > 0 ? t_start + std::chrono::seconds(soak.duration_s) : Clock::time_point::max();
   plan.episodes = soak.episodes;
   plan.seed = seed;
+  // Only Docker's sandboxes have a pids limit (--pids-limit) to contain one.
   plan.fork_bomb = common.runtime == "docker" && soak.pids_limit > 0;
   plan.oversleep_s = soak.step_timeout_s + 20;
   plan.hung_ms = (soak.step_timeout_s + 30) * 1000.0;
@@ -297,22 +303,19 @@ int Soak(const CommonOptions& common, const SoakOptions& soak) {
   for (auto& t : workers) t.join();
 
   // Leaks, measured after every environment has been closed.
+  // Sandboxes: containers naming this process as their owner (only Docker
+  // makes any) and working directories left under the private work root
+  // (only the local runtime makes any).
   int leaked_sandboxes = 0;
-  if (common.runtime == "docker") {
-    docker::ClientOptions co;
-    co.socket_path = plan.env_options.docker.socket_path;
-    auto client = docker::DockerClient::Connect(co);
-    if (client.ok()) {
-      auto list = (*client)->list_containers({"r2e.managed=1", "r2e.owner.pid=" + std::to_string(::getpid())});
-      if (list.ok()) leaked_sandboxes = static_cast<int>(list->size());
-    }
+  if (auto own = DockerRuntime::OwnContainers(runtimes.docker); own.ok()) {
+    leaked_sandboxes = static_cast<int>(own->size());
   }
   int leaked_workdirs = 0;
   for (auto it = fs::directory_iterator(work_root, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     ++leaked_workdirs;
   }
   fs::remove_all(work_root, ec);
-  if (common.runtime == "local") leaked_sandboxes += leaked_workdirs;
+  leaked_sandboxes += leaked_workdirs;
   // Processes take a moment to be reaped after their sandbox is removed.
   int leaked_processes = CountProcessesWithToken(token);
   for (int i = 0; i < 20 && leaked_processes > 0; ++i) {

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/tools.h"
 
 namespace r2e::cli {
@@ -80,16 +81,13 @@ int ToolRun(const CommonOptions& common, const ToolRunOptions& run) {
   auto files = ToolSet(run.set);
   if (!files.ok()) return fail(2, files.status());
 
-  RepoEnvOptions options;
-  options.runtime = common.runtime;
-  ApplyKubeOptions(common, options.kube);
-  auto runtime = MakeRuntime(common.runtime, options);
+  auto runtime = MakeRuntime(common.runtime, RuntimeOptionsFor(common));
   if (!runtime.ok()) return fail(2, runtime.status());
   Runtime& rt = **runtime;
   SandboxSpec spec;
   spec.task_id = "tool-run";
   spec.image = common.image;
-  if (rt.name() == "local") {
+  if (!rt.uses_image()) {
     spec.copy_in.emplace_back(run.repo, std::string(kRepoPath));
   } else if (spec.image.empty()) {
     return fail(2, Status::InvalidArgument("--runtime " + common.runtime + " needs --image (an image with python3)"));
@@ -99,7 +97,7 @@ int ToolRun(const CommonOptions& common, const ToolRunOptions& run) {
     Runtime& rt;
     ~Stopper() { (void)rt.stop(); }
   } stopper{rt};
-  if (rt.name() != "local") {
+  if (rt.uses_image()) {
     ExecOptions quick;
     quick.timeout = std::chrono::seconds(60);
     auto cleared = rt.exec("rm -rf /testbed", quick);

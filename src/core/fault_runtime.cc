@@ -22,9 +22,9 @@ std::optional<Status> Consume(Plan& plan) {
 
 }  // namespace
 
-FaultRuntime::FaultRuntime(std::unique_ptr<Runtime> inner) : inner_(std::move(inner)) {}
+FaultRuntime::FaultRuntime(std::unique_ptr<Runtime> inner) : RuntimeWrapper(std::move(inner)) {}
 
-// The inner runtime's destructor stops its sandbox.
+// The wrapped runtime's destructor stops its sandbox.
 FaultRuntime::~FaultRuntime() = default;
 
 void FaultRuntime::fail_next(Op op, Status status, int count) {
@@ -76,7 +76,7 @@ std::optional<Status> FaultRuntime::take_fault(Op op, std::string_view command) 
 Status FaultRuntime::start(const SandboxSpec& spec) {
   if (auto fault = take_fault(Op::kStart)) return *fault;
   killed_ = false;  // a new sandbox replaces the removed one
-  return inner_->start(spec);
+  return RuntimeWrapper::start(spec);
 }
 
 Status FaultRuntime::stop() {
@@ -87,38 +87,38 @@ Status FaultRuntime::stop() {
     fault = Consume(plans_[Index(Op::kStop)]);
     ++calls_[Index(Op::kStop)];
   }
-  Status s = inner_->stop();
+  Status s = RuntimeWrapper::stop();
   return fault ? *fault : s;
 }
 
-bool FaultRuntime::alive() { return !killed_ && inner_->alive(); }
+bool FaultRuntime::alive() { return !killed_ && RuntimeWrapper::alive(); }
 
 Result<ExecResult> FaultRuntime::exec(std::string_view command, const ExecOptions& options) {
   if (auto fault = take_fault(Op::kExec, command)) return *fault;
-  return inner_->exec(command, options);
+  return RuntimeWrapper::exec(command, options);
 }
 
 Status FaultRuntime::upload(const std::filesystem::path& host_path,
                             const std::string& sandbox_path) {
   if (auto fault = take_fault(Op::kUpload)) return *fault;
-  return inner_->upload(host_path, sandbox_path);
+  return RuntimeWrapper::upload(host_path, sandbox_path);
 }
 
 Status FaultRuntime::download(const std::string& sandbox_path,
                               const std::filesystem::path& host_path) {
   if (auto fault = take_fault(Op::kDownload)) return *fault;
-  return inner_->download(sandbox_path, host_path);
+  return RuntimeWrapper::download(sandbox_path, host_path);
 }
 
 Result<std::string> FaultRuntime::read_file(const std::string& sandbox_path) {
   if (auto fault = take_fault(Op::kReadFile)) return *fault;
-  return inner_->read_file(sandbox_path);
+  return RuntimeWrapper::read_file(sandbox_path);
 }
 
 Status FaultRuntime::write_file(const std::string& sandbox_path, std::string_view content,
                                 int mode) {
   if (auto fault = take_fault(Op::kWriteFile)) return *fault;
-  return inner_->write_file(sandbox_path, content, mode);
+  return RuntimeWrapper::write_file(sandbox_path, content, mode);
 }
 
 }  // namespace r2e

@@ -132,6 +132,7 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
       {"r2e.expires", std::to_string(std::chrono::system_clock::to_time_t(expires))},
   };
   for (const auto& [k, v] : options_.labels) labels[k] = v;
+  for (const auto& [k, v] : spec.labels) labels[k] = v;
   nlohmann::json env = nlohmann::json::array();
   env_ = spec.env;
   for (const auto& kv : options_.env) env_.push_back(kv);

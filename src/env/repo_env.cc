@@ -5,6 +5,7 @@
 #include "core/text.h"
 #include "env/hidden_tests.h"
 #include "pool/task_prep.h"
+#include "r2e/runtimes.h"
 #include "r2e/session.h"
 #include "r2e/warm_pool.h"
 
@@ -24,12 +25,13 @@ std::string ShortName(std::string_view name, std::size_t max = 200) {
 Result<std::unique_ptr<RepoEnv>> RepoEnv::Create(Task task, RepoEnvOptions options) {
   if (!options.tool_set.empty()) R2E_RETURN_IF_ERROR(ToolSet(options.tool_set).status());
   for (const ToolFile& f : options.extra_tools) R2E_RETURN_IF_ERROR(DescribeTool(f).status());
-  R2E_ASSIGN_OR_RETURN(auto runtime, MakeRuntime(options.runtime, options));
+  R2E_ASSIGN_OR_RETURN(auto runtime, internal::FactoryOf(options)());
   return std::make_unique<RepoEnv>(std::move(task), std::move(runtime), std::move(options));
 }
 
 RepoEnv::RepoEnv(Task task, std::unique_ptr<Runtime> runtime, RepoEnvOptions options)
     : task_(std::move(task)), runtime_(std::move(runtime)), options_(std::move(options)) {
+  if (runtime_) pool_key_ = internal::PoolKey(task_, options_, *runtime_);
   if (!options_.tool_set.empty()) {
     auto set = ToolSet(options_.tool_set);
     tools_status_ = set.ok() ? merge_tools(*set) : set.status();
@@ -57,7 +59,7 @@ Result<Observation> RepoEnv::reset() {
     }
     return tools_status_.WithContext("reset " + task_.instance_id);
   }
-  if (options_.warm_pool && options_.warm_pool->options().key != WarmPoolKey(task_, options_)) {
+  if (options_.warm_pool && options_.warm_pool->options().key != pool_key_) {
     return Status::InvalidArgument("reset " + task_.instance_id +
                                    ": options.warm_pool was made for another task or other options; "
                                    "make it with RepoEnv::MakeWarmPool(task, options, ...)");
@@ -120,7 +122,7 @@ Result<Observation> RepoEnv::start_cold() {
     if (Status s = runtime_->stop(); !s.ok()) return s.WithContext("removing the previous sandbox");
   }
   installed_.clear();
-  auto spec = internal::SandboxSpecFor(task_, runtime_->name());
+  auto spec = internal::SandboxSpecFor(task_, *runtime_);
   if (!spec.ok()) return spec.status();
   if (Status s = runtime_->start(*spec); !s.ok()) return s.WithContext("reset " + task_.instance_id);
   started_ = true;
@@ -285,10 +287,6 @@ const InstalledTool* RepoEnv::installed(std::string_view name) const {
   return nullptr;
 }
 
-std::string RepoEnv::shell_path(const std::string& sandbox_path) const {
-  return runtime_->command_path(sandbox_path);
-}
-
 void RepoEnv::start_tool_server() {
   if (!options_.tool_server) return;
   // The server must outlive the episode: not marked as one of its processes.
@@ -306,11 +304,12 @@ ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
   std::string bin = installed_.empty() ? "" : installed_.front().executable;
   if (bin.empty() && !installed_.empty()) bin = installed_.front().sourced;
   bin = bin.substr(0, bin.rfind('/') == std::string::npos ? 0 : bin.rfind('/'));
-  if (const std::string shown = shell_path(bin); !bin.empty() && shown != bin) {
-    // Only the local runtime without a mount namespace shows sandbox paths
-    // elsewhere: its tools' directory goes first, then its session's PATH.
+  if (const std::string shown = runtime_->command_path(bin); !bin.empty() && shown != bin) {
+    // A sandbox without a filesystem view of its own (the local runtime
+    // without bubblewrap) shows sandbox paths elsewhere: the tools'
+    // directory goes first, then the session's PATH.
     std::string path = shown;
-    const std::string& rest = options_.local.session.path;
+    const std::string rest = runtime_->session_path();
     path += ":" + (rest.empty() ? std::string(kScaffoldPath) : rest);
     o.env.emplace_back("PATH", path);
   }
@@ -359,9 +358,7 @@ bool RepoEnv::fast_reset_allowed() const {
   if (!pristine_) return false;
   // A session that keeps cwd and variables between commands would carry them
   // into the next episode.
-  if (runtime_->name() == "local") return !options_.local.session.keep_state;
-  if (runtime_->name() == "docker") return !options_.docker.session.keep_state;
-  return true;
+  return !runtime_->keeps_state();
 }
 
 Status RepoEnv::record_pristine() {
@@ -398,8 +395,9 @@ Status RepoEnv::restore_in_place() {
   return Status::OK();
 }
 
-std::string RepoEnv::WarmPoolKey(const Task& task, const RepoEnvOptions& options) {
-  return internal::PoolKey(task, options);
+Result<std::string> RepoEnv::WarmPoolKey(const Task& task, const RepoEnvOptions& options) {
+  R2E_ASSIGN_OR_RETURN(auto runtime, internal::FactoryOf(options)());
+  return internal::PoolKey(task, options, *runtime);
 }
 
 Result<std::shared_ptr<WarmPool>> RepoEnv::MakeWarmPool(const Task& task, const RepoEnvOptions& options,

@@ -401,7 +401,7 @@ Result<std::vector<DatasetRow>> SelectRows(std::vector<DatasetRow> rows,
 }
 
 Status ValidateEvaluation(const std::vector<DatasetRow>& rows,
-                          const std::vector<Prediction>& predictions, std::string_view runtime) {
+                          const std::vector<Prediction>& predictions, const Runtime& runtime) {
   std::vector<std::string> problems;
   std::map<std::string, const DatasetRow*> by_id;
   for (const DatasetRow& row : rows) {
@@ -454,7 +454,7 @@ Status ValidateEvaluation(const std::vector<DatasetRow>& rows,
       case TaskKind::kR2E:
         break;  // expected_output_json may come from the image
     }
-    if (runtime == "local") {
+    if (!runtime.uses_image()) {
       need(!t.local_repo.empty(), "local_repo",
            "the local runtime builds /testbed from it; use --runtime docker for image rows");
     } else {

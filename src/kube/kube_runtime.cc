@@ -198,7 +198,9 @@ Status KubeRuntime::start(const SandboxSpec& spec) {
   id.expires = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + options_.max_lifetime);
   env_ = spec.env;
   for (const auto& kv : options_.env) env_.push_back(kv);
-  const Json manifest = kube::BuildPodManifest(options_, image, id, env_);
+  KubeRuntimeOptions labelled = options_;  // the spec's labels over the options'
+  for (const auto& [k, v] : spec.labels) labelled.labels[k] = v;
+  const Json manifest = kube::BuildPodManifest(labelled, image, id, env_);
 
   R2E_RETURN_IF_ERROR(create_pod(id.name, manifest.dump(), id.uid));
   {

@@ -6,15 +6,20 @@
 #include "core/text.h"
 #include "env/hidden_tests.h"
 #include "env/setup.h"
+#include "r2e/runtimes.h"
 #include "r2e/session.h"
 
 namespace r2e::internal {
 
-Result<SandboxSpec> SandboxSpecFor(const Task& task, std::string_view runtime_name) {
+RuntimeFactory FactoryOf(const RepoEnvOptions& options) {
+  return options.runtime ? options.runtime : LocalRuntimeFactory();
+}
+
+Result<SandboxSpec> SandboxSpecFor(const Task& task, const Runtime& runtime) {
   SandboxSpec spec;
   spec.image = task.image;
   spec.task_id = task.instance_id;
-  if (runtime_name != "local") return spec;
+  if (runtime.uses_image()) return spec;
   // Host directories build the sandbox only where there is no image.
   if (task.local_repo.empty()) {
     return Status::InvalidArgument("task " + task.instance_id +
@@ -62,14 +67,12 @@ Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options) {
   return out;
 }
 
-std::string PoolKey(const Task& task, const RepoEnvOptions& options) {
-  std::string text = task.instance_id + '\n' + task.image + '\n' + options.runtime + '\n' +
-                     options.docker.image + '\n' + (options.hide_tests ? "hide" : "show") + '\n' +
+std::string PoolKey(const Task& task, const RepoEnvOptions& options, const Runtime& runtime) {
+  std::string text = task.instance_id + '\n' + task.image + '\n' + runtime.sandbox_key() + '\n' +
+                     (options.hide_tests ? "hide" : "show") + '\n' +
                      (options.remove_hidden_tests ? "remove" : "keep") + '\n' +
                      options.tools_bin_dir + '\n' + task.local_repo.string() + '\n' +
-                     task.local_tests.string() + '\n' + "kube " + options.kube.load.kubeconfig + ' ' +
-                     options.kube.load.context + ' ' + options.kube.load.namespace_name + ' ' +
-                     options.kube.namespace_name + ' ' + options.kube.image + '\n';
+                     task.local_tests.string() + '\n';
   for (const auto& cmd : options.extra_setup) text += "setup " + cmd + '\n';
   text += "set " + options.tool_set + '\n';
   for (const auto& f : options.extra_tools) text += "tool " + f.name + ' ' + f.content + '\n';
@@ -80,12 +83,13 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
                                                WarmPoolOptions pool_options) {
   RepoEnvOptions o = options;
   o.warm_pool.reset();  // the pool's runtimes must not refer back to it
-  o.docker.labels.emplace_back("r2e.pool", "1");
   R2E_ASSIGN_OR_RETURN(std::vector<ToolFile> files, ToolFilesFor(o));
-  R2E_ASSIGN_OR_RETURN(auto probe, MakeRuntime(o.runtime, o));
-  R2E_ASSIGN_OR_RETURN(SandboxSpec spec, SandboxSpecFor(task, probe->name()));
+  RuntimeFactory factory = FactoryOf(o);
+  R2E_ASSIGN_OR_RETURN(auto probe, factory());
+  R2E_ASSIGN_OR_RETURN(SandboxSpec spec, SandboxSpecFor(task, *probe));
+  spec.labels.emplace_back("r2e.pool", "1");
+  pool_options.key = PoolKey(task, options, *probe);
   probe.reset();
-  RuntimeFactory factory = [o]() { return MakeRuntime(o.runtime, o); };
   const bool take_out_tests = RemovesHiddenTests(task, o);
   SandboxPreparer prepare = [task, o, files, take_out_tests](WarmSandbox& sb) -> Status {
     Runtime& rt = *sb.runtime;
@@ -102,7 +106,6 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
     R2E_ASSIGN_OR_RETURN(sb.tools, AddCommands(rt, files, ao));
     return Status::OK();
   };
-  pool_options.key = PoolKey(task, options);
   return WarmPool::Create(std::move(spec), std::move(factory), std::move(prepare), std::move(pool_options));
 }
 

@@ -17,8 +17,12 @@ namespace r2e::internal {
 // The variable that marks the processes of one episode (fast reset kills them).
 inline constexpr const char* kEpisodeVar = "R2E_EPISODE";
 
-// The spec reset() starts a sandbox with (local: the task's directories).
-Result<SandboxSpec> SandboxSpecFor(const Task& task, std::string_view runtime_name);
+// options.runtime, or LocalRuntimeFactory() when it is empty.
+RuntimeFactory FactoryOf(const RepoEnvOptions& options);
+
+// The spec reset() starts a sandbox of `runtime` with (a runtime that uses
+// no image: the task's directories).
+Result<SandboxSpec> SandboxSpecFor(const Task& task, const Runtime& runtime);
 
 // The task kind's setup script, then options.extra_setup.
 Status RunSetup(Runtime& runtime, const Task& task, const RepoEnvOptions& options);
@@ -27,8 +31,9 @@ Status RunSetup(Runtime& runtime, const Task& task, const RepoEnvOptions& option
 // name replaces an earlier one).
 Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options);
 
-// What a sandbox was prepared for: task, image, runtime, setup and tools.
-std::string PoolKey(const Task& task, const RepoEnvOptions& options);
+// What a sandbox was prepared for: task, image, runtime (its sandbox_key()),
+// setup and tools.
+std::string PoolKey(const Task& task, const RepoEnvOptions& options, const Runtime& runtime);
 
 Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOptions& options,
                                                WarmPoolOptions pool_options);

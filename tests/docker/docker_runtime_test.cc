@@ -16,6 +16,7 @@
 
 #include "docker/docker_client.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 
 namespace r2e {
 namespace {
@@ -334,7 +335,7 @@ TEST_F(DockerRuntimeTest, DemoEpisodeEarnsOneScriptedAndZeroNoop) {
   REQUIRE_IMAGE(kDemo);
   Task task = DemoTask();
   RepoEnvOptions o;
-  o.runtime = "docker";
+  o.runtime = DockerRuntimeFactory();
   auto env = RepoEnv::Create(task, o).value();
   ASSERT_TRUE(env->reset().ok());
   auto hidden = env->run("test -e /testbed/r2e_tests || test -e /testbed/run_tests.sh");

@@ -25,6 +25,7 @@
 #include "docker/docker_client.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 
 namespace r2e {
 namespace {
@@ -176,9 +177,10 @@ TEST(FaultInjectionTest, DaemonStoppedMidEpisodeThenRestarted) {
   if (!daemon.Prepare() || !daemon.Start() || !daemon.LoadBaseImage()) GTEST_SKIP() << daemon.skip_reason();
 
   RepoEnvOptions o;
-  o.runtime = "docker";
-  o.docker.socket_path = daemon.socket();
-  o.docker.network_mode = "none";
+  DockerRuntimeOptions docker;
+  docker.socket_path = daemon.socket();
+  docker.network_mode = "none";
+  o.runtime = DockerRuntimeFactory(docker);
   o.step_timeout = 20s;
   auto env = RepoEnv::Create(BaseTask(), o).value();
   {
@@ -232,8 +234,9 @@ TEST(FaultInjectionTest, ContainerRemovedBehindOurBackThenReset) {
   if (!SharedHasBase()) GTEST_SKIP() << "no daemon or " << kBase;
   {
     RepoEnvOptions o;
-    o.runtime = "docker";
-    o.docker.network_mode = "none";
+    DockerRuntimeOptions docker;
+    docker.network_mode = "none";
+    o.runtime = DockerRuntimeFactory(docker);
     auto env = RepoEnv::Create(BaseTask(), o).value();
     {
     auto first = env->reset();
@@ -258,8 +261,9 @@ TEST(FaultInjectionTest, ExecConnectionCutMidCommandSessionReconnects) {
   if (!SharedHasBase()) GTEST_SKIP() << "no daemon or " << kBase;
   {
     RepoEnvOptions o;
-    o.runtime = "docker";
-    o.docker.network_mode = "none";
+    DockerRuntimeOptions docker;
+    docker.network_mode = "none";
+    o.runtime = DockerRuntimeFactory(docker);
     auto env = RepoEnv::Create(BaseTask(), o).value();
     {
     auto first = env->reset();

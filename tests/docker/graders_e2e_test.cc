@@ -16,6 +16,7 @@
 #include "docker/docker_client.h"
 #include "r2e/grader.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 
 namespace r2e {
@@ -51,7 +52,7 @@ Task LoadRow(const std::string& file) {
 
 // A docker RepoEnv on `task`, reset.
 std::unique_ptr<RepoEnv> StartEnv(const Task& task, RepoEnvOptions options = {}) {
-  options.runtime = "docker";
+  options.runtime = DockerRuntimeFactory();
   auto env = RepoEnv::Create(task, options);
   EXPECT_TRUE(env.ok()) << env.status().ToString();
   if (!env.ok()) return nullptr;
@@ -307,7 +308,7 @@ class SweSmithE2E : public ::testing::Test {
     task_ = tasks->front();
     ASSERT_EQ(task_.kind, TaskKind::kSweSmith);
     RepoEnvOptions o;
-    o.runtime = "docker";
+    o.runtime = DockerRuntimeFactory();
     auto env = RepoEnv::Create(task_, o);
     ASSERT_TRUE(env.ok()) << env.status().ToString();
     env_ = std::move(env).value();

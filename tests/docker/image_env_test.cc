@@ -15,6 +15,7 @@
 #include "docker/docker_client.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 
 namespace r2e {
@@ -131,8 +132,9 @@ class ImageEnvEpisodeTest : public ::testing::Test {
     EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
     if (!tasks.ok()) return nullptr;
     RepoEnvOptions o;
-    o.runtime = "docker";
-    o.docker.image = image;
+    DockerRuntimeOptions docker;
+    docker.image = image;
+    o.runtime = DockerRuntimeFactory(docker);
     o.tool_server = tool_server;
     auto env = RepoEnv::Create(tasks->front(), o);
     EXPECT_TRUE(env.ok()) << env.status().ToString();

@@ -16,6 +16,7 @@
 #include "r2e/docker_runtime.h"
 #include "r2e/env_pool.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/warm_pool.h"
 
 namespace r2e {
@@ -59,9 +60,9 @@ Task DemoTask() {
   return tasks.ok() ? tasks->front() : Task{};
 }
 
-RepoEnvOptions DockerOptions() {
+RepoEnvOptions DockerOptions(DockerRuntimeOptions docker = {}) {
   RepoEnvOptions o;
-  o.runtime = "docker";
+  o.runtime = DockerRuntimeFactory(std::move(docker));
   return o;
 }
 
@@ -149,8 +150,9 @@ TEST_F(PoolDockerTest, PooledContainersOfAKilledClientAreOrphansForCleanup) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     ::close(fds[0]);
-    RepoEnvOptions options = DockerOptions();
-    options.docker.max_lifetime = std::chrono::seconds(600);
+    DockerRuntimeOptions docker;
+    docker.max_lifetime = std::chrono::seconds(600);
+    RepoEnvOptions options = DockerOptions(docker);
     WarmPoolOptions po;
     po.size = 2;
     auto pool = RepoEnv::MakeWarmPool(DemoTask(), options, po);

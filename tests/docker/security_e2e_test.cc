@@ -12,6 +12,7 @@
 #include "env/hidden_tests.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/session.h"
 #include "r2e/warm_pool.h"
 
@@ -37,8 +38,9 @@ std::string Bash(const std::string& cmd) {
 
 RepoEnvOptions OfflineDockerOptions() {
   RepoEnvOptions o;
-  o.runtime = "docker";
-  o.docker.network_mode = "none";
+  DockerRuntimeOptions docker;
+  docker.network_mode = "none";
+  o.runtime = DockerRuntimeFactory(docker);
   return o;
 }
 

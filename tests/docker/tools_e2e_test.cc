@@ -11,6 +11,7 @@
 
 #include "docker/docker_client.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 #include "r2e/tools.h"
 
@@ -45,7 +46,7 @@ class ToolsDockerTest : public ::testing::Test {
     auto tasks = LoadTasks(fs::path(R2E_SOURCE_DIR) / "examples/tasks/demo.jsonl");
     ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
     RepoEnvOptions o;
-    o.runtime = "docker";
+    o.runtime = DockerRuntimeFactory();
     auto env = RepoEnv::Create(tasks->front(), o);
     ASSERT_TRUE(env.ok()) << env.status().ToString();
     env_ = std::move(env).value();

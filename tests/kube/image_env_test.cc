@@ -7,6 +7,7 @@
 
 #include "kube_test_util.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 
 namespace r2e::kubetest {
@@ -104,10 +105,10 @@ TEST_F(KubeImageEnvTest, EpisodeToolCallsAndGradingOnBothImages) {
   for (const std::string image : {kImgEnv, kBadPath}) {
     SCOPED_TRACE(image);
     RepoEnvOptions o;
-    o.runtime = "kube";
-    o.kube = TestRuntimeOptions(ns_);
-    o.kube.workdir = "/testbed";
-    o.kube.image = image;
+    KubeRuntimeOptions kube = TestRuntimeOptions(ns_);
+    kube.workdir = "/testbed";
+    kube.image = image;
+    o.runtime = KubeRuntimeFactory(kube);
     auto env = RepoEnv::Create(tasks->front(), o);
     ASSERT_TRUE(env.ok()) << env.status().ToString();
     auto obs = (*env)->reset();

@@ -170,9 +170,9 @@ TEST(EnvPoolTest, CloseWithWorkInFlight) {
   auto pool = EnvPool::Create(MakeEnvs(3), o).value();
   ASSERT_TRUE(pool->reset().ok());
   std::vector<std::filesystem::path> dirs;
-  for (int i = 0; i < 3; ++i) dirs.push_back(static_cast<FaultRuntime&>(pool->env(i).runtime()).inner().name() == "local"
-                                                 ? static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(pool->env(i).runtime()).inner()).workdir()
-                                                 : std::filesystem::path());
+  for (int i = 0; i < 3; ++i) {
+    dirs.push_back(static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(pool->env(i).runtime()).target()).workdir());
+  }
   // Two long commands run, the third waits in the queue.
   ASSERT_TRUE(pool->send({Bash("sleep 60"), Bash("sleep 60"), Bash("sleep 60")}, {0, 1, 2}).ok());
   std::this_thread::sleep_for(300ms);

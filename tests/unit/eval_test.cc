@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "r2e/swebench.h"
+#include "scripted_runtime.h"
 
 namespace r2e {
 namespace {
@@ -226,7 +227,9 @@ TEST_F(EvalTest, ValidationNamesFilesAndLines) {
   auto preds = ParsePredictions(
       Row("ok", "x") + "\n" + Row("broken", "y") + "\n" + Row("ghost", "z") + "\n", "p.jsonl");
   ASSERT_TRUE(preds.ok());
-  Status s = ValidateEvaluation(*rows, *preds, "docker");
+  auto docker = MakeRuntime("docker").value();
+  auto local = MakeRuntime("local").value();
+  Status s = ValidateEvaluation(*rows, *preds, *docker);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("p.jsonl:3: prediction for `ghost`"), std::string::npos)
@@ -238,10 +241,10 @@ TEST_F(EvalTest, ValidationNamesFilesAndLines) {
 
   // An empty prediction needs nothing from its row.
   auto empty = ParsePredictions(Row("broken", ""), "p.jsonl");
-  EXPECT_TRUE(ValidateEvaluation(*rows, *empty, "docker").ok());
+  EXPECT_TRUE(ValidateEvaluation(*rows, *empty, *docker).ok());
   // The local runtime needs local_repo.
-  Status local = ValidateEvaluation(*rows, *ParsePredictions(Row("ok", "x"), "p.jsonl"), "local");
-  EXPECT_NE(local.message().find("field `local_repo`"), std::string::npos) << local.message();
+  Status local_status = ValidateEvaluation(*rows, *ParsePredictions(Row("ok", "x"), "p.jsonl"), *local);
+  EXPECT_NE(local_status.message().find("field `local_repo`"), std::string::npos) << local_status.message();
 }
 
 // ---------------------------------------------------------------------------
@@ -327,20 +330,19 @@ struct FakeWorld {
   std::atomic<int> hanging{0};  // SLOW test runs waiting for stop()
 };
 
-class FakeRuntime final : public Runtime {
+class FakeRuntime final : public test_util::ScriptedRuntime {
  public:
-  FakeRuntime(const Task& task, FakeWorld& world) : task_(task), world_(world) {}
+  FakeRuntime(const Task& task, FakeWorld& world) : task_(task), world_(world) { runtime_name = "fake"; }
   ~FakeRuntime() override { stop(); }
-  std::string_view name() const override { return "fake"; }
   Status start(const SandboxSpec&) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     ++world_.starts;
     ++world_.alive;
     running_ = true;
     return Status::OK();
   }
   Status stop() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     if (running_) {
       running_ = false;
       --world_.alive;
@@ -350,15 +352,15 @@ class FakeRuntime final : public Runtime {
     return Status::OK();
   }
   bool alive() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(state_mu_);
     return running_;
   }
   Result<ExecResult> exec(std::string_view command, const ExecOptions& options) override {
-    std::unique_lock<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(state_mu_);
     if (!running_) return Status::FailedPrecondition("not started");
     ExecResult r;
     r.exit_code = 0;
-    const std::string patch = files_["/tmp/patch.diff"];
+    const std::string patch = read_file("/tmp/patch.diff").value_or("");
     if (command.find("r2e_applied") != std::string_view::npos) {
       if (patch.find("NOT-IN-FILE") != std::string::npos) {
         r.exit_code = 1;
@@ -391,26 +393,14 @@ class FakeRuntime final : public Runtime {
   }
   Status upload(const fs::path&, const std::string&) override { return Status::OK(); }
   Status download(const std::string&, const fs::path&) override { return Status::OK(); }
-  Result<std::string> read_file(const std::string& path) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = files_.find(path);
-    if (it == files_.end()) return Status::NotFound(path);
-    return it->second;
-  }
-  Status write_file(const std::string& path, std::string_view content, int) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    files_[path] = std::string(content);
-    return Status::OK();
-  }
 
  private:
   Task task_;
   FakeWorld& world_;
-  std::mutex mu_;
+  std::mutex state_mu_;
   std::condition_variable cv_;
   bool running_ = false;
   bool busy_ = false;
-  std::map<std::string, std::string> files_;
 };
 
 class EvalRunTest : public EvalTest {
@@ -425,7 +415,6 @@ class EvalRunTest : public EvalTest {
     gold_ = rows_[0].task.patch;
     options_.run_id = "r1";
     options_.report_dir = dir_ / "logs";
-    options_.env.runtime = "fake";
     options_.workers = 3;
     options_.make_runtime = [this](const Task& t) -> Result<std::unique_ptr<Runtime>> {
       return std::unique_ptr<Runtime>(std::make_unique<FakeRuntime>(t, world_));

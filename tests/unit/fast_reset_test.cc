@@ -8,8 +8,11 @@
 #include <iterator>
 #include <thread>
 
+#include "r2e/fault_runtime.h"
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
+#include "scripted_runtime.h"
 
 namespace r2e {
 namespace {
@@ -116,6 +119,60 @@ TEST(FastResetTest, OffByDefault) {
   ASSERT_TRUE(env->reset().ok());
   EXPECT_EQ(env->last_reset_kind(), "cold");
   EXPECT_NE(static_cast<LocalRuntime&>(env->runtime()).workdir(), dir);
+}
+
+// Every backend reports its session's keep_state, and a wrapper passes it on.
+TEST(FastResetTest, BackendsReportWhetherTheSessionKeepsState) {
+  LocalRuntimeOptions local;
+  DockerRuntimeOptions docker;
+  KubeRuntimeOptions kube;
+  EXPECT_FALSE(LocalRuntime(local).keeps_state());
+  EXPECT_FALSE(DockerRuntime(docker).keeps_state());
+  EXPECT_FALSE(KubeRuntime(kube).keeps_state());
+  local.session.keep_state = docker.session.keep_state = kube.session.keep_state = true;
+  EXPECT_TRUE(LocalRuntime(local).keeps_state());
+  EXPECT_TRUE(DockerRuntime(docker).keeps_state());
+  EXPECT_TRUE(KubeRuntime(kube).keeps_state());
+  EXPECT_TRUE(FaultRuntime(std::make_unique<KubeRuntime>(kube)).keeps_state());
+}
+
+// A Kubernetes sandbox whose session keeps state must not be restored in
+// place: the shell's cwd and variables would carry into the next episode.
+// (RepoEnv once decided by the runtime's name and knew only the local and
+// Docker options, so it ran a fast reset here.) The double answers as a kube
+// runtime with these options would, and scripts the sandbox.
+TEST(FastResetTest, RefusedWhenAKubeSessionKeepsState) {
+  for (bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "keep_state" : "fresh state per command");
+    KubeRuntimeOptions kube;
+    kube.session.keep_state = keep;
+    const KubeRuntime queried(kube);
+    auto double_runtime = std::make_unique<test_util::ScriptedRuntime>();
+    test_util::ScriptedRuntime& rt = *double_runtime;
+    rt.runtime_name = std::string(queried.name());
+    rt.keep_state = queried.keeps_state();
+    rt.on_exec = [](std::string_view command) -> Result<ExecResult> {
+      ExecResult r;
+      r.exit_code = 0;
+      if (command.find("R2E-RESTORED ok") != std::string_view::npos) {
+        r.output = "R2E-RESTORED ok\n";
+      } else if (command.find("R2E-PRISTINE") != std::string_view::npos) {
+        r.output = "R2E-PRISTINE 0123abcd 4567ef\n";
+      }
+      return r;
+    };
+    RepoEnvOptions options;
+    options.fast_reset = true;
+    options.tool_set = "";
+    options.tool_server = false;
+    options.remove_hidden_tests = false;
+    RepoEnv env(DemoTask(), std::move(double_runtime), options);
+    ASSERT_TRUE(env.reset().ok());
+    auto second = env.reset();
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    EXPECT_EQ(env.last_reset_kind(), keep ? "cold" : "fast");
+    EXPECT_EQ(rt.starts, keep ? 2 : 1) << "a kept-state session needs a fresh sandbox";
+  }
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ class FaultRuntimeTest : public ::testing::Test {
 
 TEST_F(FaultRuntimeTest, PassesCallsThroughAndCountsThem) {
   EXPECT_EQ(rt_->name(), "local");
-  EXPECT_EQ(rt_->inner().name(), "local");
+  EXPECT_EQ(rt_->target().name(), "local");
   EXPECT_TRUE(rt_->alive());
   auto r = Run("echo hello");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -88,7 +88,7 @@ TEST_F(FaultRuntimeTest, FailExecContainingMatchesOnlyThoseCommands) {
 TEST_F(FaultRuntimeTest, KillSandboxFailsEverythingButStopUntilClear) {
   rt_->kill_sandbox();
   EXPECT_FALSE(rt_->alive());
-  EXPECT_TRUE(rt_->inner().alive());  // the real sandbox is still there
+  EXPECT_TRUE(rt_->target().alive());  // the real sandbox is still there
   const Status removed = Status::Unavailable("sandbox was removed (injected fault)");
   EXPECT_EQ(Run("echo hi").status(), removed);
   EXPECT_EQ(rt_->read_file("/testbed/x").status(), removed);
@@ -105,7 +105,7 @@ TEST_F(FaultRuntimeTest, KillSandboxFailsEverythingButStopUntilClear) {
 TEST_F(FaultRuntimeTest, NewStartRevivesAKilledSandbox) {
   rt_->kill_sandbox();
   ASSERT_TRUE(rt_->stop().ok());
-  EXPECT_FALSE(rt_->inner().alive());
+  EXPECT_FALSE(rt_->target().alive());
   ASSERT_TRUE(rt_->start({}).ok());
   EXPECT_TRUE(rt_->alive());
   EXPECT_TRUE(Run("true").ok());
@@ -115,7 +115,7 @@ TEST_F(FaultRuntimeTest, NewStartRevivesAKilledSandbox) {
 TEST_F(FaultRuntimeTest, StopAlwaysForwardsEvenWhenItsFaultFires) {
   rt_->fail_next(Op::kStop, Status::Unavailable("stop failed"));
   EXPECT_EQ(rt_->stop(), Status::Unavailable("stop failed"));
-  EXPECT_FALSE(rt_->inner().alive());  // nothing left running
+  EXPECT_FALSE(rt_->target().alive());  // nothing left running
   EXPECT_EQ(rt_->calls(Op::kStop), 1);
   EXPECT_TRUE(rt_->stop().ok());
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 
 namespace r2e {
 namespace {
@@ -35,7 +36,7 @@ class GitOpsTest : public ::testing::TestWithParam<Isolation> {
     local.isolation = GetParam();
     if (GetParam() == Isolation::kBubblewrap) {
       RepoEnvOptions o;
-      o.local = local;
+      o.runtime = LocalRuntimeFactory(local);
       auto env = RepoEnv::Create(task_, o);
       ASSERT_TRUE(env.ok()) << env.status().ToString();
       env_ = std::move(env).value();

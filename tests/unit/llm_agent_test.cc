@@ -23,6 +23,7 @@
 
 #include "docker/docker_client.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/tools.h"
 #include "fake_model.h"
 
@@ -183,7 +184,7 @@ TEST(LlmAgentTest, FunctionCallingEpisodeOnDocker) {
   auto agent = LlmAgent::Create(Options(model));
   ASSERT_TRUE(agent.ok()) << agent.status().ToString();
   RepoEnvOptions o;
-  o.runtime = "docker";
+  o.runtime = DockerRuntimeFactory();
   auto env = RepoEnv::Create(task, o);
   ASSERT_TRUE(env.ok()) << env.status().ToString();
   LlmEpisode ep = agent->Run(**env, nullptr);

@@ -15,6 +15,7 @@
 
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/task.h"
 
 namespace r2e {
@@ -126,7 +127,9 @@ TEST(LocalImageEnvEpisodeTest, ToolCallsServedAndPlainAndGradingSeeTheEnvironmen
   for (bool server : {true, false}) {
     RepoEnvOptions o;
     o.tool_server = server;
-    o.local.env = {{"PATH", bin.str() + ":/usr/bin:/bin"}, {"FOO", "from the image"}};
+    LocalRuntimeOptions local;
+    local.env = {{"PATH", bin.str() + ":/usr/bin:/bin"}, {"FOO", "from the image"}};
+    o.runtime = LocalRuntimeFactory(local);
     auto env = RepoEnv::Create(tasks->front(), o);
     ASSERT_TRUE(env.ok()) << env.status().ToString();
     ASSERT_TRUE((*env)->reset().ok());

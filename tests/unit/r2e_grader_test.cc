@@ -18,6 +18,7 @@
 
 #include "r2e/grader.h"
 #include "r2e/local_runtime.h"
+#include "scripted_runtime.h"
 
 namespace r2e {
 namespace {
@@ -311,55 +312,7 @@ ExecResult Exited(int code, std::string output = "") {
   return r;
 }
 
-// A Runtime double that records commands and answers them from a script.
-class ScriptedRuntime final : public Runtime {
- public:
-  std::function<Result<ExecResult>(std::string_view)> on_exec = [](std::string_view) {
-    return Result<ExecResult>(Exited(0));
-  };
-  std::map<std::string, std::string> files;
-  std::vector<std::string> commands;
-
-  std::string_view name() const override { return "scripted"; }
-  Status start(const SandboxSpec&) override { return Status(); }
-  Status stop() override { return Status(); }
-  bool alive() override { return true; }
-  Result<ExecResult> exec(std::string_view command, const ExecOptions&) override {
-    commands.emplace_back(command);
-    return on_exec(command);
-  }
-  Status upload(const fs::path&, const std::string&) override {
-    return Status::Unimplemented("upload");
-  }
-  Status download(const std::string&, const fs::path&) override {
-    return Status::Unimplemented("download");
-  }
-  Result<std::string> read_file(const std::string& path) override {
-    // Log files have random names: match them by prefix.
-    for (const auto& [k, v] : files) {
-      if (path.starts_with(k)) return v;
-    }
-    return Status::NotFound(path);
-  }
-  Status write_file(const std::string& path, std::string_view content, int) override {
-    files[path] = std::string(content);
-    return Status();
-  }
-
-  bool Ran(std::string_view needle) const {
-    for (const auto& c : commands) {
-      if (c.find(needle) != std::string::npos) return true;
-    }
-    return false;
-  }
-  // Index of the first command containing `needle`, or -1.
-  int IndexOf(std::string_view needle) const {
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      if (commands[i].find(needle) != std::string::npos) return static_cast<int>(i);
-    }
-    return -1;
-  }
-};
+using test_util::ScriptedRuntime;
 
 constexpr std::string_view kRunNeedle = "bash /root/run_tests.sh";
 constexpr std::string_view kLinkNeedle = "ln -sfn /root/r2e_tests /testbed/r2e_tests";

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "r2e/fault_runtime.h"
+#include "r2e/runtimes.h"
 
 namespace r2e {
 namespace {
@@ -97,8 +98,9 @@ TEST(RepoEnvTest, StepBeforeResetAndBadTasksAreErrors) {
   auto r = env2->reset();
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("local_repo"), std::string::npos);
+  EXPECT_EQ(MakeRuntimeFactory("martian").status().code(), StatusCode::kInvalidArgument);
   RepoEnvOptions martian;
-  martian.runtime = "martian";
+  martian.runtime = []() -> Result<std::unique_ptr<Runtime>> { return Status::InvalidArgument("no martians"); };
   EXPECT_EQ(RepoEnv::Create(DemoTask(), martian).status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -110,14 +112,14 @@ TEST(RepoEnvTest, FailedSetupFailsResetAndLeavesNoSandbox) {
   auto r = env.reset();
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("daemon went away"), std::string::npos);
-  EXPECT_FALSE(f->inner().alive());
+  EXPECT_FALSE(f->target().alive());
   f->clear();
   ASSERT_TRUE(env.reset().ok());
   f->kill_sandbox();
   auto step = env.step("<function=execute_bash>\n<parameter=cmd>ls</parameter>\n</function>");
   EXPECT_EQ(step.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(env.close().ok());
-  EXPECT_FALSE(f->inner().alive());
+  EXPECT_FALSE(f->target().alive());
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "r2e/local_runtime.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/scaffold_prompts.h"
 #include "r2e/tools.h"
 
@@ -239,7 +240,9 @@ TEST_P(ScaffoldEpisode, MessagesEqualTheScaffolds) {
   task.local_repo = dir;
   task.problem_statement = c["problem_statement"];
   RepoEnvOptions eo;
-  eo.local.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  LocalRuntimeOptions local;
+  local.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  eo.runtime = LocalRuntimeFactory(local);
   eo.tool_set = c["toolset"].get<std::string>();
   eo.extra_setup = {
       "mkdir -p /root/.venv/bin && ln -sf \"$(command -v python3)\" /root/.venv/bin/python"};

@@ -29,6 +29,7 @@
 #include "r2e/local_runtime.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
 #include "r2e/tools.h"
 
 namespace r2e {
@@ -462,7 +463,9 @@ TEST_P(ScaffoldSurfaceEnvStep, MatchesTheScaffold) {
   task.local_repo = dir;
   task.problem_statement = "replay";
   RepoEnvOptions o;
-  o.local.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  LocalRuntimeOptions local;
+  local.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  o.runtime = LocalRuntimeFactory(local);
   o.tool_set = c["toolset"].get<std::string>();
   o.extra_setup = {
       "mkdir -p /root/.venv/bin && ln -sf \"$(command -v python3)\" /root/.venv/bin/python"};

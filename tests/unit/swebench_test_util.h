@@ -1,5 +1,5 @@
-// Test helpers for the SWE-bench tests: a scripted runtime double and a
-// temporary directory to run shell scripts in.
+// Test helpers for the SWE-bench tests: the scripted runtime double
+// (scripted_runtime.h) and a temporary directory to run shell scripts in.
 #ifndef R2E_TESTS_UNIT_SWEBENCH_TEST_UTIL_H_
 #define R2E_TESTS_UNIT_SWEBENCH_TEST_UTIL_H_
 
@@ -20,47 +20,12 @@
 
 #include "r2e/runtime.h"
 #include "r2e/status.h"
+#include "scripted_runtime.h"
 
 namespace r2e::test_util {
 
 namespace fs = std::filesystem;
 
-// A runtime double: records commands and files, answers exec with a script.
-class ScriptedRuntime final : public Runtime {
- public:
-  std::function<Result<ExecResult>(std::string_view)> on_exec = [](std::string_view) {
-    ExecResult r;
-    r.exit_code = 0;
-    return Result<ExecResult>(r);
-  };
-  std::map<std::string, std::string> files;
-  std::vector<std::string> commands;
-
-  std::string_view name() const override { return "scripted"; }
-  Status start(const SandboxSpec&) override { return Status(); }
-  Status stop() override { return Status(); }
-  bool alive() override { return true; }
-  Result<ExecResult> exec(std::string_view command, const ExecOptions&) override {
-    commands.emplace_back(command);
-    return on_exec(command);
-  }
-  Status upload(const fs::path&, const std::string&) override {
-    return Status::Unimplemented("upload");
-  }
-  Status download(const std::string&, const fs::path&) override {
-    return Status::Unimplemented("download");
-  }
-  Result<std::string> read_file(const std::string& path) override {
-    for (const auto& [k, v] : files) {
-      if (path.starts_with(k)) return v;
-    }
-    return Status::NotFound(path);
-  }
-  Status write_file(const std::string& path, std::string_view content, int) override {
-    files[path] = std::string(content);
-    return Status();
-  }
-};
 
 inline ExecResult Output(std::string text, bool timed_out = false, std::uint64_t truncated = 0) {
   ExecResult r;

@@ -23,6 +23,7 @@
 #include "r2e/grader.h"
 #include "r2e/local_runtime.h"
 #include "r2e/task.h"
+#include "scripted_runtime.h"
 
 namespace r2e {
 namespace {
@@ -513,49 +514,7 @@ ExecResult Exited(int code, std::string output = "") {
   return r;
 }
 
-class ScriptedRuntime final : public Runtime {
- public:
-  std::function<Result<ExecResult>(std::string_view)> on_exec = [](std::string_view) {
-    return Result<ExecResult>(Exited(0));
-  };
-  std::map<std::string, std::string> files;
-  std::map<std::string, int> modes;
-  std::vector<std::string> commands;
-  std::vector<ExecOptions> options;
-
-  std::string_view name() const override { return "scripted"; }
-  Status start(const SandboxSpec&) override { return Status(); }
-  Status stop() override { return Status(); }
-  bool alive() override { return true; }
-  Result<ExecResult> exec(std::string_view command, const ExecOptions& o) override {
-    commands.emplace_back(command);
-    options.push_back(o);
-    return on_exec(command);
-  }
-  Status upload(const fs::path&, const std::string&) override {
-    return Status::Unimplemented("upload");
-  }
-  Status download(const std::string&, const fs::path&) override {
-    return Status::Unimplemented("download");
-  }
-  Result<std::string> read_file(const std::string& path) override {
-    for (const auto& [k, v] : files) {
-      if (path.starts_with(k)) return v;
-    }
-    return Status::NotFound(path);
-  }
-  Status write_file(const std::string& path, std::string_view content, int mode) override {
-    files[path] = std::string(content);
-    modes[path] = mode;
-    return Status();
-  }
-  int IndexOf(std::string_view needle) const {
-    for (std::size_t i = 0; i < commands.size(); ++i) {
-      if (commands[i].find(needle) != std::string::npos) return static_cast<int>(i);
-    }
-    return -1;
-  }
-};
+using test_util::ScriptedRuntime;
 
 constexpr std::string_view kRunNeedle = "bash /root/r2e_swesmith_eval.sh";
 constexpr std::string_view kProbeNeedle = "test -f /testbed/go.mod";

@@ -21,6 +21,7 @@
 #include "r2e/log_parsers.h"
 #include "r2e/swesmith_profiles.h"
 #include "r2e/task.h"
+#include "scripted_runtime.h"
 
 namespace r2e {
 namespace {
@@ -486,36 +487,7 @@ TEST(SweSmithProfileGradingTest, UnknownRepositoryWarnsInTheResultAndReport) {
 // ---------------------------------------------------------------------------
 // grade(): the script and the bound it runs with.
 
-class RecordingRuntime final : public Runtime {
- public:
-  std::function<ExecResult(std::string_view)> on_exec = [](std::string_view) {
-    ExecResult r;
-    r.exit_code = 0;
-    return r;
-  };
-  std::vector<std::string> commands;
-  std::vector<ExecOptions> options;
-  std::map<std::string, std::string> files;
-
-  std::string_view name() const override { return "recording"; }
-  Status start(const SandboxSpec&) override { return Status(); }
-  Status stop() override { return Status(); }
-  bool alive() override { return true; }
-  Result<ExecResult> exec(std::string_view command, const ExecOptions& o) override {
-    commands.emplace_back(command);
-    options.push_back(o);
-    return on_exec(command);
-  }
-  Status upload(const fs::path&, const std::string&) override { return Status::Unimplemented(""); }
-  Status download(const std::string&, const fs::path&) override {
-    return Status::Unimplemented("");
-  }
-  Result<std::string> read_file(const std::string& path) override { return Status::NotFound(path); }
-  Status write_file(const std::string& path, std::string_view content, int) override {
-    files[path] = std::string(content);
-    return Status();
-  }
-};
+using RecordingRuntime = test_util::ScriptedRuntime;
 
 TEST(SweSmithProfileGradingTest, GradeRunsTheProfileCommandWithinItsTimeout) {
   Task task = Row("jax-ml__jax.ebd90e06.func_pm_op_swap__abc",

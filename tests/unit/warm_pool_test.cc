@@ -49,7 +49,7 @@ struct Tracker {
   SandboxPreparer preparer(std::string extra_command = "") {
     return [this, extra_command](WarmSandbox& sb) -> Status {
       Runtime& rt = *sb.runtime;
-      auto& local = static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(rt).inner());
+      auto& local = static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(rt).target());
       {
         std::lock_guard<std::mutex> lock(mu);
         workdirs.push_back(local.workdir());
@@ -107,7 +107,7 @@ TEST(WarmPoolTest, FillsToItsSizeAndNeverHoldsMore) {
   EXPECT_EQ(pool->stats().handed_out, 1);
 
   // Retired: deleted in the background, never handed out again.
-  const fs::path dir = static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(*sb->runtime).inner()).workdir();
+  const fs::path dir = static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(*sb->runtime).target()).workdir();
   ASSERT_TRUE(fs::exists(dir));
   pool->retire(std::move(sb->runtime));
   EXPECT_TRUE(Eventually([&] { return !fs::exists(dir); })) << "a retired sandbox was not deleted";

@@ -1,4 +1,4 @@
-#include "pool/task_prep.h"
+#include "env/task_prep.h"
 
 #include <algorithm>
 #include <functional>
@@ -6,7 +6,7 @@
 #include "core/text.h"
 #include "env/hidden_tests.h"
 #include "env/setup.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e::internal {
 

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
+#include "r2e/shell_quote.h"
 #include "r2e/tools.h"
 
 namespace r2e::cli {

@@ -12,7 +12,7 @@
 #include "env/hidden_tests.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "r2e/warm_pool.h"
 
 namespace r2e {

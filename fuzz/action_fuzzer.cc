@@ -3,7 +3,7 @@
 // parameter can inject shell syntax), and ShellQuote/ShlexQuote round-trip.
 #include "fuzz_util.h"
 #include "r2e/action.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "r2e/tools.h"
 #include "shell_words.h"
 

@@ -207,9 +207,6 @@ class SessionSlot {
   std::shared_ptr<ShellSession> session_;
 };
 
-// Quotes `s` for POSIX shells with single quotes: 'it'\''s'.
-std::string ShellQuote(std::string_view s);
-
 }  // namespace r2e
 
 #endif  // R2E_SESSION_H_

@@ -234,11 +234,6 @@ Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& insta
 // "Argument list too long" rather than run.
 Result<std::string> ActionToCommand(const Action& action);
 
-// Quotes one word as Python's shlex.quote does: bare when it is non-empty
-// and has only ASCII letters, digits and `@%+=:,./-_`; else in single
-// quotes, each `'` written as `'"'"'`.
-std::string ShlexQuote(std::string_view word);
-
 // The OpenAI function-calling definitions of a tool set's tools, as sent to
 // the model (the `tools` of a chat-completions request), in order:
 //   "r2egym"                the R2E scaffold's: search, file_editor,

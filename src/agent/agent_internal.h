@@ -28,12 +28,6 @@ inline double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-inline std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // A printable, valid UTF-8 prefix of a body for error messages.
 inline std::string Excerpt(std::string_view body, std::size_t limit = 300) {
   std::string out = SanitizeUtf8(body.substr(0, std::min(body.size(), limit)));

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "agent/agent_internal.h"
+#include "core/text.h"
 #include "r2e/llm_agent.h"
 #include "r2e/observation.h"
 
@@ -23,9 +24,9 @@ using agent_internal::Clock;
 using agent_internal::Dump;
 using agent_internal::Excerpt;
 using agent_internal::Json;
-using agent_internal::Lower;
 using agent_internal::OJson;
 using agent_internal::SecondsSince;
+using internal::ToLower;
 
 namespace {
 
@@ -56,7 +57,7 @@ Result<Endpoint> ParseBaseUrl(std::string_view base_url) {
   if (url.empty())
     return Status::InvalidArgument("no base URL given (e.g. http://127.0.0.1:8000/v1)");
   Endpoint ep;
-  const std::string lower = Lower(url);
+  const std::string lower = ToLower(url);
   std::size_t pos;
   if (lower.rfind("http://", 0) == 0) {
     pos = 7;
@@ -135,7 +136,7 @@ std::string ApiKeyFromEnv() {
 }
 
 bool LooksLikeContextOverflow(std::string_view body) {
-  const std::string l = Lower(body);
+  const std::string l = ToLower(body);
   return l.find("context_length_exceeded") != std::string::npos ||
          l.find("maximum context length") != std::string::npos ||
          l.find("context length") != std::string::npos ||

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace r2e {
 namespace internal {
 extern const std::string_view kPromptPresetsJson;
@@ -67,9 +69,7 @@ const PresetData& Data() {
   return data;
 }
 
-bool Contains(std::string_view s, std::string_view part) {
-  return s.find(part) != std::string_view::npos;
-}
+using internal::Contains;
 
 bool IsIdentifier(std::string_view s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;

@@ -13,6 +13,7 @@
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
+#include "r2e/shell_quote.h"
 #include "r2e/tools.h"
 
 namespace r2e::cli {

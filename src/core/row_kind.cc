@@ -4,6 +4,8 @@
 #include <cctype>
 #include <regex>
 
+#include "core/text.h"
+
 namespace r2e::internal {
 namespace {
 
@@ -15,17 +17,6 @@ bool Has(const json& row, std::string_view field) {
   // An empty string or list states nothing.
   if ((it->is_string() || it->is_array() || it->is_object()) && it->empty()) return false;
   return true;
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 std::string ReplaceAll(std::string text, std::string_view from, std::string_view to) {
@@ -73,7 +64,7 @@ Status CheckArch(const std::string& arch) {
 
 // The harness's --namespace reads "none", "null" and "" as no namespace.
 std::string NormalizedNamespace(const std::string& ns) {
-  const std::string lower = Lower(ns);
+  const std::string lower = ToLower(ns);
   return (lower == "none" || lower == "null") ? std::string() : ns;
 }
 
@@ -134,7 +125,7 @@ Result<std::string> SweBenchImageName(std::string_view instance_id, const TaskPa
                                    "` is not a Docker tag (letters, digits, _ . -; at most 128)");
   }
   const std::string ns = NormalizedNamespace(options.swebench_namespace);
-  std::string id = Lower(instance_id);
+  std::string id = ToLower(instance_id);
   if (!ns.empty()) {
     R2E_RETURN_IF_ERROR(CheckNamespace(ns));
     id = ReplaceAll(std::move(id), "__", "_1776_");
@@ -144,7 +135,7 @@ Result<std::string> SweBenchImageName(std::string_view instance_id, const TaskPa
                                    "` cannot be part of an image name (lowercased: letters, digits "
                                    "and single separators . _ __ - between them)");
   }
-  std::string key = "sweb.eval." + options.image_arch + "." + Lower(instance_id) + ":" +
+  std::string key = "sweb.eval." + options.image_arch + "." + ToLower(instance_id) + ":" +
                     options.instance_image_tag;
   // v4.1.0 replaces "__" over the whole namespaced name, the namespace included.
   if (!ns.empty()) key = ReplaceAll(ns + "/" + key, "__", "_1776_");
@@ -168,7 +159,7 @@ Result<std::string> SweSmithImageName(std::string_view instance_id, std::string_
         "commit>`) nor the instance id (`<owner>__<repo>.<8-hex commit>.<strategy>`) has SWE-smith's "
         "shape");
   }
-  std::string image = "swesmith." + options.image_arch + "." + Lower(at_commit);
+  std::string image = "swesmith." + options.image_arch + "." + ToLower(at_commit);
   if (!IsNameComponent(image)) {
     return Status::InvalidArgument("`" + image + "` is not a valid image name");
   }

@@ -1,6 +1,7 @@
 #include "r2e/task.h"
 
 #include "core/row_kind.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -174,12 +175,7 @@ Status ReadLocalDir(const json& row, std::string_view field, const TaskParseOpti
   return Status::OK();
 }
 
-std::string_view TrimWhitespace(std::string_view text) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
+using internal::Trim;
 
 // The sandbox image: the stated one (an override as given; SWE-smith names
 // mapped), else the name the kind's harness derives.
@@ -382,7 +378,7 @@ Result<std::vector<Task>> LoadTasksImpl(const fs::path& file, const TaskParseOpt
     std::istringstream lines(content.substr(start));
     std::string line;
     for (int number = 1; std::getline(lines, line); ++number) {
-      if (TrimWhitespace(line).empty()) continue;
+      if (Trim(line).empty()) continue;
       const std::string source = name + ":" + std::to_string(number);
       json row;
       try {
@@ -436,7 +432,7 @@ std::string Task::Instruction() const {
     size_t close = problem_statement.find(kClose, begin);
     if (close != std::string::npos) {
       std::string_view inner(problem_statement.data() + begin, close - begin);
-      return std::string(TrimWhitespace(inner));
+      return std::string(Trim(inner));
     }
   }
   return problem_statement;

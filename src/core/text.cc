@@ -9,26 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "r2e/session.h"
-
-namespace r2e {
-
-std::string ShellQuote(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '\'';
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  out += '\'';
-  return out;
-}
-
-namespace internal {
+namespace r2e::internal {
 
 std::string RandomHex(std::size_t bytes) {
   std::vector<unsigned char> buf(bytes);
@@ -65,12 +46,33 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
 }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+std::string PercentEncode(std::string_view s, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  auto unreserved = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    if (unreserved(ch) || keep.find(ch) != std::string_view::npos) {
+      out += ch;
+    } else {
+      const auto c = static_cast<unsigned char>(ch);
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
 }
 
 std::string ErrnoText(int err) {
@@ -80,5 +82,4 @@ std::string ErrnoText(int err) {
   return std::string(text) + " (errno " + std::to_string(err) + ")";
 }
 
-}  // namespace internal
-}  // namespace r2e
+}  // namespace r2e::internal

@@ -1,4 +1,5 @@
-// Small text helpers shared inside the library.
+// Small text helpers shared inside the library. (std::string_view's own
+// starts_with / ends_with need no helper.)
 #ifndef R2E_CORE_TEXT_H_
 #define R2E_CORE_TEXT_H_
 
@@ -11,11 +12,20 @@ namespace r2e::internal {
 // `bytes` random bytes from the OS, as lowercase hex (2*bytes characters).
 std::string RandomHex(std::size_t bytes);
 
+// Whether `needle` occurs in `haystack` (C++23's string_view::contains).
+inline bool Contains(std::string_view haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string_view::npos;
+}
+
+// `s` with ASCII letters in lower case; other bytes unchanged.
+std::string ToLower(std::string_view s);
+
 // Strips ASCII whitespace from both ends.
 std::string_view Trim(std::string_view s);
 
-bool StartsWith(std::string_view s, std::string_view prefix);
-bool EndsWith(std::string_view s, std::string_view suffix);
+// Percent-encodes (upper-case hex) every byte but the RFC 3986 unreserved
+// characters (ASCII letters, digits, `-._~`) and those in `keep`.
+std::string PercentEncode(std::string_view s, std::string_view keep = {});
 
 // errno as "strerror (errno)" text.
 std::string ErrnoText(int err);

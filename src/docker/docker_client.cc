@@ -57,35 +57,14 @@ std::string Truncate(std::string s) {
   return s;
 }
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-  std::string lower(haystack);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.find(needle) != std::string::npos;
+// Whether the daemon's message says `needle` (lower case), in any case.
+bool Contains(std::string_view message, std::string_view needle) {
+  return internal::Contains(internal::ToLower(message), needle);
 }
 
-// Percent-encodes everything but RFC 3986 unreserved characters (and `keep`).
-std::string Escape(std::string_view s, std::string_view keep = {}) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-        keep.find(ch) != std::string_view::npos) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
-
-std::string QueryValue(std::string_view s) { return Escape(s); }
+std::string QueryValue(std::string_view s) { return internal::PercentEncode(s); }
 // Image names carry '/', ':' and '@'; the daemon's router takes them raw.
-std::string PathPart(std::string_view s) { return Escape(s, "/:@"); }
+std::string PathPart(std::string_view s) { return internal::PercentEncode(s, "/:@"); }
 
 // "1.41" -> {1, 41}; garbage -> {0, 0}.
 std::pair<int, int> ParseVersion(std::string_view v) {
@@ -110,13 +89,13 @@ std::string UnavailableText(const std::string& socket, const std::string& error)
 Result<std::string> ResolveSocket(const std::string& option) {
   std::string_view unix_prefix = "unix://";
   if (!option.empty()) {
-    if (internal::StartsWith(option, unix_prefix)) return option.substr(unix_prefix.size());
+    if (option.starts_with(unix_prefix)) return option.substr(unix_prefix.size());
     return option;
   }
   const char* host = std::getenv("DOCKER_HOST");
   if (host != nullptr && *host != '\0') {
     std::string_view h(host);
-    if (internal::StartsWith(h, unix_prefix)) return std::string(h.substr(unix_prefix.size()));
+    if (h.starts_with(unix_prefix)) return std::string(h.substr(unix_prefix.size()));
     // Talking to some other daemon than the one named would be worse than failing.
     return Status::InvalidArgument(
         "DOCKER_HOST=" + std::string(h) +

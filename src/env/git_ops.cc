@@ -5,7 +5,7 @@
 
 #include "core/text.h"
 #include "r2e/observation.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "core/text.h"
 #include "env/hidden_tests.h"
-#include "pool/task_prep.h"
+#include "env/task_prep.h"
 #include "r2e/runtimes.h"
 #include "r2e/session.h"
 #include "r2e/warm_pool.h"

@@ -1,6 +1,6 @@
 #include "env/setup.h"
 
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e::internal {
 

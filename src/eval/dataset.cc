@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "r2e/evaluation.h"
 
 namespace r2e {
@@ -29,11 +30,7 @@ constexpr std::size_t kMaxListedProblems = 20;
 
 bool IsSpace(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
+using internal::Trim;
 
 // 1-based line of byte `offset` in `text`.
 std::size_t LineAt(std::string_view text, std::size_t offset) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.h"
 #include "grading/r2e_keys.h"
 
 namespace r2e {
@@ -88,9 +89,7 @@ std::string JoinPartsAfterFirst(std::string_view line) {
 // `s.split(" - ")[0]`.
 std::string_view BeforeDash(std::string_view s) { return s.substr(0, s.find(" - ")); }
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
+using internal::Contains;
 
 }  // namespace
 

@@ -2,18 +2,16 @@
 // /testbed for this run only, parses the log as R2E-Gym does and requires
 // the whole status map to match the task's expected_output_json.
 #include <chrono>
-#include <cstdint>
-#include <cstdio>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
-#include "grading/log_file.h"
+#include "core/text.h"
 #include "grading/r2e_keys.h"
+#include "grading/test_run.h"
 #include "r2e/grader.h"
 
 namespace r2e {
@@ -24,9 +22,6 @@ constexpr std::string_view kField = "expected_output_json";
 constexpr std::string_view kExpectedFile = "/root/expected_test_output.json";
 // Bound on the small bookkeeping commands around the test run.
 constexpr std::chrono::seconds kHousekeepingTimeout{60};
-// When the test output outgrows the session's output bound, the grader reads
-// the log file instead, keeping at most its last this many bytes.
-using internal::kMaxLogFileBytes;
 
 // Links the hidden tests into /testbed, first moving whatever is there to
 // @ASIDE@. Without /root/r2e_tests /testbed is left alone (tests may already
@@ -61,14 +56,6 @@ std::string Substitute(std::string_view script, const std::string& aside) {
     out.replace(pos, kVar.size(), aside);
   }
   return out;
-}
-
-std::string RandomSuffix() {
-  std::random_device rd;
-  std::uniform_int_distribution<std::uint32_t> dist;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%08x%08x", dist(rd), dist(rd));
-  return buf;
 }
 
 Result<StatusMap> ParseExpected(const Task& task, std::string_view text) {
@@ -157,8 +144,7 @@ class R2EGrader final : public Grader {
     }
     R2E_ASSIGN_OR_RETURN(StatusMap expected, ParseExpected(task, expected_text));
 
-    const std::string suffix = RandomSuffix();
-    const std::string log_file = "/tmp/r2e_grade_" + suffix + ".log";
+    const std::string suffix = internal::RandomHex(8);
     // Anything the agent left at /testbed/r2e_tests waits here during the
     // run, so that it can neither stand in for the hidden tests nor get lost.
     const std::string aside = "/tmp/r2e_grade_" + suffix + ".agent_r2e_tests";
@@ -182,35 +168,22 @@ class R2EGrader final : public Grader {
           .WithContext(context);
     }
 
-    // tee keeps the whole log in the sandbox for when the output outgrows
-    // the session's head/tail bound (the summary sits at the very end).
-    ExecOptions run;
-    run.timeout = options.timeout;
-    run.workdir = "/testbed";
-    auto ran = runtime.exec("bash /root/run_tests.sh 2>&1 | tee " + log_file, run);
-
+    internal::TestRun test;
+    test.script = "/root/run_tests.sh";
+    test.log_file = "/tmp/r2e_grade_" + suffix + ".log";  // the summary sits at its very end
+    test.run.timeout = options.timeout;
+    test.run.workdir = "/testbed";
+    test.housekeeping = small;
     // Always unlink, whatever happened to the run.
-    auto unlinked = runtime.exec(unlink_cmd, small);
-    if (!ran.ok()) {
-      (void)runtime.exec("rm -f " + log_file, small);
-      return ran.status().WithContext(context);
-    }
-
-    std::string log = std::move(ran->output);
-    if (ran->truncated_bytes > 0) {
-      auto full = internal::ReadCappedLogFile(runtime, log_file, small);
-      if (!full.ok()) {
-        (void)runtime.exec("rm -f " + log_file, small);
-        return full.status().WithContext(context);
-      }
-      log = std::move(full).value();
-    }
-    (void)runtime.exec("rm -f " + log_file, small);
+    Status unlinked;
+    test.after_run = [&] { unlinked = runtime.exec(unlink_cmd, small).status(); };
+    auto ran = internal::RunTests(runtime, test);
+    if (!ran.ok()) return ran.status().WithContext(context);
     if (!unlinked.ok()) {
-      return unlinked.status().WithContext(context + ": removing the hidden tests link");
+      return unlinked.WithContext(context + ": removing the hidden tests link");
     }
 
-    GradeResult result = Evaluate(task, expected, std::move(log), ran->timed_out);
+    GradeResult result = Evaluate(task, expected, std::move(ran->output), ran->timed_out);
     result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
     return result;
@@ -220,8 +193,6 @@ class R2EGrader final : public Grader {
     R2E_ASSIGN_OR_RETURN(StatusMap expected, ParseExpected(task, task.expected_output_json));
     return Evaluate(task, expected, std::string(log), /*timed_out=*/false);
   }
-
- private:
 };
 
 }  // namespace

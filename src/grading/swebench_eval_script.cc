@@ -18,7 +18,7 @@
 
 #include "core/text.h"
 #include "grading/swebench_internal.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "r2e/swebench.h"
 
 namespace r2e {

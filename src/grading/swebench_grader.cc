@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
-#include "grading/log_file.h"
+#include "grading/test_run.h"
 #include "r2e/grader.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "r2e/swebench.h"
 
 namespace r2e {
@@ -23,9 +23,6 @@ using nlohmann::json;
 
 constexpr std::string_view kScriptPath = "/root/r2e_eval.sh";
 constexpr std::chrono::seconds kHousekeepingTimeout{60};
-// When the test output outgrows the session's output bound, the grader reads
-// the log file instead, keeping at most its last this many bytes.
-using internal::kMaxLogFileBytes;
 
 class SweBenchGrader final : public Grader {
  public:
@@ -46,33 +43,19 @@ class SweBenchGrader final : public Grader {
     Status wrote = runtime.write_file(std::string(kScriptPath), *script, 0755);
     if (!wrote.ok()) return wrote.WithContext(context + ": writing the eval script");
 
-    ExecOptions small;
-    small.timeout = kHousekeepingTimeout;
-    const std::string log_file = "/tmp/r2e_swebench_" + internal::RandomHex(8) + ".log";
-    ExecOptions run;
-    run.timeout = options.timeout;
-    // tee keeps the whole log in the sandbox for when the output outgrows
-    // the session's head/tail bound.
-    auto ran = runtime.exec("bash " + std::string(kScriptPath) + " 2>&1 | tee " + log_file, run);
+    internal::TestRun test;
+    test.script = std::string(kScriptPath);
+    test.log_file = "/tmp/r2e_swebench_" + internal::RandomHex(8) + ".log";
+    test.run.timeout = options.timeout;
+    test.housekeeping.timeout = kHousekeepingTimeout;
     // The script holds the hidden tests: it does not outlive the run. Nor do
     // the test files: the classic script leaves the files the test patch
     // creates, and a script that timed out stopped before its reset.
-    const std::string cleanup = "rm -f " + log_file + " " + std::string(kScriptPath) + "\n" +
-                                ResetScript(task, script_options_.repo_directory);
-    if (!ran.ok()) {
-      (void)runtime.exec(cleanup, small);
-      return ran.status().WithContext(context);
-    }
+    test.cleanup = "rm -f " + test.log_file + " " + test.script + "\n" +
+                   ResetScript(task, script_options_.repo_directory);
+    auto ran = internal::RunTests(runtime, test);
+    if (!ran.ok()) return ran.status().WithContext(context);
     std::string log = std::move(ran->output);
-    if (ran->truncated_bytes > 0) {
-      auto full = internal::ReadCappedLogFile(runtime, log_file, small);
-      if (!full.ok()) {
-        (void)runtime.exec(cleanup, small);
-        return full.status().WithContext(context);
-      }
-      log = std::move(full).value();
-    }
-    (void)runtime.exec(cleanup, small);
 
     const bool timed_out = ran->timed_out;
     if (timed_out) {

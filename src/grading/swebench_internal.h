@@ -8,13 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text.h"
 #include "r2e/swebench.h"
 
 namespace r2e::internal {
-
-inline bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 // Python's `\s` on ASCII text.

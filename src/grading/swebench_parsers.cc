@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.h"
 #include "grading/py_text.h"
 #include "grading/swesmith_parsers.h"
 
@@ -73,7 +74,7 @@ std::string Join(const std::vector<std::string_view>& parts, std::size_t begin, 
   return out;
 }
 
-bool Contains(std::string_view s, std::string_view needle) { return s.find(needle) != kNpos; }
+using internal::Contains;
 
 std::size_t StartingStatus(std::string_view line) {
   for (std::size_t i = 0; i < kStatuses.size(); ++i) {

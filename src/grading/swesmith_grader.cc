@@ -16,10 +16,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
-#include "grading/log_file.h"
 #include "grading/swesmith_plan.h"
+#include "grading/test_run.h"
 #include "r2e/grader.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "r2e/swebench.h"
 
 namespace r2e {
@@ -37,14 +37,8 @@ constexpr std::string_view kEndSep = "+ : '>>>>> End Test Output'";
 constexpr std::string_view kScriptPath = "/root/r2e_swesmith_eval.sh";
 
 constexpr std::chrono::seconds kHousekeepingTimeout{120};
-// When the test output outgrows the session's output bound the grader reads
-// the log file instead, keeping at most its first this many bytes (the start
-// marker is at the top of the log).
-using internal::kMaxLogFileBytes;
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
+using internal::Contains;
 
 using internal::SweSmithPlan;
 
@@ -103,7 +97,7 @@ bool SliceRanGoTest(std::string_view slice) {
   std::size_t pos = 0;
   while (pos < slice.size() && (slice[pos] == '\n' || slice[pos] == '\r')) ++pos;
   std::string_view line = slice.substr(pos, slice.find('\n', pos) - pos);
-  return internal::StartsWith(line, "+") && Contains(line, "go test");
+  return line.starts_with("+") && Contains(line, "go test");
 }
 
 Status CheckTask(const Task& task) {
@@ -248,36 +242,22 @@ class SweSmithGrader final : public Grader {
     // (2) The run script, run with the timeout.
     R2E_RETURN_IF_ERROR(runtime.write_file(std::string(kScriptPath), RunScript(plan.command), 0755)
                             .WithContext(context));
-    const std::string log_file = "/tmp/r2e_swesmith_" + internal::RandomHex(8) + ".log";
+    internal::TestRun test;
+    test.script = std::string(kScriptPath);
+    test.log_file = "/tmp/r2e_swesmith_" + internal::RandomHex(8) + ".log";
     // The harness bounds the run by the profile's timeout.
-    ExecOptions run;
     const std::chrono::seconds bound =
         plan.timeout.count() > 0 ? std::min(options.timeout, plan.timeout) : options.timeout;
-    run.timeout = bound;
-    run.workdir = "/testbed";
-    auto ran = runtime.exec("bash " + std::string(kScriptPath) + " 2>&1 | tee " + log_file, run);
-    if (!ran.ok()) {
-      (void)runtime.exec("rm -f " + log_file, small);
-      return ran.status().WithContext(context);
-    }
+    test.run.timeout = bound;
+    test.run.workdir = "/testbed";
+    test.housekeeping = small;
+    // The start marker is at the top of the log; a run that timed out is
+    // graded by its timeout alone.
+    test.keep = internal::TestRun::Keep::kFirst;
+    test.reread_timed_out = false;
+    auto ran = internal::RunTests(runtime, test);
+    if (!ran.ok()) return ran.status().WithContext(context);
     std::string log = std::move(ran->output);
-    if (ran->truncated_bytes > 0 && !ran->timed_out) {
-      auto full =
-          runtime.exec("head -c " + std::to_string(kMaxLogFileBytes) + " " + log_file + " > " +
-                           log_file + ".head && mv " + log_file + ".head " + log_file,
-                       small);
-      if (!full.ok()) {
-        (void)runtime.exec("rm -f " + log_file, small);
-        return full.status().WithContext(context);
-      }
-      auto text = runtime.read_file(log_file);
-      if (!text.ok()) {
-        (void)runtime.exec("rm -f " + log_file, small);
-        return text.status().WithContext(context);
-      }
-      log = std::move(text).value();
-    }
-    (void)runtime.exec("rm -f " + log_file, small);
 
     GradeResult result;
     if (ran->timed_out) {

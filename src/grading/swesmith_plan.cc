@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/text.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e::internal {
 namespace {
@@ -25,9 +25,7 @@ constexpr std::string_view kGoCommand = "go test -v -count=1 ./...";
 constexpr std::string_view kPytestParser = "parse_log_swesmith_pytest";
 constexpr std::string_view kGoParser = "parse_log_gotest";
 
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
+using internal::Contains;
 
 // The row's `test_cmd` override, or empty.
 std::string RowTestCmd(const Task& task) {

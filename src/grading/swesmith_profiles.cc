@@ -27,11 +27,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using internal::ToLower;
 
 bool IsHex(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -146,7 +142,7 @@ const Table& BuiltIn() {
       return t;
     }
     t.profiles = std::move(parsed).value();
-    for (std::size_t i = 0; i < t.profiles.size(); ++i) t.by_key[Lower(t.profiles[i].key)] = i;
+    for (std::size_t i = 0; i < t.profiles.size(); ++i) t.by_key[ToLower(t.profiles[i].key)] = i;
     return t;
   }();
   return table;
@@ -172,7 +168,7 @@ Result<std::vector<SweSmithProfile>> ParseSweSmithProfiles(std::string_view text
       where += " (" + row["key"].get<std::string>() + ")";
     }
     R2E_ASSIGN_OR_RETURN(SweSmithProfile p, ParseRow(row, where));
-    auto [it, inserted] = seen.emplace(Lower(p.key), i);
+    auto [it, inserted] = seen.emplace(ToLower(p.key), i);
     if (!inserted) {
       return Status::InvalidArgument(where + ": duplicate key (also profiles[" +
                                      std::to_string(it->second) + "])");
@@ -221,7 +217,7 @@ const SweSmithProfile* FindSweSmithProfile(const Task& task) {
   const std::string key = SweSmithProfileKey(task);
   if (key.empty()) return nullptr;
   const Table& table = BuiltIn();
-  auto it = table.by_key.find(Lower(key));
+  auto it = table.by_key.find(ToLower(key));
   return it == table.by_key.end() ? nullptr : &table.profiles[it->second];
 }
 

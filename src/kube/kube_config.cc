@@ -125,7 +125,7 @@ Result<std::string> PemField(const Entry& e, const std::string& field, const std
 
 Status CheckServer(const std::string& server, const std::string& what) {
   if (server.empty()) return Status::InvalidArgument(what + " has no server");
-  if (!internal::StartsWith(server, "https://")) {
+  if (!server.starts_with("https://")) {
     return Status::InvalidArgument(what + ": server " + server +
                                    " is not an https:// URL (r2e talks to API servers over TLS only)");
   }

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/text.h"
+
 namespace r2e::kube {
 
 std::optional<std::string> Base64Decode(std::string_view text) {
@@ -90,21 +92,6 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
   return u;
 }
 
-std::string QueryEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
+std::string QueryEscape(std::string_view s) { return internal::PercentEncode(s); }
 
 }  // namespace r2e::kube

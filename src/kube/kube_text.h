@@ -25,7 +25,8 @@ struct ServerUrl {
 // Splits "https://host[:port][/path]"; InvalidArgument otherwise.
 Result<ServerUrl> ParseServerUrl(std::string_view url);
 
-// Percent-encodes everything but RFC 3986 unreserved characters.
+// Percent-encodes everything but RFC 3986 unreserved characters
+// (internal::PercentEncode).
 std::string QueryEscape(std::string_view s);
 
 }  // namespace r2e::kube

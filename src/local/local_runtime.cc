@@ -14,6 +14,7 @@
 
 #include "core/text.h"
 #include "local/pipe_stream.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e {
 namespace fs = std::filesystem;

@@ -1,6 +1,4 @@
-# Warm pool and EnvPool sources (issue: rollout scale).
+# EnvPool sources (issue: rollout scale).
 target_sources(r2e PRIVATE
-  ${CMAKE_CURRENT_LIST_DIR}/warm_pool.cc
-  ${CMAKE_CURRENT_LIST_DIR}/task_prep.cc
   ${CMAKE_CURRENT_LIST_DIR}/env_pool.cc
 )

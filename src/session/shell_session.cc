@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/text.h"
+#include "r2e/shell_quote.h"
 #include "session/marker_scanner.h"
 
 namespace r2e {

@@ -1,6 +1,6 @@
 #include "tools/served_tools.h"
 
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "tools/embedded_scripts.h"
 
 namespace r2e::internal {

@@ -3,7 +3,7 @@
 
 #include "core/text.h"
 #include "r2e/observation.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "r2e/tools.h"
 #include "tools/served_tools.h"
 

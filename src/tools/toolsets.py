@@ -9,7 +9,8 @@ only in places are written once, with flavour sections:
     # r2e-flavor: end
 
 `generate(source, flavor)` keeps the lines of sections that name `flavor`, drops
-the other sections and the marker lines. The build runs this file to write every
+the other sections and the marker lines (a section of flavour `none` is a note
+on the source, in no script). The build runs this file to write every
 set's scripts (`toolsets.py OUTDIR` -> OUTDIR/<set>/<command>.py), which
 src/tools/embed_scripts.cmake then compiles into the library; the replay harness
 (tests/tools/replay_tools.py) imports it to test the same files.
@@ -52,11 +53,11 @@ SETS = {
         ("finish", "scaffold/finish.py", None),
     ],
     "r2e": [
-        ("file_editor", "r2e/file_editor.py", None),
+        ("file_editor", "r2e/editor.py", "file_editor"),
         ("search", "r2e/search.py", None),
         ("execute_bash", "r2e/execute_bash.py", None),
         ("finish", "r2e/finish.py", None),
-        ("str_replace_editor", "r2e/str_replace_editor.py", None),
+        ("str_replace_editor", "r2e/editor.py", "str_replace_editor"),
         ("submit", "r2e/submit.py", None),
     ],
 }

@@ -14,6 +14,7 @@
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "r2e/session.h"
+#include "r2e/shell_quote.h"
 #include "r2e/warm_pool.h"
 
 namespace r2e {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "r2e/repo_env.h"
-#include "r2e/session.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e {
 namespace {

@@ -10,10 +10,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e {
 namespace {
@@ -31,6 +33,9 @@ using ::testing::StartsWith;
 
 const fs::path kDemoRepo = fs::path(R2E_SOURCE_DIR) / "examples/tasks/demo/repo";
 const fs::path kScripts = fs::path(R2E_SOURCE_DIR) / "src/tools/scripts/r2e";
+// The two editors as they were written before they were generated from one
+// source (scripts/r2e/editor.py): the generated scripts must equal them.
+const fs::path kEditorGoldens = fs::path(R2E_SOURCE_DIR) / "tests/data/tool_scripts";
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -89,7 +94,9 @@ TEST(ToolFilesTest, EmbeddedScriptsAreTheSourceFiles) {
   std::vector<std::string> names;
   for (const auto& f : files) {
     names.push_back(f.name);
-    EXPECT_EQ(f.content, ReadFile(kScripts / f.name)) << f.name << " differs from its source";
+    const bool editor = f.name == "file_editor.py" || f.name == "str_replace_editor.py";
+    EXPECT_EQ(f.content, ReadFile((editor ? kEditorGoldens : kScripts) / f.name))
+        << f.name << " differs from its " << (editor ? "golden" : "source");
     EXPECT_THAT(f.content, StartsWith("#!/usr/bin/env python3\n")) << f.name;
   }
   EXPECT_THAT(names, ElementsAre("file_editor.py", "search.py", "execute_bash.py", "finish.py",
@@ -104,8 +111,9 @@ TEST(ToolFilesTest, EditorsShareTheirImplementation) {
     EXPECT_NE(e, std::string::npos);
     return text.substr(b, e - b);
   };
-  EXPECT_EQ(shared(ReadFile(kScripts / "file_editor.py")),
-            shared(ReadFile(kScripts / "str_replace_editor.py")));
+  std::map<std::string, std::string> editors;
+  for (const auto& f : R2eTools()) editors[f.name] = f.content;
+  EXPECT_EQ(shared(editors["file_editor.py"]), shared(editors["str_replace_editor.py"]));
 }
 
 TEST(ToolFilesTest, NamedSets) {

@@ -4,7 +4,8 @@
 #include <cstddef>
 #include <unordered_map>
 
-#include "env/python_json.h"
+#include "core/python_json.h"
+#include "core/text.h"
 
 namespace r2e {
 namespace {
@@ -121,11 +122,7 @@ std::pair<std::size_t, std::size_t> FirstBlock(std::string_view text, std::strin
   return {start, end + close.size() - start};
 }
 
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using internal::ToLower;
 
 Status NotAnObject(const Action& action) {
   return Status::InvalidArgument("the arguments of the call to `" + action.function_name +

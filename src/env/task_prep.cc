@@ -1,4 +1,4 @@
-#include "pool/task_prep.h"
+#include "env/task_prep.h"
 
 #include <algorithm>
 #include <functional>
@@ -8,6 +8,7 @@
 #include "env/setup.h"
 #include "r2e/runtimes.h"
 #include "r2e/session.h"
+#include "r2e/shell_quote.h"
 
 namespace r2e::internal {
 

@@ -1,7 +1,7 @@
 // What RepoEnv and the task warm pools share: the sandbox a task needs, its
 // setup, its tools, and the in-place restore of a fast reset.
-#ifndef R2E_POOL_TASK_PREP_H_
-#define R2E_POOL_TASK_PREP_H_
+#ifndef R2E_ENV_TASK_PREP_H_
+#define R2E_ENV_TASK_PREP_H_
 
 #include <memory>
 #include <string>
@@ -61,4 +61,4 @@ Status CheckRestore(const ExecResult& r);
 
 }  // namespace r2e::internal
 
-#endif  // R2E_POOL_TASK_PREP_H_
+#endif  // R2E_ENV_TASK_PREP_H_

@@ -1,7 +1,7 @@
 // JSON as the R2E scaffold's Python sees it: json.loads keeping the order of
 // object keys, and str() of the values it gives. Internal to the library.
-#ifndef R2E_ENV_PYTHON_JSON_H_
-#define R2E_ENV_PYTHON_JSON_H_
+#ifndef R2E_CORE_PYTHON_JSON_H_
+#define R2E_CORE_PYTHON_JSON_H_
 
 #include <string>
 #include <string_view>
@@ -37,4 +37,4 @@ std::string PythonStr(const nlohmann::ordered_json& value);
 
 }  // namespace r2e::internal
 
-#endif  // R2E_ENV_PYTHON_JSON_H_
+#endif  // R2E_CORE_PYTHON_JSON_H_

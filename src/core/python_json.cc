@@ -1,4 +1,4 @@
-#include "env/python_json.h"
+#include "core/python_json.h"
 
 #include <charconv>
 #include <cmath>

@@ -5,7 +5,8 @@
 #   core <- session <- runtimes <- tools, grading <- env <- pool, eval, agent <- cli
 #
 # An area is a directory of src/ (archive sits with core; local, docker, kube
-# and runtimes are the runtimes layer). A public header (include/r2e/X.h)
+# and runtimes are the runtimes layer; container, the helpers the docker and
+# kube backends share, sits just below them). A public header (include/r2e/X.h)
 # belongs to the area that implements it (the table below). A file may include
 #   - headers of its own area,
 #   - public headers of its own layer or a lower one,
@@ -21,12 +22,13 @@ cd "${1:-$(dirname "$0")/..}"
 # Layer of each area.
 declare -A LAYER=(
   [core]=0 [archive]=0
-  [session]=1
-  [runtimes]=2 [local]=2 [docker]=2 [kube]=2
-  [tools]=3 [grading]=3
-  [env]=4
-  [pool]=5 [eval]=5 [agent]=5
-  [cli]=6
+  [session]=10
+  [container]=15
+  [runtimes]=20 [local]=20 [docker]=20 [kube]=20
+  [tools]=30 [grading]=30
+  [env]=40
+  [pool]=50 [eval]=50 [agent]=50
+  [cli]=60
 )
 
 # Area of each public header (include/r2e/<name>.h).

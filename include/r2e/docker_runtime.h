@@ -121,6 +121,9 @@ class DockerRuntime final : public Runtime {
   Status connect();
   Result<ExecResult> exec_per_command(std::string_view command, const ExecOptions& options);
   Status put_file_tar(const std::string& dir, const std::string& tar);
+  // Removes the container and its pipe directory, and forgets them even when
+  // removing fails (the lifetime guard and the reaper still remove it).
+  Status remove_container();
 
   DockerRuntimeOptions options_;
   std::shared_ptr<docker::DockerClient> client_;

@@ -7,6 +7,7 @@
 
 #include <exception>
 #include <string>
+#include <utility>
 
 #include <boost/system/system_error.hpp>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,19 @@ auto Guarded(const char* transport, const char* peer, const std::string& what, F
     return Status::Internal(prefix + "unknown exception");
   }
 }
+
+// Guarded() bound to one transport, for its files to define once:
+//   inline constexpr internal::Guard Guarded{"docker", "daemon"};
+//   return Guarded(what, [&]() -> Status { ... });
+struct Guard {
+  const char* transport;
+  const char* peer;
+
+  template <typename F>
+  auto operator()(const std::string& what, F&& f) const -> decltype(f()) {
+    return internal::Guarded(transport, peer, what, std::forward<F>(f));
+  }
+};
 
 }  // namespace r2e::internal
 

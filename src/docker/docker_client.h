@@ -1,5 +1,7 @@
 // DockerClient: the Docker Engine REST API over its Unix socket, on
-// Boost.Beast. Internal to r2e; DockerRuntime is the public face.
+// Boost.Beast. Internal to r2e; DockerRuntime is the public face. The REST
+// calls are docker_client.cc, the wire and the streaming calls (the only
+// Beast code) docker_transport.cc, the API's text docker_text.h.
 //
 // Every request has a timeout; HTTP errors become Status in one place
 // (ToStatus): 404 NotFound, 409 AlreadyExists/FailedPrecondition, 5xx

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/http_status.h"
 #include "core/text.h"
 
 namespace r2e::kube {
@@ -55,29 +56,18 @@ Status ApiStatus(int http_status, std::string_view body, const std::string& what
   std::string text = "kube " + what + ": " + Clip(message);
   if (!e.reason.empty()) text += " (" + e.reason + ")";
   switch (http_status) {
-    case 400:
-    case 422:
-      return Status::InvalidArgument(std::move(text));
     case 401:
       return Status::FailedPrecondition(text +
                                         "; the API server refused the credentials: the token may have expired or "
                                         "the client certificate is not accepted");
-    case 403:
-      return Status::FailedPrecondition(std::move(text));
-    case 404:
-      return Status::NotFound(std::move(text));
-    case 409:
-      if (e.reason == "AlreadyExists" || e.reason.empty()) return Status::AlreadyExists(std::move(text));
-      return Status::FailedPrecondition(std::move(text));
-    case 410:
+    case 410:  // Expired: the caller lists again
       return Status::FailedPrecondition(std::move(text));
     case 429:
       return Status::ResourceExhausted(std::move(text));
     default:
       break;
   }
-  if (http_status >= 500) return Status::Unavailable(std::move(text));
-  return Status::InvalidArgument(std::move(text));
+  return internal::HttpErrorStatus(http_status, std::move(text), e.reason == "AlreadyExists" || e.reason.empty());
 }
 
 bool Retryable(int http_status) {

@@ -1,6 +1,7 @@
 // KubeClient: the Kubernetes API over HTTPS (Boost.Beast/Asio + OpenSSL),
-// internal to r2e; KubeRuntime is the public face. All Beast/Asio code of
-// the Kubernetes transport lives in kube_client.cc.
+// internal to r2e; KubeRuntime is the public face. The client's logic is
+// kube_client.cc; all Beast/Asio code of the Kubernetes transport lives in
+// kube_transport.cc (HTTPS) and exec_websocket.cc (exec).
 //
 // - TLS verification is on unless the kubeconfig says
 //   insecure-skip-tls-verify: the server's certificate must chain to the

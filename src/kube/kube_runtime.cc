@@ -2,13 +2,12 @@
 
 #include <unistd.h>
 
-#include <cstdio>
+#include <cstdlib>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
-#include "archive/tar.h"
+#include "container/container_files.h"
+#include "container/container_sandbox.h"
 #include "core/owner.h"
 #include "core/text.h"
 #include "kube/api_status.h"
@@ -29,19 +28,7 @@ using internal::ProcessStartTime;
 
 constexpr std::chrono::seconds kFileTimeout{300};
 
-
-std::string Dirname(const std::string& path) {
-  std::string d = fs::path(path).parent_path().string();
-  return d.empty() ? "/" : d;
-}
-
 std::string PodsPath(const std::string& ns) { return "/api/v1/namespaces/" + kube::QueryEscape(ns) + "/pods"; }
-
-std::string Seconds(std::chrono::milliseconds d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(d.count()) / 1000.0);
-  return buf;
-}
 
 Result<std::shared_ptr<kube::KubeClient>> MakeClient(const KubeRuntimeOptions& o, const KubeConfig& config) {
   kube::ClientOptions co;
@@ -64,6 +51,8 @@ Result<KubeConfig> ResolveConfig(const std::optional<KubeConfig>& given, KubeCon
   if (!ns.empty()) load.namespace_name = ns;
   return LoadKubeConfig(load);
 }
+
+Status NotStarted() { return Status::FailedPrecondition("kube sandbox is not started"); }
 
 }  // namespace
 
@@ -233,26 +222,21 @@ Status KubeRuntime::start(const SandboxSpec& spec) {
       }
       return std::unique_ptr<ByteStream>(std::move(s));
     };
-    ShellSessionOptions so = options_.session;
-    so.default_workdir = options_.workdir;
-    for (const auto& kv : env_) so.env.push_back(kv);
-    if (Status s = session_.Open(opener, so); !s.ok()) return fail(s);
+    Status s = session_.Open(opener, container::SessionOptions(options_.session, options_.workdir, env_));
+    if (!s.ok()) return fail(s);
   }
   return Status::OK();
 }
 
 Status KubeRuntime::stop() {
-  std::shared_ptr<ShellSession> session = session_.Take();
-  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  session_.Close(std::move(session));
-  const std::string pod = pod_name();
-  if (pod.empty() || !client_) return Status::OK();
-  Status s = delete_pod(pod);
-  std::lock_guard<std::mutex> lock(state_mu_);
-  // Forgotten even when deleting failed: the lifetime guard and the reaper
-  // still remove it, and a later start() must not be blocked by it.
-  pod_.clear();
-  return s;
+  return container::StopSandbox(session_, lifecycle_mu_, [this] {
+    const std::string pod = pod_name();
+    if (pod.empty() || !client_) return Status::OK();
+    Status s = delete_pod(pod);
+    std::lock_guard<std::mutex> lock(state_mu_);
+    pod_.clear();
+    return s;
+  });
 }
 
 bool KubeRuntime::alive() {
@@ -268,52 +252,27 @@ Result<ExecResult> KubeRuntime::exec(std::string_view command, const ExecOptions
   const std::string pod = pod_name();
   if (pod.empty()) return Status::FailedPrecondition("kube sandbox is not started; call start() first");
   if (options_.exec_mode == KubeRuntimeOptions::ExecMode::kPerCommand) return exec_per_command(command, options);
-  std::shared_ptr<ShellSession> session = session_.Get();
-  if (!session) return Status::Cancelled("kube sandbox is being stopped");
-  auto r = session->exec(command, options);
-  if (!r.ok()) {
-    if (r.status().code() != StatusCode::kCancelled && !alive()) {
-      return Status::Unavailable("pod " + ns_ + "/" + pod + " is gone: " + r.status().message());
-    }
-    return r;
-  }
-  // The shell's websocket ended under the command: tell a dead pod from a
-  // dropped connection or an agent that killed its own shell (the session
-  // reconnects on the next command).
-  if (r->exit_code == -1 && !alive()) {
-    return Status::Unavailable("pod " + ns_ + "/" + pod + " stopped or was deleted during the command");
-  }
-  return r;
+  // A shell whose websocket dropped reconnects on the next command.
+  return container::ExecInSession(session_, {"kube", "pod " + ns_ + "/" + pod, [this] { return alive(); }}, command,
+                                  options);
 }
 
 Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const ExecOptions& options) {
-  if (options.timeout.count() <= 0) return Status::InvalidArgument("command timeout must be positive");
   const std::string pod = pod_name();
   const auto started = Clock::now();
   // Kubernetes exec has no environment or working directory: the session's
-  // launcher sets PATH and enters the directory, `env` sets the variables,
-  // then `timeout` bounds the whole command's group.
-  std::vector<std::string> argv = {"env"};
-  for (const auto& [k, v] : options_.session.env) argv.push_back(k + "=" + v);
-  for (const auto& [k, v] : env_) argv.push_back(k + "=" + v);
-  for (const auto& [k, v] : options.env) argv.push_back(k + "=" + v);
-  for (const char* a : {"timeout", "-s", "KILL"}) argv.emplace_back(a);
-  argv.push_back(Seconds(options.timeout));
-  argv.push_back(options_.session.command_shell);
-  argv.push_back("-c");
-  argv.emplace_back(command);
+  // launcher sets PATH and enters the directory, `env` sets the variables.
+  R2E_ASSIGN_OR_RETURN(std::vector<std::string> argv,
+                       container::PerCommandArgv(options_.session, env_, command, options));
   // stdout and stderr merged in arrival order, bounded while they stream.
   internal::BoundedOutput out(options_.session.head_bytes, options_.session.tail_bytes);
   argv = internal::SandboxArgv(options_.session, options.workdir.empty() ? options_.workdir : options.workdir, argv);
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run,
                        client_->exec_run(ns_, pod, pod, argv, "", options.timeout + options_.session.backstop, 0,
                                          [&out](int, std::string_view data) { out.append(data); }));
-  ExecResult r;
-  r.exit_code = run.timed_out ? 137 : run.exit_code;
-  r.timed_out = run.timed_out || (run.exit_code == 137 && Clock::now() - started >= options.timeout);
+  ExecResult r = container::PerCommandResult(run.exit_code, run.timed_out, started, options.timeout);
   r.output = out.str();
   r.truncated_bytes = out.dropped();
-  r.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return r;
 }
 
@@ -337,11 +296,11 @@ Status KubeRuntime::put_tar(const std::string& dir, const std::string& tar) {
 
 Result<std::string> KubeRuntime::get_tar(const std::string& path) {
   const std::string pod = pod_name();
-  std::string target = path;
-  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  const std::string target = container::WithoutTrailingSlash(path);
   const std::string base = fs::path(target).filename().string();
   const std::vector<std::string> argv = internal::SandboxArgv(
-      options_.session, "", {"tar", "-c", "-f", "-", "-C", Dirname(target), "--", base.empty() ? "." : base});
+      options_.session, "",
+      {"tar", "-c", "-f", "-", "-C", container::Dirname(target), "--", base.empty() ? "." : base});
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run, client_->exec_run(ns_, pod, pod, argv, "", kFileTimeout));
   if (run.timed_out) return Status::Timeout("archiving " + path + " took longer than 300 s");
   if (run.exit_code != 0) {
@@ -356,45 +315,25 @@ Result<std::string> KubeRuntime::get_tar(const std::string& path) {
 }
 
 Status KubeRuntime::upload(const fs::path& host_path, const std::string& sandbox_path) {
-  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
-  std::string target = sandbox_path;
-  while (target.size() > 1 && target.back() == '/') target.pop_back();
-  const std::string base = fs::path(target).filename().string();
-  R2E_ASSIGN_OR_RETURN(std::string tar, archive::TarPath(host_path, base));
-  return put_tar(Dirname(target), tar).WithContext("copying " + host_path.string() + " to " + sandbox_path);
+  if (pod_name().empty()) return NotStarted();
+  return container::Upload(host_path, sandbox_path,
+                           [this](const std::string& dir, const std::string& tar) { return put_tar(dir, tar); });
 }
 
 Status KubeRuntime::download(const std::string& sandbox_path, const fs::path& host_path) {
-  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
-  R2E_ASSIGN_OR_RETURN(std::string tar, get_tar(sandbox_path));
-  fs::path staging = host_path.parent_path() / (".r2e-download-" + internal::RandomHex(4));
-  if (host_path.parent_path().empty()) staging = fs::path(".r2e-download-" + internal::RandomHex(4));
-  Status s = archive::Untar(tar, staging);
-  std::error_code ec;
-  if (s.ok()) {
-    std::string target = sandbox_path;
-    while (target.size() > 1 && target.back() == '/') target.pop_back();
-    fs::path inner = staging / fs::path(target).filename();
-    fs::remove_all(host_path, ec);
-    fs::rename(inner, host_path, ec);
-    if (ec) s = Status::Internal("moving the download into place: " + ec.message());
-  }
-  fs::remove_all(staging, ec);
-  return s.WithContext("copying " + sandbox_path + " out of the sandbox");
+  if (pod_name().empty()) return NotStarted();
+  return container::Download(sandbox_path, host_path, [this](const std::string& path) { return get_tar(path); });
 }
 
 Result<std::string> KubeRuntime::read_file(const std::string& sandbox_path) {
-  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
-  R2E_ASSIGN_OR_RETURN(std::string tar, get_tar(sandbox_path));
-  return archive::FirstFileContent(tar);
+  if (pod_name().empty()) return NotStarted();
+  return container::ReadFile(sandbox_path, [this](const std::string& path) { return get_tar(path); });
 }
 
 Status KubeRuntime::write_file(const std::string& sandbox_path, std::string_view content, int mode) {
-  if (pod_name().empty()) return Status::FailedPrecondition("kube sandbox is not started");
-  const std::string base = fs::path(sandbox_path).filename().string();
-  if (base.empty()) return Status::InvalidArgument("write_file needs a file path, got " + sandbox_path);
-  R2E_ASSIGN_OR_RETURN(std::string tar, archive::TarFile(base, content, mode));
-  return put_tar(Dirname(sandbox_path), tar).WithContext("writing " + sandbox_path);
+  if (pod_name().empty()) return NotStarted();
+  return container::WriteFile(sandbox_path, content, mode,
+                              [this](const std::string& dir, const std::string& tar) { return put_tar(dir, tar); });
 }
 
 Result<CleanupReport> CleanupKubeSandboxes(const KubeCleanupOptions& options) {
@@ -405,7 +344,6 @@ Result<CleanupReport> CleanupKubeSandboxes(const KubeCleanupOptions& options) {
   R2E_ASSIGN_OR_RETURN(Json list, client->call("GET", PodsPath(ns) + "?labelSelector=" + kube::QueryEscape("r2e.managed=1"),
                                                "list pods in " + ns));
   CleanupReport report;
-  const std::string host = kube::LabelValue(HostName());
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   const Json& items = kube::JsonAt(list, {"items"});
   if (!items.is_array()) return Status::Internal("kube list pods in " + ns + ": the answer has no items list");
@@ -415,19 +353,7 @@ Result<CleanupReport> CleanupKubeSandboxes(const KubeCleanupOptions& options) {
     if (label("r2e.managed") != "1") continue;  // the selector already says so; never trust it blindly
     const std::string name = kube::JsonStringAt(pod, {"metadata", "name"});
     if (name.empty()) continue;
-    bool remove = options.all;
-    const std::string expires = label("r2e.expires");
-    if (!expires.empty()) {
-      char* end = nullptr;
-      long long t = std::strtoll(expires.c_str(), &end, 10);
-      if (end && *end == '\0' && t < now) remove = true;
-    }
-    if (label("r2e.owner.host") == host) {
-      long p = std::strtol(label("r2e.owner.pid").c_str(), nullptr, 10);
-      // Orphaned: the owner is gone, or its pid now names another process.
-      if (p > 0 && kube::LabelValue(ProcessStartTime(p)) != label("r2e.owner.start")) remove = true;
-    }
-    if (!remove) {
+    if (!container::ShouldReap(label, options.all, now, kube::LabelValue)) {
       ++report.kept;
       continue;
     }

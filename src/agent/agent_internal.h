@@ -80,6 +80,15 @@ LlmEpisode EndEpisode(LlmEpisode& ep, LlmExit exit, Status status, Clock::time_p
 // (last_context_tokens: the reply's total_tokens, prompt + completion).
 void CountReply(LlmEpisode& ep, const LlmReply& reply);
 
+// Why an episode ends when its model call failed with `status`: the time
+// limit when `deadline` is (all but) reached, max_tokens when the endpoint
+// reported the context exhausted, else llm_error.
+LlmExit FailedReplyExit(const Status& status, std::optional<Clock::time_point> deadline);
+
+// The record of step `step`, opened from the reply that starts it (raw
+// reply, model time, attempts, usage).
+LlmStep StepFromReply(int step, const LlmReply& reply);
+
 }  // namespace r2e::agent_internal
 
 #endif  // R2E_AGENT_AGENT_INTERNAL_H_

@@ -18,6 +18,7 @@ using agent_internal::ClipObservation;
 using agent_internal::Clock;
 using agent_internal::CountReply;
 using agent_internal::DescribeTools;
+using agent_internal::FailedReplyExit;
 using agent_internal::Fill;
 using agent_internal::FinishToolName;
 using agent_internal::Json;
@@ -26,6 +27,7 @@ using agent_internal::kSystemPrompt;
 using agent_internal::kXmlFormat;
 using agent_internal::OJson;
 using agent_internal::SecondsSince;
+using agent_internal::StepFromReply;
 using Ms = std::chrono::milliseconds;
 
 std::string_view LlmExitName(LlmExit exit) {
@@ -55,6 +57,22 @@ void CountReply(LlmEpisode& ep, const LlmReply& reply) {
   ep.completion_tokens += reply.usage.completion_tokens;
   ep.total_tokens += reply.usage.total_tokens;
   ep.last_context_tokens = reply.usage.total_tokens;
+}
+
+LlmExit FailedReplyExit(const Status& status, std::optional<Clock::time_point> deadline) {
+  if (deadline && Clock::now() + Ms(50) >= *deadline) return LlmExit::kTimeLimit;
+  if (status.code() == StatusCode::kResourceExhausted) return LlmExit::kMaxTokens;
+  return LlmExit::kLlmError;
+}
+
+LlmStep StepFromReply(int step, const LlmReply& reply) {
+  LlmStep rec;
+  rec.step = step;
+  rec.raw_reply = reply.content;
+  rec.model_s = reply.seconds;
+  rec.attempts = reply.attempts;
+  rec.usage = reply.usage;
+  return rec;
 }
 
 LlmEpisode EndEpisode(LlmEpisode& ep, LlmExit exit, Status status, Clock::time_point start,
@@ -280,23 +298,10 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
 
       auto reply = client->Complete(ep.messages, tools, deadline);
       ++ep.model_calls;
-      if (!reply.ok()) {
-        if (deadline && Clock::now() + Ms(50) >= *deadline) {
-          return end_with(LlmExit::kTimeLimit, reply.status());
-        }
-        if (reply.status().code() == StatusCode::kResourceExhausted) {
-          return end_with(LlmExit::kMaxTokens, reply.status());
-        }
-        return end_with(LlmExit::kLlmError, reply.status());
-      }
+      if (!reply.ok()) return end_with(FailedReplyExit(reply.status(), deadline), reply.status());
       CountReply(ep, *reply);
 
-      LlmStep rec;
-      rec.step = ++ep.steps;
-      rec.raw_reply = reply->content;
-      rec.model_s = reply->seconds;
-      rec.attempts = reply->attempts;
-      rec.usage = reply->usage;
+      LlmStep rec = StepFromReply(++ep.steps, *reply);
 
       const bool use_calls = !options_.xml_mode && !reply->tool_calls.empty();
       bool nameless = false;

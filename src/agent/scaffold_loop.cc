@@ -17,9 +17,11 @@ namespace r2e {
 
 using agent_internal::Clock;
 using agent_internal::CountReply;
+using agent_internal::FailedReplyExit;
 using agent_internal::Json;
 using agent_internal::OJson;
 using agent_internal::SecondsSince;
+using agent_internal::StepFromReply;
 
 namespace {
 
@@ -114,23 +116,10 @@ LlmEpisode LlmAgent::RunScaffold(RepoEnv& env,
       auto reply = client->Complete(RequestMessages(ep.messages, fn_calling && options_.cache_control),
                                     tools, deadline);
       ++ep.model_calls;
-      if (!reply.ok()) {
-        if (deadline && Clock::now() + std::chrono::milliseconds(50) >= *deadline) {
-          return end_with(LlmExit::kTimeLimit, reply.status());
-        }
-        if (reply.status().code() == StatusCode::kResourceExhausted) {
-          return end_with(LlmExit::kMaxTokens, reply.status());
-        }
-        return end_with(LlmExit::kLlmError, reply.status());
-      }
+      if (!reply.ok()) return end_with(FailedReplyExit(reply.status(), deadline), reply.status());
       CountReply(ep, *reply);
 
-      LlmStep rec;
-      rec.step = ep.steps + 1;
-      rec.raw_reply = reply->content;
-      rec.model_s = reply->seconds;
-      rec.attempts = reply->attempts;
-      rec.usage = reply->usage;
+      LlmStep rec = StepFromReply(ep.steps + 1, *reply);
       // The first tool call as received: the history keeps it, its name and
       // id answer it.
       const Json* first_call = nullptr;

@@ -249,25 +249,29 @@ int main(int argc, char** argv) {
   if (*grade_cmd) return r2e::cli::Grade(grade);
   if (*eval_cmd) return r2e::cli::Eval(common, eval);
   if (*soak_cmd) return r2e::cli::Soak(common, soak);
-  auto bench_result = [](const char* what, const r2e::Status& s) {
+  // `r2e bench <what>`'s exit code: 0, or 1 after the error on stderr (2 for
+  // an InvalidArgument where `usage_rc` says so).
+  auto bench_result = [](const char* what, const r2e::Status& s, int usage_rc = 2) {
     if (s.ok()) return 0;
     std::cerr << "r2e bench " << what << ": " << s.ToString() << "\n";
-    return s.code() == r2e::StatusCode::kInvalidArgument ? 2 : 1;
+    return s.code() == r2e::StatusCode::kInvalidArgument ? usage_rc : 1;
+  };
+  // The --runtime kube connection options, for the benches that take them.
+  auto kube_options = [&common](auto& bench) {
+    bench.kubeconfig = common.kubeconfig;
+    bench.context = common.context;
+    bench.kube_namespace = common.kube_namespace;
   };
   if (*bench_reset) {
     reset_bench.runtime = common.runtime;
     reset_bench.image = common.image;
-    reset_bench.kubeconfig = common.kubeconfig;
-    reset_bench.context = common.context;
-    reset_bench.kube_namespace = common.kube_namespace;
+    kube_options(reset_bench);
     return bench_result("reset", r2e::bench::RunResetBench(reset_bench, std::cout));
   }
   if (*bench_throughput) {
     throughput_bench.runtime = common.runtime;
     throughput_bench.image = common.image;
-    throughput_bench.kubeconfig = common.kubeconfig;
-    throughput_bench.context = common.context;
-    throughput_bench.kube_namespace = common.kube_namespace;
+    kube_options(throughput_bench);
     return bench_result("throughput", r2e::bench::RunThroughputBench(throughput_bench, std::cout));
   }
   if (*bench_tools) {
@@ -276,25 +280,13 @@ int main(int argc, char** argv) {
     return bench_result("tools", r2e::bench::RunToolsBench(tools_bench, std::cout));
   }
   if (*bench_grade) {
-    r2e::Status s = r2e::bench::RunGradeBench(grade_bench, std::cout);
-    if (!s.ok()) {
-      std::cerr << "r2e bench grade: " << s.ToString() << "\n";
-      return 1;
-    }
-    return 0;
+    return bench_result("grade", r2e::bench::RunGradeBench(grade_bench, std::cout), 1);
   }
   if (*bench_step) {
     step_bench.runtime = common.runtime;
-    step_bench.kubeconfig = common.kubeconfig;
-    step_bench.context = common.context;
-    step_bench.kube_namespace = common.kube_namespace;
+    kube_options(step_bench);
     if (!common.image.empty()) step_bench.image = common.image;
-    r2e::Status s = r2e::bench::RunStepBench(step_bench, std::cout);
-    if (!s.ok()) {
-      std::cerr << "r2e bench step: " << s.ToString() << "\n";
-      return 1;
-    }
-    return 0;
+    return bench_result("step", r2e::bench::RunStepBench(step_bench, std::cout), 1);
   }
   return 2;
 }

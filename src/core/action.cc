@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <unordered_map>
 
+#include "core/py_text.h"
 #include "core/python_json.h"
 #include "core/text.h"
 
@@ -21,53 +22,9 @@ constexpr std::string_view kThinkOpen = "<think>";
 constexpr std::string_view kThinkClose = "</think>";
 constexpr std::size_t kNone = std::string_view::npos;
 
-bool IsAsciiSpace(unsigned char c) {
-  // Python's str.isspace() for ASCII: also the separators \x1c-\x1f.
-  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
-}
-
-// Length of a Unicode whitespace character (UTF-8) that Python's str.strip()
-// removes, starting at s[i] (or ending at s[i] when `backward`); 0 if none.
-std::size_t UnicodeSpaceLen(std::string_view s, std::size_t i, bool backward) {
-  static constexpr std::string_view kSpaces[] = {
-      "\xc2\x85",     "\xc2\xa0",     "\xe1\x9a\x80", "\xe2\x80\x80", "\xe2\x80\x81",
-      "\xe2\x80\x82", "\xe2\x80\x83", "\xe2\x80\x84", "\xe2\x80\x85", "\xe2\x80\x86",
-      "\xe2\x80\x87", "\xe2\x80\x88", "\xe2\x80\x89", "\xe2\x80\x8a", "\xe2\x80\xa8",
-      "\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80"};
-  for (std::string_view sp : kSpaces) {
-    if (backward) {
-      if (i + 1 >= sp.size() && s.substr(i + 1 - sp.size(), sp.size()) == sp) return sp.size();
-    } else if (s.substr(i, sp.size()) == sp) {
-      return sp.size();
-    }
-  }
-  return 0;
-}
-
-// Like Python's str.strip() with no argument, on UTF-8 text.
-std::string_view Strip(std::string_view s) {
-  std::size_t b = 0;
-  while (b < s.size()) {
-    if (IsAsciiSpace(static_cast<unsigned char>(s[b]))) {
-      ++b;
-    } else if (std::size_t n = UnicodeSpaceLen(s, b, false); n > 0) {
-      b += n;
-    } else {
-      break;
-    }
-  }
-  std::size_t e = s.size();
-  while (e > b) {
-    if (IsAsciiSpace(static_cast<unsigned char>(s[e - 1]))) {
-      --e;
-    } else if (std::size_t n = UnicodeSpaceLen(s, e - 1, true); n > 0 && e - n >= b) {
-      e -= n;
-    } else {
-      break;
-    }
-  }
-  return s.substr(b, e - b);
-}
+// Python's str.strip() and str.lstrip() with no argument, on UTF-8 text.
+using internal::PyLStrip;
+using internal::PyStrip;
 
 // One `<opener\s*=\s*KEY>` tag, as the scaffold's regex `<opener\s*=\s*([^>]+)>`
 // matches it: KEY runs to the next '>' (at least one character) and is
@@ -86,16 +43,7 @@ Tag FindTag(std::string_view text, std::size_t from, std::string_view opener) {
     const std::size_t start = text.find(opener, pos);
     if (start == kNone) return {};
     // `\s*`: Python's regex whitespace is str.isspace(), Unicode spaces too.
-    std::size_t i = start + opener.size();
-    while (i < text.size()) {
-      if (IsAsciiSpace(static_cast<unsigned char>(text[i]))) {
-        ++i;
-      } else if (std::size_t n = UnicodeSpaceLen(text, i, false); n > 0) {
-        i += n;
-      } else {
-        break;
-      }
-    }
+    const std::size_t i = text.size() - PyLStrip(text.substr(start + opener.size())).size();
     if (i >= text.size() || text[i] != '=') {
       pos = start + 1;
       continue;
@@ -106,7 +54,7 @@ Tag FindTag(std::string_view text, std::size_t from, std::string_view opener) {
       pos = start + 1;
       continue;
     }
-    return Tag{start, Strip(text.substr(i + 1, close - i - 1)), close + 1};
+    return Tag{start, PyStrip(text.substr(i + 1, close - i - 1)), close + 1};
   }
   return {};
 }
@@ -176,9 +124,9 @@ Action ParseAction(std::string_view text) {
   Action action;
   const Tag fn = FindTag(text, 0, kFunctionOpen);
   if (fn.start == kNone) {
-    action.thought = std::string(Strip(text));
+    action.thought = std::string(PyStrip(text));
   } else {
-    action.thought = std::string(Strip(text.substr(0, fn.start)));
+    action.thought = std::string(PyStrip(text.substr(0, fn.start)));
     action.function_name = std::string(fn.key);
   }
 
@@ -194,7 +142,7 @@ Action ParseAction(std::string_view text) {
     const std::size_t value_end = text.find(kParameterClose, param.end);
     if (value_end == kNone) break;
     pos = value_end + kParameterClose.size();
-    std::string value(Strip(text.substr(param.end, value_end - param.end)));
+    std::string value(PyStrip(text.substr(param.end, value_end - param.end)));
     // A repeated key keeps the last value in the first key's slot (as a
     // Python dict does); the index keeps this linear in the key count.
     auto [it, inserted] = index.try_emplace(param.key, action.parameters.size());
@@ -211,14 +159,14 @@ Action ParseResponse(std::string_view text) {
   const auto [start, length] = FirstBlock(text, kBlockOpen, kBlockClose);
   Action action = start == kNone ? Action{} : ParseAction(text.substr(start, length));
   const auto [think, think_length] = FirstBlock(text, kThinkOpen, kThinkClose);
-  action.thought = think == kNone ? "" : std::string(Strip(text.substr(think, think_length)));
+  action.thought = think == kNone ? "" : std::string(PyStrip(text.substr(think, think_length)));
   return action;
 }
 
 Action ParseResponseV2(std::string_view text) {
   const auto [start, length] = FirstBlock(text, kBlockOpen, kBlockClose);
   Action action = start == kNone ? Action{} : ParseAction(text.substr(start, length));
-  action.thought = std::string(Strip(start == kNone ? text : text.substr(0, start)));
+  action.thought = std::string(PyStrip(start == kNone ? text : text.substr(0, start)));
   return action;
 }
 

@@ -57,41 +57,25 @@ const json* Find(const json& row, std::string_view field) {
   return &*it;
 }
 
-Status ReadString(const json& row, std::string_view field, const TaskParseOptions& options,
-                  std::string* out) {
+// A string field; or, where `other` accepts the value, that value's JSON
+// text. `expected` names what the field may hold, for the error.
+Status ReadText(const json& row, std::string_view field, const TaskParseOptions& options,
+                bool (json::*other)() const noexcept, std::string_view expected, std::string* out) {
   const json* value = Find(row, field);
   if (value == nullptr) return Status::OK();
-  if (!value->is_string()) return FieldError(options, field, TypeMismatch("a string", *value));
-  *out = value->get<std::string>();
-  return Status::OK();
-}
-
-// Versions like 3.0 are sometimes stored as numbers; keep their JSON text.
-Status ReadVersion(const json& row, const TaskParseOptions& options, std::string* out) {
-  const json* value = Find(row, "version");
-  if (value == nullptr) return Status::OK();
   if (value->is_string()) {
     *out = value->get<std::string>();
-  } else if (value->is_number()) {
+  } else if (other != nullptr && (value->*other)()) {
     *out = SafeDump(*value);
   } else {
-    return FieldError(options, "version", TypeMismatch("a string or a number", *value));
+    return FieldError(options, field, TypeMismatch(expected, *value));
   }
   return Status::OK();
 }
 
-Status ReadExpectedOutput(const json& row, const TaskParseOptions& options, std::string* out) {
-  const json* value = Find(row, "expected_output_json");
-  if (value == nullptr) return Status::OK();
-  if (value->is_string()) {
-    *out = value->get<std::string>();
-  } else if (value->is_object()) {
-    *out = SafeDump(*value);
-  } else {
-    return FieldError(options, "expected_output_json",
-                      TypeMismatch("a JSON object or a string holding one", *value));
-  }
-  return Status::OK();
+Status ReadString(const json& row, std::string_view field, const TaskParseOptions& options,
+                  std::string* out) {
+  return ReadText(row, field, options, nullptr, "a string", out);
 }
 
 // The part of a nlohmann parse_error message after "parse error at line L, column C: ".
@@ -278,14 +262,18 @@ Result<Task> ParseTaskImpl(const json& row, const TaskParseOptions& options) {
   R2E_ASSIGN_OR_RETURN(task.image, ImageFor(task, stated_image, overridden, options));
 
   R2E_RETURN_IF_ERROR(ReadString(row, "base_commit", options, &task.base_commit));
-  R2E_RETURN_IF_ERROR(ReadVersion(row, options, &task.version));
+  // Versions like 3.0 are sometimes stored as numbers; keep their JSON text.
+  R2E_RETURN_IF_ERROR(ReadText(row, "version", options, &json::is_number, "a string or a number",
+                               &task.version));
   R2E_RETURN_IF_ERROR(ReadString(row, "patch", options, &task.patch));
   R2E_RETURN_IF_ERROR(ReadString(row, "test_patch", options, &task.test_patch));
   R2E_RETURN_IF_ERROR(ReadString(row, "problem_statement", options, &task.problem_statement));
   R2E_RETURN_IF_ERROR(ReadString(row, "log_parser", options, &task.log_parser));
   R2E_RETURN_IF_ERROR(ReadString(row, "eval_script", options, &task.eval_script));
   R2E_RETURN_IF_ERROR(ReadString(row, "eval_type", options, &task.eval_type));
-  R2E_RETURN_IF_ERROR(ReadExpectedOutput(row, options, &task.expected_output_json));
+  R2E_RETURN_IF_ERROR(ReadText(row, "expected_output_json", options, &json::is_object,
+                               "a JSON object or a string holding one",
+                               &task.expected_output_json));
   R2E_RETURN_IF_ERROR(ReadStringList(row, "FAIL_TO_PASS", options, &task.fail_to_pass));
   R2E_RETURN_IF_ERROR(ReadStringList(row, "PASS_TO_PASS", options, &task.pass_to_pass));
 

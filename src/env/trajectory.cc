@@ -1,5 +1,6 @@
 #include "r2e/trajectory.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,38 +16,88 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// The named fields of each line type; `extra` cannot replace them.
-constexpr std::string_view kStepFields[] = {
-    "type",        "step",      "thought",    "action",  "observation",   "done",
-    "exit_code",   "timed_out", "duration_s", "model_s", "prompt_tokens", "completion_tokens",
-    "total_tokens"};
-constexpr std::string_view kSummaryFields[] = {"type",        "instance_id", "reward",
-                                               "exit_reason", "steps",       "patch"};
-
-template <std::size_t N>
-bool IsNamed(const std::string& key, const std::string_view (&names)[N]) {
-  for (std::string_view n : names) {
-    if (key == n) return true;
+// Each line type's fields in line order, listed once for writing, reading
+// and telling them apart from `extra` (which cannot replace them):
+// Visit(record, f) calls f(key, member) for each.
+struct StepFields {
+  using Record = StepRecord;
+  static constexpr const char* kType = "step";
+  template <typename R, typename F>
+  static void Visit(R& r, F&& f) {
+    f("step", r.step);
+    f("thought", r.thought);
+    f("action", r.action);
+    f("observation", r.observation);
+    f("done", r.done);
+    f("exit_code", r.exit_code);
+    f("timed_out", r.timed_out);
+    f("duration_s", r.duration_s);
+    f("model_s", r.model_s);
+    f("prompt_tokens", r.prompt_tokens);
+    f("completion_tokens", r.completion_tokens);
+    f("total_tokens", r.total_tokens);
   }
-  return false;
+};
+
+struct SummaryFields {
+  using Record = EpisodeSummary;
+  static constexpr const char* kType = "summary";
+  template <typename R, typename F>
+  static void Visit(R& s, F&& f) {
+    f("instance_id", s.instance_id);
+    f("reward", s.reward);
+    f("exit_reason", s.exit_reason);
+    f("steps", s.steps);
+    f("patch", s.patch);
+  }
+};
+
+// "type" and the line type's fields.
+template <typename Fields>
+bool IsNamed(const std::string& key) {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v = {"type"};
+    const typename Fields::Record none{};
+    Fields::Visit(none, [&](const char* name, const auto&) { v.emplace_back(name); });
+    return v;
+  }();
+  return std::find(names.begin(), names.end(), key) != names.end();
 }
 
-template <std::size_t N>
-void MergeExtra(nlohmann::ordered_json& line, const json& extra,
-                const std::string_view (&names)[N]) {
+template <typename Fields>
+void MergeExtra(nlohmann::ordered_json& line, const json& extra) {
   if (!extra.is_object()) return;
   for (auto it = extra.begin(); it != extra.end(); ++it) {
-    if (!IsNamed(it.key(), names)) line[it.key()] = it.value();
+    if (!IsNamed<Fields>(it.key())) line[it.key()] = it.value();
   }
 }
 
-template <std::size_t N>
-json ExtraOf(const json& line, const std::string_view (&names)[N]) {
+template <typename Fields>
+json ExtraOf(const json& line) {
   json extra = json::object();
   for (auto it = line.begin(); it != line.end(); ++it) {
-    if (!IsNamed(it.key(), names)) extra[it.key()] = it.value();
+    if (!IsNamed<Fields>(it.key())) extra[it.key()] = it.value();
   }
   return extra.empty() ? json() : extra;
+}
+
+// An optional field is written only when it has a value.
+template <typename T>
+void Put(nlohmann::ordered_json& line, const char* key, const T& value) {
+  line[key] = value;
+}
+template <typename T>
+void Put(nlohmann::ordered_json& line, const char* key, const std::optional<T>& value) {
+  if (value) line[key] = *value;
+}
+
+template <typename Fields>
+nlohmann::ordered_json LineOf(const typename Fields::Record& r) {
+  nlohmann::ordered_json line = nlohmann::ordered_json::object();
+  line["type"] = Fields::kType;
+  Fields::Visit(r, [&](const char* key, const auto& value) { Put(line, key, value); });
+  MergeExtra<Fields>(line, r.extra);
+  return line;
 }
 
 // Typed field readers: a missing field keeps the default; a field of the
@@ -84,6 +135,16 @@ struct FieldReader {
     out = value;
   }
 };
+
+// Reads the line's fields into `r`; the first field of the wrong type, or
+// empty.
+template <typename Fields>
+std::string Read(const json& line, typename Fields::Record& r) {
+  FieldReader f{line, {}};
+  Fields::Visit(r, [&](const char* key, auto& member) { f.Get(key, member); });
+  r.extra = ExtraOf<Fields>(line);
+  return f.error;
+}
 
 }  // namespace
 
@@ -130,29 +191,11 @@ Result<TrajectoryWriter> TrajectoryWriter::Open(const fs::path& path,
 }
 
 nlohmann::ordered_json TrajectoryWriter::StepJson(const StepRecord& r) {
-  nlohmann::ordered_json line = {{"type", "step"},
-                                 {"step", r.step},
-                                 {"thought", r.thought},
-                                 {"action", r.action},
-                                 {"observation", r.observation},
-                                 {"done", r.done},
-                                 {"exit_code", r.exit_code},
-                                 {"timed_out", r.timed_out},
-                                 {"duration_s", r.duration_s}};
-  if (r.model_s) line["model_s"] = *r.model_s;
-  if (r.prompt_tokens) line["prompt_tokens"] = *r.prompt_tokens;
-  if (r.completion_tokens) line["completion_tokens"] = *r.completion_tokens;
-  if (r.total_tokens) line["total_tokens"] = *r.total_tokens;
-  MergeExtra(line, r.extra, kStepFields);
-  return line;
+  return LineOf<StepFields>(r);
 }
 
 nlohmann::ordered_json TrajectoryWriter::SummaryJson(const EpisodeSummary& s) {
-  nlohmann::ordered_json line = {{"type", "summary"},  {"instance_id", s.instance_id},
-                                 {"reward", s.reward}, {"exit_reason", s.exit_reason},
-                                 {"steps", s.steps},   {"patch", s.patch}};
-  MergeExtra(line, s.extra, kSummaryFields);
-  return line;
+  return LineOf<SummaryFields>(s);
 }
 
 Status TrajectoryWriter::WriteLine(const nlohmann::ordered_json& line) {
@@ -229,34 +272,18 @@ Result<Trajectory> ReadTrajectory(const fs::path& path) {
     auto type_it = line.find("type");
     const std::string type =
         type_it != line.end() && type_it->is_string() ? type_it->get<std::string>() : "";
-    FieldReader f{line, {}};
     if (type == "step") {
       StepRecord r;
-      f.Get("step", r.step);
-      f.Get("thought", r.thought);
-      f.Get("action", r.action);
-      f.Get("observation", r.observation);
-      f.Get("done", r.done);
-      f.Get("exit_code", r.exit_code);
-      f.Get("timed_out", r.timed_out);
-      f.Get("duration_s", r.duration_s);
-      f.Get("model_s", r.model_s);
-      f.Get("prompt_tokens", r.prompt_tokens);
-      f.Get("completion_tokens", r.completion_tokens);
-      f.Get("total_tokens", r.total_tokens);
-      r.extra = ExtraOf(line, kStepFields);
-      if (!f.error.empty()) return Status::InvalidArgument(where() + f.error);
+      if (std::string error = Read<StepFields>(line, r); !error.empty()) {
+        return Status::InvalidArgument(where() + error);
+      }
       out.steps.push_back(std::move(r));
     } else if (type == "summary") {
       if (out.summary) return Status::InvalidArgument(where() + "a second summary line");
       EpisodeSummary s;
-      f.Get("instance_id", s.instance_id);
-      f.Get("reward", s.reward);
-      f.Get("exit_reason", s.exit_reason);
-      f.Get("steps", s.steps);
-      f.Get("patch", s.patch);
-      s.extra = ExtraOf(line, kSummaryFields);
-      if (!f.error.empty()) return Status::InvalidArgument(where() + f.error);
+      if (std::string error = Read<SummaryFields>(line, s); !error.empty()) {
+        return Status::InvalidArgument(where() + error);
+      }
       out.summary = std::move(s);
     } else {
       return Status::InvalidArgument(where() + "unknown line type `" + type +

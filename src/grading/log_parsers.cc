@@ -5,11 +5,11 @@
 // what R2E-Gym computes on the same log.
 #include "r2e/log_parsers.h"
 
-#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "core/py_text.h"
 #include "core/text.h"
 #include "grading/r2e_keys.h"
 
@@ -18,55 +18,7 @@ namespace {
 
 constexpr std::string_view kSummaryMarker = "short test summary info";
 
-// UTF-8 encodings of the non-ASCII code points Python's str.strip() removes.
-constexpr std::array<std::string_view, 19> kUnicodeSpaces = {
-    "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81",
-    "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86",
-    "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\xA8",
-    "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80",
-};
-
-bool IsPyAsciiSpace(unsigned char c) {
-  // str.isspace() in ASCII: \t \n \v \f \r, \x1c-\x1f (separators) and space.
-  return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
-}
-
-// Python's str.strip() with no arguments.
-std::string_view PyStrip(std::string_view s) {
-  bool changed = true;
-  while (changed && !s.empty()) {
-    changed = false;
-    if (IsPyAsciiSpace(static_cast<unsigned char>(s.front()))) {
-      s.remove_prefix(1);
-      changed = true;
-      continue;
-    }
-    for (std::string_view ws : kUnicodeSpaces) {
-      if (s.starts_with(ws)) {
-        s.remove_prefix(ws.size());
-        changed = true;
-        break;
-      }
-    }
-  }
-  changed = true;
-  while (changed && !s.empty()) {
-    changed = false;
-    if (IsPyAsciiSpace(static_cast<unsigned char>(s.back()))) {
-      s.remove_suffix(1);
-      changed = true;
-      continue;
-    }
-    for (std::string_view ws : kUnicodeSpaces) {
-      if (s.ends_with(ws)) {
-        s.remove_suffix(ws.size());
-        changed = true;
-        break;
-      }
-    }
-  }
-  return s;
-}
+using internal::PyStrip;  // Python's str.strip() with no arguments
 
 // `".".join(line.split("::")[1:])`: empty when the line has no "::".
 std::string JoinPartsAfterFirst(std::string_view line) {

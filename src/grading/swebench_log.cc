@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "grading/swebench_internal.h"
+#include "grading/test_status.h"
 #include "r2e/swebench.h"
 
 namespace r2e {
@@ -22,9 +23,8 @@ using internal::Contains;
 using internal::IsDigit;
 using internal::IsSpace;
 using internal::IsWordChar;
-
-constexpr std::string_view kFailed = "FAILED";
-constexpr std::string_view kError = "ERROR";
+using internal::kError;
+using internal::kFailed;
 
 bool IsNonZeroDigit(char c) { return c >= '1' && c <= '9'; }
 
@@ -59,6 +59,13 @@ bool NonZeroRunEndsAt(std::string_view s, std::size_t end) {
 std::size_t MatchPositiveNumber(std::string_view s, std::size_t i) {
   if (i >= s.size() || !IsNonZeroDigit(s[i])) return std::string_view::npos;
   return SkipDigits(s, i + 1);
+}
+
+// `\s+` starting at i; returns the index past it or npos.
+std::size_t MatchSpaces(std::string_view s, std::size_t i) {
+  const std::size_t start = i;
+  while (i < s.size() && IsSpace(s[i])) ++i;
+  return i > start ? i : std::string_view::npos;
 }
 
 bool AtLineStart(std::string_view s, std::size_t pos) { return pos == 0 || s[pos - 1] == '\n'; }
@@ -97,10 +104,8 @@ bool MatchMochaPassing(std::string_view s) {
 bool MatchJestTests(std::string_view s) {
   constexpr std::string_view kWord = "Tests:";
   return AnyOccurrence(s, kWord, [&](std::size_t pos) {
-    std::size_t i = pos + kWord.size();
-    const std::size_t ws = i;
-    while (i < s.size() && IsSpace(s[i])) ++i;
-    return i > ws && i < s.size() && IsNonZeroDigit(s[i]);
+    const std::size_t i = MatchSpaces(s, pos + kWord.size());
+    return i != std::string_view::npos && MatchPositiveNumber(s, i) != std::string_view::npos;
   });
 }
 
@@ -108,10 +113,8 @@ bool MatchJestTests(std::string_view s) {
 bool MatchJestSuites(std::string_view s) {
   constexpr std::string_view kWord = "Test Suites:";
   return AnyOccurrence(s, kWord, [&](std::size_t pos) {
-    std::size_t i = pos + kWord.size();
-    const std::size_t ws = i;
-    while (i < s.size() && IsSpace(s[i])) ++i;
-    if (i == ws) return false;
+    std::size_t i = MatchSpaces(s, pos + kWord.size());
+    if (i == std::string_view::npos) return false;
     for (;;) {
       // Either the final `[1-9]\d* total` here, or one more `\d+ \w+, ` group.
       if (std::size_t e = MatchPositiveNumber(s, i);

@@ -14,19 +14,19 @@
 #include <nlohmann/json.hpp>
 
 #include "grading/swebench_internal.h"
+#include "grading/test_status.h"
 #include "r2e/swebench.h"
 
 namespace r2e {
 namespace {
 
+using internal::kError;
+using internal::kFailed;
+using internal::kPassed;
+using internal::kSkipped;
+using internal::kXfail;
 using internal::OneOf;
 using nlohmann::json;
-
-constexpr std::string_view kPassed = "PASSED";
-constexpr std::string_view kFailed = "FAILED";
-constexpr std::string_view kSkipped = "SKIPPED";
-constexpr std::string_view kError = "ERROR";
-constexpr std::string_view kXfail = "XFAIL";
 
 bool IsPassing(std::string_view status) { return status == kPassed || status == kXfail; }
 

@@ -1,9 +1,9 @@
-// Python string semantics over UTF-8 bytes, shared by the log parsers that
-// restate the harnesses' Python: `str.split()`, `str.strip()` and re's `\s`
-// use Python's whitespace, which includes \x1c-\x1f and the Unicode spaces
-// (e.g. U+00A0).
-#ifndef R2E_GRADING_PY_TEXT_H_
-#define R2E_GRADING_PY_TEXT_H_
+// Python string semantics over UTF-8 bytes, for the code that restates
+// Python (the harnesses' log parsers, the scaffold's action parser):
+// `str.split()`, `str.strip()` and re's `\s` use Python's whitespace, which
+// includes \x1c-\x1f and the Unicode spaces (e.g. U+00A0).
+#ifndef R2E_CORE_PY_TEXT_H_
+#define R2E_CORE_PY_TEXT_H_
 
 #include <array>
 #include <cstddef>
@@ -113,4 +113,4 @@ void ForEachLine(std::string_view log, F&& f) {
 
 }  // namespace r2e::internal
 
-#endif  // R2E_GRADING_PY_TEXT_H_
+#endif  // R2E_CORE_PY_TEXT_H_

@@ -38,7 +38,7 @@ Status RunSetup(Runtime& runtime, const Task& task, const RepoEnvOptions& option
     }
     return Status::OK();
   };
-  R2E_RETURN_IF_ERROR(run_setup(SetupScript(task, options.hide_tests), "sandbox setup"));
+  R2E_RETURN_IF_ERROR(run_setup(SetupScript(task, options.hidden_tests != HiddenTestMode::kLeaveInPlace), "sandbox setup"));
   for (const auto& cmd : options.extra_setup) {
     R2E_RETURN_IF_ERROR(run_setup(cmd, "extra setup command `" + cmd + "`"));
   }
@@ -64,8 +64,8 @@ Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options) {
 
 std::string PoolKey(const Task& task, const RepoEnvOptions& options) {
   std::string text = task.instance_id + '\n' + task.image + '\n' + options.runtime + '\n' +
-                     options.docker.image + '\n' + (options.hide_tests ? "hide" : "show") + '\n' +
-                     (options.remove_hidden_tests ? "remove" : "keep") + '\n' +
+                     options.docker.image + '\n' + std::string(HiddenTestModeName(options.hidden_tests)) +
+                     '\n' +
                      options.tools_bin_dir + '\n' + task.local_repo.string() + '\n' +
                      task.local_tests.string() + '\n' + "kube " + options.kube.load.kubeconfig + ' ' +
                      options.kube.load.context + ' ' + options.kube.load.namespace_name + ' ' +

@@ -51,7 +51,7 @@ TEST(FastResetTest, RestoresTheRepositoryInPlace) {
   options.fast_reset = true;
   auto env = RepoEnv::Create(task, options).value();
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "cold");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
   const auto dir = static_cast<LocalRuntime&>(env->runtime()).workdir();
   const std::string head = Sh(*env, "git rev-parse HEAD");
   const std::string core = Sh(*env, "cat textstats/core.py");
@@ -69,7 +69,7 @@ TEST(FastResetTest, RestoresTheRepositoryInPlace) {
 
   auto obs = env->reset();
   ASSERT_TRUE(obs.ok()) << obs.status().ToString();
-  EXPECT_EQ(env->last_reset_kind(), "fast") << env->last_fast_reset_error().ToString();
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kFast) << env->last_fast_reset_error().ToString();
   EXPECT_EQ(obs->text, env->task_instruction());
   EXPECT_EQ(static_cast<LocalRuntime&>(env->runtime()).workdir(), dir) << "fast reset replaced the sandbox";
   EXPECT_EQ(Sh(*env, "git rev-parse HEAD"), head);
@@ -97,7 +97,7 @@ TEST(FastResetTest, FailedCheckFallsBackToAFreshSandbox) {
   Sh(*env, "rm -f /root/.local/bin/* /usr/local/bin/file_editor 2>/dev/null; true");
   auto obs = env->reset();
   ASSERT_TRUE(obs.ok()) << obs.status().ToString();
-  EXPECT_EQ(env->last_reset_kind(), "cold");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
   EXPECT_FALSE(env->last_fast_reset_error().ok());
   EXPECT_NE(env->last_fast_reset_error().message().find("gone"), std::string::npos)
       << env->last_fast_reset_error().ToString();
@@ -106,7 +106,7 @@ TEST(FastResetTest, FailedCheckFallsBackToAFreshSandbox) {
   EXPECT_NE(step->observation.text.find("ok"), std::string::npos) << step->observation.text;
   // And the next fast reset works again.
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "fast") << env->last_fast_reset_error().ToString();
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kFast) << env->last_fast_reset_error().ToString();
 }
 
 TEST(FastResetTest, OffByDefault) {
@@ -114,7 +114,7 @@ TEST(FastResetTest, OffByDefault) {
   ASSERT_TRUE(env->reset().ok());
   const auto dir = static_cast<LocalRuntime&>(env->runtime()).workdir();
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "cold");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
   EXPECT_NE(static_cast<LocalRuntime&>(env->runtime()).workdir(), dir);
 }
 

@@ -98,8 +98,9 @@ Status RunResetBench(const ResetBenchOptions& options_in, std::ostream& out) {
     });
     if (!samples.ok()) return samples.status();
     warm = std::move(samples).value();
-    if ((*env)->last_reset_kind() != "warm") {
-      return Status::Internal("the pooled reset did not take a warm sandbox (" + (*env)->last_reset_kind() + ")");
+    if ((*env)->last_reset_kind() != ResetKind::kWarm) {
+      return Status::Internal("the pooled reset did not take a warm sandbox (" +
+                              std::string(ResetKindName((*env)->last_reset_kind())) + ")");
     }
     pool_stats = pool->stats();
     env->reset();  // the environment (and its sandbox) goes before the pool
@@ -115,7 +116,7 @@ Status RunResetBench(const ResetBenchOptions& options_in, std::ostream& out) {
     if (!env.ok()) return env.status();
     R2E_RETURN_IF_ERROR((*env)->reset().status());
     R2E_ASSIGN_OR_RETURN(fast, TimeResets(**env, o.n, [&] { return Dirty(**env); }));
-    if ((*env)->last_reset_kind() != "fast") {
+    if ((*env)->last_reset_kind() != ResetKind::kFast) {
       return (*env)->last_fast_reset_error().WithContext("fast reset fell back to a fresh sandbox");
     }
   }

@@ -113,7 +113,7 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
       std::vector<int> waiting;
       for (const auto& r : warm) {
         if (!r.status.ok()) return r.status.WithContext("warm-up step of env " + std::to_string(r.env_id));
-        if (tools && r.step.info.value("tool_path", "") != "served") waiting.push_back(r.env_id);
+        if (tools && r.step.info.tool_path != ToolPath::kServed) waiting.push_back(r.env_id);
       }
       all = waiting;
     }
@@ -164,7 +164,7 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
       for (const auto& r : batch) {
         ++done;
         latency.push_back(Ms(now - sent[r.env_id]).count());
-        if (!r.status.ok() || r.step.observation.exit_code != 0) ++failed;
+        if (!r.status.ok() || r.step.info.exit_code != 0) ++failed;
         if (issued < o.n) {
           again.push_back(r.env_id);
           sent[r.env_id] = now;

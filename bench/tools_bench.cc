@@ -73,7 +73,7 @@ Status WaitServed(RepoEnv& env) {
   const Action ls = MakeAction("execute_bash", {{"cmd", "true"}});
   for (int i = 0; i < 200; ++i) {
     R2E_ASSIGN_OR_RETURN(StepResult r, env.step(ls));
-    if (r.info.value("tool_path", "") == "served") return Status::OK();
+    if (r.info.tool_path == ToolPath::kServed) return Status::OK();
   }
   return Status::Unavailable("the tool server never served a call (see <bin>/.r2e-tools/failed)");
 }
@@ -172,10 +172,10 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
   };
   auto step = [&](const std::string& tool, const std::string& want_path) -> Status {
     R2E_ASSIGN_OR_RETURN(StepResult r, env->step(call_for(tool)));
-    if (r.observation.exit_code != 0) {
+    if (r.info.exit_code != 0) {
       return Status::Internal(tool + " failed: " + r.observation.text.substr(0, 500));
     }
-    const std::string path = r.info.value("tool_path", "");
+    const std::string path(r.info.tool_path ? ToolPathName(*r.info.tool_path) : "none");
     if (path != want_path) return Status::Internal(tool + " ran as `" + path + "`, not `" + want_path + "`");
     return Status::OK();
   };

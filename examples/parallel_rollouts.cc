@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
           env.close();
         } else if (r.step.done) {
           ep.finished = true;
-          Finish(ep, env, runtime, r.step.reward, r.step.info.value("reward_time", 0.0));
+          Finish(ep, env, runtime, r.step.reward, r.step.info.reward_time.value_or(std::chrono::seconds(0)).count());
         } else if (ep.steps >= static_cast<int>(ep.actions.size())) {
           Finish(ep, env, runtime, std::nullopt, 0.0);
         } else if (auto s = send_next(ep); !s.ok()) {

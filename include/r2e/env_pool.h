@@ -60,11 +60,11 @@ struct EnvPoolOptions {
   // and return the new episode's initial observation in the same result.
   bool auto_reset = false;
   // When a step ends the episode, run compute_reward() first (before any
-  // auto reset) and put the reward into StepResult::reward (and the time it
-  // took, in seconds, into StepResult::info["reward_time"]).
+  // auto reset) and put the reward into StepResult::reward (replacing
+  // reward_fn's) and the time it took into StepInfo::reward_time.
   bool reward_on_done = false;
-  // Per-step command timeout; 0: each environment's step_timeout.
-  std::chrono::seconds step_timeout{0};
+  // Per-step command timeout; none: each environment's step_timeout.
+  std::optional<std::chrono::seconds> step_timeout;
 };
 
 struct EnvResult {

@@ -253,9 +253,9 @@ struct LlmAgentOptions {
   // Wall time from the start of Run() (reset included) to the end of the loop.
   std::chrono::milliseconds time_limit{0};
 
-  // Timeout passed to env.step() (0: the env's own). With a time_limit, a
+  // Timeout passed to env.step() (none: the env's own). With a time_limit, a
   // step never gets more than the remaining time (at least 1 s).
-  std::chrono::seconds step_timeout{0};
+  std::optional<std::chrono::seconds> step_timeout;
   // Call env.reset() first. Off when the caller has reset the env already.
   bool reset_env = true;
   // Longest observation text sent to the model (longer: head and tail kept

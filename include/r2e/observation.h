@@ -1,10 +1,10 @@
-// Observation: what the agent sees after an action, as text in the R2E
-// scaffold's format, plus typed fields for C++ callers.
+// Observation: what the agent sees after reset() or an action, as text in the
+// R2E scaffold's format. What the step did besides (exit code, timing, tool
+// path) is StepInfo's (r2e/repo_env.h): the policy is shown only this.
 #ifndef R2E_OBSERVATION_H_
 #define R2E_OBSERVATION_H_
 
 #include <chrono>
-#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,13 +13,7 @@
 namespace r2e {
 
 struct Observation {
-  std::string text;            // valid UTF-8, what the policy is shown
-  std::string tool;            // the function called; empty for none
-  int exit_code = 0;
-  bool timed_out = false;
-  bool finished = false;       // the agent called finish/submit
-  std::uint64_t truncated_bytes = 0;
-  std::chrono::milliseconds duration{0};
+  std::string text;  // valid UTF-8, what the policy is shown
 };
 
 // The scaffold's sentence for a response without a function call.
@@ -70,9 +64,8 @@ RunOutput RunOutputOf(const ExecResult& result, std::chrono::seconds timeout);
 std::string ObservationText(std::string_view function_name, std::string_view output,
                             std::string_view code);
 
-// The observation of a step whose command ran: the text is
-// ObservationText(function_name, RunOutputOf(result, timeout)), the typed
-// fields come from `result` (exit_code the real code, 137 for a timeout kill).
+// The observation of a step whose command ran:
+// ObservationText(function_name, RunOutputOf(result, timeout)).
 Observation StepObservation(std::string_view function_name, const ExecResult& result,
                             std::chrono::seconds timeout);
 

@@ -2,9 +2,17 @@
 //
 //   auto env = r2e::RepoEnv::Create(task, {}).value();
 //   auto first = env->reset();                  // fresh sandbox, set up
-//   auto r = env->step(r2e::ParseResponse(text)); // observation, reward, done
+//   auto r = env->step(r2e::ParseResponse(text)); // observation, reward, done, info
 //   double reward = env->compute_reward().value();
 //   env->close();
+//
+// Episodes and "done": reset() begins an episode. The episode is over (done)
+// after a step whose action calls a name holding finish or submit
+// (Action::is_finish), as the scaffold's RepoEnv.step decides: that step's
+// StepResult::done is true, and check_done() stays true until the next
+// reset(). That is the only meaning of done; step and time limits are the
+// agent loop's. A step after done still runs (and its own done is its
+// action's).
 //
 // Ownership: RepoEnv owns its Runtime and the sandbox in it. close() (also
 // run by the destructor, which never throws) removes the sandbox.
@@ -39,7 +47,9 @@
 #define R2E_REPO_ENV_H_
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,6 +76,40 @@ struct PristineState;
 class HiddenTests;
 }  // namespace internal
 
+class RepoEnv;
+struct StepResult;
+
+// Where the hidden tests and test runners are while the agent works.
+enum class HiddenTestMode {
+  // Where the image has them (R2E: /r2e_tests and /testbed/run_tests.sh,
+  // where R2E's grader does not look: grade() then fails for R2E tasks).
+  kLeaveInPlace,
+  // R2E: setup moves the test folder and runner under /root (out of
+  // /testbed), where the grader links them back while it runs; the agent
+  // (root) can still read them. Other kinds: as kLeaveInPlace. R2E-Gym's
+  // behaviour; for callers that grade with a Grader directly, with no agent
+  // in the sandbox.
+  kMoveUnderRoot,
+  // As kMoveUnderRoot, then, every kind: the hidden tests and test runners
+  // are copied out of the sandbox into a private host directory and deleted
+  // in it, so the agent can neither read them nor edit them to earn a
+  // reward; grade() puts the originals back (replacing whatever the agent
+  // left there) for the test run only. R2E: the tests (/root/r2e_tests) and
+  // their runner (/root/run_tests.sh). SWE-bench: /run_tests.sh (in R2E-Gym's
+  // images it carries the test patch) and /eval.sh; the grader brings its
+  // own eval script, holding the test patch, only while it runs. SWE-smith:
+  // /run_tests.sh.
+  kRemoveFromSandbox,
+};
+// "leave", "move" or "remove", for logs.
+std::string_view HiddenTestModeName(HiddenTestMode mode);
+
+// A per-step reward (see RepoEnvOptions::reward_fn): called by step() after
+// the action ran, with the environment (task(), steps(), runtime(); it may
+// call run() and grade(), not step(), reset() or close()), the action and
+// the step's result (reward still 0). Returns the step's reward.
+using RewardFn = std::function<double(RepoEnv& env, const Action& action, const StepResult& result)>;
+
 struct RepoEnvOptions {
   // Makes the runtimes of Create() and of MakeWarmPool(): a backend's factory
   // from runtimes.h (LocalRuntimeFactory, DockerRuntimeFactory,
@@ -74,7 +118,8 @@ struct RepoEnvOptions {
   // default options).
   RuntimeFactory runtime;
 
-  // Per-step command timeout (the scaffold's default).
+  // Command timeout of step() and run() when the call names none (the
+  // scaffold's default).
   std::chrono::seconds step_timeout{90};
   // Bound on compute_reward()'s test run.
   std::chrono::seconds reward_timeout{300};
@@ -85,20 +130,13 @@ struct RepoEnvOptions {
   // Extra commands run once after the kind's setup (e.g. installs). A
   // failing one fails reset().
   std::vector<std::string> extra_setup;
-  // The R2E test folder and script (moved under /root at setup). Off also
-  // turns remove_hidden_tests off.
-  bool hide_tests = true;
-  // With hide_tests, every kind: after setup the hidden tests and test
-  // runners are copied out of the sandbox into a private host directory and
-  // deleted in it, so the agent can neither read them nor edit them to earn
-  // a reward; grade() puts the originals back (replacing whatever the agent
-  // left there) for the test run only. R2E: the tests (/root/r2e_tests) and
-  // their runner (/root/run_tests.sh). SWE-bench: /run_tests.sh (in R2E-Gym's
-  // images it carries the test patch) and /eval.sh; the grader brings its
-  // own eval script, holding the test patch, only while it runs. SWE-smith:
-  // /run_tests.sh. Off leaves them in the sandbox (R2E-Gym's behaviour; for
-  // callers that grade with a Grader directly, with no agent in the sandbox).
-  bool remove_hidden_tests = true;
+  // Where the hidden tests are while the agent works (see HiddenTestMode).
+  HiddenTestMode hidden_tests = HiddenTestMode::kRemoveFromSandbox;
+  // The per-step reward, StepResult::reward; none: 0 (the scaffold's
+  // calculate_reward without a grader). A step whose reward_fn throws fails
+  // with Internal. EnvPoolOptions::reward_on_done replaces the reward of a
+  // final step with compute_reward()'s.
+  RewardFn reward_fn;
 
   // Tools installed at every reset(), after setup: the named set ("r2egym",
   // "sweagent", "openhands"; empty: none), then extra_tools (a file of the
@@ -113,7 +151,7 @@ struct RepoEnvOptions {
   // forks a child per call with the tool already imported, so a tool step
   // costs milliseconds instead of an interpreter start. Outputs are those of
   // the plain command; when the server cannot serve a call the command runs
-  // plainly (StepResult::info["tool_path"] says which: "served" or "exec").
+  // plainly (StepInfo::tool_path says which).
   // Needs bash as the session's command shell; ignored otherwise.
   bool tool_server = true;
 
@@ -127,15 +165,50 @@ struct RepoEnvOptions {
   bool fast_reset = false;
 };
 
-struct StepResult {
-  Observation observation;
-  double reward = 0.0;  // 0 per step unless a grader supplies one
-  bool done = false;
-  // total_time (s), exit_code, timed_out, tool, step, and for tool calls
-  // tool_path: "served" (by the tool server), "exec" (a plain command), or ""
-  // (unknown: the call timed out).
-  nlohmann::json info;
+// What a step did, besides what the agent is shown.
+struct StepInfo {
+  int step = 0;      // 1-based index in the episode (steps() after it)
+  std::string tool;  // the function called, as valid UTF-8; empty for none
+  // The command's exit status, the real one (137 for a timeout kill, which
+  // the text shows as -1). Without a command: -1 for a name that is not an
+  // installed tool, 2 for an action that cannot be run (as the text says),
+  // else 0.
+  int exit_code = 0;
+  bool timed_out = false;
+  std::uint64_t truncated_bytes = 0;       // command output the session's bound dropped
+  std::chrono::milliseconds duration{0};   // the command's, 0 without one
+  std::chrono::duration<double> total_time{0};  // the whole step, reward_fn not included
+  // How the tool command ran; unset when the step ran none.
+  std::optional<ToolPath> tool_path;
+  // The `result` parameter of the finish/submit call that ended the episode
+  // (valid UTF-8), when it has one.
+  std::optional<std::string> result;
+  // Set by EnvPool's reward_on_done: how long compute_reward() took.
+  std::optional<std::chrono::duration<double>> reward_time;
 };
+
+// The scaffold's info dict with r2e's additions, as trainers log it:
+// {"total_time": s, "exit_code", "timed_out", "tool", "step"}, then
+// "tool_path" (ToolPathName) when a tool command ran, "result" and
+// "reward_time" (s) when set.
+nlohmann::json ToJson(const StepInfo& info);
+
+struct StepResult {
+  Observation observation;  // what the agent is shown
+  double reward = 0.0;      // options.reward_fn's; 0 without one
+  bool done = false;        // this step ended the episode (see "done" above)
+  StepInfo info;
+};
+
+// How reset() got its sandbox.
+enum class ResetKind {
+  kNone,  // no successful reset() yet
+  kCold,  // started and set up a new one
+  kWarm,  // took one a WarmPool prepared
+  kFast,  // restored the previous one in place (options.fast_reset)
+};
+// "none", "cold", "warm" or "fast", for logs and JSON.
+std::string_view ResetKindName(ResetKind kind);
 
 class RepoEnv {
  public:
@@ -158,16 +231,20 @@ class RepoEnv {
   // not an installed tool runs nothing and reads as the scaffold shows it
   // ("Execution output of [NAME]:\n", with "Exit code: -1" first for
   // execute_bash/bash); an empty action reads kNoFunctionCallReminder. Any
-  // name holding finish/submit (Action::is_finish) ends the episode (done,
-  // and it stays done). r2e's own: an action ActionToCommand refuses or
-  // whose command holds a NUL byte runs nothing and says why ("Error:
-  // cannot run ..."). The text form is read by ParseResponse, as the
-  // scaffold's agent reads a reply.
-  Result<StepResult> step(const Action& action, std::chrono::seconds timeout = std::chrono::seconds(0));
-  Result<StepResult> step(std::string_view action_text, std::chrono::seconds timeout = std::chrono::seconds(0));
+  // name holding finish/submit (Action::is_finish) ends the episode (see
+  // "done" above). r2e's own: an action ActionToCommand refuses or whose
+  // command holds a NUL byte runs nothing and says why ("Error: cannot run
+  // ..."). The text form is read by ParseResponse, as the scaffold's agent
+  // reads a reply. The command's timeout is `timeout`, or
+  // options.step_timeout when none is given; InvalidArgument (nothing runs)
+  // for one that is not positive. options.reward_fn then gives the reward.
+  Result<StepResult> step(const Action& action, std::optional<std::chrono::seconds> timeout = std::nullopt);
+  Result<StepResult> step(std::string_view action_text,
+                          std::optional<std::chrono::seconds> timeout = std::nullopt);
 
-  // Runs a command directly (not an agent action): the scaffold's run_action.
-  Result<ExecResult> run(std::string_view command, std::chrono::seconds timeout = std::chrono::seconds(0));
+  // Runs a command directly (not an agent action, not a step): the
+  // scaffold's run_action. Timeout as for step().
+  Result<ExecResult> run(std::string_view command, std::optional<std::chrono::seconds> timeout = std::nullopt);
 
   // Runs the hidden tests and grades them; the reward is 1 or 0.
   Result<double> compute_reward();
@@ -182,10 +259,9 @@ class RepoEnv {
   // error soon. The environment needs reset() afterwards.
   void cancel();
 
-  // How the last successful reset() got its sandbox: "cold", "warm" (from
-  // the pool) or "fast" (restored in place); "" before the first. And why the
-  // last fast reset fell back to a fresh sandbox (OK when it did not).
-  const std::string& last_reset_kind() const { return last_reset_kind_; }
+  // How the last successful reset() got its sandbox, and why the last fast
+  // reset fell back to a fresh sandbox (OK when it did not).
+  ResetKind last_reset_kind() const { return last_reset_kind_; }
   const Status& last_fast_reset_error() const { return last_fast_reset_error_; }
 
   // A warm pool whose sandboxes are what reset() would make for `task` with
@@ -213,6 +289,8 @@ class RepoEnv {
 
   std::string task_instruction() const { return task_.Instruction(); }
   const Task& task() const { return task_; }
+  // The scaffold's check_done(): whether a step since the last reset()
+  // returned done.
   bool check_done() const { return done_; }
   // The runtime of the current sandbox (see warm_pool above: it changes at reset()).
   Runtime& runtime() { return *runtime_; }
@@ -231,6 +309,8 @@ class RepoEnv {
   Status merge_tools(const std::vector<ToolFile>& files);
   const InstalledTool* installed(std::string_view name) const;
   ExecOptions tool_exec_options(std::chrono::seconds timeout) const;
+  // Checks a caller's timeout; options.step_timeout for none.
+  Result<std::chrono::seconds> command_timeout(const char* call, std::optional<std::chrono::seconds> timeout) const;
   void start_tool_server();
 
   Task task_;
@@ -250,7 +330,7 @@ class RepoEnv {
   // Fast reset: the state after setup, and the token that marks the episode's processes.
   std::unique_ptr<internal::PristineState> pristine_;
   std::string episode_token_;
-  std::string last_reset_kind_;
+  ResetKind last_reset_kind_ = ResetKind::kNone;
   Status last_fast_reset_error_;
   // The hidden tests of the current sandbox, held on the host while the agent
   // works (null: none taken out).

@@ -189,14 +189,23 @@ struct ToolCallOptions {
   bool separate_stderr = false;
 };
 
+// How CallTool ran a tool command.
+enum class ToolPath {
+  kUnknown,  // not known: the call timed out
+  kServed,   // by the sandbox's tool server
+  kExec,     // as a plain command
+};
+
+// "", "served" or "exec": the `tool_path` that `r2e tool run` and
+// ToJson(StepInfo) write.
+std::string_view ToolPathName(ToolPath path);
+
 struct ToolCallResult {
   // The command's result; its output is stdout and stderr merged as the
   // sandbox delivered them, or stdout alone with separate_stderr.
   ExecResult result;
   std::string stderr_output;
-  // How the tool ran: "served" (by the tool server), "exec" (a plain command),
-  // or "" when unknown (the call timed out).
-  std::string path;
+  ToolPath path = ToolPath::kUnknown;
 };
 
 // Runs `command` (a tool command line, e.g. from ActionToCommand, whose first

@@ -65,10 +65,10 @@ std::string FinishToolName(const std::vector<OJson>& schemas);
 // Keeps the head and tail of text longer than `limit` characters (0: no limit).
 std::string ClipObservation(const std::string& text, std::size_t limit);
 
-// The timeout for env.step(): `step_timeout` (0: the env's own), never more
-// than what is left before `deadline` (at least 1 s).
-std::chrono::seconds StepTimeout(std::chrono::seconds step_timeout,
-                                 std::optional<Clock::time_point> deadline);
+// The timeout for env.step(): `step_timeout` (none: the env's own), never
+// more than what is left before `deadline` (at least 1 s).
+std::optional<std::chrono::seconds> StepTimeout(std::optional<std::chrono::seconds> step_timeout,
+                                                std::optional<Clock::time_point> deadline);
 
 // Ends an episode: sets exit, exit_reason (with the status's detail for
 // errors), scaffold_exit_reason (`max_steps`: the soft limit, for a finish),

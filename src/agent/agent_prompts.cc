@@ -201,15 +201,15 @@ std::string FinishToolName(const std::vector<OJson>& schemas) {
   return first.value_or("finish");
 }
 
-std::chrono::seconds StepTimeout(std::chrono::seconds step_timeout,
-                                 std::optional<Clock::time_point> deadline) {
+std::optional<std::chrono::seconds> StepTimeout(std::optional<std::chrono::seconds> step_timeout,
+                                                std::optional<Clock::time_point> deadline) {
   if (!deadline) return step_timeout;
   const auto left = std::chrono::ceil<std::chrono::seconds>(*deadline - Clock::now());
   static const std::chrono::seconds kEnvDefault = [] {
     RepoEnvOptions defaults;
     return defaults.step_timeout;
   }();
-  const std::chrono::seconds bound = step_timeout.count() > 0 ? step_timeout : kEnvDefault;
+  const std::chrono::seconds bound = step_timeout.value_or(kEnvDefault);
   return std::max(std::chrono::seconds(1), std::min(bound, left));
 }
 

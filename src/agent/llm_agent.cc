@@ -380,7 +380,7 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
             "of arguments.";
         rec.exit_code = 1;
       } else {
-        const std::chrono::seconds timeout =
+        const std::optional<std::chrono::seconds> timeout =
             agent_internal::StepTimeout(options_.step_timeout, deadline);
         const auto t_env = Clock::now();
         auto r = env.step(rec.action, timeout);
@@ -392,8 +392,8 @@ LlmEpisode LlmAgent::Run(RepoEnv& env, const std::function<void(const LlmStep&)>
         }
         rec.observation = r->observation.text;
         rec.done = r->done;
-        rec.exit_code = r->observation.exit_code;
-        rec.timed_out = r->observation.timed_out;
+        rec.exit_code = r->info.exit_code;
+        rec.timed_out = r->info.timed_out;
       }
       const std::string shown = ClipObservation(rec.observation, options_.max_observation_chars);
       if (answer_as_tool) {

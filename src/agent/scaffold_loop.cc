@@ -149,8 +149,8 @@ LlmEpisode LlmAgent::RunScaffold(RepoEnv& env,
       ++ep.steps;
       rec.observation = r->observation.text;
       rec.done = r->done;
-      rec.exit_code = r->observation.exit_code;
-      rec.timed_out = r->observation.timed_out;
+      rec.exit_code = r->info.exit_code;
+      rec.timed_out = r->info.timed_out;
 
       if (fn_calling) {
         Json assistant = {{"role", "assistant"}};

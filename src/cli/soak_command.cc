@@ -162,7 +162,7 @@ void RunEpisode(Plan& plan, int index, Totals& totals) {
       ++totals.actions_by_kind[a.kind];
       totals.step_ms.push_back(ms);
       if (ms > plan.hung_ms) ++totals.hung_steps;
-      if (r.ok() && r->observation.timed_out) ++totals.timed_out_steps;
+      if (r.ok() && r->info.timed_out) ++totals.timed_out_steps;
     }
     if (!r.ok()) {
       // The sandbox is gone (kill -9 -1 on docker ends its init): the

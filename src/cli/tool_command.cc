@@ -156,7 +156,7 @@ int ToolRun(const CommonOptions& common, const ToolRunOptions& run) {
                         {"exit_code", called->result.exit_code},
                         {"changed_files", std::move(changed)},
                         {"timed_out", called->result.timed_out},
-                        {"tool_path", called->path}};
+                        {"tool_path", ToolPathName(called->path)}};
   std::cout << out.dump() << "\n";
   return 0;
 }

@@ -221,45 +221,22 @@ std::string ObservationText(std::string_view function_name, std::string_view out
   return header + std::string(output);
 }
 
-namespace {
-
-Observation TypedObservation(std::string_view tool, const ExecResult& result) {
-  Observation obs;
-  obs.tool = std::string(tool);
-  // The typed code is the real one (137 for a timeout kill); timed_out says
-  // why. Only the text uses the scaffold's "-1".
-  obs.exit_code = result.exit_code;
-  obs.timed_out = result.timed_out;
-  obs.truncated_bytes = result.truncated_bytes;
-  obs.duration = result.duration;
-  return obs;
-}
-
-}  // namespace
-
 Observation StepObservation(std::string_view function_name, const ExecResult& result,
                             std::chrono::seconds timeout) {
   const RunOutput run = RunOutputOf(result, timeout);
-  Observation obs = TypedObservation(function_name, result);
-  obs.text = ObservationText(function_name, run.output, run.code);
-  return obs;
+  return Observation{ObservationText(function_name, run.output, run.code)};
 }
 
 Observation BashObservation(std::string_view tool, const ExecResult& result,
                             std::chrono::seconds timeout) {
   const RunOutput run = RunOutputOf(result, timeout);
-  Observation obs = TypedObservation(tool, result);
-  obs.text = "Exit code: " + run.code + "\nExecution output of [" + SanitizeUtf8(tool) + "]:\n" +
-             TruncateLines(run.output);
-  return obs;
+  return Observation{"Exit code: " + run.code + "\nExecution output of [" + SanitizeUtf8(tool) + "]:\n" +
+                     TruncateLines(run.output)};
 }
 
 Observation ToolObservation(std::string_view tool, const ExecResult& result,
                             std::chrono::seconds timeout) {
-  Observation obs = TypedObservation(tool, result);
-  obs.text =
-      "Execution output of [" + SanitizeUtf8(tool) + "]:\n" + RunOutputOf(result, timeout).output;
-  return obs;
+  return Observation{"Execution output of [" + SanitizeUtf8(tool) + "]:\n" + RunOutputOf(result, timeout).output};
 }
 
 }  // namespace r2e

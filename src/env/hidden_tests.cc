@@ -30,7 +30,7 @@ std::filesystem::path HostPath(const std::filesystem::path& dir, std::size_t ind
 
 bool RemovesHiddenTests(const Task& task, const RepoEnvOptions& options) {
   (void)task;
-  return options.hide_tests && options.remove_hidden_tests;
+  return options.hidden_tests == HiddenTestMode::kRemoveFromSandbox;
 }
 
 const std::vector<std::string>& HiddenPaths(TaskKind kind) {

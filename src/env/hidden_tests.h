@@ -1,5 +1,5 @@
 // The hidden tests and test runners held on the host while the agent works
-// (see RepoEnvOptions::remove_hidden_tests).
+// (see HiddenTestMode::kRemoveFromSandbox).
 #ifndef R2E_ENV_HIDDEN_TESTS_H_
 #define R2E_ENV_HIDDEN_TESTS_H_
 
@@ -14,8 +14,8 @@
 
 namespace r2e::internal {
 
-// Whether RepoEnvOptions::remove_hidden_tests applies: hide_tests and
-// remove_hidden_tests both set (every kind).
+// Whether the tests leave the sandbox: HiddenTestMode::kRemoveFromSandbox
+// (every kind).
 bool RemovesHiddenTests(const Task& task, const RepoEnvOptions& options);
 
 // What leaves the sandbox after setup, by kind: R2E's tests and runner

@@ -12,8 +12,6 @@
 namespace r2e {
 namespace {
 
-using Seconds = std::chrono::duration<double>;
-
 // At most `max` bytes of a name for a message, valid UTF-8.
 std::string ShortName(std::string_view name, std::size_t max = 200) {
   if (name.size() <= max) return SanitizeUtf8(name);
@@ -21,6 +19,42 @@ std::string ShortName(std::string_view name, std::size_t max = 200) {
 }
 
 }  // namespace
+
+std::string_view HiddenTestModeName(HiddenTestMode mode) {
+  switch (mode) {
+    case HiddenTestMode::kLeaveInPlace:
+      return "leave";
+    case HiddenTestMode::kMoveUnderRoot:
+      return "move";
+    case HiddenTestMode::kRemoveFromSandbox:
+      break;
+  }
+  return "remove";
+}
+
+std::string_view ResetKindName(ResetKind kind) {
+  switch (kind) {
+    case ResetKind::kCold:
+      return "cold";
+    case ResetKind::kWarm:
+      return "warm";
+    case ResetKind::kFast:
+      return "fast";
+    case ResetKind::kNone:
+      break;
+  }
+  return "none";
+}
+
+nlohmann::json ToJson(const StepInfo& info) {
+  nlohmann::json out = {{"total_time", info.total_time.count()}, {"exit_code", info.exit_code},
+                        {"timed_out", info.timed_out},           {"tool", info.tool},
+                        {"step", info.step}};
+  if (info.tool_path) out["tool_path"] = ToolPathName(*info.tool_path);
+  if (info.result) out["result"] = *info.result;
+  if (info.reward_time) out["reward_time"] = info.reward_time->count();
+  return out;
+}
 
 Result<std::unique_ptr<RepoEnv>> RepoEnv::Create(Task task, RepoEnvOptions options) {
   if (!options.tool_set.empty()) R2E_RETURN_IF_ERROR(ToolSet(options.tool_set).status());
@@ -68,7 +102,7 @@ Result<Observation> RepoEnv::reset() {
     Status s = restore_in_place();
     last_fast_reset_error_ = s;
     if (s.ok()) {
-      last_reset_kind_ = "fast";
+      last_reset_kind_ = ResetKind::kFast;
       start_tool_server();
       return initial_observation();
     }
@@ -110,7 +144,7 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
     return s.WithContext("reset " + task_.instance_id + " (warm sandbox)");
   }
   start_tool_server();
-  last_reset_kind_ = "warm";
+  last_reset_kind_ = ResetKind::kWarm;
   return initial_observation();
 }
 
@@ -146,64 +180,84 @@ Result<Observation> RepoEnv::start_cold() {
     return s.WithContext("reset " + task_.instance_id);
   }
   start_tool_server();
-  last_reset_kind_ = "cold";
+  last_reset_kind_ = ResetKind::kCold;
   return initial_observation();
 }
 
 Status RepoEnv::setup() { return internal::RunSetup(*runtime_, task_, options_); }
 
-Result<StepResult> RepoEnv::step(std::string_view action_text, std::chrono::seconds timeout) {
+Result<StepResult> RepoEnv::step(std::string_view action_text, std::optional<std::chrono::seconds> timeout) {
   return step(ParseResponse(action_text), timeout);
 }
 
-Result<StepResult> RepoEnv::step(const Action& action, std::chrono::seconds timeout) {
+Result<std::chrono::seconds> RepoEnv::command_timeout(const char* call,
+                                                      std::optional<std::chrono::seconds> timeout) const {
+  if (!timeout) return options_.step_timeout;
+  if (timeout->count() <= 0) {
+    return Status::InvalidArgument(std::string(call) + ": the timeout must be positive, got " +
+                                   std::to_string(timeout->count()) +
+                                   " s; pass std::nullopt for options.step_timeout");
+  }
+  return *timeout;
+}
+
+Result<StepResult> RepoEnv::step(const Action& action, std::optional<std::chrono::seconds> timeout_arg) {
   if (!started_) return Status::FailedPrecondition("step() before reset(): call reset() first");
+  R2E_ASSIGN_OR_RETURN(const std::chrono::seconds timeout, command_timeout("step()", timeout_arg));
   const auto started = Clock::now();
-  if (timeout.count() <= 0) timeout = options_.step_timeout;
   StepResult out;
-  std::string tool_path;
-  Observation& obs = out.observation;
-  obs.tool = action.function_name;
-  ++steps_;
+  StepInfo& info = out.info;
+  info.tool = SanitizeUtf8(action.function_name);
+  info.step = ++steps_;
 
   // The scaffold's RepoEnv.step: any name holding finish/submit ends the
   // episode, whatever ran; the texts are its Observation's.
   out.done = action.is_finish();
   if (action.empty()) {
-    obs.text = std::string(kNoFunctionCallReminder);
+    out.observation.text = std::string(kNoFunctionCallReminder);
   } else if (action.is_exact_finish()) {
     // The scaffold runs `echo '<<<Finished>>>'` (when the name is one of
     // its tools) and shows kFinishedText either way: nothing to run.
-    obs.text = std::string(kFinishedText);
+    out.observation.text = std::string(kFinishedText);
   } else if (const InstalledTool* tool = installed(action.function_name); tool == nullptr) {
     // Not a tool of this env: the scaffold's run_action fails its check and
     // shows an empty output with code -1.
-    obs.text = ObservationText(action.function_name, "", "-1");
-    obs.exit_code = -1;
+    out.observation.text = ObservationText(action.function_name, "", "-1");
+    info.exit_code = -1;
   } else if (auto cmd = ActionToCommand(action);
              !cmd.ok() || cmd->find('\0') != std::string::npos) {
     const std::string why =
         cmd.ok() ? "a parameter contains a NUL byte, which cannot be passed to a command"
                  : cmd.status().message();
-    obs.text = "Error: cannot run `" + ShortName(action.function_name) + "`: " + why + ".";
-    obs.exit_code = 2;
+    out.observation.text = "Error: cannot run `" + ShortName(action.function_name) + "`: " + why + ".";
+    info.exit_code = 2;
   } else {
     ToolCallOptions call;
     call.exec = tool_exec_options(timeout);
     call.serve = options_.tool_server;
     auto called = CallTool(*runtime_, installed_, *tool, *cmd, call);
     if (!called.ok()) return called.status().WithContext("step " + std::to_string(steps_));
-    tool_path = called->path;
-    obs = StepObservation(tool->description.name, called->result, timeout);
+    const ExecResult& r = called->result;
+    out.observation = StepObservation(tool->description.name, r, timeout);
+    info.exit_code = r.exit_code;
+    info.timed_out = r.timed_out;
+    info.truncated_bytes = r.truncated_bytes;
+    info.duration = r.duration;
+    info.tool_path = called->path;
   }
-  obs.finished = out.done;
   done_ = done_ || out.done;
-  const double total = Seconds(Clock::now() - started).count();
-  out.info = {{"total_time", total}, {"exit_code", obs.exit_code}, {"timed_out", obs.timed_out},
-              {"tool", SanitizeUtf8(obs.tool)}, {"step", steps_}};
-  if (!tool_path.empty() || obs.timed_out) out.info["tool_path"] = tool_path;
   if (out.done) {
-    if (auto result = action.parameter("result")) out.info["result"] = SanitizeUtf8(*result);
+    if (auto result = action.parameter("result")) info.result = SanitizeUtf8(*result);
+  }
+  info.total_time = Clock::now() - started;
+  if (options_.reward_fn) {
+    try {
+      out.reward = options_.reward_fn(*this, action, out);
+    } catch (const std::exception& e) {
+      return Status::Internal("step " + std::to_string(steps_) + ": reward_fn threw: " + e.what());
+    } catch (...) {
+      return Status::Internal("step " + std::to_string(steps_) + ": reward_fn threw");
+    }
   }
   return out;
 }
@@ -317,10 +371,10 @@ ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
   return o;
 }
 
-Result<ExecResult> RepoEnv::run(std::string_view command, std::chrono::seconds timeout) {
+Result<ExecResult> RepoEnv::run(std::string_view command, std::optional<std::chrono::seconds> timeout) {
   if (!started_) return Status::FailedPrecondition("run() before reset(): call reset() first");
   ExecOptions o;
-  o.timeout = timeout.count() > 0 ? timeout : std::chrono::seconds(120);
+  R2E_ASSIGN_OR_RETURN(o.timeout, command_timeout("run()", timeout));
   if (options_.fast_reset) o.env.emplace_back(internal::kEpisodeVar, episode_token_);
   return runtime_->exec(command, o);
 }

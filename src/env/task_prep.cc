@@ -44,7 +44,7 @@ Status RunSetup(Runtime& runtime, const Task& task, const RepoEnvOptions& option
     }
     return Status::OK();
   };
-  R2E_RETURN_IF_ERROR(run_setup(SetupScript(task, options.hide_tests), "sandbox setup"));
+  R2E_RETURN_IF_ERROR(run_setup(SetupScript(task, options.hidden_tests != HiddenTestMode::kLeaveInPlace), "sandbox setup"));
   for (const auto& cmd : options.extra_setup) {
     R2E_RETURN_IF_ERROR(run_setup(cmd, "extra setup command `" + cmd + "`"));
   }
@@ -70,8 +70,7 @@ Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options) {
 
 std::string PoolKey(const Task& task, const RepoEnvOptions& options, const Runtime& runtime) {
   std::string text = task.instance_id + '\n' + task.image + '\n' + runtime.sandbox_key() + '\n' +
-                     (options.hide_tests ? "hide" : "show") + '\n' +
-                     (options.remove_hidden_tests ? "remove" : "keep") + '\n' +
+                     std::string(HiddenTestModeName(options.hidden_tests)) + '\n' +
                      options.tools_bin_dir + '\n' + task.local_repo.string() + '\n' +
                      task.local_tests.string() + '\n';
   for (const auto& cmd : options.extra_setup) text += "setup " + cmd + '\n';

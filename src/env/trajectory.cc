@@ -155,12 +155,9 @@ StepRecord StepRecord::From(int step, const Action& action, const StepResult& re
   r.action = action.ToXml();
   r.observation = result.observation.text;
   r.done = result.done;
-  r.exit_code = result.observation.exit_code;
-  r.timed_out = result.observation.timed_out;
-  if (result.info.is_object()) {
-    auto it = result.info.find("total_time");
-    if (it != result.info.end() && it->is_number()) r.duration_s = it->get<double>();
-  }
+  r.exit_code = result.info.exit_code;
+  r.timed_out = result.info.timed_out;
+  r.duration_s = result.info.total_time.count();
   return r;
 }
 

@@ -163,7 +163,9 @@ class InstanceRun {
     // No agent works in an evaluation sandbox, and the grader runs on the
     // runtime directly: the hidden tests stay where the grader looks.
     RepoEnvOptions env_options = options_.env;
-    env_options.remove_hidden_tests = false;
+    if (env_options.hidden_tests == HiddenTestMode::kRemoveFromSandbox) {
+      env_options.hidden_tests = HiddenTestMode::kMoveUnderRoot;
+    }
     RepoEnv env(task_, std::move(tracing), env_options);
     {
       SlotRegistration registration(slot_, runtime, deadline_);

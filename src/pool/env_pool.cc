@@ -99,7 +99,7 @@ EnvResult EnvPool::State::execute(const Request& req) {
   if (options.reward_on_done) {
     const auto t0 = std::chrono::steady_clock::now();
     auto reward = env.compute_reward();
-    r.step.info["reward_time"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.step.info.reward_time = std::chrono::steady_clock::now() - t0;
     if (reward.ok()) {
       r.step.reward = *reward;
     } else {
@@ -167,7 +167,9 @@ Result<std::unique_ptr<EnvPool>> EnvPool::Create(std::vector<std::unique_ptr<Rep
                                    std::to_string(n) + "), or 0 for all");
   }
   if (options.num_threads < 0) return Status::InvalidArgument("num_threads must not be negative");
-  if (options.step_timeout.count() < 0) return Status::InvalidArgument("step_timeout must not be negative");
+  if (options.step_timeout && options.step_timeout->count() <= 0) {
+    return Status::InvalidArgument("step_timeout must be positive (std::nullopt: each environment's own)");
+  }
   auto state = std::make_unique<State>();
   state->batch_size = options.batch_size == 0 ? n : options.batch_size;
   int threads = options.num_threads;

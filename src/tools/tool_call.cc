@@ -28,6 +28,18 @@ std::string ServedBin(const Runtime& runtime, const std::vector<InstalledTool>& 
 
 }  // namespace
 
+std::string_view ToolPathName(ToolPath path) {
+  switch (path) {
+    case ToolPath::kServed:
+      return "served";
+    case ToolPath::kExec:
+      return "exec";
+    case ToolPath::kUnknown:
+      break;
+  }
+  return "";
+}
+
 Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledTool>& installed,
                                 const InstalledTool& tool, std::string_view command,
                                 const ToolCallOptions& options) {
@@ -45,8 +57,12 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
 
   ToolCallResult out;
   R2E_ASSIGN_OR_RETURN(out.result, runtime.exec(text, options.exec));
-  out.path = bin.empty() ? "exec" : internal::StripServedTrailer(out.result.output, nonce);
-  if (out.result.timed_out && bin.empty()) out.path = "";
+  if (bin.empty()) {
+    out.path = out.result.timed_out ? ToolPath::kUnknown : ToolPath::kExec;
+  } else {
+    const std::string how = internal::StripServedTrailer(out.result.output, nonce);
+    out.path = how == "served" ? ToolPath::kServed : how == "exec" ? ToolPath::kExec : ToolPath::kUnknown;
+  }
   if (options.separate_stderr) {
     auto err = runtime.read_file(stderr_file);
     if (err.ok()) out.stderr_output = std::move(err).value();

@@ -296,7 +296,7 @@ TEST(FaultInjectionTest, ExecConnectionCutMidCommandSessionReconnects) {
     // The step ends once the stream does (here: when the command's orphaned
     // process group closes it), with no exit status to report.
     if (cut.ok()) {
-      EXPECT_EQ(cut->observation.exit_code, -1) << cut->observation.text;
+      EXPECT_EQ(cut->info.exit_code, -1) << cut->observation.text;
     } else {
       EXPECT_EQ(cut.status().code(), StatusCode::kUnavailable) << cut.status().ToString();
     }

@@ -153,7 +153,7 @@ class ImageEnvEpisodeTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + 120s;
     while (std::chrono::steady_clock::now() < deadline) {
       StepResult r = Step(env, xml);
-      if (r.info.value("tool_path", "") == "served") return r;
+      if (r.info.tool_path == ToolPath::kServed) return r;
     }
     ADD_FAILURE() << "never served";
     return {};
@@ -182,7 +182,7 @@ TEST_F(ImageEnvEpisodeTest, ToolCallsServedAndPlainSeeTheImagesEnvironment) {
   const std::string probe = Bash("echo \"$FOO|$VIRTUAL_ENV|$LC_ALL\"; imgtool; echo \"$PATH\"");
   StepResult s = StepServed(*served, probe);
   StepResult p = Step(*plain, probe);
-  EXPECT_EQ(p.info.value("tool_path", ""), "exec");
+  EXPECT_EQ(p.info.tool_path, ToolPath::kExec);
   EXPECT_THAT(s.observation.text,
               HasSubstr("from the image|/opt/imgvenv|C.UTF-8\nimgtool ran: from the image\n" + kScaffold));
   EXPECT_THAT(s.observation.text, HasSubstr(":/sbin:/bin:/opt/imgbin"));

@@ -107,14 +107,14 @@ TEST_F(PoolDockerTest, WarmResetsAndAContainerKilledWhilePooled) {
   options.warm_pool = *pool;
   auto env = RepoEnv::Create(task, options).value();
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "warm");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kWarm);
   const std::string first = static_cast<DockerRuntime&>(env->runtime()).container_id();
   for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
   EXPECT_EQ(*env->compute_reward(), 1.0);
   ASSERT_TRUE((*pool)->wait_ready(2, 120s).ok());
   EXPECT_LE(Ours(true).size(), 3u) << "more than size idle + 1 in use";
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "warm");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kWarm);
   EXPECT_NE(static_cast<DockerRuntime&>(env->runtime()).container_id(), first);
   EXPECT_EQ(*env->compute_reward(), 0.0) << "a solved sandbox was handed out again";
   EXPECT_TRUE(Eventually([&] {
@@ -206,7 +206,7 @@ TEST_F(PoolDockerTest, FastResetRestoresInPlace) {
             0)
       << "the background process did not start";
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "fast") << env->last_fast_reset_error().ToString();
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kFast) << env->last_fast_reset_error().ToString();
   EXPECT_EQ(static_cast<DockerRuntime&>(env->runtime()).container_id(), id);
   EXPECT_EQ(env->run("git status --porcelain")->output, "");
   EXPECT_NE(env->run("grep -ls '1234[.]5' /proc/[0-9]*/cmdline")->exit_code, 0) << "the episode's process survived";
@@ -247,7 +247,7 @@ TEST_F(PoolDockerTest, EnvPoolWithAContainerRemovedInsideABatch) {
   }
   const EnvResult& bad = (*batch)[2];
   // Either the step fails, or the command is reported as cut off by the dead shell.
-  EXPECT_TRUE(!bad.status.ok() || bad.step.observation.exit_code != 0) << bad.step.observation.text;
+  EXPECT_TRUE(!bad.status.ok() || bad.step.info.exit_code != 0) << bad.step.observation.text;
   // The failed environment comes back with a reset; the others go on.
   auto again = pool->reset({2});
   ASSERT_TRUE(again.ok());

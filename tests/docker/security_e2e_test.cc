@@ -46,7 +46,7 @@ RepoEnvOptions OfflineDockerOptions() {
 }
 
 // One episode: the tests are out of reach, a spoofed runner earns 0, the fix earns 1.
-void HiddenTestsEpisode(RepoEnv& env, const Task& task, const std::string& reset_kind) {
+void HiddenTestsEpisode(RepoEnv& env, const Task& task, ResetKind reset_kind) {
   auto reset = env.reset();
   ASSERT_TRUE(reset.ok()) << reset.status().ToString();
   EXPECT_EQ(env.last_reset_kind(), reset_kind);
@@ -84,7 +84,7 @@ TEST(DockerSecurityTest, HiddenTestsAbsentSpoofedRunnerEarnsNothingFixEarnsOne) 
   Task task = DemoTask();
   RepoEnvOptions o = OfflineDockerOptions();
   auto env = RepoEnv::Create(task, o).value();
-  HiddenTestsEpisode(*env, task, "cold");
+  HiddenTestsEpisode(*env, task, ResetKind::kCold);
   EXPECT_TRUE(env->close().ok());
 }
 
@@ -104,7 +104,7 @@ TEST(DockerSecurityTest, HiddenTestsAbsentAndGradedFromAWarmPool) {
   auto env = RepoEnv::Create(task, o).value();
   for (int episode = 0; episode < 2; ++episode) {
     SCOPED_TRACE("episode " + std::to_string(episode));
-    HiddenTestsEpisode(*env, task, "warm");
+    HiddenTestsEpisode(*env, task, ResetKind::kWarm);
   }
   EXPECT_TRUE(env->close().ok());
   (*pool)->shutdown();
@@ -141,7 +141,7 @@ TEST(DockerSecurityTest, SweBenchRunnerAndTestPatchAbsentGoldStillResolves) {
   // check below can fail.
   {
     RepoEnvOptions keep = OfflineDockerOptions();
-    keep.remove_hidden_tests = false;
+    keep.hidden_tests = HiddenTestMode::kMoveUnderRoot;
     auto env = RepoEnv::Create(task, keep).value();
     ASSERT_TRUE(env->reset().ok());
     EXPECT_NE(Observed(*env, kFindHidden).find("/run_tests.sh\n"), std::string::npos);
@@ -183,7 +183,7 @@ TEST(DockerSecurityTest, SweBenchRunnerComesBackUnchanged) {
   if (!HaveImage(kSweBenchDemo)) GTEST_SKIP() << "no daemon or " << kSweBenchDemo;
   Task task = SweBenchDemoTask();
   RepoEnvOptions keep = OfflineDockerOptions();
-  keep.remove_hidden_tests = false;
+  keep.hidden_tests = HiddenTestMode::kMoveUnderRoot;
   keep.tool_set.clear();
   auto env = RepoEnv::Create(task, keep).value();
   ASSERT_TRUE(env->reset().ok());

@@ -122,9 +122,9 @@ TEST_F(KubeImageEnvTest, EpisodeToolCallsAndGradingOnBothImages) {
       auto r = (*env)->step(probe);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
       served = *r;
-      if (r->info.value("tool_path", "") == "served") break;
+      if (r->info.tool_path == ToolPath::kServed) break;
     }
-    EXPECT_EQ(served.info.value("tool_path", ""), "served");
+    EXPECT_EQ(served.info.tool_path, ToolPath::kServed);
     EXPECT_THAT(served.observation.text, HasSubstr("from the image\n" + kScaffold + ":"));
     auto fixed = (*env)->step(
         "<function=file_editor>\n<parameter=command>str_replace</parameter>\n"

@@ -54,7 +54,7 @@ TEST(FastResetTest, RestoresTheRepositoryInPlace) {
   options.fast_reset = true;
   auto env = RepoEnv::Create(task, options).value();
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "cold");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
   const auto dir = static_cast<LocalRuntime&>(env->runtime()).workdir();
   const std::string head = Sh(*env, "git rev-parse HEAD");
   const std::string core = Sh(*env, "cat textstats/core.py");
@@ -72,7 +72,7 @@ TEST(FastResetTest, RestoresTheRepositoryInPlace) {
 
   auto obs = env->reset();
   ASSERT_TRUE(obs.ok()) << obs.status().ToString();
-  EXPECT_EQ(env->last_reset_kind(), "fast") << env->last_fast_reset_error().ToString();
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kFast) << env->last_fast_reset_error().ToString();
   EXPECT_EQ(obs->text, env->task_instruction());
   EXPECT_EQ(static_cast<LocalRuntime&>(env->runtime()).workdir(), dir) << "fast reset replaced the sandbox";
   EXPECT_EQ(Sh(*env, "git rev-parse HEAD"), head);
@@ -100,7 +100,7 @@ TEST(FastResetTest, FailedCheckFallsBackToAFreshSandbox) {
   Sh(*env, "rm -f /root/.local/bin/* /usr/local/bin/file_editor 2>/dev/null; true");
   auto obs = env->reset();
   ASSERT_TRUE(obs.ok()) << obs.status().ToString();
-  EXPECT_EQ(env->last_reset_kind(), "cold");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
   EXPECT_FALSE(env->last_fast_reset_error().ok());
   EXPECT_NE(env->last_fast_reset_error().message().find("gone"), std::string::npos)
       << env->last_fast_reset_error().ToString();
@@ -109,7 +109,7 @@ TEST(FastResetTest, FailedCheckFallsBackToAFreshSandbox) {
   EXPECT_NE(step->observation.text.find("ok"), std::string::npos) << step->observation.text;
   // And the next fast reset works again.
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "fast") << env->last_fast_reset_error().ToString();
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kFast) << env->last_fast_reset_error().ToString();
 }
 
 TEST(FastResetTest, OffByDefault) {
@@ -117,7 +117,7 @@ TEST(FastResetTest, OffByDefault) {
   ASSERT_TRUE(env->reset().ok());
   const auto dir = static_cast<LocalRuntime&>(env->runtime()).workdir();
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "cold");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
   EXPECT_NE(static_cast<LocalRuntime&>(env->runtime()).workdir(), dir);
 }
 
@@ -165,12 +165,12 @@ TEST(FastResetTest, RefusedWhenAKubeSessionKeepsState) {
     options.fast_reset = true;
     options.tool_set = "";
     options.tool_server = false;
-    options.remove_hidden_tests = false;
+    options.hidden_tests = HiddenTestMode::kMoveUnderRoot;
     RepoEnv env(DemoTask(), std::move(double_runtime), options);
     ASSERT_TRUE(env.reset().ok());
     auto second = env.reset();
     ASSERT_TRUE(second.ok()) << second.status().ToString();
-    EXPECT_EQ(env.last_reset_kind(), keep ? "cold" : "fast");
+    EXPECT_EQ(env.last_reset_kind(), keep ? ResetKind::kCold : ResetKind::kFast);
     EXPECT_EQ(rt.starts, keep ? 2 : 1) << "a kept-state session needs a fresh sandbox";
   }
 }

@@ -140,8 +140,8 @@ TEST(LocalImageEnvEpisodeTest, ToolCallsServedAndPlainAndGradingSeeTheEnvironmen
       auto step = (*env)->step(probe);
       ASSERT_TRUE(step.ok()) << step.status().ToString();
       r = *step;
-    } while (server && r.info.value("tool_path", "") != "served" && std::chrono::steady_clock::now() < deadline);
-    EXPECT_EQ(r.info.value("tool_path", ""), server ? "served" : "exec");
+    } while (server && r.info.tool_path != ToolPath::kServed && std::chrono::steady_clock::now() < deadline);
+    EXPECT_EQ(r.info.tool_path, server ? ToolPath::kServed : ToolPath::kExec);
     EXPECT_THAT(r.observation.text, HasSubstr("imgtool ran: from the image\n" + kScaffold + ":" + bin.str()));
     seen[server ? 0 : 1] = r.observation.text;
     auto fixed = (*env)->step(

@@ -159,14 +159,8 @@ TEST(ObservationBashTest, SuccessStripsAnsiAndReadsExitCodeZero) {
   ExecResult r;
   r.exit_code = 0;
   r.output = "\x1b[32mok\x1b[0m\r\n";
-  r.duration = 42ms;
   Observation o = BashObservation("execute_bash", r, 120s);
   EXPECT_EQ(o.text, "Exit code: 0\nExecution output of [execute_bash]:\nok\n");
-  EXPECT_EQ(o.tool, "execute_bash");
-  EXPECT_EQ(o.exit_code, 0);
-  EXPECT_FALSE(o.timed_out);
-  EXPECT_FALSE(o.finished);
-  EXPECT_EQ(o.duration, 42ms);
 }
 
 TEST(ObservationBashTest, FailureKeepsRawOutputAndUsesTheErrorCodeText) {
@@ -178,7 +172,6 @@ TEST(ObservationBashTest, FailureKeepsRawOutputAndUsesTheErrorCodeText) {
             "Exit code: Error: Exit code 2\nExecution output of [execute_bash]:\n"
             "\x1b[31mls: cannot access 'x'\x1b[0m\n" +
                 kFffd);
-  EXPECT_EQ(o.exit_code, 2);
   EXPECT_TRUE(IsValidUtf8(o.text));
 }
 
@@ -191,8 +184,6 @@ TEST(ObservationBashTest, TimeoutUsesTheScaffoldMessageAndKeepsPartialOutput) {
   EXPECT_EQ(o.text,
             "Exit code: -1\nExecution output of [bash]:\n"
             "The command took too long to execute (>90s)\nstarted\n");
-  EXPECT_TRUE(o.timed_out);
-  EXPECT_EQ(o.exit_code, 137);
 
   r.output.clear();
   EXPECT_EQ(
@@ -216,7 +207,6 @@ TEST(ObservationBashTest, LongOutputIsLineTruncatedAndTruncationNoteKept) {
   big.truncated_bytes = 1000;
   Observation ob = BashObservation("execute_bash", big, 120s);
   EXPECT_NE(ob.text.find("[... r2e: 1000 bytes of output omitted ...]"), std::string::npos);
-  EXPECT_EQ(ob.truncated_bytes, 1000u);
 }
 
 }  // namespace

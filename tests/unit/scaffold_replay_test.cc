@@ -225,7 +225,7 @@ TEST_P(ScaffoldToolReplay, MatchesTheScaffold) {
     auto m = merged.Run(step["command"].get<std::string>(), /*separate_stderr=*/false);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     // Served unless the server could not take the call (the path is reported).
-    EXPECT_THAT(a->path, testing::AnyOf("served", "exec"));
+    EXPECT_THAT(a->path, testing::AnyOf(ToolPath::kServed, ToolPath::kExec));
 
     ExpectText("stdout", a->result.output, Field(step, "stdout"), step);
     EXPECT_EQ(a->result.exit_code, step["exit_code"].get<int>());

@@ -487,15 +487,17 @@ TEST_P(ScaffoldSurfaceEnvStep, MatchesTheScaffold) {
     for (const Json& kv : s["parameters"]) action.set_parameter(kv[0], kv[1]);
     Check(id, "bashcmd", Value(ActionToCommand(action)), s["bashcmd"]);
     const auto before = Snapshot(*host);
-    auto r = (*env)->step(action, std::chrono::seconds(s.value("timeout", 0)));
+    std::optional<std::chrono::seconds> timeout;
+    if (s.contains("timeout")) timeout = std::chrono::seconds(s["timeout"].get<int>());
+    auto r = (*env)->step(action, timeout);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     Check(id, "observation", r->observation.text, s["observation"]);
     EXPECT_EQ(r->reward, s["reward"].get<double>()) << id;
     EXPECT_EQ(r->done, s["done"].get<bool>()) << id;
     // r2e's info holds the scaffold's keys, and more (exit_code, timed_out,
     // tool, step, tool_path): additions only.
-    for (const Json& key : s["info_keys"])
-      EXPECT_TRUE(r->info.contains(key.get<std::string>())) << id << " " << key;
+    const Json info = ToJson(r->info);
+    for (const Json& key : s["info_keys"]) EXPECT_TRUE(info.contains(key.get<std::string>())) << id << " " << key;
     Json want = Json::object();
     for (const auto& [rel, entry] : s["files_changed"].items()) want[rel] = entry;
     Check(id, "files_changed", Changed(before, Snapshot(*host)), want.dump());

@@ -58,13 +58,13 @@ class ToolServerTest : public testing::Test {
       auto r = env_->step(action);
       EXPECT_TRUE(r.ok()) << r.status().ToString();
       if (!r.ok()) return {};
-      if (r->info.value("tool_path", "") == "served") return *r;
+      if (r->info.tool_path == ToolPath::kServed) return *r;
     }
     ADD_FAILURE() << "never served";
     return {};
   }
 
-  std::string Path(const StepResult& r) { return r.info.value("tool_path", ""); }
+  std::string Path(const StepResult& r) { return ToJson(r.info).value("tool_path", "(none)"); }
 
   std::unique_ptr<RepoEnv> env_;
 };
@@ -98,7 +98,7 @@ TEST_F(ToolServerTest, AKilledServerCostsOneStep) {
   auto next = env_->step(Bash("echo after"));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_THAT(next->observation.text, HasSubstr("after"));
-  EXPECT_EQ(next->observation.exit_code, 0);
+  EXPECT_EQ(next->info.exit_code, 0);
   const StepResult again = StepServed(Bash("echo served again"));
   EXPECT_THAT(again.observation.text, HasSubstr("served again"));
 }
@@ -149,7 +149,7 @@ TEST_F(ToolServerTest, ATimedOutCallLeavesNothingRunning) {
   StepServed(Bash("true"));
   auto slow = env_->step(Bash("sleep 1000 & sleep 1001; echo never"), std::chrono::seconds(2));
   ASSERT_TRUE(slow.ok()) << slow.status().ToString();
-  EXPECT_TRUE(slow->observation.timed_out);
+  EXPECT_TRUE(slow->info.timed_out);
   EXPECT_THAT(slow->observation.text, HasSubstr("took too long"));
   // The tool's process group is killed once the server sees its client gone.
   bool gone = false;
@@ -173,7 +173,7 @@ TEST_F(ToolServerTest, ItsFilesRemovedCostsOneStep) {
   auto next = env_->step(Bash("echo works"));
   ASSERT_TRUE(next.ok());
   EXPECT_THAT(next->observation.text, HasSubstr("works"));
-  EXPECT_EQ(next->observation.exit_code, 0);
+  EXPECT_EQ(next->info.exit_code, 0);
 }
 
 }  // namespace

@@ -292,10 +292,10 @@ TEST(StepRecordTest, FromAStepResult) {
       "Let me list.\n<function=execute_bash>\n<parameter=cmd>ls</parameter>\n</function>");
   StepResult res;
   res.observation.text = "Exit code: 2\nExecution output of [execute_bash]:\nnope";
-  res.observation.exit_code = 2;
-  res.observation.timed_out = true;
+  res.info.exit_code = 2;
+  res.info.timed_out = true;
   res.done = false;
-  res.info = {{"total_time", 0.75}};
+  res.info.total_time = std::chrono::milliseconds(750);
   StepRecord r = StepRecord::From(4, a, res);
   EXPECT_EQ(r.step, 4);
   EXPECT_EQ(r.thought, a.thought);

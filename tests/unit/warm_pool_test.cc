@@ -231,7 +231,7 @@ TEST(WarmPoolTest, RepoEnvResetTakesAWarmSandbox) {
   ASSERT_TRUE((*pool)->wait_ready(1, 60s).ok());
   auto obs = env->reset();
   ASSERT_TRUE(obs.ok()) << obs.status().ToString();
-  EXPECT_EQ(env->last_reset_kind(), "warm");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kWarm);
   EXPECT_EQ(obs->text, env->task_instruction());
   auto first_dir = static_cast<LocalRuntime&>(env->runtime()).workdir();
   // Set up as a cold reset would: tests hidden, tools installed.
@@ -245,7 +245,7 @@ TEST(WarmPoolTest, RepoEnvResetTakesAWarmSandbox) {
 
   ASSERT_TRUE((*pool)->wait_ready(1, 60s).ok());
   ASSERT_TRUE(env->reset().ok());
-  EXPECT_EQ(env->last_reset_kind(), "warm");
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kWarm);
   EXPECT_NE(static_cast<LocalRuntime&>(env->runtime()).workdir(), first_dir);
   EXPECT_NE(env->run("test -e /testbed/x")->exit_code, 0) << "a dirty sandbox was reused";
   EXPECT_TRUE(Eventually([&] { return !fs::exists(first_dir); })) << "the previous sandbox was not deleted";
@@ -283,7 +283,7 @@ TEST(WarmPoolTest, RepoEnvFallsBackToColdAndRefusesAForeignPool) {
   slow_options.extra_setup = {"sleep 2"};
   auto env3 = RepoEnv::Create(task, slow_options).value();
   ASSERT_TRUE(env3->reset().ok());
-  EXPECT_EQ(env3->last_reset_kind(), "cold");
+  EXPECT_EQ(env3->last_reset_kind(), ResetKind::kCold);
   pool->shutdown();
   slow_pool->shutdown();
 }

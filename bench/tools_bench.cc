@@ -10,7 +10,6 @@
 #include "bench_util.h"
 // The scaffold's path, a new Engine-API exec per call on a given container,
 // has no public API: this bench measures Docker's internals.
-#include "docker/docker_client.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
@@ -22,9 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using Ms = std::chrono::duration<double, std::milli>;
 using Clock = std::chrono::steady_clock;
-
-constexpr std::string_view kScaffoldPath =
-    "PATH=/root/.venv/bin:/root/.local/bin:/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 Action MakeAction(std::string name, std::vector<std::pair<std::string, std::string>> params) {
   Action a;
@@ -133,17 +129,12 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
   task.kind = TaskKind::kR2E;
   task.problem_statement = "benchmark";
   RepoEnvOptions options;
-  std::vector<DockerRuntime*> made;  // docker: the environments' runtimes, in order
   if (o.runtime == "local") {
     task.local_repo = host;
     options.runtime = LocalRuntimeFactory();
   } else {
     task.image = o.image.empty() ? "r2e-test/base:bookworm" : o.image;
-    options.runtime = [&made]() -> Result<std::unique_ptr<Runtime>> {
-      auto runtime = std::make_unique<DockerRuntime>();
-      made.push_back(runtime.get());
-      return std::unique_ptr<Runtime>(std::move(runtime));
-    };
+    options.runtime = DockerRuntimeFactory();
   }
   options.tool_set = "r2egym";
   R2E_ASSIGN_OR_RETURN(auto env, RepoEnv::Create(task, options));
@@ -151,17 +142,9 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
   if (o.runtime != "local") R2E_RETURN_IF_ERROR(env->runtime().upload(host / "bench", "/testbed/bench"));
   R2E_RETURN_IF_ERROR(WaitServed(*env));
 
-  // The scaffold's path on docker: a new exec per call on this container.
-  std::unique_ptr<docker::DockerClient> client;
-  std::string container;
-  if (!made.empty()) {
-    R2E_ASSIGN_OR_RETURN(client, docker::DockerClient::Connect());
-    container = made.front()->container_id();
-  }
-
-  // Edits made so far in the served environment's file and in a plain one's:
+  // Edits made so far in the served environment's file and in a baseline's:
   // str_replace alternates between two edits.
-  int served_edits = 0, plain_edits = 0;
+  int served_edits = 0, baseline_edits = 0;
   int* edits = &served_edits;
   auto call_for = [&](const std::string& tool) {
     const int parity = tool == "str_replace" ? (*edits)++ : 0;
@@ -179,39 +162,36 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
     if (path != want_path) return Status::Internal(tool + " ran as `" + path + "`, not `" + want_path + "`");
     return Status::OK();
   };
+  // The same calls in a fresh environment made with `baseline_options`, each
+  // call a new interpreter (no tool server).
+  auto measure_baseline = [&](const std::string& tool, RepoEnvOptions baseline_options) -> Result<Percentiles> {
+    baseline_options.tool_server = false;
+    R2E_ASSIGN_OR_RETURN(auto baseline_env, RepoEnv::Create(task, baseline_options));
+    std::swap(env, baseline_env);
+    baseline_edits = 0;
+    edits = &baseline_edits;
+    Status ready = env->reset().status();
+    if (ready.ok() && o.runtime != "local") ready = env->runtime().upload(host / "bench", "/testbed/bench");
+    Result<Percentiles> measured =
+        ready.ok() ? Measure(o.warmup, o.n, [&] { return step(tool, "exec"); }) : Result<Percentiles>(ready);
+    (void)env->close();
+    std::swap(env, baseline_env);
+    edits = &served_edits;
+    return measured;
+  };
 
   for (const ToolCallShape& shape : BenchToolCalls(0)) {
     const std::string& tool = shape.name;
     std::map<std::string, Percentiles> variants;
     R2E_ASSIGN_OR_RETURN(variants["served"], Measure(o.warmup, o.n, [&] { return step(tool, "served"); }));
-    // The same calls with a new interpreter each (RepoEnvOptions::tool_server off).
-    {
-      RepoEnvOptions plain = options;
-      plain.tool_server = false;
-      R2E_ASSIGN_OR_RETURN(auto plain_env, RepoEnv::Create(task, plain));
-      std::swap(env, plain_env);
-      plain_edits = 0;
-      edits = &plain_edits;
-      R2E_RETURN_IF_ERROR(env->reset().status());
-      if (o.runtime != "local") R2E_RETURN_IF_ERROR(env->runtime().upload(host / "bench", "/testbed/bench"));
-      auto measured = Measure(o.warmup, o.n, [&] { return step(tool, "exec"); });
-      (void)env->close();
-      std::swap(env, plain_env);
-      edits = &served_edits;
-      if (!measured.ok()) return measured.status();
-      variants["plain"] = *measured;
-    }
-    if (client) {
-      // On the served environment's container (its file, its edits).
-      auto exec_call = [&]() -> Status {
-        R2E_ASSIGN_OR_RETURN(const std::string cmd, ActionToCommand(call_for(tool)));
-        R2E_ASSIGN_OR_RETURN(docker::ExecRun r,
-                             client->exec_run(container, {"/bin/sh", "-c", "timeout 90 " + cmd + " "},
-                                              {std::string(kScaffoldPath)}, "/testbed", std::chrono::seconds(90)));
-        if (r.exit_code != 0) return Status::Internal(tool + " exec failed: " + r.stdout_data + r.stderr_data);
-        return Status::OK();
-      };
-      R2E_ASSIGN_OR_RETURN(variants["exec"], Measure(o.warmup, o.n, exec_call));
+    R2E_ASSIGN_OR_RETURN(variants["plain"], measure_baseline(tool, options));
+    if (o.runtime == "docker") {
+      // The scaffold's path: a new `docker exec` of the tool per call.
+      DockerRuntimeOptions per_exec;
+      per_exec.exec_mode = DockerRuntimeOptions::ExecMode::kPerCommand;
+      RepoEnvOptions exec_options = options;
+      exec_options.runtime = DockerRuntimeFactory(per_exec);
+      R2E_ASSIGN_OR_RETURN(variants["exec"], measure_baseline(tool, exec_options));
     }
     for (const auto& [variant, p] : variants) {
       nlohmann::json line{{"bench", "tools"}, {"runtime", o.runtime}, {"tool", tool},

@@ -33,7 +33,7 @@ declare -A LAYER=(
 
 # Area of each public header (include/r2e/<name>.h).
 declare -A PUBLIC=(
-  [status]=core [task]=core [exec]=core [shell_quote]=core [action]=core [observation]=core
+  [config]=core [status]=core [task]=core [exec]=core [shell_quote]=core [action]=core [observation]=core
   [session]=session
   [runtime]=runtimes [runtimes]=runtimes [runtime_wrapper]=runtimes [cleanup_report]=runtimes
   [fault_runtime]=runtimes [local_runtime]=local [docker_runtime]=docker

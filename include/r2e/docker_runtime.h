@@ -83,10 +83,15 @@ class DockerRuntime final : public Runtime {
   ~DockerRuntime() override;
 
   std::string_view name() const override { return "docker"; }
+  // Finds the image (pulling it as options.pull allows), creates and starts
+  // the container, copies spec.copy_in into it and opens the session.
   Status start(const SandboxSpec& spec) override;
+  // Removes the container and its pipe directory.
   Status stop() override;
   bool alive() override;
+  // In the session, or one Engine exec per command (options.exec_mode).
   Result<ExecResult> exec(std::string_view command, const ExecOptions& options = {}) override;
+  // Files move as tar archives through the Engine's archive endpoint.
   Status upload(const std::filesystem::path& host_path, const std::string& sandbox_path) override;
   Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
   Result<std::string> read_file(const std::string& sandbox_path) override;

@@ -108,10 +108,16 @@ class KubeRuntime final : public Runtime {
   ~KubeRuntime() override;
 
   std::string_view name() const override { return "kube"; }
+  // Creates the pod, waits until it runs, copies spec.copy_in into it and
+  // opens the session; on failure deletes the pod.
   Status start(const SandboxSpec& spec) override;
+  // Deletes the pod.
   Status stop() override;
   bool alive() override;
+  // In the session (one exec websocket for the sandbox's life), or one exec
+  // websocket per command (options.exec_mode).
   Result<ExecResult> exec(std::string_view command, const ExecOptions& options = {}) override;
+  // Files move as tar archives through `tar` run over an exec websocket.
   Status upload(const std::filesystem::path& host_path, const std::string& sandbox_path) override;
   Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
   Result<std::string> read_file(const std::string& sandbox_path) override;

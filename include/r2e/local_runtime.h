@@ -61,10 +61,16 @@ class LocalRuntime final : public Runtime {
   ~LocalRuntime() override;
 
   std::string_view name() const override { return "local"; }
+  // Makes a fresh work directory, copies spec.copy_in into it and starts the
+  // session's shell (under bubblewrap when options.isolation asks for it or
+  // finds it).
   Status start(const SandboxSpec& spec) override;
+  // Ends the session's shell and the processes of its process group.
   Status stop() override;
   bool alive() override;
   Result<ExecResult> exec(std::string_view command, const ExecOptions& options = {}) override;
+  // Plain file copies on this machine; refused through a symlink the agent
+  // may have planted.
   Status upload(const std::filesystem::path& host_path, const std::string& sandbox_path) override;
   Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
   Result<std::string> read_file(const std::string& sandbox_path) override;

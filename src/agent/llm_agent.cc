@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "agent/agent_internal.h"
+#include "core/enum_names.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
 #include "r2e/tools.h"
@@ -31,21 +32,11 @@ using agent_internal::StepFromReply;
 using Ms = std::chrono::milliseconds;
 
 std::string_view LlmExitName(LlmExit exit) {
-  switch (exit) {
-    case LlmExit::kFinished:
-      return "finished";
-    case LlmExit::kMaxSteps:
-      return "max_steps";
-    case LlmExit::kMaxTokens:
-      return "max_tokens";
-    case LlmExit::kTimeLimit:
-      return "time_limit";
-    case LlmExit::kLlmError:
-      return "llm_error";
-    case LlmExit::kEnvError:
-      return "env_error";
-  }
-  return "llm_error";
+  using enum LlmExit;
+  static constexpr internal::EnumName<LlmExit> kNames[] = {
+      {kFinished, "finished"},    {kMaxSteps, "max_steps"}, {kMaxTokens, "max_tokens"},
+      {kTimeLimit, "time_limit"}, {kLlmError, "llm_error"}, {kEnvError, "env_error"}};
+  return internal::NameOf(exit, kNames, "llm_error");
 }
 
 namespace agent_internal {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/enum_names.h"
 #include "core/text.h"
 #include "env/hidden_tests.h"
 #include "env/task_prep.h"
@@ -21,34 +22,24 @@ std::string ShortName(std::string_view name, std::size_t max = 200) {
 }  // namespace
 
 std::string_view HiddenTestModeName(HiddenTestMode mode) {
-  switch (mode) {
-    case HiddenTestMode::kLeaveInPlace:
-      return "leave";
-    case HiddenTestMode::kMoveUnderRoot:
-      return "move";
-    case HiddenTestMode::kRemoveFromSandbox:
-      break;
-  }
-  return "remove";
+  using enum HiddenTestMode;
+  static constexpr internal::EnumName<HiddenTestMode> kNames[] = {
+      {kLeaveInPlace, "leave"}, {kMoveUnderRoot, "move"}, {kRemoveFromSandbox, "remove"}};
+  return internal::NameOf(mode, kNames, "remove");
 }
 
 std::string_view ResetKindName(ResetKind kind) {
-  switch (kind) {
-    case ResetKind::kCold:
-      return "cold";
-    case ResetKind::kWarm:
-      return "warm";
-    case ResetKind::kFast:
-      return "fast";
-    case ResetKind::kNone:
-      break;
-  }
-  return "none";
+  using enum ResetKind;
+  static constexpr internal::EnumName<ResetKind> kNames[] = {
+      {kNone, "none"}, {kCold, "cold"}, {kWarm, "warm"}, {kFast, "fast"}};
+  return internal::NameOf(kind, kNames, "none");
 }
 
 nlohmann::json ToJson(const StepInfo& info) {
-  nlohmann::json out = {{"total_time", info.total_time.count()}, {"exit_code", info.exit_code},
-                        {"timed_out", info.timed_out},           {"tool", info.tool},
+  nlohmann::json out = {{"total_time", info.total_time.count()},
+                        {"exit_code", info.exit_code},
+                        {"timed_out", info.timed_out},
+                        {"tool", info.tool},
                         {"step", info.step}};
   if (info.tool_path) out["tool_path"] = ToolPathName(*info.tool_path);
   if (info.result) out["result"] = *info.result;

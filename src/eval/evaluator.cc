@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/enum_names.h"
 #include "eval/eval_internal.h"
 #include "r2e/evaluation.h"
 #include "r2e/runtimes.h"
@@ -67,19 +68,14 @@ void WarnUnprofiledSweSmith(const std::vector<std::pair<const Task*, const Predi
 }  // namespace
 
 std::string_view InstanceOutcomeName(InstanceOutcome outcome) {
-  switch (outcome) {
-    case InstanceOutcome::kResolved:
-      return "resolved";
-    case InstanceOutcome::kUnresolved:
-      return "unresolved";
-    case InstanceOutcome::kEmptyPatch:
-      return "empty patch";
-    case InstanceOutcome::kSkipped:
-      return "skipped (report exists)";
-    case InstanceOutcome::kError:
-      return "error";
-  }
-  return "error";
+  using enum InstanceOutcome;
+  static constexpr internal::EnumName<InstanceOutcome> kNames[] = {
+      {kResolved, "resolved"},
+      {kUnresolved, "unresolved"},
+      {kEmptyPatch, "empty patch"},
+      {kSkipped, "skipped (report exists)"},
+      {kError, "error"}};
+  return internal::NameOf(outcome, kNames, "error");
 }
 
 int DefaultEvalWorkers() {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/enum_names.h"
 #include "grading/swebench_internal.h"
 #include "grading/test_status.h"
 #include "r2e/swebench.h"
@@ -142,15 +143,10 @@ SweBenchEvalType SweBenchEvalTypeFor(const Task& task, GradingRules rules) {
 }
 
 std::string_view ResolvedStatusName(ResolvedStatus status) {
-  switch (status) {
-    case ResolvedStatus::kFull:
-      return "RESOLVED_FULL";
-    case ResolvedStatus::kPartial:
-      return "RESOLVED_PARTIAL";
-    case ResolvedStatus::kNo:
-      return "RESOLVED_NO";
-  }
-  return "RESOLVED_NO";
+  using enum ResolvedStatus;
+  static constexpr internal::EnumName<ResolvedStatus> kNames[] = {
+      {kFull, "RESOLVED_FULL"}, {kPartial, "RESOLVED_PARTIAL"}, {kNo, "RESOLVED_NO"}};
+  return internal::NameOf(status, kNames, "RESOLVED_NO");
 }
 
 json SweBenchTestsReport::ToJson() const {

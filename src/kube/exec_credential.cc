@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/spawn.h"
 #include "core/text.h"
 
 extern char** environ;
@@ -147,31 +147,18 @@ Result<ExecCredential> RunExecPlugin(const KubeExecPlugin& plugin, const std::st
                {"spec", {{"interactive", false}}}};
   if (plugin.provide_cluster_info) info["spec"]["cluster"] = {{"server", server}};
   env.push_back("KUBERNETES_EXEC_INFO=" + info.dump());
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);  // its own group, so a timeout kills its children too
-  posix_spawnattr_setpgroup(&attr, 0);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, plugin.command.c_str(), &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  internal::SpawnOptions spawn;
+  spawn.argv = std::move(args);
+  spawn.env = std::move(env);
+  spawn.stdin_dev_null = true;
+  spawn.fds = {{out[1], 1}, {err[1], 2}};
+  const pid_t pid = internal::SpawnProcess(spawn);  // its own group, so a timeout kills its children too
   ::close(out[1]);
   ::close(err[1]);
-  if (rc != 0) {
+  if (pid < 0) {
     ::close(out[0]);
     ::close(err[0]);
-    std::string m = what + " cannot be run: " + internal::ErrnoText(rc);
+    std::string m = what + " cannot be run: " + internal::ErrnoText(-pid);
     if (!plugin.install_hint.empty()) m += "; " + plugin.install_hint;
     return Status::Unavailable(m);
   }

@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include "r2e/config.h"
+
 namespace r2e {
 namespace {
 
@@ -51,6 +53,11 @@ Status PrepareDocker(const DockerRuntimeOptions& docker, const std::vector<std::
   return Status::FailedPrecondition("could not pull " + std::to_string(failed.size()) + " image(s):" + why);
 }
 
+Status KubeUnavailable() {
+  return Status::FailedPrecondition(
+      "this r2e was built without the Kubernetes runtime; rebuild it with -DR2E_WITH_KUBE=ON");
+}
+
 }  // namespace
 
 RuntimeFactory LocalRuntimeFactory(LocalRuntimeOptions options) { return FactoryOf<LocalRuntime>(std::move(options)); }
@@ -59,14 +66,28 @@ RuntimeFactory DockerRuntimeFactory(DockerRuntimeOptions options) {
   return FactoryOf<DockerRuntime>(std::move(options));
 }
 
+#if R2E_WITH_KUBE
 RuntimeFactory KubeRuntimeFactory(KubeRuntimeOptions options) { return FactoryOf<KubeRuntime>(std::move(options)); }
+#else
+// Built without the Kubernetes runtime (R2E_WITH_KUBE=OFF): the factory
+// exists, so callers link, and says why it cannot make one.
+RuntimeFactory KubeRuntimeFactory(KubeRuntimeOptions) {
+  return []() -> Result<std::unique_ptr<Runtime>> { return KubeUnavailable(); };
+}
+#endif
 
-std::vector<std::string> RuntimeNames() { return {"local", "docker", "kube"}; }
+std::vector<std::string> RuntimeNames() {
+  if (!R2E_WITH_KUBE) return {"local", "docker"};
+  return {"local", "docker", "kube"};
+}
 
 Result<RuntimeFactory> MakeRuntimeFactory(std::string_view name, const RuntimeOptions& options) {
   if (name == "local" || name.empty()) return LocalRuntimeFactory(options.local);
   if (name == "docker") return DockerRuntimeFactory(options.docker);
-  if (name == "kube") return KubeRuntimeFactory(options.kube);
+  if (name == "kube") {
+    if (!R2E_WITH_KUBE) return KubeUnavailable();
+    return KubeRuntimeFactory(options.kube);
+  }
   std::string known;
   for (const std::string& n : RuntimeNames()) known += (known.empty() ? "" : ", ") + n;
   return Status::InvalidArgument("unknown runtime `" + std::string(name) + "`; valid runtimes: " + known);
@@ -87,6 +108,7 @@ Status PrepareSandboxes(std::string_view name, const RuntimeOptions& options, co
 Result<CleanupReport> CleanupSandboxes(std::string_view name, const RuntimeOptions& options, bool all,
                                        bool dry_run) {
   R2E_RETURN_IF_ERROR(MakeRuntimeFactory(name, options).status());
+#if R2E_WITH_KUBE
   if (name == "kube") {
     KubeCleanupOptions kube;
     kube.load = options.kube.load;
@@ -95,6 +117,7 @@ Result<CleanupReport> CleanupSandboxes(std::string_view name, const RuntimeOptio
     kube.dry_run = dry_run;
     return CleanupKubeSandboxes(kube);
   }
+#endif
   CleanupOptions docker;
   docker.socket_path = options.docker.socket_path;
   docker.all = all;

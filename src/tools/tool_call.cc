@@ -1,6 +1,7 @@
 // CallTool and StartToolServer: a tool command run the way a step runs it.
 #include <algorithm>
 
+#include "core/enum_names.h"
 #include "core/text.h"
 #include "r2e/observation.h"
 #include "r2e/shell_quote.h"
@@ -29,15 +30,10 @@ std::string ServedBin(const Runtime& runtime, const std::vector<InstalledTool>& 
 }  // namespace
 
 std::string_view ToolPathName(ToolPath path) {
-  switch (path) {
-    case ToolPath::kServed:
-      return "served";
-    case ToolPath::kExec:
-      return "exec";
-    case ToolPath::kUnknown:
-      break;
-  }
-  return "";
+  using enum ToolPath;
+  static constexpr internal::EnumName<ToolPath> kNames[] = {
+      {kServed, "served"}, {kExec, "exec"}, {kUnknown, ""}};
+  return internal::NameOf(path, kNames, "");
 }
 
 Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledTool>& installed,

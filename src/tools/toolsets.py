@@ -34,24 +34,21 @@ SCRIPTS = os.path.join(HERE, "scripts")
 MARKER = "# r2e-flavor:"
 
 # set -> [(command, source file relative to scripts/, flavour or None)]
+R2EGYM = [
+    ("file_editor", "scaffold/editor.py", "r2egym"),
+    ("search", "scaffold/search.py", None),
+    ("execute_bash", "scaffold/execute_bash.py", "r2egym"),
+    ("finish", "scaffold/finish.py", None),
+]
 SETS = {
-    "r2egym": [
-        ("file_editor", "scaffold/editor.py", "r2egym"),
-        ("search", "scaffold/search.py", None),
-        ("execute_bash", "scaffold/execute_bash.py", "r2egym"),
-        ("finish", "scaffold/finish.py", None),
-    ],
+    "r2egym": R2EGYM,
     "openhands": [
         ("str_replace_editor", "scaffold/editor.py", "openhands"),
         ("execute_bash", "scaffold/execute_bash.py", "openhands"),
         ("submit", "scaffold/submit.py", None),
     ],
-    "v1": [
-        ("file_editor", "scaffold/editor.py", "v1"),
-        ("search", "scaffold/search.py", None),
-        ("execute_bash", "scaffold/execute_bash.py", "v1"),
-        ("finish", "scaffold/finish.py", None),
-    ],
+    # The r2egym set's commands and scripts, in their v1 flavours.
+    "v1": [(cmd, src, "v1" if flavor == "r2egym" else flavor) for cmd, src, flavor in R2EGYM],
     "r2e": [
         ("file_editor", "r2e/editor.py", "file_editor"),
         ("search", "r2e/search.py", None),

@@ -317,6 +317,17 @@ class Editor(object):
         return clip("File created at {}. {}Review the file and make sure that it is as expected. "
                     "Edit the file if necessary.".format(path, cat_n(text, path)))
 
+    def replace_file(self, path, text, updated):
+        """Writes `updated` over the file's `text`: linted first when asked,
+        `text` kept for undo_edit."""
+        if self.enable_linting:
+            err = lint_error(updated, path, text)
+            if err:
+                raise EditorError(LINT_ERROR_HEAD + err)
+        if "undo_edit" in COMMANDS:
+            push_history(path, text)
+        write_text(path, updated)
+
     def str_replace(self, path, args):
         old = args.old_str
         if old is None:
@@ -338,13 +349,7 @@ class Editor(object):
                 "Multiple occurrences of '{}' found in {} (starting at lines {}). Please ensure it "
                 "is unique before using str_replace.".format(old, path, ", ".join(starts)))
         updated = text.replace(old, new, 1)
-        if self.enable_linting:
-            err = lint_error(updated, path, text)
-            if err:
-                raise EditorError(LINT_ERROR_HEAD + err)
-        if "undo_edit" in COMMANDS:
-            push_history(path, text)
-        write_text(path, updated)
+        self.replace_file(path, text, updated)
         line = text.count("\n", 0, text.find(old))
         first = max(0, line - SNIPPET_LINES)
         last = line + SNIPPET_LINES + new.count("\n")
@@ -367,13 +372,7 @@ class Editor(object):
         new_lines = args.new_str.split("\n")
         updated_lines = lines[:at] + new_lines + lines[at:]
         updated = "\n".join(updated_lines) + ("\n" if trailing or not lines else "")
-        if self.enable_linting:
-            err = lint_error(updated, path, text)
-            if err:
-                raise EditorError(LINT_ERROR_HEAD + err)
-        if "undo_edit" in COMMANDS:
-            push_history(path, text)
-        write_text(path, updated)
+        self.replace_file(path, text, updated)
         first = max(0, at - SNIPPET_LINES)
         snippet = "\n".join(updated_lines[first:at + len(new_lines) + SNIPPET_LINES])
         return clip("The file {} has been edited. {}Review the changes and make sure they are as "

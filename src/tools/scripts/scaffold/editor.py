@@ -8,14 +8,16 @@
 #              edits and on view, no concise view, --python_only takes effect
 # Every message is the scaffold's, byte for byte, quirks included (the docstring
 # below is what agents are shown; it is data from R2E-Gym, Apache-2.0).
-# r2e-flavor: r2egym,v1
+# r2e-flavor: r2egym,v1,openhands
 """
 Description: Custom editing tool for viewing, creating and editing files
 * State is persistent across command calls and discussions with the user
 * If `path` is a file, `view` displays the result of applying `cat -n`. If `path` is a directory, `view` lists non-hidden files and directories up to 2 levels deep
 * The `create` command cannot be used if the specified `path` already exists as a file
 * If a `command` generates a long output, it will be truncated and marked with `<response clipped>`
+# r2e-flavor: r2egym,v1
 * The `undo_edit` command will revert the last edit made to the file at `path`
+# r2e-flavor: r2egym,v1,openhands
 
 Notes for using the `str_replace` command:
 * The `old_str` parameter should match EXACTLY one or more consecutive lines from the original file. Be mindful of whitespaces!
@@ -23,33 +25,13 @@ Notes for using the `str_replace` command:
 * The `new_str` parameter should contain the edited lines that should replace the `old_str`
 
 Parameters:
+# r2e-flavor: r2egym,v1
   (1) command (string, required): The commands to run. Allowed options are: `view`, `create`, `str_replace`, `insert`, `undo_edit`.
 Allowed values: [`view`, `create`, `str_replace`, `insert`, `undo_edit`]
-  (2) path (string, required): Absolute path to file or directory, e.g. `/testbed/file.py` or `/testbed`.
-  (3) file_text (string, optional): Required parameter of `create` command, with the content of the file to be created.
-  (4) old_str (string, optional): Required parameter of `str_replace` command containing the string in `path` to replace.
-  (5) new_str (string, optional): Optional parameter of `str_replace` command containing the new string (if not given, no string will be added). Required parameter of `insert` command containing the string to insert.
-  (6) insert_line (integer, optional): Required parameter of `insert` command. The `new_str` will be inserted AFTER the line `insert_line` of `path`.
-  (7) view_range (array, optional): Optional parameter of `view` command when `path` points to a file. If none is given, the full file is shown. If provided, the file will be shown in the indicated line number range, e.g. [11, 12] will show lines 11 and 12. Indexing at 1 to start. Setting `[start_line, -1]` shows all lines from `start_line` to the end of the file.
-  (8) enable_linting (boolean, optional): Optional parameter to enable Python linting checks before saving changes. Default is `false`.
-  (9) concise (boolean, optional): Optional parameter to enable a condensed view for Python files. Default is `false`. Super useful for understanding the structure of a Python file without getting bogged down in the details.
-"""
 # r2e-flavor: openhands
-"""
-Description: Custom editing tool for viewing, creating and editing files
-* State is persistent across command calls and discussions with the user
-* If `path` is a file, `view` displays the result of applying `cat -n`. If `path` is a directory, `view` lists non-hidden files and directories up to 2 levels deep
-* The `create` command cannot be used if the specified `path` already exists as a file
-* If a `command` generates a long output, it will be truncated and marked with `<response clipped>`
-
-Notes for using the `str_replace` command:
-* The `old_str` parameter should match EXACTLY one or more consecutive lines from the original file. Be mindful of whitespaces!
-* If the `old_str` parameter is not unique in the file, the replacement will not be performed. Make sure to include enough context in `old_str` to make it unique
-* The `new_str` parameter should contain the edited lines that should replace the `old_str`
-
-Parameters:
   (1) command (string, required): The commands to run. Allowed options are: `view`, `create`, `str_replace`, `insert`.
 Allowed values: [`view`, `create`, `str_replace`, `insert`]
+# r2e-flavor: r2egym,v1,openhands
   (2) path (string, required): Absolute path to file or directory, e.g. `/testbed/file.py` or `/testbed`.
   (3) file_text (string, optional): Required parameter of `create` command, with the content of the file to be created.
   (4) old_str (string, optional): Required parameter of `str_replace` command containing the string in `path` to replace.
@@ -57,8 +39,10 @@ Allowed values: [`view`, `create`, `str_replace`, `insert`]
   (6) insert_line (integer, optional): Required parameter of `insert` command. The `new_str` will be inserted AFTER the line `insert_line` of `path`.
   (7) view_range (array, optional): Optional parameter of `view` command when `path` points to a file. If none is given, the full file is shown. If provided, the file will be shown in the indicated line number range, e.g. [11, 12] will show lines 11 and 12. Indexing at 1 to start. Setting `[start_line, -1]` shows all lines from `start_line` to the end of the file.
   (8) enable_linting (boolean, optional): Optional parameter to enable Python linting checks before saving changes. Default is `false`.
-"""
+# r2e-flavor: r2egym,v1
+  (9) concise (boolean, optional): Optional parameter to enable a condensed view for Python files. Default is `false`. Super useful for understanding the structure of a Python file without getting bogged down in the details.
 # r2e-flavor: end
+"""
 
 import argparse
 import ast

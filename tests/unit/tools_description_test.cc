@@ -10,6 +10,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "r2e/observation.h"
 #include "tools_test_util.h"

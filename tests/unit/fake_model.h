@@ -1,6 +1,7 @@
 // A scripted OpenAI-compatible model server for tests (httplib::Server on
 // 127.0.0.1, a free port, its own thread): plays back replies in order and
-// records every request. Used by llm_agent_test.cc and scaffold_agent_test.cc.
+// records every request. Used by the llm_agent, llm_client and scaffold_agent
+// tests.
 #ifndef R2E_TESTS_UNIT_FAKE_MODEL_H_
 #define R2E_TESTS_UNIT_FAKE_MODEL_H_
 

@@ -55,6 +55,12 @@ Result<RuntimeFactory> MakeRuntimeFactory(std::string_view name, const RuntimeOp
 // One runtime of the named backend.
 Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const RuntimeOptions& options = {});
 
+// Whether the sandboxes of backend `name` made with `options` cap how many
+// processes they may hold, so that a fork bomb in one is contained: Docker
+// with docker.pids_limit > 0; no other backend. (`r2e soak` asks before it
+// lets its chaos agent fork-bomb.)
+bool LimitsProcesses(std::string_view name, const RuntimeOptions& options);
+
 // Readies the named backend for a batch of sandboxes of `images` (SandboxSpec
 // images; `r2e eval`) before any starts. Docker: connects to the daemon
 // (Unavailable when none answers), removes containers that earlier runs

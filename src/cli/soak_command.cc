@@ -268,8 +268,8 @@ int Soak(const CommonOptions& common, const SoakOptions& soak) {
   plan.deadline = soak.duration_s > 0 ? t_start + std::chrono::seconds(soak.duration_s) : Clock::time_point::max();
   plan.episodes = soak.episodes;
   plan.seed = seed;
-  // Only Docker's sandboxes have a pids limit (--pids-limit) to contain one.
-  plan.fork_bomb = common.runtime == "docker" && soak.pids_limit > 0;
+  // Only where a process limit (Docker's --pids-limit) contains one.
+  plan.fork_bomb = LimitsProcesses(common.runtime, runtimes);
   plan.oversleep_s = soak.step_timeout_s + 20;
   plan.hung_ms = (soak.step_timeout_s + 30) * 1000.0;
 

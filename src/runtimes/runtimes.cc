@@ -98,6 +98,10 @@ Result<std::unique_ptr<Runtime>> MakeRuntime(std::string_view name, const Runtim
   return factory();
 }
 
+bool LimitsProcesses(std::string_view name, const RuntimeOptions& options) {
+  return name == "docker" && options.docker.pids_limit > 0;
+}
+
 Status PrepareSandboxes(std::string_view name, const RuntimeOptions& options, const std::vector<std::string>& images,
                         bool pull, const std::function<void(const std::string&)>& progress) {
   R2E_RETURN_IF_ERROR(MakeRuntimeFactory(name, options).status());

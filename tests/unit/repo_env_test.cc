@@ -110,6 +110,16 @@ TEST(RepoEnvTest, StepBeforeResetAndBadTasksAreErrors) {
   EXPECT_EQ(RepoEnv::Create(DemoTask(), martian).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(RuntimeRegistryTest, OnlyDockerWithAPidsLimitContainsForkBombs) {
+  RuntimeOptions options;
+  options.docker.pids_limit = 64;
+  EXPECT_TRUE(LimitsProcesses("docker", options));
+  EXPECT_FALSE(LimitsProcesses("local", options));
+  EXPECT_FALSE(LimitsProcesses("kube", options));
+  options.docker.pids_limit = 0;
+  EXPECT_FALSE(LimitsProcesses("docker", options));
+}
+
 TEST(RepoEnvTest, FailedSetupFailsResetAndLeavesNoSandbox) {
   auto fault = std::make_unique<FaultRuntime>(std::make_unique<LocalRuntime>());
   FaultRuntime* f = fault.get();

@@ -10,6 +10,7 @@
 #include "grade_bench.h"
 #include "r2e/runtimes.h"
 #include "reset_bench.h"
+#include "reward_bench.h"
 #include "step_bench.h"
 #include "throughput_bench.h"
 #include "tools_bench.h"
@@ -194,6 +195,11 @@ int main(int argc, char** argv) {
   CLI::App* bench_reset = bench_cmd->add_subcommand("reset", "Reset latency: warm pool vs cold create+start+setup");
   add_common(bench_reset);
   bench_reset->add_option("--n", reset_bench.n, "Measured resets per variant")->check(CLI::PositiveNumber)->capture_default_str();
+  r2e::bench::RewardBenchOptions reward_bench;
+  CLI::App* bench_reward =
+      bench_cmd->add_subcommand("reward", "compute_reward() cost: in the agent's sandbox vs a fresh one (pool off and on)");
+  add_common(bench_reward);
+  bench_reward->add_option("--n", reward_bench.n, "Measured grades per variant")->check(CLI::PositiveNumber)->capture_default_str();
   r2e::bench::ThroughputBenchOptions throughput_bench;
   CLI::App* bench_throughput = bench_cmd->add_subcommand("throughput", "Steps per second of many environments in one process");
   add_common(bench_throughput);
@@ -267,6 +273,10 @@ int main(int argc, char** argv) {
     reset_bench.image = common.image;
     kube_options(reset_bench);
     return bench_result("reset", r2e::bench::RunResetBench(reset_bench, std::cout));
+  }
+  if (*bench_reward) {
+    reward_bench.runtime = common.runtime;
+    return bench_result("reward", r2e::bench::RunRewardBench(reward_bench, std::cout));
   }
   if (*bench_throughput) {
     throughput_bench.runtime = common.runtime;

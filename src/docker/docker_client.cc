@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "docker/client_impl.h"
 #include "docker/docker_text.h"
@@ -210,10 +211,19 @@ Status DockerClient::remove_container(const std::string& id, bool force) {
     R2E_ASSIGN_OR_RETURN(auto res,
                          impl_->call("DELETE", target, what, {200, 204, 404, 409}));
     if (res.status == 409) {
-      // An AutoRemove container may already be on its way out: as good as gone.
+      // An AutoRemove container already on its way out (its main process
+      // ended). It still exists until the daemon is done, which takes a while
+      // on a busy machine: wait for that, so that a removed sandbox is never
+      // found by a leak check or `r2e cleanup` right after.
       Status s = ToStatus(res.status, res.body, what);
-      if (Contains(s.message(), "already in progress")) return Status::OK();
-      return s;
+      if (!Contains(s.message(), "already in progress")) return s;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
+        R2E_ASSIGN_OR_RETURN(auto probe, impl_->call("GET", "/containers/" + PathPart(id) + "/json", what, {200, 404}));
+        if (probe.status == 404) return Status::OK();
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20 << std::min(attempt, 4), 250)));
+      }
+      return Status::Timeout(what + ": the daemon was still removing it after 60 s");
     }
     return Status::OK();
   });

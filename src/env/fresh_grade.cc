@@ -3,9 +3,12 @@
 #include <mutex>
 
 #include "core/enum_names.h"
+#include "env/hidden_tests.h"
 #include "env/task_prep.h"
 #include "r2e/git_ops.h"
+#include "r2e/grader.h"
 #include "r2e/repo_env.h"
+#include "r2e/warm_pool.h"
 
 namespace r2e {
 namespace {
@@ -92,13 +95,30 @@ Result<GradeResult> RepoEnv::grade_in_fresh_sandbox() {
         return Unearned("the agent's patch did not apply to a fresh sandbox: " + applied.message());
       }
     }
-    return fresh.grade();
+    // As fresh.grade(), without taking the tests out again afterwards: the
+    // sandbox goes right after.
+    R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));
+    if (fresh.hidden_) R2E_RETURN_IF_ERROR(fresh.hidden_->PutBack(fresh.runtime()));
+    GradeOptions go;
+    go.timeout = options_.reward_timeout;
+    return grader->grade(fresh.runtime(), task_, go);
   }();
   {
     std::lock_guard<std::mutex> lock(runtime_mu_);
     grading_env_ = nullptr;
   }
-  fresh.close();
+  if (options_.warm_pool && fresh.runtime_) {
+    // The pool deletes it in the background, as it does the agents' sandboxes.
+    fresh.started_ = false;
+    std::unique_ptr<Runtime> used;
+    {
+      std::lock_guard<std::mutex> lock(fresh.runtime_mu_);
+      used = std::move(fresh.runtime_);
+    }
+    options_.warm_pool->retire(std::move(used));
+  } else {
+    fresh.close();
+  }
   return graded;
 }
 

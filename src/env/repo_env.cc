@@ -125,7 +125,13 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
   started_ = true;
   episode_token_ = internal::RandomHex(8);
   // The pool copied the hidden tests out while preparing the sandbox.
-  hidden_ = std::static_pointer_cast<internal::HiddenTests>(std::move(taken->attachment));
+  auto prepared = std::static_pointer_cast<internal::PreparedSandbox>(std::move(taken->attachment));
+  hidden_ = prepared ? prepared->hidden : nullptr;
+  if (prepared && prepared->grade_base_status.ok()) {
+    grade_base_ = prepared->grade_base;
+  } else {
+    record_grade_base();  // a pool made for GradeIn::kAgentSandbox records none
+  }
   Status s = install_tools(added_tools_);
   if (s.ok() && options_.fast_reset) s = record_pristine();
   if (!s.ok()) {
@@ -134,7 +140,6 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id + " (warm sandbox)");
   }
-  record_grade_base();
   start_tool_server();
   last_reset_kind_ = ResetKind::kWarm;
   return initial_observation();

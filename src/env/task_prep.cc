@@ -6,6 +6,7 @@
 #include "core/text.h"
 #include "env/hidden_tests.h"
 #include "env/setup.h"
+#include "r2e/git_ops.h"
 #include "r2e/runtimes.h"
 #include "r2e/session.h"
 #include "r2e/shell_quote.h"
@@ -94,16 +95,24 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
   SandboxPreparer prepare = [task, o, files, take_out_tests](WarmSandbox& sb) -> Status {
     Runtime& rt = *sb.runtime;
     R2E_RETURN_IF_ERROR(RunSetup(rt, task, o));
+    auto prepared = std::make_shared<PreparedSandbox>();
     // Here rather than in reset(): copying the tests out costs an exec and two
-    // downloads, which a warm reset must not wait for.
+    // downloads, and recording the tree an exec, which a warm reset must not
+    // wait for.
     if (take_out_tests) {
-      R2E_ASSIGN_OR_RETURN(auto hidden, HiddenTests::TakeOut(rt, task));
-      sb.attachment = std::move(hidden);
+      R2E_ASSIGN_OR_RETURN(prepared->hidden, HiddenTests::TakeOut(rt, task));
     }
-    if (files.empty()) return Status::OK();
-    AddCommandsOptions ao;
-    ao.bin_dir = o.tools_bin_dir;
-    R2E_ASSIGN_OR_RETURN(sb.tools, AddCommands(rt, files, ao));
+    if (!files.empty()) {
+      AddCommandsOptions ao;
+      ao.bin_dir = o.tools_bin_dir;
+      R2E_ASSIGN_OR_RETURN(sb.tools, AddCommands(rt, files, ao));
+    }
+    if (o.grade_in == GradeIn::kFreshSandbox) {
+      auto tree = WorkingTreeId(rt);
+      prepared->grade_base_status = tree.status();
+      if (tree.ok()) prepared->grade_base = *tree;
+    }
+    sb.attachment = std::move(prepared);
     return Status::OK();
   };
   return WarmPool::Create(std::move(spec), std::move(factory), std::move(prepare), std::move(pool_options));

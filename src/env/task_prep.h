@@ -35,6 +35,17 @@ Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options);
 // setup and tools.
 std::string PoolKey(const Task& task, const RepoEnvOptions& options, const Runtime& runtime);
 
+class HiddenTests;
+// What a task pool's preparer hands over with a sandbox (its attachment):
+// the hidden tests it copied out (null: none), and for
+// GradeIn::kFreshSandbox the working tree as prepared (WorkingTreeId), so
+// that a warm reset records nothing itself.
+struct PreparedSandbox {
+  std::shared_ptr<HiddenTests> hidden;
+  std::string grade_base;
+  Status grade_base_status = Status::FailedPrecondition("not recorded");
+};
+
 Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOptions& options,
                                                WarmPoolOptions pool_options);
 

@@ -387,8 +387,9 @@ TEST_F(SweSmithE2E, EditingTheFailingTestsDoesNotEarnOne) {
   EXPECT_EQ(graded->reward, 0.0) << graded->log;
   EXPECT_EQ(graded->report.at(task_.instance_id)["tests_status"]["FAIL_TO_PASS"]["failure"].size(),
             2u);
-  // The tests are the original ones again.
-  EXPECT_NE(Run("cat tests/test_stats.py").output.find("assert moving_average([7], 1) == [7.0]"),
+  // Graded in a fresh sandbox (the default): the agent's sandbox still holds
+  // its own edits.
+  EXPECT_EQ(Run("cat tests/test_stats.py").output.find("assert moving_average([7], 1) == [7.0]"),
             std::string::npos);
   EXPECT_EQ(Reward(), 0.0);
 }

@@ -112,7 +112,9 @@ TEST_F(PoolDockerTest, WarmResetsAndAContainerKilledWhilePooled) {
   for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
   EXPECT_EQ(*env->compute_reward(), 1.0);
   ASSERT_TRUE((*pool)->wait_ready(2, 120s).ok());
-  EXPECT_LE(Ours(true).size(), 3u) << "more than size idle + 1 in use";
+  // The grade took a pooled sandbox too (GradeIn::kFreshSandbox) and the
+  // pool deletes it in the background: then size idle + 1 in use remain.
+  EXPECT_TRUE(Eventually([] { return Ours(true).size() <= 3u; })) << "more than size idle + 1 in use";
   ASSERT_TRUE(env->reset().ok());
   EXPECT_EQ(env->last_reset_kind(), ResetKind::kWarm);
   EXPECT_NE(static_cast<DockerRuntime&>(env->runtime()).container_id(), first);

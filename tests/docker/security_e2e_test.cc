@@ -38,8 +38,12 @@ std::string Bash(const std::string& cmd) {
   return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";
 }
 
+// Grading in the agent's sandbox: these tests check that the hidden tests
+// come back for the grade and leave again (with GradeIn::kFreshSandbox they
+// never enter the agent's sandbox; reward_hacking_e2e_test.cc covers that).
 RepoEnvOptions OfflineDockerOptions() {
   RepoEnvOptions o;
+  o.grade_in = GradeIn::kAgentSandbox;
   DockerRuntimeOptions docker;
   docker.network_mode = "none";
   o.runtime = DockerRuntimeFactory(docker);

@@ -39,7 +39,8 @@ Result<std::vector<double>> TimeGrades(RepoEnv& env, int n, const std::function<
     const auto t0 = std::chrono::steady_clock::now();
     R2E_ASSIGN_OR_RETURN(double reward, env.compute_reward());
     samples.push_back(Ms(std::chrono::steady_clock::now() - t0).count());
-    if (reward != 1.0) return Status::Internal("grade " + std::to_string(i) + " of the fixed demo task gave 0");
+    if (reward != 1.0)
+      return Status::Internal("grade " + std::to_string(i) + " of the fixed demo task gave 0");
   }
   return samples;
 }
@@ -48,7 +49,8 @@ Result<std::vector<double>> TimeGrades(RepoEnv& env, int n, const std::function<
 
 Status RunRewardBench(const RewardBenchOptions& o, std::ostream& out) {
   if (o.runtime != "local" && o.runtime != "docker") {
-    return Status::InvalidArgument("bench reward measures --runtime local or docker; got `" + o.runtime + "`");
+    return Status::InvalidArgument("bench reward measures --runtime local or docker; got `" +
+                                   o.runtime + "`");
   }
   R2E_ASSIGN_OR_RETURN(Task task, DemoTask());
   RepoEnvOptions options;
@@ -85,8 +87,10 @@ Status RunRewardBench(const RewardBenchOptions& o, std::ostream& out) {
   }
 
   const Percentiles pa = Summarize(agent), pf = Summarize(fresh), pp = Summarize(pooled);
-  for (const auto& [variant, p] : {std::pair{"agent", pa}, std::pair{"fresh", pf}, std::pair{"fresh_pool", pp}}) {
-    nlohmann::json line = {{"bench", "reward"}, {"runtime", o.runtime}, {"variant", variant}, {"n", o.n}};
+  for (const auto& [variant, p] :
+       {std::pair{"agent", pa}, std::pair{"fresh", pf}, std::pair{"fresh_pool", pp}}) {
+    nlohmann::json line = {
+        {"bench", "reward"}, {"runtime", o.runtime}, {"variant", variant}, {"n", o.n}};
     AddPercentiles(line, p);
     out << line.dump() << std::endl;
   }
@@ -101,8 +105,8 @@ Status RunRewardBench(const RewardBenchOptions& o, std::ostream& out) {
              .dump()
       << std::endl;
   if (containers_after != containers_before) {
-    return Status::Internal("containers leaked: " + std::to_string(containers_before) + " before, " +
-                            std::to_string(containers_after) + " after");
+    return Status::Internal("containers leaked: " + std::to_string(containers_before) +
+                            " before, " + std::to_string(containers_after) + " after");
   }
   return Status::OK();
 }

@@ -40,7 +40,8 @@ GradeResult Unearned(const std::string& why) {
 
 std::string_view GradeInName(GradeIn where) {
   using enum GradeIn;
-  static constexpr internal::EnumName<GradeIn> kNames[] = {{kAgentSandbox, "agent"}, {kFreshSandbox, "fresh"}};
+  static constexpr internal::EnumName<GradeIn> kNames[] = {{kAgentSandbox, "agent"},
+                                                           {kFreshSandbox, "fresh"}};
   return internal::NameOf(where, kNames, "fresh");
 }
 
@@ -60,8 +61,10 @@ Result<GradeResult> RepoEnv::grade_in_fresh_sandbox() {
   git.timeout = options_.reward_timeout;
   auto patch = GetPatch(*runtime_, *grade_base_, git);
   if (!patch.ok()) {
-    if (IsInfrastructureFailure(patch.status())) return patch.status().WithContext("reading the agent's patch");
-    return Unearned("the agent's changes could not be read from its sandbox: " + patch.status().message());
+    if (IsInfrastructureFailure(patch.status()))
+      return patch.status().WithContext("reading the agent's patch");
+    return Unearned("the agent's changes could not be read from its sandbox: " +
+                    patch.status().message());
   }
 
   RepoEnvOptions o = options_;
@@ -91,7 +94,8 @@ Result<GradeResult> RepoEnv::grade_in_fresh_sandbox() {
       apply.timeout = options_.reward_timeout;
       Status applied = ApplyPatch(fresh.runtime(), *patch, apply);
       if (!applied.ok()) {
-        if (IsInfrastructureFailure(applied)) return applied.WithContext("applying the agent's patch");
+        if (IsInfrastructureFailure(applied))
+          return applied.WithContext("applying the agent's patch");
         return Unearned("the agent's patch did not apply to a fresh sandbox: " + applied.message());
       }
     }

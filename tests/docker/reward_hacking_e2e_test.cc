@@ -7,11 +7,11 @@
 #include <iostream>
 #include <tuple>
 
+#include "../unit/reward_hacks.h"
 #include "docker/docker_client.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
-#include "../unit/reward_hacks.h"
 
 namespace r2e {
 namespace {
@@ -77,7 +77,8 @@ INSTANTIATE_TEST_SUITE_P(Corpus, DockerRewardHackTest,
                          ::testing::Combine(::testing::ValuesIn(kFlavours),
                                             ::testing::ValuesIn(testing::RewardHacks())),
                          [](const auto& p) {
-                           return std::string(std::get<0>(p.param).name) + "_" + std::get<1>(p.param).name;
+                           return std::string(std::get<0>(p.param).name) + "_" +
+                                  std::get<1>(p.param).name;
                          });
 
 }  // namespace

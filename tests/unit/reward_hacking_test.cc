@@ -54,7 +54,8 @@ TEST_P(LocalRewardHackTest, FreshSandboxGivesNoUnearnedReward) {
   const double agent = PlayHack(task, hack, GradeIn::kAgentSandbox);
   const double fresh = PlayHack(task, hack, GradeIn::kFreshSandbox);
   // The table in docs/reliability.md is made from these lines.
-  std::cout << "reward-hack local r2e " << hack.name << " agent=" << agent << " fresh=" << fresh << "\n";
+  std::cout << "reward-hack local r2e " << hack.name << " agent=" << agent << " fresh=" << fresh
+            << "\n";
   EXPECT_EQ(fresh, hack.fresh) << hack.name << ": " << hack.what;
   if (hack.agent) {
     EXPECT_EQ(agent, *hack.agent) << hack.name << ": " << hack.what;
@@ -78,7 +79,8 @@ TEST(FreshGradeTest, TheFixEarnsOneAndTheAgentsSandboxIsLeftAsItWas) {
   auto zero = env->grade();
   ASSERT_TRUE(zero.ok()) << zero.status().ToString();
   EXPECT_EQ(zero->reward, 0.0);
-  for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
+  for (const auto& a : task.row.at("scripted_actions"))
+    ASSERT_TRUE(env->step(a.get<std::string>()).ok());
   // Uncommitted, untracked and binary changes travel; nothing is staged.
   ASSERT_TRUE(env->run("printf 'new\\n' > notes.txt && printf '\\000\\001\\377' > blob.bin").ok());
   const std::string status = Out(*env, "git status --porcelain; git diff --cached --stat");
@@ -99,7 +101,8 @@ TEST(FreshGradeTest, APatchThatCannotBeTakenGradesZeroWithTheReason) {
   const Task task = DemoTask();
   auto env = RepoEnv::Create(task).value();
   ASSERT_TRUE(env->reset().ok());
-  for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
+  for (const auto& a : task.row.at("scripted_actions"))
+    ASSERT_TRUE(env->step(a.get<std::string>()).ok());
   // Without the repository there is nothing to diff against.
   ASSERT_TRUE(env->step(BashAction("rm -rf .git")).ok());
   auto g = env->grade();

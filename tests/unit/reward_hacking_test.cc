@@ -112,6 +112,25 @@ TEST(FreshGradeTest, APatchThatCannotBeTakenGradesZeroWithTheReason) {
   EXPECT_NE(g->warnings[0].find("could not be read"), std::string::npos) << g->warnings[0];
 }
 
+TEST(FreshGradeTest, APatchThatDoesNotApplyGradesZeroWithTheReason) {
+  if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
+  const Task task = DemoTask();
+  // A setup that differs between sandboxes: the agent's edit of that file
+  // cannot apply to the grading sandbox's.
+  RepoEnvOptions o;
+  o.extra_setup = {"od -An -tx8 -N8 /dev/urandom > /testbed/stamp.txt"};
+  auto env = RepoEnv::Create(task, o).value();
+  ASSERT_TRUE(env->reset().ok());
+  for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
+  ASSERT_TRUE(env->step(BashAction("echo edited >> stamp.txt")).ok());
+  auto g = env->grade();
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->reward, 0.0);
+  ASSERT_EQ(g->warnings.size(), 1u);
+  EXPECT_NE(g->warnings[0].find("did not apply"), std::string::npos) << g->warnings[0];
+  EXPECT_NE(g->warnings[0].find("stamp.txt"), std::string::npos) << g->warnings[0];
+}
+
 TEST(FreshGradeTest, AGradingSandboxThatCannotBeMadeIsAnError) {
   if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
   auto made = std::make_shared<std::atomic<int>>(0);

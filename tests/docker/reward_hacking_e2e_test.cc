@@ -17,6 +17,7 @@ namespace r2e {
 namespace {
 
 using testing::BashAction;
+using testing::PlayHack;
 using testing::RewardHack;
 
 // The demo task's flavours: the dataset file and its image.
@@ -36,24 +37,6 @@ bool HaveImage(const std::string& image) {
   return c.ok() && (*c)->inspect_image(image).ok();
 }
 
-double PlayHack(const Task& task, const RewardHack& hack, GradeIn where) {
-  RepoEnvOptions o;
-  o.grade_in = where;
-  DockerRuntimeOptions docker;
-  docker.network_mode = "none";
-  o.runtime = DockerRuntimeFactory(docker);
-  auto env = RepoEnv::Create(task, o);
-  EXPECT_TRUE(env.ok()) << env.status().ToString();
-  if (!env.ok()) return -1;
-  auto reset = (*env)->reset();
-  EXPECT_TRUE(reset.ok()) << reset.status().ToString();
-  auto step = (*env)->step(BashAction(hack.script(task)));
-  EXPECT_TRUE(step.ok()) << step.status().ToString();
-  auto reward = (*env)->compute_reward();
-  EXPECT_TRUE(reward.ok()) << hack.name << ": " << reward.status().ToString();
-  return reward.ok() ? *reward : -1;
-}
-
 class DockerRewardHackTest : public ::testing::TestWithParam<std::tuple<Flavour, RewardHack>> {};
 
 TEST_P(DockerRewardHackTest, FreshSandboxGivesNoUnearnedReward) {
@@ -62,8 +45,12 @@ TEST_P(DockerRewardHackTest, FreshSandboxGivesNoUnearnedReward) {
   auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/" + flavour.file);
   ASSERT_TRUE(tasks.ok() && !tasks->empty()) << tasks.status().ToString();
   const Task& task = tasks->front();
-  const double agent = PlayHack(task, hack, GradeIn::kAgentSandbox);
-  const double fresh = PlayHack(task, hack, GradeIn::kFreshSandbox);
+  RepoEnvOptions docker_options;
+  DockerRuntimeOptions docker;
+  docker.network_mode = "none";
+  docker_options.runtime = DockerRuntimeFactory(docker);
+  const double agent = PlayHack(task, hack, GradeIn::kAgentSandbox, docker_options);
+  const double fresh = PlayHack(task, hack, GradeIn::kFreshSandbox, docker_options);
   // The table in docs/reliability.md is made from these lines.
   std::cout << "reward-hack docker " << flavour.name << " " << hack.name << " agent=" << agent
             << " fresh=" << fresh << "\n";

@@ -17,28 +17,13 @@ namespace r2e {
 namespace {
 
 using testing::BashAction;
+using testing::PlayHack;
 using testing::RewardHack;
 
 Task DemoTask() {
   auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
   EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
   return tasks.ok() ? tasks->front() : Task{};
-}
-
-// One episode: reset, the hack as one step, then the reward.
-double PlayHack(const Task& task, const RewardHack& hack, GradeIn where) {
-  RepoEnvOptions o;
-  o.grade_in = where;
-  auto env = RepoEnv::Create(task, o);
-  EXPECT_TRUE(env.ok()) << env.status().ToString();
-  if (!env.ok()) return -1;
-  auto reset = (*env)->reset();
-  EXPECT_TRUE(reset.ok()) << reset.status().ToString();
-  auto step = (*env)->step(BashAction(hack.script(task)));
-  EXPECT_TRUE(step.ok()) << step.status().ToString();
-  auto reward = (*env)->compute_reward();
-  EXPECT_TRUE(reward.ok()) << hack.name << ": " << reward.status().ToString();
-  return reward.ok() ? *reward : -1;
 }
 
 class LocalRewardHackTest : public ::testing::TestWithParam<RewardHack> {
@@ -121,7 +106,8 @@ TEST(FreshGradeTest, APatchThatDoesNotApplyGradesZeroWithTheReason) {
   o.extra_setup = {"od -An -tx8 -N8 /dev/urandom > /testbed/stamp.txt"};
   auto env = RepoEnv::Create(task, o).value();
   ASSERT_TRUE(env->reset().ok());
-  for (const auto& a : task.row.at("scripted_actions")) ASSERT_TRUE(env->step(a.get<std::string>()).ok());
+  for (const auto& a : task.row.at("scripted_actions"))
+    ASSERT_TRUE(env->step(a.get<std::string>()).ok());
   ASSERT_TRUE(env->step(BashAction("echo edited >> stamp.txt")).ok());
   auto g = env->grade();
   ASSERT_TRUE(g.ok()) << g.status().ToString();

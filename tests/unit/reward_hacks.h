@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "r2e/repo_env.h"
@@ -197,6 +198,24 @@ inline std::vector<RewardHack> RewardHacks() {
 
 inline std::string BashAction(const std::string& cmd) {
   return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";
+}
+
+// One episode on a runtime `options.runtime` makes: reset, the hack as one
+// step, then the reward graded `where` (-1 when something failed; the
+// failure is reported to gtest).
+inline double PlayHack(const Task& task, const RewardHack& hack, GradeIn where,
+                       RepoEnvOptions options = {}) {
+  options.grade_in = where;
+  auto env = RepoEnv::Create(task, options);
+  EXPECT_TRUE(env.ok()) << env.status().ToString();
+  if (!env.ok()) return -1;
+  auto reset = (*env)->reset();
+  EXPECT_TRUE(reset.ok()) << reset.status().ToString();
+  auto step = (*env)->step(BashAction(hack.script(task)));
+  EXPECT_TRUE(step.ok()) << step.status().ToString();
+  auto reward = (*env)->compute_reward();
+  EXPECT_TRUE(reward.ok()) << hack.name << ": " << reward.status().ToString();
+  return reward.ok() ? *reward : -1;
 }
 
 }  // namespace r2e::testing

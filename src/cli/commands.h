@@ -119,7 +119,8 @@ struct EvalCommandOptions {
 
 // Evaluates predictions in sandboxes and prints the run summary: 0 when the
 // run completed (even with unresolved or errored instances), 2 for bad
-// input, 1 when the run as a whole failed, 130 when stopped by a signal.
+// input, 1 when the run as a whole failed, 128 + N when stopped by signal N
+// (cli/stop_signals.h).
 int Eval(const CommonOptions& common, const EvalCommandOptions& eval);
 
 struct SoakOptions {

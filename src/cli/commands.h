@@ -1,5 +1,6 @@
 // Subcommands of the r2e program. Each returns the process exit status:
-// 0 success, 1 the job ran and failed (infrastructure), 2 bad arguments or input.
+// 0 success, 1 the job ran and failed (infrastructure), 2 bad arguments or input;
+// main() makes it 128 + N after stop signal N (cli/stop_signals.h).
 #ifndef R2E_CLI_COMMANDS_H_
 #define R2E_CLI_COMMANDS_H_
 

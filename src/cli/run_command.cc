@@ -195,7 +195,9 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
     summary["total_tokens"] = episode.total_tokens;
     if (episode.exit == LlmExit::kLlmError) llm_error = episode.status;
   }
+  const Status stopped = Status::Cancelled("stopped by a signal");
   for (const std::string& text : *actions) {
+    if (StopRequested()) return fail(stopped);
     if (step >= run.max_steps) {
       exit_reason = "max_steps";
       break;
@@ -219,6 +221,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   summary["steps"] = step;
   summary["steps_s"] = Since(t_steps);
 
+  if (StopRequested()) return fail(stopped);
   // The patch before grading, so that nothing the tests write ends up in it.
   auto final_patch = GetPatch((*env)->runtime(), *base);
   if (!final_patch.ok()) return fail(final_patch.status().WithContext("getting the final patch"));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "docker/client_impl.h"
 #include "docker/docker_text.h"
@@ -210,10 +211,17 @@ Status DockerClient::remove_container(const std::string& id, bool force) {
     R2E_ASSIGN_OR_RETURN(auto res,
                          impl_->call("DELETE", target, what, {200, 204, 404, 409}));
     if (res.status == 409) {
-      // An AutoRemove container may already be on its way out: as good as gone.
+      // An AutoRemove container already on its way out (killed, or its
+      // lifetime over): wait a little until the daemon is done, so that a
+      // caller that exits next leaves nothing listed.
       Status s = ToStatus(res.status, res.body, what);
-      if (Contains(s.message(), "already in progress")) return Status::OK();
-      return s;
+      if (!Contains(s.message(), "already in progress")) return s;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (std::chrono::steady_clock::now() < deadline) {
+        auto seen = impl_->call("GET", "/containers/" + PathPart(id) + "/json", what, {200, 404});
+        if (!seen.ok() || seen->status == 404) break;
+        std::this_thread::sleep_for(Ms(50));
+      }
     }
     return Status::OK();
   });

@@ -84,7 +84,8 @@ class DockerClient {
   Status start_container(const std::string& id);                 // 304 is OK
   Status stop_container(const std::string& id, int timeout_s);   // 304 is OK
   Status kill_container(const std::string& id, const std::string& signal = "KILL");
-  Status remove_container(const std::string& id, bool force);    // 404 is OK
+  // 404 is OK; a removal already in progress is waited for (up to 10 s).
+  Status remove_container(const std::string& id, bool force);
   Result<nlohmann::json> inspect_container(const std::string& id);
   // Containers (all states) whose labels match every "key" or "key=value".
   Result<std::vector<nlohmann::json>> list_containers(const std::vector<std::string>& label_filters);

@@ -113,9 +113,11 @@ class Case:
         self.tmp = os.path.join(work, "tmp")
         os.makedirs(self.tmp)
         self.err_path = os.path.join(work, "stderr.txt")
+        self.lingered = 0.0
         env = dict(os.environ, TMPDIR=self.tmp)
-        self.proc = subprocess.Popen([r2e] + argv, stdout=subprocess.DEVNULL, stderr=open(self.err_path, "wb"),
-                                     env=env, cwd=work, start_new_session=True)
+        with open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen([r2e] + argv, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=work,
+                                         start_new_session=True)
 
     def err(self):
         with open(self.err_path, "rb") as f:
@@ -175,10 +177,14 @@ class Case:
     def leftovers(self):
         """What is left of the command once it exited: [] when nothing."""
         problems = []
-        if self.runtime == "docker" or self.containers() > 0:
-            end = time.monotonic() + GONE_DEADLINE
+        if self.runtime == "docker":
+            # A container killed with AutoRemove may still be listed while
+            # the daemon removes it: `lingered` says how long that took.
+            t0 = time.monotonic()
+            end = t0 + GONE_DEADLINE
             while self.containers() > 0 and time.monotonic() < end:
                 time.sleep(0.2)
+                self.lingered = time.monotonic() - t0
             if self.containers() > 0:
                 problems.append("%d container(s) left" % self.containers())
         left = sorted(os.listdir(self.tmp))
@@ -212,41 +218,47 @@ def check_signal(r2e, name, runtime, sig):
         argv, want, settle = command_args(name, runtime, work)
         case = Case(r2e, argv, runtime, work)
         try:
-            t0 = time.monotonic()
-            case.wait_holding(want)
-            held = time.monotonic() - t0
-            time.sleep(settle)  # into the work; the assertions hold at any point
-            procs = case.descendants() if runtime == "local" else {}
-            if case.proc.poll() is not None:
-                return ["exited %d before the signal: make its work longer" % case.proc.returncode]
-            t1 = time.monotonic()
-            case.proc.send_signal(sig)
-            try:
-                rc = case.proc.wait(EXIT_DEADLINE)
-            except subprocess.TimeoutExpired:
-                return ["still running %d s after %s; stderr:\n%s" % (EXIT_DEADLINE, sig.name, case.err()[-3000:])]
-            took = time.monotonic() - t1
-            problems = []
-            if rc != 128 + sig:
-                problems.append("exit status %d, want %d" % (rc, 128 + sig))
-            if "stopping" not in case.err():
-                problems.append("no `stopping` message on stderr")
-            problems += case.leftovers()
-            end = time.monotonic() + GONE_DEADLINE
-            while alive(procs) and time.monotonic() < end:
-                time.sleep(0.2)
-            if alive(procs):
-                problems.append("processes left: %s" % alive(procs))
-            if problems:
-                problems.append("stderr:\n" + case.err()[-3000:])
-            else:
-                print("ok %s %s %s: held after %.1f s, exited %.1f s after the signal"
-                      % (name, runtime, sig.name, held, took))
-            return problems
+            return run_signal(case, name, runtime, sig, want, settle)
+        except AssertionError as e:
+            return [str(e)]
         finally:
             case.kill()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_signal(case, name, runtime, sig, want, settle):
+    t0 = time.monotonic()
+    case.wait_holding(want)
+    held = time.monotonic() - t0
+    time.sleep(settle)  # into the work; the assertions hold at any point
+    procs = case.descendants() if runtime == "local" else {}
+    if case.proc.poll() is not None:
+        return ["exited %d before the signal: make its work longer" % case.proc.returncode]
+    t1 = time.monotonic()
+    case.proc.send_signal(sig)
+    try:
+        rc = case.proc.wait(EXIT_DEADLINE)
+    except subprocess.TimeoutExpired:
+        return ["still running %d s after %s; stderr:\n%s" % (EXIT_DEADLINE, sig.name, case.err()[-3000:])]
+    took = time.monotonic() - t1
+    problems = []
+    if rc != 128 + sig:
+        problems.append("exit status %d, want %d" % (rc, 128 + sig))
+    if "stopping" not in case.err():
+        problems.append("no `stopping` message on stderr")
+    problems += case.leftovers()
+    end = time.monotonic() + GONE_DEADLINE
+    while alive(procs) and time.monotonic() < end:
+        time.sleep(0.2)
+    if alive(procs):
+        problems.append("processes left: %s" % alive(procs))
+    if problems:
+        return problems + ["stderr:\n" + case.err()[-3000:]]
+    lingered = " (a container listed %.1f s longer)" % case.lingered if case.lingered else ""
+    print("ok %s %s %s: held after %.1f s, exited %.1f s after the signal%s"
+          % (name, runtime, sig.name, held, took, lingered))
+    return []
 
 
 class SilentModel:
@@ -291,6 +303,8 @@ def check_repeat(r2e, runtime):
             if not problems:
                 print("ok repeated SIGTERM %s: one stop, exit %d" % (runtime, rc))
             return problems
+        except AssertionError as e:
+            return ["repeat: %s" % e]
         finally:
             case.kill()
     finally:
@@ -325,6 +339,8 @@ def check_second(r2e, runtime):
             print("ok second signal %s: sandbox gone while the model call blocked; ended by SIGINT %.1f s after it"
                   % (runtime, time.monotonic() - t1))
             return []
+        except AssertionError as e:
+            return ["second: %s" % e]
         finally:
             case.kill()
     finally:

@@ -40,6 +40,13 @@ struct GitOptions {
   std::string repo = "/testbed";
   // Bound on each git command.
   std::chrono::seconds timeout{120};
+  // GetPatch: stage into a scratch copy of the index (removed afterwards),
+  // so that the repository's own index, what `git status` shows, stays as
+  // it was. Off: GetPatch stages into the repository's index.
+  bool scratch_index = false;
+  // ApplyPatch / ReversePatch: let git fix whitespace errors
+  // (`--whitespace=fix`). Off: the patch's lines are applied as they are.
+  bool fix_whitespace = true;
 };
 
 // True for a commit id (4 to 64 hex digits) or a ref name git accepts
@@ -59,15 +66,23 @@ Result<std::string> HeadCommit(Runtime& runtime, const GitOptions& options = {})
 Result<std::string> PatchBase(Runtime& runtime, std::string_view base_commit,
                               const GitOptions& options = {});
 
-// Stages everything (`git add -A`, which also updates the index) and returns
-// `git diff --cached <base>`: every change since `base`, including new and
-// deleted files and committed steps. Empty when nothing changed. Not bounded
+// The tree object of the whole working tree as `git add -A` would stage it,
+// uncommitted and untracked files included (ignored ones not), written into
+// the repository's object store through a scratch index: the repository's
+// own index and HEAD are unchanged. A base for GetPatch that includes what
+// setup changed without committing.
+Result<std::string> WorkingTreeId(Runtime& runtime, const GitOptions& options = {});
+
+// Stages everything (`git add -A`, which also updates the index unless
+// options.scratch_index) and returns `git diff --cached --binary <base>`:
+// every change since `base` (a commit or a tree), including new, deleted and
+// binary files and committed steps. Empty when nothing changed. Not bounded
 // by the runtime's output limit (read back as a file).
 Result<std::string> GetPatch(Runtime& runtime, std::string_view base = "HEAD",
                              const GitOptions& options = {});
 
 // Copies `patch` into the sandbox and runs `git apply --whitespace=fix`
-// (ReversePatch: with `-R`). A missing final newline is added. Errors carry
+// (plain `git apply` without options.fix_whitespace; ReversePatch: with `-R`). A missing final newline is added. Errors carry
 // git's message: InvalidArgument for an empty or malformed patch,
 // FailedPrecondition for a patch that does not apply to the working tree
 // (nothing is changed then: git apply is all-or-nothing).

@@ -1,9 +1,16 @@
 // LocalRuntime: the embedded default runtime. No daemon: the sandbox is a
 // private working directory on this machine, presented at /testbed (and a
-// private /root and /tmp) through bubblewrap when it is installed: read-only
-// host filesystem, own PID namespace, dies with its parent. Without bwrap it
-// falls back to plain child processes in the working directory (weaker
-// isolation: commands see the host's paths; documented, not hidden).
+// private /root, /tmp and /var/tmp) through bubblewrap when it is installed,
+// in its own PID, IPC and UTS namespaces, dying with its parent. The
+// sandbox's root is new and empty but for the host's system directories
+// (/usr, /bin, /sbin, /lib*) and what commands read of /etc (users, name
+// resolution, the dynamic linker, certificates, alternatives, time zone,
+// locale, Python's and git's configuration), all read-only, plus the paths
+// LocalRuntimeOptions::read_only_binds names: /home, /var, /opt, /srv, /mnt,
+// checkouts, container engines' storage (other sandboxes' files) and the
+// rest of the host do not exist there. Without bwrap it falls back to plain
+// child processes in the working directory (no isolation: commands see the
+// host; documented, not hidden).
 //
 // Contracts: as Runtime. The working directory is removed by stop() and by
 // the destructor.
@@ -37,6 +44,12 @@ struct LocalRuntimeOptions {
   // Share the host's network (bubblewrap only). Off gives an empty network
   // namespace.
   bool network = true;
+
+  // Host paths the sandbox also shows, read-only, at the same place (bubblewrap
+  // only), e.g. a toolchain under /opt or a virtualenv the commands use.
+  // Absolute paths of existing files or directories: start() fails with
+  // InvalidArgument or NotFound otherwise.
+  std::vector<std::filesystem::path> read_only_binds;
 
   // Keep the working directory after stop(), for debugging.
   bool keep_workdir = false;

@@ -104,6 +104,28 @@ enum class HiddenTestMode {
 // "leave", "move" or "remove", for logs.
 std::string_view HiddenTestModeName(HiddenTestMode mode);
 
+// Where compute_reward() and grade() run the hidden tests.
+enum class GradeIn {
+  // In the agent's own sandbox, as the scaffold grades. No extra sandbox,
+  // but the agent is root there and may have changed what the graders see
+  // (an interpreter or pytest shim on PATH, sitecustomize.py or .pth files,
+  // a process still running): see docs/reliability.md.
+  kAgentSandbox,
+  // In a new sandbox of the same task, made as reset() makes one (taken from
+  // options.warm_pool when there is one), holding only the agent's changes
+  // to /testbed: the official harness's way. The changes travel as a patch
+  // (GetPatch against the working tree as reset() left it, binary-safe,
+  // taken through a scratch index so the agent's sandbox is not changed).
+  // A patch that does not apply grades 0 with the reason in
+  // GradeResult::warnings and log; a grading sandbox that cannot be made is
+  // an error (infrastructure, not a 0). Costs a sandbox start and setup per
+  // grade (docs/benchmarks.md); a warm pool then needs a sandbox per grade
+  // as well as per episode.
+  kFreshSandbox,
+};
+// "agent" or "fresh", for logs.
+std::string_view GradeInName(GradeIn where);
+
 // A per-step reward (see RepoEnvOptions::reward_fn): called by step() after
 // the action ran, with the environment (task(), steps(), runtime(); it may
 // call run() and grade(), not step(), reset() or close()), the action and
@@ -132,6 +154,10 @@ struct RepoEnvOptions {
   std::vector<std::string> extra_setup;
   // Where the hidden tests are while the agent works (see HiddenTestMode).
   HiddenTestMode hidden_tests = HiddenTestMode::kRemoveFromSandbox;
+  // Where compute_reward() and grade() run them (see GradeIn). Grading
+  // sandboxes are made by `runtime` (the local runtime when it is empty, as
+  // for Create(), also for an environment given its runtime directly).
+  GradeIn grade_in = GradeIn::kFreshSandbox;
   // The per-step reward, StepResult::reward; none: 0 (the scaffold's
   // calculate_reward without a grader). A step whose reward_fn throws fails
   // with Internal. EnvPoolOptions::reward_on_done replaces the reward of a
@@ -246,7 +272,8 @@ class RepoEnv {
   // scaffold's run_action. Timeout as for step().
   Result<ExecResult> run(std::string_view command, std::optional<std::chrono::seconds> timeout = std::nullopt);
 
-  // Runs the hidden tests and grades them; the reward is 1 or 0.
+  // Runs the hidden tests and grades them, where options.grade_in says; the
+  // reward is 1 or 0.
   Result<double> compute_reward();
   // The same, with the whole grade (log, status map, report).
   Result<GradeResult> grade();
@@ -312,6 +339,10 @@ class RepoEnv {
   // Checks a caller's timeout; options.step_timeout for none.
   Result<std::chrono::seconds> command_timeout(const char* call, std::optional<std::chrono::seconds> timeout) const;
   void start_tool_server();
+  // GradeIn::kFreshSandbox: records the working tree at the end of reset(),
+  // and grades the agent's patch in a new sandbox (fresh_grade.cc).
+  void record_grade_base();
+  Result<GradeResult> grade_in_fresh_sandbox();
 
   Task task_;
   std::unique_ptr<Runtime> runtime_;
@@ -335,6 +366,11 @@ class RepoEnv {
   // The hidden tests of the current sandbox, held on the host while the agent
   // works (null: none taken out).
   std::shared_ptr<internal::HiddenTests> hidden_;
+  // GradeIn::kFreshSandbox: the tree of /testbed right after reset(), or why
+  // it could not be recorded; and the environment grading now, which
+  // cancel() stops too (guarded by runtime_mu_).
+  Result<std::string> grade_base_ = Status::FailedPrecondition("no reset() yet");
+  RepoEnv* grading_env_ = nullptr;
 };
 
 }  // namespace r2e

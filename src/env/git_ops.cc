@@ -19,6 +19,7 @@ constexpr std::string_view kIdentity =
 // Scratch files, relative to the repository (and their sandbox paths).
 constexpr std::string_view kApplyFile = ".git/r2e-apply.patch";
 constexpr std::string_view kDiffFile = ".git/r2e-diff.patch";
+constexpr std::string_view kScratchIndex = ".git/r2e-scratch-index";
 // Longest git message kept in a Status.
 constexpr std::size_t kMaxMessage = 4000;
 
@@ -88,6 +89,15 @@ bool IsRefChar(char c) {
          c == '/';
 }
 
+// `script` in a subshell whose git commands use a copy of the index, removed
+// afterwards (git takes GIT_INDEX_FILE relative to the working directory,
+// which is the repository: the path is made absolute from $PWD).
+std::string WithScratchIndex(const std::string& script) {
+  const std::string index = "\"$PWD\"/" + ShellQuote(kScratchIndex);
+  return "(GIT_INDEX_FILE=" + index + "; export GIT_INDEX_FILE; { cp .git/index \"$GIT_INDEX_FILE\" 2>/dev/null || rm -f \"$GIT_INDEX_FILE\"; } && " +
+         script + "; r=$?; rm -f \"$GIT_INDEX_FILE\"; exit $r)";
+}
+
 std::string SandboxPath(const GitOptions& options, std::string_view relative) {
   std::string repo = options.repo;
   while (repo.size() > 1 && repo.back() == '/') repo.pop_back();
@@ -106,8 +116,8 @@ Status ApplyImpl(Runtime& runtime, std::string_view patch, bool reverse,
     return s.WithContext(std::string(what) + ": copying the patch into the sandbox");
   }
   const std::string file = ShellQuote(kApplyFile);
-  const std::string script = "(" + Git() + " apply --whitespace=fix " + (reverse ? "-R " : "") +
-                             file + "; r=$?; rm -f " + file + "; exit $r)";
+  const std::string script = "(" + Git() + " apply " + (options.fix_whitespace ? "--whitespace=fix " : "") +
+                             (reverse ? "-R " : "") + file + "; r=$?; rm -f " + file + "; exit $r)";
   R2E_ASSIGN_OR_RETURN(ExecResult r, RunGit(runtime, script, options));
   if (r.success()) return Status::OK();
   // git apply: 1 when a hunk does not apply, 128 for input it cannot read.
@@ -168,16 +178,24 @@ Result<std::string> PatchBase(Runtime& runtime, std::string_view base_commit,
 
 Result<std::string> GetPatch(Runtime& runtime, std::string_view base, const GitOptions& options) {
   R2E_RETURN_IF_ERROR(CheckRevision("git diff base", base));
-  const std::string script = Git() + " add -A && " + Git() +
-                             " diff --cached --no-color --no-ext-diff --no-textconv"
-                             " --src-prefix=a/ --dst-prefix=b/ " +
-                             ShellQuote(base) + " -- > " + ShellQuote(kDiffFile);
+  std::string script = Git() + " add -A && " + Git() +
+                       " diff --cached --binary --no-color --no-ext-diff --no-textconv"
+                       " --src-prefix=a/ --dst-prefix=b/ " +
+                       ShellQuote(base) + " -- > " + ShellQuote(kDiffFile);
+  if (options.scratch_index) script = WithScratchIndex(script);
   R2E_ASSIGN_OR_RETURN(ExecResult r, RunGit(runtime, script, options));
   if (!r.success())
     return GitError("git add -A && git diff --cached", r, StatusCode::kFailedPrecondition, options);
   auto patch = runtime.read_file(SandboxPath(options, kDiffFile));
   if (!patch.ok()) return patch.status().WithContext("reading the patch back");
   return patch;
+}
+
+Result<std::string> WorkingTreeId(Runtime& runtime, const GitOptions& options) {
+  const std::string script = WithScratchIndex(Git() + " add -A && " + Git() + " write-tree");
+  R2E_ASSIGN_OR_RETURN(ExecResult r, RunGit(runtime, script, options));
+  if (!r.success()) return GitError("git add -A && git write-tree", r, StatusCode::kFailedPrecondition, options);
+  return ParseHash("git write-tree", r);
 }
 
 Status ApplyPatch(Runtime& runtime, std::string_view patch, const GitOptions& options) {

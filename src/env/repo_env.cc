@@ -134,6 +134,7 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id + " (warm sandbox)");
   }
+  record_grade_base();
   start_tool_server();
   last_reset_kind_ = ResetKind::kWarm;
   return initial_observation();
@@ -170,6 +171,7 @@ Result<Observation> RepoEnv::start_cold() {
     runtime_->stop();
     return s.WithContext("reset " + task_.instance_id);
   }
+  record_grade_base();
   start_tool_server();
   last_reset_kind_ = ResetKind::kCold;
   return initial_observation();
@@ -372,6 +374,7 @@ Result<ExecResult> RepoEnv::run(std::string_view command, std::optional<std::chr
 
 Result<GradeResult> RepoEnv::grade() {
   if (!started_) return Status::FailedPrecondition("compute_reward() before reset(): call reset() first");
+  if (options_.grade_in == GradeIn::kFreshSandbox) return grade_in_fresh_sandbox();
   R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));
   GradeOptions o;
   o.timeout = options_.reward_timeout;
@@ -397,6 +400,7 @@ Status RepoEnv::close() {
 void RepoEnv::cancel() {
   std::lock_guard<std::mutex> lock(runtime_mu_);
   if (runtime_) runtime_->stop();
+  if (grading_env_) grading_env_->cancel();
 }
 
 bool RepoEnv::fast_reset_allowed() const {

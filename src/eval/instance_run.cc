@@ -166,6 +166,7 @@ class InstanceRun {
     if (env_options.hidden_tests == HiddenTestMode::kRemoveFromSandbox) {
       env_options.hidden_tests = HiddenTestMode::kMoveUnderRoot;
     }
+    env_options.grade_in = GradeIn::kAgentSandbox;  // this sandbox is the fresh one
     RepoEnv env(task_, std::move(tracing), env_options);
     {
       SlotRegistration registration(slot_, runtime, deadline_);

@@ -52,6 +52,50 @@ int OpenInRoot(int root_fd, const fs::path& rel, int flags, mode_t mode) {
   return static_cast<int>(syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
 }
 
+// The host's system directories, shown read-only at the same place (merged-
+// /usr symlinks are recreated as symlinks).
+constexpr std::string_view kSystemDirs[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+
+// What commands read of /etc: users and groups, name resolution, the dynamic
+// linker, certificates, alternatives (e.g. /usr/bin/awk), time zone and
+// locale, the OS release, terminal and MIME data, git's and Python's system
+// configuration. A trailing '*' matches a prefix (python3.11, ...).
+constexpr std::string_view kSharedEtcEntries[] = {
+    "passwd", "group", "nsswitch.conf", "host.conf", "hosts", "resolv.conf", "gai.conf", "protocols",
+    "services", "networks", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates",
+    "ca-certificates.conf", "pki", "alternatives", "localtime", "timezone", "locale.alias", "locale.conf",
+    "os-release", "debian_version", "lsb-release", "mime.types", "magic", "magic.mime", "terminfo",
+    "inputrc", "shells", "login.defs", "mtab", "gitconfig", "python3*", "perl"};
+
+bool EtcEntryIsShared(std::string_view name) {
+  for (std::string_view shared : kSharedEtcEntries) {
+    if (shared.ends_with('*') ? name.starts_with(shared.substr(0, shared.size() - 1)) : name == shared) return true;
+  }
+  return false;
+}
+
+// Shows the host's `path` at the same place, read-only. A symlink into /usr
+// or /proc (which the sandbox has) is recreated as it is; one that points
+// elsewhere (e.g. /etc/resolv.conf into /run) is replaced by what it points
+// at, so the sandbox sees the content without the rest of that directory.
+void BindHostEntry(const fs::path& path, std::vector<std::string>& argv) {
+  std::error_code ec;
+  const auto status = fs::symlink_status(path, ec);
+  if (ec || !fs::exists(status)) return;
+  if (fs::is_symlink(status)) {
+    const fs::path target = fs::canonical(path, ec);
+    if (ec) return;  // dangling: leave it out
+    const std::string resolved = target.string();
+    if (resolved.starts_with("/usr/") || resolved.starts_with("/proc/")) {
+      argv.insert(argv.end(), {"--symlink", fs::read_symlink(path, ec).string(), path.string()});
+      return;
+    }
+    argv.insert(argv.end(), {"--ro-bind", resolved, path.string()});
+    return;
+  }
+  argv.insert(argv.end(), {"--ro-bind", path.string(), path.string()});
+}
+
 }  // namespace
 
 LocalRuntime::LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}
@@ -72,33 +116,24 @@ std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::strin
   std::vector<std::string> a = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
                                 "--unshare-uts", "--hostname", "r2e-sandbox"};
   if (!options_.network) a.push_back("--unshare-net");
-  // The host's top-level directories read-only, except those the sandbox
-  // owns. Binding entries one by one (rather than / itself) leaves room to
-  // create /testbed in the sandbox without touching the host.
+  // A new, empty root: only what commands need of the host, read-only (the
+  // system's programs and libraries, part of /etc), then the sandbox's own
+  // directories. The rest of the host (/home, /var, /opt, /srv, checkouts,
+  // container engines' storage with other sandboxes' files) does not exist.
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "proc" || name == "dev" || name == "tmp" || name == "root" || name == "testbed" ||
-        name == "run" || name == "lost+found") {
-      continue;
-    }
-    std::error_code lec;
-    if (entry.is_symlink(lec)) {
-      a.insert(a.end(), {"--symlink", fs::read_symlink(entry.path(), lec).string(), "/" + name});
-    } else if (entry.is_directory(lec)) {
-      a.insert(a.end(), {"--ro-bind", "/" + name, "/" + name});
-    }
+  for (std::string_view dir : kSystemDirs) BindHostEntry(fs::path("/") / dir, a);
+  a.insert(a.end(), {"--dir", "/etc"});
+  for (const auto& entry : fs::directory_iterator("/etc", ec)) {
+    if (EtcEntryIsShared(entry.path().filename().string())) BindHostEntry(entry.path(), a);
+  }
+  for (const auto& extra : options_.read_only_binds) {
+    a.insert(a.end(), {"--ro-bind", extra.string(), extra.string()});
   }
   a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"});
-  // Container engines' storage holds other sandboxes' files (their hidden
-  // tests among them): an empty directory in its place.
-  for (const char* engine_dir : {"/var/lib/docker", "/var/lib/containerd", "/var/lib/containers"}) {
-    if (fs::is_directory(engine_dir, ec)) a.insert(a.end(), {"--tmpfs", engine_dir});
-  }
   for (std::string_view root : kPrivateRoots) {
     a.insert(a.end(), {"--bind", (workdir_ / root).string(), "/" + std::string(root)});
   }
-  if (fs::is_directory("/var/tmp", ec)) a.insert(a.end(), {"--bind", (workdir_ / kVarTmp).string(), "/var/tmp"});
+  a.insert(a.end(), {"--bind", (workdir_ / kVarTmp).string(), "/var/tmp"});
   a.insert(a.end(), {"--chdir", "/testbed", "--"});
   a.insert(a.end(), argv.begin(), argv.end());
   return a;
@@ -119,6 +154,18 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
       use_bwrap_ = true;
       break;
     case LocalRuntimeOptions::Isolation::kNone: use_bwrap_ = false; break;
+  }
+
+  for (const auto& extra : options_.read_only_binds) {
+    std::error_code bec;
+    if (!extra.is_absolute()) {
+      return Status::InvalidArgument("LocalRuntimeOptions::read_only_binds: '" + extra.string() +
+                                     "' is not an absolute path");
+    }
+    if (!fs::exists(extra, bec)) {
+      return Status::NotFound("LocalRuntimeOptions::read_only_binds: " + extra.string() +
+                              " does not exist on this host");
+    }
   }
 
   fs::path root = options_.work_root;
@@ -195,7 +242,7 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
     return std::unique_ptr<ByteStream>(std::move(stream).value());
   };
   // bwrap's read-only binds are recursive: it remounts every mount below
-  // /var, /usr, ... and fails ("Can't bind mount ... Invalid argument") when
+  // /usr, /etc/... and fails ("Can't bind mount ... Invalid argument") when
   // one appears or goes meanwhile, e.g. a Docker container starting or
   // stopping on this host. That is transient: try again a few times.
   Status started;

@@ -11,6 +11,7 @@
 #include "docker/docker_client.h"
 #include "env/hidden_tests.h"
 #include "r2e/docker_runtime.h"
+#include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "r2e/session.h"
@@ -209,6 +210,30 @@ TEST(DockerSecurityTest, SweBenchRunnerComesBackUnchanged) {
   ASSERT_TRUE(eval_sh.ok());
   EXPECT_NE(eval_sh->exit_code, 0) << "an agent's /eval.sh survived the restore";
   EXPECT_TRUE(env->close().ok());
+}
+
+TEST(DockerSecurityTest, ALocalSandboxCannotFindARunningContainersFiles) {
+  // What made the local SecurityTest flaky: a Docker sandbox running at the
+  // same time had its files under the host's /var/lib/docker, which the
+  // local sandbox showed. The local sandbox no longer has /var at all.
+  if (!HaveImage(kDemo)) GTEST_SKIP() << "no daemon or " << kDemo;
+  if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
+  DockerRuntime container;
+  SandboxSpec spec;
+  spec.image = kDemo;
+  ASSERT_TRUE(container.start(spec).ok());
+  const std::string marker = "r2e-container-marker-" + std::to_string(::getpid());
+  ASSERT_TRUE(container.write_file("/testbed/" + marker, "secret\n").ok());
+  LocalRuntimeOptions lo;
+  lo.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  LocalRuntime local(lo);
+  ASSERT_TRUE(local.start({}).ok());
+  ExecOptions slow;
+  slow.timeout = std::chrono::seconds(120);
+  auto found = local.exec("find / -name '" + marker + "' 2>/dev/null; echo done", slow);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(found->output, "done\n");
+  EXPECT_TRUE(container.stop().ok());
 }
 
 TEST(DockerSecurityTest, RegistryPasswordNeverInErrors) {

@@ -1,6 +1,9 @@
 // RepoEnv's fast reset on the local runtime: the repository goes back to its
 // state after setup in place, the episode's processes end, the session starts
 // anew, and a failed check falls back to a fresh sandbox.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -29,8 +32,14 @@ Task DemoTask() {
 int HostProcessesWithArg(const std::string& arg) {
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(e.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    // Read with read(2): a process may exit meanwhile (ESRCH), which
+    // std::ifstream reports by throwing.
+    std::string cmdline;
+    if (const int fd = ::open((e.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+      char buf[4096];
+      for (ssize_t got; (got = ::read(fd, buf, sizeof buf)) > 0;) cmdline.append(buf, static_cast<std::size_t>(got));
+      ::close(fd);
+    }
     std::size_t start = 0;
     while (start < cmdline.size()) {
       std::size_t end = cmdline.find('\0', start);

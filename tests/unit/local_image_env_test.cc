@@ -75,6 +75,7 @@ class LocalImageEnvTest : public ::testing::TestWithParam<LocalRuntimeOptions::I
 
 TEST_P(LocalImageEnvTest, CommandsKeepTheConfiguredEnvironment) {
   LocalRuntimeOptions o;
+  o.read_only_binds = {bin_.str()};  // the "image's" own bin directory, on the host
   o.env = {{"PATH", bin_.str() + ":/usr/bin:/bin"}, {"FOO", "from the image"}, {"VIRTUAL_ENV", "/opt/imgvenv"},
            {"LC_ALL", "C.UTF-8"}};
   ASSERT_TRUE(Start(o).ok());
@@ -128,6 +129,7 @@ TEST(LocalImageEnvEpisodeTest, ToolCallsServedAndPlainAndGradingSeeTheEnvironmen
     RepoEnvOptions o;
     o.tool_server = server;
     LocalRuntimeOptions local;
+    local.read_only_binds = {bin.str()};
     local.env = {{"PATH", bin.str() + ":/usr/bin:/bin"}, {"FOO", "from the image"}};
     o.runtime = LocalRuntimeFactory(local);
     auto env = RepoEnv::Create(tasks->front(), o);

@@ -70,15 +70,67 @@ TEST_F(LocalRuntimeBwrapTest, HostIsReadOnlyAndRootIsPrivate) {
   EXPECT_EQ(Run("echo hi > /root/x && cat /root/x").output, "hi\n");
 }
 
-TEST_F(LocalRuntimeBwrapTest, ContainerEngineStorageIsEmpty) {
-  // Docker's storage holds other sandboxes' files, hidden tests among them.
-  // The host's /var/lib/docker is not empty wherever dockerd has run (the
-  // test machines); the sandbox sees an empty directory in its place.
-  std::error_code ec;
-  if (!fs::is_directory("/var/lib/docker", ec) || fs::is_empty("/var/lib/docker", ec))
-    GTEST_SKIP() << "no container storage on this host";
-  ExecResult r = Run("ls -A /var/lib/docker | wc -l");
-  EXPECT_EQ(r.output, "0\n");
+TEST_F(LocalRuntimeBwrapTest, NothingOfTheHostButTheSystemIsVisible) {
+  // The system's programs work (they are all the sandbox has of the host).
+  EXPECT_EQ(Run("id -un; awk 'BEGIN{print 1}'; python3 -c 'print(2)'; git --version | cut -c1-11").output,
+            "root\n1\n2\ngit version\n");
+  // Host paths that hold other people's data do not exist: home directories,
+  // /var (container engines' storage: other sandboxes' files), /opt, /srv,
+  // /mnt, /media, this test's own directory and the repository it copied.
+  for (const std::string path : {"/home", "/var/lib", "/var/lib/docker", "/opt", "/srv", "/mnt", "/media", "/work",
+                                 "/boot", "/sys", "/etc/shadow", "/etc/machine-id"}) {
+    EXPECT_NE(Run("test -e " + path).exit_code, 0) << path << " is visible in the sandbox";
+  }
+  for (const fs::path& host : {fs::current_path(), repo_, fs::path(rt_->workdir())}) {
+    EXPECT_NE(Run("test -e '" + host.string() + "'").exit_code, 0) << host << " is visible in the sandbox";
+  }
+  // /var holds only the sandbox's own /var/tmp; / only the system's entries
+  // and the sandbox's own.
+  EXPECT_EQ(Run("ls -A /var").output, "tmp\n");
+  const std::string top = Run("ls -A /").output;
+  for (const char* absent : {"home\n", "var/lib", "opt\n", "srv\n"}) {
+    EXPECT_EQ(top.find(absent), std::string::npos) << top;
+  }
+}
+
+TEST_F(LocalRuntimeBwrapTest, AnotherSandboxsFilesCannotBeFound) {
+  // A second sandbox running at the same time, with a file of its own.
+  LocalRuntimeOptions o;
+  o.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  LocalRuntime other(o);
+  SandboxSpec spec;
+  spec.copy_in = {{repo_, "/testbed"}};
+  ASSERT_TRUE(other.start(spec).ok());
+  const std::string marker = "r2e-other-sandbox-marker-" + std::to_string(::getpid());
+  ASSERT_TRUE(other.write_file("/testbed/" + marker, "secret\n").ok());
+  ASSERT_TRUE(other.write_file("/root/" + marker, "secret\n").ok());
+  ASSERT_TRUE(fs::exists(other.workdir() / "testbed" / marker));  // the host has it
+  // Searched for from the first sandbox, everywhere.
+  ExecResult found = Run("find / -name '" + marker + "' 2>/dev/null; echo done", 120s);
+  EXPECT_EQ(found.output, "done\n");
+}
+
+TEST_F(LocalRuntimeBwrapTest, ExtraReadOnlyBindsAreShownAndCheckedAtStart) {
+  const fs::path extra = fs::current_path() / ("r2e-local-extra-" + std::to_string(::getpid()));
+  fs::create_directories(extra);
+  std::ofstream(extra / "tool.txt") << "shared\n";
+  LocalRuntimeOptions o;
+  o.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+  o.read_only_binds = {extra};
+  {
+    LocalRuntime rt(o);
+    ASSERT_TRUE(rt.start({}).ok());
+    auto r = rt.exec("cat '" + (extra / "tool.txt").string() + "'; touch '" + (extra / "new").string() + "'");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->output.substr(0, 7), "shared\n");
+    EXPECT_NE(r->exit_code, 0);  // read-only
+    EXPECT_FALSE(fs::exists(extra / "new"));
+  }
+  o.read_only_binds = {"relative/dir"};
+  EXPECT_EQ(LocalRuntime(o).start({}).code(), StatusCode::kInvalidArgument);
+  o.read_only_binds = {extra / "missing"};
+  EXPECT_EQ(LocalRuntime(o).start({}).code(), StatusCode::kNotFound);
+  fs::remove_all(extra);
 }
 
 TEST_F(LocalRuntimeBwrapTest, OwnPidNamespace) {

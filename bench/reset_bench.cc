@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "bench_util.h"
+#include "cli/stop_signals.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "r2e/warm_pool.h"
@@ -65,7 +66,7 @@ Status RunResetBench(const ResetBenchOptions& options_in, std::ostream& out) {
   const int containers_before = CountOurContainers();
   Task task = BenchTask(o.image);
   RepoEnvOptions options;
-  options.runtime = DockerRuntimeFactory();
+  options.runtime = cli::Stoppable(DockerRuntimeFactory());
 
   // Cold: what reset() costs without a pool (remove the previous container,
   // create, start, set up, install the tools).
@@ -86,6 +87,7 @@ Status RunResetBench(const ResetBenchOptions& options_in, std::ostream& out) {
     po.size = 4;
     po.refill_concurrency = 2;
     R2E_ASSIGN_OR_RETURN(auto pool, RepoEnv::MakeWarmPool(task, options, po));
+    const cli::OnStop stop_pool([p = pool.get()] { p->shutdown(); });  // wait_ready() returns
     RepoEnvOptions pooled = options;
     pooled.warm_pool = pool;
     auto env = RepoEnv::Create(task, pooled);

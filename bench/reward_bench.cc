@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "bench_util.h"
+#include "cli/stop_signals.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "r2e/warm_pool.h"
@@ -54,7 +55,8 @@ Status RunRewardBench(const RewardBenchOptions& o, std::ostream& out) {
   }
   R2E_ASSIGN_OR_RETURN(Task task, DemoTask());
   RepoEnvOptions options;
-  R2E_ASSIGN_OR_RETURN(options.runtime, MakeRuntimeFactory(o.runtime, RuntimeOptions{}));
+  R2E_ASSIGN_OR_RETURN(RuntimeFactory factory, MakeRuntimeFactory(o.runtime, RuntimeOptions{}));
+  options.runtime = cli::Stoppable(std::move(factory));  // a signal ends them (cli/stop_signals.h)
   const int containers_before = o.runtime == "docker" ? CountOurContainers() : 0;
   auto nothing = [] { return Status::OK(); };
 
@@ -74,6 +76,7 @@ Status RunRewardBench(const RewardBenchOptions& o, std::ostream& out) {
     po.size = 2;
     po.refill_concurrency = 1;
     R2E_ASSIGN_OR_RETURN(auto pool, RepoEnv::MakeWarmPool(task, options, po));
+    const cli::OnStop stop_pool([p = pool.get()] { p->shutdown(); });  // wait_ready() returns
     RepoEnvOptions p = options;
     p.warm_pool = pool;
     {

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/stop_signals.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/kube_runtime.h"
 #include "r2e/local_runtime.h"
@@ -35,12 +37,14 @@ Stats Summarize(std::vector<double> v) {
   return {at(0.50), at(0.90), at(0.99), sum / v.size()};
 }
 
-// Times `step` n times after a warm-up; a failing step aborts the run.
+// Times `step` n times after a warm-up; a failing step, or a stop signal
+// (the baselines hold no sandbox that it would kill), aborts the run.
 Result<Stats> Measure(int warmup, int n, const std::function<Status()>& step) {
   for (int i = 0; i < warmup; ++i) R2E_RETURN_IF_ERROR(step());
   std::vector<double> samples;
   samples.reserve(n);
   for (int i = 0; i < n; ++i) {
+    if (cli::StopRequested()) return Status::Cancelled("stopped by a signal");
     auto t0 = std::chrono::steady_clock::now();
     R2E_RETURN_IF_ERROR(step());
     samples.push_back(Ms(std::chrono::steady_clock::now() - t0).count());
@@ -111,37 +115,39 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
   std::string baseline;
   std::string protocol;  // kube: the session's exec subprotocol
   if (o.runtime == "local") {
-    LocalRuntime rt;
-    R2E_RETURN_IF_ERROR(rt.start({}));
-    R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
-    const bool bwrap = rt.isolated();
-    rt.stop();
+    auto rt = cli::Stoppable(std::make_unique<LocalRuntime>());
+    R2E_RETURN_IF_ERROR(rt->start({}));
+    R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(*rt); }));
+    const bool bwrap = rt->isolated();
+    rt->stop();
     R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return SpawnPerCommand(bwrap); }));
     baseline = bwrap ? "exec (new bwrap sandbox process per command)" : "exec (new bash per command)";
   } else if (o.runtime == "docker") {
     SandboxSpec spec;
     spec.image = o.image;
     spec.task_id = "bench-step";
-    DockerRuntime rt;
-    R2E_RETURN_IF_ERROR(rt.start(spec));
-    R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
+    auto docker = std::make_unique<DockerRuntime>();
+    DockerRuntime& named = *docker;
+    auto rt = cli::Stoppable(std::move(docker));
+    R2E_RETURN_IF_ERROR(rt->start(spec));
+    R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(*rt); }));
     // The CLI is slow (about 0.1 s a call): at most 100 samples.
     cli_n = std::min(o.n, 100);
-    const std::string name = rt.container_name();
+    const std::string name = named.container_name();
     R2E_ASSIGN_OR_RETURN(cli, Measure(std::min(o.warmup, 3), cli_n, [&] { return DockerCliExec(name); }));
-    rt.stop();
+    rt->stop();
     DockerRuntimeOptions relayed;
     relayed.session_transport = DockerRuntimeOptions::SessionTransport::kExec;
-    DockerRuntime rt_relayed(relayed);
-    R2E_RETURN_IF_ERROR(rt_relayed.start(spec));
-    R2E_ASSIGN_OR_RETURN(session_stream, Measure(o.warmup, o.n, [&] { return RunTrue(rt_relayed); }));
-    rt_relayed.stop();
+    auto rt_relayed = cli::Stoppable(std::make_unique<DockerRuntime>(relayed));
+    R2E_RETURN_IF_ERROR(rt_relayed->start(spec));
+    R2E_ASSIGN_OR_RETURN(session_stream, Measure(o.warmup, o.n, [&] { return RunTrue(*rt_relayed); }));
+    rt_relayed->stop();
     DockerRuntimeOptions per;
     per.exec_mode = DockerRuntimeOptions::ExecMode::kPerCommand;
-    DockerRuntime rt2(per);
-    R2E_RETURN_IF_ERROR(rt2.start(spec));
-    R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return RunTrue(rt2); }));
-    rt2.stop();
+    auto rt2 = cli::Stoppable(std::make_unique<DockerRuntime>(per));
+    R2E_RETURN_IF_ERROR(rt2->start(spec));
+    R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return RunTrue(*rt2); }));
+    rt2->stop();
     baseline = "exec (one Engine API exec per command)";
   } else if (o.runtime == "kube") {
     SandboxSpec spec;
@@ -152,17 +158,19 @@ Status RunStepBench(const StepBenchOptions& o, std::ostream& out) {
     ko.load.context = o.context;
     ko.namespace_name = o.kube_namespace;
     {
-      KubeRuntime rt(ko);
-      R2E_RETURN_IF_ERROR(rt.start(spec));
-      R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(rt); }));
-      protocol = rt.session_protocol();
-      R2E_RETURN_IF_ERROR(rt.stop());
+      auto kube = std::make_unique<KubeRuntime>(ko);
+      KubeRuntime& named = *kube;
+      auto rt = cli::Stoppable(std::move(kube));
+      R2E_RETURN_IF_ERROR(rt->start(spec));
+      R2E_ASSIGN_OR_RETURN(session, Measure(o.warmup, o.n, [&] { return RunTrue(*rt); }));
+      protocol = named.session_protocol();
+      R2E_RETURN_IF_ERROR(rt->stop());
     }
     ko.exec_mode = KubeRuntimeOptions::ExecMode::kPerCommand;
-    KubeRuntime rt2(ko);
-    R2E_RETURN_IF_ERROR(rt2.start(spec));
-    R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return RunTrue(rt2); }));
-    R2E_RETURN_IF_ERROR(rt2.stop());
+    auto rt2 = cli::Stoppable(std::make_unique<KubeRuntime>(ko));
+    R2E_RETURN_IF_ERROR(rt2->start(spec));
+    R2E_ASSIGN_OR_RETURN(exec, Measure(o.warmup, o.n, [&] { return RunTrue(*rt2); }));
+    R2E_RETURN_IF_ERROR(rt2->stop());
     baseline = "exec (one exec websocket, i.e. a new TLS connection and exec, per command)";
   } else {
     return Status::InvalidArgument("bench step supports --runtime local, docker or kube");

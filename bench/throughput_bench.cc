@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench_util.h"
+#include "cli/stop_signals.h"
 #include "tools_bench.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/env_pool.h"
@@ -31,7 +32,7 @@ RepoEnvOptions BenchOptions(bool tools, std::vector<DockerRuntime*>* made) {
   o.runtime = [made]() -> Result<std::unique_ptr<Runtime>> {
     auto runtime = std::make_unique<DockerRuntime>();
     made->push_back(runtime.get());
-    return std::unique_ptr<Runtime>(std::move(runtime));
+    return cli::Stoppable(std::move(runtime));
   };
   o.tool_set = tools ? "r2egym" : "";
   if (!tools) o.extra_tools = {{"execute_bash.sh", "# Runs a command.\nexecute_bash() { eval \"$1\"; }\n"}};
@@ -93,6 +94,8 @@ Status RunThroughputBench(const ThroughputBenchOptions& o, std::ostream& out) {
     EnvPoolOptions po;
     po.batch_size = std::max(1, o.envs / 4);  // async: refill each quarter as it finishes
     R2E_ASSIGN_OR_RETURN(auto pool, EnvPool::Create(std::move(envs), po));
+    // recv() then returns Cancelled; the pool's destructor removes the sandboxes.
+    const cli::OnStop close_pool([p = pool.get()] { p->close(); });
     const auto t_reset = Clock::now();
     R2E_ASSIGN_OR_RETURN(auto resets, pool->reset());
     const double reset_s = std::chrono::duration<double>(Clock::now() - t_reset).count();

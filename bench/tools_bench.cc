@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
+#include "cli/stop_signals.h"
 // The scaffold's path, a new Engine-API exec per call on a given container,
 // has no public API: this bench measures Docker's internals.
 #include "r2e/docker_runtime.h"
@@ -131,10 +132,10 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
   RepoEnvOptions options;
   if (o.runtime == "local") {
     task.local_repo = host;
-    options.runtime = LocalRuntimeFactory();
+    options.runtime = cli::Stoppable(LocalRuntimeFactory());
   } else {
     task.image = o.image.empty() ? "r2e-test/base:bookworm" : o.image;
-    options.runtime = DockerRuntimeFactory();
+    options.runtime = cli::Stoppable(DockerRuntimeFactory());
   }
   options.tool_set = "r2egym";
   R2E_ASSIGN_OR_RETURN(auto env, RepoEnv::Create(task, options));
@@ -190,7 +191,7 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
       DockerRuntimeOptions per_exec;
       per_exec.exec_mode = DockerRuntimeOptions::ExecMode::kPerCommand;
       RepoEnvOptions exec_options = options;
-      exec_options.runtime = DockerRuntimeFactory(per_exec);
+      exec_options.runtime = cli::Stoppable(DockerRuntimeFactory(per_exec));
       R2E_ASSIGN_OR_RETURN(variants["exec"], measure_baseline(tool, exec_options));
     }
     for (const auto& [variant, p] : variants) {

@@ -1,5 +1,6 @@
 // Subcommands of the r2e program. Each returns the process exit status:
-// 0 success, 1 the job ran and failed (infrastructure), 2 bad arguments or input.
+// 0 success, 1 the job ran and failed (infrastructure), 2 bad arguments or input;
+// main() makes it 128 + N after stop signal N (cli/stop_signals.h).
 #ifndef R2E_CLI_COMMANDS_H_
 #define R2E_CLI_COMMANDS_H_
 
@@ -119,7 +120,8 @@ struct EvalCommandOptions {
 
 // Evaluates predictions in sandboxes and prints the run summary: 0 when the
 // run completed (even with unresolved or errored instances), 2 for bad
-// input, 1 when the run as a whole failed, 130 when stopped by a signal.
+// input, 1 when the run as a whole failed, 128 + N when stopped by signal N
+// (cli/stop_signals.h).
 int Eval(const CommonOptions& common, const EvalCommandOptions& eval);
 
 struct SoakOptions {

@@ -1,12 +1,11 @@
 // `r2e eval`: evaluates a predictions file (or the dataset's gold patches)
 // over a dataset in sandboxes, writes the harness's per-instance directories
 // and prints the run summary JSON on stdout; progress goes to stderr.
-// Ctrl-C (SIGINT) or SIGTERM stops cleanly: running sandboxes are stopped
-// and removed, and a rerun with the same --run-id resumes.
+// SIGINT, SIGTERM or SIGHUP stops cleanly (cli/stop_signals.h): running
+// sandboxes are stopped and removed, and a rerun with the same --run-id
+// resumes.
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -17,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "r2e/evaluation.h"
 #include "r2e/log_parsers.h"
 #include "r2e/task.h"
@@ -27,50 +27,6 @@ namespace {
 constexpr int kCompleted = 0;
 constexpr int kFailed = 1;
 constexpr int kBadInput = 2;
-constexpr int kInterrupted = 130;
-
-static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
-static_assert(std::atomic<int>::is_always_lock_free,
-              "the signal count is set from a signal handler");
-
-std::atomic<bool> g_stop{false};
-std::atomic<int> g_signals{0};
-
-extern "C" void OnStopSignal(int sig) {
-  if (g_signals.fetch_add(1) >= 1) {
-    // A second signal: stop at once (sandboxes still remove themselves
-    // after their lifetime, or with `r2e cleanup`).
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
-    return;
-  }
-  g_stop.store(true);
-  static constexpr char kMsg[] =
-      "\nr2e eval: stopping; closing the running sandboxes (again to quit at once)\n";
-  [[maybe_unused]] auto n = ::write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
-}
-
-// Installs the stop handler for SIGINT and SIGTERM while it lives.
-class StopSignals {
- public:
-  StopSignals() {
-    struct sigaction sa {};
-    sa.sa_handler = OnStopSignal;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, &old_int_);
-    ::sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 int Fail(const Status& status) {
   std::cerr << "r2e eval: " << status.message() << "\n";
@@ -133,17 +89,11 @@ int Eval(const CommonOptions& common, const EvalCommandOptions& opts) {
   options.workers = opts.workers;
   options.timeout = std::chrono::seconds(opts.timeout_s);
   options.pull = opts.pull;
-  options.stop = &g_stop;
+  options.stop = &StopFlag();
   options.progress = &std::cerr;
   options.progress_bar = ::isatty(STDERR_FILENO) == 1;
 
-  g_stop.store(false);
-  g_signals.store(0);
-  Result<EvalRun> run = Status::Internal("not run");
-  {
-    StopSignals signals;
-    run = RunEvaluation(*rows, predictions, options);
-  }
+  Result<EvalRun> run = RunEvaluation(*rows, predictions, options);
   if (!run.ok()) return Fail(run.status());
 
   std::cout << run->summary.dump(4, ' ', false, nlohmann::json::error_handler_t::replace)
@@ -164,7 +114,7 @@ int Eval(const CommonOptions& common, const EvalCommandOptions& opts) {
 
   if (run->interrupted) {
     std::cerr << "r2e eval: interrupted; rerun with --run-id " << options.run_id << " to resume\n";
-    return kInterrupted;
+    return ExitStatus(kFailed);
   }
   // Every instance that ran failed on the infrastructure (daemon gone,
   // sandboxes not starting): the run as a whole failed.

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "grade_bench.h"
 #include "r2e/runtimes.h"
 #include "reset_bench.h"
@@ -240,63 +241,76 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   spdlog::set_level(spdlog::level::from_str(common.verbose ? "debug" : common.log_level));
-  if (*run_cmd) {
-    run.max_steps_given = run_cmd->count("--max-steps") > 0;
-    return r2e::cli::RunEpisodes(common, run);
-  }
-  if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
-  if (*tool_run_cmd) {
-    if (tool_run.argv.empty()) {
-      std::cerr << "r2e tool run: give the tool after --: r2e tool run --repo DIR -- TOOL ARG...\n";
-      return 2;
+  auto dispatch = [&]() -> int {
+    if (*run_cmd) {
+      run.max_steps_given = run_cmd->count("--max-steps") > 0;
+      return r2e::cli::RunEpisodes(common, run);
     }
-    return r2e::cli::ToolRun(common, tool_run);
-  }
-  if (*grade_cmd) return r2e::cli::Grade(grade);
-  if (*eval_cmd) return r2e::cli::Eval(common, eval);
-  if (*soak_cmd) return r2e::cli::Soak(common, soak);
-  // `r2e bench <what>`'s exit code: 0, or 1 after the error on stderr (2 for
-  // an InvalidArgument where `usage_rc` says so).
-  auto bench_result = [](const char* what, const r2e::Status& s, int usage_rc = 2) {
-    if (s.ok()) return 0;
-    std::cerr << "r2e bench " << what << ": " << s.ToString() << "\n";
-    return s.code() == r2e::StatusCode::kInvalidArgument ? usage_rc : 1;
+    if (*cleanup_cmd) return r2e::cli::Cleanup(common, cleanup);
+    if (*tool_run_cmd) {
+      if (tool_run.argv.empty()) {
+        std::cerr << "r2e tool run: give the tool after --: r2e tool run --repo DIR -- TOOL ARG...\n";
+        return 2;
+      }
+      return r2e::cli::ToolRun(common, tool_run);
+    }
+    if (*grade_cmd) return r2e::cli::Grade(grade);
+    if (*eval_cmd) return r2e::cli::Eval(common, eval);
+    if (*soak_cmd) return r2e::cli::Soak(common, soak);
+    // `r2e bench <what>`'s exit code: 0, or 1 after the error on stderr (2 for
+    // an InvalidArgument where `usage_rc` says so).
+    auto bench_result = [](const char* what, const r2e::Status& s, int usage_rc = 2) {
+      if (s.ok()) return 0;
+      std::cerr << "r2e bench " << what << ": " << s.ToString() << "\n";
+      return s.code() == r2e::StatusCode::kInvalidArgument ? usage_rc : 1;
+    };
+    // The --runtime kube connection options, for the benches that take them.
+    auto kube_options = [&common](auto& bench) {
+      bench.kubeconfig = common.kubeconfig;
+      bench.context = common.context;
+      bench.kube_namespace = common.kube_namespace;
+    };
+    if (*bench_reset) {
+      reset_bench.runtime = common.runtime;
+      reset_bench.image = common.image;
+      kube_options(reset_bench);
+      return bench_result("reset", r2e::bench::RunResetBench(reset_bench, std::cout));
+    }
+    if (*bench_reward) {
+      reward_bench.runtime = common.runtime;
+      return bench_result("reward", r2e::bench::RunRewardBench(reward_bench, std::cout));
+    }
+    if (*bench_throughput) {
+      throughput_bench.runtime = common.runtime;
+      throughput_bench.image = common.image;
+      kube_options(throughput_bench);
+      return bench_result("throughput", r2e::bench::RunThroughputBench(throughput_bench, std::cout));
+    }
+    if (*bench_tools) {
+      tools_bench.runtime = common.runtime;
+      tools_bench.image = common.image;
+      return bench_result("tools", r2e::bench::RunToolsBench(tools_bench, std::cout));
+    }
+    if (*bench_grade) {
+      return bench_result("grade", r2e::bench::RunGradeBench(grade_bench, std::cout), 1);
+    }
+    if (*bench_step) {
+      step_bench.runtime = common.runtime;
+      kube_options(step_bench);
+      if (!common.image.empty()) step_bench.image = common.image;
+      return bench_result("step", r2e::bench::RunStepBench(step_bench, std::cout), 1);
+    }
+    return 2;
   };
-  // The --runtime kube connection options, for the benches that take them.
-  auto kube_options = [&common](auto& bench) {
-    bench.kubeconfig = common.kubeconfig;
-    bench.context = common.context;
-    bench.kube_namespace = common.kube_namespace;
-  };
-  if (*bench_reset) {
-    reset_bench.runtime = common.runtime;
-    reset_bench.image = common.image;
-    kube_options(reset_bench);
-    return bench_result("reset", r2e::bench::RunResetBench(reset_bench, std::cout));
+  // Commands that hold sandboxes remove them on SIGINT, SIGTERM and SIGHUP,
+  // then exit 128 + the signal (cli/stop_signals.h); `grade`, `cleanup` and
+  // `bench grade` hold none and keep the default (end at once).
+  if (*grade_cmd || *cleanup_cmd || *bench_grade) return dispatch();
+  std::string name = "r2e";
+  for (CLI::App* cmd = &app; !cmd->get_subcommands().empty();) {
+    cmd = cmd->get_subcommands().front();
+    name += " " + cmd->get_name();
   }
-  if (*bench_reward) {
-    reward_bench.runtime = common.runtime;
-    return bench_result("reward", r2e::bench::RunRewardBench(reward_bench, std::cout));
-  }
-  if (*bench_throughput) {
-    throughput_bench.runtime = common.runtime;
-    throughput_bench.image = common.image;
-    kube_options(throughput_bench);
-    return bench_result("throughput", r2e::bench::RunThroughputBench(throughput_bench, std::cout));
-  }
-  if (*bench_tools) {
-    tools_bench.runtime = common.runtime;
-    tools_bench.image = common.image;
-    return bench_result("tools", r2e::bench::RunToolsBench(tools_bench, std::cout));
-  }
-  if (*bench_grade) {
-    return bench_result("grade", r2e::bench::RunGradeBench(grade_bench, std::cout), 1);
-  }
-  if (*bench_step) {
-    step_bench.runtime = common.runtime;
-    kube_options(step_bench);
-    if (!common.image.empty()) step_bench.image = common.image;
-    return bench_result("step", r2e::bench::RunStepBench(step_bench, std::cout), 1);
-  }
-  return 2;
+  r2e::cli::StopSignals stop_signals(name);
+  return r2e::cli::ExitStatus(dispatch());
 }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "r2e/git_ops.h"
 #include "r2e/llm_agent.h"
 #include "r2e/repo_env.h"
@@ -132,6 +133,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   };
   auto fail = [&](const Status& s) {
     summary["error"] = s.ToString();
+    if (StopRequested()) summary["exit_reason"] = "interrupted";
     summary["duration_s"] = Since(t0);
     std::cerr << "[" << task.instance_id << "] error: " << s.ToString() << "\n";
     finish_trajectory();
@@ -153,7 +155,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   RepoEnvOptions options;
   auto factory = MakeRuntimeFactory(common.runtime, RuntimeOptionsFor(common));
   if (!factory.ok()) return fail(factory.status());
-  options.runtime = std::move(factory).value();
+  options.runtime = Stoppable(std::move(factory).value());
   options.step_timeout = std::chrono::seconds(run.step_timeout_s);
   options.reward_timeout = std::chrono::seconds(run.reward_timeout_s);
   // A preset's prompts name its config's tools (the scaffold installs them).
@@ -193,7 +195,9 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
     summary["total_tokens"] = episode.total_tokens;
     if (episode.exit == LlmExit::kLlmError) llm_error = episode.status;
   }
+  const Status stopped = Status::Cancelled("stopped by a signal");
   for (const std::string& text : *actions) {
+    if (StopRequested()) return fail(stopped);
     if (step >= run.max_steps) {
       exit_reason = "max_steps";
       break;
@@ -217,6 +221,7 @@ nlohmann::json RunEpisode(const CommonOptions& common, const RunOptions& run, co
   summary["steps"] = step;
   summary["steps_s"] = Since(t_steps);
 
+  if (StopRequested()) return fail(stopped);
   // The patch before grading, so that nothing the tests write ends up in it.
   auto final_patch = GetPatch((*env)->runtime(), *base);
   if (!final_patch.ok()) return fail(final_patch.status().WithContext("getting the final patch"));
@@ -306,6 +311,7 @@ int RunEpisodes(const CommonOptions& common, const RunOptions& run) {
   }
   int rc = 0;
   for (const Task& task : selected) {
+    if (StopRequested()) break;
     nlohmann::json summary = RunEpisode(common, run, task, llm ? &*llm : nullptr);
     if (summary.contains("error")) rc = 1;
     std::cout << summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;

@@ -24,6 +24,7 @@
 
 #include "cli/commands.h"
 #include "cli/soak/chaos_agent.h"
+#include "cli/stop_signals.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "r2e/task.h"
@@ -142,7 +143,7 @@ void RunEpisode(Plan& plan, int index, Totals& totals) {
 
   bool alive = true;
   int steps = 0;
-  for (int i = 0; i < plan.max_steps && Clock::now() < plan.deadline; ++i) {
+  for (int i = 0; i < plan.max_steps && Clock::now() < plan.deadline && !StopRequested(); ++i) {
     soak::ChaosAction a = agent.Next();
     const auto t0 = Clock::now();
     Result<StepResult> r = Status::Internal("not run");
@@ -188,7 +189,7 @@ void RunEpisode(Plan& plan, int index, Totals& totals) {
   }
   // Grade some episodes: the chaotic agent never fixes the bug, so any
   // reward is unearned (tampered tests, a spoofed runner, ...).
-  if (alive && index % 3 == 0) {
+  if (alive && index % 3 == 0 && !StopRequested()) {
     auto reward = (*env)->compute_reward();
     if (!reward.ok()) {
       totals.error("reward", reward.status());
@@ -261,7 +262,7 @@ int Soak(const CommonOptions& common, const SoakOptions& soak) {
 
   Plan plan;
   plan.tasks = &*tasks;
-  plan.env_options.runtime = std::move(factory).value();
+  plan.env_options.runtime = Stoppable(std::move(factory).value());
   plan.env_options.step_timeout = std::chrono::seconds(soak.step_timeout_s);
   plan.env_options.reward_timeout = std::chrono::seconds(120);
   plan.max_steps = soak.max_steps;
@@ -292,7 +293,7 @@ int Soak(const CommonOptions& common, const SoakOptions& soak) {
   for (int w = 0; w < std::max(1, soak.concurrency); ++w) {
     workers.emplace_back([&] {
       for (;;) {
-        if (Clock::now() >= plan.deadline) return;
+        if (Clock::now() >= plan.deadline || StopRequested()) return;
         int i = plan.next_episode.fetch_add(1);
         if (i >= plan.episodes) return;
         RunEpisode(plan, i, totals);
@@ -349,6 +350,7 @@ int Soak(const CommonOptions& common, const SoakOptions& soak) {
   out["leaked_processes"] = leaked_processes;
   out["duration_s"] = std::chrono::duration<double>(Clock::now() - t_start).count();
   out["seed"] = seed;
+  out["interrupted"] = StopRequested();
   // A few descriptors may be opened once and kept (random device, logger);
   // more than that per run is a leak.
   const bool fd_leak = fds_end > fds_start + 3;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
@@ -82,9 +83,10 @@ int ToolRun(const CommonOptions& common, const ToolRunOptions& run) {
   auto files = ToolSet(run.set);
   if (!files.ok()) return fail(2, files.status());
 
-  auto runtime = MakeRuntime(common.runtime, RuntimeOptionsFor(common));
-  if (!runtime.ok()) return fail(2, runtime.status());
-  Runtime& rt = **runtime;
+  auto made = MakeRuntime(common.runtime, RuntimeOptionsFor(common));
+  if (!made.ok()) return fail(2, made.status());
+  const std::unique_ptr<Runtime> runtime = Stoppable(std::move(made).value());
+  Runtime& rt = *runtime;
   SandboxSpec spec;
   spec.task_id = "tool-run";
   spec.image = common.image;
@@ -134,12 +136,17 @@ int ToolRun(const CommonOptions& common, const ToolRunOptions& run) {
   if (!called.ok()) return fail(1, called.status());
 
   // What changed under /testbed: the sandbox's copy against the given one.
-  const fs::path after = fs::temp_directory_path() / ("r2e-tool-run-" + std::to_string(::getpid()));
-  fs::remove_all(after, ec);
-  if (Status s = rt.download(std::string(kRepoPath), after); !s.ok()) return fail(1, s);
+  struct Scratch {
+    fs::path dir;
+    ~Scratch() {
+      std::error_code e;
+      fs::remove_all(dir, e);
+    }
+  } after{fs::temp_directory_path() / ("r2e-tool-run-" + std::to_string(::getpid()))};
+  fs::remove_all(after.dir, ec);
+  if (Status s = rt.download(std::string(kRepoPath), after.dir); !s.ok()) return fail(1, s);
   auto before_files = ReadTree(run.repo);
-  auto after_files = ReadTree(after);
-  fs::remove_all(after, ec);
+  auto after_files = ReadTree(after.dir);
   if (!before_files.ok()) return fail(1, before_files.status());
   if (!after_files.ok()) return fail(1, after_files.status());
   nlohmann::json changed = nlohmann::json::object();

@@ -130,8 +130,12 @@ namespace internal {
 // runtimes' one-exec-per-command modes.
 std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const std::string& workdir,
                                      const std::vector<std::string>& argv);
-// The main process of a container sandbox: sleeps `seconds`, found on the
-// system directories before the image's PATH (which may be unusable).
+// The main process of a container sandbox, its PID 1 (no init in front):
+// a shell that lives `seconds`, then exits (ending the container), reaping
+// orphaned processes meanwhile. Nothing inside the sandbox can end it
+// sooner: `kill -9 -1`, `kill -9 1` and `pkill -9 -f .` only kill the sleep
+// it waits on, which it starts again for the time left. `sleep` is found on
+// the system directories before the image's PATH (which may be unusable).
 std::vector<std::string> SandboxMainArgv(std::chrono::seconds seconds);
 }  // namespace internal
 

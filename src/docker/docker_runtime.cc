@@ -80,7 +80,9 @@ nlohmann::json Labels(const DockerRuntimeOptions& o, const SandboxSpec& spec) {
 // The body of the create request, without the session pipes' mount.
 nlohmann::json ContainerConfig(const DockerRuntimeOptions& o, const std::string& image, const SandboxSpec& spec,
                                const EnvList& env) {
-  nlohmann::json host = {{"AutoRemove", true}, {"Init", true}};
+  // No init in front of the guard: it is PID 1 itself (SandboxMainArgv), so
+  // no process inside can end the container, and it reaps orphans.
+  nlohmann::json host = {{"AutoRemove", true}, {"Init", false}};
   if (o.memory_bytes > 0) host["Memory"] = o.memory_bytes;
   if (o.nano_cpus > 0) host["NanoCpus"] = o.nano_cpus;
   if (o.pids_limit > 0) host["PidsLimit"] = o.pids_limit;

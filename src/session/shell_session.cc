@@ -83,9 +83,27 @@ std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const s
   return out;
 }
 
+// The guard stays the sandbox's PID 1, which no process inside can signal
+// (the kernel drops signals to a namespace's init that it does not handle,
+// SIGKILL included): it sleeps in a child until the lifetime is over and
+// `wait`s for it, which also reaps orphans (they are its children). Killing
+// the sleep (`kill -9 -1`) only wakes it: the time left is read again from
+// /proc/uptime (shell builtins only), so the lifetime is neither shortened
+// nor ended early. Without a readable /proc/uptime: one plain sleep.
+constexpr std::string_view kGuardScript =
+    "PATH=/usr/local/bin:/usr/bin:/bin${PATH:+:$PATH}; export PATH\n"
+    "if read up rest < /proc/uptime; then\n"
+    "  end=$(( ${up%.*} + $1 ))\n"
+    "  while read up rest < /proc/uptime; do\n"
+    "    left=$(( end - ${up%.*} ))\n"
+    "    [ \"$left\" -gt 0 ] || exit 0\n"
+    "    sleep \"$left\" & wait\n"
+    "  done\n"
+    "fi\n"
+    "exec sleep \"$1\"\n";
+
 std::vector<std::string> SandboxMainArgv(std::chrono::seconds seconds) {
-  return {"/bin/sh", "-c", "PATH=/usr/local/bin:/usr/bin:/bin${PATH:+:$PATH}; export PATH; exec sleep \"$1\"",
-          "r2e-sandbox", std::to_string(seconds.count())};
+  return {"/bin/sh", "-c", std::string(kGuardScript), "r2e-sandbox", std::to_string(seconds.count())};
 }
 
 }  // namespace internal

@@ -118,33 +118,65 @@ TEST_F(DockerRuntimeTest, TimeoutKillsTreeBoundedOutputAndRestart) {
   EXPECT_EQ(Run("echo back").output, "back\n");
 }
 
-TEST_F(DockerRuntimeTest, KillMinusOneEndsTheSandboxWithAClearStatus) {
+// What an agent can run to end its own episode: none of it ends the sandbox.
+// The step that ran it may report the session's death; the next one works.
+TEST_F(DockerRuntimeTest, KillingEverythingCannotEndTheSandbox) {
   REQUIRE_IMAGE(kBase);
   Start();
-  // `kill -9 -1` as root kills the lifetime guard too, so the container
-  // ends: the step fails with a clear status and a new start() works.
-  auto killed = rt_->exec("kill -9 -1");
-  if (killed.ok()) {
-    EXPECT_NE(killed->exit_code, 0);
-  } else {
-    EXPECT_EQ(killed.status().code(), StatusCode::kUnavailable) << killed.status().ToString();
-  }
-  auto after = rt_->exec("echo back");
-  if (!after.ok()) {
-    // The container is on its way out; the daemon may report it running for
-    // a moment longer.
-    bool alive = true;
-    for (int i = 0; i < 50 && alive; ++i) {
-      alive = rt_->alive();
-      if (alive) std::this_thread::sleep_for(100ms);
+  const std::string id = rt_->container_id();
+  ASSERT_TRUE(rt_->write_file("/testbed/kept.txt", "kept\n").ok());
+  for (const char* kill : {"kill -9 -1", "kill -9 1", "pkill -9 -f .", "kill -9 -1; kill -9 1; pkill -9 -f ."}) {
+    SCOPED_TRACE(kill);
+    auto killed = rt_->exec(kill);  // the session's own shell dies too
+    if (!killed.ok()) {
+      EXPECT_EQ(killed.status().code(), StatusCode::kUnavailable) << killed.status().ToString();
     }
-    EXPECT_FALSE(alive);
-    ASSERT_TRUE(rt_->stop().ok());
-    Start();
-    EXPECT_EQ(Run("echo back").output, "back\n");
-  } else {
-    EXPECT_EQ(after->output, "back\n");
+    auto after = rt_->exec("cat /testbed/kept.txt; ps -o pid= -p 1 | tr -d ' '");
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_EQ(after->output, "kept\n1\n");
+    EXPECT_TRUE(rt_->alive());
+    EXPECT_EQ(rt_->container_id(), id);
   }
+}
+
+TEST_F(DockerRuntimeTest, TheGuardReapsOrphans) {
+  REQUIRE_IMAGE(kBase);
+  Start();
+  // Processes whose parent exits at once: PID 1 inherits them, and they end
+  // soon after. Without reaping they would stay as zombies.
+  ASSERT_EQ(Run("for i in 1 2 3 4 5; do sh -c 'sleep 0.2 & exit 0'; done; echo started").output, "started\n");
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string zombies;
+  do {
+    std::this_thread::sleep_for(200ms);
+    zombies = Run("ps -eo stat= | grep -c '^Z' || true").output;
+  } while (zombies != "0\n" && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(zombies, "0\n") << Run("ps -eo pid,ppid,stat,args").output;
+}
+
+TEST_F(DockerRuntimeTest, TheLifetimeHoldsAfterTheAgentKilledTheGuardsSleep) {
+  REQUIRE_IMAGE(kBase);
+  DockerRuntimeOptions o;
+  o.max_lifetime = 6s;
+  Start(o);
+  const std::string id = rt_->container_id();
+  const auto started = std::chrono::steady_clock::now();
+  // Killing the guard's sleep again and again neither ends the container nor
+  // stretches its lifetime.
+  for (int i = 0; i < 3; ++i) {
+    (void)rt_->exec("pkill -9 sleep; kill -9 -1");
+    auto alive = rt_->exec("echo alive");
+    ASSERT_TRUE(alive.ok()) << alive.status().ToString();
+    EXPECT_EQ(alive->output, "alive\n");
+  }
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() - started < 60s) {
+    std::this_thread::sleep_for(250ms);
+    gone = Client()->inspect_container(id).status().code() == StatusCode::kNotFound;
+  }
+  EXPECT_TRUE(gone) << "the container outlived its lifetime";
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 5s) << "the container ended before its lifetime";
+  rt_->stop();
 }
 
 TEST_F(DockerRuntimeTest, ForkBombIsContainedByThePidsLimit) {

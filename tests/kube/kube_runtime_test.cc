@@ -66,6 +66,25 @@ TEST_F(KubeRuntimeTest, LifecycleAndExitCodes) {
   EXPECT_EQ(rt.exec("true").status().code(), StatusCode::kFailedPrecondition);
 }
 
+// The pod's command is the guard, PID 1 of its container (the test API
+// server runs pods as Docker containers without an init): nothing the agent
+// kills ends the pod.
+TEST_F(KubeRuntimeTest, KillingEverythingCannotEndThePod) {
+  KubeRuntime rt(TestRuntimeOptions(ns_));
+  ASSERT_TRUE(rt.start(BaseSpec()).ok());
+  const std::string pod = rt.pod_name();
+  for (const char* kill : {"kill -9 -1", "kill -9 1", "pkill -9 -f ."}) {
+    SCOPED_TRACE(kill);
+    (void)rt.exec(kill);  // the session's own shell dies too
+    auto after = rt.exec("echo back");
+    ASSERT_TRUE(after.ok()) << after.status().ToString();
+    EXPECT_EQ(after->output, "back\n");
+    EXPECT_TRUE(rt.alive());
+    EXPECT_EQ(server_->Pods(ns_), std::vector<std::string>{pod});
+  }
+  ASSERT_TRUE(rt.stop().ok());
+}
+
 TEST_F(KubeRuntimeTest, BothExecProtocols) {
   for (const std::string proto : {"v5.channel.k8s.io", "v4.channel.k8s.io"}) {
     for (auto mode : {KubeRuntimeOptions::ExecMode::kSession, KubeRuntimeOptions::ExecMode::kPerCommand}) {

@@ -78,17 +78,20 @@ for stage in "${stages[@]}"; do
       # ctest run: the scaffold's tool-replay corpus (231 Python tool runs,
       # 7 minutes under ASan) but for one eighth of it (R2E_ASAN_REPLAY_SHARD
       # of 8) that covers the C++ side, the docker end-to-end tests that drive
-      # the r2e program (R2E_ASAN_DOCKER_FILTER) and the CLI's corpus test.
+      # the r2e program, the docker reward-hacking corpus (its C++ path is
+      # FreshGradeTest's, which runs here) (R2E_ASAN_DOCKER_FILTER), the soaks
+      # under load (minutes of busy loops) and the CLI's corpus test.
       run_sharded "$dir/tests/r2e_unit_tests" "${R2E_ASAN_UNIT_FILTER:--Corpus/ScaffoldToolReplay.*}" \
         "$dir/asan-unit" || result=FAILED
       GTEST_TOTAL_SHARDS=8 GTEST_SHARD_INDEX=${R2E_ASAN_REPLAY_SHARD:-0} \
         run_filtered "$dir/tests/r2e_unit_tests" 'Corpus/ScaffoldToolReplay.*' "$dir/asan-replay.log" || result=FAILED
       run_sharded "$dir/tests/r2e_docker_tests" \
-        "${R2E_ASAN_DOCKER_FILTER:--EvalE2ETest.*:SweBenchE2E.*:SweSmithE2E.*}" "$dir/asan-docker" || result=FAILED
+        "${R2E_ASAN_DOCKER_FILTER:--EvalE2ETest.*:SweBenchE2E.*:SweSmithE2E.*:Corpus/DockerRewardHack*}" \
+        "$dir/asan-docker" || result=FAILED
       # The kube tests need ctest's fixture (the test API server); soak runs r2e.
       extra=()
       [ -n "${R2E_ASAN_CTEST_ARGS:-}" ] && read -r -a extra <<<"$R2E_ASAN_CTEST_ARGS"
-      if ! ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -L 'kube|soak' \
+      if ! ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -L 'kube|soak' -E soak_under_load \
              "${extra[@]}" >"$dir/sanitizer-ctest.log" 2>&1; then
         result=FAILED
         grep -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer|Failed|\*\*\*" "$dir/sanitizer-ctest.log" | head -40 >&2 || true

@@ -91,6 +91,10 @@ nlohmann::json ContainerConfig(const DockerRuntimeOptions& o, const std::string&
       {"Image", image},
       // The lifetime guard: when it ends, the container ends and removes itself.
       {"Entrypoint", internal::SandboxMainArgv(o.max_lifetime)},
+      // The guard ignores SIGTERM (it handles no signal, so that nothing inside
+      // can end it): `docker stop` and a daemon shutting down end it at once
+      // with SIGKILL instead of waiting out a grace period first.
+      {"StopSignal", "SIGKILL"},
       {"Cmd", nlohmann::json::array()},
       {"WorkingDir", o.workdir},
       {"Env", EnvStrings(env)},

@@ -277,6 +277,10 @@ int main(int argc, char** argv) {
       return bench_result("reset", r2e::bench::RunResetBench(reset_bench, std::cout));
     }
     if (*bench_reward) {
+      if (!common.image.empty()) {
+        std::cerr << "r2e bench reward: --image is not used (the bench grades the demo task in its own image)\n";
+        return 2;
+      }
       reward_bench.runtime = common.runtime;
       return bench_result("reward", r2e::bench::RunRewardBench(reward_bench, std::cout));
     }

@@ -166,8 +166,11 @@ struct InstalledTool {
   std::string sourced;
   // A Python tool that r2e's tool server can run without starting an
   // interpreter per call (the shipped tools of the scaffold sets; a tool file
-  // opts in with the line `# r2e-tool-server: main`). AddCommands then also
-  // installs the server beside it (`<dir>/.r2e-tools/toolserver.py`).
+  // opts in with the line `# r2e-tool-server: main`, and to one worker
+  // running many of its calls with `# r2e-tool-server: reusable`: see
+  // docs/tools.md). AddCommands then also
+  // installs the server beside it (`<dir>/.r2e-tools/toolserver.py` and
+  // toolcall.py).
   bool servable = false;
 };
 

@@ -78,15 +78,17 @@ std::string StartSnippet(const std::vector<std::string>& tool_paths) {
 
 std::string ToolServerDir(std::string_view bin_dir) { return std::string(bin_dir) + "/.r2e-tools"; }
 
-std::string ToolServerScriptPath(std::string_view bin_dir) {
-  return ToolServerDir(bin_dir) + "/toolserver.py";
-}
-
-std::string_view ToolServerScript() {
+std::vector<std::pair<std::string, std::string_view>> ToolServerFiles(std::string_view bin_dir) {
+  constexpr std::string_view kPrefix = "server/";
+  std::vector<std::pair<std::string, std::string_view>> out;
   for (std::size_t i = 0; i < kEmbeddedScriptCount; ++i) {
-    if (kEmbeddedScripts[i].file == "server/toolserver.py") return kEmbeddedScripts[i].content;
+    const std::string_view file = kEmbeddedScripts[i].file;
+    if (file.starts_with(kPrefix)) {
+      out.emplace_back(ToolServerDir(bin_dir) + "/" + std::string(file.substr(kPrefix.size())),
+                       kEmbeddedScripts[i].content);
+    }
   }
-  return {};
+  return out;
 }
 
 bool ServableTool(std::string_view content) {

@@ -5,7 +5,8 @@
 // toolserver.py) in `<bin dir>/.r2e-tools`, starts it in the background once
 // per sandbox, and puts a small bash function in front of each tool step's
 // command line (the command itself is unchanged). The function hands the call
-// to the server, which forks a child with the tool already imported; when the
+// to the server, whose worker (a child with the tools already imported) runs
+// it, and the calls after it when the tool is reusable; when the
 // server is not there, not answering, or cannot serve that call, the function
 // runs the command plainly, and starts a new server for the next call. Either
 // way the tool's stdout, stderr and exit status are those of the plain
@@ -18,6 +19,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace r2e::internal {
@@ -25,13 +27,15 @@ namespace r2e::internal {
 // The server's directory for tools installed in `bin_dir`.
 std::string ToolServerDir(std::string_view bin_dir);
 
-// The sandbox path of the server script, and its content.
-std::string ToolServerScriptPath(std::string_view bin_dir);
-std::string_view ToolServerScript();
+// The server's files (toolserver.py and the modules it imports): {sandbox
+// path, content}.
+std::vector<std::pair<std::string, std::string_view>> ToolServerFiles(std::string_view bin_dir);
 
 // Whether a tool file can be served: a Python script that declares, on a line
 // of its own, `# r2e-tool-server: main`, meaning that importing it has no
 // effect and main(argv) runs the tool, returning (or exiting with) its status.
+// (A second line, `# r2e-tool-server: reusable`, lets one worker run many
+// calls of it: see toolserver.py.)
 bool ServableTool(std::string_view content);
 
 // A bash command that starts the server in the background when none runs

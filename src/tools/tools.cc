@@ -180,8 +180,9 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
   for (const InstalledTool& t : out) {
     if (!t.servable) continue;
     const std::string bin = t.executable.substr(0, t.executable.rfind('/'));
-    R2E_RETURN_IF_ERROR(runtime.write_file(internal::ToolServerScriptPath(bin), internal::ToolServerScript(), 0644)
-                            .WithContext("installing r2e's tool server"));
+    for (const auto& [path, content] : internal::ToolServerFiles(bin)) {
+      R2E_RETURN_IF_ERROR(runtime.write_file(path, content, 0644).WithContext("installing r2e's tool server"));
+    }
     break;
   }
   return out;

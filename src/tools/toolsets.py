@@ -77,8 +77,10 @@ def generate(source, flavor):
 
 
 # Appended to the scripts that r2e's tool server may run (see
-# src/tools/served_tools.h): importing them has no effect, main(argv) runs them.
-SERVABLE = "\n# r2e-tool-server: main\n"
+# src/tools/served_tools.h): importing them has no effect, main(argv) runs them,
+# and main may run many times in one process (nothing it leaves behind changes
+# what a later call prints).
+SERVABLE = "\n# r2e-tool-server: main\n# r2e-tool-server: reusable\n"
 
 
 def script(source_path, flavor):

@@ -11,6 +11,7 @@
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/task.h"
+#include "tools/served_tools.h"
 
 namespace r2e {
 namespace {
@@ -164,6 +165,63 @@ TEST_F(ToolServerTest, ATimedOutCallLeavesNothingRunning) {
   auto next = env_->step(Bash("echo next"));
   ASSERT_TRUE(next.ok());
   EXPECT_THAT(next->observation.text, HasSubstr("next"));
+}
+
+// Calls are served by one long-lived worker in turn: each must see its own
+// environment and directory, not those of the call before. (A step's
+// environment and directory are the session's; a served command run by
+// hand sets its own.)
+TEST_F(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
+  StepServed(Bash("true"));
+  auto which = env_->run("command -v execute_bash");
+  ASSERT_TRUE(which.ok());
+  ASSERT_EQ(which->exit_code, 0) << which->output;
+  const std::string bin = which->output.substr(0, which->output.rfind('/'));
+  const auto served = [&](const std::string& setup) {
+    const std::string cmd = internal::ServedCommand(bin, {}, "N0NCE",
+                                                    "execute_bash --cmd 'echo \"[$R2E_PROBE] $PWD\"'");
+    auto r = env_->run(setup + "\n" + cmd);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->output : std::string();
+  };
+  const std::string first = served("export R2E_PROBE=one; cd /tmp");
+  EXPECT_THAT(first, HasSubstr("[one] /tmp"));
+  EXPECT_THAT(first, HasSubstr("N0NCE served"));
+  const std::string second = served("unset R2E_PROBE; cd /testbed");
+  EXPECT_THAT(second, HasSubstr("[] /testbed"));
+  EXPECT_THAT(second, HasSubstr("N0NCE served"));
+}
+
+// The worker that ran a call is reused, unless the call left a process in
+// its process group: then the next call gets a new worker, so that a later
+// timed-out call's group kill does not reach what the earlier call left
+// running (as with plain calls, each in a group of its own).
+TEST_F(ToolServerTest, WhatACallLeftRunningOutlivesALaterTimeout) {
+  const Action parent = Bash("echo \"worker=$PPID\"");
+  const std::string first = StepServed(parent).observation.text;
+  const std::string second = StepServed(parent).observation.text;
+  ASSERT_THAT(first, HasSubstr("worker="));
+  EXPECT_EQ(first, second) << "consecutive calls are served by one worker";
+
+  StepServed(Bash("sleep 1234 >/dev/null 2>&1 &"));
+  const std::string after = StepServed(parent).observation.text;
+  EXPECT_NE(after, first) << "a call that left a process running retires its worker";
+
+  auto slow = env_->step(Bash("sleep 1001"), std::chrono::seconds(2));
+  ASSERT_TRUE(slow.ok()) << slow.status().ToString();
+  EXPECT_TRUE(slow->info.timed_out);
+  bool gone = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!gone && std::chrono::steady_clock::now() < deadline) {
+    auto ps = env_->run("ps -eo args | grep -c '^sleep 1001' || true");
+    ASSERT_TRUE(ps.ok());
+    gone = ps->output.find_first_not_of("0\n") == std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(gone) << "the timed-out call's processes are still running";
+  auto left = env_->run("ps -eo args | grep -c '^sleep 1234' || true");
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->output, "1\n") << "what the earlier call left running was killed";
 }
 
 TEST_F(ToolServerTest, ItsFilesRemovedCostsOneStep) {

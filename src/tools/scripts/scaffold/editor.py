@@ -46,8 +46,10 @@ Allowed values: [`view`, `create`, `str_replace`, `insert`]
 
 import argparse
 import ast
+import collections
 import io
 import json
+import re
 import subprocess
 import sys
 import traceback
@@ -113,11 +115,19 @@ def say(text):
 
 
 _LAST_GUESS = [None, None]  # (bytes, encoding): a file is often read twice per call
+# What can make chardet answer other than "ascii" for bytes below 0x80: a NUL
+# (UTF-16/32 detection counts zero bytes), and the escapes of ISO-2022 and HZ.
+_NOT_PLAIN_ASCII = re.compile(b"[\x00\x1b\x80-\xff]|~[{]")
 
 
 def guess_encoding(data):
     if chardet is None:
         return None
+    # Every chardet release answers "ascii" for non-empty plain ASCII (no BOM,
+    # no zero byte, no escape), after a pure-Python pass over the bytes that
+    # costs milliseconds: answered here without that pass.
+    if data and not _NOT_PLAIN_ASCII.search(data):
+        return "ascii"
     if _LAST_GUESS[0] != data:  # chardet is deterministic: same bytes, same guess
         _LAST_GUESS[:] = [data, chardet.detect(data)["encoding"]]
     return _LAST_GUESS[1]
@@ -160,11 +170,32 @@ def is_string_expr(stmt):
     return isinstance(value, ast.Constant) and isinstance(value.value, str)
 
 
+# The fields of a statement that hold statements (or except handlers and match
+# cases, which hold statements): the only places a def or a class can be.
+_STATEMENT_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def statements(tree):
+    """The statements of `tree` (with except handlers and match cases), in
+    ast.walk order: breadth first, as ast.walk, without descending into
+    expressions, which hold no statement. A node's depth and its place among
+    its siblings are those of ast.walk, so the order is its order."""
+    queue = collections.deque([tree])
+    while queue:
+        node = queue.popleft()
+        for field in node._fields:
+            if field in _STATEMENT_FIELDS:
+                children = getattr(node, field, None)
+                if isinstance(children, list):
+                    queue.extend(children)
+        yield node
+
+
 def hidden_spans(tree):
     """(first, last) 0-based line spans to hide, in ast.walk order: function bodies of
     four or more lines, and the inside of class docstrings of six or more lines."""
     spans = []
-    for node in ast.walk(tree):
+    for node in statements(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0].lineno - 1
             end = getattr(node.body[-1], "end_lineno", None)

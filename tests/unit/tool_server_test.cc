@@ -192,6 +192,29 @@ TEST_F(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
   EXPECT_THAT(second, HasSubstr("N0NCE served"));
 }
 
+// A second server (two starts that raced) takes over the fifos; the first
+// one ends only once the call it runs is over, so that call ends as it would
+// have (its client watches the first server, and took it for dead when it
+// went away: exit 137).
+TEST_F(ToolServerTest, ACallOutlivesAServerTakingOver) {
+  StepServed(Bash("true"));
+  auto which = env_->run("command -v execute_bash");
+  ASSERT_TRUE(which.ok());
+  ASSERT_EQ(which->exit_code, 0) << which->output;
+  const std::string tool = which->output.substr(0, which->output.find('\n'));
+  const std::string bin = tool.substr(0, tool.rfind('/'));
+  const std::string dir = internal::ToolServerDir(bin);
+  const std::string takeover = "( sleep 0.5; python3 " + dir + "/toolserver.py " + dir + " " + tool + " ) &\n";
+  auto r = env_->run(takeover + internal::ServedCommand(bin, {}, "N0NCE", "execute_bash --cmd 'sleep 2; echo finished'") +
+                     "\nrc=$?; wait; exit $rc");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(r->output, HasSubstr("finished"));
+  EXPECT_THAT(r->output, HasSubstr("N0NCE served"));
+  EXPECT_EQ(r->exit_code, 0) << r->output;
+  const StepResult next = StepServed(Bash("echo next"));
+  EXPECT_THAT(next.observation.text, HasSubstr("next"));
+}
+
 // The worker that ran a call is reused, unless the call left a process in
 // its process group: then the next call gets a new worker, so that a later
 // timed-out call's group kill does not reach what the earlier call left

@@ -45,7 +45,9 @@ worker's whole process group killed, as a timed-out command's group is.
 Files: DIR/pid (the server's pid, written once it serves), DIR/req and
 DIR/reply (fifos), DIR/failed (why it could not start; clients then stop
 trying), DIR/starting (a start is under way), DIR/last-plain (why the last
-call was not served). A server whose DIR/req is gone or replaced exits. The
+call was not served). A server whose DIR/req is gone or replaced (a second
+server started: two starts raced) takes no new call and exits once the
+calls under way are over: their clients watch it, not the new one. The
 outputs are the tool's own: the worker runs the same code with the same
 argv, environment, directory and streams, so what it prints, its exit status
 and its traceback on a crash are what the plain `TOOL ARGS` command gives.
@@ -131,6 +133,7 @@ class Server(object):
                 pass  # such a tool runs plainly
         self.workers = {}  # pid -> Worker
         self.reply_fd = -1
+        self.superseded = False  # another server took over: end once the calls under way are over
 
     def note(self, name, text):
         """Why the last call was not served, for whoever debugs it."""
@@ -272,7 +275,7 @@ class Server(object):
             if worker.call is not None:
                 code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
                 self.answer("%s %d\n" % (worker.call[1], code))
-        if self.idle_worker() is None and not self.workers:
+        if self.idle_worker() is None and not self.workers and not self.superseded:
             self.fork_worker()  # not while a call runs: it would take CPU from it
 
     def kill_orphans(self):
@@ -318,8 +321,9 @@ class Server(object):
         pending = b""
         while True:
             done = {w.done_r: w for w in self.workers.values()}
+            listen = [] if self.superseded else [req_fd]
             try:
-                ready, _, _ = select.select([req_fd, wake_r] + list(done), [], [], POLL_SECONDS)
+                ready, _, _ = select.select(listen + [wake_r] + list(done), [], [], POLL_SECONDS)
             except InterruptedError:
                 ready = []
             for fd in ready:
@@ -352,8 +356,16 @@ class Server(object):
                 current = os.stat(req).st_ino
             except OSError:
                 current = None
-            if current != mine:
-                return 0  # the directory was removed, or another server took over
+            # The directory was removed, or another server took over: no new
+            # call, but the calls under way end as they would have (their
+            # clients watch this process).
+            self.superseded = self.superseded or current != mine
+            if self.superseded:
+                for worker in list(self.workers.values()):
+                    if worker.call is None and not worker.exiting:
+                        self.retire(worker)
+                if all(worker.call is None for worker in self.workers.values()):
+                    return 0
 
 
 def main(argv):

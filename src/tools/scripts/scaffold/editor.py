@@ -49,6 +49,7 @@ import ast
 import collections
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -433,23 +434,56 @@ class Editor(object):
 # --- undo history on disk ---------------------------------------------------------------
 
 
+# The history as this process last read or wrote it: (the file's identity then,
+# a copy). A tool server runs many calls in one process (toolserver.py): the
+# file is parsed again only when it changed, and rewritten only when the history
+# did. The bytes on disk are those a plain run leaves.
+_HISTORY_SEEN = [None, None]
+
+
+def history_identity():
+    try:
+        st = os.stat(HISTORY_FILE)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def copied(history):
+    return {path: list(texts) for path, texts in history.items()}
+
+
 def load_history():
+    seen = history_identity()
+    if seen is not None and seen == _HISTORY_SEEN[0]:
+        return copied(_HISTORY_SEEN[1])
     try:
         with open(HISTORY_FILE, "r", encoding="utf-8") as f:
-            return dict(json.load(f).items())
+            history = dict(json.load(f).items())
     except FileNotFoundError:
         return {}
     except Exception as e:
         say("Warning: Could not load editor history from %s: %s" % (HISTORY_FILE, e))
         return {}
+    if seen is not None and all(isinstance(texts, list) for texts in history.values()):
+        _HISTORY_SEEN[:] = [seen, copied(history)]
+    return history
 
 
 def save_history(history):
+    if (_HISTORY_SEEN[0] is not None and history_identity() == _HISTORY_SEEN[0]
+            and list(history.items()) == list(_HISTORY_SEEN[1].items())):
+        return  # the file already holds exactly this
+    _HISTORY_SEEN[:] = [None, None]
     try:
         with open(HISTORY_FILE, "w", encoding="utf-8") as f:
             json.dump(history, f)
     except Exception as e:
         say("Warning: Could not write editor history to %s: %s" % (HISTORY_FILE, e))
+        return
+    seen = history_identity()
+    if seen is not None and all(isinstance(texts, list) for texts in history.values()):
+        _HISTORY_SEEN[:] = [seen, copied(history)]
 
 
 # --- command line -----------------------------------------------------------------------

@@ -12,6 +12,13 @@
 // child processes in the working directory (no isolation: commands see the
 // host; documented, not hidden).
 //
+// On an image (LocalRuntimeOptions::image or use_task_image) the sandbox's
+// root is instead the image's root filesystem from an ImageStore (no Docker
+// daemon involved), read-only and shared by every sandbox of the image, with
+// private copies of its /testbed, /root, /tmp, /run, /var/tmp and /etc that
+// the sandbox may write (elsewhere, e.g. /usr, writes fail), the image's Env
+// applied. Needs bubblewrap.
+//
 // Contracts: as Runtime. The working directory is removed by stop() and by
 // the destructor.
 #ifndef R2E_LOCAL_RUNTIME_H_
@@ -25,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "r2e/image_store.h"
 #include "r2e/runtime.h"
 #include "r2e/session.h"
 
@@ -66,6 +74,27 @@ struct LocalRuntimeOptions {
   };
 
   ShellSessionOptions session;
+
+  // Run sandboxes on this image instead of the host's system directories:
+  // "docker-archive:PATH[:REPO:TAG]" or "oci:PATH[:TAG]" (registry references
+  // are not pulled yet). It replaces every task's image. Empty: no image,
+  // unless use_task_image.
+  std::string image;
+  // Run each task's own image (SandboxSpec::image, a row's docker_image),
+  // unless `image` is set.
+  bool use_task_image = false;
+  // Where images are cached and how (used only on an image).
+  ImageStoreOptions image_store;
+  // What a sandbox of an image may write (docs/local-images.md):
+  enum class ImageLayer {
+    kAuto,     // kOverlay where this process can mount it, else kCopy
+    kOverlay,  // an overlayfs over the image's root: the whole root writable,
+               // only what the sandbox writes stored (root, or a kernel that
+               // allows overlayfs in a user namespace)
+    kCopy,     // private copies of /testbed, /root, /tmp, /run, /var/tmp and
+               // /etc made at start; the rest of the root read-only
+  };
+  ImageLayer image_layer = ImageLayer::kAuto;
 };
 
 class LocalRuntime final : public Runtime {
@@ -92,16 +121,20 @@ class LocalRuntime final : public Runtime {
   std::string command_shell() const override { return options_.session.command_shell; }
   std::string session_path() const override { return options_.session.path; }
   bool keeps_state() const override { return options_.session.keep_state; }
-  // The sandbox is made from SandboxSpec::copy_in; the image is ignored.
-  bool uses_image() const override { return false; }
+  // False unless options.image or use_task_image: the sandbox is then made
+  // from SandboxSpec::copy_in and the task's image is ignored.
+  bool uses_image() const override { return on_image(); }
+  std::string sandbox_key() const override;
   // True when this runtime isolates with bubblewrap (after start()).
   bool isolated() const override { return use_bwrap_; }
   // The host directory that backs the sandbox: empty before start(); after
   // stop() it still names the (removed) directory until the next start(), so
   // that stop() from another thread never changes it under a reader.
   const std::filesystem::path& workdir() const { return workdir_; }
-  // The host path that backs a sandbox path under /testbed, /root or /tmp;
-  // InvalidArgument for other paths.
+  // The host path that backs a sandbox path under /testbed, /root, /tmp or
+  // /var/tmp (on an image with the copy layer also /run and /etc; with the
+  // overlay every path, through /proc/PID/root of the sandbox, valid while
+  // its session runs); InvalidArgument for others.
   Result<std::filesystem::path> host_path(const std::string& sandbox_path) const;
 
   // Whether bubblewrap is installed and can create namespaces here.
@@ -109,12 +142,19 @@ class LocalRuntime final : public Runtime {
 
  private:
   std::vector<std::string> sandbox_argv(const std::vector<std::string>& argv) const;
+  bool on_image() const { return !options_.image.empty() || options_.use_task_image; }
+  Status start_on_image(const SandboxSpec& spec, std::vector<std::string>& process_env);
+  // The directory host-side file operations resolve sandbox paths in.
+  std::filesystem::path files_root() const;
 
   LocalRuntimeOptions options_;
   std::mutex lifecycle_mu_;  // serializes start() and stop()
   std::filesystem::path workdir_;  // written by start() only
   std::atomic<bool> has_sandbox_{false};  // between a successful start() and stop()
   bool use_bwrap_ = false;
+  ImageLease image_;     // on an image: held from start() to stop()
+  bool overlay_ = false;  // on an image: the overlay layer (else copy)
+  std::atomic<pid_t> sandbox_pid_{0};  // the overlay's namespace holder
   SessionSlot session_;
 };
 

@@ -66,7 +66,10 @@ bool LimitsProcesses(std::string_view name, const RuntimeOptions& options);
 // (Unavailable when none answers), removes containers that earlier runs
 // leaked (CleanupSandboxes), and checks that every image is present,
 // pulling the missing ones when `pull`; FailedPrecondition lists those
-// missing or not pulled. The other backends have nothing to prepare.
+// missing or not pulled. Local on an image (options.local.image or
+// use_task_image): unpacks each image into its ImageStore once, before the
+// run (always: an archive is read, nothing is downloaded). The other
+// backends have nothing to prepare.
 // `progress` receives one-line human messages.
 Status PrepareSandboxes(std::string_view name, const RuntimeOptions& options, const std::vector<std::string>& images,
                         bool pull, const std::function<void(const std::string&)>& progress = {});

@@ -157,28 +157,6 @@ Status FinishWriter(struct archive* a) {
 
 // ---------------------------------------------------------------- reading
 
-// Splits a tar member name into components, dropping "" and ".".
-std::vector<std::string> Components(std::string_view path) {
-  std::vector<std::string> out;
-  while (!path.empty()) {
-    const std::size_t slash = path.find('/');
-    const std::string_view part = path.substr(0, slash);
-    if (!part.empty() && part != ".") out.emplace_back(part);
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return out;
-}
-
-std::string Join(const std::vector<std::string>& parts, std::size_t count) {
-  std::string out;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i > 0) out += '/';
-    out += parts[i];
-  }
-  return out;
-}
-
 bool HasDotDot(const std::vector<std::string>& parts) {
   return std::find(parts.begin(), parts.end(), "..") != parts.end();
 }
@@ -226,7 +204,7 @@ Result<std::vector<Member>> ReadMembers(std::string_view tar) {
       return Status::InvalidArgument("tar: refusing an entry with no name");
     }
     m.name = name;
-    m.parts = Components(m.name);
+    m.parts = PathComponents(m.name);
     m.type = archive_entry_filetype(e);
     if (const char* h = archive_entry_hardlink(e)) m.hardlink = h;
     if (const char* s = archive_entry_symlink(e); s != nullptr && m.type == AE_IFLNK) m.symlink = s;
@@ -242,7 +220,7 @@ class LinkView {
  public:
   LinkView(const std::vector<Member>& members, fs::path dest) : dest_(std::move(dest)) {
     for (const Member& m : members) {
-      if (m.symlink) links_[Join(m.parts, m.parts.size())] = *m.symlink;
+      if (m.symlink) links_[JoinComponents(m.parts, m.parts.size())] = *m.symlink;
     }
   }
 
@@ -261,7 +239,7 @@ class LinkView {
   // through it would land wherever it points.
   std::optional<std::string> symlink_parent(const std::vector<std::string>& parts) const {
     for (std::size_t i = 1; i < parts.size(); ++i) {
-      std::string prefix = Join(parts, i);
+      std::string prefix = JoinComponents(parts, i);
       if (link_at(prefix)) return prefix;
     }
     return std::nullopt;
@@ -282,14 +260,14 @@ class LinkView {
   bool resolve(std::vector<std::string> dir, std::string_view target, int& hops,
                std::vector<std::string>& out) const {
     if (!target.empty() && target.front() == '/') return false;
-    for (const std::string& part : Components(target)) {
+    for (const std::string& part : PathComponents(target)) {
       if (part == "..") {
         if (dir.empty()) return false;
         dir.pop_back();
         continue;
       }
       dir.push_back(part);
-      if (auto link = link_at(Join(dir, dir.size()))) {
+      if (auto link = link_at(JoinComponents(dir, dir.size()))) {
         if (++hops > 40) return false;  // a loop, like ELOOP
         dir.pop_back();
         std::vector<std::string> next;
@@ -316,7 +294,7 @@ Status Validate(const std::vector<Member>& members, const fs::path& dest) {
   for (const Member& m : members) {
     if (m.name.front() == '/') return Refuse(m, "has an absolute path");
     if (HasDotDot(m.parts)) return Refuse(m, "has a \"..\" component");
-    const std::string rel = Join(m.parts, m.parts.size());
+    const std::string rel = JoinComponents(m.parts, m.parts.size());
     if (m.parts.empty() && (m.hardlink || m.type != AE_IFDIR)) {
       return Refuse(m, "would replace the destination directory");
     }
@@ -325,14 +303,14 @@ Status Validate(const std::vector<Member>& members, const fs::path& dest) {
     }
     if (m.hardlink) {
       const std::string& target = *m.hardlink;
-      const std::vector<std::string> tparts = Components(target);
+      const std::vector<std::string> tparts = PathComponents(target);
       if (target.empty() || target.front() == '/')
         return Refuse(m, "hard-links to an absolute path");
       if (HasDotDot(tparts) || tparts.empty()) return Refuse(m, "hard-links outside the archive");
       if (auto via = view.symlink_parent(tparts)) {
         return Refuse(m, "hard-links through the symlink \"" + *via + "\"");
       }
-      const std::string trel = Join(tparts, tparts.size());
+      const std::string trel = JoinComponents(tparts, tparts.size());
       std::error_code ec;
       const auto st = fs::symlink_status(dest / trel, ec);
       if (files_so_far.count(trel) == 0 && (!fs::exists(st) || fs::is_directory(st))) {
@@ -388,12 +366,12 @@ Status Extract(std::string_view tar, const fs::path& dest) {
       break;
     }
     const std::string name = archive_entry_pathname(e);
-    const std::vector<std::string> parts = Components(name);
-    const std::string rel = Join(parts, parts.size());
+    const std::vector<std::string> parts = PathComponents(name);
+    const std::string rel = JoinComponents(parts, parts.size());
     archive_entry_copy_pathname(e, (rel.empty() ? dest : dest / rel).c_str());
     if (const char* h = archive_entry_hardlink(e)) {
-      const std::vector<std::string> tparts = Components(h);
-      archive_entry_copy_hardlink(e, (dest / Join(tparts, tparts.size())).c_str());
+      const std::vector<std::string> tparts = PathComponents(h);
+      archive_entry_copy_hardlink(e, (dest / JoinComponents(tparts, tparts.size())).c_str());
     }
     if (!WriteOk(archive_write_header(out.get(), e))) {
       st = Status::Internal("tar: cannot extract \"" + name + "\": " + ArchiveMessage(out.get()));
@@ -427,11 +405,32 @@ Status Extract(std::string_view tar, const fs::path& dest) {
 
 }  // namespace
 
+std::vector<std::string> PathComponents(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    const std::size_t slash = path.find('/');
+    const std::string_view part = path.substr(0, slash);
+    if (!part.empty() && part != ".") out.emplace_back(part);
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+std::string JoinComponents(const std::vector<std::string>& parts, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) out += '/';
+    out += parts[i];
+  }
+  return out;
+}
+
 Result<std::string> TarPath(const fs::path& host_path, const std::string& name_in_archive) {
   try {
     std::string name = name_in_archive;
     while (name.size() > 1 && name.back() == '/') name.pop_back();
-    if (name.empty() || name.front() == '/' || HasDotDot(Components(name))) {
+    if (name.empty() || name.front() == '/' || HasDotDot(PathComponents(name))) {
       return Status::InvalidArgument("tar: bad name in archive \"" + name_in_archive +
                                      "\" (want a relative path without \"..\")");
     }
@@ -450,7 +449,7 @@ Result<std::string> TarPath(const fs::path& host_path, const std::string& name_i
 
 Result<std::string> TarFile(const std::string& name, std::string_view content, int mode) {
   try {
-    if (name.empty() || name.front() == '/' || HasDotDot(Components(name))) {
+    if (name.empty() || name.front() == '/' || HasDotDot(PathComponents(name))) {
       return Status::InvalidArgument("tar: bad file name \"" + name + "\"");
     }
     std::string out;

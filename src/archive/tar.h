@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "r2e/status.h"
 
@@ -26,6 +27,12 @@ Status Untar(std::string_view tar, const std::filesystem::path& dest_dir);
 
 // The content of the first regular file in the archive (NotFound if none).
 Result<std::string> FirstFileContent(std::string_view tar);
+
+// A member name split into components, "" and "." dropped ("./a//b" gives
+// {"a", "b"}); ".." is kept for the caller to refuse.
+std::vector<std::string> PathComponents(std::string_view path);
+// The first `count` components joined with '/'.
+std::string JoinComponents(const std::vector<std::string>& parts, std::size_t count);
 
 }  // namespace r2e::archive
 

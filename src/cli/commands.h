@@ -4,6 +4,7 @@
 #ifndef R2E_CLI_COMMANDS_H_
 #define R2E_CLI_COMMANDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ namespace r2e::cli {
 struct CommonOptions {
   std::string runtime = "local";
   std::string image;
+  // --runtime local: run each task's image (docker_image) from the image
+  // cache; --image alone implies it.
+  bool use_task_image = false;
   std::string log_level = "info";
   bool verbose = false;
   // --runtime kube: kubeconfig file (empty: $KUBECONFIG, ~/.kube/config, then
@@ -91,6 +95,18 @@ struct CleanupCommandOptions {
 };
 
 int Cleanup(const CommonOptions& common, const CleanupCommandOptions& cleanup);
+
+// `r2e image pull|ls|rm|prune`: the local runtime's image cache (r2e/image_store.h).
+struct ImageCommandOptions {
+  std::string action;               // pull, ls, rm or prune
+  std::vector<std::string> images;  // pull, rm: references or IDs
+  std::string cache_dir;            // empty: the store's default
+  bool all = false;                 // prune: every image not in use
+  std::uint64_t keep_bytes = 0;     // prune: keep this many bytes of the most recent images
+  bool json = false;                // ls: one JSON object per line
+};
+
+int Image(const ImageCommandOptions& options);
 
 struct GradeCommandOptions {
   std::string task;         // a dataset row: JSON object, or JSON array / JSONL with --instance-id

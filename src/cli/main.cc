@@ -34,7 +34,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--runtime", common.runtime, "Sandbox backend: local, docker or kube")
         ->check(CLI::IsMember(r2e::RuntimeNames()))
         ->capture_default_str();
-    cmd->add_option("--image", common.image, "Use this image instead of the task's");
+    cmd->add_option("--image", common.image,
+                    "Use this image instead of the task's (local runtime: docker-archive:PATH or oci:PATH[:TAG])");
+    cmd->add_flag("--use-task-image", common.use_task_image,
+                  "--runtime local: run each task's own image (docker_image) from the image cache, no daemon");
     cmd->add_option("--kubeconfig", common.kubeconfig,
                     "--runtime kube: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)");
     cmd->add_option("--context", common.context, "--runtime kube: kubeconfig context (default: current)");
@@ -148,6 +151,23 @@ int main(int argc, char** argv) {
   cleanup_cmd->add_flag("--all", cleanup.all, "Remove every sandbox with our label");
   cleanup_cmd->add_flag("--dry-run", cleanup.dry_run, "Only report what would be removed");
 
+  r2e::cli::ImageCommandOptions image_cmd_options;
+  CLI::App* image_cmd = app.add_subcommand("image", "The local runtime's image cache (no daemon): pull, ls, rm, prune");
+  image_cmd->require_subcommand(1);
+  image_cmd->add_option("--cache", image_cmd_options.cache_dir,
+                        "Cache directory (default: $R2E_IMAGE_CACHE, else ~/.cache/r2e/images)");
+  CLI::App* image_pull = image_cmd->add_subcommand(
+      "pull", "Unpack images into the cache: docker-archive:PATH[:REPO:TAG] or oci:PATH[:TAG]");
+  image_pull->add_option("images", image_cmd_options.images, "Image references")->required();
+  CLI::App* image_ls = image_cmd->add_subcommand("ls", "List the cached images");
+  image_ls->add_flag("--json", image_cmd_options.json, "One JSON object per line (the default when not a terminal)");
+  CLI::App* image_rm = image_cmd->add_subcommand("rm", "Remove cached images (by reference or ID prefix)");
+  image_rm->add_option("images", image_cmd_options.images, "References or IDs")->required();
+  CLI::App* image_prune = image_cmd->add_subcommand("prune", "Remove images not in use, least recently used first");
+  image_prune->add_flag("--all", image_cmd_options.all, "Every image not in use");
+  image_prune->add_option("--keep-bytes", image_cmd_options.keep_bytes,
+                          "Keep the most recently used images up to this many bytes");
+
   r2e::cli::GradeCommandOptions grade;
   CLI::App* grade_cmd = app.add_subcommand("grade", "Grade a saved test log, no sandbox");
   grade_cmd->add_option("--task", grade.task, "The dataset row (JSON object or one-line JSONL)")
@@ -255,6 +275,12 @@ int main(int argc, char** argv) {
       return r2e::cli::ToolRun(common, tool_run);
     }
     if (*grade_cmd) return r2e::cli::Grade(grade);
+    if (*image_cmd) {
+      for (CLI::App* sub : {image_pull, image_ls, image_rm, image_prune}) {
+        if (*sub) image_cmd_options.action = sub->get_name();
+      }
+      return r2e::cli::Image(image_cmd_options);
+    }
     if (*eval_cmd) return r2e::cli::Eval(common, eval);
     if (*soak_cmd) return r2e::cli::Soak(common, soak);
     // `r2e bench <what>`'s exit code: 0, or 1 after the error on stderr (2 for
@@ -309,7 +335,7 @@ int main(int argc, char** argv) {
   // Commands that hold sandboxes remove them on SIGINT, SIGTERM and SIGHUP,
   // then exit 128 + the signal (cli/stop_signals.h); `grade`, `cleanup` and
   // `bench grade` hold none and keep the default (end at once).
-  if (*grade_cmd || *cleanup_cmd || *bench_grade) return dispatch();
+  if (*grade_cmd || *cleanup_cmd || *bench_grade || *image_cmd) return dispatch();
   std::string name = "r2e";
   for (CLI::App* cmd = &app; !cmd->get_subcommands().empty();) {
     cmd = cmd->get_subcommands().front();

@@ -259,6 +259,9 @@ RuntimeOptions RuntimeOptionsFor(const CommonOptions& common) {
   options.kube.load.kubeconfig = common.kubeconfig;
   options.kube.load.context = common.context;
   options.kube.namespace_name = common.kube_namespace;
+  // --image replaces every task's image (TaskParseOptions::image_override),
+  // so the local runtime runs it as the task's.
+  options.local.use_task_image = common.use_task_image || !common.image.empty();
   return options;
 }
 

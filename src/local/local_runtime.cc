@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/text.h"
+#include "local/image_root.h"
 #include "local/pipe_stream.h"
 #include "r2e/shell_quote.h"
 
@@ -96,7 +97,25 @@ void BindHostEntry(const fs::path& path, std::vector<std::string>& argv) {
   argv.insert(argv.end(), {"--ro-bind", path.string(), path.string()});
 }
 
+// bwrap's absolute path on this host (the overlay launcher's shell would look
+// it up on the image's PATH).
+std::string BubblewrapPath() {
+  static const std::string path = [] {
+    const char* env_path = std::getenv("PATH");
+    std::string dirs = env_path != nullptr ? env_path : "/usr/bin:/bin";
+    for (std::size_t start = 0; start <= dirs.size();) {
+      const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
+      const fs::path candidate = fs::path(dirs.substr(start, colon - start)) / "bwrap";
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+      start = colon + 1;
+    }
+    return std::string("/usr/bin/bwrap");
+  }();
+  return path;
+}
+
 }  // namespace
+
 
 LocalRuntime::LocalRuntime(LocalRuntimeOptions options) : options_(std::move(options)) {}
 
@@ -116,6 +135,16 @@ std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::strin
   std::vector<std::string> a = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
                                 "--unshare-uts", "--hostname", "r2e-sandbox"};
   if (!options_.network) a.push_back("--unshare-net");
+  if (image_.held()) {
+    const std::vector<std::string> root =
+        overlay_ ? internal::OverlayRootArgs(workdir_) : internal::ImageRootArgs(image_.image().rootfs, workdir_);
+    a.insert(a.end(), root.begin(), root.end());
+    a.insert(a.end(), {"--chdir", "/testbed", "--"});
+    a.insert(a.end(), argv.begin(), argv.end());
+    if (!overlay_) return a;
+    a.front() = BubblewrapPath();  // found on the host's PATH, not the image's
+    return internal::OverlayLauncher(image_.image().rootfs, workdir_, a);
+  }
   // A new, empty root: only what commands need of the host, read-only (the
   // system's programs and libraries, part of /etc), then the sandbox's own
   // directories. The rest of the host (/home, /var, /opt, /srv, checkouts,
@@ -182,18 +211,23 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
   }
   workdir_ = tmpl;
   has_sandbox_ = true;
-  for (std::string_view r : kPrivateRoots) fs::create_directories(workdir_ / r, ec);
-  fs::create_directories(workdir_ / kVarTmp, ec);
-  fs::permissions(workdir_ / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
-  fs::permissions(workdir_ / kVarTmp, fs::perms::all | fs::perms::sticky_bit, ec);
-
   auto fail = [this](Status s) {
     std::error_code rec;
     if (!options_.keep_workdir) fs::remove_all(workdir_, rec);
     has_sandbox_ = false;
     workdir_.clear();
+    image_.Release();
     return s.WithContext("starting local sandbox");
   };
+  std::vector<std::string> process_env;
+  if (on_image()) {
+    if (Status s = start_on_image(spec, process_env); !s.ok()) return fail(s);
+  } else {
+    for (std::string_view r : kPrivateRoots) fs::create_directories(workdir_ / r, ec);
+    fs::create_directories(workdir_ / kVarTmp, ec);
+    fs::permissions(workdir_ / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
+    fs::permissions(workdir_ / kVarTmp, fs::perms::all | fs::perms::sticky_bit, ec);
+  }
 
   for (const auto& [host, target] : spec.copy_in) {
     if (!fs::exists(host, ec)) {
@@ -206,9 +240,8 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
   }
 
   // The sandbox's own environment (the local stand-in for an image's ENV).
-  std::vector<std::string> process_env;
-  bool has_home = false, has_tmpdir = false;
-  for (const auto& [k, v] : options_.env) {
+  bool has_home = on_image(), has_tmpdir = on_image();
+  for (const auto& [k, v] : on_image() ? decltype(options_.env){} : options_.env) {
     if (k.empty() || k.find('=') != std::string::npos) {
       return fail(Status::InvalidArgument("LocalRuntimeOptions::env has an invalid variable name '" + k +
                                           "': names are non-empty and have no '='"));
@@ -234,11 +267,12 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
     if (!has_tmpdir) session_options.env.emplace_back("TMPDIR", (workdir_ / "tmp").string());
   }
 
-  const std::string cwd = (workdir_ / "testbed").string();
+  const std::string cwd = (on_image() ? workdir_ : workdir_ / "testbed").string();
   auto opener = [this, process_env, cwd](const std::vector<std::string>& argv)
       -> Result<std::unique_ptr<ByteStream>> {
     auto stream = internal::PipeStream::Spawn(sandbox_argv(argv), process_env, cwd);
     if (!stream.ok()) return stream.status();
+    sandbox_pid_ = (*stream)->pid();
     return std::unique_ptr<ByteStream>(std::move(stream).value());
   };
   // bwrap's read-only binds are recursive: it remounts every mount below
@@ -273,9 +307,54 @@ Status LocalRuntime::stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(20 << attempt));
     }
     if (ec) {
+      image_.Release();
       return Status::Internal("removing the local sandbox directory " + workdir_.string() + ": " + ec.message());
     }
   }
+  image_.Release();
+  return Status::OK();
+}
+
+std::string LocalRuntime::sandbox_key() const {
+  if (!options_.image.empty()) return "local image " + options_.image;
+  return options_.use_task_image ? "local task-image" : "local";
+}
+
+fs::path LocalRuntime::files_root() const {
+  if (!image_.held() || !overlay_) return workdir_;
+  // The merged view exists only in the sandbox's mount namespace.
+  return fs::path("/proc") / std::to_string(sandbox_pid_.load()) / "root" / workdir_.relative_path() / "merged";
+}
+
+Status LocalRuntime::start_on_image(const SandboxSpec& spec, std::vector<std::string>& process_env) {
+  if (!use_bwrap_) {
+    return Status::FailedPrecondition(
+        "the local runtime runs an image only under bubblewrap, which is missing or cannot create namespaces "
+        "here; install the bubblewrap package");
+  }
+  const std::string reference = !options_.image.empty() ? options_.image : spec.image;
+  if (reference.empty()) {
+    return Status::InvalidArgument("task " + spec.task_id + " names no image (docker_image) for use_task_image");
+  }
+  switch (options_.image_layer) {
+    case LocalRuntimeOptions::ImageLayer::kAuto: overlay_ = internal::OverlayAvailable(); break;
+    case LocalRuntimeOptions::ImageLayer::kOverlay:
+      if (!internal::OverlayAvailable()) {
+        return Status::Unavailable("the overlay image layer was required, but this process cannot mount an "
+                                   "overlayfs in a new mount namespace here; use ImageLayer::kCopy");
+      }
+      overlay_ = true;
+      break;
+    case LocalRuntimeOptions::ImageLayer::kCopy: overlay_ = false; break;
+  }
+  R2E_ASSIGN_OR_RETURN(image_, ImageStore(options_.image_store).Acquire(reference));
+  R2E_RETURN_IF_ERROR(internal::CheckImageUser(image_.image()));
+  if (overlay_) {
+    R2E_RETURN_IF_ERROR(internal::PrepareOverlay(workdir_, options_.network));
+  } else {
+    R2E_RETURN_IF_ERROR(internal::SeedImageSandbox(image_.image().rootfs, workdir_, options_.network));
+  }
+  process_env = internal::ImageProcessEnv(image_.image());
   return Status::OK();
 }
 
@@ -303,6 +382,7 @@ Result<fs::path> LocalRuntime::host_path(const std::string& sandbox_path) const 
   fs::path p = fs::path(sandbox_path).lexically_normal();
   if (!p.is_absolute()) p = fs::path("/testbed") / p;
   p = p.lexically_normal();
+  if (image_.held() && overlay_) return files_root() / p.relative_path();
   if (const fs::path var_tmp = p.lexically_relative("/var/tmp");
       !var_tmp.empty() && *var_tmp.begin() != "..") {
     return (workdir_ / kVarTmp / var_tmp).lexically_normal();
@@ -311,14 +391,15 @@ Result<fs::path> LocalRuntime::host_path(const std::string& sandbox_path) const 
   ++it;  // "/"
   if (it != p.end()) {
     for (std::string_view root : kPrivateRoots) {
-      if (it->string() == root) {
+      if (it->string() == root || (image_.held() && (*it == "run" || *it == "etc"))) {
         fs::path out = workdir_;
         for (; it != p.end(); ++it) out /= *it;
         return out;
       }
     }
   }
-  return Status::InvalidArgument("the local runtime keeps files only under /testbed, /root, /tmp and /var/tmp; " +
+  return Status::InvalidArgument("the local runtime keeps files only under /testbed, /root, /tmp and /var/tmp "
+                                 "(on an image also /run and /etc); " +
                                  sandbox_path + " is outside them");
 }
 
@@ -333,8 +414,9 @@ Result<std::string> LocalRuntime::read_file(const std::string& sandbox_path) {
     if (r->truncated_bytes > 0) return Status::ResourceExhausted(sandbox_path + " is too large to read whole");
     return std::move(r->output);
   }
-  fs::path rel = host->lexically_relative(workdir_);
-  int root_fd = ::open(workdir_.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  const fs::path root = files_root();
+  fs::path rel = host->lexically_relative(root);
+  int root_fd = ::open(root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (root_fd < 0) return Status::Unavailable("local sandbox directory is gone");
   int fd = OpenInRoot(root_fd, rel, O_RDONLY, 0);
   int err = errno;
@@ -362,8 +444,9 @@ Result<std::string> LocalRuntime::read_file(const std::string& sandbox_path) {
 
 Status LocalRuntime::write_file(const std::string& sandbox_path, std::string_view content, int mode) {
   R2E_ASSIGN_OR_RETURN(fs::path host, host_path(sandbox_path));
-  fs::path rel = host.lexically_relative(workdir_);
-  int root_fd = ::open(workdir_.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  const fs::path root = files_root();
+  fs::path rel = host.lexically_relative(root);
+  int root_fd = ::open(root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (root_fd < 0) return Status::Unavailable("local sandbox directory is gone");
   // Parent directories, created one component at a time inside the root.
   fs::path dir;
@@ -404,7 +487,8 @@ Status LocalRuntime::upload(const fs::path& host_file, const std::string& sandbo
   std::error_code ec;
   if (!fs::exists(host_file, ec)) return Status::NotFound(host_file.string() + " does not exist");
   // Refuse to copy through a symlink the agent may have planted.
-  for (fs::path p = dest; p != workdir_ && p.has_parent_path(); p = p.parent_path()) {
+  const fs::path root = files_root();
+  for (fs::path p = dest; p != root && p.has_parent_path(); p = p.parent_path()) {
     if (fs::is_symlink(p, ec)) {
       return Status::InvalidArgument("refusing to copy to " + sandbox_path + ": it goes through a symlink");
     }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "r2e/config.h"
+#include "r2e/image_store.h"
 
 namespace r2e {
 namespace {
@@ -14,6 +15,26 @@ RuntimeFactory FactoryOf(Options options) {
   return [options = std::move(options)]() -> Result<std::unique_ptr<Runtime>> {
     return std::unique_ptr<Runtime>(std::make_unique<R>(options));
   };
+}
+
+// Unpacks the images a local run needs, once each, so that the first
+// episodes do not all wait on it.
+Status PrepareLocalImages(const LocalRuntimeOptions& local, const std::vector<std::string>& images,
+                          const std::function<void(const std::string&)>& progress) {
+  std::set<std::string> wanted;
+  if (!local.image.empty()) {
+    wanted.insert(local.image);
+  } else {
+    wanted.insert(images.begin(), images.end());
+  }
+  ImageStore store(local.image_store);
+  for (const std::string& image : wanted) {
+    if (image.empty()) continue;
+    if (progress) progress("preparing image " + image + " (local runtime, cache " + store.cache_dir().string() + ")");
+    auto lease = store.Acquire(image);
+    if (!lease.ok()) return lease.status().WithContext("preparing image " + image);
+  }
+  return Status::OK();
 }
 
 // Docker's part of PrepareSandboxes.
@@ -106,6 +127,9 @@ Status PrepareSandboxes(std::string_view name, const RuntimeOptions& options, co
                         bool pull, const std::function<void(const std::string&)>& progress) {
   R2E_RETURN_IF_ERROR(MakeRuntimeFactory(name, options).status());
   if (name == "docker") return PrepareDocker(options.docker, images, pull, progress);
+  if ((name == "local" || name.empty()) && (!options.local.image.empty() || options.local.use_task_image)) {
+    return PrepareLocalImages(options.local, images, progress);
+  }
   return Status::OK();
 }
 

@@ -1,9 +1,13 @@
 // Archives that come back from a sandbox (Docker's archive endpoint, a tar
-// stream from a pod) are agent-controlled. Invariant: extraction writes
-// nothing outside its destination directory.
+// stream from a pod) are agent-controlled, and image layers come from
+// anywhere. Invariant: extraction writes nothing outside its destination
+// directory, and neither does applying the input as an image layer twice
+// (the second time over what the first wrote: whiteouts, links, replaced
+// directories).
 #include <filesystem>
 
 #include "archive/tar.h"
+#include "image/layer.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -20,18 +24,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fs::remove_all(root, ec);
   fs::create_directories(dest);
   (void)r2e::archive::Untar(tar, dest);
+  const fs::path layer_root = root / "layer";
+  fs::create_directories(layer_root);
+  const r2e::image::UnpackLimits limits{1 << 20, 1000};
+  r2e::image::UnpackTally tally;
+  for (int pass = 0; pass < 2; ++pass) {
+    r2e::image::StringBlobReader blob(tar);
+    (void)r2e::image::ApplyLayer(blob, layer_root, limits, tally);
+  }
   std::size_t entries = 0;
   for (const auto& e : fs::directory_iterator(root, ec)) {
     ++entries;
-    R2E_FUZZ_CHECK(e.path().filename() == "dest");
+    R2E_FUZZ_CHECK(e.path().filename() == "dest" || e.path().filename() == "layer");
   }
-  R2E_FUZZ_CHECK(entries == 1);
+  R2E_FUZZ_CHECK(entries == 2);
   std::size_t scratch_entries = 0;
   for (const auto& e : fs::directory_iterator(r2e::fuzz::ScratchDir(), ec)) {
     ++scratch_entries;
     R2E_FUZZ_CHECK(e.path().filename() == "tar");
   }
   R2E_FUZZ_CHECK(scratch_entries == 1);
-  fs::remove_all(root, ec);
+  (void)r2e::image::RemoveTree(root);  // layers may leave read-only directories
   return 0;
 }

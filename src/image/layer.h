@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "r2e/status.h"
 
@@ -55,6 +56,16 @@ class ArchiveMemberReader final : public BlobReader {
  private:
   struct archive* outer_;
   std::string buffer_ = std::string(1 << 18, '\0');
+};
+
+// Bytes in memory (not owned: they must outlive the reader).
+class StringBlobReader final : public BlobReader {
+ public:
+  explicit StringBlobReader(std::string_view data) : data_(data) {}
+  Result<std::string_view> Read() override { return std::exchange(data_, std::string_view()); }
+
+ private:
+  std::string_view data_;
 };
 
 // Bounds on what one image may unpack to (a "layer bomb" is refused with

@@ -236,7 +236,10 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
   }
   const std::string hex(image::DigestHex(resolved.config_digest));
   R2E_ASSIGN_OR_RETURN(LockFile lock, LockFile::Open(layout.lock(hex)));
-  R2E_RETURN_IF_ERROR(lock.Lock(LOCK_EX));
+  // Shared to look (sandboxes hold it shared too, so an image in use is
+  // found without waiting), exclusive only to unpack.
+  R2E_RETURN_IF_ERROR(lock.Lock(LOCK_SH));
+  if (!fs::exists(layout.image(hex) / "image.json")) R2E_RETURN_IF_ERROR(lock.Lock(LOCK_EX));
   if (!fs::exists(layout.image(hex) / "image.json")) {
     RemoveDeadUnpacks(layout, hex);
     const fs::path work = layout.tmp() / (hex + "." + internal::RandomHex(6));

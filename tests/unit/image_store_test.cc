@@ -293,6 +293,11 @@ TEST_F(ImageStoreTest, LeasesKeepImagesFromRemovalAndPruning) {
   auto lease = store.Acquire(reference);
   ASSERT_TRUE(lease.ok()) << lease.status().ToString();
   EXPECT_TRUE(fs::exists(lease->image().rootfs / "f"));
+  // Pulling or acquiring an image in use does not wait for its users.
+  auto again = store.Pull(reference);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->id, lease->image().id);
+  ASSERT_TRUE(store.Acquire(reference).ok());
   auto listed = store.List();
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);

@@ -1,0 +1,196 @@
+// LocalRuntime on an image, both writable layers (overlay and copy): the
+// image r2e-test/imgenv (the demo task with ENV on top), written once as a
+// `docker save` archive (Docker's only part here) and unpacked by an
+// ImageStore. Skips without Docker, the image or bubblewrap.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "r2e/image_store.h"
+#include "r2e/local_runtime.h"
+
+namespace r2e {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Layer = LocalRuntimeOptions::ImageLayer;
+
+constexpr const char* kImage = "r2e-test/imgenv:latest";
+
+class LocalImageRuntimeTest : public ::testing::TestWithParam<Layer> {
+ protected:
+  static void SetUpTestSuite() {
+    if (!LocalRuntime::BubblewrapAvailable()) {
+      skip_ = "bubblewrap is not usable here";
+      return;
+    }
+    char tmpl[] = "/tmp/r2e-local-image-runtime-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      skip_ = "no temporary directory";
+      return;
+    }
+    dir_ = new fs::path(tmpl);
+    const std::string archive = (*dir_ / "image.tar").string();
+    if (std::system(("docker save -o " + archive + " " + kImage + " >/dev/null 2>&1").c_str()) != 0) {
+      skip_ = std::string("cannot `docker save` ") + kImage + " (no daemon, or scripts/build-test-images.sh not run)";
+      return;
+    }
+    reference_ = new std::string("docker-archive:" + archive);
+  }
+  static void TearDownTestSuite() {
+    if (dir_ != nullptr) {
+      ImageStoreOptions o;
+      o.cache_dir = *dir_ / "cache";
+      (void)ImageStore(o).Prune(0);
+      std::error_code ec;
+      fs::remove_all(*dir_, ec);
+    }
+    delete dir_;
+    delete reference_;
+    dir_ = nullptr;
+    reference_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (!skip_.empty()) GTEST_SKIP() << skip_;
+  }
+
+  LocalRuntimeOptions Options() const {
+    LocalRuntimeOptions o;
+    o.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
+    o.image = *reference_;
+    o.image_layer = GetParam();
+    o.image_store.cache_dir = *dir_ / "cache";
+    o.work_root = *dir_ / "sandboxes";
+    return o;
+  }
+
+  std::unique_ptr<LocalRuntime> Start() {
+    auto rt = std::make_unique<LocalRuntime>(Options());
+    SandboxSpec spec;
+    spec.task_id = "local-image-test";
+    Status s = rt->start(spec);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return rt;
+  }
+
+  static ExecResult Run(LocalRuntime& rt, std::string_view command) {
+    ExecOptions o;
+    o.timeout = 30s;
+    auto r = rt.exec(command, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ExecResult{};
+  }
+
+  static fs::path Rootfs() {
+    ImageStoreOptions o;
+    o.cache_dir = *dir_ / "cache";
+    auto info = ImageStore(o).Pull(*reference_);
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    return info.ok() ? info->rootfs : fs::path();
+  }
+
+  static std::string skip_;
+  static fs::path* dir_;
+  static std::string* reference_;
+};
+
+std::string LocalImageRuntimeTest::skip_;
+fs::path* LocalImageRuntimeTest::dir_ = nullptr;
+std::string* LocalImageRuntimeTest::reference_ = nullptr;
+
+TEST_P(LocalImageRuntimeTest, TheRootIsTheImageWithItsEnvironmentAndNoHostPath) {
+  auto rt = Start();
+  ASSERT_TRUE(rt->alive());
+  EXPECT_TRUE(rt->uses_image());
+  EXPECT_EQ(Run(*rt, "pwd").output, "/testbed\n");
+  EXPECT_EQ(Run(*rt, "echo \"$FOO|$VIRTUAL_ENV|$HOME\"").output, "from the image|/opt/imgvenv|/root\n");
+  EXPECT_EQ(Run(*rt, "test -d /opt/imgbin && git -C /testbed rev-parse --is-inside-work-tree").output, "true\n");
+  EXPECT_EQ(Run(*rt, "hostname; cat /etc/hostname").output, "r2e-sandbox\nr2e-sandbox\n");
+  // This checkout, the cache and the sandbox directories are not there.
+  const std::string here = fs::current_path().string();
+  EXPECT_NE(Run(*rt, "test -e '" + here + "'").exit_code, 0);
+  EXPECT_NE(Run(*rt, "test -e '" + dir_->string() + "'").exit_code, 0);
+  std::ifstream release(Rootfs() / "etc" / "os-release");
+  EXPECT_EQ(Run(*rt, "cat /etc/os-release").output, std::string(std::istreambuf_iterator<char>(release), {}));
+}
+
+TEST_P(LocalImageRuntimeTest, WritesArePrivateToTheSandboxAndNeverReachTheImage) {
+  auto a = Start();
+  auto b = Start();
+  EXPECT_EQ(Run(*a, "echo mine > /testbed/NEW && echo changed >> /testbed/README.md && rm -f /testbed/conftest.py")
+                .exit_code,
+            0);
+  EXPECT_EQ(Run(*b, "cat /testbed/NEW").exit_code, 1);
+  EXPECT_EQ(Run(*b, "test -f /testbed/conftest.py && tail -c 8 /testbed/README.md | grep -c changed").output, "0\n");
+  EXPECT_FALSE(fs::exists(Rootfs() / "testbed" / "NEW"));
+  EXPECT_TRUE(fs::exists(Rootfs() / "testbed" / "conftest.py"));
+  const ExecResult usr = Run(*a, "echo x > /usr/local/bin/added && cat /usr/local/bin/added");
+  if (GetParam() == Layer::kCopy) {
+    EXPECT_NE(usr.exit_code, 0) << "the copy layer leaves /usr read-only";
+  } else {
+    EXPECT_EQ(usr.output, "x\n");  // the overlay: the whole root is writable
+    EXPECT_EQ(Run(*b, "test -e /usr/local/bin/added").exit_code, 1);
+  }
+  EXPECT_FALSE(fs::exists(Rootfs() / "usr" / "local" / "bin" / "added"));
+}
+
+TEST_P(LocalImageRuntimeTest, HostSideFileOperationsSeeTheSandboxesFiles) {
+  auto rt = Start();
+  ASSERT_TRUE(rt->write_file("/testbed/from_host.txt", "hello\n").ok());
+  EXPECT_EQ(Run(*rt, "cat /testbed/from_host.txt").output, "hello\n");
+  Run(*rt, "printf inside > /testbed/from_sandbox.txt");
+  auto read = rt->read_file("/testbed/from_sandbox.txt");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, "inside");
+  // A file only the image has (not yet written by the sandbox).
+  auto readme = rt->read_file("/testbed/README.md");
+  ASSERT_TRUE(readme.ok()) << readme.status().ToString();
+  EXPECT_FALSE(readme->empty());
+  const fs::path local = *dir_ / ("download-" + std::to_string(static_cast<int>(GetParam())));
+  ASSERT_TRUE(rt->download("/testbed/from_sandbox.txt", local).ok());
+  std::ifstream in(local);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "inside");
+  ASSERT_TRUE(rt->upload(local, "/tmp/uploaded.txt").ok());
+  EXPECT_EQ(Run(*rt, "cat /tmp/uploaded.txt").output, "inside");
+  // A symlink planted by the agent does not lead host-side writes out.
+  Run(*rt, "ln -s " + dir_->string() + " /testbed/escape");
+  EXPECT_FALSE(rt->write_file("/testbed/escape/planted", "x").ok());
+  EXPECT_FALSE(fs::exists(*dir_ / "planted"));
+}
+
+TEST_P(LocalImageRuntimeTest, AKilledSessionRestartsOnTheSameFiles) {
+  auto rt = Start();
+  Run(*rt, "echo kept > /testbed/state.txt");
+  ExecOptions o;
+  o.timeout = 10s;
+  (void)rt->exec("kill -9 -1", o);  // everything in the sandbox, the session's shell too
+  EXPECT_EQ(Run(*rt, "cat /testbed/state.txt").output, "kept\n");
+}
+
+TEST_P(LocalImageRuntimeTest, StopRemovesTheSandboxAndReleasesTheImage) {
+  auto rt = Start();
+  const fs::path workdir = rt->workdir();
+  ASSERT_TRUE(fs::exists(workdir));
+  ImageStoreOptions o;
+  o.cache_dir = *dir_ / "cache";
+  auto listed = ImageStore(o).List();
+  ASSERT_TRUE(listed.ok() && listed->size() == 1);
+  EXPECT_TRUE((*listed)[0].in_use);
+  ASSERT_TRUE(rt->stop().ok());
+  EXPECT_FALSE(fs::exists(workdir));
+  listed = ImageStore(o).List();
+  ASSERT_TRUE(listed.ok() && listed->size() == 1);
+  EXPECT_FALSE((*listed)[0].in_use);
+}
+
+INSTANTIATE_TEST_SUITE_P(Layers, LocalImageRuntimeTest, ::testing::Values(Layer::kOverlay, Layer::kCopy),
+                         [](const auto& layer) { return layer.param == Layer::kOverlay ? "Overlay" : "Copy"; });
+
+}  // namespace
+}  // namespace r2e

@@ -57,8 +57,7 @@ nlohmann::json Line(const std::string& runtime, const std::string& variant, int 
 
 Status RunResetBench(const ResetBenchOptions& options_in, std::ostream& out) {
   ResetBenchOptions o = options_in;
-  // --runtime defaults to local, which this bench does not measure.
-  if (o.runtime == "local") o.runtime = "docker";
+  if (o.runtime == "local") return RunLocalImageResetBench(o, out);
   if (o.runtime != "docker") {
     return Status::InvalidArgument("bench reset measures the docker runtime (--runtime docker); got `" +
                                    o.runtime + "`");

@@ -12,14 +12,21 @@
 namespace r2e::bench {
 
 struct ResetBenchOptions {
-  std::string runtime = "docker";  // docker (or kube with the kube options below)
+  std::string runtime = "docker";  // docker, kube (with the options below) or local (on an image)
   std::string image;               // empty: the demo task's image
   std::string kubeconfig, context, kube_namespace;
   int n = 30;                      // measured resets per variant
 };
 
 // Prints one JSON line per variant (pool, cold) and a ratio line to `out`.
+// With runtime "local": RunLocalImageResetBench.
 Status RunResetBench(const ResetBenchOptions& options, std::ostream& out);
+
+// The local runtime on an image (options.image, or the demo image written
+// with `docker save`): first unpack, bare sandbox start on each writable
+// layer, cold reset() on the overlay, disk per sandbox, and the docker
+// runtime's cold reset of the demo image as the baseline.
+Status RunLocalImageResetBench(const ResetBenchOptions& options, std::ostream& out);
 
 }  // namespace r2e::bench
 

@@ -125,6 +125,9 @@ class LocalRuntime final : public Runtime {
   // from SandboxSpec::copy_in and the task's image is ignored.
   bool uses_image() const override { return on_image(); }
   std::string sandbox_key() const override;
+  // On an image, after start(): whether the overlay layer is in use (else
+  // the copy layer).
+  bool overlay_layer() const { return overlay_; }
   // True when this runtime isolates with bubblewrap (after start()).
   bool isolated() const override { return use_bwrap_; }
   // The host directory that backs the sandbox: empty before start(); after

@@ -6,7 +6,8 @@
 #
 # An area is a directory of src/ (archive sits with core; local, docker, kube
 # and runtimes are the runtimes layer; container, the helpers the docker and
-# kube backends share, sits just below them). A public header (include/r2e/X.h)
+# kube backends share, and image, the image store the local runtime runs
+# images from, sit just below them). A public header (include/r2e/X.h)
 # belongs to the area that implements it (the table below). A file may include
 #   - headers of its own area,
 #   - public headers of its own layer or a lower one,
@@ -23,7 +24,7 @@ cd "${1:-$(dirname "$0")/..}"
 declare -A LAYER=(
   [core]=0 [archive]=0
   [session]=10
-  [container]=15
+  [container]=15 [image]=15
   [runtimes]=20 [local]=20 [docker]=20 [kube]=20
   [tools]=30 [grading]=30
   [env]=40
@@ -36,7 +37,7 @@ declare -A PUBLIC=(
   [config]=core [status]=core [task]=core [exec]=core [shell_quote]=core [action]=core [observation]=core
   [session]=session
   [runtime]=runtimes [runtimes]=runtimes [runtime_wrapper]=runtimes [cleanup_report]=runtimes
-  [fault_runtime]=runtimes [local_runtime]=local [docker_runtime]=docker
+  [fault_runtime]=runtimes [local_runtime]=local [docker_runtime]=docker [image_store]=image
   [kube_runtime]=kube [kube_config]=kube
   [tools]=tools
   [grader]=grading [log_parsers]=grading [swebench]=grading [swesmith_profiles]=grading

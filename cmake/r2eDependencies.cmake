@@ -1,6 +1,6 @@
 # The libraries r2e links against, all from Debian packages. Included by the
 # build and by the installed r2eConfig.cmake (which sets R2E_WITH_KUBE and
-# R2E_WITH_LLM as r2e was built), so a consumer re-finds exactly what r2e was
+# R2E_WITH_LLM, R2E_WITH_REGISTRY as r2e was built), so a consumer re-finds exactly what r2e was
 # built with and nothing more.
 include(CMakeFindDependencyMacro)
 set(THREADS_PREFER_PTHREAD_FLAG ON)
@@ -14,8 +14,8 @@ find_dependency(OpenSSL)
 if(R2E_WITH_KUBE)
   find_dependency(yaml-cpp)
 endif()
-if(R2E_WITH_LLM)
-  # cpp-httplib (the LLM agent's HTTP client) has no CMake package in Debian,
+if(R2E_WITH_LLM OR R2E_WITH_REGISTRY)
+  # cpp-httplib (the HTTP client of the LLM agent and of registry pulls) has no CMake package in Debian,
   # only a pkg-config file. A static r2e exports it as a link dependency.
   find_dependency(PkgConfig)
   pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

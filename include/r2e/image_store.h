@@ -1,6 +1,7 @@
 // ImageStore: container images on this machine without a container daemon.
 // An image is read from a `docker save` archive ("docker-archive:PATH"), an
-// OCI image layout ("oci:PATH[:TAG]") or (not yet) a registry, its layers
+// OCI image layout ("oci:PATH[:TAG]") or a registry ("HOST[:PORT]/NAME[:TAG]"
+// or "...@sha256:...", Docker Hub names as Docker reads them), its layers
 // checked against their digests and unpacked once into one root filesystem
 // per image under the cache directory, which every sandbox of that image
 // shares read-only (LocalRuntimeOptions::image).
@@ -11,7 +12,8 @@
 //   refs/<hash>.json              a reference and the ID it resolved to
 //   locks/<id hex>.lock           shared while a sandbox uses the image,
 //                                 exclusive while it is unpacked or removed
-//   tmp/                          unpacks under way (renamed into images/)
+//   tmp/                          unpacks under way (renamed into images/),
+//                                 and layers being downloaded
 // The ID is the digest of the image's config blob, as Docker's image ID.
 //
 // Contracts: every method is thread-safe, and safe against other processes
@@ -42,6 +44,27 @@ struct ImagePullProgress {
   std::uint64_t bytes_unpacked = 0;  // regular files' bytes so far
 };
 
+// How registries are reached (registry references only).
+struct RegistryOptions {
+  // Credentials for every registry. Empty: those docker_config holds for the
+  // registry's host ("auths"; credential helpers are not run).
+  std::string username, password;
+  // Docker's config.json. Empty: $DOCKER_CONFIG/config.json, else
+  // ~/.docker/config.json (absent: no credentials).
+  std::filesystem::path docker_config;
+  // Hosts ("host:port") that may be reached over plain HTTP when HTTPS fails;
+  // loopback hosts (localhost, 127.0.0.0/8, ::1) always may.
+  std::vector<std::string> insecure_registries;
+  // PEM CA certificates that verify registries' TLS. Empty: the system's.
+  std::filesystem::path ca_file;
+  // Tries per request, for 429, 5xx and connection failures: waits
+  // initial_backoff, doubled each time (at most 30 s), or what Retry-After says.
+  int max_attempts = 5;
+  std::chrono::milliseconds initial_backoff{500};
+  std::chrono::seconds connect_timeout{15};
+  std::chrono::seconds read_timeout{120};  // without a byte
+};
+
 struct ImageStoreOptions {
   // Where images are kept. Empty: $R2E_IMAGE_CACHE, else
   // $XDG_CACHE_HOME/r2e/images, else $HOME/.cache/r2e/images.
@@ -55,6 +78,9 @@ struct ImageStoreOptions {
   // ResourceExhausted (a "layer bomb"), leaving nothing behind.
   std::uint64_t max_unpacked_bytes = std::uint64_t{64} << 30;  // 64 GiB of file content
   std::uint64_t max_unpacked_files = 4'000'000;                // entries of every kind
+
+  // Registry references: how registries are reached.
+  RegistryOptions registry;
 
   // Called from the pulling thread as layers are unpacked; may be empty.
   std::function<void(const ImagePullProgress&)> progress;
@@ -109,8 +135,11 @@ class ImageStore {
 
   // Reads `reference` and unpacks the image unless the cache has it (by ID).
   // InvalidArgument for a malformed reference, archive or layer (naming it),
-  // NotFound for a missing archive or tag, ResourceExhausted past the
-  // unpack limits, Unimplemented for registry references (not yet).
+  // NotFound for a missing archive, image or tag, ResourceExhausted past the
+  // unpack limits, Unavailable when a registry cannot be reached (after the
+  // retries), FailedPrecondition when it refuses the credentials,
+  // Unimplemented for registry references in a build without
+  // R2E_WITH_REGISTRY.
   Result<ImageInfo> Pull(const std::string& reference);
 
   // As Pull, but without reading the source again when the cache already

@@ -23,6 +23,11 @@ struct CommonOptions {
   // --runtime local: run each task's image (docker_image) from the image
   // cache; --image alone implies it.
   bool use_task_image = false;
+  // --runtime local on registry images: a CA file for their TLS, hosts that
+  // may answer plain HTTP, Docker's config.json for credentials.
+  std::string registry_ca;
+  std::vector<std::string> insecure_registries;
+  std::string docker_config;
   std::string log_level = "info";
   bool verbose = false;
   // --runtime kube: kubeconfig file (empty: $KUBECONFIG, ~/.kube/config, then
@@ -104,6 +109,9 @@ struct ImageCommandOptions {
   bool all = false;                 // prune: every image not in use
   std::uint64_t keep_bytes = 0;     // prune: keep this many bytes of the most recent images
   bool json = false;                // ls: one JSON object per line
+  std::string registry_ca;          // as CommonOptions
+  std::vector<std::string> insecure_registries;
+  std::string docker_config;
 };
 
 int Image(const ImageCommandOptions& options);

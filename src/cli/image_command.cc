@@ -48,6 +48,9 @@ int Failed(const char* what, const Status& s) {
 int Image(const ImageCommandOptions& options) {
   ImageStoreOptions store_options;
   store_options.cache_dir = options.cache_dir;
+  store_options.registry.ca_file = options.registry_ca;
+  store_options.registry.insecure_registries = options.insecure_registries;
+  store_options.registry.docker_config = options.docker_config;
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
   if (terminal) {
     store_options.progress = [](const ImagePullProgress& p) {

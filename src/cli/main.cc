@@ -35,9 +35,14 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember(r2e::RuntimeNames()))
         ->capture_default_str();
     cmd->add_option("--image", common.image,
-                    "Use this image instead of the task's (local runtime: docker-archive:PATH or oci:PATH[:TAG])");
+                    "Use this image instead of the task's (local runtime: also docker-archive:PATH or oci:PATH[:TAG])");
     cmd->add_flag("--use-task-image", common.use_task_image,
                   "--runtime local: run each task's own image (docker_image) from the image cache, no daemon");
+    cmd->add_option("--registry-ca", common.registry_ca, "--runtime local: PEM CA file for registries' TLS");
+    cmd->add_option("--insecure-registry", common.insecure_registries,
+                    "--runtime local: a registry (HOST:PORT) that may answer plain HTTP (repeatable)");
+    cmd->add_option("--docker-config", common.docker_config,
+                    "--runtime local: Docker's config.json with registry credentials (default: ~/.docker/config.json)");
     cmd->add_option("--kubeconfig", common.kubeconfig,
                     "--runtime kube: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)");
     cmd->add_option("--context", common.context, "--runtime kube: kubeconfig context (default: current)");
@@ -156,8 +161,13 @@ int main(int argc, char** argv) {
   image_cmd->require_subcommand(1);
   image_cmd->add_option("--cache", image_cmd_options.cache_dir,
                         "Cache directory (default: $R2E_IMAGE_CACHE, else ~/.cache/r2e/images)");
+  image_cmd->add_option("--registry-ca", image_cmd_options.registry_ca, "PEM CA file for registries' TLS");
+  image_cmd->add_option("--insecure-registry", image_cmd_options.insecure_registries,
+                        "A registry (HOST:PORT) that may answer plain HTTP (repeatable)");
+  image_cmd->add_option("--docker-config", image_cmd_options.docker_config,
+                        "Docker's config.json with registry credentials (default: ~/.docker/config.json)");
   CLI::App* image_pull = image_cmd->add_subcommand(
-      "pull", "Unpack images into the cache: docker-archive:PATH[:REPO:TAG] or oci:PATH[:TAG]");
+      "pull", "Unpack images into the cache: HOST[:PORT]/NAME[:TAG|@DIGEST], docker-archive:PATH[:REPO:TAG] or oci:PATH[:TAG]");
   image_pull->add_option("images", image_cmd_options.images, "Image references")->required();
   CLI::App* image_ls = image_cmd->add_subcommand("ls", "List the cached images");
   image_ls->add_flag("--json", image_cmd_options.json, "One JSON object per line (the default when not a terminal)");

@@ -262,6 +262,9 @@ RuntimeOptions RuntimeOptionsFor(const CommonOptions& common) {
   // --image replaces every task's image (TaskParseOptions::image_override),
   // so the local runtime runs it as the task's.
   options.local.use_task_image = common.use_task_image || !common.image.empty();
+  options.local.image_store.registry.ca_file = common.registry_ca;
+  options.local.image_store.registry.insecure_registries = common.insecure_registries;
+  options.local.image_store.registry.docker_config = common.docker_config;
   return options;
 }
 

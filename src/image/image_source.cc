@@ -208,26 +208,20 @@ class OciLayoutSource final : public ImageSource {
     R2E_ASSIGN_OR_RETURN(Json index, ParseJson(index_text, "index.json of " + ref_.path.string()));
     R2E_ASSIGN_OR_RETURN(Json descriptor, PickTagged(index));
     // An image index: this machine's platform.
-    for (int depth = 0; depth < 4 && IsIndex(StringField(descriptor, "mediaType")); ++depth) {
+    for (int depth = 0; depth < 4 && IsImageIndex(StringField(descriptor, "mediaType")); ++depth) {
       R2E_ASSIGN_OR_RETURN(std::string text, ReadBlob(StringField(descriptor, "digest")));
-      R2E_ASSIGN_OR_RETURN(Json nested, ParseJson(text, "image index " + StringField(descriptor, "digest")));
-      R2E_ASSIGN_OR_RETURN(descriptor, PickPlatform(nested));
+      R2E_ASSIGN_OR_RETURN(std::string picked, PickPlatform(text));
+      descriptor = Json::parse(picked);
     }
     R2E_ASSIGN_OR_RETURN(std::string manifest_text, ReadBlob(StringField(descriptor, "digest")));
-    R2E_ASSIGN_OR_RETURN(Json manifest, ParseJson(manifest_text, "image manifest"));
-    const Json config = manifest.value("config", Json::object());
+    R2E_ASSIGN_OR_RETURN(ManifestContents manifest, ParseManifest(manifest_text));
     ResolvedImage image;
-    image.config_digest = StringField(config, "digest");
+    image.config_digest = manifest.config_digest;
     R2E_ASSIGN_OR_RETURN(image.config_json, ReadBlob(image.config_digest));
     R2E_ASSIGN_OR_RETURN(image.config, ParseImageConfig(image.config_json));
-    layer_digests_.clear();
-    for (const Json& layer : manifest.value("layers", Json::array())) {
-      const std::string digest = StringField(layer, "digest");
-      if (!IsSha256Digest(digest)) return Status::InvalidArgument("image manifest: bad layer digest \"" + digest + "\"");
-      layer_digests_.push_back(digest);
-      image.layer_digests.push_back(digest);
-      image.layer_sizes.push_back(layer.value("size", std::uint64_t{0}));
-    }
+    layer_digests_ = manifest.layer_digests;
+    image.layer_digests = manifest.layer_digests;
+    image.layer_sizes = manifest.layer_sizes;
     return image;
   }
 
@@ -241,13 +235,6 @@ class OciLayoutSource final : public ImageSource {
   }
 
  private:
-  static bool IsIndex(std::string_view media_type) {
-    for (std::string_view t : kIndexTypes) {
-      if (media_type == t) return true;
-    }
-    return false;
-  }
-
   fs::path BlobPath(const std::string& digest) const { return ref_.path / "blobs" / "sha256" / std::string(DigestHex(digest)); }
 
   // A small blob, checked against its digest.
@@ -281,24 +268,54 @@ class OciLayoutSource final : public ImageSource {
                             " (it has: " + (names.empty() ? "no tags" : names) + ")");
   }
 
-  static Result<Json> PickPlatform(const Json& index) {
-    const std::string arch = HostArchitecture();
-    std::string seen;
-    for (const Json& m : index.value("manifests", Json::array())) {
-      const Json platform = m.value("platform", Json::object());
-      const std::string os = platform.value("os", ""), a = platform.value("architecture", "");
-      if (os == "linux" && a == arch) return m;
-      seen += (seen.empty() ? "" : ", ") + os + "/" + a;
-    }
-    return Status::NotFound("the image has no variant for linux/" + arch + " (it has: " + seen + ")");
-  }
-
   ParsedReference ref_;
   std::string reference_;
   std::vector<std::string> layer_digests_;
 };
 
 }  // namespace
+
+bool IsImageIndex(std::string_view media_type) {
+  for (std::string_view t : kIndexTypes) {
+    if (media_type == t) return true;
+  }
+  return false;
+}
+
+Result<std::string> PickPlatform(std::string_view index_json) {
+  R2E_ASSIGN_OR_RETURN(Json index, ParseJson(index_json, "the image index"));
+  const std::string arch = HostArchitecture();
+  std::string seen;
+  for (const Json& m : index.value("manifests", Json::array())) {
+    const Json platform = m.value("platform", Json::object());
+    const std::string os = platform.value("os", ""), a = platform.value("architecture", "");
+    if (os == "linux" && a == arch) return m.dump();
+    seen += (seen.empty() ? "" : ", ") + os + "/" + a;
+  }
+  return Status::NotFound("the image has no variant for linux/" + arch + " (it has: " + seen + ")");
+}
+
+Result<ManifestContents> ParseManifest(std::string_view manifest_json) {
+  R2E_ASSIGN_OR_RETURN(Json manifest, ParseJson(manifest_json, "the image manifest"));
+  if (!manifest.is_object()) return Status::InvalidArgument("the image manifest is not a JSON object");
+  if (manifest.value("schemaVersion", 0) == 1) {
+    return Status::InvalidArgument("the image has a Docker schema 1 manifest, which r2e does not read; "
+                                   "push it again with a current Docker or skopeo");
+  }
+  ManifestContents out;
+  out.config_digest = StringField(manifest.value("config", Json::object()), "digest");
+  if (!IsSha256Digest(out.config_digest)) {
+    return Status::InvalidArgument("the image manifest has no valid config digest (\"" + out.config_digest + "\")");
+  }
+  for (const Json& layer : manifest.value("layers", Json::array())) {
+    const std::string digest = StringField(layer, "digest");
+    if (!IsSha256Digest(digest)) return Status::InvalidArgument("the image manifest has a bad layer digest \"" + digest + "\"");
+    out.layer_digests.push_back(digest);
+    const auto size = layer.find("size");
+    out.layer_sizes.push_back(size != layer.end() && size->is_number_unsigned() ? size->get<std::uint64_t>() : 0);
+  }
+  return out;
+}
 
 std::string HostArchitecture() {
   utsname u{};

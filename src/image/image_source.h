@@ -47,6 +47,9 @@ class ImageSource {
   virtual Result<ResolvedImage> Resolve() = 0;
   // The bytes of layer `index` of what Resolve() returned.
   virtual Result<std::unique_ptr<BlobReader>> OpenLayer(std::size_t index) = 0;
+  // Where a source may write what it downloads (set before OpenLayer; the
+  // store removes it with the unpack's other leftovers).
+  virtual void set_scratch_dir(const std::filesystem::path& dir) { (void)dir; }
 };
 
 // The kinds of reference a store takes.
@@ -70,6 +73,24 @@ Result<std::unique_ptr<ImageSource>> OpenOciLayout(const ParsedReference& ref, c
 
 // This machine's architecture in OCI's words ("amd64", "arm64", ...).
 std::string HostArchitecture();
+
+// Whether a media type is an image index (OCI) or manifest list (Docker).
+bool IsImageIndex(std::string_view media_type);
+
+// Of an image index (JSON text), the descriptor (JSON text) of the manifest
+// for linux on this machine's architecture; NotFound listing the platforms
+// it has otherwise.
+Result<std::string> PickPlatform(std::string_view index_json);
+
+// Of an image manifest (JSON text): its config's digest and its layers'
+// digests and sizes, checked (InvalidArgument naming what is wrong;
+// Docker schema 1 manifests are refused as such).
+struct ManifestContents {
+  std::string config_digest;
+  std::vector<std::string> layer_digests;
+  std::vector<std::uint64_t> layer_sizes;
+};
+Result<ManifestContents> ParseManifest(std::string_view manifest_json);
 
 }  // namespace r2e::image
 

@@ -14,6 +14,10 @@
 #include "image/digest.h"
 #include "image/image_source.h"
 #include "image/layer.h"
+#include "r2e/config.h"
+#if R2E_WITH_REGISTRY
+#include "image/registry_source.h"
+#endif
 
 namespace r2e {
 
@@ -221,10 +225,16 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
       R2E_ASSIGN_OR_RETURN(source, image::OpenOciLayout(parsed, reference));
       break;
     }
-    case image::ReferenceKind::kRegistry:
-      return Status::Unimplemented("pulling \"" + reference +
-                                   "\" from a registry is not implemented yet; give the image as "
+    case image::ReferenceKind::kRegistry: {
+#if R2E_WITH_REGISTRY
+      R2E_ASSIGN_OR_RETURN(source, image::OpenRegistry(reference, options_.registry));
+      break;
+#else
+      return Status::Unimplemented("this build of r2e cannot pull \"" + reference +
+                                   "\" from a registry (built without R2E_WITH_REGISTRY); give the image as "
                                    "docker-archive:PATH (what `docker save` writes) or oci:PATH[:TAG]");
+#endif
+    }
   }
   R2E_ASSIGN_OR_RETURN(image::ResolvedImage resolved, source->Resolve());
   if (!resolved.config.os.empty() && resolved.config.os != "linux") {
@@ -246,6 +256,7 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
     std::error_code ec;
     fs::create_directories(work / "rootfs", ec);
     if (ec) return Status::Unavailable("cannot create " + work.string() + ": " + ec.message());
+    source->set_scratch_dir(work / "downloads");
     auto fail = [&](Status s) {
       (void)image::RemoveTree(work);
       return s.WithContext("pulling " + reference);
@@ -276,6 +287,7 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
                          {"user", resolved.config.user},        {"layers", resolved.layer_digests}};
     if (Status s = WriteAtomically(work / "image.json", record.dump(2)); !s.ok()) return fail(s);
     Touch(work / "last-used");
+    fs::remove_all(work / "downloads", ec);
     fs::rename(work, layout.image(hex), ec);
     if (ec) return fail(Status::Internal("cannot move the unpacked image into place: " + ec.message()));
   }

@@ -16,60 +16,20 @@
 
 #include "image/digest.h"
 #include "image/image_source.h"
+#include "oci_layout.h"
 
 namespace r2e {
 namespace {
 
+using testing_oci::Dir;
+using testing_oci::File;
+using testing_oci::Hardlink;
+using testing_oci::Layer;
+using testing_oci::Member;
+using testing_oci::Symlink;
+
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-// One member of a layer.
-struct Member {
-  std::string name;
-  mode_t type = AE_IFREG;
-  std::string content;  // regular files
-  std::string link;     // symlink target or hard link target
-  bool hardlink = false;
-  int mode = 0644;
-};
-
-Member File(std::string name, std::string content, int mode = 0644) {
-  return {std::move(name), AE_IFREG, std::move(content), "", false, mode};
-}
-Member Dir(std::string name, int mode = 0755) { return {std::move(name), AE_IFDIR, "", "", false, mode}; }
-Member Symlink(std::string name, std::string target) { return {std::move(name), AE_IFLNK, "", std::move(target), false, 0777}; }
-Member Hardlink(std::string name, std::string target) { return {std::move(name), AE_IFREG, "", std::move(target), true, 0644}; }
-
-la_ssize_t Append(struct archive*, void* out, const void* data, size_t n) {
-  static_cast<std::string*>(out)->append(static_cast<const char*>(data), n);
-  return static_cast<la_ssize_t>(n);
-}
-
-std::string Layer(const std::vector<Member>& members, bool gzip = false) {
-  std::string out;
-  struct archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  if (gzip) archive_write_add_filter_gzip(a);
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open(a, &out, nullptr, Append, nullptr);
-  for (const Member& m : members) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, m.name.c_str());
-    archive_entry_set_filetype(e, m.type);
-    archive_entry_set_perm(e, static_cast<mode_t>(m.mode));
-    archive_entry_set_mtime(e, 1700000000, 0);
-    if (m.type == AE_IFLNK) archive_entry_set_symlink(e, m.link.c_str());
-    if (m.hardlink) archive_entry_set_hardlink(e, m.link.c_str());
-    if (m.type == AE_IFCHR) archive_entry_set_rdev(e, makedev(1, 3));
-    archive_entry_set_size(e, m.type == AE_IFREG && !m.hardlink ? static_cast<la_int64_t>(m.content.size()) : 0);
-    archive_write_header(a, e);
-    if (!m.content.empty()) archive_write_data(a, m.content.data(), m.content.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return out;
-}
 
 class ImageStoreTest : public ::testing::Test {
  protected:
@@ -86,47 +46,9 @@ class ImageStoreTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  std::string WriteBlob(const fs::path& layout, const std::string& data) {
-    const std::string digest = image::DigestOf(data);
-    fs::create_directories(layout / "blobs" / "sha256");
-    std::ofstream(layout / "blobs" / "sha256" / std::string(image::DigestHex(digest)), std::ios::binary) << data;
-    return digest;
-  }
-
-  // An OCI layout at dir_/name holding one image of `layers` tagged "v1";
-  // `claimed` replaces a layer's digest in the manifest when non-empty.
   std::string Layout(const std::string& name, const std::vector<std::string>& layers,
                      const std::string& arch = image::HostArchitecture(), const std::string& claimed = "") {
-    const fs::path layout = dir_ / name;
-    fs::create_directories(layout);
-    Json diff_ids = Json::array(), layer_descriptors = Json::array();
-    for (const std::string& layer : layers) {
-      const std::string digest = WriteBlob(layout, layer);
-      diff_ids.push_back(digest);  // (the test layers' diff IDs are not checked by the OCI source)
-      layer_descriptors.push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
-                                   {"digest", claimed.empty() ? digest : claimed},
-                                   {"size", layer.size()}});
-    }
-    const Json config = {{"architecture", arch},
-                         {"os", "linux"},
-                         {"config", {{"Env", {"PATH=/usr/bin:/bin", "GREETING=hello=world"}}, {"WorkingDir", "/testbed"}}},
-                         {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}};
-    const std::string config_text = config.dump();
-    const Json manifest = {{"schemaVersion", 2},
-                           {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                           {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-                                       {"digest", WriteBlob(layout, config_text)},
-                                       {"size", config_text.size()}}},
-                           {"layers", layer_descriptors}};
-    const std::string manifest_text = manifest.dump();
-    const Json index = {{"schemaVersion", 2},
-                        {"manifests", {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                                        {"digest", WriteBlob(layout, manifest_text)},
-                                        {"size", manifest_text.size()},
-                                        {"annotations", {{"org.opencontainers.image.ref.name", "v1"}}}}}}};
-    std::ofstream(layout / "index.json") << index.dump();
-    std::ofstream(layout / "oci-layout") << R"({"imageLayoutVersion":"1.0.0"})";
-    return "oci:" + layout.string() + ":v1";
+    return testing_oci::WriteLayout(dir_ / name, layers, arch, claimed);
   }
 
   // Nothing of a failed pull is left: no image, nothing under tmp/.
@@ -278,9 +200,16 @@ TEST_F(ImageStoreTest, BadReferencesSayWhatToDo) {
   EXPECT_EQ(store.Pull("oci:").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store.Pull("docker-archive:/nonexistent.tar").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store.Pull("oci:/nonexistent").status().code(), StatusCode::kNotFound);
-  auto registry = store.Pull("example.com/repo:tag");
-  EXPECT_EQ(registry.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(registry.status().message().find("docker-archive:PATH"), std::string::npos);
+  auto malformed = store.Pull("example.com/Repo:tag");
+  EXPECT_EQ(malformed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(malformed.status().message().find("lowercase"), std::string::npos) << malformed.status().ToString();
+  // Nobody listens on port 1: Unavailable after the retries.
+  ImageStoreOptions quick = options_;
+  quick.registry.max_attempts = 2;
+  quick.registry.initial_backoff = std::chrono::milliseconds(10);
+  auto unreachable = ImageStore(quick).Pull("127.0.0.1:1/repo:tag");
+  EXPECT_EQ(unreachable.status().code(), StatusCode::kUnavailable) << unreachable.status().ToString();
+  EXPECT_NE(unreachable.status().message().find("failed 2 times"), std::string::npos) << unreachable.status().ToString();
   const std::string reference = Layout("tagged", {Layer({File("f", "x")})});
   auto wrong_tag = store.Pull(reference.substr(0, reference.size() - 2) + "v2");
   ASSERT_EQ(wrong_tag.status().code(), StatusCode::kNotFound);

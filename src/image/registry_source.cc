@@ -427,11 +427,10 @@ Result<RegistryReference> ParseRegistryReference(const std::string& reference) {
   const std::string first = rest.substr(0, slash);
   if (slash != std::string::npos &&
       (first.find_first_of(".:") != std::string::npos || first == "localhost" || first.starts_with("["))) {
-    ref.host = first;
+    ref.host = first == "docker.io" || first == "index.docker.io" ? "registry-1.docker.io" : first;
     rest = rest.substr(slash + 1);
   } else {
     ref.host = "registry-1.docker.io";
-    if (first == "docker.io" || first == "index.docker.io") rest = rest.substr(slash + 1);
   }
   if (const auto colon = rest.rfind(':'); colon != std::string::npos && rest.find('/', colon) == std::string::npos) {
     ref.tag = rest.substr(colon + 1);

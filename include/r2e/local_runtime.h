@@ -76,8 +76,8 @@ struct LocalRuntimeOptions {
   ShellSessionOptions session;
 
   // Run sandboxes on this image instead of the host's system directories:
-  // "docker-archive:PATH[:REPO:TAG]" or "oci:PATH[:TAG]" (registry references
-  // are not pulled yet). It replaces every task's image. Empty: no image,
+  // "docker-archive:PATH[:REPO:TAG]", "oci:PATH[:TAG]" or a registry
+  // reference (ImageStore). It replaces every task's image. Empty: no image,
   // unless use_task_image.
   std::string image;
   // Run each task's own image (SandboxSpec::image, a row's docker_image),

@@ -11,6 +11,10 @@ here), then, in a private mount namespace where /run is a new tmpfs and
     earns reward 1, the noop agent 0 (R2E flavour of the demo task);
   - `r2e eval --runtime local --image docker-archive:...` of the SWE-bench
     flavour: the gold patch resolves, the empty one does not;
+  - with Debian's docker-registry (distribution 2.8) on loopback holding the
+    demo image (pushed by skopeo from the archive) when both are installed:
+    `r2e image pull HOST:PORT/...` gives the same image ID as the archive, and
+    `r2e run --use-task-image` on a row whose docker_image names it earns 1;
   - no sandbox directory, overlay mount or image lease is left, nobody
     connected to the socket; `r2e image rm` empties the cache.
 
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -68,7 +73,39 @@ class SocketWatch(object):
             conn.close()
 
 
-def inside_namespace(r2e, archives, work):
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_registry(work, archive):
+    """Debian's docker-registry on loopback with the demo image; its address, or None."""
+    if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
+        print("note: docker-registry or skopeo missing: the registry part is skipped")
+        return None, None
+    port = free_port()
+    config = os.path.join(work, "registry.yml")
+    with open(config, "w") as f:
+        f.write("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n"
+                % (os.path.join(work, "registry-data"), port))
+    log = open(os.path.join(work, "registry.log"), "w")
+    proc = subprocess.Popen(["docker-registry", "serve", config], stdout=log, stderr=log)
+    host = "127.0.0.1:%d" % port
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    subprocess.check_call(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "docker-archive:" + archive,
+                           "docker://%s/r2e-demo/textstats:latest" % host])
+    return proc, host
+
+
+def inside_namespace(r2e, archives, work, registry):
     """The checks, with /run replaced (the caller re-executed us under unshare)."""
     subprocess.check_call(["mount", "-t", "tmpfs", "tmpfs", "/run"])
     watch = SocketWatch("/run/docker.sock")
@@ -107,6 +144,28 @@ def inside_namespace(r2e, archives, work):
         check(rc == 0 and ("%d resolved" % resolved) in err,
               "r2e eval --predictions %s resolves %d (rc %d: %s)" % (run_id, resolved, rc, err.strip()[-300:]))
 
+    if registry:
+        reference = registry + "/r2e-demo/textstats:latest"
+        rc, out, err = run([r2e, "image", "pull", reference], env)
+        pulled = last_json(out) if rc == 0 else {}
+        archive_id = [i["id"] for i in listed if refs["r2e"] in i["references"]]
+        check(rc == 0 and [pulled.get("id")] == archive_id,
+              "r2e image pull from the registry gives the archive's image ID (rc %d: %s)" % (rc, err.strip()[-300:]))
+        with open(os.path.join(SOURCE, "examples", "tasks", "demo.jsonl")) as f:
+            row = json.loads(f.readline())
+        row.pop("local_repo", None)
+        row.pop("local_tests", None)
+        row["docker_image"] = reference
+        task = os.path.join(work, "registry-task.jsonl")
+        with open(task, "w") as f:
+            f.write(json.dumps(row) + "\n")
+        rc, out, err = run([r2e, "run", "--runtime", "local", "--use-task-image", "--tasks", task,
+                            "--agent", "scripted", "--out", os.path.join(work, "out-registry")], env)
+        summary = last_json(out) if out.strip() else {}
+        check(rc == 0 and summary.get("reward") == 1.0,
+              "r2e run --use-task-image with the row's registry image earns 1 (rc %d: %s)" % (rc, err.strip()[-300:]))
+        # (The same image as the archive: the removal below takes both references.)
+
     left = os.listdir(env["TMPDIR"])
     check(left == [], "no sandbox directory left: %s" % left)
     with open("/proc/self/mountinfo") as f:
@@ -127,7 +186,7 @@ def main():
     if len(sys.argv) > 3 and sys.argv[2] == "--inside":
         work = sys.argv[3]
         archives = json.loads(sys.argv[4])
-        sys.exit(inside_namespace(r2e, archives, work))
+        sys.exit(inside_namespace(r2e, archives, work, sys.argv[5] if len(sys.argv) > 5 else None))
     if os.geteuid() != 0:
         skip("needs root to hide the Docker socket in a mount namespace")
     if shutil.which("docker") is None or subprocess.call(["docker", "info"], stdout=subprocess.DEVNULL,
@@ -141,8 +200,15 @@ def main():
             if subprocess.call(["docker", "save", "-o", path, image]) != 0:
                 skip("image %s is missing (scripts/build-test-images.sh builds it)" % image)
             archives[flavour] = path
-        rc = subprocess.call(["unshare", "--mount", "--propagation", "private", "--", sys.executable,
-                              os.path.abspath(__file__), r2e, "--inside", work, json.dumps(archives)])
+        registry, host = start_registry(work, archives["r2e"])
+        try:
+            rc = subprocess.call(["unshare", "--mount", "--propagation", "private", "--", sys.executable,
+                                  os.path.abspath(__file__), r2e, "--inside", work, json.dumps(archives)] +
+                                 ([host] if host else []))
+        finally:
+            if registry:
+                registry.terminate()
+                registry.wait()
         sys.exit(rc)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -361,11 +361,15 @@ Status WriteFileAtomic(const fs::path& path, std::string_view content) {
 
 std::string LastLines(std::string_view text, int n) {
   while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-  std::size_t pos = text.size();
-  for (int i = 0; i < n && pos != std::string_view::npos && pos > 0; ++i) {
-    pos = text.rfind('\n', pos - 1);
+  // The kept tail is text[start..); each round moves start to the beginning
+  // of the line before it.
+  std::size_t start = text.size();
+  for (int i = 0; i < n && start > 0; ++i) {
+    const std::size_t end = i == 0 ? start : start - 1;  // past the newline before the tail
+    const std::size_t nl = end == 0 ? std::string_view::npos : text.rfind('\n', end - 1);
+    start = nl == std::string_view::npos ? 0 : nl + 1;
   }
-  return std::string(pos == std::string_view::npos ? text : text.substr(pos + 1));
+  return std::string(text.substr(start));
 }
 
 InstanceResult RunInstance(const Task& task, const Prediction& prediction, const EvalOptions& options,

@@ -234,7 +234,10 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
       return fail(Status::NotFound(host.string() + " does not exist (to be copied to " + target +
                                    "); check the task's local paths"));
     }
-    auto dest = host_path(target);
+    // The overlay is not mounted yet: what is copied in goes to its upper layer.
+    auto dest = image_.held() && overlay_
+                    ? Result<fs::path>(workdir_ / "upper" / fs::path(target).lexically_normal().relative_path())
+                    : host_path(target);
     if (!dest.ok()) return fail(dest.status());
     if (Status s = CopyTree(host, *dest); !s.ok()) return fail(s);
   }

@@ -164,6 +164,18 @@ TEST_P(LocalImageRuntimeTest, HostSideFileOperationsSeeTheSandboxesFiles) {
   EXPECT_FALSE(fs::exists(*dir_ / "planted"));
 }
 
+TEST_P(LocalImageRuntimeTest, CopiedInFilesAreThereAtStart) {
+  const fs::path host = *dir_ / ("copy-in-" + std::to_string(static_cast<int>(GetParam())));
+  fs::create_directories(host / "sub");
+  std::ofstream(host / "sub" / "f.txt") << "copied\n";
+  LocalRuntime rt(Options());
+  SandboxSpec spec;
+  spec.copy_in = {{host, "/testbed/extra"}};
+  ASSERT_TRUE(rt.start(spec).ok());
+  EXPECT_EQ(Run(rt, "cat /testbed/extra/sub/f.txt && test -f /testbed/README.md && echo image").output,
+            "copied\nimage\n");
+}
+
 TEST_P(LocalImageRuntimeTest, AKilledSessionRestartsOnTheSameFiles) {
   auto rt = Start();
   Run(*rt, "echo kept > /testbed/state.txt");

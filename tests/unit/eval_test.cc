@@ -320,7 +320,8 @@ TEST_F(EvalTest, SummaryHasTheHarnessShapeAndSortedLists) {
 // The runner on a fake runtime
 
 // Plays the SWE-bench demo task: the patch cascade fails on patches holding
-// "NOT-IN-FILE", the eval script's log passes FAIL_TO_PASS only for the
+// "NOT-IN-FILE" and dies silently (exit 137, no output) on "SILENT-DEATH",
+// the eval script's log passes FAIL_TO_PASS only for the
 // task's gold patch, and a patch holding "SLOW" makes the tests hang until
 // stop(). Counts sandboxes started and alive.
 struct FakeWorld {
@@ -362,7 +363,9 @@ class FakeRuntime final : public test_util::ScriptedRuntime {
     r.exit_code = 0;
     const std::string patch = read_file("/tmp/patch.diff").value_or("");
     if (command.find("r2e_applied") != std::string_view::npos) {
-      if (patch.find("NOT-IN-FILE") != std::string::npos) {
+      if (patch.find("SILENT-DEATH") != std::string::npos) {
+        r.exit_code = 137;
+      } else if (patch.find("NOT-IN-FILE") != std::string::npos) {
         r.exit_code = 1;
         r.output =
             std::string(kSweApplyPatchFail) + ":\nerror: patch failed: textstats/stats.py:30\n";
@@ -434,6 +437,17 @@ class EvalRunTest : public EvalTest {
   EvalOptions options_;
   FakeWorld world_;
 };
+
+// A patch step that dies without a word (the shell killed, say) is an error
+// with its exit code, not an internal error from reading an empty output.
+TEST_F(EvalRunTest, PatchStepDyingWithoutOutputIsReportedWithItsExitCode) {
+  auto run = RunEvaluation(rows_, Preds({{"d", "SILENT-DEATH"}}), options_);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  const auto& s = run->summary;
+  EXPECT_EQ(s["error_ids"], nlohmann::ordered_json({"d"}));
+  EXPECT_EQ(s["error_reasons"]["d"], "Patch Apply Failed (exit 137)") << s.dump(2);
+  EXPECT_EQ(world_.alive.load(), 0);
+}
 
 TEST_F(EvalRunTest, OutcomesFilesAndResume) {
   // a: gold, b: applies but does not fix, c: empty, d: does not apply, e: none.

@@ -175,6 +175,12 @@ struct EvalOptions {
   // Bound on one instance (sandbox start, patch, tests). When it passes the
   // sandbox is stopped and the instance is an error.
   std::chrono::seconds timeout{1800};
+  // An instance that fails for the sandbox's sake (EvalErrorKind::
+  // kInfrastructure: the sandbox did not start, its shell died, an internal
+  // error) runs again in a new sandbox, up to this many times. Patch, test
+  // and timeout outcomes are never retried. Each retry is announced on
+  // `progress` and the instance's run_instance.log keeps every attempt.
+  int infrastructure_retries = 1;
   // Docker: pull missing images before the run. Off: missing images are an
   // error listing them, before anything runs.
   bool pull = false;

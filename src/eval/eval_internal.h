@@ -31,6 +31,13 @@ std::string LastLines(std::string_view text, int n);
 // reader (or a resumed run) never sees half a file.
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content);
 
+// The logs of an instance's earlier attempts (a retry after an
+// infrastructure error replaces its directory): TakeAttemptLog returns
+// `earlier` plus attempt `attempt`'s run_instance.log under a heading;
+// PrependAttemptLogs puts them before attempt `attempt`'s own log.
+std::string TakeAttemptLog(const std::filesystem::path& dir, int attempt, const std::string& earlier);
+void PrependAttemptLogs(const std::filesystem::path& dir, const std::string& earlier, int attempt);
+
 // What the runner knows about one running instance, so that it can kill its
 // sandbox when the deadline passes or the run is stopped.
 struct EvalSlot {

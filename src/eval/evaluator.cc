@@ -208,15 +208,28 @@ Result<EvalRun> RunEvaluation(const std::vector<DatasetRow>& rows,
       const std::size_t k = next.fetch_add(1);
       if (k >= to_run.size()) break;
       const std::size_t i = to_run[k];
-      slot.cancel.store(EvalSlot::kNone);
       InstanceResult r;
-      try {
-        r = internal::RunInstance(*inputs[i].first, *inputs[i].second, options, make_runtime, runtime_name, slot);
-      } catch (const std::exception& e) {
-        r = run.instances[i];
-        r.outcome = InstanceOutcome::kError;
-        r.error_kind = EvalErrorKind::kInfrastructure;
-        r.error = std::string("internal error: ") + e.what();
+      std::string earlier_logs;  // of attempts that failed for the sandbox's sake
+      for (int attempt = 1;; ++attempt) {
+        slot.cancel.store(EvalSlot::kNone);
+        try {
+          r = internal::RunInstance(*inputs[i].first, *inputs[i].second, options, make_runtime, runtime_name,
+                                    slot);
+        } catch (const std::exception& e) {
+          r = run.instances[i];
+          r.outcome = InstanceOutcome::kError;
+          r.error_kind = EvalErrorKind::kInfrastructure;
+          r.error = std::string("internal error: ") + e.what();
+        }
+        if (!earlier_logs.empty()) internal::PrependAttemptLogs(r.dir, earlier_logs, attempt);
+        if (r.outcome != InstanceOutcome::kError || r.error_kind != EvalErrorKind::kInfrastructure ||
+            attempt > options.infrastructure_retries || stop_requested()) {
+          break;
+        }
+        progress.Message(r.instance_id + ": " + internal::LastLines(r.error, 1) +
+                         "; running it again in a new sandbox (attempt " + std::to_string(attempt + 1) + " of " +
+                         std::to_string(options.infrastructure_retries + 1) + ")");
+        earlier_logs = internal::TakeAttemptLog(r.dir, attempt, earlier_logs);
       }
       progress.Finished(r);
       std::lock_guard<std::mutex> lock(done_mu);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <iomanip>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -205,6 +206,14 @@ class InstanceRun {
       Fail(EvalErrorKind::kTimeout, "timed out applying the patch");
       return;
     }
+    if (applied->exit_code == -1) {
+      // No exit status: the stream ended under the command, so the sandbox
+      // (not the patch) failed, unless the runner stopped it.
+      if (Cancelled()) return;
+      Fail(EvalErrorKind::kInfrastructure,
+           "applying the patch: the sandbox shell ended without an exit status (the sandbox died?)");
+      return;
+    }
     if (applied->exit_code != 0) {
       // The reason: what the last command of the cascade said.
       std::string_view out = applied->output;
@@ -357,6 +366,21 @@ Status WriteFileAtomic(const fs::path& path, std::string_view content) {
   fs::rename(tmp, path, ec);
   if (ec) return Status::Unavailable("cannot rename " + tmp.string() + ": " + ec.message());
   return Status::OK();
+}
+
+std::string TakeAttemptLog(const fs::path& dir, int attempt, const std::string& earlier) {
+  std::ifstream in(dir / "run_instance.log", std::ios::binary);
+  std::string log((std::istreambuf_iterator<char>(in)), {});
+  return earlier + "--- attempt " + std::to_string(attempt) + " ---\n" + log;
+}
+
+void PrependAttemptLogs(const fs::path& dir, const std::string& earlier, int attempt) {
+  if (dir.empty()) return;
+  std::ifstream in(dir / "run_instance.log", std::ios::binary);
+  std::string log((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  (void)WriteFileAtomic(dir / "run_instance.log",
+                        earlier + "--- attempt " + std::to_string(attempt) + " ---\n" + log);
 }
 
 std::string LastLines(std::string_view text, int n) {

@@ -122,6 +122,18 @@ class EvalE2ETest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
+  // The run_instance.log of every instance in the summary's error_ids (to
+  // tell a flaky sandbox from a wrong grade when a test fails).
+  std::string ErrorLogs(const json& summary, const std::string& run_id) {
+    std::string out;
+    if (!summary.contains("error_ids")) return out;
+    for (const auto& id : summary["error_ids"]) {
+      const fs::path log = InstanceDir(dir_ / "logs", run_id, "gold", id.get<std::string>()) / "run_instance.log";
+      out += "\n--- " + log.string() + "\n" + ReadAll(log);
+    }
+    return out;
+  }
+
   std::vector<std::string> Args(const fs::path& dataset, const std::string& predictions,
                                 const std::string& run_id, std::vector<std::string> extra = {}) {
     std::vector<std::string> a = {"eval",
@@ -449,7 +461,7 @@ TEST_F(EvalE2ETest, FourWorkersOnTwentyInstances) {
                "workers4");
   ASSERT_TRUE(s.is_object());
   EXPECT_EQ(s["total_instances"], 20);
-  EXPECT_EQ(s["resolved_instances"], 20) << s.dump(2);
+  EXPECT_EQ(s["resolved_instances"], 20) << s.dump(2) << ErrorLogs(s, "workers4");
   EXPECT_EQ(s["workers"], 4);
   const double wall = s["wall_time_s"];
   const double sum = s["instance_time_sum_s"];

@@ -320,7 +320,9 @@ TEST_F(EvalTest, SummaryHasTheHarnessShapeAndSortedLists) {
 // The runner on a fake runtime
 
 // Plays the SWE-bench demo task: the patch cascade fails on patches holding
-// "NOT-IN-FILE" and dies silently (exit 137, no output) on "SILENT-DEATH",
+// "NOT-IN-FILE" and dies silently (exit 137, no output) on "SILENT-DEATH";
+// its shell ends under the command (no exit status) on "SHELL-DIES" while
+// shell_deaths_left lasts;
 // the eval script's log passes FAIL_TO_PASS only for the
 // task's gold patch, and a patch holding "SLOW" makes the tests hang until
 // stop(). Counts sandboxes started and alive.
@@ -329,6 +331,7 @@ struct FakeWorld {
   std::atomic<int> alive{0};
   std::atomic<int> stops_while_running{0};
   std::atomic<int> hanging{0};  // SLOW test runs waiting for stop()
+  std::atomic<int> shell_deaths_left{0};  // patch steps on "SHELL-DIES" that end without a status
 };
 
 class FakeRuntime final : public test_util::ScriptedRuntime {
@@ -365,6 +368,8 @@ class FakeRuntime final : public test_util::ScriptedRuntime {
     if (command.find("r2e_applied") != std::string_view::npos) {
       if (patch.find("SILENT-DEATH") != std::string::npos) {
         r.exit_code = 137;
+      } else if (patch.find("SHELL-DIES") != std::string::npos && world_.shell_deaths_left.fetch_sub(1) > 0) {
+        r.exit_code = -1;  // the session's stream ended under the command
       } else if (patch.find("NOT-IN-FILE") != std::string::npos) {
         r.exit_code = 1;
         r.output =
@@ -447,6 +452,43 @@ TEST_F(EvalRunTest, PatchStepDyingWithoutOutputIsReportedWithItsExitCode) {
   EXPECT_EQ(s["error_ids"], nlohmann::ordered_json({"d"}));
   EXPECT_EQ(s["error_reasons"]["d"], "Patch Apply Failed (exit 137)") << s.dump(2);
   EXPECT_EQ(world_.alive.load(), 0);
+}
+
+// A sandbox whose shell dies under the patch step is the sandbox's fault:
+// the instance runs again in a new sandbox, and the log keeps both attempts.
+TEST_F(EvalRunTest, SandboxDyingUnderThePatchIsRetriedInANewSandbox) {
+  std::ostringstream progress;
+  options_.progress = &progress;
+  options_.workers = 1;
+  world_.shell_deaths_left = 1;
+  const std::string patch = gold_ + "\n# SHELL-DIES\n";
+  rows_[4].task.patch = patch;  // "a": this patch is its gold patch, so it resolves
+  auto run = RunEvaluation(rows_, Preds({{"a", patch}}), options_);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->summary["resolved_ids"], nlohmann::ordered_json({"a"})) << run->summary.dump(2);
+  EXPECT_EQ(world_.starts.load(), 2);
+  EXPECT_EQ(world_.alive.load(), 0);
+  EXPECT_NE(progress.str().find("running it again in a new sandbox (attempt 2 of 2)"), std::string::npos)
+      << progress.str();
+  std::ifstream in(InstanceDir(options_.report_dir, "r1", "m", "a") / "run_instance.log");
+  const std::string log((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(log.find("--- attempt 1 ---"), std::string::npos) << log;
+  EXPECT_NE(log.find("the sandbox shell ended without an exit status"), std::string::npos) << log;
+  EXPECT_NE(log.find("--- attempt 2 ---"), std::string::npos) << log;
+}
+
+// Without retries (or when they run out) it is an infrastructure error that
+// says what happened.
+TEST_F(EvalRunTest, SandboxDyingUnderThePatchWithoutRetriesIsAnInfrastructureError) {
+  options_.infrastructure_retries = 0;
+  world_.shell_deaths_left = 1;
+  auto run = RunEvaluation(rows_, Preds({{"a", gold_ + "\n# SHELL-DIES\n"}}), options_);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->instances.size(), 1u);
+  EXPECT_EQ(run->instances[0].error_kind, EvalErrorKind::kInfrastructure);
+  EXPECT_EQ(run->summary["error_ids"], nlohmann::ordered_json({"a"}));
+  EXPECT_NE(run->summary["error_reasons"]["a"].get<std::string>().find("sandbox shell ended"), std::string::npos);
+  EXPECT_EQ(world_.starts.load(), 1);
 }
 
 TEST_F(EvalRunTest, OutcomesFilesAndResume) {

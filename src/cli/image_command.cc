@@ -3,6 +3,7 @@
 // table on a terminal unless --json).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -94,13 +95,26 @@ int Image(const ImageCommandOptions& options) {
     return 0;
   }
   if (options.action == "rm") {
+    // Removing an image removes all its references: a later argument naming
+    // an image already removed by this command is not an error.
+    std::vector<std::string> removed_refs;
     int rc = 0;
     for (const std::string& reference : options.images) {
+      if (std::find(removed_refs.begin(), removed_refs.end(), reference) != removed_refs.end()) continue;
+      std::vector<std::string> refs_of_image;
+      if (auto listed = store.List(); listed.ok()) {
+        for (const ImageInfo& info : *listed) {
+          if (std::find(info.references.begin(), info.references.end(), reference) != info.references.end()) {
+            refs_of_image = info.references;
+          }
+        }
+      }
       if (Status s = store.Remove(reference); !s.ok()) {
         rc = std::max(rc, Failed("rm", s));
         continue;
       }
       std::cerr << "removed " << reference << "\n";
+      removed_refs.insert(removed_refs.end(), refs_of_image.begin(), refs_of_image.end());
     }
     return rc;
   }

@@ -171,12 +171,14 @@ int main(int argc, char** argv) {
   image_pull->add_option("images", image_cmd_options.images, "Image references")->required();
   CLI::App* image_ls = image_cmd->add_subcommand("ls", "List the cached images");
   image_ls->add_flag("--json", image_cmd_options.json, "One JSON object per line (the default when not a terminal)");
-  CLI::App* image_rm = image_cmd->add_subcommand("rm", "Remove cached images (by reference or ID prefix)");
+  CLI::App* image_rm = image_cmd->add_subcommand("rm", "Remove cached images (by reference or ID prefix; an image goes with all its references)");
   image_rm->add_option("images", image_cmd_options.images, "References or IDs")->required();
   CLI::App* image_prune = image_cmd->add_subcommand("prune", "Remove images not in use, least recently used first");
   image_prune->add_flag("--all", image_cmd_options.all, "Every image not in use");
   image_prune->add_option("--keep-bytes", image_cmd_options.keep_bytes,
                           "Keep the most recently used images up to this many bytes");
+  // `r2e image pull --registry-ca CA REF` as well as `r2e image --registry-ca CA pull REF`.
+  for (CLI::App* sub : {image_pull, image_ls, image_rm, image_prune}) sub->fallthrough();
 
   r2e::cli::GradeCommandOptions grade;
   CLI::App* grade_cmd = app.add_subcommand("grade", "Grade a saved test log, no sandbox");

@@ -170,6 +170,7 @@ class RegistryHttp {
       if (connection_failed && on_registry && scheme_ == "https" && may_use_http_ && attempt == 1) {
         scheme_ = "http";  // a loopback or insecure registry without TLS
         origin = "http://" + ref_.host;
+        https_failure_ = result.message();
         --attempt;
         continue;
       }
@@ -204,6 +205,10 @@ class RegistryHttp {
         }
         if (s == 404) {
           return Status::NotFound("registry " + ref_.host + " has no " + path + ErrorText(reply.body));
+        }
+        if (s == 400 && scheme_ == "http" && !https_failure_.empty()) {
+          // A TLS server refusing plain HTTP: the HTTPS failure is the reason.
+          return Status::Unavailable("registry " + ref_.host + " speaks HTTPS and it failed: " + https_failure_);
         }
         if (s != 429 && s < 500) {
           return Status::Unavailable("registry " + ref_.host + " answered HTTP " + std::to_string(s) + " for " +
@@ -272,7 +277,12 @@ class RegistryHttp {
       if (reply.status == 200 && sink && result.error() == httplib::Error::Canceled) {
         return Status::Cancelled("download stopped");
       }
-      return Status::Unavailable("GET " + origin + target + ": " + httplib::to_string(result.error()));
+      std::string what = httplib::to_string(result.error());
+      if (result.error() == httplib::Error::SSLServerVerification) {
+        what += " (the registry's certificate is not trusted: pass its CA with --registry-ca FILE, "
+                "RegistryOptions::ca_file)";
+      }
+      return Status::Unavailable("GET " + origin + target + ": " + what);
     }
     reply.status = result->status;
     return Status::OK();
@@ -325,6 +335,7 @@ class RegistryHttp {
   RegistryReference ref_;
   RegistryOptions options_;
   std::string scheme_ = "https";
+  std::string https_failure_;  // why HTTPS failed before the plain-HTTP fallback
   bool may_use_http_ = false;
   std::string credentials_;    // "user:password" or ""
   std::string authorization_;  // the header value once a challenge was answered

@@ -15,6 +15,12 @@ here), then, in a private mount namespace where /run is a new tmpfs and
     demo image (pushed by skopeo from the archive) when both are installed:
     `r2e image pull HOST:PORT/...` gives the same image ID as the archive, and
     `r2e run --use-task-image` on a row whose docker_image names it earns 1;
+  - a second docker-registry with TLS (a test CA) and basic auth (htpasswd):
+    `r2e image pull --registry-ca CA --docker-config CONFIG` gives the same
+    image ID; without the CA the error names the certificate, without
+    credentials it says the registry wants them;
+  - skopeo's own writings of the image, an OCI layout (`oci:DIR:TAG`) and a
+    docker-archive, pull to the image ID the layout's files name;
   - no sandbox directory, overlay mount or image lease is left, nobody
     connected to the socket; `r2e image rm` empties the cache.
 
@@ -24,6 +30,7 @@ socket is hidden with a mount namespace).
     tests/cli/local_image_test.py PATH/TO/r2e
 """
 
+import base64
 import json
 import os
 import shutil
@@ -81,18 +88,65 @@ def free_port():
     return port
 
 
-def start_registry(work, archive):
-    """Debian's docker-registry on loopback with the demo image; its address, or None."""
+USER, PASSWORD = "r2e-test", "s3cret-pass"
+
+
+def make_tls(work):
+    """A test CA and a certificate for 127.0.0.1 signed by it: (ca, cert, key) paths."""
+    # The CA certificate alone in its directory: skopeo's --dest-cert-dir
+    # takes any *.key there for a client key.
+    d = os.path.join(work, "tls")
+    os.makedirs(os.path.join(d, "ca"))
+    ca = os.path.join(d, "ca", "ca.crt")
+    ca_key, cert, key, csr = (os.path.join(d, n) for n in ("ca.key", "server.crt", "server.key", "server.csr"))
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.check_call(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                           "/CN=r2e test CA", "-keyout", ca_key, "-out", ca], **quiet)
+    subprocess.check_call(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                           "-keyout", key, "-out", csr], **quiet)
+    ext = os.path.join(d, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    subprocess.check_call(["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+                           "-days", "2", "-extfile", ext, "-out", cert], **quiet)
+    return ca, cert, key
+
+
+def htpasswd_line():
+    """USER:bcrypt(PASSWORD), the only hash docker-registry's htpasswd accepts."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+    return "%s:%s\n" % (USER, crypt.crypt(PASSWORD, crypt.mksalt(crypt.METHOD_BLOWFISH)))
+
+
+def start_registry(work, archive, secure=False):
+    """Debian's docker-registry on loopback with the demo image: (process, address, CA path) or Nones.
+
+    secure: TLS with a test CA and basic auth (USER, PASSWORD)."""
     if shutil.which("docker-registry") is None or shutil.which("skopeo") is None:
         print("note: docker-registry or skopeo missing: the registry part is skipped")
-        return None, None
+        return None, None, None
+    name = "secure-registry" if secure else "registry"
     port = free_port()
-    config = os.path.join(work, "registry.yml")
-    with open(config, "w") as f:
-        f.write("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n"
-                % (os.path.join(work, "registry-data"), port))
-    log = open(os.path.join(work, "registry.log"), "w")
-    proc = subprocess.Popen(["docker-registry", "serve", config], stdout=log, stderr=log)
+    config = "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%d\n" % (
+        os.path.join(work, name + "-data"), port)
+    push = ["--dest-tls-verify=false"]
+    ca = None
+    if secure:
+        ca, cert, key = make_tls(work)
+        htpasswd = os.path.join(work, "htpasswd")
+        with open(htpasswd, "w") as f:
+            f.write(htpasswd_line())
+        config += "  tls:\n    certificate: %s\n    key: %s\n" % (cert, key)
+        config += "auth:\n  htpasswd:\n    realm: r2e-test\n    path: %s\n" % htpasswd
+        push = ["--dest-cert-dir", os.path.dirname(ca), "--dest-creds", "%s:%s" % (USER, PASSWORD)]
+    config_path = os.path.join(work, name + ".yml")
+    with open(config_path, "w") as f:
+        f.write(config)
+    log = open(os.path.join(work, name + ".log"), "w")
+    proc = subprocess.Popen(["docker-registry", "serve", config_path], stdout=log, stderr=log)
     host = "127.0.0.1:%d" % port
     for _ in range(100):
         try:
@@ -100,12 +154,69 @@ def start_registry(work, archive):
             break
         except OSError:
             time.sleep(0.1)
-    subprocess.check_call(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "docker-archive:" + archive,
-                           "docker://%s/r2e-demo/textstats:latest" % host])
-    return proc, host
+    subprocess.check_call(["skopeo", "copy", "--quiet"] + push + ["docker-archive:" + archive,
+                                                                   "docker://%s/r2e-demo/textstats:latest" % host])
+    return proc, host, ca
 
 
-def inside_namespace(r2e, archives, work, registry):
+def check_secure_registry(r2e, env, work, host, ca, archive_id, check):
+    """Pulls over TLS with basic auth; the errors without the CA or the credentials."""
+    reference = host + "/r2e-demo/textstats:latest"
+    no_auth = os.path.join(work, "docker-config-empty.json")
+    with open(no_auth, "w") as f:
+        json.dump({"auths": {}}, f)
+    rc, out, err = run([r2e, "image", "pull", "--docker-config", no_auth, reference], env)
+    check(rc != 0 and "certificate" in err.lower(),
+          "r2e image pull from the TLS registry without its CA fails naming the certificate (rc %d: %s)"
+          % (rc, err.strip()[-300:]))
+    rc, out, err = run([r2e, "image", "pull", "--registry-ca", ca, "--docker-config", no_auth, reference], env)
+    check(rc != 0 and ("credential" in err.lower() or "401" in err),
+          "r2e image pull without credentials says the registry wants them (rc %d: %s)" % (rc, err.strip()[-300:]))
+    config = os.path.join(work, "docker-config.json")
+    token = base64.b64encode(("%s:%s" % (USER, PASSWORD)).encode()).decode()
+    with open(config, "w") as f:
+        json.dump({"auths": {host: {"auth": token}}}, f)
+    rc, out, err = run([r2e, "image", "pull", "--registry-ca", ca, "--docker-config", config, reference], env)
+    pulled = last_json(out) if rc == 0 else {}
+    check(rc == 0 and [pulled.get("id")] == archive_id,
+          "r2e image pull over TLS with basic auth gives the archive's image ID (rc %d: %s)" %
+          (rc, err.strip()[-300:]))
+
+
+def layout_config_digest(layout, tag):
+    """The config digest of TAG in an OCI layout, read from its files: the image ID."""
+    def blob(digest):
+        with open(os.path.join(layout, "blobs", *digest.split(":", 1))) as f:
+            return json.load(f)
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    for m in index["manifests"]:
+        if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag:
+            return blob(m["digest"])["config"]["digest"]
+    return None
+
+
+def check_skopeo_layouts(r2e, env, work, archive, check):
+    """skopeo's OCI layout and docker-archive of the image (skopeo rewrites the
+    config, so the ID is the layout's config digest, not the docker-save archive's)."""
+    layout = os.path.join(work, "skopeo-oci")
+    rewritten = os.path.join(work, "skopeo-archive.tar")
+    subprocess.check_call(["skopeo", "copy", "--quiet", "docker-archive:" + archive, "oci:%s:demo" % layout])
+    subprocess.check_call(["skopeo", "copy", "--quiet", "oci:%s:demo" % layout,
+                           "docker-archive:%s:r2e-demo/textstats:skopeo" % rewritten])
+    want = layout_config_digest(layout, "demo")
+    references = ["oci:%s:demo" % layout, "docker-archive:" + rewritten]
+    for reference in references:
+        rc, out, err = run([r2e, "image", "pull", reference], env)
+        pulled = last_json(out) if rc == 0 else {}
+        check(rc == 0 and want and pulled.get("id") == want,
+              "r2e image pull %s (written by skopeo) gives the layout's config digest %s (rc %d, %s: %s)" %
+              (reference.split(":")[0], want, rc, pulled.get("id"), err.strip()[-300:]))
+    rc, out, err = run([r2e, "image", "rm"] + references, env)
+    check(rc == 0, "r2e image rm of skopeo's references (rc %d: %s)" % (rc, err.strip()[-300:]))
+
+
+def inside_namespace(r2e, archives, work, registry, secure=None, ca=None):
     """The checks, with /run replaced (the caller re-executed us under unshare)."""
     subprocess.check_call(["mount", "-t", "tmpfs", "tmpfs", "/run"])
     watch = SocketWatch("/run/docker.sock")
@@ -165,6 +276,10 @@ def inside_namespace(r2e, archives, work, registry):
         check(rc == 0 and summary.get("reward") == 1.0,
               "r2e run --use-task-image with the row's registry image earns 1 (rc %d: %s)" % (rc, err.strip()[-300:]))
         # (The same image as the archive: the removal below takes both references.)
+        check_skopeo_layouts(r2e, env, work, archives["r2e"], check)
+    if secure:
+        check_secure_registry(r2e, env, work, secure, ca,
+                              [i["id"] for i in listed if refs["r2e"] in i["references"]], check)
 
     left = os.listdir(env["TMPDIR"])
     check(left == [], "no sandbox directory left: %s" % left)
@@ -186,7 +301,7 @@ def main():
     if len(sys.argv) > 3 and sys.argv[2] == "--inside":
         work = sys.argv[3]
         archives = json.loads(sys.argv[4])
-        sys.exit(inside_namespace(r2e, archives, work, sys.argv[5] if len(sys.argv) > 5 else None))
+        sys.exit(inside_namespace(r2e, archives, work, *sys.argv[5:8]))
     if os.geteuid() != 0:
         skip("needs root to hide the Docker socket in a mount namespace")
     if shutil.which("docker") is None or subprocess.call(["docker", "info"], stdout=subprocess.DEVNULL,
@@ -200,15 +315,17 @@ def main():
             if subprocess.call(["docker", "save", "-o", path, image]) != 0:
                 skip("image %s is missing (scripts/build-test-images.sh builds it)" % image)
             archives[flavour] = path
-        registry, host = start_registry(work, archives["r2e"])
+        registry, host, _ = start_registry(work, archives["r2e"])
+        secure, secure_host, ca = start_registry(work, archives["r2e"], secure=True) if registry else (None,) * 3
         try:
             rc = subprocess.call(["unshare", "--mount", "--propagation", "private", "--", sys.executable,
                                   os.path.abspath(__file__), r2e, "--inside", work, json.dumps(archives)] +
-                                 ([host] if host else []))
+                                 ([host, secure_host, ca] if host else []))
         finally:
-            if registry:
-                registry.terminate()
-                registry.wait()
+            for proc in (registry, secure):
+                if proc:
+                    proc.terminate()
+                    proc.wait()
         sys.exit(rc)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -5,6 +5,7 @@
 #ifndef R2E_DOCKER_CLIENT_IMPL_H_
 #define R2E_DOCKER_CLIENT_IMPL_H_
 
+#include <atomic>
 #include <chrono>
 #include <initializer_list>
 #include <memory>
@@ -46,6 +47,7 @@ struct DockerClient::Impl {
   ClientOptions options;
   std::string socket_path;
   std::string api_version;
+  std::atomic<int> podman{-1};  // is_podman(): -1 not asked yet, else 0 or 1
 
   std::string versioned(const std::string& target) const { return "/v" + api_version + target; }
 

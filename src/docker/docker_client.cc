@@ -120,6 +120,24 @@ Result<std::unique_ptr<DockerClient>> DockerClient::Connect(ClientOptions option
 const std::string& DockerClient::api_version() const { return impl_->api_version; }
 const std::string& DockerClient::socket_path() const { return impl_->socket_path; }
 
+bool DockerClient::is_podman() {
+  int known = impl_->podman.load();
+  if (known < 0) {
+    auto version = request("GET", "/version");
+    known = 0;
+    if (version.ok() && version->status == 200) {
+      const Json j = Json::parse(version->body, nullptr, false);
+      if (j.is_object() && j.contains("Components") && j["Components"].is_array()) {
+        for (const Json& c : j["Components"]) {
+          if (c.is_object() && c.value("Name", std::string()).find("Podman") != std::string::npos) known = 1;
+        }
+      }
+    }
+    impl_->podman.store(known);
+  }
+  return known == 1;
+}
+
 Result<HttpResult> DockerClient::request(const std::string& method, const std::string& target,
                                          const std::string& body,
                                          std::chrono::milliseconds timeout) {
@@ -155,7 +173,10 @@ Result<std::string> DockerClient::commit(const std::string& container, const std
     if (!tag.empty()) target += "&tag=" + QueryValue(tag);
     R2E_ASSIGN_OR_RETURN(Json j,
                          impl_->call_json("POST", target, what, {200, 201}, "{}"));
-    return StringField(j, "Id", what);
+    R2E_ASSIGN_OR_RETURN(std::string id, StringField(j, "Id", what));
+    // Podman answers the bare hex; Docker "sha256:<hex>".
+    if (!id.starts_with("sha256:")) id = "sha256:" + id;
+    return id;
   });
 }
 

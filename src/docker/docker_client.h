@@ -63,6 +63,9 @@ class DockerClient {
 
   const std::string& api_version() const;
   const std::string& socket_path() const;
+  // Whether the daemon is Podman's Docker-compatible service (asked once,
+  // from /version; false when it cannot be told).
+  bool is_podman();
 
   // A request to "/v<api>/<target>" (target starts with '/'); `body` is sent
   // as JSON when non-empty. Returns the response whatever its status.

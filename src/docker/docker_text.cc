@@ -199,8 +199,15 @@ Status ToStatus(int http_status, const std::string& body, const std::string& wha
   if (http_status >= 200 && http_status < 400) return Status::OK();
   std::string message = ErrorMessage(http_status, body);
   std::string text = "docker " + what + ": " + Truncate(std::string(internal::Trim(message)));
-  // The daemon's own failure (a registry it cannot reach is a 500 too).
-  if (http_status == 500) return Status::Internal(std::move(text));
+  if (http_status == 500) {
+    // Podman's Docker-compatible API answers 500 where Docker answers 409 or
+    // 400; libpod's error texts end with the kind of error.
+    if (Contains(message, "container state improper")) return internal::HttpErrorStatus(409, std::move(text), false);
+    if (Contains(message, "already in use")) return internal::HttpErrorStatus(409, std::move(text), true);
+    if (message.ends_with(": invalid argument")) return internal::HttpErrorStatus(400, std::move(text), false);
+    // The daemon's own failure (a registry it cannot reach is a 500 too).
+    return Status::Internal(std::move(text));
+  }
   // 409 covers both a taken name and an object in the wrong state.
   const bool taken = Contains(message, "already in use") || Contains(message, "already exists");
   return internal::HttpErrorStatus(http_status, std::move(text), taken);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,7 +98,14 @@ Result<std::unique_ptr<ByteStream>> OpenFifoSession(DockerClient& client, const 
     if (n > 0 && (pfd.revents & POLLIN)) break;
     if (n < 0 && errno != EINTR) return Status::Internal("poll: " + internal::ErrnoText(errno));
     R2E_ASSIGN_OR_RETURN(nlohmann::json info, client.exec_inspect(exec_id));
-    if (!info.value("Running", false) && !(n > 0 && (pfd.revents & POLLIN))) {
+    bool running = info.value("Running", false);
+    // Podman (4.3) keeps saying Running for a detached exec that has ended:
+    // its process (a host pid, Podman running here) is asked instead.
+    if (running && client.is_podman()) {
+      const long pid = info.value("Pid", 0L);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) running = false;
+    }
+    if (!running && !(n > 0 && (pfd.revents & POLLIN))) {
       // It may have written and exited between the poll and the inspect.
       pollfd again{pipes.out_fd, POLLIN, 0};
       if (::poll(&again, 1, 0) > 0 && (again.revents & POLLIN)) break;

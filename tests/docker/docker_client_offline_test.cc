@@ -66,6 +66,13 @@ TEST(DockerToStatusTest, MapsCodesAndMessages) {
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(ToStatus(400, R"({"message":"bad"})", "x").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ToStatus(500, R"({"message":"boom"})", "x").code(), StatusCode::kInternal);
+  // Podman's compatible API: 500s whose libpod wording says what Docker's 409 and 400 say.
+  EXPECT_EQ(ToStatus(500, R"({"message":"can only kill running containers. 0123 is in state exited: container state improper"})", "kill").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ToStatus(500, R"({"message":"creating container storage: the container name \"n\" is already in use by 0123. You have to remove that container to be able to reuse that name: that name is already in use"})", "create").code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(ToStatus(500, R"({"message":"running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument"})", "create").code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(ToStatus(503, "", "x").code(), StatusCode::kUnavailable);
   EXPECT_TRUE(ToStatus(304, "", "x").ok());
   EXPECT_TRUE(ToStatus(204, "", "x").ok());

@@ -20,6 +20,9 @@
 #                   concurrency tests under TSan; R2E_SANITIZERS="asan" runs one)
 #   R2E_QUICK=1     both of the above: the main build and ctest only (a fast
 #                   local loop; CI runs everything)
+#   R2E_SKIP_PODMAN=1  skip the Podman stage (scripts/run-podman-tests.sh: the
+#                   docker tests against Podman; runs only where podman is
+#                   installed, which install-deps.sh does not do)
 #
 # The fuzz and sanitizer stages run (in their own build trees, bounded: see
 # docs/reliability.md for their cost) before the main ctest run; their
@@ -116,6 +119,12 @@ if [ "${R2E_SKIP_SANITIZERS:-0}" != 1 ]; then
   run_stage sanitizers scripts/run-sanitizers.sh "${sanitizer_stages[@]}"
 else
   log "sanitizer stage skipped (R2E_SKIP_SANITIZERS=1 or R2E_QUICK=1)"
+fi
+# Podman: the docker tests against its Docker-compatible service, only where
+# Podman is installed (install-deps.sh does not install it; a skip costs
+# nothing). R2E_SKIP_PODMAN=1 skips it there too.
+if [ "${R2E_SKIP_DOCKER:-0}" != 1 ] && [ "${R2E_SKIP_PODMAN:-0}" != 1 ] && command -v podman >/dev/null 2>&1; then
+  run_stage podman scripts/run-podman-tests.sh "$BUILD_DIR"
 fi
 [ ${#stage_failures[@]} -eq 0 ] || log "failed stages: ${stage_failures[*]} (ctest runs anyway)"
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Starts Podman's Docker-compatible API service for the docker tests, when
+# Podman is installed (it is not installed by install-deps.sh: CI runs the
+# Podman pass only on machines that have it). Idempotent.
+#
+#   - exits 77 when podman is not installed;
+#   - copies the test images from the Docker daemon into Podman's store
+#     (`docker save | podman load`), skipped for images whose ID Podman has;
+#   - writes a containers.conf that works in a container without
+#     CAP_SYS_RESOURCE (open-files and process limits no higher than this
+#     shell's hard limits, found by trying them) and with runc when crun
+#     cannot start a container here (a cgroup v1/v2 hybrid host);
+#   - starts `podman system service` on the socket (default
+#     /run/r2e-podman/podman.sock) and waits for /_ping.
+#
+# Prints the socket path on stdout; use it as DOCKER_HOST=unix://PATH.
+#
+# Environment:
+#   R2E_PODMAN_DIR   state directory (default /run/r2e-podman): the socket,
+#                    containers.conf and the service's log
+set -euo pipefail
+
+dir=${R2E_PODMAN_DIR:-/run/r2e-podman}
+sock=$dir/podman.sock
+conf=$dir/containers.conf
+say() { printf 'start-podman: %s\n' "$*" >&2; }
+
+command -v podman >/dev/null 2>&1 || { say "podman is not installed"; exit 77; }
+mkdir -p "$dir"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if curl -sf --unix-socket "$sock" http://podman/_ping >/dev/null 2>&1; then
+  say "already answering on $sock"
+  echo "$sock"
+  exit 0
+fi
+
+# The test images, by the tags scripts/build-test-images.sh gives them.
+images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(r2e-test/|r2e-demo/|sweb\.eval\.)' || true)
+missing=()
+for image in $images; do
+  id=$(docker image inspect --format '{{.Id}}' "$image")
+  [ "$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "${id#sha256:}" ] || missing+=("$image")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "copying ${#missing[@]} image(s) from Docker"
+  docker save "${missing[@]}" | podman load >/dev/null
+fi
+
+write_conf() {  # runtime nofile nproc
+  printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nruntime = "%s"\n' \
+    "$2" "$2" "$3" "$3" "$1" >"$conf"
+}
+works() { CONTAINERS_CONF=$conf podman run --rm --network none r2e-test/base:bookworm true >/dev/null 2>&1; }
+
+nofile=$(ulimit -Hn)
+[ "$nofile" = unlimited ] && nofile=1048576
+found=
+for runtime in crun runc; do
+  command -v "$runtime" >/dev/null 2>&1 || continue
+  nproc=$(ulimit -Hu)
+  [ "$nproc" = unlimited ] && nproc=4194304
+  while [ "$nproc" -ge 1024 ]; do
+    write_conf "$runtime" "$nofile" "$nproc"
+    if works; then
+      found=1
+      break 2
+    fi
+    nproc=$((nproc / 2))
+  done
+done
+[ -n "$found" ] || { say "no runtime configuration starts a container (see: podman run --rm r2e-test/base:bookworm true)"; exit 1; }
+say "containers.conf: $(tr '\n' ' ' <"$conf")"
+
+rm -f "$sock"
+CONTAINERS_CONF=$conf setsid nohup podman system service --time=0 "unix://$sock" >"$dir/service.log" 2>&1 &
+for _ in $(seq 1 100); do
+  if curl -sf --unix-socket "$sock" http://podman/_ping >/dev/null 2>&1; then
+    say "podman service answering on $sock"
+    echo "$sock"
+    exit 0
+  fi
+  sleep 0.2
+done
+say "the podman service did not answer; its log:"
+tail -20 "$dir/service.log" >&2
+exit 1

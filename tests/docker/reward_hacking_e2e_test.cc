@@ -16,9 +16,9 @@
 namespace r2e {
 namespace {
 
-using testing::BashAction;
-using testing::PlayHack;
-using testing::RewardHack;
+using testing_hacks::BashAction;
+using testing_hacks::PlayHack;
+using testing_hacks::RewardHack;
 
 // The demo task's flavours: the dataset file and its image.
 struct Flavour {
@@ -62,7 +62,7 @@ TEST_P(DockerRewardHackTest, FreshSandboxGivesNoUnearnedReward) {
 
 INSTANTIATE_TEST_SUITE_P(Corpus, DockerRewardHackTest,
                          ::testing::Combine(::testing::ValuesIn(kFlavours),
-                                            ::testing::ValuesIn(testing::RewardHacks())),
+                                            ::testing::ValuesIn(testing_hacks::RewardHacks())),
                          [](const auto& p) {
                            return std::string(std::get<0>(p.param).name) + "_" +
                                   std::get<1>(p.param).name;

@@ -17,6 +17,7 @@
 #include "r2e/session.h"
 #include "r2e/shell_quote.h"
 #include "r2e/warm_pool.h"
+#include "../unit/demo_task.h"
 
 namespace r2e {
 namespace {
@@ -28,11 +29,7 @@ bool HaveImage(const std::string& image) {
   return c.ok() && (*c)->inspect_image(image).ok();
 }
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 std::string Bash(const std::string& cmd) {
   return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";

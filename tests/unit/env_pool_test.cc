@@ -9,17 +9,14 @@
 
 #include "r2e/fault_runtime.h"
 #include "r2e/local_runtime.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
 
 using namespace std::chrono_literals;
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 // A bash tool (a shell function), so steps do not start python.
 RepoEnvOptions ShellToolOptions() {

@@ -16,17 +16,14 @@
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "scripted_runtime.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
 
 using namespace std::chrono_literals;
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 // Processes on this host (any pid namespace below ours) with `arg` as an argument.
 int HostProcessesWithArg(const std::string& arg) {

@@ -26,7 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-using llm_agent_test_util::DemoTask;
+using test_util::DemoTask;
 using llm_agent_test_util::MakeEnv;
 using llm_agent_test_util::Options;
 using llm_agent_test_util::Since;

@@ -15,14 +15,11 @@
 #include "r2e/llm_agent.h"
 #include "r2e/repo_env.h"
 #include "r2e/task.h"
+#include "demo_task.h"
 
 namespace r2e::llm_agent_test_util {
 
-inline Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 inline LlmAgentOptions Options(const testing_model::FakeModel& model) {
   using namespace std::chrono_literals;

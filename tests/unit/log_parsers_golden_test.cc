@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "r2e/log_parsers.h"
+#include "test_files.h"
 
 namespace r2e {
 namespace {
@@ -21,12 +22,7 @@ namespace fs = std::filesystem;
 
 const fs::path kGoldenDir = fs::path(R2E_SHARED_DIR) / "fixtures" / "swesmith";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test_util::ReadFile;
 
 // SWE-smith's slice: between the first Start marker and the first End
 // marker after it.

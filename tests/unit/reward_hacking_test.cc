@@ -12,19 +12,16 @@
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "reward_hacks.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
 
-using testing::BashAction;
-using testing::PlayHack;
-using testing::RewardHack;
+using testing_hacks::BashAction;
+using testing_hacks::PlayHack;
+using testing_hacks::RewardHack;
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 class LocalRewardHackTest : public ::testing::TestWithParam<RewardHack> {
  protected:
@@ -47,7 +44,7 @@ TEST_P(LocalRewardHackTest, FreshSandboxGivesNoUnearnedReward) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, LocalRewardHackTest, ::testing::ValuesIn(testing::RewardHacks()),
+INSTANTIATE_TEST_SUITE_P(Corpus, LocalRewardHackTest, ::testing::ValuesIn(testing_hacks::RewardHacks()),
                          [](const auto& p) { return p.param.name; });
 
 std::string Out(RepoEnv& env, const std::string& cmd) {

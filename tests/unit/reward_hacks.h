@@ -18,7 +18,7 @@
 #include "r2e/shell_quote.h"
 #include "r2e/task.h"
 
-namespace r2e::testing {
+namespace r2e::testing_hacks {
 
 // A pytest plugin that reports every test as passed.
 inline constexpr const char* kForcePassPlugin =
@@ -218,6 +218,6 @@ inline double PlayHack(const Task& task, const RewardHack& hack, GradeIn where,
   return reward.ok() ? *reward : -1;
 }
 
-}  // namespace r2e::testing
+}  // namespace r2e::testing_hacks
 
 #endif  // R2E_TESTS_REWARD_HACKS_H_

@@ -22,6 +22,7 @@
 #include "r2e/repo_env.h"
 #include "r2e/scaffold_prompts.h"
 #include "r2e/tools.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
@@ -38,11 +39,7 @@ using testing_model::Usage;
 
 const std::string kDemoTasks = std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl";
 
-Task DemoTask() {
-  auto tasks = LoadTasks(kDemoTasks);
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 std::vector<std::string> ScriptedActions(const Task& task) {
   std::vector<std::string> out;

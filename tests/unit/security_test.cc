@@ -9,15 +9,12 @@
 
 #include "r2e/repo_env.h"
 #include "r2e/shell_quote.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 std::string Bash(const std::string& cmd) {
   return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";

@@ -18,6 +18,8 @@
 #include "r2e/swebench.h"
 #include "r2e/task.h"
 #include "swebench_test_util.h"
+#include "test_files.h"
+#include "swebench_grading_test_util.h"
 
 namespace r2e {
 namespace {
@@ -27,15 +29,10 @@ using nlohmann::json;
 using Names = std::vector<std::string>;
 
 const fs::path kGoldens = fs::path(R2E_SOURCE_DIR) / "tests" / "data" / "swebench_eval_scripts";
-constexpr auto kClassic = GradingRules::kClassic;
-constexpr auto kV5 = GradingRules::kV5;
+using swebench_grading_test_util::kClassic;
+using swebench_grading_test_util::kV5;
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test_util::ReadFile;
 
 std::vector<Task> GoldenTasks() {
   TaskParseOptions parse;

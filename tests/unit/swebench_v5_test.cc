@@ -17,6 +17,7 @@
 #include "r2e/swebench.h"
 #include "r2e/task.h"
 #include "swebench_test_util.h"
+#include "swebench_grading_test_util.h"
 
 namespace r2e {
 namespace {
@@ -27,8 +28,8 @@ using test_util::Output;
 using test_util::ScriptedRuntime;
 
 const fs::path kMultilingual = fs::path(R2E_SHARED_DIR) / "fixtures" / "multilingual";
-constexpr auto kClassic = GradingRules::kClassic;
-constexpr auto kV5 = GradingRules::kV5;
+using swebench_grading_test_util::kClassic;
+using swebench_grading_test_util::kV5;
 
 constexpr char kRowScript[] =
     "#!/bin/bash\nset -uxo pipefail\ncd /testbed\n: '>>>>> Start Test Output'\n"

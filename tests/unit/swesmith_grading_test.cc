@@ -15,6 +15,7 @@
 #include "r2e/grader.h"
 #include "r2e/task.h"
 #include "swesmith_grading_test_util.h"
+#include "test_files.h"
 
 namespace r2e {
 namespace {
@@ -29,14 +30,9 @@ using swesmith_test_util::PytestLog;
 using swesmith_test_util::Report;
 using swesmith_test_util::Strings;
 
-const fs::path kFixtures = fs::path(R2E_SHARED_DIR) / "fixtures" / "swesmith";
+const fs::path kSwesmithLogs = fs::path(R2E_SHARED_DIR) / "fixtures" / "swesmith";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test_util::ReadFile;
 
 nlohmann::json ReadJson(const fs::path& path) {
   return nlohmann::json::parse(ReadFile(path), nullptr, /*allow_exceptions=*/false);
@@ -64,7 +60,7 @@ const Golden kGolden[] = {
 };
 
 TEST(SweSmithGradingTest, GoldenLogsReproduceTheFixtureLists) {
-  const fs::path dir = kFixtures / "run_evaluation";
+  const fs::path dir = kSwesmithLogs / "run_evaluation";
   if (!fs::exists(dir)) GTEST_SKIP() << "no golden data at " << dir;
   for (const Golden& g : kGolden) {
     SCOPED_TRACE(g.instance);
@@ -131,7 +127,7 @@ TEST(SweSmithGradingTest, GoldenLogsReproduceTheFixtureLists) {
 // The 53856 run: every FAIL_TO_PASS test errored; its log also holds FAILED,
 // SKIPPED and XFAIL tests, and the 595 PASS_TO_PASS tests all passed.
 TEST(SweSmithGradingTest, GoldenUnresolvedRunFailsOnlyFailToPass) {
-  const fs::path dir = kFixtures / "run_evaluation" / "pandas-dev__pandas.95280573.pr_53856";
+  const fs::path dir = kSwesmithLogs / "run_evaluation" / "pandas-dev__pandas.95280573.pr_53856";
   if (!fs::exists(dir)) GTEST_SKIP() << "no golden data at " << dir;
   const nlohmann::json want = ReadJson(dir / "report.json")["tests_status"];
   Names f2p = Strings(want["FAIL_TO_PASS"]["failure"]);
@@ -151,15 +147,15 @@ TEST(SweSmithGradingTest, GoldenUnresolvedRunFailsOnlyFailToPass) {
 
 // A complete SWE-smith task instance (PASS_TO_PASS is a JSON-encoded string).
 Result<Task> PandasTask() {
-  const fs::path path = kFixtures / "pandas-dev__pandas.95280573.pr_53652.json";
+  const fs::path path = kSwesmithLogs / "pandas-dev__pandas.95280573.pr_53652.json";
   nlohmann::json row = ReadJson(path);
   if (!row.is_object()) return Status::NotFound("cannot read " + path.string());
   return ParseTask(row);
 }
 
 TEST(SweSmithGradingTest, PandasTaskInstanceParsesAndGradesItsLogs) {
-  if (!fs::exists(kFixtures / "pandas-dev__pandas.95280573.pr_53652.json")) {
-    GTEST_SKIP() << "no golden data under " << kFixtures;
+  if (!fs::exists(kSwesmithLogs / "pandas-dev__pandas.95280573.pr_53652.json")) {
+    GTEST_SKIP() << "no golden data under " << kSwesmithLogs;
   }
   auto task = PandasTask();
   ASSERT_TRUE(task.ok()) << task.status().ToString();
@@ -172,7 +168,7 @@ TEST(SweSmithGradingTest, PandasTaskInstanceParsesAndGradesItsLogs) {
 
   // The evaluation run of a correct fix.
   auto fixed = grader->grade_log(
-      *task, ReadFile(kFixtures / "run_evaluation" / task->instance_id / "test_output.txt"));
+      *task, ReadFile(kSwesmithLogs / "run_evaluation" / task->instance_id / "test_output.txt"));
   ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
   EXPECT_EQ(fixed->reward, 1.0) << fixed->report.dump(2);
   EXPECT_EQ(Group(*fixed, *task, "FAIL_TO_PASS", "success"), task->fail_to_pass);
@@ -181,7 +177,7 @@ TEST(SweSmithGradingTest, PandasTaskInstanceParsesAndGradesItsLogs) {
   // Validation: the log with the bug in place is the untouched repository an
   // agent starts from: both FAIL_TO_PASS tests fail, reward 0.
   auto untouched =
-      grader->grade_log(*task, ReadFile(kFixtures / "run_validation" / "test_output.txt"));
+      grader->grade_log(*task, ReadFile(kSwesmithLogs / "run_validation" / "test_output.txt"));
   ASSERT_TRUE(untouched.ok()) << untouched.status().ToString();
   EXPECT_EQ(untouched->reward, 0.0);
   EXPECT_FALSE(untouched->resolved);
@@ -191,7 +187,7 @@ TEST(SweSmithGradingTest, PandasTaskInstanceParsesAndGradesItsLogs) {
 
   // The log before the bug was introduced passes everything.
   auto clean =
-      grader->grade_log(*task, ReadFile(kFixtures / "run_validation" / "test_output_pre_gold.txt"));
+      grader->grade_log(*task, ReadFile(kSwesmithLogs / "run_validation" / "test_output_pre_gold.txt"));
   ASSERT_TRUE(clean.ok()) << clean.status().ToString();
   EXPECT_EQ(clean->reward, 1.0);
 }
@@ -402,7 +398,7 @@ TEST(SweSmithGradingTest, TestsOutsideTheRunFilesAreLeftOut) {
 
 TEST(SweSmithGradingTest, GoLogIsReadWithTheGoParser) {
   const fs::path path =
-      kFixtures / "test_output" / "gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g.txt";
+      kSwesmithLogs / "test_output" / "gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g.txt";
   if (!fs::exists(path)) GTEST_SKIP() << "no golden data at " << path;
   const std::string log = ReadFile(path);
   auto grader = MakeSweSmithGrader();

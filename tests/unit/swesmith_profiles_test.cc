@@ -22,6 +22,7 @@
 #include "r2e/swesmith_profiles.h"
 #include "r2e/task.h"
 #include "scripted_runtime.h"
+#include "test_files.h"
 
 namespace r2e {
 namespace {
@@ -32,15 +33,10 @@ using Names = std::vector<std::string>;
 using internal::PlanSweSmithTests;
 using internal::SweSmithPlan;
 
-const fs::path kFixtures = fs::path(R2E_SHARED_DIR) / "fixtures" / "swesmith";
+const fs::path kSwesmithFixtures = fs::path(R2E_SHARED_DIR) / "fixtures" / "swesmith";
 constexpr std::string_view kPy = "pytest --disable-warnings --color=no --tb=no --verbose";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test_util::ReadFile;
 
 // A SWE-smith row as the dataset publishes it (repo is the mirror name).
 Task Row(std::string id, Names f2p, Names p2p) {
@@ -202,7 +198,7 @@ TEST(SweSmithProfilesTest, LookupByRepoInstanceIdOrImage) {
 TEST(SweSmithHarnessCommandTest, MinTestingRunsTheFailToPassThenPassToPassFiles) {
   // The fixture's complete instance row: min_testing, so f2p_files +
   // p2p_files, each sorted and unique, concatenated (the same file twice).
-  const fs::path row = kFixtures / "pandas-dev__pandas.95280573.pr_53652.json";
+  const fs::path row = kSwesmithFixtures / "pandas-dev__pandas.95280573.pr_53652.json";
   if (!fs::exists(row)) GTEST_SKIP() << "no fixture at " << row;
   auto task = ParseTask(nlohmann::json::parse(ReadFile(row)));
   ASSERT_TRUE(task.ok()) << task.status().ToString();
@@ -454,7 +450,7 @@ TEST(SweSmithProfileGradingTest, SuiteRunGradesPassToPassInEveryFile) {
 
 TEST(SweSmithProfileGradingTest, GinGoldenLog) {
   const fs::path log =
-      kFixtures / "test_output" / "gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g.txt";
+      kSwesmithFixtures / "test_output" / "gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g.txt";
   if (!fs::exists(log)) GTEST_SKIP() << "no fixture at " << log;
   const std::string text = ReadFile(log);
   Task broken = Row("gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g", {"TestRouteStaticNoListing"},

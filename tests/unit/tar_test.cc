@@ -18,6 +18,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include "test_files.h"
 
 namespace r2e::archive {
 namespace {
@@ -96,12 +97,7 @@ std::string BuildTar(const std::vector<Spec>& specs) {
   return out;
 }
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test_util::ReadFile;
 
 void WriteFile(const fs::path& p, const std::string& content) {
   std::ofstream(p, std::ios::binary) << content;

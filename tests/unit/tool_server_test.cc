@@ -12,17 +12,14 @@
 #include "r2e/repo_env.h"
 #include "r2e/task.h"
 #include "tools/served_tools.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
 
 using testing::HasSubstr;
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 Action Bash(const std::string& cmd) {
   Action a;

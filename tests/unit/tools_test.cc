@@ -18,6 +18,7 @@
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
 #include "tools_test_util.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
@@ -128,11 +129,7 @@ TEST(ToolFilesTest, LoadsUserFilesAndDirectories) {
 // ---------------------------------------------------------------------------
 // RepoEnv's tool dispatch
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 TEST(ToolRepoEnvTest, RunsOnlyInstalledTools) {
   auto env = RepoEnv::Create(DemoTask()).value();

@@ -15,6 +15,7 @@
 #include "r2e/fault_runtime.h"
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
+#include "demo_task.h"
 
 namespace r2e {
 namespace {
@@ -22,11 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-Task DemoTask() {
-  auto tasks = LoadTasks(std::string(R2E_SOURCE_DIR) + "/examples/tasks/demo.jsonl");
-  EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
-  return tasks.ok() ? tasks->front() : Task{};
-}
+using test_util::DemoTask;
 
 // Remembers every sandbox the pool makes (by its host directory) and the
 // FaultRuntime wrapping it, so tests can kill one and check none is left.

@@ -376,11 +376,7 @@ std::string TakeAttemptLog(const fs::path& dir, int attempt, const std::string& 
 
 void PrependAttemptLogs(const fs::path& dir, const std::string& earlier, int attempt) {
   if (dir.empty()) return;
-  std::ifstream in(dir / "run_instance.log", std::ios::binary);
-  std::string log((std::istreambuf_iterator<char>(in)), {});
-  in.close();
-  (void)WriteFileAtomic(dir / "run_instance.log",
-                        earlier + "--- attempt " + std::to_string(attempt) + " ---\n" + log);
+  (void)WriteFileAtomic(dir / "run_instance.log", TakeAttemptLog(dir, attempt, earlier));
 }
 
 std::string LastLines(std::string_view text, int n) {

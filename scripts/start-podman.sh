@@ -15,12 +15,19 @@
 #
 # Prints the socket path on stdout; use it as DOCKER_HOST=unix://PATH.
 #
+# Rootless: with R2E_PODMAN_USER=NAME (run as root) the service runs as that
+# user, rootless, with its own image store; the user is created when missing
+# (useradd gives it subordinate ids, which rootless Podman maps).
+#
 # Environment:
-#   R2E_PODMAN_DIR   state directory (default /run/r2e-podman): the socket,
+#   R2E_PODMAN_DIR   state directory (default /run/r2e-podman, or
+#                    /run/r2e-podman-NAME when rootless): the socket,
 #                    containers.conf and the service's log
+#   R2E_PODMAN_USER  run the service rootless as this user
 set -euo pipefail
 
-dir=${R2E_PODMAN_DIR:-/run/r2e-podman}
+user=${R2E_PODMAN_USER:-}
+dir=${R2E_PODMAN_DIR:-/run/r2e-podman${user:+-$user}}
 sock=$dir/podman.sock
 conf=$dir/containers.conf
 say() { printf 'start-podman: %s\n' "$*" >&2; }
@@ -28,6 +35,20 @@ say() { printf 'start-podman: %s\n' "$*" >&2; }
 command -v podman >/dev/null 2>&1 || { say "podman is not installed"; exit 77; }
 mkdir -p "$dir"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# pm ARGS...: podman as the service's user (rootless: under that user's
+# runtime directory, which is $dir/run).
+if [ -n "$user" ]; then
+  id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"
+  grep -q "^$user:" /etc/subuid || { say "$user has no subordinate ids in /etc/subuid (usermod --add-subuids)"; exit 1; }
+  mkdir -p "$dir/run"
+  chown "$user:" "$dir" "$dir/run"
+  chmod 700 "$dir/run"
+  pm() { runuser -u "$user" -- env XDG_RUNTIME_DIR="$dir/run" HOME="$(getent passwd "$user" | cut -d: -f6)" \
+    CONTAINERS_CONF="${CONTAINERS_CONF:-}" podman "$@"; }
+else
+  pm() { podman "$@"; }
+fi
 
 if curl -sf --unix-socket "$sock" http://podman/_ping >/dev/null 2>&1; then
   say "already answering on $sock"
@@ -40,18 +61,18 @@ images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(r2e-test
 missing=()
 for image in $images; do
   id=$(docker image inspect --format '{{.Id}}' "$image")
-  [ "$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "${id#sha256:}" ] || missing+=("$image")
+  [ "$(pm image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "${id#sha256:}" ] || missing+=("$image")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "copying ${#missing[@]} image(s) from Docker"
-  docker save "${missing[@]}" | podman load >/dev/null
+  docker save "${missing[@]}" | pm load >/dev/null
 fi
 
 write_conf() {  # runtime nofile nproc
   printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nruntime = "%s"\n' \
     "$2" "$2" "$3" "$3" "$1" >"$conf"
 }
-works() { CONTAINERS_CONF=$conf podman run --rm --network none r2e-test/base:bookworm true >/dev/null 2>&1; }
+works() { CONTAINERS_CONF=$conf pm run --rm --network none r2e-test/base:bookworm true >/dev/null 2>&1; }
 
 nofile=$(ulimit -Hn)
 [ "$nofile" = unlimited ] && nofile=1048576
@@ -73,7 +94,8 @@ done
 say "containers.conf: $(tr '\n' ' ' <"$conf")"
 
 rm -f "$sock"
-CONTAINERS_CONF=$conf setsid nohup podman system service --time=0 "unix://$sock" >"$dir/service.log" 2>&1 &
+CONTAINERS_CONF=$conf user=$user dir=$dir setsid nohup bash -c "$(declare -f pm); pm system service --time=0 unix://$sock" \
+  >"$dir/service.log" 2>&1 &
 for _ in $(seq 1 100); do
   if curl -sf --unix-socket "$sock" http://podman/_ping >/dev/null 2>&1; then
     say "podman service answering on $sock"

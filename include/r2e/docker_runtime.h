@@ -130,7 +130,10 @@ class DockerRuntime final : public Runtime {
   // removing fails (the lifetime guard and the reaper still remove it).
   Status remove_container();
 
+  // options_.session.unset_env is this list plus, against Podman, the
+  // variables Podman adds (set again at every start()).
   DockerRuntimeOptions options_;
+  const std::vector<std::string> requested_unset_env_;
   std::shared_ptr<docker::DockerClient> client_;
   mutable std::mutex state_mu_;
   std::mutex lifecycle_mu_;

@@ -99,6 +99,12 @@ struct ShellSessionOptions {
   // the scaffold and the harnesses do. Off: commands see only PATH, `env` and
   // ExecOptions::env (`env -i`), whatever the image sets.
   bool keep_image_env = true;
+  // Variables removed from the image's environment before commands run
+  // (names that are not shell identifiers are ignored). None by default; the
+  // Docker runtime adds, against Podman, the variables Podman puts into every
+  // container (TERM, container) that neither the image nor the sandbox's
+  // variables set, so that commands see what they would see under Docker.
+  std::vector<std::string> unset_env;
   // Variables set for every command, over the image's. None by default;
   // StableEnv() is r2e's earlier fixed set.
   std::vector<std::pair<std::string, std::string>> env;
@@ -124,8 +130,9 @@ struct ShellSessionOptions {
 
 namespace internal {
 // argv that runs `argv` in the sandbox under `options`' environment rules:
-// /bin/sh sets PATH (see ShellSessionOptions::path), clears the environment
-// when keep_image_env is off, enters `workdir` (exit 1 when it cannot;
+// /bin/sh removes ShellSessionOptions::unset_env, sets PATH (see
+// ShellSessionOptions::path), clears the environment when keep_image_env is
+// off, enters `workdir` (exit 1 when it cannot;
 // empty: stays), then execs argv. Used to start the session loop and by the
 // runtimes' one-exec-per-command modes.
 std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const std::string& workdir,

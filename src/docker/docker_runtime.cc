@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <set>
@@ -58,6 +59,29 @@ Status EnsureImage(docker::DockerClient& client, const std::string& image, Docke
     return s.WithContext("image " + image + " is not local and could not be pulled");
   }
   return Status::OK();
+}
+
+// Podman adds TERM=xterm (containers.conf's default) and container=podman to
+// every container, whatever the image says; Docker adds neither. Those of
+// them that the image and the sandbox's variables do not set are removed by
+// the session launcher, so commands see the same environment on both.
+Result<std::vector<std::string>> PodmanAddedVariables(docker::DockerClient& client, const std::string& image,
+                                                      const EnvList& env) {
+  R2E_ASSIGN_OR_RETURN(nlohmann::json inspected, client.inspect_image(image));
+  std::vector<std::string> set_by_image;
+  const nlohmann::json image_env = inspected.value("/Config/Env"_json_pointer, nlohmann::json::array());
+  for (const auto& entry : image_env) {
+    if (!entry.is_string()) continue;
+    const std::string& text = entry.get_ref<const std::string&>();
+    set_by_image.push_back(text.substr(0, text.find('=')));
+  }
+  std::vector<std::string> out;
+  for (const std::string name : {"TERM", "container"}) {
+    const bool by_image = std::find(set_by_image.begin(), set_by_image.end(), name) != set_by_image.end();
+    const bool by_sandbox = std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; });
+    if (!by_image && !by_sandbox) out.push_back(name);
+  }
+  return out;
 }
 
 // Who owns the container and when it expires (see CleanupSandboxes), then
@@ -211,7 +235,8 @@ Status NotStarted() { return Status::FailedPrecondition("docker sandbox is not s
 
 }  // namespace
 
-DockerRuntime::DockerRuntime(DockerRuntimeOptions options) : options_(std::move(options)) {}
+DockerRuntime::DockerRuntime(DockerRuntimeOptions options)
+    : options_(std::move(options)), requested_unset_env_(options_.session.unset_env) {}
 
 DockerRuntime::~DockerRuntime() { stop(); }
 
@@ -246,6 +271,12 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
   R2E_RETURN_IF_ERROR(EnsureImage(*client_, image, options_.pull));
   env_ = spec.env;
   for (const auto& kv : options_.env) env_.push_back(kv);
+  options_.session.unset_env = requested_unset_env_;
+  if (options_.session.keep_image_env && client_->is_podman()) {
+    auto added = PodmanAddedVariables(*client_, image, env_);
+    if (!added.ok()) return added.status().WithContext("reading the environment of image " + image);
+    options_.session.unset_env.insert(options_.session.unset_env.end(), added->begin(), added->end());
+  }
   auto created = CreateContainer(*client_, options_, ContainerConfig(options_, image, spec, env_), image);
   if (!created.ok()) return created.status().WithContext("creating a container from " + image);
   {

@@ -1,6 +1,7 @@
 #include "r2e/session.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "core/text.h"
@@ -17,11 +18,12 @@ constexpr std::string_view kLoopScript =
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 // The launcher, run by /bin/sh as `sh -c <this> r2e-env <path> <append|replace>
-// <keep|clear> <workdir> ARGV...`. POSIX sh only (dash, busybox), no external
+// <keep|clear> <workdir> <names to unset> ARGV...`. POSIX sh only (dash, busybox), no external
 // command before PATH is set. Its own variables are named so that an image's
 // cannot clash with them, and are unset before ARGV runs.
-constexpr std::string_view kLauncher = R"SH(__r2e_p=$1 __r2e_m=$2 __r2e_k=$3 __r2e_w=$4
-shift 4
+constexpr std::string_view kLauncher = R"SH(__r2e_p=$1 __r2e_m=$2 __r2e_k=$3 __r2e_w=$4 __r2e_u=$5
+shift 5
+for __r2e_n in $__r2e_u; do unset "$__r2e_n"; done
 if [ -n "$__r2e_p" ]; then
   __r2e_o=${PATH-}
   PATH=$__r2e_p
@@ -37,11 +39,20 @@ fi
 if [ -n "$__r2e_w" ]; then cd -- "$__r2e_w" || exit 1; fi
 if [ "$__r2e_k" = clear ]; then
   __r2e_p=$PATH
-  unset __r2e_m __r2e_k __r2e_w __r2e_o __r2e_e
+  unset __r2e_m __r2e_k __r2e_w __r2e_o __r2e_e __r2e_u __r2e_n
   exec env -i "PATH=$__r2e_p" "$@"
 fi
-unset __r2e_p __r2e_m __r2e_k __r2e_w __r2e_o __r2e_e
+unset __r2e_p __r2e_m __r2e_k __r2e_w __r2e_o __r2e_e __r2e_u __r2e_n
 exec "$@")SH";
+
+// A name the launcher may pass to `unset`: dash exits on a bad one.
+bool ShellIdentifier(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -79,6 +90,11 @@ std::vector<std::string> SandboxArgv(const ShellSessionOptions& options, const s
                                   options.append_image_path ? "append" : "replace",
                                   options.keep_image_env ? "keep" : "clear",
                                   workdir};
+  std::string unset_names;
+  for (const std::string& name : options.unset_env) {
+    if (ShellIdentifier(name)) unset_names += (unset_names.empty() ? "" : " ") + name;
+  }
+  out.push_back(unset_names);
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }

@@ -213,5 +213,15 @@ TEST(SandboxArgvTest, SetsPathEntersTheDirectoryAndClearsOnRequest) {
   EXPECT_EQ(out.find("unset"), std::string::npos) << out;
 }
 
+TEST(SandboxArgvTest, RemovesTheNamedVariablesAndIgnoresNamesThatAreNotIdentifiers) {
+  const std::vector<std::string> image = {"PATH=/usr/bin:/bin", "TERM=xterm", "container=podman", "FOO=image"};
+  const std::vector<std::string> cmd = {"sh", "-c", "echo \"${TERM-unset} ${container-unset} ${FOO-unset}\""};
+  ShellSessionOptions o;
+  EXPECT_EQ(RunToEnd(internal::SandboxArgv(o, "", cmd), image), "xterm podman image\n");
+  // A bad name would make dash's `unset` end the launcher: it is skipped.
+  o.unset_env = {"TERM", "container", "1bad", "a-b", "x;y", ""};
+  EXPECT_EQ(RunToEnd(internal::SandboxArgv(o, "", cmd), image), "unset unset image\n");
+}
+
 }  // namespace
 }  // namespace r2e

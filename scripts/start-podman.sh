@@ -21,13 +21,15 @@
 #
 # Environment:
 #   R2E_PODMAN_DIR   state directory (default /run/r2e-podman, or
-#                    /run/r2e-podman-NAME when rootless): the socket,
-#                    containers.conf and the service's log
+#                    /tmp/r2e-podman-NAME when rootless: Podman 4.3's rootless
+#                    bridge network cannot use a runtime directory under /run
+#                    other than /run/user/UID): the socket, containers.conf,
+#                    the service's log and, rootless, its runtime directory
 #   R2E_PODMAN_USER  run the service rootless as this user
 set -euo pipefail
 
 user=${R2E_PODMAN_USER:-}
-dir=${R2E_PODMAN_DIR:-/run/r2e-podman${user:+-$user}}
+if [ -n "$user" ]; then dir=${R2E_PODMAN_DIR:-/tmp/r2e-podman-$user}; else dir=${R2E_PODMAN_DIR:-/run/r2e-podman}; fi
 sock=$dir/podman.sock
 conf=$dir/containers.conf
 say() { printf 'start-podman: %s\n' "$*" >&2; }
@@ -46,6 +48,19 @@ if [ -n "$user" ]; then
   chmod 700 "$dir/run"
   pm() { runuser -u "$user" -- env XDG_RUNTIME_DIR="$dir/run" HOME="$(getent passwd "$user" | cut -d: -f6)" \
     CONTAINERS_CONF="${CONTAINERS_CONF:-}" podman "$@"; }
+  # Native overlayfs in the user namespace (kernel 5.13 or later): without
+  # this Podman 4.3 falls back to vfs, a full copy of the image for every
+  # container (the docker tests took four times as long). A store made with
+  # another driver is reset (this user is the tests' own).
+  home=$(getent passwd "$user" | cut -d: -f6)
+  if [ ! -f "$home/.config/containers/storage.conf" ]; then
+    runuser -u "$user" -- mkdir -p "$home/.config/containers"
+    printf '[storage]\ndriver = "overlay"\n' | runuser -u "$user" -- tee "$home/.config/containers/storage.conf" >/dev/null
+  fi
+  if [ "$(pm info --format '{{.Store.GraphDriverName}}' 2>/dev/null)" != overlay ]; then
+    say "rootless: resetting $user's image store to use overlay"
+    pm system reset -f >/dev/null 2>&1 || true
+  fi
 else
   pm() { podman "$@"; }
 fi
@@ -65,14 +80,20 @@ for image in $images; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "copying ${#missing[@]} image(s) from Docker"
-  docker save "${missing[@]}" | pm load >/dev/null
+  docker save "${missing[@]}" | pm load -q >/dev/null
 fi
 
+# Rootless networking (slirp4netns) opens /dev/net/tun as the user: Debian's
+# udev rules make it 0666; a machine that left it 0600 gets that mode.
+if [ -n "$user" ] && ! runuser -u "$user" -- sh -c 'exec 3<>/dev/net/tun' 2>/dev/null; then
+  say "rootless: /dev/net/tun is not open to $user; making it 0666 as Debian's udev rules do"
+  chmod 0666 /dev/net/tun
+fi
 write_conf() {  # runtime nofile nproc
   printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n[engine]\nruntime = "%s"\n' \
     "$2" "$2" "$3" "$3" "$1" >"$conf"
 }
-works() { CONTAINERS_CONF=$conf pm run --rm --network none r2e-test/base:bookworm true >/dev/null 2>&1; }
+works() { CONTAINERS_CONF=$conf pm run --rm r2e-test/base:bookworm true >/dev/null 2>&1; }
 
 nofile=$(ulimit -Hn)
 [ "$nofile" = unlimited ] && nofile=1048576

@@ -20,6 +20,8 @@
 #                   concurrency tests under TSan; R2E_SANITIZERS="asan" runs one)
 #   R2E_QUICK=1     both of the above: the main build and ctest only (a fast
 #                   local loop; CI runs everything)
+#   R2E_PODMAN_ROOTLESS_USER=NAME  also run the Podman stage rootless as NAME
+#                   (created when missing; needs root and subordinate ids)
 #   R2E_SKIP_PODMAN=1  skip the Podman stage (scripts/run-podman-tests.sh: the
 #                   docker tests against Podman; runs only where podman is
 #                   installed, which install-deps.sh does not do)
@@ -125,6 +127,10 @@ fi
 # nothing). R2E_SKIP_PODMAN=1 skips it there too.
 if [ "${R2E_SKIP_DOCKER:-0}" != 1 ] && [ "${R2E_SKIP_PODMAN:-0}" != 1 ] && command -v podman >/dev/null 2>&1; then
   run_stage podman scripts/run-podman-tests.sh "$BUILD_DIR"
+  # Rootless, as a user of your choice (created when missing): opt-in.
+  if [ -n "${R2E_PODMAN_ROOTLESS_USER:-}" ]; then
+    run_stage podman-rootless env R2E_PODMAN_USER="$R2E_PODMAN_ROOTLESS_USER" scripts/run-podman-tests.sh "$BUILD_DIR"
+  fi
 fi
 [ ${#stage_failures[@]} -eq 0 ] || log "failed stages: ${stage_failures[*]} (ctest runs anyway)"
 

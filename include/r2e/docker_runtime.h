@@ -109,6 +109,12 @@ class DockerRuntime final : public Runtime {
   // The running container's id and name (empty when none).
   std::string container_id() const;
   std::string container_name() const;
+  // The resource limits of the options (memory_bytes, nano_cpus,
+  // pids_limit) that the daemon did not apply to the running container, as
+  // "PidsLimit=4096": a rootless daemon without cgroup delegation accepts
+  // limits and applies none. Empty when all apply. The sandbox runs anyway;
+  // the first such start of the process logs a warning.
+  std::vector<std::string> unenforced_limits() const;
 
   // Of `images`, those the daemon does not have (under options.image when
   // set: it replaces every spec's image). Unavailable when no daemon answers
@@ -139,6 +145,7 @@ class DockerRuntime final : public Runtime {
   std::mutex lifecycle_mu_;
   std::string id_;
   std::string name_;
+  std::vector<std::string> unenforced_limits_;
   std::vector<std::pair<std::string, std::string>> env_;
   SessionSlot session_;
   std::filesystem::path fifo_dir_;  // this container's pipe directory, if any

@@ -184,6 +184,26 @@ Result<Created> CreateContainer(docker::DockerClient& client, const DockerRuntim
   return created;
 }
 
+// The resource limits the daemon dropped from the container's configuration:
+// a rootless daemon without cgroup delegation accepts them and applies none
+// (Podman 4.3 without a warning). Only the limits `o` asks for are checked.
+Result<std::vector<std::string>> UnenforcedLimits(docker::DockerClient& client, const DockerRuntimeOptions& o,
+                                                  const std::string& id) {
+  std::vector<std::string> dropped;
+  if (o.memory_bytes <= 0 && o.nano_cpus <= 0 && o.pids_limit <= 0) return dropped;
+  R2E_ASSIGN_OR_RETURN(nlohmann::json info, client.inspect_container(id));
+  const nlohmann::json host = info.value("HostConfig", nlohmann::json::object());
+  const auto check = [&](const char* field, std::int64_t wanted) {
+    if (wanted > 0 && host.value(field, std::int64_t{0}) != wanted) {
+      dropped.push_back(std::string(field) + "=" + std::to_string(wanted));
+    }
+  };
+  check("Memory", o.memory_bytes);
+  check("NanoCpus", o.nano_cpus);
+  check("PidsLimit", o.pids_limit);
+  return dropped;
+}
+
 // Starts the session's shell in the container: through the pipes when there
 // are any, else (and, unless pipes are required, when they fail) through a
 // hijacked exec.
@@ -250,6 +270,11 @@ std::string DockerRuntime::container_name() const {
   return name_;
 }
 
+std::vector<std::string> DockerRuntime::unenforced_limits() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return unenforced_limits_;
+}
+
 Status DockerRuntime::connect() {
   if (client_) return Status::OK();
   docker::ClientOptions o;
@@ -285,7 +310,22 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
     name_ = created->name;
     fifo_dir_ = created->fifo_dir;
   }
-  Status s = client_->start_container(created->id);
+  Status s = Status::OK();
+  if (auto dropped = UnenforcedLimits(*client_, options_, created->id); !dropped.ok()) {
+    s = dropped.status().WithContext("reading back the container's limits");
+  } else {
+    static std::atomic<bool> warned{false};
+    if (!dropped->empty() && !warned.exchange(true)) {
+      std::string list;
+      for (const std::string& limit : *dropped) list += (list.empty() ? "" : ", ") + limit;
+      spdlog::warn("docker: the daemon did not apply {} to the sandboxes (a rootless daemon without cgroup "
+                   "delegation ignores resource limits); they run without them",
+                   list);
+    }
+    std::lock_guard<std::mutex> lock(state_mu_);
+    unenforced_limits_ = std::move(*dropped);
+  }
+  if (s.ok()) s = client_->start_container(created->id);
   for (const auto& [host_path, target] : spec.copy_in) {
     if (s.ok()) s = upload(host_path, target);
   }
@@ -309,6 +349,7 @@ Status DockerRuntime::remove_container() {
   if (!fifo_dir_.empty()) fs::remove_all(fifo_dir_, ec);
   fifo_dir_.clear();
   id_.clear();
+  unenforced_limits_.clear();
   name_.clear();
   return s.WithContext("removing container " + id.substr(0, 12));
 }

@@ -65,8 +65,14 @@ Result<std::unique_ptr<ByteStream>> OpenFifoSession(DockerClient& client, const 
   pipes.in_path = host_dir / ("in." + tag);
   pipes.out_path = host_dir / ("out." + tag);
   const mode_t mode = world_accessible ? 0666 : 0600;
+  // A rootless daemon maps the sandbox's root to the user who runs it, the
+  // owner of its socket. When that is another user (root driving someone's
+  // rootless Podman), the pipes are given to that user.
+  struct stat sock {};
+  const bool give_away = ::geteuid() == 0 && ::stat(client.socket_path().c_str(), &sock) == 0 && sock.st_uid != 0;
   for (const fs::path& p : {pipes.in_path, pipes.out_path}) {
-    if (::mkfifo(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0) {
+    if (::mkfifo(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0 ||
+        (give_away && ::chown(p.c_str(), sock.st_uid, static_cast<gid_t>(-1)) != 0)) {
       return Status::Internal("creating pipe " + p.string() + ": " + internal::ErrnoText(errno));
     }
   }

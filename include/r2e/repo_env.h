@@ -249,6 +249,14 @@ class RepoEnv {
   // Starts a fresh sandbox (removing the previous one), runs the task
   // kind's setup, and returns the initial observation (the instruction).
   Result<Observation> reset();
+  // Moves this environment to another task: removes the current sandbox,
+  // takes `task` (task(), the instruction and grading follow it) and
+  // `warm_pool` in place of options.warm_pool (null: none; a pool must be
+  // made for the new task, see MakeWarmPool), then reset() as above (never
+  // fast: the sandbox is new). The tools and other options stay. When the
+  // old sandbox cannot be removed, the error is returned and the
+  // environment keeps its old task.
+  Result<Observation> reset(Task task, std::shared_ptr<WarmPool> warm_pool = nullptr);
 
   // One agent action, as the scaffold's RepoEnv.step: only installed tools
   // run, through ActionToCommand and CallTool, and the text is the

@@ -106,6 +106,24 @@ Result<Observation> RepoEnv::reset() {
   return start_cold();
 }
 
+Result<Observation> RepoEnv::reset(Task task, std::shared_ptr<WarmPool> warm_pool) {
+  if (started_) {
+    started_ = false;
+    installed_.clear();
+    if (Status s = runtime_->stop(); !s.ok()) return s.WithContext("removing the sandbox of " + task_.instance_id);
+  }
+  // Nothing of the old task's sandbox carries over.
+  pristine_.reset();
+  hidden_.reset();
+  grade_base_ = Status::FailedPrecondition("no reset() yet");
+  last_reset_kind_ = ResetKind::kNone;
+  last_fast_reset_error_ = Status::OK();
+  task_ = std::move(task);
+  options_.warm_pool = std::move(warm_pool);
+  if (runtime_) pool_key_ = internal::PoolKey(task_, options_, *runtime_);
+  return reset();
+}
+
 Result<Observation> RepoEnv::start_warm(bool& fell_back) {
   auto taken = options_.warm_pool->acquire(options_.warm_pool_timeout);
   if (!taken.ok()) {

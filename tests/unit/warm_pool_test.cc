@@ -214,6 +214,51 @@ TEST(WarmPoolTest, BadOptions) {
   EXPECT_EQ(t.made.load(), 0);
 }
 
+// reset(task): one environment moves to another task (here the demo task
+// under another id and issue text): its sandbox is new, the instruction and
+// grade follow the task, and a warm pool is used only when made for it.
+TEST(WarmPoolTest, RepoEnvMovesToAnotherTask) {
+  Task first = DemoTask();
+  Task second = first;
+  second.instance_id = "r2e-demo__textstats-renamed";
+  second.problem_statement = "Fix moving_average for a window as long as the values.";
+  RepoEnvOptions options;
+  auto env = RepoEnv::Create(first, options).value();
+  ASSERT_TRUE(env->reset().ok());
+  ASSERT_TRUE(env->run("echo left > /testbed/left-by-first").ok());
+  const auto first_dir = static_cast<LocalRuntime&>(env->runtime()).workdir();
+
+  auto obs = env->reset(second);
+  ASSERT_TRUE(obs.ok()) << obs.status().ToString();
+  EXPECT_EQ(env->task().instance_id, second.instance_id);
+  EXPECT_EQ(obs->text, env->task_instruction());
+  EXPECT_NE(obs->text.find("as long as the values"), std::string::npos);
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
+  EXPECT_FALSE(std::filesystem::exists(first_dir)) << "the first task's sandbox is left behind";
+  auto left = env->run("test -e /testbed/left-by-first");
+  ASSERT_TRUE(left.ok());
+  EXPECT_NE(left->exit_code, 0) << "a file of the first task's episode is in the second's sandbox";
+  EXPECT_EQ(*env->compute_reward(), 0.0);
+
+  // A pool of the first task is refused for the second; one of its own is used.
+  WarmPoolOptions po;
+  po.size = 1;
+  auto first_pool = RepoEnv::MakeWarmPool(first, options, po).value();
+  auto refused = env->reset(second, first_pool);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << refused.status().ToString();
+  auto second_pool = RepoEnv::MakeWarmPool(second, options, po).value();
+  ASSERT_TRUE(second_pool->wait_ready(1, 60s).ok());
+  ASSERT_TRUE(env->reset(second, second_pool).ok());
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kWarm);
+  EXPECT_EQ(env->task().instance_id, second.instance_id);
+  // And back to the first task, with no pool: cold.
+  ASSERT_TRUE(env->reset(first).ok());
+  EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
+  EXPECT_EQ(env->task().instance_id, first.instance_id);
+  ASSERT_TRUE(env->close().ok());
+}
+
 // RepoEnv with a task pool: reset() takes a prepared sandbox, the previous
 // one is deleted in the background, and the episode behaves as a cold one.
 TEST(WarmPoolTest, RepoEnvResetTakesAWarmSandbox) {

@@ -42,7 +42,7 @@ declare -A PUBLIC=(
   [tools]=tools
   [grader]=grading [log_parsers]=grading [swebench]=grading [swesmith_profiles]=grading
   [repo_env]=env [git_ops]=env [trajectory]=env [warm_pool]=env
-  [env_pool]=pool [evaluation]=eval [llm_agent]=agent [scaffold_prompts]=agent
+  [env_pool]=pool [rollout_scheduler]=pool [evaluation]=eval [llm_agent]=agent [scaffold_prompts]=agent
 )
 
 # "<area of the including file> <path of the including file> <include>"

@@ -1,0 +1,388 @@
+#include "r2e/rollout_scheduler.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/enum_names.h"
+
+namespace r2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Samples of one phase; the oldest half goes when it grows past the bound,
+// so that a long training run keeps recent figures in bounded memory.
+class Samples {
+ public:
+  void add(double ms) {
+    if (values_.size() >= kMaxSamples) values_.erase(values_.begin(), values_.begin() + kMaxSamples / 2);
+    values_.push_back(ms);
+    ++count_;
+  }
+  PhaseLatency summary() const {
+    PhaseLatency p;
+    p.count = count_;
+    if (values_.empty()) return p;
+    std::vector<double> v = values_;
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))]; };
+    p.p50_ms = at(0.50);
+    p.p90_ms = at(0.90);
+    p.p99_ms = at(0.99);
+    p.max_ms = v.back();
+    return p;
+  }
+
+ private:
+  static constexpr std::size_t kMaxSamples = 100000;
+  std::vector<double> values_;
+  long long count_ = 0;
+};
+
+enum class Phase { kPending, kPreparing, kReady };
+
+// One rollout, from submit() until it is handed out or dropped.
+struct Item {
+  std::shared_ptr<const Task> task;
+  Phase phase = Phase::kPending;
+  bool cancelled = false;  // dropped while being prepared: closed when its reset ends
+  Rollout rollout;
+};
+
+nlohmann::json ToJson(const PhaseLatency& p) {
+  return {{"count", p.count}, {"p50_ms", p.p50_ms}, {"p90_ms", p.p90_ms}, {"p99_ms", p.p99_ms}, {"max_ms", p.max_ms}};
+}
+
+}  // namespace
+
+std::string_view RolloutOutcomeName(RolloutOutcome outcome) {
+  using enum RolloutOutcome;
+  static constexpr internal::EnumName<RolloutOutcome> kNames[] = {
+      {kOk, "ok"}, {kAgentError, "agent_error"}, {kInfraError, "infra_error"}};
+  return internal::NameOf(outcome, kNames, "infra_error");
+}
+
+RolloutOutcome OutcomeOf(const Result<StepResult>& step) {
+  if (!step.ok()) return RolloutOutcome::kInfraError;
+  if (step->info.timed_out || step->info.exit_code != 0) return RolloutOutcome::kAgentError;
+  return RolloutOutcome::kOk;
+}
+
+RolloutOutcome OutcomeOf(const Result<double>& reward) {
+  return reward.ok() ? RolloutOutcome::kOk : RolloutOutcome::kInfraError;
+}
+
+nlohmann::json ToJson(const RolloutStats& s) {
+  return {{"live", s.live},
+          {"preparing", s.preparing},
+          {"ready", s.ready},
+          {"handed_out", s.handed_out},
+          {"pending", s.pending},
+          {"submitted", s.submitted},
+          {"prepared", s.prepared},
+          {"retried", s.retried},
+          {"infra_errors", s.infra_errors},
+          {"cancelled", s.cancelled},
+          {"released", s.released},
+          {"reset", ToJson(s.reset)},
+          {"acquire_wait", ToJson(s.acquire_wait)},
+          {"teardown", ToJson(s.teardown)}};
+}
+
+struct RolloutScheduler::State {
+  RolloutSchedulerOptions options;
+  mutable std::mutex mu;
+  std::condition_variable work_cv;   // preparing threads: work, or stop
+  std::condition_variable ready_cv;  // acquire(): the next rollout is ready
+  // Rollouts not handed out yet, in submission order.
+  std::deque<std::shared_ptr<Item>> queue;
+  std::deque<std::unique_ptr<RepoEnv>> to_close;
+  std::vector<RepoEnv*> resetting;  // cancelled by shutdown()
+  std::set<long long> batches;
+  long long next_batch = 1;
+  int preparing = 0, handed_out = 0, closing = 0;
+  bool stopping = false;
+  long long submitted = 0, prepared = 0, retried = 0, infra_errors = 0, cancelled = 0, released = 0;
+  Samples reset_ms, acquire_ms, teardown_ms;
+  std::vector<std::thread> threads;
+
+  int ready_with_sandbox() const {
+    return static_cast<int>(std::count_if(queue.begin(), queue.end(), [](const auto& item) {
+      return item->phase == Phase::kReady && item->rollout.env != nullptr;
+    }));
+  }
+  int live() const {
+    return preparing + ready_with_sandbox() + handed_out + static_cast<int>(to_close.size()) + closing;
+  }
+  std::shared_ptr<Item> next_pending() const {
+    for (const auto& item : queue) {
+      if (item->phase == Phase::kPending) return item;
+    }
+    return nullptr;
+  }
+
+  void run_thread();
+  // Resets a new environment for `item`, retrying as the options say; fills
+  // item->rollout. Called without the lock.
+  void prepare(Item& item);
+};
+
+void RolloutScheduler::State::run_thread() {
+  std::unique_lock<std::mutex> lock(mu);
+  for (;;) {
+    work_cv.wait(lock, [&] {
+      return !to_close.empty() || stopping || (live() < options.max_live && next_pending() != nullptr);
+    });
+    if (!to_close.empty()) {
+      // Closing first: it frees a live slot.
+      std::unique_ptr<RepoEnv> env = std::move(to_close.front());
+      to_close.pop_front();
+      ++closing;
+      lock.unlock();
+      const auto t0 = Clock::now();
+      (void)env->close();
+      env.reset();
+      const double ms = MsSince(t0);
+      lock.lock();
+      --closing;
+      teardown_ms.add(ms);
+      work_cv.notify_all();
+      continue;
+    }
+    if (stopping) return;
+    std::shared_ptr<Item> item = next_pending();
+    item->phase = Phase::kPreparing;
+    ++preparing;
+    lock.unlock();
+    prepare(*item);
+    lock.lock();
+    --preparing;
+    if (item->cancelled || stopping) {
+      if (item->rollout.env) to_close.push_back(std::move(item->rollout.env));
+    } else {
+      item->phase = Phase::kReady;
+      ready_cv.notify_all();
+    }
+    work_cv.notify_all();
+  }
+}
+
+void RolloutScheduler::State::prepare(Item& item) {
+  Rollout& r = item.rollout;
+  Status last;
+  for (int attempt = 1; attempt <= 1 + options.reset_retries; ++attempt) {
+    if (attempt > 1) {
+      std::unique_lock<std::mutex> lock(mu);
+      ++retried;
+      const auto backoff = options.retry_backoff * (1 << std::min(attempt - 2, 10));
+      if (work_cv.wait_for(lock, backoff, [&] { return stopping || item.cancelled; })) break;
+    }
+    r.attempts = attempt;
+    auto env = RepoEnv::Create(*item.task, options.env);
+    if (!env.ok()) {
+      last = env.status();
+      if (last.code() == StatusCode::kInvalidArgument) break;
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping || item.cancelled) {
+        last = Status::Cancelled("the scheduler stopped or the batch was cancelled");
+        break;
+      }
+      resetting.push_back(env->get());
+    }
+    const auto t0 = Clock::now();
+    auto obs = (*env)->reset();
+    const double ms = MsSince(t0);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      resetting.erase(std::find(resetting.begin(), resetting.end(), env->get()));
+      if (obs.ok()) {
+        reset_ms.add(ms);
+        ++prepared;
+      }
+    }
+    if (obs.ok()) {
+      r.outcome = RolloutOutcome::kOk;
+      r.status = Status::OK();
+      r.initial = std::move(*obs);
+      r.env = std::move(*env);
+      return;
+    }
+    last = obs.status();
+    (void)(*env)->close();
+    if (last.code() == StatusCode::kInvalidArgument) break;
+  }
+  r.outcome = RolloutOutcome::kInfraError;
+  r.status = last.WithContext("preparing a rollout of " + item.task->instance_id + " (" +
+                              std::to_string(r.attempts) + " attempt" + (r.attempts == 1 ? "" : "s") + ")");
+}
+
+RolloutScheduler::RolloutScheduler(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Result<std::unique_ptr<RolloutScheduler>> RolloutScheduler::Create(RolloutSchedulerOptions options) {
+  if (options.max_live < 1) return Status::InvalidArgument("RolloutSchedulerOptions::max_live must be at least 1");
+  if (options.max_concurrent_starts < 1) {
+    return Status::InvalidArgument("RolloutSchedulerOptions::max_concurrent_starts must be at least 1");
+  }
+  if (options.reset_retries < 0) return Status::InvalidArgument("RolloutSchedulerOptions::reset_retries is negative");
+  options.env.warm_pool = nullptr;
+  auto state = std::make_unique<State>();
+  state->options = std::move(options);
+  State* s = state.get();
+  for (int i = 0; i < s->options.max_concurrent_starts; ++i) s->threads.emplace_back([s] { s->run_thread(); });
+  return std::unique_ptr<RolloutScheduler>(new RolloutScheduler(std::move(state)));
+}
+
+RolloutScheduler::~RolloutScheduler() { shutdown(); }
+
+Result<long long> RolloutScheduler::submit(std::vector<RolloutRequest> batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].group_size < 1) {
+      return Status::InvalidArgument("rollout request " + std::to_string(i) + " (" + batch[i].task.instance_id +
+                                     ") has group size " + std::to_string(batch[i].group_size) +
+                                     "; it must be at least 1");
+    }
+  }
+  State& s = *state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.stopping) return Status::Cancelled("the rollout scheduler is shut down");
+  const long long id = s.next_batch++;
+  s.batches.insert(id);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto task = std::make_shared<const Task>(std::move(batch[i].task));
+    for (int m = 0; m < batch[i].group_size; ++m) {
+      auto item = std::make_shared<Item>();
+      item->task = task;
+      item->rollout.batch = id;
+      item->rollout.task_index = static_cast<int>(i);
+      item->rollout.member = m;
+      s.queue.push_back(std::move(item));
+      ++s.submitted;
+    }
+  }
+  s.work_cv.notify_all();
+  return id;
+}
+
+Result<Rollout> RolloutScheduler::acquire(std::chrono::milliseconds timeout) {
+  State& s = *state_;
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + timeout;
+  std::unique_lock<std::mutex> lock(s.mu);
+  for (;;) {
+    if (s.stopping) return Status::Cancelled("the rollout scheduler is shut down");
+    if (s.queue.empty()) return Status::NotFound("no submitted rollout is left to hand out; submit() a batch first");
+    std::shared_ptr<Item> front = s.queue.front();
+    if (front->phase == Phase::kReady) {
+      s.queue.pop_front();
+      Rollout r = std::move(front->rollout);
+      if (r.env) {
+        ++s.handed_out;
+      } else {
+        ++s.infra_errors;
+      }
+      s.acquire_ms.add(MsSince(t0));
+      s.work_cv.notify_all();
+      return r;
+    }
+    if (s.ready_cv.wait_until(lock, deadline) == std::cv_status::timeout && Clock::now() >= deadline) {
+      return Status::Timeout("the next rollout (" + front->task->instance_id + ") was not ready within " +
+                             std::to_string(timeout.count()) + " ms");
+    }
+  }
+}
+
+void RolloutScheduler::release(std::unique_ptr<RepoEnv> env) {
+  if (!env) return;
+  State& s = *state_;
+  std::unique_lock<std::mutex> lock(s.mu);
+  s.handed_out = std::max(0, s.handed_out - 1);
+  ++s.released;
+  if (s.stopping) {
+    lock.unlock();
+    (void)env->close();
+    return;
+  }
+  s.to_close.push_back(std::move(env));
+  s.work_cv.notify_all();
+}
+
+Status RolloutScheduler::cancel(long long batch) {
+  State& s = *state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.batches.count(batch)) return Status::NotFound("no batch " + std::to_string(batch) + " was submitted");
+  for (auto it = s.queue.begin(); it != s.queue.end();) {
+    Item& item = **it;
+    if (item.rollout.batch != batch) {
+      ++it;
+      continue;
+    }
+    if (item.phase == Phase::kPreparing) item.cancelled = true;  // its thread closes it
+    if (item.rollout.env) s.to_close.push_back(std::move(item.rollout.env));
+    ++s.cancelled;
+    it = s.queue.erase(it);
+  }
+  s.work_cv.notify_all();
+  s.ready_cv.notify_all();
+  return Status::OK();
+}
+
+void RolloutScheduler::shutdown() {
+  State& s = *state_;
+  std::vector<std::unique_ptr<RepoEnv>> ready;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.stopping && s.threads.empty()) return;
+    s.stopping = true;
+    for (RepoEnv* env : s.resetting) env->cancel();
+    for (auto& item : s.queue) {
+      if (item->rollout.env) ready.push_back(std::move(item->rollout.env));
+      item->cancelled = true;
+    }
+    s.queue.clear();
+    s.work_cv.notify_all();
+    s.ready_cv.notify_all();
+  }
+  for (auto& env : ready) (void)env->close();
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    threads.swap(s.threads);
+  }
+  // The threads close what they prepare or hold, then end.
+  for (auto& t : threads) t.join();
+}
+
+RolloutStats RolloutScheduler::stats() const {
+  const State& s = *state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  RolloutStats out;
+  out.live = s.live();
+  out.preparing = s.preparing;
+  out.ready = s.ready_with_sandbox();
+  out.handed_out = s.handed_out;
+  out.pending = static_cast<int>(
+      std::count_if(s.queue.begin(), s.queue.end(), [](const auto& item) { return item->phase == Phase::kPending; }));
+  out.submitted = s.submitted;
+  out.prepared = s.prepared;
+  out.retried = s.retried;
+  out.infra_errors = s.infra_errors;
+  out.cancelled = s.cancelled;
+  out.released = s.released;
+  out.reset = s.reset_ms.summary();
+  out.acquire_wait = s.acquire_ms.summary();
+  out.teardown = s.teardown_ms.summary();
+  return out;
+}
+
+}  // namespace r2e

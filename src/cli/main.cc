@@ -12,6 +12,7 @@
 #include "r2e/runtimes.h"
 #include "reset_bench.h"
 #include "reward_bench.h"
+#include "rollout_bench.h"
 #include "step_bench.h"
 #include "throughput_bench.h"
 #include "tools_bench.h"
@@ -245,6 +246,18 @@ int main(int argc, char** argv) {
       "tools", "Real tool calls through RepoEnv::step: served vs a new interpreter (and, on docker, a new exec) per call");
   add_common(bench_tools);
   bench_tools->add_option("--n", tools_bench.n, "Measured calls per tool and variant")->check(CLI::PositiveNumber)->capture_default_str();
+  r2e::bench::RolloutBenchOptions rollout_bench;
+  CLI::App* bench_rollout = bench_cmd->add_subcommand(
+      "rollout", "GRPO-shaped rollouts (tasks x group, tool steps and a grade each): scheduler vs a cold env per rollout");
+  add_common(bench_rollout);
+  bench_rollout->add_option("--tasks", rollout_bench.tasks, "Distinct tasks")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_rollout->add_option("--group", rollout_bench.group, "Rollouts per task")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_rollout->add_option("--steps", rollout_bench.steps, "Tool steps per rollout")->check(CLI::NonNegativeNumber)->capture_default_str();
+  bench_rollout->add_option("--workers", rollout_bench.workers, "Rollouts run at once")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_rollout->add_option("--max-live", rollout_bench.max_live, "Scheduler's live-sandbox cap (0: twice the workers)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  bench_rollout->add_option("--max-starts", rollout_bench.max_starts, "Scheduler's concurrent starts (0: min(workers, 4))")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   r2e::bench::GradeBenchOptions grade_bench;
   CLI::App* bench_grade = bench_cmd->add_subcommand("grade", "Log parser time on a generated 10 MB test log");
   bench_grade->add_option("--n", grade_bench.n, "Parses per parser")->check(CLI::PositiveNumber)->capture_default_str();
@@ -332,6 +345,10 @@ int main(int argc, char** argv) {
       tools_bench.runtime = common.runtime;
       tools_bench.image = common.image;
       return bench_result("tools", r2e::bench::RunToolsBench(tools_bench, std::cout));
+    }
+    if (*bench_rollout) {
+      rollout_bench.runtime = common.runtime;
+      return bench_result("rollout", r2e::bench::RunRolloutBench(rollout_bench, std::cout));
     }
     if (*bench_grade) {
       return bench_result("grade", r2e::bench::RunGradeBench(grade_bench, std::cout), 1);

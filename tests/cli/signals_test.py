@@ -98,6 +98,8 @@ def command_args(name, runtime, work):
         return ["bench", "tools", "--n", "1000000"] + rt, 1, 1
     if name == "bench-throughput":
         return ["bench", "throughput", "--envs", "4", "--n", "100000000"] + rt, 4, 1
+    if name == "bench-rollout":
+        return ["bench", "rollout", "--tasks", "100", "--group", "4", "--workers", "2"] + rt, 2, 1
     if name == "bench-reset":
         # Three or more containers at once: the warm-pool phase (the cold one
         # holds one), signalled at once (it ends within seconds).

@@ -1,0 +1,35 @@
+// `r2e bench rollout`: a GRPO-shaped workload (tasks x group size rollouts,
+// each a few real tool steps and a grade) through RolloutScheduler, against
+// the naive way (a new cold RepoEnv per rollout, started when the previous
+// one of its worker finishes, as the R2E scaffold does) with the same number
+// of workers, in the same run. Output contract: shared/spec/cli.md.
+#ifndef R2E_BENCH_ROLLOUT_BENCH_H_
+#define R2E_BENCH_ROLLOUT_BENCH_H_
+
+#include <ostream>
+#include <string>
+
+#include "r2e/status.h"
+
+namespace r2e::bench {
+
+struct RolloutBenchOptions {
+  std::string runtime = "local";  // local or docker
+  int tasks = 16;                 // distinct tasks (copies of the demo task)
+  int group = 8;                  // rollouts per task
+  int steps = 10;                 // tool steps per rollout (view, search, execute_bash in turn)
+  int workers = 4;                // rollouts the trainer runs at once
+  int max_live = 0;               // scheduler's live cap; 0: twice the workers
+  int max_starts = 0;             // scheduler's start cap; 0: min(workers, 4)
+};
+
+// Prints one JSON line per variant
+//   {"bench": "rollout", "runtime", "variant": "scheduler"|"naive", "rollouts",
+//    "wall_s", "rollouts_per_s", "reset_p50_ms", "reset_p99_ms", "cpu_ms_per_rollout",
+//    "peak_live", "infra_errors", "leaked"}
+// and a ratio line {"bench": "rollout", "ratio": naive wall / scheduler wall}.
+Status RunRolloutBench(const RolloutBenchOptions& options, std::ostream& out);
+
+}  // namespace r2e::bench
+
+#endif  // R2E_BENCH_ROLLOUT_BENCH_H_

@@ -236,6 +236,15 @@ enum class ResetKind {
 // "none", "cold", "warm" or "fast", for logs and JSON.
 std::string_view ResetKindName(ResetKind kind);
 
+// Where a reset()'s time went, in milliseconds; 0 for a phase it did not run.
+struct ResetTimings {
+  double start_ms = 0;    // a cold sandbox created and started, or a warm one taken
+  double setup_ms = 0;    // the task kind's setup and the hidden tests taken out
+  double tools_ms = 0;    // the tools installed
+  double restore_ms = 0;  // a fast reset's restore in place
+  double total_ms = 0;    // the whole reset(), also when it fell back
+};
+
 class RepoEnv {
  public:
   // Uses a runtime made by options.runtime.
@@ -297,6 +306,8 @@ class RepoEnv {
   // How the last successful reset() got its sandbox, and why the last fast
   // reset fell back to a fresh sandbox (OK when it did not).
   ResetKind last_reset_kind() const { return last_reset_kind_; }
+  // The phases of the last successful reset().
+  const ResetTimings& last_reset_timings() const { return last_reset_timings_; }
   const Status& last_fast_reset_error() const { return last_fast_reset_error_; }
 
   // A warm pool whose sandboxes are what reset() would make for `task` with
@@ -333,6 +344,8 @@ class RepoEnv {
 
  private:
   Status setup();
+  // reset() but for its timing.
+  Result<Observation> reset_sandbox();
   Result<Observation> start_cold();
   Result<Observation> start_warm(bool& fell_back);
   Status restore_in_place();
@@ -370,6 +383,7 @@ class RepoEnv {
   std::unique_ptr<internal::PristineState> pristine_;
   std::string episode_token_;
   ResetKind last_reset_kind_ = ResetKind::kNone;
+  ResetTimings last_reset_timings_, timings_;  // the last successful reset's; the one under way
   Status last_fast_reset_error_;
   // The hidden tests of the current sandbox, held on the host while the agent
   // works (null: none taken out).

@@ -123,6 +123,9 @@ struct RolloutStats {
   long long cancelled = 0;       // rollouts dropped by cancel()
   long long released = 0;        // environments released and closed
   PhaseLatency reset;            // a rollout's successful reset(), on the preparing thread
+  PhaseLatency start;            //   of which: sandbox created and started (RepoEnv::last_reset_timings)
+  PhaseLatency setup;            //   the task's setup
+  PhaseLatency tools;            //   the tools installed
   PhaseLatency acquire_wait;     // what acquire() made the trainer wait
   PhaseLatency teardown;         // closing a released environment
 };

@@ -73,7 +73,24 @@ Observation RepoEnv::initial_observation() const {
   return obs;
 }
 
+namespace {
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
 Result<Observation> RepoEnv::reset() {
+  const auto t0 = std::chrono::steady_clock::now();
+  timings_ = {};
+  auto r = reset_sandbox();
+  if (r.ok()) {
+    timings_.total_ms = MsSince(t0);
+    last_reset_timings_ = timings_;
+  }
+  return r;
+}
+
+Result<Observation> RepoEnv::reset_sandbox() {
   done_ = false;
   steps_ = 0;
   if (!tools_status_.ok()) {
@@ -90,7 +107,9 @@ Result<Observation> RepoEnv::reset() {
                                    "make it with RepoEnv::MakeWarmPool(task, options, ...)");
   }
   if (options_.fast_reset && started_ && fast_reset_allowed()) {
+    const auto t0 = std::chrono::steady_clock::now();
     Status s = restore_in_place();
+    timings_.restore_ms = MsSince(t0);
     last_fast_reset_error_ = s;
     if (s.ok()) {
       last_reset_kind_ = ResetKind::kFast;
@@ -125,7 +144,9 @@ Result<Observation> RepoEnv::reset(Task task, std::shared_ptr<WarmPool> warm_poo
 }
 
 Result<Observation> RepoEnv::start_warm(bool& fell_back) {
+  const auto t0 = std::chrono::steady_clock::now();
   auto taken = options_.warm_pool->acquire(options_.warm_pool_timeout);
+  timings_.start_ms = MsSince(t0);
   if (!taken.ok()) {
     fell_back = true;  // the pool is empty, broken or shut down: start one ourselves
     return taken.status();
@@ -150,7 +171,9 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
   } else {
     record_grade_base();  // a pool made for GradeIn::kAgentSandbox records none
   }
+  const auto t_tools = std::chrono::steady_clock::now();
   Status s = install_tools(added_tools_);
+  timings_.tools_ms = MsSince(t_tools);
   if (s.ok() && options_.fast_reset) s = record_pristine();
   if (!s.ok()) {
     started_ = false;
@@ -173,19 +196,25 @@ Result<Observation> RepoEnv::start_cold() {
   installed_.clear();
   auto spec = internal::SandboxSpecFor(task_, *runtime_);
   if (!spec.ok()) return spec.status();
+  auto t0 = std::chrono::steady_clock::now();
   if (Status s = runtime_->start(*spec); !s.ok()) return s.WithContext("reset " + task_.instance_id);
+  timings_.start_ms = MsSince(t0);
   started_ = true;
   episode_token_ = internal::RandomHex(8);
+  t0 = std::chrono::steady_clock::now();
   Status s = setup();
   if (s.ok() && internal::RemovesHiddenTests(task_, options_)) {
     auto taken = internal::HiddenTests::TakeOut(*runtime_, task_);
     if (taken.ok()) hidden_ = std::move(taken).value();
     s = taken.status();
   }
+  timings_.setup_ms = MsSince(t0);
   if (s.ok()) {
     std::vector<ToolFile> files;
     for (const auto& t : tools_) files.push_back(t.first);
+    t0 = std::chrono::steady_clock::now();
     s = install_tools(files);
+    timings_.tools_ms = MsSince(t0);
   }
   if (s.ok() && options_.fast_reset) s = record_pristine();
   if (!s.ok()) {

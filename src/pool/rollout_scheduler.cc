@@ -93,6 +93,9 @@ nlohmann::json ToJson(const RolloutStats& s) {
           {"cancelled", s.cancelled},
           {"released", s.released},
           {"reset", ToJson(s.reset)},
+          {"start", ToJson(s.start)},
+          {"setup", ToJson(s.setup)},
+          {"tools", ToJson(s.tools)},
           {"acquire_wait", ToJson(s.acquire_wait)},
           {"teardown", ToJson(s.teardown)}};
 }
@@ -111,7 +114,7 @@ struct RolloutScheduler::State {
   int preparing = 0, handed_out = 0, closing = 0;
   bool stopping = false;
   long long submitted = 0, prepared = 0, retried = 0, infra_errors = 0, cancelled = 0, released = 0;
-  Samples reset_ms, acquire_ms, teardown_ms;
+  Samples reset_ms, start_ms, setup_ms, tools_ms, acquire_ms, teardown_ms;
   std::vector<std::thread> threads;
 
   int ready_with_sandbox() const {
@@ -207,7 +210,11 @@ void RolloutScheduler::State::prepare(Item& item) {
       std::lock_guard<std::mutex> lock(mu);
       resetting.erase(std::find(resetting.begin(), resetting.end(), env->get()));
       if (obs.ok()) {
+        const ResetTimings& t = (*env)->last_reset_timings();
         reset_ms.add(ms);
+        start_ms.add(t.start_ms);
+        setup_ms.add(t.setup_ms);
+        tools_ms.add(t.tools_ms);
         ++prepared;
       }
     }
@@ -380,6 +387,9 @@ RolloutStats RolloutScheduler::stats() const {
   out.cancelled = s.cancelled;
   out.released = s.released;
   out.reset = s.reset_ms.summary();
+  out.start = s.start_ms.summary();
+  out.setup = s.setup_ms.summary();
+  out.tools = s.tools_ms.summary();
   out.acquire_wait = s.acquire_ms.summary();
   out.teardown = s.teardown_ms.summary();
   return out;

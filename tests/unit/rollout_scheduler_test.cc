@@ -98,6 +98,11 @@ TEST_F(RolloutSchedulerTest, HandsOutRolloutsInSubmissionOrder) {
   EXPECT_EQ(s.reset.count, 5);
   EXPECT_EQ(s.acquire_wait.count, 5);
   EXPECT_GT(s.reset.p50_ms, 0.0);
+  // The phases are parts of the reset.
+  EXPECT_EQ(s.start.count, 5);
+  EXPECT_GT(s.start.p50_ms, 0.0);
+  EXPECT_GT(s.setup.p50_ms, 0.0);
+  EXPECT_GT(s.tools.p50_ms, 0.0);
   EXPECT_EQ(s.live, 0);
   EXPECT_EQ(SandboxesLeft(), 0);
   const nlohmann::json j = ToJson(s);

@@ -234,6 +234,13 @@ TEST(WarmPoolTest, RepoEnvMovesToAnotherTask) {
   EXPECT_EQ(obs->text, env->task_instruction());
   EXPECT_NE(obs->text.find("as long as the values"), std::string::npos);
   EXPECT_EQ(env->last_reset_kind(), ResetKind::kCold);
+  // Where the cold reset's time went: its phases, within the whole.
+  const ResetTimings cold = env->last_reset_timings();
+  EXPECT_GT(cold.start_ms, 0.0);
+  EXPECT_GT(cold.setup_ms, 0.0);
+  EXPECT_GT(cold.tools_ms, 0.0);
+  EXPECT_EQ(cold.restore_ms, 0.0);
+  EXPECT_LE(cold.start_ms + cold.setup_ms + cold.tools_ms, cold.total_ms);
   EXPECT_FALSE(std::filesystem::exists(first_dir)) << "the first task's sandbox is left behind";
   auto left = env->run("test -e /testbed/left-by-first");
   ASSERT_TRUE(left.ok());
@@ -251,6 +258,9 @@ TEST(WarmPoolTest, RepoEnvMovesToAnotherTask) {
   ASSERT_TRUE(second_pool->wait_ready(1, 60s).ok());
   ASSERT_TRUE(env->reset(second, second_pool).ok());
   EXPECT_EQ(env->last_reset_kind(), ResetKind::kWarm);
+  const ResetTimings warm = env->last_reset_timings();
+  EXPECT_EQ(warm.setup_ms, 0.0) << "a warm sandbox was set up by its pool";
+  EXPECT_LE(warm.start_ms + warm.tools_ms, warm.total_ms);
   EXPECT_EQ(env->task().instance_id, second.instance_id);
   // And back to the first task, with no pool: cold.
   ASSERT_TRUE(env->reset(first).ok());

@@ -103,6 +103,7 @@ Result<VariantResult> RunScheduled(const RolloutBenchOptions& o, const std::vect
   so.env = env_options;
   so.max_live = o.max_live > 0 ? o.max_live : 2 * o.workers;
   so.max_concurrent_starts = o.max_starts > 0 ? o.max_starts : std::min(o.workers, 4);
+  if (o.runtime == "docker") so.fetch_image = DockerImageFetcher();
   R2E_ASSIGN_OR_RETURN(auto scheduler, RolloutScheduler::Create(so));
   const cli::OnStop stop_scheduler([s = scheduler.get()] { s->shutdown(); });
   const double cpu0 = MachineCpuSeconds();

@@ -43,6 +43,7 @@
 #define R2E_ROLLOUT_SCHEDULER_H_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -102,6 +103,15 @@ struct RolloutSchedulerOptions {
   int reset_retries = 2;
   // Wait before a retry, doubled per retry of the same rollout.
   std::chrono::milliseconds retry_backoff{200};
+  // Makes a task's image available before its first reset (e.g. pulls it
+  // when missing: see DockerImageFetcher in runtimes.h), once per distinct
+  // Task::image and at most max_concurrent_pulls at once; the other
+  // rollouts of that image wait for it. A failure counts as a failed attempt
+  // of the rollout that ran it (retried, then kInfraError). Empty: images
+  // are the runtime's business inside reset() (Docker pulls a missing one
+  // there, with no cap).
+  std::function<Status(const Task&)> fetch_image;
+  int max_concurrent_pulls = 2;
 };
 
 // Latency of one phase, in milliseconds, over the samples so far.
@@ -122,6 +132,7 @@ struct RolloutStats {
   long long infra_errors = 0;    // rollouts handed out as kInfraError
   long long cancelled = 0;       // rollouts dropped by cancel()
   long long released = 0;        // environments released and closed
+  PhaseLatency pull;             // fetch_image, per distinct image
   PhaseLatency reset;            // a rollout's successful reset(), on the preparing thread
   PhaseLatency start;            //   of which: sandbox created and started (RepoEnv::last_reset_timings)
   PhaseLatency setup;            //   the task's setup

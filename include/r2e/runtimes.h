@@ -29,6 +29,7 @@
 #include "r2e/local_runtime.h"
 #include "r2e/runtime.h"
 #include "r2e/status.h"
+#include "r2e/task.h"
 
 namespace r2e {
 
@@ -36,6 +37,10 @@ namespace r2e {
 RuntimeFactory LocalRuntimeFactory(LocalRuntimeOptions options = {});
 RuntimeFactory DockerRuntimeFactory(DockerRuntimeOptions options = {});
 RuntimeFactory KubeRuntimeFactory(KubeRuntimeOptions options = {});
+
+// Pulls a task's image (options.image when set, else Task::image) into the
+// Docker daemon when it is missing; for RolloutSchedulerOptions::fetch_image.
+std::function<Status(const Task&)> DockerImageFetcher(DockerRuntimeOptions options = {});
 
 // Every backend's options, for choosing the backend by name; only the
 // chosen backend's are used.

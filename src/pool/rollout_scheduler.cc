@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -92,6 +93,7 @@ nlohmann::json ToJson(const RolloutStats& s) {
           {"infra_errors", s.infra_errors},
           {"cancelled", s.cancelled},
           {"released", s.released},
+          {"pull", ToJson(s.pull)},
           {"reset", ToJson(s.reset)},
           {"start", ToJson(s.start)},
           {"setup", ToJson(s.setup)},
@@ -114,7 +116,9 @@ struct RolloutScheduler::State {
   int preparing = 0, handed_out = 0, closing = 0;
   bool stopping = false;
   long long submitted = 0, prepared = 0, retried = 0, infra_errors = 0, cancelled = 0, released = 0;
-  Samples reset_ms, start_ms, setup_ms, tools_ms, acquire_ms, teardown_ms;
+  Samples pull_ms, reset_ms, start_ms, setup_ms, tools_ms, acquire_ms, teardown_ms;
+  // fetch_image: images fetched, and those being fetched now.
+  std::set<std::string> fetched, fetching;
   std::vector<std::thread> threads;
 
   int ready_with_sandbox() const {
@@ -133,6 +137,9 @@ struct RolloutScheduler::State {
   }
 
   void run_thread();
+  // options.fetch_image for the task's image unless fetched already; waits
+  // for a pull slot, or for another thread fetching the same image.
+  Status ensure_image(const Task& task, const Item& item);
   // Resets a new environment for `item`, retrying as the options say; fills
   // item->rollout. Called without the lock.
   void prepare(Item& item);
@@ -178,6 +185,30 @@ void RolloutScheduler::State::run_thread() {
   }
 }
 
+Status RolloutScheduler::State::ensure_image(const Task& task, const Item& item) {
+  if (!options.fetch_image) return Status::OK();
+  std::unique_lock<std::mutex> lock(mu);
+  for (;;) {
+    if (fetched.count(task.image)) return Status::OK();
+    if (stopping || item.cancelled) return Status::Cancelled("the scheduler stopped or the batch was cancelled");
+    if (!fetching.count(task.image) && static_cast<int>(fetching.size()) < options.max_concurrent_pulls) break;
+    work_cv.wait(lock);
+  }
+  fetching.insert(task.image);
+  lock.unlock();
+  const auto t0 = Clock::now();
+  Status s = options.fetch_image(task);
+  const double ms = MsSince(t0);
+  lock.lock();
+  fetching.erase(task.image);
+  if (s.ok()) {
+    fetched.insert(task.image);
+    pull_ms.add(ms);
+  }
+  work_cv.notify_all();
+  return s.WithContext("fetching image " + task.image);
+}
+
 void RolloutScheduler::State::prepare(Item& item) {
   Rollout& r = item.rollout;
   Status last;
@@ -189,6 +220,10 @@ void RolloutScheduler::State::prepare(Item& item) {
       if (work_cv.wait_for(lock, backoff, [&] { return stopping || item.cancelled; })) break;
     }
     r.attempts = attempt;
+    if (Status fetched_image = ensure_image(*item.task, item); !fetched_image.ok()) {
+      last = fetched_image;
+      continue;
+    }
     auto env = RepoEnv::Create(*item.task, options.env);
     if (!env.ok()) {
       last = env.status();
@@ -242,6 +277,9 @@ Result<std::unique_ptr<RolloutScheduler>> RolloutScheduler::Create(RolloutSchedu
     return Status::InvalidArgument("RolloutSchedulerOptions::max_concurrent_starts must be at least 1");
   }
   if (options.reset_retries < 0) return Status::InvalidArgument("RolloutSchedulerOptions::reset_retries is negative");
+  if (options.max_concurrent_pulls < 1) {
+    return Status::InvalidArgument("RolloutSchedulerOptions::max_concurrent_pulls must be at least 1");
+  }
   options.env.warm_pool = nullptr;
   auto state = std::make_unique<State>();
   state->options = std::move(options);
@@ -386,6 +424,7 @@ RolloutStats RolloutScheduler::stats() const {
   out.infra_errors = s.infra_errors;
   out.cancelled = s.cancelled;
   out.released = s.released;
+  out.pull = s.pull_ms.summary();
   out.reset = s.reset_ms.summary();
   out.start = s.start_ms.summary();
   out.setup = s.setup_ms.summary();

@@ -87,6 +87,15 @@ RuntimeFactory DockerRuntimeFactory(DockerRuntimeOptions options) {
   return FactoryOf<DockerRuntime>(std::move(options));
 }
 
+std::function<Status(const Task&)> DockerImageFetcher(DockerRuntimeOptions options) {
+  return [options = std::move(options)](const Task& task) -> Status {
+    const std::string image = options.image.empty() ? task.image : options.image;
+    R2E_ASSIGN_OR_RETURN(std::vector<std::string> missing, DockerRuntime::MissingImages({image}, options));
+    if (missing.empty()) return Status::OK();
+    return DockerRuntime::PullImage(image, options);
+  };
+}
+
 #if R2E_WITH_KUBE
 RuntimeFactory KubeRuntimeFactory(KubeRuntimeOptions options) { return FactoryOf<KubeRuntime>(std::move(options)); }
 #else

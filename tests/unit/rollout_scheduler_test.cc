@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -213,6 +215,53 @@ TEST_F(RolloutSchedulerTest, CancelDropsABatchAndShutdownLeavesNothing) {
   EXPECT_EQ(scheduler->submit({{DemoVariant(3), 1}}).status().code(), StatusCode::kCancelled);
   EXPECT_EQ(SandboxesLeft(), 1) << "only the handed-out sandbox may remain";
   scheduler->release(std::move(r->env));  // closed on this thread after shutdown
+  EXPECT_EQ(SandboxesLeft(), 0);
+}
+
+TEST_F(RolloutSchedulerTest, ImagesAreFetchedOnceEachUnderThePullCap) {
+  RolloutSchedulerOptions o = Options(8, 4);
+  o.max_concurrent_pulls = 2;
+  o.reset_retries = 1;
+  std::mutex mu;
+  std::map<std::string, int> fetches;
+  std::atomic<int> in_flight{0}, most{0};
+  o.fetch_image = [&](const Task& task) -> Status {
+    const int now = ++in_flight;
+    most = std::max(most.load(), now);
+    std::this_thread::sleep_for(100ms);
+    --in_flight;
+    std::lock_guard<std::mutex> lock(mu);
+    ++fetches[task.image];
+    if (task.image == "registry.invalid/missing:1") return Status::NotFound("manifest unknown");
+    return Status::OK();
+  };
+  auto scheduler = RolloutScheduler::Create(o).value();
+  std::vector<RolloutRequest> batch;
+  for (int i = 0; i < 4; ++i) {
+    Task t = DemoVariant(i);
+    t.image = "r2e-demo/textstats:copy" + std::to_string(i);  // four distinct images, two rollouts each
+    batch.push_back({t, 2});
+  }
+  Task missing = DemoVariant(4);
+  missing.image = "registry.invalid/missing:1";
+  batch.push_back({missing, 1});
+  ASSERT_TRUE(scheduler->submit(std::move(batch)).ok());
+  for (int i = 0; i < 8; ++i) {
+    auto r = scheduler->acquire(120s);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->outcome, RolloutOutcome::kOk) << r->status.ToString();
+    scheduler->release(std::move(r->env));
+  }
+  auto failed = scheduler->acquire(120s);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->outcome, RolloutOutcome::kInfraError);
+  EXPECT_NE(failed->status.message().find("manifest unknown"), std::string::npos) << failed->status.ToString();
+  scheduler->shutdown();
+  EXPECT_LE(most.load(), 2);
+  std::lock_guard<std::mutex> lock(mu);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(fetches["r2e-demo/textstats:copy" + std::to_string(i)], 1);
+  EXPECT_EQ(fetches["registry.invalid/missing:1"], 2) << "fetched again on the retry";
+  EXPECT_EQ(scheduler->stats().pull.count, 4);
   EXPECT_EQ(SandboxesLeft(), 0);
 }
 

@@ -21,13 +21,16 @@ struct RolloutBenchOptions {
   int workers = 4;                // rollouts the trainer runs at once
   int max_live = 0;               // scheduler's live cap; 0: twice the workers
   int max_starts = 0;             // scheduler's start cap; 0: min(workers, 4)
+  bool reuse = false;             // also a third variant: the scheduler with reuse_sandboxes
+  std::string grade_in = "fresh"; // fresh (the library's default) or agent (the scaffold's way)
 };
 
 // Prints one JSON line per variant
-//   {"bench": "rollout", "runtime", "variant": "scheduler"|"naive", "rollouts",
+//   {"bench": "rollout", "runtime", "variant": "naive"|"scheduler"|"scheduler_reuse", "rollouts",
 //    "wall_s", "rollouts_per_s", "reset_p50_ms", "reset_p99_ms", "cpu_ms_per_rollout",
 //    "peak_live", "infra_errors", "leaked"}
-// and a ratio line {"bench": "rollout", "ratio": naive wall / scheduler wall}.
+// (the scheduler's lines also carry its "stats") and a ratio line per
+// scheduler variant {"bench": "rollout", "variant", "ratio": naive wall / its wall}.
 Status RunRolloutBench(const RolloutBenchOptions& options, std::ostream& out);
 
 }  // namespace r2e::bench

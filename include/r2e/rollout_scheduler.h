@@ -103,6 +103,14 @@ struct RolloutSchedulerOptions {
   int reset_retries = 2;
   // Wait before a retry, doubled per retry of the same rollout.
   std::chrono::milliseconds retry_backoff{200};
+  // Reuse a released environment for the next rollout of the same task
+  // (same batch and task) by a fast reset (RepoEnvOptions::fast_reset: the
+  // episode's processes killed, /testbed restored in place) instead of a new
+  // sandbox. Much less work per rollout, but only /testbed is restored:
+  // what an episode changed elsewhere (installed packages, /tmp, /root)
+  // reaches the next member of the group. A failed restore falls back to a
+  // new sandbox. Off: every rollout gets a new sandbox.
+  bool reuse_sandboxes = false;
   // Makes a task's image available before its first reset (e.g. pulls it
   // when missing: see DockerImageFetcher in runtimes.h), once per distinct
   // Task::image and at most max_concurrent_pulls at once; the other
@@ -131,7 +139,8 @@ struct RolloutStats {
   long long retried = 0;         // failed resets tried again
   long long infra_errors = 0;    // rollouts handed out as kInfraError
   long long cancelled = 0;       // rollouts dropped by cancel()
-  long long released = 0;        // environments released and closed
+  long long released = 0;        // environments released
+  long long reused = 0;          // rollouts prepared by a fast reset of a released environment
   PhaseLatency pull;             // fetch_image, per distinct image
   PhaseLatency reset;            // a rollout's successful reset(), on the preparing thread
   PhaseLatency start;            //   of which: sandbox created and started (RepoEnv::last_reset_timings)
@@ -162,7 +171,9 @@ class RolloutScheduler {
   Result<Rollout> acquire(std::chrono::milliseconds timeout = std::chrono::minutes(10));
 
   // Hands an environment back: closed on a background thread, its live slot
-  // freed then. Null is ignored. After shutdown() it is closed on the caller.
+  // freed then (with reuse_sandboxes, kept for the next rollout of its task
+  // when one is pending). Null is ignored. After shutdown() it is closed on
+  // the caller.
   void release(std::unique_ptr<RepoEnv> env);
 
   // Drops the batch's rollouts not yet handed out (prepared ones are closed,

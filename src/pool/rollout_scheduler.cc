@@ -93,6 +93,7 @@ nlohmann::json ToJson(const RolloutStats& s) {
           {"infra_errors", s.infra_errors},
           {"cancelled", s.cancelled},
           {"released", s.released},
+          {"reused", s.reused},
           {"pull", ToJson(s.pull)},
           {"reset", ToJson(s.reset)},
           {"start", ToJson(s.start)},
@@ -110,12 +111,17 @@ struct RolloutScheduler::State {
   // Rollouts not handed out yet, in submission order.
   std::deque<std::shared_ptr<Item>> queue;
   std::deque<std::unique_ptr<RepoEnv>> to_close;
+  // reuse_sandboxes: released environments kept for a pending rollout of
+  // their task (the same Task object: same batch, same request).
+  std::vector<std::pair<std::shared_ptr<const Task>, std::unique_ptr<RepoEnv>>> reusable;
+  // The Task object of each handed-out environment (reuse_sandboxes).
+  std::map<const RepoEnv*, std::shared_ptr<const Task>> task_of;
   std::vector<RepoEnv*> resetting;  // cancelled by shutdown()
   std::set<long long> batches;
   long long next_batch = 1;
   int preparing = 0, handed_out = 0, closing = 0;
   bool stopping = false;
-  long long submitted = 0, prepared = 0, retried = 0, infra_errors = 0, cancelled = 0, released = 0;
+  long long submitted = 0, prepared = 0, retried = 0, infra_errors = 0, cancelled = 0, released = 0, reused = 0;
   Samples pull_ms, reset_ms, start_ms, setup_ms, tools_ms, acquire_ms, teardown_ms;
   // fetch_image: images fetched, and those being fetched now.
   std::set<std::string> fetched, fetching;
@@ -127,7 +133,37 @@ struct RolloutScheduler::State {
     }));
   }
   int live() const {
-    return preparing + ready_with_sandbox() + handed_out + static_cast<int>(to_close.size()) + closing;
+    return preparing + ready_with_sandbox() + handed_out + static_cast<int>(to_close.size() + reusable.size()) +
+           closing;
+  }
+  bool has_pending(const std::shared_ptr<const Task>& task) const {
+    return std::any_of(queue.begin(), queue.end(),
+                       [&](const auto& item) { return item->phase == Phase::kPending && item->task == task; });
+  }
+  // Reusable environments no pending rollout can take go to be closed.
+  void drop_unusable() {
+    for (auto it = reusable.begin(); it != reusable.end();) {
+      if (has_pending(it->first)) {
+        ++it;
+      } else {
+        to_close.push_back(std::move(it->second));
+        it = reusable.erase(it);
+      }
+    }
+  }
+  // The next rollout to prepare: the first pending one whose task has a
+  // reusable environment (cheap), else the first pending one.
+  std::shared_ptr<Item> next_to_prepare(std::unique_ptr<RepoEnv>& reuse) {
+    for (auto r = reusable.begin(); r != reusable.end(); ++r) {
+      for (const auto& item : queue) {
+        if (item->phase == Phase::kPending && item->task == r->first) {
+          reuse = std::move(r->second);
+          reusable.erase(r);
+          return item;
+        }
+      }
+    }
+    return next_pending();
   }
   std::shared_ptr<Item> next_pending() const {
     for (const auto& item : queue) {
@@ -140,16 +176,18 @@ struct RolloutScheduler::State {
   // options.fetch_image for the task's image unless fetched already; waits
   // for a pull slot, or for another thread fetching the same image.
   Status ensure_image(const Task& task, const Item& item);
-  // Resets a new environment for `item`, retrying as the options say; fills
-  // item->rollout. Called without the lock.
-  void prepare(Item& item);
+  // Resets `reuse` (fast) or a new environment for `item`, retrying on new
+  // ones as the options say; fills item->rollout. Called without the lock.
+  void prepare(Item& item, std::unique_ptr<RepoEnv> reuse);
 };
 
 void RolloutScheduler::State::run_thread() {
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
+    drop_unusable();
     work_cv.wait(lock, [&] {
-      return !to_close.empty() || stopping || (live() < options.max_live && next_pending() != nullptr);
+      return !to_close.empty() || stopping ||
+             (next_pending() != nullptr && (live() < options.max_live || !reusable.empty()));
     });
     if (!to_close.empty()) {
       // Closing first: it frees a live slot.
@@ -167,12 +205,19 @@ void RolloutScheduler::State::run_thread() {
       work_cv.notify_all();
       continue;
     }
-    if (stopping) return;
-    std::shared_ptr<Item> item = next_pending();
+    if (stopping) {
+      for (auto& [task, env] : reusable) to_close.push_back(std::move(env));
+      reusable.clear();
+      if (!to_close.empty()) continue;
+      return;
+    }
+    std::unique_ptr<RepoEnv> reuse;
+    std::shared_ptr<Item> item = next_to_prepare(reuse);
+    if (!reuse && live() >= options.max_live) continue;  // only reusable ones for other tasks: wait
     item->phase = Phase::kPreparing;
     ++preparing;
     lock.unlock();
-    prepare(*item);
+    prepare(*item, std::move(reuse));
     lock.lock();
     --preparing;
     if (item->cancelled || stopping) {
@@ -209,9 +254,26 @@ Status RolloutScheduler::State::ensure_image(const Task& task, const Item& item)
   return s.WithContext("fetching image " + task.image);
 }
 
-void RolloutScheduler::State::prepare(Item& item) {
+void RolloutScheduler::State::prepare(Item& item, std::unique_ptr<RepoEnv> reuse) {
   Rollout& r = item.rollout;
   Status last;
+  if (reuse) {
+    const auto t0 = Clock::now();
+    auto obs = reuse->reset();  // fast; a new sandbox when the restore fails
+    const double ms = MsSince(t0);
+    if (obs.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      reset_ms.add(ms);
+      ++prepared;
+      ++reused;
+      r.attempts = 1;
+      r.outcome = RolloutOutcome::kOk;
+      r.initial = std::move(*obs);
+      r.env = std::move(reuse);
+      return;
+    }
+    (void)reuse->close();  // then as a rollout of its own
+  }
   for (int attempt = 1; attempt <= 1 + options.reset_retries; ++attempt) {
     if (attempt > 1) {
       std::unique_lock<std::mutex> lock(mu);
@@ -281,6 +343,7 @@ Result<std::unique_ptr<RolloutScheduler>> RolloutScheduler::Create(RolloutSchedu
     return Status::InvalidArgument("RolloutSchedulerOptions::max_concurrent_pulls must be at least 1");
   }
   options.env.warm_pool = nullptr;
+  if (options.reuse_sandboxes) options.env.fast_reset = true;
   auto state = std::make_unique<State>();
   state->options = std::move(options);
   State* s = state.get();
@@ -333,6 +396,7 @@ Result<Rollout> RolloutScheduler::acquire(std::chrono::milliseconds timeout) {
       Rollout r = std::move(front->rollout);
       if (r.env) {
         ++s.handed_out;
+        if (s.options.reuse_sandboxes) s.task_of[r.env.get()] = front->task;
       } else {
         ++s.infra_errors;
       }
@@ -354,11 +418,21 @@ void RolloutScheduler::release(std::unique_ptr<RepoEnv> env) {
   s.handed_out = std::max(0, s.handed_out - 1);
   ++s.released;
   if (s.stopping) {
+    s.task_of.erase(env.get());
     lock.unlock();
     (void)env->close();
     return;
   }
-  s.to_close.push_back(std::move(env));
+  std::shared_ptr<const Task> task;
+  if (auto it = s.task_of.find(env.get()); it != s.task_of.end()) {
+    task = std::move(it->second);
+    s.task_of.erase(it);
+  }
+  if (task && s.has_pending(task)) {
+    s.reusable.emplace_back(std::move(task), std::move(env));
+  } else {
+    s.to_close.push_back(std::move(env));
+  }
   s.work_cv.notify_all();
 }
 
@@ -424,6 +498,7 @@ RolloutStats RolloutScheduler::stats() const {
   out.infra_errors = s.infra_errors;
   out.cancelled = s.cancelled;
   out.released = s.released;
+  out.reused = s.reused;
   out.pull = s.pull_ms.summary();
   out.reset = s.reset_ms.summary();
   out.start = s.start_ms.summary();

@@ -265,6 +265,40 @@ TEST_F(RolloutSchedulerTest, ImagesAreFetchedOnceEachUnderThePullCap) {
   EXPECT_EQ(SandboxesLeft(), 0);
 }
 
+TEST_F(RolloutSchedulerTest, ReusesAReleasedSandboxForTheNextRolloutOfItsTask) {
+  RolloutSchedulerOptions o = Options(1, 1);
+  o.reuse_sandboxes = true;
+  auto scheduler = RolloutScheduler::Create(o).value();
+  ASSERT_TRUE(scheduler->submit({{DemoVariant(0), 2}, {DemoVariant(1), 1}}).ok());
+  auto first = scheduler->acquire(120s);
+  ASSERT_TRUE(first.ok() && first->env);
+  const auto dir = static_cast<LocalRuntime&>(first->env->runtime()).workdir();
+  ASSERT_TRUE(first->env->run("echo edit >> /testbed/README.md; touch /testbed/new.txt /tmp/kept.txt").ok());
+  scheduler->release(std::move(first->env));
+  auto second = scheduler->acquire(120s);
+  ASSERT_TRUE(second.ok() && second->env) << second.status().ToString();
+  EXPECT_EQ(second->member, 1);
+  EXPECT_EQ(second->env->last_reset_kind(), ResetKind::kFast);
+  EXPECT_EQ(static_cast<LocalRuntime&>(second->env->runtime()).workdir(), dir) << "not the same sandbox";
+  // /testbed as after setup; what is outside it stays (the documented trade-off).
+  auto tree = second->env->run("git -C /testbed status --porcelain; test -e /testbed/new.txt || echo gone; "
+                               "test -e /tmp/kept.txt && echo kept");
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(tree->output, "gone\nkept\n");
+  EXPECT_EQ(scheduler->stats().reused, 1);
+  // The next task's rollout cannot reuse it: a new sandbox once it is closed.
+  scheduler->release(std::move(second->env));
+  auto third = scheduler->acquire(120s);
+  ASSERT_TRUE(third.ok() && third->env) << third.status().ToString();
+  EXPECT_EQ(third->task_index, 1);
+  EXPECT_EQ(third->env->last_reset_kind(), ResetKind::kCold);
+  EXPECT_EQ(SandboxesLeft(), 1);
+  scheduler->release(std::move(third->env));
+  scheduler->shutdown();
+  EXPECT_EQ(scheduler->stats().reused, 1);
+  EXPECT_EQ(SandboxesLeft(), 0);
+}
+
 TEST_F(RolloutSchedulerTest, BadArguments) {
   RolloutSchedulerOptions o = Options(0, 1);
   EXPECT_EQ(RolloutScheduler::Create(o).status().code(), StatusCode::kInvalidArgument);

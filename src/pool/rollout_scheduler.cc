@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "core/enum_names.h"
@@ -106,6 +107,7 @@ nlohmann::json ToJson(const RolloutStats& s) {
 struct RolloutScheduler::State {
   RolloutSchedulerOptions options;
   mutable std::mutex mu;
+  std::mutex shutdown_mu;  // held for the whole of shutdown()
   std::condition_variable work_cv;   // preparing threads: work, or stop
   std::condition_variable ready_cv;  // acquire(): the next rollout is ready
   // Rollouts not handed out yet, in submission order.
@@ -117,6 +119,7 @@ struct RolloutScheduler::State {
   // The Task object of each handed-out environment (reuse_sandboxes).
   std::map<const RepoEnv*, std::shared_ptr<const Task>> task_of;
   std::vector<RepoEnv*> resetting;  // cancelled by shutdown()
+  int cancelling = 0;               // shutdown() is calling cancel() on them (outside the lock)
   std::set<long long> batches;
   long long next_batch = 1;
   int preparing = 0, handed_out = 0, closing = 0;
@@ -179,6 +182,9 @@ struct RolloutScheduler::State {
   // Resets `reuse` (fast) or a new environment for `item`, retrying on new
   // ones as the options say; fills item->rollout. Called without the lock.
   void prepare(Item& item, std::unique_ptr<RepoEnv> reuse);
+  // env.reset(), where shutdown() can cancel it; Cancelled when the
+  // scheduler stopped or the batch was cancelled first. `ms`: its time.
+  Result<Observation> reset_cancellable(RepoEnv& env, const Item& item, double& ms);
 };
 
 void RolloutScheduler::State::run_thread() {
@@ -242,7 +248,14 @@ Status RolloutScheduler::State::ensure_image(const Task& task, const Item& item)
   fetching.insert(task.image);
   lock.unlock();
   const auto t0 = Clock::now();
-  Status s = options.fetch_image(task);
+  Status s;
+  try {  // the caller's code
+    s = options.fetch_image(task);
+  } catch (const std::exception& e) {
+    s = Status::Internal(std::string("fetch_image threw: ") + e.what());
+  } catch (...) {
+    s = Status::Internal("fetch_image threw");
+  }
   const double ms = MsSince(t0);
   lock.lock();
   fetching.erase(task.image);
@@ -254,18 +267,41 @@ Status RolloutScheduler::State::ensure_image(const Task& task, const Item& item)
   return s.WithContext("fetching image " + task.image);
 }
 
+Result<Observation> RolloutScheduler::State::reset_cancellable(RepoEnv& env, const Item& item, double& ms) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping || item.cancelled) return Status::Cancelled("the scheduler stopped or the batch was cancelled");
+    resetting.push_back(&env);
+  }
+  const auto t0 = Clock::now();
+  auto obs = env.reset();
+  ms = MsSince(t0);
+  std::unique_lock<std::mutex> lock(mu);
+  // shutdown() may be calling env.cancel() outside the lock: not before it is done.
+  work_cv.wait(lock, [&] { return cancelling == 0; });
+  resetting.erase(std::find(resetting.begin(), resetting.end(), &env));
+  if (obs.ok()) {
+    const ResetTimings& t = env.last_reset_timings();
+    reset_ms.add(ms);
+    start_ms.add(t.start_ms);
+    setup_ms.add(t.setup_ms);
+    tools_ms.add(t.tools_ms);
+    ++prepared;
+  }
+  return obs;
+}
+
 void RolloutScheduler::State::prepare(Item& item, std::unique_ptr<RepoEnv> reuse) {
   Rollout& r = item.rollout;
   Status last;
   if (reuse) {
-    const auto t0 = Clock::now();
-    auto obs = reuse->reset();  // fast; a new sandbox when the restore fails
-    const double ms = MsSince(t0);
+    double ms = 0;
+    auto obs = reset_cancellable(*reuse, item, ms);  // fast; a new sandbox when the restore fails
     if (obs.ok()) {
-      std::lock_guard<std::mutex> lock(mu);
-      reset_ms.add(ms);
-      ++prepared;
-      ++reused;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ++reused;
+      }
       r.attempts = 1;
       r.outcome = RolloutOutcome::kOk;
       r.initial = std::move(*obs);
@@ -286,35 +322,21 @@ void RolloutScheduler::State::prepare(Item& item, std::unique_ptr<RepoEnv> reuse
       last = fetched_image;
       continue;
     }
-    auto env = RepoEnv::Create(*item.task, options.env);
+    Result<std::unique_ptr<RepoEnv>> env = Status::Internal("not made");
+    try {  // the runtime factory is the caller's code
+      env = RepoEnv::Create(*item.task, options.env);
+    } catch (const std::exception& e) {
+      env = Status::Internal(std::string("the runtime factory threw: ") + e.what());
+    } catch (...) {
+      env = Status::Internal("the runtime factory threw");
+    }
     if (!env.ok()) {
       last = env.status();
       if (last.code() == StatusCode::kInvalidArgument) break;
       continue;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (stopping || item.cancelled) {
-        last = Status::Cancelled("the scheduler stopped or the batch was cancelled");
-        break;
-      }
-      resetting.push_back(env->get());
-    }
-    const auto t0 = Clock::now();
-    auto obs = (*env)->reset();
-    const double ms = MsSince(t0);
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      resetting.erase(std::find(resetting.begin(), resetting.end(), env->get()));
-      if (obs.ok()) {
-        const ResetTimings& t = (*env)->last_reset_timings();
-        reset_ms.add(ms);
-        start_ms.add(t.start_ms);
-        setup_ms.add(t.setup_ms);
-        tools_ms.add(t.tools_ms);
-        ++prepared;
-      }
-    }
+    double ms = 0;
+    auto obs = reset_cancellable(**env, item, ms);
     if (obs.ok()) {
       r.outcome = RolloutOutcome::kOk;
       r.status = Status::OK();
@@ -324,7 +346,7 @@ void RolloutScheduler::State::prepare(Item& item, std::unique_ptr<RepoEnv> reuse
     }
     last = obs.status();
     (void)(*env)->close();
-    if (last.code() == StatusCode::kInvalidArgument) break;
+    if (last.code() == StatusCode::kInvalidArgument || last.code() == StatusCode::kCancelled) break;
   }
   r.outcome = RolloutOutcome::kInfraError;
   r.status = last.WithContext("preparing a rollout of " + item.task->instance_id + " (" +
@@ -347,7 +369,17 @@ Result<std::unique_ptr<RolloutScheduler>> RolloutScheduler::Create(RolloutSchedu
   auto state = std::make_unique<State>();
   state->options = std::move(options);
   State* s = state.get();
-  for (int i = 0; i < s->options.max_concurrent_starts; ++i) s->threads.emplace_back([s] { s->run_thread(); });
+  try {
+    for (int i = 0; i < s->options.max_concurrent_starts; ++i) s->threads.emplace_back([s] { s->run_thread(); });
+  } catch (const std::system_error& e) {
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->stopping = true;
+      s->work_cv.notify_all();
+    }
+    for (auto& t : s->threads) t.join();
+    return Status::ResourceExhausted(std::string("cannot start the scheduler's threads: ") + e.what());
+  }
   return std::unique_ptr<RolloutScheduler>(new RolloutScheduler(std::move(state)));
 }
 
@@ -447,10 +479,11 @@ Status RolloutScheduler::cancel(long long batch) {
       continue;
     }
     if (item.phase == Phase::kPreparing) item.cancelled = true;  // its thread closes it
-    if (item.rollout.env) s.to_close.push_back(std::move(item.rollout.env));
+    if (item.phase == Phase::kReady && item.rollout.env) s.to_close.push_back(std::move(item.rollout.env));
     ++s.cancelled;
     it = s.queue.erase(it);
   }
+  s.drop_unusable();  // kept for rollouts of this batch that are gone now
   s.work_cv.notify_all();
   s.ready_cv.notify_all();
   return Status::OK();
@@ -458,19 +491,30 @@ Status RolloutScheduler::cancel(long long batch) {
 
 void RolloutScheduler::shutdown() {
   State& s = *state_;
+  // A second caller waits for the first to finish.
+  std::lock_guard<std::mutex> one_at_a_time(s.shutdown_mu);
   std::vector<std::unique_ptr<RepoEnv>> ready;
+  std::vector<RepoEnv*> resetting;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     if (s.stopping && s.threads.empty()) return;
     s.stopping = true;
-    for (RepoEnv* env : s.resetting) env->cancel();
+    resetting = s.resetting;
+    ++s.cancelling;  // they stay alive until cancel() below is done
     for (auto& item : s.queue) {
-      if (item->rollout.env) ready.push_back(std::move(item->rollout.env));
+      if (item->phase == Phase::kReady && item->rollout.env) ready.push_back(std::move(item->rollout.env));
       item->cancelled = true;
     }
     s.queue.clear();
     s.work_cv.notify_all();
     s.ready_cv.notify_all();
+  }
+  // Blocking calls (a runtime's stop), outside the lock.
+  for (RepoEnv* env : resetting) env->cancel();
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    --s.cancelling;
+    s.work_cv.notify_all();
   }
   for (auto& env : ready) (void)env->close();
   std::vector<std::thread> threads;

@@ -299,6 +299,31 @@ TEST_F(RolloutSchedulerTest, ReusesAReleasedSandboxForTheNextRolloutOfItsTask) {
   EXPECT_EQ(SandboxesLeft(), 0);
 }
 
+// A sandbox kept for reuse goes when its batch is cancelled, without a
+// shutdown; two shutdowns at once both return with nothing left.
+TEST_F(RolloutSchedulerTest, CancelClosesKeptSandboxesAndShutdownsMayRace) {
+  RolloutSchedulerOptions o = Options(2, 2);
+  o.reuse_sandboxes = true;
+  auto scheduler = RolloutScheduler::Create(o).value();
+  const long long batch = scheduler->submit({{DemoVariant(0), 4}}).value();
+  auto first = scheduler->acquire(120s);
+  ASSERT_TRUE(first.ok() && first->env) << first.status().ToString();
+  scheduler->release(std::move(first->env));
+  ASSERT_TRUE(scheduler->cancel(batch).ok());
+  for (int i = 0; i < 600 && (SandboxesLeft() > 0 || scheduler->stats().live > 0); ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(scheduler->stats().live, 0);
+  EXPECT_EQ(SandboxesLeft(), 0);
+
+  ASSERT_TRUE(scheduler->submit({{DemoVariant(1), 4}}).ok());
+  std::this_thread::sleep_for(300ms);  // resets under way
+  std::thread other([&] { scheduler->shutdown(); });
+  scheduler->shutdown();
+  other.join();
+  EXPECT_EQ(SandboxesLeft(), 0);
+}
+
 TEST_F(RolloutSchedulerTest, BadArguments) {
   RolloutSchedulerOptions o = Options(0, 1);
   EXPECT_EQ(RolloutScheduler::Create(o).status().code(), StatusCode::kInvalidArgument);

@@ -10,7 +10,8 @@
 # tests use no daemon. Differences: docs/architecture.md ("Podman").
 #
 # Environment: R2E_PODMAN_FILTER (gtest filter), R2E_PODMAN_TIMEOUT (seconds,
-# default 1200).
+# default 1200), R2E_PODMAN_USER (run Podman rootless as this user: see
+# scripts/start-podman.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${1:-build}

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "bench_util.h"
 #include "cli/stop_signals.h"
 #include "r2e/local_runtime.h"
+#include "r2e/metrics_server.h"
 #include "r2e/repo_env.h"
 #include "r2e/rollout_scheduler.h"
 #include "r2e/runtimes.h"
@@ -108,6 +110,13 @@ Result<VariantResult> RunScheduled(const RolloutBenchOptions& o, bool reuse, con
   if (o.runtime == "docker") so.fetch_image = DockerImageFetcher();
   R2E_ASSIGN_OR_RETURN(auto scheduler, RolloutScheduler::Create(so));
   const cli::OnStop stop_scheduler([s = scheduler.get()] { s->shutdown(); });
+  std::unique_ptr<MetricsServer> metrics;
+  if (o.metrics_port >= 0) {
+    R2E_ASSIGN_OR_RETURN(metrics, MetricsServer::Start(o.metrics_port, [s = scheduler.get()] {
+                           return PrometheusText(s->stats());
+                         }));
+    std::cerr << "bench rollout: metrics at http://127.0.0.1:" << metrics->port() << "/metrics" << std::endl;
+  }
   const double cpu0 = MachineCpuSeconds();
   const auto t0 = Clock::now();
   // The trainer knows its batches ahead: one batch per four tasks.

@@ -23,6 +23,8 @@ struct RolloutBenchOptions {
   int max_starts = 0;             // scheduler's start cap; 0: min(workers, 4)
   bool reuse = false;             // also a third variant: the scheduler with reuse_sandboxes
   std::string grade_in = "fresh"; // fresh (the library's default) or agent (the scaffold's way)
+  int metrics_port = -1;          // >= 0: the scheduler's stats in the Prometheus format on
+                                  // 127.0.0.1:PORT/metrics while it runs (0: a free port); -1: off
 };
 
 // Prints one JSON line per variant

@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev libcpp-httplib-dev libcli11-dev libgtest-dev libgmock-dev
   bubblewrap python3 python3-pytest
   python3-kubernetes  # checks the test Kubernetes API server with a client we did not write
+  python3-prometheus-client  # reads our metrics exposition with the Prometheus project's own parser
   docker-registry skopeo openssl  # a real registry on loopback (plain and TLS) for the local runtime's registry pulls
   # scripts/run-fuzzers.sh: libFuzzer and the sanitizer runtimes for clang
   clang libclang-rt-14-dev

@@ -245,6 +245,16 @@ struct ResetTimings {
   double total_ms = 0;    // the whole reset(), also when it fell back
 };
 
+// What the episode since the last reset() cost and how its calls went, for
+// a scheduler's statistics (RolloutScheduler reads it at release()).
+struct EpisodeTimings {
+  std::vector<double> step_ms;  // each step()'s whole time, in order (errors too)
+  int agent_error_steps = 0;    // steps whose command failed or timed out
+  int failed_steps = 0;         // step() calls that returned an error Status
+  std::vector<double> grade_ms; // each grade() / compute_reward() that graded
+  int failed_grades = 0;        // grade() calls that returned an error Status
+};
+
 class RepoEnv {
  public:
   // Uses a runtime made by options.runtime.
@@ -309,6 +319,8 @@ class RepoEnv {
   // The phases of the last successful reset().
   const ResetTimings& last_reset_timings() const { return last_reset_timings_; }
   const Status& last_fast_reset_error() const { return last_fast_reset_error_; }
+  // The episode's steps and grades since the last reset() began.
+  const EpisodeTimings& episode_timings() const { return episode_; }
 
   // A warm pool whose sandboxes are what reset() would make for `task` with
   // `options` (runtimes from options.runtime, the same setup, extra setup and
@@ -346,6 +358,9 @@ class RepoEnv {
   Status setup();
   // reset() but for its timing.
   Result<Observation> reset_sandbox();
+  // step() and grade() but for their bookkeeping in episode_.
+  Result<StepResult> run_step(const Action& action, std::optional<std::chrono::seconds> timeout);
+  Result<GradeResult> run_grade();
   Result<Observation> start_cold();
   Result<Observation> start_warm(bool& fell_back);
   Status restore_in_place();
@@ -385,6 +400,7 @@ class RepoEnv {
   ResetKind last_reset_kind_ = ResetKind::kNone;
   ResetTimings last_reset_timings_, timings_;  // the last successful reset's; the one under way
   Status last_fast_reset_error_;
+  EpisodeTimings episode_;
   // The hidden tests of the current sandbox, held on the host while the agent
   // works (null: none taken out).
   std::shared_ptr<internal::HiddenTests> hidden_;

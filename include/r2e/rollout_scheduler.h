@@ -48,9 +48,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "r2e/repo_env.h"
+#include "r2e/rollout_stats.h"
 #include "r2e/status.h"
 #include "r2e/task.h"
 
@@ -121,35 +120,6 @@ struct RolloutSchedulerOptions {
   std::function<Status(const Task&)> fetch_image;
   int max_concurrent_pulls = 2;
 };
-
-// Latency of one phase, in milliseconds, over the samples so far.
-struct PhaseLatency {
-  long long count = 0;
-  double p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
-};
-
-struct RolloutStats {
-  int live = 0;        // sandboxes alive (preparing + ready + handed out)
-  int preparing = 0;   // resets under way
-  int ready = 0;       // prepared, waiting for acquire()
-  int handed_out = 0;  // acquired, not released
-  int pending = 0;     // submitted rollouts not yet prepared
-  long long submitted = 0;       // rollouts submitted
-  long long prepared = 0;        // successful resets
-  long long retried = 0;         // failed resets tried again
-  long long infra_errors = 0;    // rollouts handed out as kInfraError
-  long long cancelled = 0;       // rollouts dropped by cancel()
-  long long released = 0;        // environments released
-  long long reused = 0;          // rollouts prepared by a fast reset of a released environment
-  PhaseLatency pull;             // fetch_image, per distinct image
-  PhaseLatency reset;            // a rollout's successful reset(), on the preparing thread
-  PhaseLatency start;            //   of which: sandbox created and started (RepoEnv::last_reset_timings)
-  PhaseLatency setup;            //   the task's setup
-  PhaseLatency tools;            //   the tools installed
-  PhaseLatency acquire_wait;     // what acquire() made the trainer wait
-  PhaseLatency teardown;         // closing a released environment
-};
-nlohmann::json ToJson(const RolloutStats& stats);
 
 class RolloutScheduler {
  public:

@@ -261,6 +261,9 @@ int main(int argc, char** argv) {
   bench_rollout->add_flag("--reuse", rollout_bench.reuse, "Also the scheduler reusing released sandboxes (fast reset)");
   bench_rollout->add_option("--grade-in", rollout_bench.grade_in, "Where rewards are graded: fresh or agent")
       ->check(CLI::IsMember({"fresh", "agent"}))->capture_default_str();
+  bench_rollout->add_option("--metrics-port", rollout_bench.metrics_port,
+                            "Serve the scheduler's stats (Prometheus text) on 127.0.0.1:PORT/metrics (0: a free port)")
+      ->check(CLI::Range(0, 65535));
   r2e::bench::GradeBenchOptions grade_bench;
   CLI::App* bench_grade = bench_cmd->add_subcommand("grade", "Log parser time on a generated 10 MB test log");
   bench_grade->add_option("--n", grade_bench.n, "Parses per parser")->check(CLI::PositiveNumber)->capture_default_str();

@@ -63,6 +63,12 @@ Result<GradeResult> RepoEnv::grade_in_fresh_sandbox() {
   if (!patch.ok()) {
     if (IsInfrastructureFailure(patch.status()))
       return patch.status().WithContext("reading the agent's patch");
+    // A sandbox that is gone (cancelled, died) is the infrastructure's
+    // failure, not a patch worth 0.
+    if (!runtime_->alive()) {
+      return Status::Unavailable("reading the agent's patch: its sandbox is no longer running (" +
+                                 patch.status().message() + "); reset() starts a new one");
+    }
     return Unearned("the agent's changes could not be read from its sandbox: " +
                     patch.status().message());
   }

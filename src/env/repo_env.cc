@@ -82,6 +82,7 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
 Result<Observation> RepoEnv::reset() {
   const auto t0 = std::chrono::steady_clock::now();
   timings_ = {};
+  episode_ = {};
   auto r = reset_sandbox();
   if (r.ok()) {
     timings_.total_ms = MsSince(t0);
@@ -246,7 +247,19 @@ Result<std::chrono::seconds> RepoEnv::command_timeout(const char* call,
   return *timeout;
 }
 
-Result<StepResult> RepoEnv::step(const Action& action, std::optional<std::chrono::seconds> timeout_arg) {
+Result<StepResult> RepoEnv::step(const Action& action, std::optional<std::chrono::seconds> timeout) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = run_step(action, timeout);
+  episode_.step_ms.push_back(MsSince(t0));
+  if (!r.ok()) {
+    ++episode_.failed_steps;
+  } else if (r->info.timed_out || r->info.exit_code != 0) {
+    ++episode_.agent_error_steps;
+  }
+  return r;
+}
+
+Result<StepResult> RepoEnv::run_step(const Action& action, std::optional<std::chrono::seconds> timeout_arg) {
   if (!started_) return Status::FailedPrecondition("step() before reset(): call reset() first");
   R2E_ASSIGN_OR_RETURN(const std::chrono::seconds timeout, command_timeout("step()", timeout_arg));
   const auto started = Clock::now();
@@ -425,6 +438,17 @@ Result<ExecResult> RepoEnv::run(std::string_view command, std::optional<std::chr
 }
 
 Result<GradeResult> RepoEnv::grade() {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = run_grade();
+  if (r.ok()) {
+    episode_.grade_ms.push_back(MsSince(t0));
+  } else {
+    ++episode_.failed_grades;
+  }
+  return r;
+}
+
+Result<GradeResult> RepoEnv::run_grade() {
   if (!started_) return Status::FailedPrecondition("compute_reward() before reset(): call reset() first");
   if (options_.grade_in == GradeIn::kFreshSandbox) return grade_in_fresh_sandbox();
   R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/enum_names.h"
+#include "pool/latency_samples.h"
 
 namespace r2e {
 namespace {
@@ -20,34 +21,7 @@ double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// Samples of one phase; the oldest half goes when it grows past the bound,
-// so that a long training run keeps recent figures in bounded memory.
-class Samples {
- public:
-  void add(double ms) {
-    if (values_.size() >= kMaxSamples) values_.erase(values_.begin(), values_.begin() + kMaxSamples / 2);
-    values_.push_back(ms);
-    ++count_;
-  }
-  PhaseLatency summary() const {
-    PhaseLatency p;
-    p.count = count_;
-    if (values_.empty()) return p;
-    std::vector<double> v = values_;
-    std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))]; };
-    p.p50_ms = at(0.50);
-    p.p90_ms = at(0.90);
-    p.p99_ms = at(0.99);
-    p.max_ms = v.back();
-    return p;
-  }
-
- private:
-  static constexpr std::size_t kMaxSamples = 100000;
-  std::vector<double> values_;
-  long long count_ = 0;
-};
+using internal::LatencySamples;
 
 enum class Phase { kPending, kPreparing, kReady };
 
@@ -58,10 +32,6 @@ struct Item {
   bool cancelled = false;  // dropped while being prepared: closed when its reset ends
   Rollout rollout;
 };
-
-nlohmann::json ToJson(const PhaseLatency& p) {
-  return {{"count", p.count}, {"p50_ms", p.p50_ms}, {"p90_ms", p.p90_ms}, {"p99_ms", p.p99_ms}, {"max_ms", p.max_ms}};
-}
 
 }  // namespace
 
@@ -80,28 +50,6 @@ RolloutOutcome OutcomeOf(const Result<StepResult>& step) {
 
 RolloutOutcome OutcomeOf(const Result<double>& reward) {
   return reward.ok() ? RolloutOutcome::kOk : RolloutOutcome::kInfraError;
-}
-
-nlohmann::json ToJson(const RolloutStats& s) {
-  return {{"live", s.live},
-          {"preparing", s.preparing},
-          {"ready", s.ready},
-          {"handed_out", s.handed_out},
-          {"pending", s.pending},
-          {"submitted", s.submitted},
-          {"prepared", s.prepared},
-          {"retried", s.retried},
-          {"infra_errors", s.infra_errors},
-          {"cancelled", s.cancelled},
-          {"released", s.released},
-          {"reused", s.reused},
-          {"pull", ToJson(s.pull)},
-          {"reset", ToJson(s.reset)},
-          {"start", ToJson(s.start)},
-          {"setup", ToJson(s.setup)},
-          {"tools", ToJson(s.tools)},
-          {"acquire_wait", ToJson(s.acquire_wait)},
-          {"teardown", ToJson(s.teardown)}};
 }
 
 struct RolloutScheduler::State {
@@ -125,7 +73,9 @@ struct RolloutScheduler::State {
   int preparing = 0, handed_out = 0, closing = 0;
   bool stopping = false;
   long long submitted = 0, prepared = 0, retried = 0, infra_errors = 0, cancelled = 0, released = 0, reused = 0;
-  Samples pull_ms, reset_ms, start_ms, setup_ms, tools_ms, acquire_ms, teardown_ms;
+  LatencySamples pull_ms, reset_ms, start_ms, setup_ms, tools_ms, acquire_ms, teardown_ms;
+  LatencySamples first_step_ms, step_ms, grade_ms;  // of released environments' episodes
+  OutcomeCounts steps, grades;
   // fetch_image: images fetched, and those being fetched now.
   std::set<std::string> fetched, fetching;
   std::vector<std::thread> threads;
@@ -173,6 +123,18 @@ struct RolloutScheduler::State {
       if (item->phase == Phase::kPending) return item;
     }
     return nullptr;
+  }
+
+  void record_episode(const EpisodeTimings& episode) {
+    if (!episode.step_ms.empty()) first_step_ms.add(episode.step_ms.front());
+    for (double ms : episode.step_ms) step_ms.add(ms);
+    for (double ms : episode.grade_ms) grade_ms.add(ms);
+    const long long step_count = static_cast<long long>(episode.step_ms.size());
+    steps.agent_error += episode.agent_error_steps;
+    steps.infra_error += episode.failed_steps;
+    steps.ok += step_count - episode.agent_error_steps - episode.failed_steps;
+    grades.ok += static_cast<long long>(episode.grade_ms.size());
+    grades.infra_error += episode.failed_grades;
   }
 
   void run_thread();
@@ -449,6 +411,7 @@ void RolloutScheduler::release(std::unique_ptr<RepoEnv> env) {
   std::unique_lock<std::mutex> lock(s.mu);
   s.handed_out = std::max(0, s.handed_out - 1);
   ++s.released;
+  s.record_episode(env->episode_timings());
   if (s.stopping) {
     s.task_of.erase(env.get());
     lock.unlock();
@@ -550,6 +513,11 @@ RolloutStats RolloutScheduler::stats() const {
   out.tools = s.tools_ms.summary();
   out.acquire_wait = s.acquire_ms.summary();
   out.teardown = s.teardown_ms.summary();
+  out.first_step = s.first_step_ms.summary();
+  out.step = s.step_ms.summary();
+  out.grade = s.grade_ms.summary();
+  out.steps = s.steps;
+  out.grades = s.grades;
   return out;
 }
 

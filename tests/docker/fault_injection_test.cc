@@ -25,6 +25,7 @@
 #include "docker/docker_client.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/repo_env.h"
+#include "r2e/rollout_scheduler.h"
 #include "r2e/runtimes.h"
 
 namespace r2e {
@@ -222,6 +223,80 @@ TEST(FaultInjectionTest, DaemonStoppedMidEpisodeThenRestarted) {
 
   // Nothing of ours is left on the private daemon (the container that was
   // running when it stopped is removed by AutoRemove or by stop()).
+  std::vector<nlohmann::json> left = daemon.Containers();
+  for (int i = 0; i < 50 && !left.empty(); ++i) {
+    std::this_thread::sleep_for(200ms);
+    left = daemon.Containers();
+  }
+  EXPECT_TRUE(left.empty()) << nlohmann::json(left).dump();
+}
+
+// A daemon restart in the middle of a RolloutScheduler's work: rollouts
+// prepared before it die under their steps (infra_error), those prepared
+// while it is down are handed out as infra_error after the retries, those
+// submitted after it is back succeed, and nothing is left on the daemon.
+TEST(FaultInjectionTest, DaemonRestartMidBatchOfTheRolloutScheduler) {
+  if (!SharedHasBase()) GTEST_SKIP() << "no shared daemon or " << kBase << " (scripts/build-test-images.sh)";
+  PrivateDaemon daemon;
+  if (!daemon.Prepare() || !daemon.Start() || !daemon.LoadBaseImage()) GTEST_SKIP() << daemon.skip_reason();
+
+  RolloutSchedulerOptions o;
+  DockerRuntimeOptions docker;
+  docker.socket_path = daemon.socket();
+  docker.network_mode = "none";
+  o.env.runtime = DockerRuntimeFactory(docker);
+  o.env.step_timeout = 20s;
+  o.max_live = 6;
+  o.max_concurrent_starts = 2;
+  o.reset_retries = 1;
+  o.retry_backoff = 100ms;
+  auto scheduler = RolloutScheduler::Create(o).value();
+  ASSERT_TRUE(scheduler->submit({{BaseTask(), 2}}).ok());
+  for (int i = 0; i < 600 && scheduler->stats().ready < 2; ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(scheduler->stats().ready, 2) << ToJson(scheduler->stats()).dump();
+
+  daemon.Stop();
+  ASSERT_TRUE(scheduler->submit({{BaseTask(), 2}}).ok());  // prepared while the daemon is down
+  std::vector<std::unique_ptr<RepoEnv>> held;
+  for (int i = 0; i < 2; ++i) {  // batch 1: ready before, dead now
+    auto r = scheduler->acquire(60s);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->outcome, RolloutOutcome::kOk);
+    auto step = r->env->step(Bash("echo hi"));
+    EXPECT_EQ(OutcomeOf(step), RolloutOutcome::kInfraError);
+    EXPECT_EQ(step.status().code(), StatusCode::kUnavailable) << step.status().ToString();
+    held.push_back(std::move(r->env));
+  }
+  for (int i = 0; i < 2; ++i) {  // batch 2: could not start
+    auto r = scheduler->acquire(60s);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->batch, 2);
+    EXPECT_EQ(r->outcome, RolloutOutcome::kInfraError);
+    EXPECT_EQ(r->env, nullptr);
+    EXPECT_EQ(r->attempts, 2);
+    EXPECT_EQ(r->status.code(), StatusCode::kUnavailable) << r->status.ToString();
+  }
+
+  ASSERT_TRUE(daemon.Start()) << daemon.skip_reason();
+  for (auto& env : held) scheduler->release(std::move(env));
+  ASSERT_TRUE(scheduler->submit({{BaseTask(), 2}}).ok());
+  for (int i = 0; i < 2; ++i) {  // batch 3: after the restart
+    auto r = scheduler->acquire(120s);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->batch, 3);
+    ASSERT_EQ(r->outcome, RolloutOutcome::kOk) << r->status.ToString();
+    auto step = r->env->step(Bash("echo back"));
+    ASSERT_TRUE(step.ok()) << step.status().ToString();
+    EXPECT_NE(step->observation.text.find("back"), std::string::npos);
+    scheduler->release(std::move(r->env));
+  }
+  scheduler->shutdown();
+  const RolloutStats s = scheduler->stats();
+  EXPECT_EQ(s.infra_errors, 2);
+  EXPECT_EQ(s.retried, 2);
+  EXPECT_EQ(s.steps.infra_error, 2);
+  EXPECT_EQ(s.steps.ok, 2);
+  EXPECT_EQ(s.live, 0);
   std::vector<nlohmann::json> left = daemon.Containers();
   for (int i = 0; i < 50 && !left.empty(); ++i) {
     std::this_thread::sleep_for(200ms);

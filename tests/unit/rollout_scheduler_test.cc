@@ -88,6 +88,16 @@ TEST_F(RolloutSchedulerTest, HandsOutRolloutsInSubmissionOrder) {
     EXPECT_NE(step->observation.text.find("textstats"), std::string::npos);
     EXPECT_EQ(OutcomeOf(r->env->step("<function=execute_bash>\n<parameter=cmd>ls /nope</parameter>\n</function>")),
               RolloutOutcome::kAgentError);
+    if (batch == 2 && member == 1) {
+      // The last one is graded, then its sandbox dies under a step.
+      auto reward = r->env->compute_reward();
+      ASSERT_TRUE(reward.ok()) << reward.status().ToString();
+      EXPECT_EQ(OutcomeOf(reward), RolloutOutcome::kOk);
+      r->env->cancel();
+      EXPECT_EQ(OutcomeOf(r->env->step("<function=execute_bash>\n<parameter=cmd>ls</parameter>\n</function>")),
+                RolloutOutcome::kInfraError);
+      EXPECT_EQ(OutcomeOf(r->env->compute_reward()), RolloutOutcome::kInfraError);
+    }
     scheduler->release(std::move(r->env));
   }
   auto none = scheduler->acquire(1s);
@@ -107,9 +117,28 @@ TEST_F(RolloutSchedulerTest, HandsOutRolloutsInSubmissionOrder) {
   EXPECT_GT(s.tools.p50_ms, 0.0);
   EXPECT_EQ(s.live, 0);
   EXPECT_EQ(SandboxesLeft(), 0);
+  // The released episodes: two steps each (one ok, one the agent's error),
+  // and the last one's grade, dead step and failed grade.
+  EXPECT_EQ(s.steps.ok, 5);
+  EXPECT_EQ(s.steps.agent_error, 5);
+  EXPECT_EQ(s.steps.infra_error, 1);
+  EXPECT_EQ(s.grades.ok, 1);
+  EXPECT_EQ(s.grades.infra_error, 1);
+  EXPECT_EQ(s.step.count, 11);
+  EXPECT_EQ(s.first_step.count, 5);
+  EXPECT_EQ(s.grade.count, 1);
+  EXPECT_GT(s.grade.p50_ms, s.first_step.p50_ms);  // a grade runs the tests in a new sandbox
+  EXPECT_GT(s.step.sum_ms, 0.0);
   const nlohmann::json j = ToJson(s);
   EXPECT_EQ(j["prepared"], 5);
   EXPECT_EQ(j["reset"]["count"], 5);
+  EXPECT_EQ(j["steps"]["agent_error"], 5);
+  EXPECT_EQ(j["grade"]["count"], 1);
+  const std::string text = PrometheusText(s);
+  EXPECT_NE(text.find("\nr2e_rollout_steps_total{outcome=\"agent_error\"} 5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nr2e_rollout_prepared_total 5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nr2e_rollout_phase_seconds_count{phase=\"step\"} 11\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE r2e_rollout_phase_seconds summary\n"), std::string::npos) << text;
 }
 
 TEST_F(RolloutSchedulerTest, LiveCapHoldsWhenTheTrainerKeepsItsEnvironments) {

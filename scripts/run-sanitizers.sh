@@ -104,7 +104,7 @@ for stage in "${stages[@]}"; do
       log "tsan: building in $dir"
       cmake --build "$dir" --parallel "$jobs" --target r2e_unit_tests r2e_docker_tests
       t1=$(date +%s)
-      filter=${R2E_TSAN_FILTER:-SessionTest.*:LocalRuntime*:FaultRuntimeTest.*:Eval*:LlmAgentTest.*:LlmClientTest.*:RepoEnv*:*Pool*:RolloutScheduler*:FastReset*:StopSignalsTest.*}
+      filter=${R2E_TSAN_FILTER:-SessionTest.*:LocalRuntime*:FaultRuntimeTest.*:Eval*:LlmAgentTest.*:LlmClientTest.*:RepoEnv*:*Pool*:RolloutScheduler*:MetricsServer*:FastReset*:StopSignalsTest.*}
       docker_filter=${R2E_TSAN_DOCKER_FILTER:-DockerRuntimeTest.*:DockerClient*:PoolDockerTest.*:DockerSessionPipes*}
       # Halt on the first race: a report fails the stage.
       export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0}

@@ -63,6 +63,7 @@
 #include "r2e/grader.h"
 #include "r2e/observation.h"
 #include "r2e/runtime.h"
+#include "r2e/snapshot.h"
 #include "r2e/status.h"
 #include "r2e/task.h"
 #include "r2e/tools.h"
@@ -189,6 +190,9 @@ struct RepoEnvOptions {
   std::chrono::milliseconds warm_pool_timeout{std::chrono::seconds(60)};
   // Restore the sandbox in place on reset() (see the header comment).
   bool fast_reset = false;
+  // snapshot() refuses (ResourceExhausted, nothing written) when the files
+  // under /testbed, its .git included, exceed this many bytes.
+  std::uint64_t snapshot_budget_bytes = std::uint64_t{2} << 30;  // 2 GiB
 };
 
 // What a step did, besides what the agent is shown.
@@ -313,6 +317,29 @@ class RepoEnv {
   // error soon. The environment needs reset() afterwards.
   void cancel();
 
+  // Snapshots of the episode (snapshot.h says what they capture and how).
+  // snapshot() records the sandbox's state now and returns its id;
+  // FailedPrecondition before reset() or after close(), Unimplemented for
+  // SnapshotScope::kSandbox, ResourceExhausted over
+  // options.snapshot_budget_bytes (nothing written).
+  Result<SnapshotId> snapshot(SnapshotScope scope = SnapshotScope::kRepository);
+  // Puts the sandbox back in the snapshot's state: kills the episode's
+  // processes, restores /testbed and its git state, restarts the session
+  // shell, and sets steps() and check_done() to the snapshot's. NotFound for
+  // an unknown or dropped id; FailedPrecondition when the snapshot store in
+  // the sandbox is gone or damaged (the agent deleted it, the disk is full):
+  // the message says so, and reset() still works.
+  Status restore(SnapshotId id);
+  // A new environment (same task and options, its own sandbox: a warm one
+  // when options.warm_pool has one) in the snapshot's state, with that
+  // snapshot under id 1 of its own. This environment is not changed.
+  Result<std::unique_ptr<RepoEnv>> fork(SnapshotId id);
+  // Forgets the snapshot and frees what only it used in the store. NotFound
+  // for an unknown id.
+  Status drop(SnapshotId id);
+  // The snapshots taken since the last reset() and not dropped, by id.
+  std::vector<SnapshotInfo> snapshots() const;
+
   // How the last successful reset() got its sandbox, and why the last fast
   // reset fell back to a fresh sandbox (OK when it did not).
   ResetKind last_reset_kind() const { return last_reset_kind_; }
@@ -379,6 +406,9 @@ class RepoEnv {
   // and grades the agent's patch in a new sandbox (fresh_grade.cc).
   void record_grade_base();
   Result<GradeResult> grade_in_fresh_sandbox();
+  // snapshots.cc: the store's path as commands reach it, and a script's run.
+  Result<ExecResult> run_snapshot_script(const std::string& script, const char* what);
+  void forget_snapshots();
 
   Task task_;
   std::unique_ptr<Runtime> runtime_;
@@ -401,6 +431,8 @@ class RepoEnv {
   ResetTimings last_reset_timings_, timings_;  // the last successful reset's; the one under way
   Status last_fast_reset_error_;
   EpisodeTimings episode_;
+  std::vector<SnapshotInfo> snapshots_;  // by id, since the last reset()
+  SnapshotId next_snapshot_id_ = 1;
   // The hidden tests of the current sandbox, held on the host while the agent
   // works (null: none taken out).
   std::shared_ptr<internal::HiddenTests> hidden_;

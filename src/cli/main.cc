@@ -13,6 +13,7 @@
 #include "reset_bench.h"
 #include "reward_bench.h"
 #include "rollout_bench.h"
+#include "snapshot_bench.h"
 #include "step_bench.h"
 #include "throughput_bench.h"
 #include "tools_bench.h"
@@ -264,6 +265,18 @@ int main(int argc, char** argv) {
   bench_rollout->add_option("--metrics-port", rollout_bench.metrics_port,
                             "Serve the scheduler's stats (Prometheus text) on 127.0.0.1:PORT/metrics (0: a free port)")
       ->check(CLI::Range(0, 65535));
+  r2e::bench::SnapshotBenchOptions snapshot_bench;
+  CLI::App* bench_snapshot = bench_cmd->add_subcommand(
+      "snapshot", "RepoEnv snapshot/restore/fork latency (demo and a generated large repository) vs reset + replay");
+  add_common(bench_snapshot);
+  bench_snapshot->add_option("--n", snapshot_bench.n, "Snapshot/restore rounds per repository")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  bench_snapshot->add_option("--forks", snapshot_bench.forks, "Forks per repository")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  bench_snapshot->add_option("--large-files", snapshot_bench.large_files, "Files of the generated repository (0: skip it)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  bench_snapshot->add_option("--large-mb", snapshot_bench.large_mb, "Its total size in MB")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   r2e::bench::GradeBenchOptions grade_bench;
   CLI::App* bench_grade = bench_cmd->add_subcommand("grade", "Log parser time on a generated 10 MB test log");
   bench_grade->add_option("--n", grade_bench.n, "Parses per parser")->check(CLI::PositiveNumber)->capture_default_str();
@@ -355,6 +368,10 @@ int main(int argc, char** argv) {
     if (*bench_rollout) {
       rollout_bench.runtime = common.runtime;
       return bench_result("rollout", r2e::bench::RunRolloutBench(rollout_bench, std::cout));
+    }
+    if (*bench_snapshot) {
+      snapshot_bench.runtime = common.runtime;
+      return bench_result("snapshot", r2e::bench::RunSnapshotBench(snapshot_bench, std::cout));
     }
     if (*bench_grade) {
       return bench_result("grade", r2e::bench::RunGradeBench(grade_bench, std::cout), 1);

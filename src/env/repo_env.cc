@@ -83,6 +83,7 @@ Result<Observation> RepoEnv::reset() {
   const auto t0 = std::chrono::steady_clock::now();
   timings_ = {};
   episode_ = {};
+  forget_snapshots();
   auto r = reset_sandbox();
   if (r.ok()) {
     timings_.total_ms = MsSince(t0);
@@ -425,7 +426,9 @@ ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
     path += ":" + (rest.empty() ? std::string(kScaffoldPath) : rest);
     o.env.emplace_back("PATH", path);
   }
-  if (options_.fast_reset) o.env.emplace_back(internal::kEpisodeVar, episode_token_);
+  // The episode's processes carry its token: a fast reset or a snapshot
+  // restore kills them.
+  o.env.emplace_back(internal::kEpisodeVar, episode_token_);
   return o;
 }
 
@@ -433,7 +436,7 @@ Result<ExecResult> RepoEnv::run(std::string_view command, std::optional<std::chr
   if (!started_) return Status::FailedPrecondition("run() before reset(): call reset() first");
   ExecOptions o;
   R2E_ASSIGN_OR_RETURN(o.timeout, command_timeout("run()", timeout));
-  if (options_.fast_reset) o.env.emplace_back(internal::kEpisodeVar, episode_token_);
+  o.env.emplace_back(internal::kEpisodeVar, episode_token_);
   return runtime_->exec(command, o);
 }
 
@@ -468,6 +471,7 @@ Result<double> RepoEnv::compute_reward() {
 
 Status RepoEnv::close() {
   started_ = false;
+  forget_snapshots();
   installed_.clear();
   hidden_.reset();
   return runtime_ ? runtime_->stop() : Status::OK();

@@ -159,24 +159,12 @@ std::string RestoreScript(const PristineState& pristine, const std::string& toke
   std::string tools;
   for (const auto& p : tool_paths) tools += " " + ShellQuote(p);
   std::string s;
-  s += "tok=" + ShellQuote(std::string(kEpisodeVar) + "=" + token) + "\n";
   s += "head=" + ShellQuote(pristine.head) + "\nwant=" + ShellQuote(pristine.status_hash) + "\n";
   s += "declare -A keep=(";
   for (const auto& e : pristine.ignored) s += " [" + ShellQuote(e) + "]=1";
   s += " )\n";
-  s +=
-      "kill_episode() {\n"
-      "  local p pid v\n"
-      "  for p in /proc/[0-9]*; do\n"
-      "    pid=${p#/proc/}\n"
-      "    [ \"$pid\" = \"$BASHPID\" ] && continue\n"
-      "    while IFS= read -r -d '' v; do\n"
-      "      if [ \"$v\" = \"$tok\" ]; then kill -KILL \"$pid\" 2>/dev/null; break; fi\n"
-      "    done 2>/dev/null < \"$p/environ\"\n"
-      "  done\n"
-      "}\n"
-      "kill_episode; kill_episode\n"
-      "cd /testbed || exit 3\n"
+  s += KillEpisodeSnippet(token);
+  s += "cd /testbed || exit 3\n"
       "git reset -q --hard \"$head\" || exit 4\n"
       "git clean -q -ffd || exit 5\n"
       // Ignored entries that appeared during the episode (a test run's caches).
@@ -191,21 +179,40 @@ std::string RestoreScript(const PristineState& pristine, const std::string& toke
       "  git status --porcelain --ignored | head -n 20; exit 7\n"
       "fi\n";
   s += "for t in" + tools + "; do [ -e \"$t\" ] || { echo \"R2E-RESTORE-FAILED tool $t is gone\"; exit 8; }; done\n";
+  s += "echo R2E-RESTORED ok\n";
+  s += EndSessionShellSnippet();
+  return "exec bash -c " + ShellQuote(s);
+}
+
+std::string KillEpisodeSnippet(const std::string& token) {
+  return "tok=" + ShellQuote(std::string(kEpisodeVar) + "=" + token) +
+         "\n"
+         "kill_episode() {\n"
+         "  local p pid v\n"
+         "  for p in /proc/[0-9]*; do\n"
+         "    pid=${p#/proc/}\n"
+         "    [ \"$pid\" = \"$BASHPID\" ] && continue\n"
+         "    while IFS= read -r -d '' v; do\n"
+         "      if [ \"$v\" = \"$tok\" ]; then kill -KILL \"$pid\" 2>/dev/null; break; fi\n"
+         "    done 2>/dev/null < \"$p/environ\"\n"
+         "  done\n"
+         "}\n"
+         "kill_episode; kill_episode\n";
+}
+
+std::string EndSessionShellSnippet() {
   // The session shell is this command's nearest ancestor with `r2e-session`
   // in its arguments; ending it makes the runtime start a fresh one.
-  s +=
-      "p=$BASHPID; loop=\n"
-      "while [ -n \"$p\" ] && [ \"$p\" -gt 1 ]; do\n"
-      "  found=\n"
-      "  while IFS= read -r -d '' v; do [ \"$v\" = r2e-session ] && found=1; done 2>/dev/null < \"/proc/$p/cmdline\"\n"
-      "  if [ -n \"$found\" ]; then loop=$p; break; fi\n"
-      "  read -r st 2>/dev/null < \"/proc/$p/stat\" || break\n"
-      "  st=${st##*) }; set -- $st; p=$2\n"
-      "done\n"
-      "echo R2E-RESTORED ok\n"
-      "[ -n \"$loop\" ] && kill -TERM \"$loop\"\n"
-      "exit 0\n";
-  return "exec bash -c " + ShellQuote(s);
+  return "p=$BASHPID; loop=\n"
+         "while [ -n \"$p\" ] && [ \"$p\" -gt 1 ]; do\n"
+         "  found=\n"
+         "  while IFS= read -r -d '' v; do [ \"$v\" = r2e-session ] && found=1; done 2>/dev/null < \"/proc/$p/cmdline\"\n"
+         "  if [ -n \"$found\" ]; then loop=$p; break; fi\n"
+         "  read -r st 2>/dev/null < \"/proc/$p/stat\" || break\n"
+         "  st=${st##*) }; set -- $st; p=$2\n"
+         "done\n"
+         "[ -n \"$loop\" ] && kill -TERM \"$loop\"\n"
+         "exit 0\n";
 }
 
 Status CheckRestore(const ExecResult& r) {

@@ -70,6 +70,14 @@ std::string RestoreScript(const PristineState& pristine, const std::string& toke
                           const std::vector<std::string>& tool_paths);
 Status CheckRestore(const ExecResult& r);
 
+// bash lines (for `exec bash -c`) shared by the in-place restores (fast
+// reset, snapshots): kill every process whose environment carries
+// kEpisodeVar=token, twice (a child forked during the first walk); and end
+// the session shell this command runs under, then exit 0, so that the next
+// command gets a fresh shell.
+std::string KillEpisodeSnippet(const std::string& token);
+std::string EndSessionShellSnippet();
+
 }  // namespace r2e::internal
 
 #endif  // R2E_ENV_TASK_PREP_H_

@@ -31,7 +31,6 @@ using ::testing::StartsWith;
 using tools_test_util::Act;
 using tools_test_util::kArgvEcho;
 using tools_test_util::R2eTools;
-using tools_test_util::ReadFile;
 
 const fs::path kDemoRepo = fs::path(R2E_SOURCE_DIR) / "examples/tasks/demo/repo";
 
@@ -318,7 +317,7 @@ TEST_F(ToolSandboxTest, FileEditorEditsAndUndoes) {
   EXPECT_EQ(Run("grep -c 'import math' " + path), "0\n");
   Edit({{"command", "undo_edit"}, {"path", path}});
   EXPECT_EQ(
-      Run("cmp " + path + " - <<'EOF'\n" + ReadFile(kDemoRepo / "textstats/stats.py") + "EOF"), "");
+      Run("cmp " + path + " - <<'EOF'\n" + tools_test_util::ReadFile(kDemoRepo / "textstats/stats.py") + "EOF"), "");
   EXPECT_EQ(code_, 0) << "two undos restore the original";
   EXPECT_EQ(Edit({{"command", "undo_edit"}, {"path", path}}),
             "ERROR: No previous edits found for " + path + " to undo.\n");

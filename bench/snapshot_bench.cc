@@ -1,0 +1,129 @@
+#include "snapshot_bench.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "cli/stop_signals.h"
+#include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
+
+namespace r2e::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// What an episode does between two snapshots: edits two files and adds one.
+std::vector<std::string> EpisodeChanges(int round) {
+  const std::string r = std::to_string(round);
+  return {"cd /testbed && echo '# round " + r + "' >> textstats/stats.py",
+          "cd /testbed && echo 'note " + r + "' > notes.txt",
+          "cd /testbed && printf 'x = " + r + "\\n' >> textstats/__init__.py"};
+}
+
+// A repository of `files` files and `mb` MB under /testbed/big, committed,
+// as a large project's checkout is.
+std::string GenerateLarge(int files, int mb) {
+  const long long per_file = (static_cast<long long>(mb) << 20) / std::max(1, files);
+  return "cd /testbed && mkdir -p big && cd big && head -c " + std::to_string(per_file * files) +
+         " /dev/urandom | split -a 4 -d -b " + std::to_string(std::max(1LL, per_file)) +
+         " - f && for d in 0 1 2 3 4 5 6 7 8 9; do mkdir -p d$d && mv f*$d d$d/ 2>/dev/null; done; cd /testbed && "
+         "git add -A && git -c user.name=r2e -c user.email=r2e@localhost commit -qm big";
+}
+
+Status RunCommands(RepoEnv& env, const std::vector<std::string>& commands) {
+  for (const auto& c : commands) {
+    R2E_ASSIGN_OR_RETURN(ExecResult r, env.run(c, std::chrono::seconds(600)));
+    if (r.exit_code != 0) return Status::Internal("`" + c + "` failed: " + r.output);
+  }
+  return Status::OK();
+}
+
+void Line(std::ostream& out, const SnapshotBenchOptions& o, const std::string& repo, const std::string& op,
+          const std::vector<double>& ms) {
+  nlohmann::json line = {{"bench", "snapshot"}, {"runtime", o.runtime}, {"repo", repo}, {"op", op},
+                         {"n", ms.size()}};
+  AddPercentiles(line, Summarize(ms));
+  out << line.dump() << std::endl;
+}
+
+Status BenchRepo(const SnapshotBenchOptions& o, const RepoEnvOptions& env_options, const Task& task,
+                 const std::vector<std::string>& prepare, const std::string& repo, std::ostream& out) {
+  R2E_ASSIGN_OR_RETURN(auto env, RepoEnv::Create(task, env_options));
+  R2E_RETURN_IF_ERROR(env->reset().status());
+  R2E_RETURN_IF_ERROR(RunCommands(*env, prepare));
+  // The first snapshot hashes every file; the rounds then measure what an
+  // episode pays per snapshot: only what changed.
+  R2E_ASSIGN_OR_RETURN(const SnapshotId base, env->snapshot());
+  std::vector<double> snap_ms, restore_ms, fork_ms, replay_ms;
+  for (int i = 0; i < o.n && !cli::StopRequested(); ++i) {
+    R2E_RETURN_IF_ERROR(RunCommands(*env, EpisodeChanges(i)));
+    auto t0 = Clock::now();
+    R2E_ASSIGN_OR_RETURN(const SnapshotId id, env->snapshot());
+    snap_ms.push_back(MsSince(t0));
+    R2E_RETURN_IF_ERROR(RunCommands(*env, EpisodeChanges(i + 1000)));
+    t0 = Clock::now();
+    R2E_RETURN_IF_ERROR(env->restore(id));
+    restore_ms.push_back(MsSince(t0));
+    R2E_RETURN_IF_ERROR(env->drop(id));
+    R2E_RETURN_IF_ERROR(env->restore(base));
+  }
+  // Forks of a changed state; the baseline: a new environment, reset cold,
+  // and the episode's changes replayed.
+  R2E_RETURN_IF_ERROR(RunCommands(*env, EpisodeChanges(0)));
+  R2E_ASSIGN_OR_RETURN(const SnapshotId changed, env->snapshot());
+  for (int i = 0; i < o.forks && !cli::StopRequested(); ++i) {
+    auto t0 = Clock::now();
+    R2E_ASSIGN_OR_RETURN(auto fork, env->fork(changed));
+    fork_ms.push_back(MsSince(t0));
+    (void)fork->close();
+    t0 = Clock::now();
+    R2E_ASSIGN_OR_RETURN(auto fresh, RepoEnv::Create(task, env_options));
+    R2E_RETURN_IF_ERROR(fresh->reset().status());
+    std::vector<std::string> replay = prepare;
+    for (const auto& c : EpisodeChanges(0)) replay.push_back(c);
+    R2E_RETURN_IF_ERROR(RunCommands(*fresh, replay));
+    replay_ms.push_back(MsSince(t0));
+    (void)fresh->close();
+  }
+  (void)env->close();
+  if (cli::StopRequested()) return Status::Cancelled("stopped by a signal");
+  Line(out, o, repo, "snapshot", snap_ms);
+  Line(out, o, repo, "restore", restore_ms);
+  Line(out, o, repo, "fork", fork_ms);
+  Line(out, o, repo, "replay_baseline", replay_ms);
+  const double restore_p50 = Summarize(restore_ms).p50;
+  out << nlohmann::json({{"bench", "snapshot"},
+                         {"runtime", o.runtime},
+                         {"repo", repo},
+                         {"restore_vs_replay", restore_p50 > 0 ? Summarize(replay_ms).p50 / restore_p50 : 0.0}})
+             .dump()
+      << std::endl;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RunSnapshotBench(const SnapshotBenchOptions& o, std::ostream& out) {
+  if (o.runtime != "local" && o.runtime != "docker") {
+    return Status::InvalidArgument("bench snapshot runs on --runtime local or docker; got `" + o.runtime + "`");
+  }
+  if (o.n < 1 || o.forks < 0 || o.large_files < 0 || o.large_mb < 0) {
+    return Status::InvalidArgument("bench snapshot: --n must be positive, the others not negative");
+  }
+  auto demo = LoadTasks(R2E_SOAK_DEFAULT_TASKS);  // examples/tasks/demo.jsonl
+  if (!demo.ok() || demo->empty()) return demo.status().WithContext("loading the demo task");
+  RepoEnvOptions env_options;
+  env_options.runtime = cli::Stoppable(o.runtime == "docker" ? DockerRuntimeFactory() : LocalRuntimeFactory());
+  R2E_RETURN_IF_ERROR(BenchRepo(o, env_options, demo->front(), {}, "demo", out));
+  if (o.large_files > 0) {
+    R2E_RETURN_IF_ERROR(
+        BenchRepo(o, env_options, demo->front(), {GenerateLarge(o.large_files, o.large_mb)}, "large", out));
+  }
+  return Status::OK();
+}
+
+}  // namespace r2e::bench

@@ -1,0 +1,33 @@
+// `r2e bench snapshot`: p50/p99 of RepoEnv::snapshot(), restore() and
+// fork() after an episode changed a few files, on the demo repository and on
+// a generated one (--large-files files, --large-mb MB in all, committed),
+// against the baseline a user would otherwise use, measured in the same run:
+// a fresh cold reset followed by replaying the episode's changes. Output
+// contract: shared/spec/cli.md.
+#ifndef R2E_BENCH_SNAPSHOT_BENCH_H_
+#define R2E_BENCH_SNAPSHOT_BENCH_H_
+
+#include <ostream>
+#include <string>
+
+#include "r2e/status.h"
+
+namespace r2e::bench {
+
+struct SnapshotBenchOptions {
+  std::string runtime = "local";  // local or docker
+  int n = 20;                     // snapshot/restore rounds per repository
+  int forks = 3;                  // forks per repository (each a new sandbox)
+  int large_files = 5000;         // the generated repository's files (0: skip it)
+  int large_mb = 50;              // and their total size
+};
+
+// Prints one JSON line per repository and operation
+//   {"bench": "snapshot", "runtime", "repo": "demo"|"large", "op": "snapshot"|"restore"|"fork"|
+//    "replay_baseline", "n", "p50_ms", "p90_ms", "p99_ms", "mean_ms"}
+// then per repository {"bench": "snapshot", "repo", "restore_vs_replay": baseline p50 / restore p50}.
+Status RunSnapshotBench(const SnapshotBenchOptions& options, std::ostream& out);
+
+}  // namespace r2e::bench
+
+#endif  // R2E_BENCH_SNAPSHOT_BENCH_H_

@@ -1,0 +1,54 @@
+// Snapshots of an episode: RepoEnv::snapshot(), restore(), fork(), drop().
+//
+// What is captured (SnapshotScope::kRepository, the only scope built): the
+// whole of /testbed, byte for byte: tracked, untracked and ignored files,
+// symlinks (their targets), every file's and directory's permission bits,
+// empty directories, and the repository's own git state (/testbed/.git:
+// HEAD, index, refs, objects, config), together with the episode's step
+// count and whether it was done. Not captured: anything outside /testbed
+// (/root, /tmp, installed packages), owners and timestamps, special files
+// (fifos, sockets), the contents of a nested repository's own .git (a
+// directory under /testbed holding a .git is recorded as git records a
+// submodule), and running processes: restore() kills the processes the
+// episode's steps started (marked by a variable in their environment,
+// R2E_EPISODE, which is why commands see it) and restarts the session shell,
+// as a fast reset does.
+//
+// How: inside the sandbox, in a git object store of r2e's own
+// (/var/tmp/.r2e-snapshots, outside the repository; its own index files, so
+// that the agent's git commands neither see nor change it): content-
+// addressed and incremental, as fast on local, docker and kube. A snapshot
+// is a commit under refs/snapshots/<id> of that store, which survives the
+// agent's `git gc`, `git reflog expire` or `rm -rf .git`. fork() ships the
+// snapshot's objects to a new sandbox as a git bundle over the runtime's file
+// transfer. The agent can still delete the store itself (it runs as root in
+// the sandbox): restore() then fails with FailedPrecondition saying so, and
+// reset() still works.
+#ifndef R2E_SNAPSHOT_H_
+#define R2E_SNAPSHOT_H_
+
+#include <cstdint>
+
+namespace r2e {
+
+// Names a snapshot within one environment (from 1); valid until drop(),
+// close() or the next reset(), also across restores (snapshots form a tree).
+using SnapshotId = std::int64_t;
+
+enum class SnapshotScope {
+  kRepository,  // /testbed and its git state (see above)
+  kSandbox,     // every writable path of the sandbox: not built yet (Unimplemented)
+};
+
+struct SnapshotInfo {
+  SnapshotId id = 0;
+  int step = 0;       // RepoEnv::steps() when it was taken
+  bool done = false;  // RepoEnv::check_done() then
+  // Bytes of regular files under /testbed (the .git directory included)
+  // when it was taken; what RepoEnvOptions::snapshot_budget_bytes bounds.
+  std::uint64_t bytes = 0;
+};
+
+}  // namespace r2e
+
+#endif  // R2E_SNAPSHOT_H_

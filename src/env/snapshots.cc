@@ -1,0 +1,314 @@
+// RepoEnv's snapshots (include/r2e/snapshot.h): scripts run in the sandbox
+// over a git object store of r2e's own, outside /testbed.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "core/text.h"
+#include "env/task_prep.h"
+#include "r2e/repo_env.h"
+#include "r2e/shell_quote.h"
+
+namespace r2e {
+namespace {
+
+constexpr const char* kStore = "/var/tmp/.r2e-snapshots";
+constexpr const char* kForkBundle = "/var/tmp/.r2e-fork.bundle";
+constexpr auto kScriptTimeout = std::chrono::seconds(300);
+
+// What every script starts with: the store and the repository as commands
+// reach them, git pointed at the store alone (none of the agent's or the
+// image's git configuration, hooks or variables), and `g`, git with the
+// settings that make a snapshot exact and fast (no compression: the store is
+// scratch space; no line-ending or filter conversion; modes and symlinks as
+// they are).
+std::string Prelude(const Runtime& runtime) {
+  std::string s;
+  s += "S=" + ShellQuote(runtime.command_path(kStore)) + "\n";
+  s += "T=" + ShellQuote(runtime.command_path("/testbed")) + "\n";
+  s +=
+      "export LC_ALL=C GIT_DIR=\"$S\" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=/nonexistent "
+      "GIT_TERMINAL_PROMPT=0\n"
+      "unset GIT_INDEX_FILE GIT_WORK_TREE GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_NAMESPACE "
+      "GIT_COMMON_DIR GIT_CEILING_DIRECTORIES GIT_ATTR_SOURCE\n"
+      "g() { git -c safe.directory='*' -c core.excludesFile=/dev/null -c core.attributesFile=/dev/null "
+      "-c core.autocrlf=false -c core.safecrlf=false -c core.fsmonitor=false -c core.untrackedCache=false "
+      "-c core.compression=0 -c core.looseCompression=0 -c pack.compression=0 -c pack.window=0 -c gc.auto=0 "
+      "-c core.symlinks=true -c core.fileMode=true -c core.hooksPath=/dev/null -c core.sparseCheckout=false "
+      "\"$@\"; }\n"
+      "fail() { echo \"R2E-SNAPSHOT-FAILED $*\"; exit 9; }\n"
+      "err() { head -c 600 \"$S/err\" 2>/dev/null | tr '\\n' ' '; }\n"
+      // What the restore compares: type, permission bits and path of every
+      // entry under /testbed, .git included, sorted (NUL-separated).
+      "listing() { find . -mindepth 1 -printf '%y %m %P\\0' | sort -z; }\n";
+  return s;
+}
+
+std::string Identity() {
+  return "GIT_AUTHOR_NAME=r2e GIT_AUTHOR_EMAIL=r2e@localhost GIT_COMMITTER_NAME=r2e "
+         "GIT_COMMITTER_EMAIL=r2e@localhost GIT_AUTHOR_DATE='@0 +0000' GIT_COMMITTER_DATE='@0 +0000' ";
+}
+
+std::string SnapshotScript(const Runtime& runtime, SnapshotId id, std::uint64_t budget) {
+  std::string s = Prelude(runtime);
+  s += "id=" + std::to_string(id) + "\nbudget=" + std::to_string(budget) + "\n";
+  s += "mkdir -p \"$S\" 2>/dev/null\n"
+       "[ -f \"$S/HEAD\" ] || g init -q --bare \"$S\" >/dev/null 2>&1 || fail \"cannot create the snapshot store at "
+       "$S\"\n"
+       "cd \"$T\" 2>/dev/null || fail \"$T is gone\"\n"
+       // The budget first, so that nothing is written for a repository over it.
+       "bytes=$(find . -type f -printf '%s\\n' | awk '{s+=$1} END {printf \"%.0f\", s}')\n"
+       "[ \"${bytes:-0}\" -le \"$budget\" ] || { echo \"R2E-SNAPSHOT-TOO-LARGE $bytes\"; exit 10; }\n"
+       "listing > \"$S/meta.new\" 2>\"$S/err\" || fail \"listing $T: $(err)\"\n"
+       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g add -A -f . >/dev/null 2>\"$S/err\" || fail \"git add "
+       "$T: $(err)\"\n"
+       "tw=$(GIT_INDEX_FILE=\"$S/index-wt\" g write-tree 2>\"$S/err\") || fail \"write-tree: $(err)\"\n"
+       "if [ -d \"$T/.git\" ]; then\n"
+       "  (cd \"$T/.git\" && GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g add -A -f . >/dev/null) "
+       "2>\"$S/err\" || fail \"git add $T/.git: $(err)\"\n"
+       "  tg=$(GIT_INDEX_FILE=\"$S/index-git\" g write-tree 2>\"$S/err\") || fail \"write-tree: $(err)\"\n"
+       "else\n"
+       "  tg=$(g mktree </dev/null)\n"
+       "fi\n"
+       "tm=$(g hash-object -w \"$S/meta.new\") || fail \"storing the listing\"\n"
+       "root=$(printf '040000 tree %s\\tgit\\n100644 blob %s\\tmeta\\n040000 tree %s\\twt\\n' \"$tg\" \"$tm\" \"$tw\" "
+       "| g mktree) || fail mktree\n";
+  s += "c=$(" + Identity() +
+       "g commit-tree \"$root\" -m \"r2e snapshot $id\" </dev/null 2>\"$S/err\") || fail \"commit-tree: $(err)\"\n";
+  s += "g update-ref \"refs/snapshots/$id\" \"$c\" 2>\"$S/err\" || fail \"update-ref: $(err)\"\n"
+       "echo \"R2E-SNAPSHOT ok $bytes\"\n";
+  return "exec bash -c " + ShellQuote(s);
+}
+
+std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const std::string& token) {
+  std::string s = Prelude(runtime);
+  s += "id=" + std::to_string(id) + "\n";
+  s += internal::KillEpisodeSnippet(token);
+  s += "[ -f \"$S/HEAD\" ] || fail \"the snapshot store at $S is gone (deleted inside the sandbox?)\"\n"
+       "c=$(g rev-parse -q --verify \"refs/snapshots/$id^{commit}\") || fail \"snapshot $id is missing from the "
+       "store at $S\"\n"
+       "mkdir -p \"$T\" && cd \"$T\" || fail \"cannot enter $T\"\n"
+       // The private index first takes in the tree as it is now, so that the
+       // one-way merge removes what the snapshot does not have.
+       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g add -A -f . >/dev/null 2>\"$S/err\" || fail \"git "
+       "add $T: $(err)\"\n"
+       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g read-tree --reset -u \"$c:wt\" 2>\"$S/err\" || fail "
+       "\"restoring $T: $(err)\"\n"
+       "mkdir -p \"$T/.git\" || fail \"cannot create $T/.git\"\n"
+       "(cd \"$T/.git\" && GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g add -A -f . >/dev/null && "
+       "GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g read-tree --reset -u \"$c:git\") 2>\"$S/err\" "
+       "|| fail \"restoring $T/.git: $(err)\"\n"
+       "rmdir \"$T/.git\" 2>/dev/null\n"  // only when the snapshot had none
+       // Then what git does not record: permission bits, empty directories,
+       // and entries of other types; only the differences are touched.
+       "g cat-file blob \"$c:meta\" > \"$S/meta.want\" 2>\"$S/err\" || fail \"reading the listing: $(err)\"\n"
+       "listing > \"$S/meta.now\" || fail \"listing $T\"\n"
+       "comm -z -13 \"$S/meta.now\" \"$S/meta.want\" > \"$S/meta.add\"\n"
+       "comm -z -23 \"$S/meta.now\" \"$S/meta.want\" > \"$S/meta.del\"\n"
+       "declare -A wanted=()\n"
+       "while IFS= read -r -d '' e; do r=${e#* }; wanted[${r#* }]=1; done < \"$S/meta.add\"\n"
+       "while IFS= read -r -d '' e; do r=${e#* }; p=${r#* }\n"
+       "  [ -n \"${wanted[$p]}\" ] || rm -rf -- \"$p\"\n"
+       "done < \"$S/meta.del\"\n"
+       "while IFS= read -r -d '' e; do t=${e%% *}; r=${e#* }; m=${r%% *}; p=${r#* }\n"
+       "  case $t in d) mkdir -p -- \"$p\" && chmod \"$m\" -- \"$p\" ;; f) chmod \"$m\" -- \"$p\" ;; esac\n"
+       "done < \"$S/meta.add\"\n"
+       "echo \"R2E-SNAPSHOT ok\"\n";
+  s += internal::EndSessionShellSnippet();
+  return "exec bash -c " + ShellQuote(s);
+}
+
+std::string DropScript(const Runtime& runtime, SnapshotId id) {
+  std::string s = Prelude(runtime);
+  // The private indexes' blobs stay (their trees get a ref), so that the
+  // next snapshot still only hashes what changed.
+  s += "id=" + std::to_string(id) + "\n";
+  s += "[ -f \"$S/HEAD\" ] || { echo \"R2E-SNAPSHOT ok\"; exit 0; }\n"
+       "for i in wt git; do\n"
+       "  [ -f \"$S/index-$i\" ] || continue\n"
+       "  t=$(GIT_INDEX_FILE=\"$S/index-$i\" g write-tree 2>/dev/null) && g update-ref \"refs/r2e/index-$i\" \"$t\" "
+       "|| rm -f \"$S/index-$i\"\n"
+       "done\n"
+       "g update-ref -d \"refs/snapshots/$id\" 2>/dev/null\n"
+       "g prune --expire=now 2>\"$S/err\" || fail \"prune: $(err)\"\n"
+       "echo \"R2E-SNAPSHOT ok\"\n";
+  return "exec bash -c " + ShellQuote(s);
+}
+
+std::string BundleScript(const Runtime& runtime, SnapshotId id) {
+  std::string s = Prelude(runtime);
+  s += "B=" + ShellQuote(runtime.command_path(kForkBundle)) + "\nid=" + std::to_string(id) + "\n";
+  s += "g bundle create \"$B\" \"refs/snapshots/$id\" >/dev/null 2>\"$S/err\" || fail \"bundling snapshot $id: $(err)\"\n"
+       "echo \"R2E-SNAPSHOT ok\"\n";
+  return "exec bash -c " + ShellQuote(s);
+}
+
+std::string UnbundleScript(const Runtime& runtime, SnapshotId id) {
+  std::string s = Prelude(runtime);
+  s += "B=" + ShellQuote(runtime.command_path(kForkBundle)) + "\nid=" + std::to_string(id) + "\n";
+  s += "mkdir -p \"$S\" 2>/dev/null\n"
+       "[ -f \"$S/HEAD\" ] || g init -q --bare \"$S\" >/dev/null 2>&1 || fail \"cannot create the snapshot store at "
+       "$S\"\n"
+       "c=$(g bundle unbundle \"$B\" 2>\"$S/err\" | awk 'NR==1 {print $1}')\n"
+       "[ -n \"$c\" ] || fail \"unbundling: $(err)\"\n"
+       "rm -f \"$B\"\n"
+       "g update-ref \"refs/snapshots/$id\" \"$c\" 2>\"$S/err\" || fail \"update-ref: $(err)\"\n"
+       "echo \"R2E-SNAPSHOT ok\"\n";
+  return "exec bash -c " + ShellQuote(s);
+}
+
+// A script's result: OK when it printed its success line, else why not.
+Result<ExecResult> CheckScript(ExecResult r, const char* what) {
+  if (r.output.find("R2E-SNAPSHOT ok") != std::string::npos) return r;
+  std::string why = std::string(internal::Trim(r.output));
+  if (const auto at = why.find("R2E-SNAPSHOT-FAILED "); at != std::string::npos) why = why.substr(at + 20);
+  if (why.size() > 2000) why = why.substr(0, 2000) + "...";
+  if (r.timed_out) why = "timed out after " + std::to_string(kScriptTimeout.count()) + " s; " + why;
+  return Status::FailedPrecondition(std::string(what) + ": " + SanitizeUtf8(why) + " (exit code " +
+                                    std::to_string(r.exit_code) + ")");
+}
+
+}  // namespace
+
+Result<ExecResult> RepoEnv::run_snapshot_script(const std::string& script, const char* what) {
+  ExecOptions o;
+  o.timeout = kScriptTimeout;
+  auto r = runtime_->exec(script, o);
+  if (!r.ok()) return r.status().WithContext(what);
+  return CheckScript(std::move(*r), what);
+}
+
+Result<SnapshotId> RepoEnv::snapshot(SnapshotScope scope) {
+  if (!started_) return Status::FailedPrecondition("snapshot() before reset() or after close(): call reset() first");
+  if (scope == SnapshotScope::kSandbox) {
+    return Status::Unimplemented(
+        "whole-sandbox snapshots (SnapshotScope::kSandbox) are not built yet; SnapshotScope::kRepository captures "
+        "/testbed with its git state");
+  }
+  const SnapshotId id = next_snapshot_id_;
+  const std::uint64_t budget = options_.snapshot_budget_bytes;
+  ExecOptions o;
+  o.timeout = kScriptTimeout;
+  auto r = runtime_->exec(SnapshotScript(*runtime_, id, budget), o);
+  if (!r.ok()) return r.status().WithContext("snapshot");
+  if (const auto at = r->output.find("R2E-SNAPSHOT-TOO-LARGE "); at != std::string::npos) {
+    return Status::ResourceExhausted("snapshot: /testbed holds " +
+                                     std::string(internal::Trim(r->output.substr(at + 23, 20))) +
+                                     " bytes, over RepoEnvOptions::snapshot_budget_bytes (" + std::to_string(budget) +
+                                     "); nothing was written");
+  }
+  R2E_ASSIGN_OR_RETURN(ExecResult done, CheckScript(std::move(*r), "snapshot"));
+  ++next_snapshot_id_;
+  SnapshotInfo info;
+  info.id = id;
+  info.step = steps_;
+  info.done = done_;
+  if (const auto at = done.output.find("R2E-SNAPSHOT ok "); at != std::string::npos) {
+    info.bytes = std::strtoull(done.output.c_str() + at + 16, nullptr, 10);
+  }
+  snapshots_.push_back(info);
+  return id;
+}
+
+namespace {
+const SnapshotInfo* Find(const std::vector<SnapshotInfo>& snapshots, SnapshotId id) {
+  for (const auto& s : snapshots) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+Status UnknownSnapshot(SnapshotId id) {
+  return Status::NotFound("no snapshot " + std::to_string(id) +
+                          " in this episode (dropped, from before the last reset(), or never taken)");
+}
+}  // namespace
+
+Status RepoEnv::restore(SnapshotId id) {
+  if (!started_) return Status::FailedPrecondition("restore() before reset() or after close(): call reset() first");
+  const SnapshotInfo* info = Find(snapshots_, id);
+  if (info == nullptr) return UnknownSnapshot(id);
+  R2E_RETURN_IF_ERROR(
+      run_snapshot_script(RestoreSnapshotScript(*runtime_, id, episode_token_), "restoring a snapshot").status());
+  // The restore ended the session shell: start the next one now and prove
+  // the sandbox still answers.
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(60);
+  auto probe = runtime_->exec("true", o);
+  if (!probe.ok()) return probe.status().WithContext("restoring a snapshot: restarting the session");
+  steps_ = info->step;
+  done_ = info->done;
+  episode_token_ = internal::RandomHex(8);
+  return Status::OK();
+}
+
+Status RepoEnv::drop(SnapshotId id) {
+  if (!started_) return Status::FailedPrecondition("drop() before reset() or after close(): call reset() first");
+  auto it = std::find_if(snapshots_.begin(), snapshots_.end(), [&](const auto& s) { return s.id == id; });
+  if (it == snapshots_.end()) return UnknownSnapshot(id);
+  snapshots_.erase(it);
+  return run_snapshot_script(DropScript(*runtime_, id), "dropping a snapshot").status();
+}
+
+std::vector<SnapshotInfo> RepoEnv::snapshots() const { return snapshots_; }
+
+Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
+  if (!started_) return Status::FailedPrecondition("fork() before reset() or after close(): call reset() first");
+  const SnapshotInfo* info = Find(snapshots_, id);
+  if (info == nullptr) return UnknownSnapshot(id);
+  const SnapshotInfo copied = *info;
+  R2E_RETURN_IF_ERROR(run_snapshot_script(BundleScript(*runtime_, id), "fork: bundling the snapshot").status());
+  namespace fs = std::filesystem;
+  const fs::path host = fs::temp_directory_path() /
+                        ("r2e-fork-" + std::to_string(::getpid()) + "-" + internal::RandomHex(6) + ".bundle");
+  struct RemoveFile {
+    fs::path path;
+    ~RemoveFile() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } remove_host{host};
+  Status got = runtime_->download(kForkBundle, host);
+  (void)runtime_->exec(std::string("rm -f ") + ShellQuote(runtime_->command_path(kForkBundle)));
+  R2E_RETURN_IF_ERROR(got.WithContext("fork: copying the snapshot out"));
+
+  RepoEnvOptions o = options_;
+  R2E_ASSIGN_OR_RETURN(auto made, RepoEnv::Create(task_, o));
+  // The tools added to this environment come along.
+  if (!added_tools_.empty()) R2E_RETURN_IF_ERROR(made->add_commands(added_tools_).WithContext("fork"));
+  auto initial = made->reset();
+  if (!initial.ok()) return initial.status().WithContext("fork: starting the new sandbox");
+  RepoEnv& child = *made;
+  auto fail = [&](Status s) {
+    (void)child.close();
+    return s;
+  };
+  if (Status s = child.runtime_->upload(host, kForkBundle); !s.ok()) {
+    return fail(s.WithContext("fork: copying the snapshot in"));
+  }
+  const SnapshotId child_id = 1;
+  if (auto r = child.run_snapshot_script(UnbundleScript(*child.runtime_, child_id), "fork: unbundling"); !r.ok()) {
+    return fail(r.status());
+  }
+  SnapshotInfo mine = copied;
+  mine.id = child_id;
+  child.snapshots_ = {mine};
+  child.next_snapshot_id_ = child_id + 1;
+  if (Status s = child.restore(child_id); !s.ok()) return fail(s.WithContext("fork"));
+  return made;
+}
+
+void RepoEnv::forget_snapshots() {
+  // A fast reset keeps the sandbox: its store goes too (any other reset
+  // removes the sandbox with it).
+  if (started_ && options_.fast_reset && next_snapshot_id_ > 1) {
+    ExecOptions o;
+    o.timeout = std::chrono::seconds(60);
+    (void)runtime_->exec("rm -rf " + ShellQuote(runtime_->command_path(kStore)), o);
+  }
+  snapshots_.clear();
+  next_snapshot_id_ = 1;
+}
+
+}  // namespace r2e

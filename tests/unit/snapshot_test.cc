@@ -1,0 +1,240 @@
+// RepoEnv's snapshots on the local runtime with the demo task: a restore
+// gives back /testbed byte for byte with its git state, kills the episode's
+// processes, survives what the agent can do to its own repository, forks
+// earn the reward the original would, many snapshots work and drop frees
+// them, and the errors say what to do.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+
+#include "r2e/local_runtime.h"
+#include "r2e/repo_env.h"
+#include "r2e/runtimes.h"
+#include "demo_task.h"
+
+namespace r2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kSnapFix = "sed -i 's/if window >= len(values):/if window > len(values):/' textstats/stats.py";
+
+// Everything a snapshot promises, as one hash: every entry's type,
+// permission bits, path and symlink target, every file's contents (.git's
+// included), then HEAD, the index, the refs and the status. The listing and
+// contents come first: the git commands after them may refresh the index.
+constexpr const char* kSnapStateHash =
+    "cd /testbed && { find . -mindepth 1 -printf '%y %m %P -> %l\\n' | LC_ALL=C sort; "
+    "find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; "
+    "export GIT_OPTIONAL_LOCKS=0; git rev-parse HEAD; git ls-files -s; git for-each-ref; "
+    "git status --porcelain --ignored; } 2>&1 | sha256sum";
+
+// The same without .git: what grading may add there (objects of the
+// agent's patch) does not count.
+constexpr const char* kSnapWorkTreeHash =
+    "cd /testbed && { find . -mindepth 1 -path ./.git -prune -o -printf '%y %m %P -> %l\\n' | LC_ALL=C sort; "
+    "find . -path ./.git -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; } 2>&1 | sha256sum";
+
+std::string SnapRun(RepoEnv& env, const std::string& cmd) {
+  auto r = env.run(cmd);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r.ok() ? r->exit_code : -1, 0) << cmd << "\n" << (r.ok() ? r->output : "");
+  return r.ok() ? r->output : "";
+}
+
+std::string SnapBash(const std::string& cmd) {
+  return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";
+}
+
+std::unique_ptr<RepoEnv> SnapStarted(RepoEnvOptions o = {}) {
+  auto env = RepoEnv::Create(test_util::DemoTask(), o);
+  EXPECT_TRUE(env.ok()) << env.status().ToString();
+  if (!env.ok()) return nullptr;
+  auto r = (*env)->reset();
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return std::move(env).value();
+}
+
+// Changes of every kind a snapshot must capture.
+constexpr const char* kSnapChanges =
+    "cd /testbed && echo 'x = 1' >> textstats/stats.py && echo new > untracked.txt && "
+    "mkdir -p build/empty && echo cache > build/out.o && printf 'build/\\n' >> .git/info/exclude && "
+    "chmod 600 untracked.txt && chmod 711 build && ln -s textstats/stats.py link && "
+    "git -c user.name=a -c user.email=a@b add -A && git -c user.name=a -c user.email=a@b commit -qm work && "
+    "git branch side && echo staged > staged.txt && git add staged.txt && printf 'crlf\\r\\n' > dos.txt";
+
+// More changes after the snapshot, which the restore must undo.
+constexpr const char* kSnapMoreChanges =
+    "cd /testbed && rm -f untracked.txt link && rm -rf build textstats/__init__.py && echo other > new.txt && "
+    "chmod 755 dos.txt && mkdir -p junk/deeper && mkfifo junk/fifo && "
+    "git -c user.name=a -c user.email=a@b commit -qam more && git branch -D side && git checkout -qb other && "
+    "git tag t1";
+
+TEST(SnapshotTest, RestoreGivesBackTheTreeAndGitStateByteForByte) {
+  auto env = SnapStarted();
+  ASSERT_NE(env, nullptr);
+  SnapRun(*env, kSnapChanges);
+  ASSERT_TRUE(env->step(SnapBash("ls")).ok());
+  const std::string before = SnapRun(*env, kSnapStateHash);
+  auto id = env->snapshot();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(*id, 1);
+  ASSERT_EQ(env->snapshots().size(), 1u);
+  EXPECT_EQ(env->snapshots()[0].step, 1);
+  EXPECT_GT(env->snapshots()[0].bytes, 0u);
+  EXPECT_EQ(SnapRun(*env, kSnapStateHash), before) << "taking a snapshot changed the repository";
+
+  SnapRun(*env, kSnapMoreChanges);
+  ASSERT_TRUE(env->step(SnapBash("ls")).ok());
+  ASSERT_NE(SnapRun(*env, kSnapStateHash), before);
+  ASSERT_TRUE(env->restore(*id).ok());
+  EXPECT_EQ(SnapRun(*env, kSnapStateHash), before);
+  EXPECT_EQ(env->steps(), 1);
+  EXPECT_EQ(SnapRun(*env, "cd /testbed && git rev-parse --abbrev-ref HEAD && stat -c %a untracked.txt build && "
+                     "readlink link && ls build/empty | wc -l"),
+            "master\n600\n711\ntextstats/stats.py\n0\n");
+
+  // Again, from the restored state: ids stay valid (a tree, not a stack).
+  auto second = env->snapshot();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  SnapRun(*env, kSnapMoreChanges);
+  ASSERT_TRUE(env->restore(*id).ok());
+  EXPECT_EQ(SnapRun(*env, kSnapStateHash), before);
+  ASSERT_TRUE(env->restore(*second).ok());
+  EXPECT_EQ(SnapRun(*env, kSnapStateHash), before);
+  // The agent's tools still run after a restore.
+  auto step = env->step(SnapBash("cat untracked.txt"));
+  ASSERT_TRUE(step.ok()) << step.status().ToString();
+  EXPECT_NE(step->observation.text.find("new"), std::string::npos) << step->observation.text;
+}
+
+TEST(SnapshotTest, RestoreKillsTheEpisodesProcesses) {
+  auto env = SnapStarted();
+  ASSERT_NE(env, nullptr);
+  auto id = env->snapshot();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  // A background writer that would undo the restore if it lived on.
+  ASSERT_TRUE(env->step(SnapBash("(setsid bash -c 'while :; do echo again > /testbed/writer.txt; sleep 0.05; done' "
+                             ">/dev/null 2>&1 &) ; sleep 0.3; cat /testbed/writer.txt"))
+                  .ok());
+  ASSERT_TRUE(env->restore(*id).ok());
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(SnapRun(*env, "test -e /testbed/writer.txt && echo alive || echo gone"), "gone\n");
+  EXPECT_EQ(SnapRun(*env, "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null | grep -q 'echo agai[n]' && "
+                       "echo running; done; echo none"), "none\n");
+}
+
+TEST(SnapshotTest, SurvivesWhatTheAgentDoesToItsRepository) {
+  auto env = SnapStarted();
+  ASSERT_NE(env, nullptr);
+  SnapRun(*env, kSnapChanges);
+  const std::string before = SnapRun(*env, kSnapStateHash);
+  auto id = env->snapshot();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  SnapRun(*env, "cd /testbed && git reflog expire --expire=now --all && git gc -q --prune=now && "
+           "git update-ref -d refs/heads/side && rm -rf .git");
+  ASSERT_TRUE(env->restore(*id).ok());
+  EXPECT_EQ(SnapRun(*env, kSnapStateHash), before);
+  EXPECT_EQ(SnapRun(*env, "cd /testbed && git fsck --no-dangling >/dev/null 2>&1 && echo fsck-ok"), "fsck-ok\n");
+}
+
+TEST(SnapshotTest, AForkEarnsWhatTheOriginalWould) {
+  auto env = SnapStarted();
+  ASSERT_NE(env, nullptr);
+  auto unfixed = env->snapshot();
+  ASSERT_TRUE(unfixed.ok()) << unfixed.status().ToString();
+  ASSERT_TRUE(env->step(SnapBash(std::string("cd /testbed && ") + kSnapFix)).ok());
+  SnapRun(*env, "echo note > /testbed/notes.txt && chmod 640 /testbed/notes.txt");
+  const std::string fixed_state = SnapRun(*env, kSnapStateHash);
+  const std::string fixed_tree = SnapRun(*env, kSnapWorkTreeHash);
+  auto fixed = env->snapshot();
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+
+  auto fork = env->fork(*fixed);
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  RepoEnv& child = **fork;
+  EXPECT_EQ(SnapRun(child, kSnapStateHash), fixed_state);
+  EXPECT_EQ(child.steps(), 1);
+  ASSERT_EQ(child.snapshots().size(), 1u);
+  EXPECT_EQ(child.snapshots()[0].id, 1);
+  auto child_reward = child.compute_reward();
+  auto reward = env->compute_reward();
+  ASSERT_TRUE(child_reward.ok() && reward.ok()) << child_reward.status().ToString() << reward.status().ToString();
+  EXPECT_EQ(*reward, 1.0);
+  EXPECT_EQ(*child_reward, *reward);
+
+  // The original goes back to before the fix: 0, and the fork is untouched.
+  ASSERT_TRUE(env->restore(*unfixed).ok());
+  auto back = env->compute_reward();
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, 0.0);
+  EXPECT_EQ(SnapRun(child, kSnapWorkTreeHash), fixed_tree);
+  EXPECT_TRUE(child.close().ok());
+}
+
+TEST(SnapshotTest, AHundredSnapshotsAndDropFreesThem) {
+  auto env = SnapStarted();
+  ASSERT_NE(env, nullptr);
+  const std::string store_size = "du -sk /var/tmp/.r2e-snapshots | cut -f1";
+  std::vector<SnapshotId> ids;
+  for (int i = 0; i < 100; ++i) {
+    // A new 64 KiB file each time: what only that snapshot holds.
+    SnapRun(*env, "head -c 65536 /dev/urandom > /testbed/blob.bin && echo " + std::to_string(i) + " > /testbed/n.txt");
+    auto id = env->snapshot();
+    ASSERT_TRUE(id.ok()) << i << ": " << id.status().ToString();
+    ids.push_back(*id);
+  }
+  EXPECT_EQ(ids.back(), 100);
+  ASSERT_TRUE(env->restore(ids[49]).ok());
+  EXPECT_EQ(SnapRun(*env, "cat /testbed/n.txt"), "49\n");
+  const long full = std::stol(SnapRun(*env, store_size));
+  for (int i = 0; i < 99; ++i) ASSERT_TRUE(env->drop(ids[i]).ok()) << i;
+  const long after = std::stol(SnapRun(*env, store_size));
+  EXPECT_LT(after, full / 4) << "dropping 99 of 100 snapshots freed too little: " << full << " KiB -> " << after;
+  EXPECT_EQ(env->restore(ids[0]).code(), StatusCode::kNotFound);
+  EXPECT_EQ(env->drop(ids[0]).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(env->restore(ids[99]).ok());
+  EXPECT_EQ(SnapRun(*env, "cat /testbed/n.txt"), "99\n");
+  EXPECT_EQ(env->snapshots().size(), 1u);
+}
+
+TEST(SnapshotTest, ErrorsSayWhatToDo) {
+  auto made = RepoEnv::Create(test_util::DemoTask());
+  ASSERT_TRUE(made.ok());
+  RepoEnv& env = **made;
+  EXPECT_EQ(env.snapshot().status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(env.restore(1).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(env.fork(1).status().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(env.reset().ok());
+  EXPECT_EQ(env.restore(7).code(), StatusCode::kNotFound);
+  EXPECT_EQ(env.snapshot(SnapshotScope::kSandbox).status().code(), StatusCode::kUnimplemented);
+
+  // The agent deletes the store: a clear error, and reset() still works.
+  auto id = env.snapshot();
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  SnapRun(env, "rm -rf /var/tmp/.r2e-snapshots");
+  Status lost = env.restore(*id);
+  EXPECT_EQ(lost.code(), StatusCode::kFailedPrecondition) << lost.ToString();
+  EXPECT_NE(lost.message().find("gone"), std::string::npos) << lost.ToString();
+  ASSERT_TRUE(env.reset().ok());
+  EXPECT_TRUE(env.snapshots().empty());
+  EXPECT_EQ(env.restore(*id).code(), StatusCode::kNotFound);
+
+  // Over the budget: refused, nothing written.
+  RepoEnvOptions small;
+  small.snapshot_budget_bytes = 1000;
+  auto tight = SnapStarted(small);
+  ASSERT_NE(tight, nullptr);
+  auto refused = tight->snapshot();
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("snapshot_budget_bytes"), std::string::npos);
+  EXPECT_TRUE(tight->snapshots().empty());
+  EXPECT_EQ(SnapRun(*tight, "git --git-dir=/var/tmp/.r2e-snapshots for-each-ref 2>/dev/null | wc -l"), "0\n");
+
+  EXPECT_TRUE(env.close().ok());
+  EXPECT_EQ(env.snapshot().status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace r2e

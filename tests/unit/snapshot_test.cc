@@ -1,13 +1,15 @@
-// RepoEnv's snapshots on the local runtime with the demo task: a restore
-// gives back /testbed byte for byte with its git state, kills the episode's
-// processes, survives what the agent can do to its own repository, forks
-// earn the reward the original would, many snapshots work and drop frees
-// them, and the errors say what to do.
+// RepoEnv's snapshots with the demo task, on the runtime named by the test
+// parameter ("local" here; tests/docker/snapshot_docker_test.cc includes this
+// file for "docker"): a restore gives back /testbed byte for byte with its git
+// state, kills the episode's processes, survives what the agent can do to its
+// own repository, forks earn the reward the original would, many snapshots
+// work and drop frees them, and the errors say what to do.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <thread>
 
+#include "r2e/docker_runtime.h"
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
@@ -47,7 +49,25 @@ std::string SnapBash(const std::string& cmd) {
   return "<function=execute_bash>\n<parameter=cmd>" + cmd + "</parameter>\n</function>";
 }
 
-std::unique_ptr<RepoEnv> SnapStarted(RepoEnvOptions o = {}) {
+class SnapshotTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() != "docker") return;
+    auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
+    if (!missing.ok()) GTEST_SKIP() << "no Docker daemon: " << missing.status().ToString();
+    if (!missing->empty()) GTEST_SKIP() << missing->front() << " is missing (scripts/build-test-images.sh)";
+  }
+  // Options for an environment on the parameter's runtime.
+  RepoEnvOptions Options() const {
+    RepoEnvOptions o;
+    o.runtime = GetParam() == "docker" ? DockerRuntimeFactory() : LocalRuntimeFactory();
+    return o;
+  }
+  std::unique_ptr<RepoEnv> SnapStarted() const { return SnapStartedWith(Options()); }
+  static std::unique_ptr<RepoEnv> SnapStartedWith(const RepoEnvOptions& o);
+};
+
+std::unique_ptr<RepoEnv> SnapshotTest::SnapStartedWith(const RepoEnvOptions& o) {
   auto env = RepoEnv::Create(test_util::DemoTask(), o);
   EXPECT_TRUE(env.ok()) << env.status().ToString();
   if (!env.ok()) return nullptr;
@@ -71,12 +91,13 @@ constexpr const char* kSnapMoreChanges =
     "git -c user.name=a -c user.email=a@b commit -qam more && git branch -D side && git checkout -qb other && "
     "git tag t1";
 
-TEST(SnapshotTest, RestoreGivesBackTheTreeAndGitStateByteForByte) {
+TEST_P(SnapshotTest, RestoreGivesBackTheTreeAndGitStateByteForByte) {
   auto env = SnapStarted();
   ASSERT_NE(env, nullptr);
   SnapRun(*env, kSnapChanges);
   ASSERT_TRUE(env->step(SnapBash("ls")).ok());
   const std::string before = SnapRun(*env, kSnapStateHash);
+  const std::string branch = SnapRun(*env, "cd /testbed && git rev-parse --abbrev-ref HEAD");
   auto id = env->snapshot();
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_EQ(*id, 1);
@@ -92,8 +113,8 @@ TEST(SnapshotTest, RestoreGivesBackTheTreeAndGitStateByteForByte) {
   EXPECT_EQ(SnapRun(*env, kSnapStateHash), before);
   EXPECT_EQ(env->steps(), 1);
   EXPECT_EQ(SnapRun(*env, "cd /testbed && git rev-parse --abbrev-ref HEAD && stat -c %a untracked.txt build && "
-                     "readlink link && ls build/empty | wc -l"),
-            "master\n600\n711\ntextstats/stats.py\n0\n");
+                         "readlink link && ls build/empty | wc -l"),
+            branch + "600\n711\ntextstats/stats.py\n0\n");
 
   // Again, from the restored state: ids stay valid (a tree, not a stack).
   auto second = env->snapshot();
@@ -109,7 +130,7 @@ TEST(SnapshotTest, RestoreGivesBackTheTreeAndGitStateByteForByte) {
   EXPECT_NE(step->observation.text.find("new"), std::string::npos) << step->observation.text;
 }
 
-TEST(SnapshotTest, RestoreKillsTheEpisodesProcesses) {
+TEST_P(SnapshotTest, RestoreKillsTheEpisodesProcesses) {
   auto env = SnapStarted();
   ASSERT_NE(env, nullptr);
   auto id = env->snapshot();
@@ -125,7 +146,7 @@ TEST(SnapshotTest, RestoreKillsTheEpisodesProcesses) {
                        "echo running; done; echo none"), "none\n");
 }
 
-TEST(SnapshotTest, SurvivesWhatTheAgentDoesToItsRepository) {
+TEST_P(SnapshotTest, SurvivesWhatTheAgentDoesToItsRepository) {
   auto env = SnapStarted();
   ASSERT_NE(env, nullptr);
   SnapRun(*env, kSnapChanges);
@@ -139,7 +160,7 @@ TEST(SnapshotTest, SurvivesWhatTheAgentDoesToItsRepository) {
   EXPECT_EQ(SnapRun(*env, "cd /testbed && git fsck --no-dangling >/dev/null 2>&1 && echo fsck-ok"), "fsck-ok\n");
 }
 
-TEST(SnapshotTest, AForkEarnsWhatTheOriginalWould) {
+TEST_P(SnapshotTest, AForkEarnsWhatTheOriginalWould) {
   auto env = SnapStarted();
   ASSERT_NE(env, nullptr);
   auto unfixed = env->snapshot();
@@ -173,7 +194,7 @@ TEST(SnapshotTest, AForkEarnsWhatTheOriginalWould) {
   EXPECT_TRUE(child.close().ok());
 }
 
-TEST(SnapshotTest, AHundredSnapshotsAndDropFreesThem) {
+TEST_P(SnapshotTest, AHundredSnapshotsAndDropFreesThem) {
   auto env = SnapStarted();
   ASSERT_NE(env, nullptr);
   const std::string store_size = "du -sk /var/tmp/.r2e-snapshots | cut -f1";
@@ -199,8 +220,8 @@ TEST(SnapshotTest, AHundredSnapshotsAndDropFreesThem) {
   EXPECT_EQ(env->snapshots().size(), 1u);
 }
 
-TEST(SnapshotTest, ErrorsSayWhatToDo) {
-  auto made = RepoEnv::Create(test_util::DemoTask());
+TEST_P(SnapshotTest, ErrorsSayWhatToDo) {
+  auto made = RepoEnv::Create(test_util::DemoTask(), Options());
   ASSERT_TRUE(made.ok());
   RepoEnv& env = **made;
   EXPECT_EQ(env.snapshot().status().code(), StatusCode::kFailedPrecondition);
@@ -222,9 +243,9 @@ TEST(SnapshotTest, ErrorsSayWhatToDo) {
   EXPECT_EQ(env.restore(*id).code(), StatusCode::kNotFound);
 
   // Over the budget: refused, nothing written.
-  RepoEnvOptions small;
+  RepoEnvOptions small = Options();
   small.snapshot_budget_bytes = 1000;
-  auto tight = SnapStarted(small);
+  auto tight = SnapStartedWith(small);
   ASSERT_NE(tight, nullptr);
   auto refused = tight->snapshot();
   EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted) << refused.status().ToString();
@@ -235,6 +256,11 @@ TEST(SnapshotTest, ErrorsSayWhatToDo) {
   EXPECT_TRUE(env.close().ok());
   EXPECT_EQ(env.snapshot().status().code(), StatusCode::kFailedPrecondition);
 }
+
+#ifndef R2E_SNAPSHOT_TEST_RUNTIMES
+#define R2E_SNAPSHOT_TEST_RUNTIMES "local"
+#endif
+INSTANTIATE_TEST_SUITE_P(Runtimes, SnapshotTest, ::testing::Values(R2E_SNAPSHOT_TEST_RUNTIMES));
 
 }  // namespace
 }  // namespace r2e

@@ -29,7 +29,7 @@ std::string Bash(const std::string& cmd) {
 // one fixes it, the others do not.
 const std::vector<std::pair<std::string, std::string>> kCandidates = {
     {"comment", "cd /testbed && echo '# looked at it' >> textstats/stats.py"},
-    {"off-by-two", "cd /testbed && sed -i 's/if window >= len(values):/if window >= len(values) + 1:/' "
+    {"off-by-one", "cd /testbed && sed -i 's/if window >= len(values):/if window >= len(values) - 1:/' "
                    "textstats/stats.py"},
     {"fix", "cd /testbed && sed -i 's/if window >= len(values):/if window > len(values):/' textstats/stats.py"},
     {"break-it", "cd /testbed && sed -i 's/return/return None  #/' textstats/stats.py"},

@@ -39,10 +39,7 @@ std::string Prelude(const Runtime& runtime) {
       "-c core.symlinks=true -c core.fileMode=true -c core.hooksPath=/dev/null -c core.sparseCheckout=false "
       "\"$@\"; }\n"
       "fail() { echo \"R2E-SNAPSHOT-FAILED $*\"; exit 9; }\n"
-      "err() { head -c 600 \"$S/err\" 2>/dev/null | tr '\\n' ' '; }\n"
-      // What the restore compares: type, permission bits and path of every
-      // entry under /testbed, .git included, sorted (NUL-separated).
-      "listing() { find . -mindepth 1 -printf '%y %m %P\\0' | sort -z; }\n";
+      "err() { head -c 600 \"$S/err\" 2>/dev/null | tr '\\n' ' '; }\n";
   return s;
 }
 
@@ -51,33 +48,46 @@ std::string Identity() {
          "GIT_COMMITTER_EMAIL=r2e@localhost GIT_AUTHOR_DATE='@0 +0000' GIT_COMMITTER_DATE='@0 +0000' ";
 }
 
+// A snapshot is three refs of the store, written as plain files (no process):
+// refs/snapshots/<id>-wt (the tree of /testbed), <id>-git (of /testbed/.git)
+// and <id>-meta (the listing). Each script runs as few processes as it can:
+// a process costs milliseconds on a busy machine.
+std::string ReadRefs() {
+  return "{ read -r cw < \"$S/refs/snapshots/$id-wt\" && read -r cg < \"$S/refs/snapshots/$id-git\" && "
+         "read -r cm < \"$S/refs/snapshots/$id-meta\"; } 2>/dev/null || fail \"snapshot $id is missing from the "
+         "store at $S\"\n";
+}
+
+std::string EnsureStore() {
+  // The empty tree is stored once, for snapshots of a /testbed without .git.
+  return "if [ ! -f \"$S/HEAD\" ]; then\n"
+         "  mkdir -p \"$S\" 2>/dev/null; g init -q --bare \"$S\" >/dev/null 2>&1 && mkdir -p \"$S/refs/snapshots\" && "
+         "g mktree </dev/null >/dev/null || fail \"cannot create the snapshot store at $S\"\n"
+         "fi\n";
+}
+
 std::string SnapshotScript(const Runtime& runtime, SnapshotId id, std::uint64_t budget) {
   std::string s = Prelude(runtime);
   s += "id=" + std::to_string(id) + "\nbudget=" + std::to_string(budget) + "\n";
-  s += "mkdir -p \"$S\" 2>/dev/null\n"
-       "[ -f \"$S/HEAD\" ] || g init -q --bare \"$S\" >/dev/null 2>&1 || fail \"cannot create the snapshot store at "
-       "$S\"\n"
-       "cd \"$T\" 2>/dev/null || fail \"$T is gone\"\n"
+  s += EnsureStore();
+  s += "cd \"$T\" 2>/dev/null || fail \"$T is gone\"\n"
        // The budget first, so that nothing is written for a repository over it.
-       "bytes=$(find . -type f -printf '%s\\n' | awk '{s+=$1} END {printf \"%.0f\", s}')\n"
+       "bytes=$(du -sb . 2>/dev/null); bytes=${bytes%%[[:space:]]*}\n"
        "[ \"${bytes:-0}\" -le \"$budget\" ] || { echo \"R2E-SNAPSHOT-TOO-LARGE $bytes\"; exit 10; }\n"
-       "listing > \"$S/meta.new\" 2>\"$S/err\" || fail \"listing $T: $(err)\"\n"
+       "find . -mindepth 1 -printf '%y %m %P\\0' > \"$S/meta.new\" 2>\"$S/err\" || fail \"listing $T: $(err)\"\n"
        "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g add -A -f . >/dev/null 2>\"$S/err\" || fail \"git add "
        "$T: $(err)\"\n"
        "tw=$(GIT_INDEX_FILE=\"$S/index-wt\" g write-tree 2>\"$S/err\") || fail \"write-tree: $(err)\"\n"
+       "tg=4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"  // the empty tree
        "if [ -d \"$T/.git\" ]; then\n"
-       "  (cd \"$T/.git\" && GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g add -A -f . >/dev/null) "
+       "  GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g -C \"$T/.git\" add -A -f . >/dev/null "
        "2>\"$S/err\" || fail \"git add $T/.git: $(err)\"\n"
        "  tg=$(GIT_INDEX_FILE=\"$S/index-git\" g write-tree 2>\"$S/err\") || fail \"write-tree: $(err)\"\n"
-       "else\n"
-       "  tg=$(g mktree </dev/null)\n"
        "fi\n"
-       "tm=$(g hash-object -w \"$S/meta.new\") || fail \"storing the listing\"\n"
-       "root=$(printf '040000 tree %s\\tgit\\n100644 blob %s\\tmeta\\n040000 tree %s\\twt\\n' \"$tg\" \"$tm\" \"$tw\" "
-       "| g mktree) || fail mktree\n";
-  s += "c=$(" + Identity() +
-       "g commit-tree \"$root\" -m \"r2e snapshot $id\" </dev/null 2>\"$S/err\") || fail \"commit-tree: $(err)\"\n";
-  s += "g update-ref \"refs/snapshots/$id\" \"$c\" 2>\"$S/err\" || fail \"update-ref: $(err)\"\n"
+       "tm=$(g hash-object -w \"$S/meta.new\" 2>\"$S/err\") || fail \"storing the listing: $(err)\"\n"
+       "{ echo \"$tw\" > \"$S/refs/snapshots/$id-wt\" && echo \"$tg\" > \"$S/refs/snapshots/$id-git\" && "
+       "echo \"$tm\" > \"$S/refs/snapshots/$id-meta\"; } 2>/dev/null || fail \"writing the snapshot's refs in $S "
+       "(is the disk full?)\"\n"
        "echo \"R2E-SNAPSHOT ok $bytes\"\n";
   return "exec bash -c " + ShellQuote(s);
 }
@@ -86,35 +96,40 @@ std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const s
   std::string s = Prelude(runtime);
   s += "id=" + std::to_string(id) + "\n";
   s += internal::KillEpisodeSnippet(token);
-  s += "[ -f \"$S/HEAD\" ] || fail \"the snapshot store at $S is gone (deleted inside the sandbox?)\"\n"
-       "c=$(g rev-parse -q --verify \"refs/snapshots/$id^{commit}\") || fail \"snapshot $id is missing from the "
-       "store at $S\"\n"
-       "mkdir -p \"$T\" && cd \"$T\" || fail \"cannot enter $T\"\n"
+  s += "[ -f \"$S/HEAD\" ] || fail \"the snapshot store at $S is gone (deleted inside the sandbox?)\"\n";
+  s += ReadRefs();
+  s += "[ -d \"$T\" ] || mkdir -p \"$T\"; cd \"$T\" || fail \"cannot enter $T\"\n"
        // The private index first takes in the tree as it is now, so that the
        // one-way merge removes what the snapshot does not have.
        "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g add -A -f . >/dev/null 2>\"$S/err\" || fail \"git "
        "add $T: $(err)\"\n"
-       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g read-tree --reset -u \"$c:wt\" 2>\"$S/err\" || fail "
+       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g read-tree --reset -u \"$cw\" 2>\"$S/err\" || fail "
        "\"restoring $T: $(err)\"\n"
-       "mkdir -p \"$T/.git\" || fail \"cannot create $T/.git\"\n"
-       "(cd \"$T/.git\" && GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g add -A -f . >/dev/null && "
-       "GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g read-tree --reset -u \"$c:git\") 2>\"$S/err\" "
-       "|| fail \"restoring $T/.git: $(err)\"\n"
-       "rmdir \"$T/.git\" 2>/dev/null\n"  // only when the snapshot had none
+       "[ -d \"$T/.git\" ] || mkdir \"$T/.git\" || fail \"cannot create $T/.git\"\n"
+       "GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g -C \"$T/.git\" add -A -f . >/dev/null "
+       "2>\"$S/err\" || fail \"git add $T/.git: $(err)\"\n"
+       "GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g -C \"$T/.git\" read-tree --reset -u \"$cg\" "
+       "2>\"$S/err\" || fail \"restoring $T/.git: $(err)\"\n"
+       "shopt -s nullglob dotglob; left=(\"$T/.git\"/*); shopt -u nullglob dotglob\n"
+       "[ ${#left[@]} -eq 0 ] && rmdir \"$T/.git\"\n"  // the snapshot had none
        // Then what git does not record: permission bits, empty directories,
-       // and entries of other types; only the differences are touched.
-       "g cat-file blob \"$c:meta\" > \"$S/meta.want\" 2>\"$S/err\" || fail \"reading the listing: $(err)\"\n"
-       "listing > \"$S/meta.now\" || fail \"listing $T\"\n"
-       "comm -z -13 \"$S/meta.now\" \"$S/meta.want\" > \"$S/meta.add\"\n"
-       "comm -z -23 \"$S/meta.now\" \"$S/meta.want\" > \"$S/meta.del\"\n"
+       // and entries of other types; only the differences are touched
+       // (comm: lines only in the tree now first, those only in the
+       // snapshot after a tab).
+       "g cat-file blob \"$cm\" 2>\"$S/err\" | sort -z > \"$S/meta.want\" || fail \"reading the listing: $(err)\"\n"
+       "find . -mindepth 1 -printf '%y %m %P\\0' | sort -z > \"$S/meta.now\" || fail \"listing $T\"\n"
+       "comm -z -3 \"$S/meta.now\" \"$S/meta.want\" > \"$S/meta.diff\" || fail \"comparing the listings\"\n"
        "declare -A wanted=()\n"
-       "while IFS= read -r -d '' e; do r=${e#* }; wanted[${r#* }]=1; done < \"$S/meta.add\"\n"
-       "while IFS= read -r -d '' e; do r=${e#* }; p=${r#* }\n"
-       "  [ -n \"${wanted[$p]}\" ] || rm -rf -- \"$p\"\n"
-       "done < \"$S/meta.del\"\n"
-       "while IFS= read -r -d '' e; do t=${e%% *}; r=${e#* }; m=${r%% *}; p=${r#* }\n"
-       "  case $t in d) mkdir -p -- \"$p\" && chmod \"$m\" -- \"$p\" ;; f) chmod \"$m\" -- \"$p\" ;; esac\n"
-       "done < \"$S/meta.add\"\n"
+       "while IFS= read -r -d '' e; do\n"
+       "  case $e in $'\\t'*) r=${e#*' '}; wanted[${r#*' '}]=1 ;; esac\n"
+       "done < \"$S/meta.diff\"\n"
+       "while IFS= read -r -d '' e; do\n"
+       "  case $e in\n"
+       "    $'\\t'*) e=${e#?}; t=${e%%' '*}; r=${e#*' '}; m=${r%%' '*}; p=${r#*' '}\n"
+       "      case $t in d) mkdir -p -- \"$p\" && chmod \"$m\" -- \"$p\" ;; f) chmod \"$m\" -- \"$p\" ;; esac ;;\n"
+       "    *) r=${e#*' '}; p=${r#*' '}; [ -n \"${wanted[$p]}\" ] || rm -rf -- \"$p\" ;;\n"
+       "  esac\n"
+       "done < \"$S/meta.diff\"\n"
        "echo \"R2E-SNAPSHOT ok\"\n";
   s += internal::EndSessionShellSnippet();
   return "exec bash -c " + ShellQuote(s);
@@ -128,19 +143,26 @@ std::string DropScript(const Runtime& runtime, SnapshotId id) {
   s += "[ -f \"$S/HEAD\" ] || { echo \"R2E-SNAPSHOT ok\"; exit 0; }\n"
        "for i in wt git; do\n"
        "  [ -f \"$S/index-$i\" ] || continue\n"
-       "  t=$(GIT_INDEX_FILE=\"$S/index-$i\" g write-tree 2>/dev/null) && g update-ref \"refs/r2e/index-$i\" \"$t\" "
+       "  t=$(GIT_INDEX_FILE=\"$S/index-$i\" g write-tree 2>/dev/null) && echo \"$t\" > \"$S/refs/r2e-index-$i\" "
        "|| rm -f \"$S/index-$i\"\n"
        "done\n"
-       "g update-ref -d \"refs/snapshots/$id\" 2>/dev/null\n"
+       "rm -f \"$S/refs/snapshots/$id-wt\" \"$S/refs/snapshots/$id-git\" \"$S/refs/snapshots/$id-meta\"\n"
        "g prune --expire=now 2>\"$S/err\" || fail \"prune: $(err)\"\n"
        "echo \"R2E-SNAPSHOT ok\"\n";
   return "exec bash -c " + ShellQuote(s);
 }
 
+// Fork: the three trees under one commit, bundled.
 std::string BundleScript(const Runtime& runtime, SnapshotId id) {
   std::string s = Prelude(runtime);
   s += "B=" + ShellQuote(runtime.command_path(kForkBundle)) + "\nid=" + std::to_string(id) + "\n";
-  s += "g bundle create \"$B\" \"refs/snapshots/$id\" >/dev/null 2>\"$S/err\" || fail \"bundling snapshot $id: $(err)\"\n"
+  s += ReadRefs();
+  s += "root=$(printf '040000 tree %s\\tgit\\n100644 blob %s\\tmeta\\n040000 tree %s\\twt\\n' \"$cg\" \"$cm\" \"$cw\" "
+       "| g mktree) || fail mktree\n";
+  s += "c=$(" + Identity() +
+       "g commit-tree \"$root\" -m \"r2e snapshot $id\" </dev/null 2>\"$S/err\") || fail \"commit-tree: $(err)\"\n";
+  s += "g update-ref refs/r2e-fork \"$c\" && g bundle create \"$B\" refs/r2e-fork >/dev/null 2>\"$S/err\" || fail "
+       "\"bundling snapshot $id: $(err)\"\n"
        "echo \"R2E-SNAPSHOT ok\"\n";
   return "exec bash -c " + ShellQuote(s);
 }
@@ -148,13 +170,14 @@ std::string BundleScript(const Runtime& runtime, SnapshotId id) {
 std::string UnbundleScript(const Runtime& runtime, SnapshotId id) {
   std::string s = Prelude(runtime);
   s += "B=" + ShellQuote(runtime.command_path(kForkBundle)) + "\nid=" + std::to_string(id) + "\n";
-  s += "mkdir -p \"$S\" 2>/dev/null\n"
-       "[ -f \"$S/HEAD\" ] || g init -q --bare \"$S\" >/dev/null 2>&1 || fail \"cannot create the snapshot store at "
-       "$S\"\n"
-       "c=$(g bundle unbundle \"$B\" 2>\"$S/err\" | awk 'NR==1 {print $1}')\n"
-       "[ -n \"$c\" ] || fail \"unbundling: $(err)\"\n"
+  s += EnsureStore();
+  s += "c=$(g bundle unbundle \"$B\" 2>\"$S/err\") && c=${c%%' '*} && [ -n \"$c\" ] || fail \"unbundling: $(err)\"\n"
        "rm -f \"$B\"\n"
-       "g update-ref \"refs/snapshots/$id\" \"$c\" 2>\"$S/err\" || fail \"update-ref: $(err)\"\n"
+       "g update-ref refs/r2e-fork \"$c\" || fail \"update-ref\"\n"
+       "{ read -r cw; read -r cg; read -r cm; } < <(g rev-parse \"$c:wt\" \"$c:git\" \"$c:meta\")\n"
+       "[ -n \"$cm\" ] || fail \"the bundle is not a snapshot\"\n"
+       "echo \"$cw\" > \"$S/refs/snapshots/$id-wt\" && echo \"$cg\" > \"$S/refs/snapshots/$id-git\" && "
+       "echo \"$cm\" > \"$S/refs/snapshots/$id-meta\" || fail \"writing the snapshot's refs\"\n"
        "echo \"R2E-SNAPSHOT ok\"\n";
   return "exec bash -c " + ShellQuote(s);
 }

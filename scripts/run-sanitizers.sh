@@ -80,13 +80,16 @@ for stage in "${stages[@]}"; do
       # of 8) that covers the C++ side, the docker end-to-end tests that drive
       # the r2e program, the docker reward-hacking corpus (its C++ path is
       # FreshGradeTest's, which runs here) (R2E_ASAN_DOCKER_FILTER), the soaks
-      # under load (minutes of busy loops) and the CLI's corpus test.
-      run_sharded "$dir/tests/r2e_unit_tests" "${R2E_ASAN_UNIT_FILTER:--Corpus/ScaffoldToolReplay.*}" \
+      # under load (minutes of busy loops) and the CLI's corpus test; the
+      # hundred-snapshot test and the docker snapshot tests (shell scripts in
+      # the sandbox; the C++ path is the local snapshot tests'), and the
+      # scheduler's daemon restart (its C++ path is RolloutSchedulerTest's).
+      run_sharded "$dir/tests/r2e_unit_tests" "${R2E_ASAN_UNIT_FILTER:--Corpus/ScaffoldToolReplay.*:*SnapshotTest.AHundred*}" \
         "$dir/asan-unit" || result=FAILED
       GTEST_TOTAL_SHARDS=8 GTEST_SHARD_INDEX=${R2E_ASAN_REPLAY_SHARD:-0} \
         run_filtered "$dir/tests/r2e_unit_tests" 'Corpus/ScaffoldToolReplay.*' "$dir/asan-replay.log" || result=FAILED
       run_sharded "$dir/tests/r2e_docker_tests" \
-        "${R2E_ASAN_DOCKER_FILTER:--EvalE2ETest.*:SweBenchE2E.*:SweSmithE2E.*:Corpus/DockerRewardHack*}" \
+        "${R2E_ASAN_DOCKER_FILTER:--EvalE2ETest.*:SweBenchE2E.*:SweSmithE2E.*:Corpus/DockerRewardHack*:*SnapshotTest*:FaultInjectionTest.DaemonRestartMidBatch*}" \
         "$dir/asan-docker" || result=FAILED
       # The kube tests need ctest's fixture (the test API server); soak runs r2e.
       extra=()

@@ -324,8 +324,9 @@ class RepoEnv {
   // options.snapshot_budget_bytes (nothing written).
   Result<SnapshotId> snapshot(SnapshotScope scope = SnapshotScope::kRepository);
   // Puts the sandbox back in the snapshot's state: kills the episode's
-  // processes, restores /testbed and its git state, restarts the session
-  // shell, and sets steps() and check_done() to the snapshot's. NotFound for
+  // processes, restores /testbed and its git state (a session that keeps
+  // state between commands is restarted), and sets steps() and check_done()
+  // to the snapshot's. NotFound for
   // an unknown or dropped id; FailedPrecondition when the snapshot store in
   // the sandbox is gone or damaged (the agent deleted it, the disk is full):
   // the message says so, and reset() still works.

@@ -11,8 +11,8 @@
 // directory under /testbed holding a .git is recorded as git records a
 // submodule), and running processes: restore() kills the processes the
 // episode's steps started (marked by a variable in their environment,
-// R2E_EPISODE, which is why commands see it) and restarts the session shell,
-// as a fast reset does.
+// R2E_EPISODE, which is why commands see it); a session that keeps state
+// between commands (Runtime::keeps_state) is restarted, as a fast reset does.
 //
 // How: inside the sandbox, in a git object store of r2e's own
 // (/var/tmp/.r2e-snapshots, outside the repository; its own index files, so

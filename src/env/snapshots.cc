@@ -92,7 +92,10 @@ std::string SnapshotScript(const Runtime& runtime, SnapshotId id, std::uint64_t 
   return "exec bash -c " + ShellQuote(s);
 }
 
-std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const std::string& token) {
+// end_session: also end the session shell (when it keeps state between
+// commands, what it kept is not the snapshot's).
+std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const std::string& token,
+                                  bool end_session) {
   std::string s = Prelude(runtime);
   s += "id=" + std::to_string(id) + "\n";
   s += internal::KillEpisodeSnippet(token);
@@ -131,7 +134,7 @@ std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const s
        "  esac\n"
        "done < \"$S/meta.diff\"\n"
        "echo \"R2E-SNAPSHOT ok\"\n";
-  s += internal::EndSessionShellSnippet();
+  if (end_session) s += internal::EndSessionShellSnippet();
   return "exec bash -c " + ShellQuote(s);
 }
 
@@ -252,14 +255,18 @@ Status RepoEnv::restore(SnapshotId id) {
   if (!started_) return Status::FailedPrecondition("restore() before reset() or after close(): call reset() first");
   const SnapshotInfo* info = Find(snapshots_, id);
   if (info == nullptr) return UnknownSnapshot(id);
-  R2E_RETURN_IF_ERROR(
-      run_snapshot_script(RestoreSnapshotScript(*runtime_, id, episode_token_), "restoring a snapshot").status());
-  // The restore ended the session shell: start the next one now and prove
-  // the sandbox still answers.
-  ExecOptions o;
-  o.timeout = std::chrono::seconds(60);
-  auto probe = runtime_->exec("true", o);
-  if (!probe.ok()) return probe.status().WithContext("restoring a snapshot: restarting the session");
+  const bool end_session = runtime_->keeps_state();
+  R2E_RETURN_IF_ERROR(run_snapshot_script(RestoreSnapshotScript(*runtime_, id, episode_token_, end_session),
+                                          "restoring a snapshot")
+                          .status());
+  if (end_session) {
+    // The restore ended the session shell: start the next one now and prove
+    // the sandbox still answers.
+    ExecOptions o;
+    o.timeout = std::chrono::seconds(60);
+    auto probe = runtime_->exec("true", o);
+    if (!probe.ok()) return probe.status().WithContext("restoring a snapshot: restarting the session");
+  }
   steps_ = info->step;
   done_ = info->done;
   episode_token_ = internal::RandomHex(8);

@@ -41,8 +41,8 @@ declare -A PUBLIC=(
   [kube_runtime]=kube [kube_config]=kube
   [tools]=tools
   [grader]=grading [log_parsers]=grading [swebench]=grading [swesmith_profiles]=grading
-  [repo_env]=env [git_ops]=env [trajectory]=env [warm_pool]=env
-  [env_pool]=pool [rollout_scheduler]=pool [evaluation]=eval [llm_agent]=agent [scaffold_prompts]=agent
+  [repo_env]=env [snapshot]=env [git_ops]=env [trajectory]=env [warm_pool]=env
+  [env_pool]=pool [rollout_scheduler]=pool [rollout_stats]=pool [metrics_server]=pool [evaluation]=eval [llm_agent]=agent [scaffold_prompts]=agent
 )
 
 # "<area of the including file> <path of the including file> <include>"

@@ -94,7 +94,7 @@ for stage in "${stages[@]}"; do
       # The kube tests need ctest's fixture (the test API server); soak runs r2e.
       extra=()
       [ -n "${R2E_ASAN_CTEST_ARGS:-}" ] && read -r -a extra <<<"$R2E_ASAN_CTEST_ARGS"
-      if ! ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -L 'kube|soak' -E soak_under_load \
+      if ! ctest --test-dir "$dir" --output-on-failure --no-tests=error -j2 -L 'kube|soak' -E 'soak_under_load|SnapshotTest' \
              "${extra[@]}" >"$dir/sanitizer-ctest.log" 2>&1; then
         result=FAILED
         grep -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer|Failed|\*\*\*" "$dir/sanitizer-ctest.log" | head -40 >&2 || true

@@ -190,8 +190,8 @@ struct RepoEnvOptions {
   std::chrono::milliseconds warm_pool_timeout{std::chrono::seconds(60)};
   // Restore the sandbox in place on reset() (see the header comment).
   bool fast_reset = false;
-  // snapshot() refuses (ResourceExhausted, nothing written) when the files
-  // under /testbed, its .git included, exceed this many bytes.
+  // snapshot() refuses (ResourceExhausted, nothing written) when /testbed,
+  // its .git included, holds more than this many bytes (SnapshotInfo::bytes).
   std::uint64_t snapshot_budget_bytes = std::uint64_t{2} << 30;  // 2 GiB
 };
 

@@ -17,10 +17,11 @@
 // How: inside the sandbox, in a git object store of r2e's own
 // (/var/tmp/.r2e-snapshots, outside the repository; its own index files, so
 // that the agent's git commands neither see nor change it): content-
-// addressed and incremental, as fast on local, docker and kube. A snapshot
-// is a commit under refs/snapshots/<id> of that store, which survives the
-// agent's `git gc`, `git reflog expire` or `rm -rf .git`. fork() ships the
-// snapshot's objects to a new sandbox as a git bundle over the runtime's file
+// addressed and incremental, the same on every runtime. A snapshot is three
+// refs of that store (refs/snapshots/<id>-wt, -git and -meta: the trees of
+// /testbed and /testbed/.git and the listing), which survive the agent's
+// `git gc`, `git reflog expire` or `rm -rf .git`. fork() ships them to a new
+// sandbox under one commit, as a git bundle over the runtime's file
 // transfer. The agent can still delete the store itself (it runs as root in
 // the sandbox): restore() then fails with FailedPrecondition saying so, and
 // reset() still works.
@@ -44,8 +45,9 @@ struct SnapshotInfo {
   SnapshotId id = 0;
   int step = 0;       // RepoEnv::steps() when it was taken
   bool done = false;  // RepoEnv::check_done() then
-  // Bytes of regular files under /testbed (the .git directory included)
-  // when it was taken; what RepoEnvOptions::snapshot_budget_bytes bounds.
+  // Bytes under /testbed, .git included (`du -sb`: apparent sizes of files
+  // and directories) when it was taken; what
+  // RepoEnvOptions::snapshot_budget_bytes bounds.
   std::uint64_t bytes = 0;
 };
 

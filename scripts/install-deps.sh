@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost-dev libssl-dev nlohmann-json3-dev libarchive-dev libspdlog-dev
   libyaml-cpp-dev libcpp-httplib-dev libcli11-dev libgtest-dev libgmock-dev
+  libpcre2-dev libexpat1-dev  # the log parsers restate Python's re (PCRE2) and ElementTree (expat)
   bubblewrap python3 python3-pytest
   python3-kubernetes  # checks the test Kubernetes API server with a client we did not write
   python3-prometheus-client  # reads our metrics exposition with the Prometheus project's own parser

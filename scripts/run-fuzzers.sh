@@ -58,6 +58,23 @@ for t in "${targets[@]}"; do
   [ -d "fuzz/corpus/$t" ] && seeds+=("fuzz/corpus/$t")
   # The real tool scripts seed the tool-description parser (not copied into the corpus).
   [ "$t" = tool_description ] && seeds+=("src/tools/scripts")
+  # The multilingual fixtures' logs seed the log parsers, each prefixed with
+  # the parser it is for (the fuzzer's "parse_log_<name>\n" form).
+  shared=${R2E_SHARED_DIR:-../shared}
+  if [ "$t" = log_parsers ] && [ -f "$shared/fixtures/multilingual/cases.jsonl" ]; then
+    mkdir -p "$build/fuzz/seeds/$t"
+    python3 - "$build/fuzz/seeds/$t" "$shared/fixtures/multilingual" <<'PY'
+import json, os, sys
+base = sys.argv[2]
+for line in open(os.path.join(base, "cases.jsonl")):
+    case = json.loads(line)
+    with open(os.path.join(base, case["log"]), "rb") as log:
+        body = log.read()
+    with open(os.path.join(sys.argv[1], case["name"]), "wb") as out:
+        out.write(case["parser"].encode() + b"\n" + body)
+PY
+    seeds+=("$build/fuzz/seeds/$t")
+  fi
   # Regressions first: each input once, as a plain test.
   if [ -d "fuzz/regressions/$t" ] && compgen -G "fuzz/regressions/$t/*" >/dev/null; then
     if ! "$exe" -runs=1 fuzz/regressions/"$t"/* >"$build/fuzz/$t.regressions.log" 2>&1; then

@@ -41,6 +41,17 @@ Result<GradingRules> ParseGradingRules(std::string_view name);
 // task (SweBenchRulesFor in r2e/swebench.h: v5 for 5.x-shaped rows).
 Result<std::optional<GradingRules>> ParseGradingRulesSetting(std::string_view name);
 
+// What a parser may read besides the log: the grading rules and the fields
+// of SWE-bench's test spec that a few parsers consult (parse_log_immutable_js
+// and parse_log_jekyll pick a sub-parser by instance id, parse_log_next and
+// parse_log_lighthouse by version; a value they do not know is an error, as
+// the harness raises ValueError).
+struct LogParserSpec {
+  GradingRules rules = GradingRules::kClassic;
+  std::string instance_id;
+  std::string version;
+};
+
 // The parsers, by the names the harnesses use:
 //   parse_log_pytest, parse_log_pytest_options, parse_log_pytest_v2,
 //   parse_log_django, parse_log_seaborn, parse_log_sympy, parse_log_matplotlib
@@ -48,10 +59,18 @@ Result<std::optional<GradingRules>> ParseGradingRulesSetting(std::string_view na
 //   parser), parse_log_gotest (SWE-smith's Go profile), parse_log_cargo (Rust),
 //   parse_log_swesmith_{mypy,tornado,paramiko,autograd,slugify} (the SWE-smith
 //   profiles of python/mypy, tornadoweb/tornado, paramiko/paramiko,
-//   HIPS/autograd and un33k/python-slugify).
+//   HIPS/autograd and un33k/python-slugify), and every non-Python parser of
+//   SWE-bench's PARSER_REGISTRY (JavaScript, C/C++, Go, Java, PHP, Ruby,
+//   Rust; docs/swebench.md lists them). SWE-smith's Go parser, which differs
+//   from SWE-bench's, is parse_log_swesmith_gotest.
 // A log is split on '\n'; a later line overwrites an earlier one. Parsers
-// never fail on any bytes; a log they cannot read gives an empty map.
-// NotFound for an unknown name (the message lists the known ones).
+// never fail on any bytes; a log they cannot read gives an empty map, except
+// where the harness itself raises (a spec value a parser does not know, the
+// JSON that parse_log_prismjs decodes): then InvalidArgument, naming the
+// harness's error. NotFound for an unknown name (the message lists the known
+// ones).
+Result<StatusMap> ParseLog(std::string_view parser_name, std::string_view log,
+                           const LogParserSpec& spec);
 Result<StatusMap> ParseLog(std::string_view parser_name, std::string_view log,
                            GradingRules rules = GradingRules::kClassic);
 std::vector<std::string> LogParserNames();

@@ -80,10 +80,15 @@ std::string SweBenchParserName(const Task& task);
 // (or an earlier second Start, as the harness's split does); an empty map ->
 // parse the whole log; v5 adds the suite-ran signatures and the exit-code
 // anti-spoofing check (the first `>>>>> Test Exit Code` line, when non-zero
-// while the map is non-empty and has no FAILED or ERROR). Errors only for an
-// unknown parser name (NotFound).
+// while the map is non-empty and has no FAILED or ERROR). The log is first
+// read as the harness reads it, in text mode ("\r\n" and "\r" become "\n").
+// Errors for an unknown parser name (NotFound) and where the harness's parser
+// raises (InvalidArgument; see ParseLog). The Task overload passes the
+// task's instance id and version to the parser.
 Result<SweBenchLogEval> EvalSweBenchLog(std::string_view parser_name, std::string_view log,
                                         GradingRules rules = GradingRules::kClassic);
+Result<SweBenchLogEval> EvalSweBenchLog(std::string_view parser_name, std::string_view log,
+                                        const LogParserSpec& spec);
 Result<SweBenchLogEval> EvalSweBenchLog(const Task& task, std::string_view log,
                                         GradingRules rules = GradingRules::kClassic);
 
@@ -100,10 +105,11 @@ std::vector<long long> SweBenchTestExitCodes(std::string_view log);
 enum class SweBenchEvalType { kPassAndFail, kFailOnly };
 
 // Fail-only repositories (`chartjs/Chart.js`, `processing/p5.js`,
-// `markedjs/marked`) are graded kFailOnly. Under v5 the row's `eval_type`
+// `markedjs/marked`; v5 adds `bpmn-io/bpmn-js`, `openlayers/openlayers` and
+// `eslint/eslint`) are graded kFailOnly. Under v5 the row's `eval_type`
 // (task.eval_type: "fail_only" / "pass_and_fail") decides when present.
 SweBenchEvalType SweBenchEvalTypeFor(const Task& task, GradingRules rules = GradingRules::kClassic);
-bool IsSweBenchFailOnlyRepo(std::string_view repo);
+bool IsSweBenchFailOnlyRepo(std::string_view repo, GradingRules rules = GradingRules::kClassic);
 
 enum class ResolvedStatus { kFull, kPartial, kNo };
 // "RESOLVED_FULL", "RESOLVED_PARTIAL", "RESOLVED_NO".

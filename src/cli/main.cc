@@ -280,6 +280,10 @@ int main(int argc, char** argv) {
   r2e::bench::GradeBenchOptions grade_bench;
   CLI::App* bench_grade = bench_cmd->add_subcommand("grade", "Log parser time on a generated 10 MB test log");
   bench_grade->add_option("--n", grade_bench.n, "Parses per parser")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_grade->add_option("--parser", grade_bench.parser,
+                          "Of the non-Python parsers, time only this one (e.g. parse_log_jest)");
+  bench_grade->add_option("--log-bytes", grade_bench.log_bytes, "Size of each generated log")
+      ->check(CLI::PositiveNumber)->capture_default_str();
 
   r2e::cli::SoakOptions soak;
   CLI::App* soak_cmd = app.add_subcommand("soak", "Run many episodes with a chaotic agent and report leaks");

@@ -52,6 +52,58 @@ StatusMap ParseSweSmithAutograd(std::string_view log, GradingRules rules);
 // of letters, digits, whitespace and _-,.()' only.
 StatusMap ParseSweSmithSlugify(std::string_view log, GradingRules rules);
 
+// ---------------------------------------------------------------------------
+// SWE-bench's non-Python parsers (swebench/harness/log_parsers/*.py at
+// v4.1.0 and v5.0.1). They may read the spec (LogParserSpec) and may fail
+// where the harness raises; spec.rules picks the version's behaviour where
+// the two differ. Each restates its Python with PyRegex (py_regex.h).
+using SpecParserFn = Result<StatusMap> (*)(std::string_view log, const LogParserSpec& spec);
+
+// swebench_js_parsers.cc: the JavaScript parsers both versions have.
+Result<StatusMap> ParseCalypso(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseChartJs(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseMarked(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseP5js(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseReactPdf(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseJest(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseJestJson(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseVitest(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseKarma(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseTap(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseImmutableJs(std::string_view log, const LogParserSpec& spec);
+
+// swebench_js_repo_parsers.cc: the repository-specific JavaScript parsers
+// v5.0.1 added.
+Result<StatusMap> ParseHighlightJs(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParsePrismJs(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseEslint(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseBpmnJs(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseOpenLayers(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseGrommet(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseNext(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseCarbon(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseLighthouse(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseQuartoCli(std::string_view log, const LogParserSpec& spec);
+
+// swebench_native_parsers.cc: C/C++, Go and PHP.
+Result<StatusMap> ParseRedis(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseJq(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseDoctest(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseMicropythonTest(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseGoogleTest(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseSweBenchGoTest(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParsePhpUnit(std::string_view log, const LogParserSpec& spec);
+
+// swebench_jvm_ruby_parsers.cc: Java and Ruby.
+Result<StatusMap> ParseMaven(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseAnt(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseGradleCustom(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseMinitest(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseCucumber(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseRubyUnit(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseRspecTransformedJson(std::string_view log, const LogParserSpec& spec);
+Result<StatusMap> ParseJekyll(std::string_view log, const LogParserSpec& spec);
+
 }  // namespace r2e::internal
 
 #endif  // R2E_GRADING_PARSERS_H_

@@ -275,8 +275,42 @@ std::vector<long long> SweBenchTestExitCodes(std::string_view log) {
   return codes;
 }
 
+namespace {
+
+std::string UniversalNewlines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      out += text[i];
+      continue;
+    }
+    out += '\n';
+    if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<SweBenchLogEval> EvalSweBenchLog(std::string_view parser_name, std::string_view log,
                                         GradingRules rules) {
+  LogParserSpec spec;
+  spec.rules = rules;
+  return EvalSweBenchLog(parser_name, log, spec);
+}
+
+Result<SweBenchLogEval> EvalSweBenchLog(std::string_view parser_name, std::string_view raw_log,
+                                        const LogParserSpec& spec) {
+  // The harness reads the log in text mode: "\r\n" and a lone "\r" are "\n"
+  // before anything looks at it.
+  std::string normalized;
+  std::string_view log = raw_log;
+  if (raw_log.find('\r') != std::string_view::npos) {
+    normalized = UniversalNewlines(raw_log);
+    log = normalized;
+  }
+  const GradingRules rules = spec.rules;
   SweBenchLogEval out;
   auto not_found = [&](std::string reason) {
     out.found = false;
@@ -302,12 +336,12 @@ Result<SweBenchLogEval> EvalSweBenchLog(std::string_view parser_name, std::strin
   content = content.substr(0, content.find(kSweStartTestOutput));
   content = content.substr(0, content.find(kSweEndTestOutput));
 
-  auto parsed = ParseLog(parser_name, content, rules);
+  auto parsed = ParseLog(parser_name, content, spec);
   if (!parsed.ok()) return parsed.status();
   out.status_map = std::move(parsed).value();
   if (out.status_map.empty()) {
     // Since v4.1.0: output that went elsewhere (e.g. stderr) is still graded.
-    auto whole = ParseLog(parser_name, log, rules);
+    auto whole = ParseLog(parser_name, log, spec);
     if (!whole.ok()) return whole.status();
     out.status_map = std::move(whole).value();
   }
@@ -333,7 +367,11 @@ Result<SweBenchLogEval> EvalSweBenchLog(std::string_view parser_name, std::strin
 
 Result<SweBenchLogEval> EvalSweBenchLog(const Task& task, std::string_view log,
                                         GradingRules rules) {
-  auto eval = EvalSweBenchLog(SweBenchParserName(task), log, rules);
+  LogParserSpec spec;
+  spec.rules = rules;
+  spec.instance_id = task.instance_id;
+  spec.version = task.version;
+  auto eval = EvalSweBenchLog(SweBenchParserName(task), log, spec);
   if (!eval.ok()) {
     return eval.status().WithContext("task " + task.instance_id + " (repo " + task.repo + ")");
   }

@@ -126,8 +126,12 @@ nlohmann::ordered_json Ordered(const json& j) {
 
 }  // namespace
 
-bool IsSweBenchFailOnlyRepo(std::string_view repo) {
-  return OneOf(repo, {"chartjs/Chart.js", "processing/p5.js", "markedjs/marked"});
+bool IsSweBenchFailOnlyRepo(std::string_view repo, GradingRules rules) {
+  if (OneOf(repo, {"chartjs/Chart.js", "processing/p5.js", "markedjs/marked"})) return true;
+  // v5.0.1's FAIL_ONLY_REPOS adds the repositories whose parsers record
+  // failures only.
+  return rules == GradingRules::kV5 &&
+         OneOf(repo, {"bpmn-io/bpmn-js", "openlayers/openlayers", "eslint/eslint"});
 }
 
 SweBenchEvalType SweBenchEvalTypeFor(const Task& task, GradingRules rules) {
@@ -138,7 +142,7 @@ SweBenchEvalType SweBenchEvalTypeFor(const Task& task, GradingRules rules) {
     if (v == "fail_only") return SweBenchEvalType::kFailOnly;
     if (v == "pass_and_fail") return SweBenchEvalType::kPassAndFail;
   }
-  return IsSweBenchFailOnlyRepo(task.repo) ? SweBenchEvalType::kFailOnly
+  return IsSweBenchFailOnlyRepo(task.repo, rules) ? SweBenchEvalType::kFailOnly
                                            : SweBenchEvalType::kPassAndFail;
 }
 

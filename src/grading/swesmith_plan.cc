@@ -23,7 +23,9 @@ constexpr std::string_view kPytestCommand =
     "pytest --disable-warnings --color=no --tb=no --verbose";
 constexpr std::string_view kGoCommand = "go test -v -count=1 ./...";
 constexpr std::string_view kPytestParser = "parse_log_swesmith_pytest";
-constexpr std::string_view kGoParser = "parse_log_gotest";
+// SWE-smith's parse_log_gotest, which differs from SWE-bench's of that name
+// (it also reads `FAIL <package> [build failed]` lines).
+constexpr std::string_view kGoParser = "parse_log_swesmith_gotest";
 
 using internal::Contains;
 
@@ -264,6 +266,8 @@ Result<SweSmithPlan> PlanSweSmithTests(const Task& task, bool go_repo) {
     } else {
       plan.parser = plan.go ? kGoParser : kPytestParser;
     }
+    // Profiles and rows name SWE-smith's Go parser by its harness name.
+    if (plan.parser == "parse_log_gotest") plan.parser = kGoParser;
   }
   return plan;
 }

@@ -147,7 +147,7 @@ TEST(GoldenSweSmith, GinGoTestLog) {
   R2E_SKIP_WITHOUT_GOLDEN();
   const fs::path path =
       kGoldenDir / "test_output" / "gin-gonic__gin.3c12d2a8.lm_rewrite__4pb48n1g.txt";
-  const StatusMap map = ParseSlice(path, "parse_log_gotest");
+  const StatusMap map = ParseSlice(path, "parse_log_swesmith_gotest");
   EXPECT_EQ(map.size(), 559u);
   EXPECT_EQ(CountStatus(map, "PASSED"), 556u);
   EXPECT_EQ(CountStatus(map, "FAILED"), 2u);
@@ -158,7 +158,7 @@ TEST(GoldenSweSmith, GinGoTestLog) {
   EXPECT_EQ(StatusOf(map, "github.com/gin-gonic/gin"), "FAILED");
   EXPECT_EQ(StatusOf(map, "TestPathCleanMallocs"), "SKIPPED");
   // The markers and xtrace around the slice add nothing.
-  EXPECT_EQ(*ParseLog("parse_log_gotest", ReadFile(path)), map);
+  EXPECT_EQ(*ParseLog("parse_log_swesmith_gotest", ReadFile(path)), map);
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ TEST(LogParserTableCoverage, TenCasesPerParser) {
   for (const char* parser :
        {"parse_log_pytest", "parse_log_pytest_options", "parse_log_pytest_v2", "parse_log_django",
         "parse_log_seaborn", "parse_log_sympy", "parse_log_matplotlib", "parse_log_swesmith_pytest",
-        "parse_log_gotest", "parse_log_cargo"}) {
+        "parse_log_swesmith_gotest", "parse_log_cargo"}) {
     const auto n = std::count_if(Cases().begin(), Cases().end(), [&](const ParserCase& c) {
       return std::string_view(c.parser) == parser;
     });
@@ -64,7 +64,7 @@ TEST(LogParserRules, ClassicAndV5AgreeElsewhere) {
       "x ... ok\n--- PASS: TestG (0.0s)\ntest r ... ok\nFAILED\n";
   for (const char* parser :
        {"parse_log_django", "parse_log_sympy", "parse_log_matplotlib", "parse_log_seaborn",
-        "parse_log_swesmith_pytest", "parse_log_gotest", "parse_log_cargo"}) {
+        "parse_log_swesmith_pytest", "parse_log_swesmith_gotest", "parse_log_cargo"}) {
     EXPECT_EQ(*ParseLog(parser, log, GradingRules::kClassic),
               *ParseLog(parser, log, GradingRules::kV5))
         << parser;
@@ -84,7 +84,7 @@ constexpr const char* kCanonical[] = {"parse_log_pytest",     "parse_log_pytest_
                                       "parse_log_pytest_v2",  "parse_log_django",
                                       "parse_log_seaborn",    "parse_log_sympy",
                                       "parse_log_matplotlib", "parse_log_swesmith_pytest",
-                                      "parse_log_gotest",     "parse_log_cargo"};
+                                      "parse_log_swesmith_gotest",     "parse_log_cargo"};
 
 TEST(ParseLogRegistry, UnknownNameIsNotFound) {
   Result<StatusMap> got = ParseLog("parse_log_nonesuch", "PASSED a");
@@ -101,11 +101,34 @@ TEST(ParseLogRegistry, ListsEveryParser) {
   for (const char* name : kCanonical) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
+  // The parsers that dispatch on the spec get values they know.
+  LogParserSpec spec;
+  spec.instance_id = "jekyll__jekyll-9141";
+  spec.version = "10.0";
   for (const std::string& name : names) {
-    Result<StatusMap> got = ParseLog(name, "");
-    ASSERT_TRUE(got.ok()) << name;
+    if (name == "parse_log_immutable_js") spec.instance_id = "immutable-js__immutable-js-2006";
+    Result<StatusMap> got = ParseLog(name, "", spec);
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status().ToString();
     EXPECT_TRUE(got->empty()) << name;
+    spec.instance_id = "jekyll__jekyll-9141";
   }
+}
+
+// Where the harness raises on the spec, ParseLog refuses with its message.
+TEST(ParseLogRegistry, SpecValuesTheHarnessRejects) {
+  LogParserSpec spec;
+  spec.instance_id = "jekyll__jekyll-1234";
+  auto jekyll = ParseLog("parse_log_jekyll", "", spec);
+  ASSERT_FALSE(jekyll.ok());
+  EXPECT_EQ(jekyll.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(jekyll.status().message().find("jekyll__jekyll-1234"), std::string::npos)
+      << jekyll.status().ToString();
+  spec.instance_id = "immutable-js__immutable-js-1";
+  EXPECT_EQ(ParseLog("parse_log_immutable_js", "", spec).status().code(),
+            StatusCode::kInvalidArgument);
+  spec.version = "next";
+  EXPECT_EQ(ParseLog("parse_log_lighthouse", "", spec).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 // SWE-bench's per-repository aliases name the same parsers (a v5 row's
@@ -203,8 +226,24 @@ TEST(LogParserRobustness, ArbitraryBytes) {
       "x ... Testing against Django installed in " + std::string(1 << 18, 'y'),
   };
   for (const std::string& name : LogParserNames()) {
+    // The dispatching parsers get spec values they know; the ones that
+    // decode XML (doctest) or JSON (prismjs) refuse what the harness's
+    // decoders refuse.
+    LogParserSpec spec;
+    spec.instance_id = name == "parse_log_immutable_js" ? "immutable-js__immutable-js-2006"
+                                                         : "jekyll__jekyll-9141";
+    spec.version = "10.0";
+    const bool decodes = name == "parse_log_doctest" || name == "parse_log_prismjs";
     for (GradingRules rules : {GradingRules::kClassic, GradingRules::kV5}) {
-      for (const std::string& log : logs) EXPECT_TRUE(ParseLog(name, log, rules).ok()) << name;
+      spec.rules = rules;
+      for (const std::string& log : logs) {
+        const Result<StatusMap> got = ParseLog(name, log, spec);
+        if (decodes && !got.ok()) {
+          EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument) << name;
+        } else {
+          EXPECT_TRUE(got.ok()) << name << ": " << got.status().ToString();
+        }
+      }
     }
   }
 }

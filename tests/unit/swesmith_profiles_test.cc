@@ -274,7 +274,7 @@ TEST(SweSmithHarnessCommandTest, GoProfilesRunGoTestWithoutCount) {
   const SweSmithPlan plan = Plan(task);
   EXPECT_EQ(plan.command, "go test -v ./...");
   EXPECT_TRUE(plan.go);
-  EXPECT_EQ(plan.parser, "parse_log_gotest");
+  EXPECT_EQ(plan.parser, "parse_log_swesmith_gotest");
   EXPECT_TRUE(plan.restore_files.empty());
   EXPECT_FALSE(internal::SweSmithNeedsGoProbe(task));
 }

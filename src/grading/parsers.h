@@ -59,7 +59,8 @@ StatusMap ParseSweSmithSlugify(std::string_view log, GradingRules rules);
 // the two differ. Each restates its Python with PyRegex (py_regex.h).
 using SpecParserFn = Result<StatusMap> (*)(std::string_view log, const LogParserSpec& spec);
 
-// swebench_js_parsers.cc: the JavaScript parsers both versions have.
+// swebench_js_parsers.cc and swebench_js_parsers2.cc (chart_js, marked,
+// p5js): the JavaScript parsers both versions have.
 Result<StatusMap> ParseCalypso(std::string_view log, const LogParserSpec& spec);
 Result<StatusMap> ParseChartJs(std::string_view log, const LogParserSpec& spec);
 Result<StatusMap> ParseMarked(std::string_view log, const LogParserSpec& spec);

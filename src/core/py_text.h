@@ -111,6 +111,32 @@ void ForEachLine(std::string_view log, F&& f) {
   }
 }
 
+// As ForEachLine, stopping once f returns false (the Python's break).
+template <typename F>
+void ForEachLineWhile(std::string_view log, F&& f) {
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t nl = log.find('\n', pos);
+    if (!f(log.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos)) ||
+        nl == std::string_view::npos) {
+      return;
+    }
+    pos = nl + 1;
+  }
+}
+
+// Python's len(s): code points, counted as UTF-8 lead bytes.
+inline std::size_t PyLen(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+// `len(line) - len(line.lstrip())`: the indent, in code points.
+inline std::size_t PyIndent(std::string_view line) {
+  return PyLen(line.substr(0, line.size() - PyLStrip(line).size()));
+}
+
 }  // namespace r2e::internal
 
 #endif  // R2E_CORE_PY_TEXT_H_

@@ -24,29 +24,6 @@ namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
-// ForEachLine that stops once f returns false (the Python's break/return).
-template <typename F>
-void ForEachLineWhile(std::string_view text, F&& f) {
-  std::size_t pos = 0;
-  for (;;) {
-    const std::size_t nl = text.find('\n', pos);
-    if (!f(text.substr(pos, nl == kNpos ? kNpos : nl - pos)) || nl == kNpos) return;
-    pos = nl + 1;
-  }
-}
-
-// Python's len(): code points, not bytes.
-std::size_t CharCount(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// `len(line) - len(line.lstrip())`.
-std::size_t IndentChars(std::string_view line) {
-  return CharCount(line.substr(0, line.size() - PyLStrip(line).size()));
-}
-
 // A stack of suite names and `sep.join(names)`, kept joined so that a test
 // line costs the length of its own name rather than the whole stack's.
 class SuiteStack {
@@ -134,7 +111,7 @@ Result<StatusMap> ParseCalypso(std::string_view log, const LogParserSpec& /*spec
         out.Add(std::string(PyStrip(name)), passed ? kPassed : kFailed);
         return true;
       }
-      const std::size_t indent = IndentChars(line);
+      const std::size_t indent = PyIndent(line);
       if (indent > 0) {
         while (!indents.empty() && indents.back() >= indent) {
           indents.pop_back();
@@ -231,7 +208,7 @@ Result<StatusMap> ParseKarma(std::string_view log, const LogParserSpec& /*spec*/
     const std::string_view status = m->group(2);
     const std::string_view name = m->group(3);
     if (!indent.empty() && status.empty()) {
-      const auto new_indent = static_cast<std::ptrdiff_t>(CharCount(indent));
+      const auto new_indent = static_cast<std::ptrdiff_t>(PyLen(indent));
       if (new_indent > current_indent) {
         current_indent = new_indent;
         suite.Push(name);

@@ -24,17 +24,6 @@ namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
-// ForEachLine that stops once f returns false (the Python's break/return).
-template <typename F>
-void ForEachLineWhile(std::string_view text, F&& f) {
-  std::size_t pos = 0;
-  for (;;) {
-    const std::size_t nl = text.find('\n', pos);
-    if (!f(text.substr(pos, nl == kNpos ? kNpos : nl - pos)) || nl == kNpos) return;
-    pos = nl + 1;
-  }
-}
-
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
 // The end of the `\d*` run (any script's digits) at text[i].
@@ -51,18 +40,6 @@ std::size_t DigitsEnd(std::string_view text, std::size_t i) {
     }
   }
   return i;
-}
-
-// Python's len(): code points, not bytes.
-std::size_t CharCount(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// `len(line) - len(line.lstrip())`.
-std::size_t IndentChars(std::string_view line) {
-  return CharCount(line.substr(0, line.size() - PyLStrip(line).size()));
 }
 
 std::string_view PyRStrip(std::string_view s) {
@@ -376,7 +353,7 @@ bool IsValidFail(std::string_view name) {
   std::size_t last = 0;
   bool ok = true;
   ForEachLineWhile(name, [&](std::string_view line) {
-    const std::size_t indent = IndentChars(line);
+    const std::size_t indent = PyIndent(line);
     ok = indent > last;
     last = indent;
     return ok;

@@ -26,13 +26,6 @@ namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
-// `len(line) - len(line.lstrip())`: counted in characters, as Python does.
-std::size_t IndentChars(std::string_view line) {
-  std::size_t chars = 0;
-  for (std::size_t i = 0, w; i < line.size() && (w = PySpaceLen(line, i)) != 0; i += w) ++chars;
-  return chars;
-}
-
 // The (name, indent) suite stack that next_v1 and lighthouse_mocha keep:
 // an indented line that is not a test pops every suite indented at least as
 // deep, then becomes the innermost suite.
@@ -57,15 +50,6 @@ class SuiteStack {
  private:
   std::vector<std::pair<std::string_view, std::size_t>> items_;
 };
-
-// Calls f(line) for each line of `text.split("\n")` until f returns false.
-template <typename F>
-void ForEachLineUntil(std::string_view text, F&& f) {
-  bool going = true;
-  ForEachLine(text, [&](std::string_view line) {
-    if (going) going = f(line);
-  });
-}
 
 // The pieces of `text.split(sep)` after the first.
 template <typename F>
@@ -132,7 +116,7 @@ StatusMap ParseNextV1(std::string_view log) {
     if (const std::size_t at = part.rfind(kBrowser); at != kNpos) {
       part.remove_prefix(at + kBrowser.size());
     }
-    ForEachLineUntil(part, [&](std::string_view line) {
+    ForEachLineWhile(part, [&](std::string_view line) {
       if (line.starts_with("TOTAL")) return false;
       const std::string_view stripped = PyStrip(line);
       for (std::string_view skip : {"ERROR", "LOG", "WARN", "Check", "in"}) {
@@ -146,7 +130,7 @@ StatusMap ParseNextV1(std::string_view log) {
           return true;
         }
       }
-      if (const std::size_t indent = IndentChars(line); indent > 0) suite.Push(stripped, indent);
+      if (const std::size_t indent = PyIndent(line); indent > 0) suite.Push(stripped, indent);
       return true;
     });
   });
@@ -206,7 +190,7 @@ StatusMap ParseLighthouseMocha(std::string_view log) {
           return;
         }
       }
-      if (const std::size_t indent = IndentChars(line); indent > 0) suite.Push(stripped, indent);
+      if (const std::size_t indent = PyIndent(line); indent > 0) suite.Push(stripped, indent);
     });
   });
   return out.Build();

@@ -101,9 +101,9 @@ TEST(SweBenchE2E, BugIsZeroAndGoldPatchIsOne) {
         "test ! -e /testbed/tests/hidden/test_words.py && test ! -e /root/r2e_eval.sh");
 
   ApplyPatch(*env, task.patch);
-  auto fixed = env->compute_reward();
+  auto fixed = env->grade();
   ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
-  EXPECT_EQ(*fixed, 1.0);
+  EXPECT_EQ(fixed->reward, 1.0) << "timed out: " << fixed->timed_out << "\n" << fixed->log;
 
   // A second grade of the same sandbox gives the same answer.
   auto again = env->grade();

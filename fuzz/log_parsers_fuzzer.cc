@@ -2,8 +2,9 @@
 // rule set), the second the spec values the dispatching parsers read, the
 // rest is the log. An input that starts with "parse_log_<name>\n" names its
 // parser instead (run-fuzzers.sh seeds the multilingual fixtures' logs so).
-// Parsers never crash on any bytes, and fail only as the harness raises
-// (InvalidArgument: a spec value they do not know, undecodable JSON or XML).
+// Parsers never crash on any bytes, and fail only where the harness raises
+// (InvalidArgument: a spec value they do not know, undecodable JSON or XML,
+// the lines calypso's and karma's Python crashes on).
 #include <algorithm>
 #include <iterator>
 #include <utility>

@@ -66,9 +66,10 @@ struct LogParserSpec {
 // A log is split on '\n'; a later line overwrites an earlier one. Parsers
 // never fail on any bytes; a log they cannot read gives an empty map, except
 // where the harness itself raises (a spec value a parser does not know, the
-// JSON that parse_log_prismjs decodes): then InvalidArgument, naming the
-// harness's error. NotFound for an unknown name (the message lists the known
-// ones).
+// JSON of parse_log_prismjs, the XML of parse_log_doctest, the lines that
+// crash parse_log_calypso and parse_log_karma; docs/swebench.md lists them):
+// then InvalidArgument, naming the harness's error. NotFound for an unknown name (the message lists
+// the known ones).
 Result<StatusMap> ParseLog(std::string_view parser_name, std::string_view log,
                            const LogParserSpec& spec);
 Result<StatusMap> ParseLog(std::string_view parser_name, std::string_view log,

@@ -69,8 +69,7 @@ inline std::string_view PyLStrip(std::string_view s) {
   return s;
 }
 
-inline std::string_view PyStrip(std::string_view s) {
-  s = PyLStrip(s);
+inline std::string_view PyRStrip(std::string_view s) {
   while (!s.empty()) {
     const std::size_t w = PySpaceLenAtEnd(s);
     if (w == 0) break;
@@ -78,6 +77,8 @@ inline std::string_view PyStrip(std::string_view s) {
   }
   return s;
 }
+
+inline std::string_view PyStrip(std::string_view s) { return PyRStrip(PyLStrip(s)); }
 
 // `s.split()`, stopping after `max_tokens` tokens (the ones after it are not
 // needed by the caller).

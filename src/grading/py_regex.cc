@@ -115,7 +115,6 @@ std::string PythonWhitespace(std::string_view pattern) {
 pcre2_code* Compile(std::string_view python_pattern, unsigned flags, uint32_t anchoring) {
   const std::string pattern = PythonWhitespace(python_pattern);
   uint32_t options = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | anchoring;
-  if (flags & kReIgnoreCase) options |= PCRE2_CASELESS;
   if (flags & kReMultiline) options |= PCRE2_MULTILINE;
   if (flags & kReDotAll) options |= PCRE2_DOTALL;
   // Python's `.` and `$` know only '\n' as a line end.
@@ -226,10 +225,6 @@ std::string_view PyMatch::group(std::size_t index) const {
   return subject_.substr(spans_[index].begin, spans_[index].end - spans_[index].begin);
 }
 
-std::string_view PyMatch::group(std::string_view name) const {
-  return regex_ == nullptr ? std::string_view() : group(regex_->GroupIndex(name));
-}
-
 bool PyMatch::has_group(std::size_t index) const {
   return index < spans_.size() && spans_[index].begin != kUnset;
 }
@@ -290,7 +285,6 @@ std::optional<PyMatch> PyRegex::Run(std::string_view subject, std::size_t pos, A
   const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
   PyMatch m;
   m.subject_ = subject;
-  m.regex_ = this;
   m.spans_.resize(group_count_ + 1);
   for (std::size_t i = 0; i < static_cast<std::size_t>(rc) && i <= group_count_; ++i) {
     if (ovector[2 * i] == PCRE2_UNSET) continue;

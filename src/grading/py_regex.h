@@ -34,9 +34,8 @@ namespace r2e::internal {
 // The subset of Python's re flags the harnesses use.
 enum PyRegexFlags : unsigned {
   kReNone = 0,
-  kReIgnoreCase = 1u << 0,  // re.IGNORECASE
-  kReMultiline = 1u << 1,   // re.MULTILINE
-  kReDotAll = 1u << 2,      // re.DOTALL
+  kReMultiline = 1u << 0,  // re.MULTILINE
+  kReDotAll = 1u << 1,     // re.DOTALL
 };
 
 // One match: group spans into the subject the match was made on (which must
@@ -46,12 +45,9 @@ class PyMatch {
   // group(0) is the whole match. An unmatched (or out-of-range) group gives an
   // empty view; has_group() tells the two apart (Python's None).
   std::string_view group(std::size_t index = 0) const;
-  std::string_view group(std::string_view name) const;
   bool has_group(std::size_t index) const;
   std::size_t start(std::size_t index = 0) const;
   std::size_t end(std::size_t index = 0) const;
-  // The number of capturing groups in the pattern (Python's len(m.groups())).
-  std::size_t group_count() const { return spans_.empty() ? 0 : spans_.size() - 1; }
 
  private:
   friend class PyRegex;
@@ -62,7 +58,6 @@ class PyMatch {
   };
   std::string_view subject_;
   std::vector<Span> spans_;
-  const class PyRegex* regex_ = nullptr;
 };
 
 class PyRegex {
@@ -94,7 +89,6 @@ class PyRegex {
   // empty piece where Python gives None).
   std::vector<std::string> Split(std::string_view subject, std::size_t maxsplit = 0) const;
 
-  std::size_t group_count() const { return group_count_; }
   // The index of a named group, or 0 when there is none of that name.
   std::size_t GroupIndex(std::string_view name) const;
 

@@ -130,33 +130,10 @@ Result<StatusMap> ParseCalypso(std::string_view log, const LogParserSpec& /*spec
   return out.Build();
 }
 
-// Jest's per-file "PASS <file> (<time>)" / "FAIL <file>" lines.
-Result<StatusMap> ParseReactPdf(std::string_view log, const LogParserSpec& /*spec*/) {
-  struct Pattern {
-    PyRegex regex;
-    std::string_view status;
-  };
-  static const Pattern kPatterns[] = {
-      {PyRegex(R"(^PASS\s(.*)\s\([\d\.]+ms\))"), kPassed},
-      {PyRegex(R"(^PASS\s(.*)\s\([\d\.]+\ss\))"), kPassed},
-      {PyRegex(R"(^PASS\s(.*)\s\([\d\.]+s\))"), kPassed},
-      {PyRegex(R"(^PASS\s(.*))"), kPassed},
-      {PyRegex(R"(^FAIL\s(.*)\s\([\d\.]+ms\))"), kFailed},
-      {PyRegex(R"(^FAIL\s(.*)\s\([\d\.]+\ss\))"), kFailed},
-      {PyRegex(R"(^FAIL\s(.*)\s\([\d\.]+s\))"), kFailed},
-      {PyRegex(R"(^FAIL\s(.*))"), kFailed},
-  };
-  StatusMapBuilder out(log);
-  ForEachLine(log, [&](std::string_view line) {
-    if (!line.starts_with("PASS") && !line.starts_with("FAIL")) return;
-    for (const Pattern& p : kPatterns) {
-      if (const auto m = p.regex.Match(line)) {
-        out.Add(m->group(1), p.status);
-        return;
-      }
-    }
-  });
-  return out.Build();
+// The harness's parse_log_react_pdf is parse_log_carbon's body again, line
+// for line (swebench_js_repo_parsers.cc).
+Result<StatusMap> ParseReactPdf(std::string_view log, const LogParserSpec& spec) {
+  return ParseCarbon(log, spec);
 }
 
 // Jest --verbose: "✓|✕|○ <name> (<time>)".

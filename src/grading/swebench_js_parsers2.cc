@@ -42,15 +42,6 @@ std::size_t DigitsEnd(std::string_view text, std::size_t i) {
   return i;
 }
 
-std::string_view PyRStrip(std::string_view s) {
-  while (!s.empty()) {
-    const std::size_t w = PySpaceLenAtEnd(s);
-    if (w == 0) break;
-    s.remove_suffix(w);
-  }
-  return s;
-}
-
 // The end of the ANSI sequence starting with the ESC at text[i], or 0: the
 // pattern `\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])` of the harness's ansi_escape
 // (harness/utils.py at v4.1.0, utils.py at v5.0.1). Read by hand: PyRegex

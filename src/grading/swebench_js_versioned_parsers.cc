@@ -19,6 +19,7 @@
 #include "grading/parsers.h"
 #include "grading/py_regex.h"
 #include "grading/status_map_builder.h"
+#include "grading/swebench_internal.h"
 #include "grading/test_status.h"
 
 namespace r2e::internal {
@@ -220,8 +221,6 @@ StatusMap ParseLighthouseMochaJson(std::string_view log) {
   return out.Build();
 }
 
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-
 // The UTF-8 encoding of code point `cp`.
 std::string EncodeUtf8(char32_t cp) {
   std::string out;
@@ -307,7 +306,7 @@ std::optional<double> PyFloat(std::string_view text) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '_') {
       clean += s[i];
-    } else if (i == 0 || !IsAsciiDigit(s[i - 1]) || i + 1 == s.size() || !IsAsciiDigit(s[i + 1])) {
+    } else if (i == 0 || !IsDigit(s[i - 1]) || i + 1 == s.size() || !IsDigit(s[i + 1])) {
       return std::nullopt;
     }
   }
@@ -325,12 +324,12 @@ std::optional<double> PyFloat(std::string_view text) {
   std::size_t i = 0, digits = 0;
   long long lead = 0;
   bool seen_nonzero = false;
-  for (; i < body.size() && IsAsciiDigit(body[i]); ++i, ++digits) {
+  for (; i < body.size() && IsDigit(body[i]); ++i, ++digits) {
     if (body[i] != '0') seen_nonzero = true;
     if (seen_nonzero) ++lead;
   }
   if (i < body.size() && body[i] == '.') {
-    for (++i; i < body.size() && IsAsciiDigit(body[i]); ++i, ++digits) {
+    for (++i; i < body.size() && IsDigit(body[i]); ++i, ++digits) {
       if (!seen_nonzero && body[i] == '0') --lead;
       if (body[i] != '0') seen_nonzero = true;
     }
@@ -342,7 +341,7 @@ std::optional<double> PyFloat(std::string_view text) {
     if (i < body.size() && (body[i] == '-' || body[i] == '+')) ++i;
     long long exponent = 0;
     const std::size_t exp_start = i;
-    for (; i < body.size() && IsAsciiDigit(body[i]); ++i) {
+    for (; i < body.size() && IsDigit(body[i]); ++i) {
       if (exponent < 1'000'000'000) exponent = exponent * 10 + (body[i] - '0');
     }
     if (i == exp_start) return std::nullopt;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/py_text.h"
+#include "core/text.h"
 #include "grading/parsers.h"
 #include "grading/py_regex.h"
 #include "grading/status_map_builder.h"
@@ -22,9 +23,9 @@ namespace {
 
 constexpr std::size_t kNpos = std::string_view::npos;
 
-// The line filters below are only there to skip the regex on lines it cannot
-// match; each is implied by its pattern, so results never depend on them.
-bool Contains(std::string_view s, std::string_view part) { return s.find(part) != kNpos; }
+// The line filters below (Contains) are only there to skip the regex on lines
+// it cannot match; each is implied by its pattern, so results never depend on
+// them.
 
 // Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code
 // points past U+10FFFF). PyRegex lets no part of a pattern match an invalid

@@ -52,9 +52,7 @@ export DOCKER_BUILDKIT=0
 say() { printf 'build-test-images: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 t_start=$SECONDS
-
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+. scripts/lib/images.sh
 
 # --- tools -----------------------------------------------------------------------
 installed() {
@@ -74,27 +72,12 @@ fi
 # The host's python3 may be another one on PATH (pyenv); any python3 >= 3.7 does.
 python=$(command -v python3)
 
-docker=(docker)
-if ! docker info >/dev/null 2>&1; then
-  if [ ${#sudo_cmd[@]} -gt 0 ] && sudo docker info >/dev/null 2>&1; then
-    docker=(sudo docker)
-  else
-    die "no Docker daemon answers; run scripts/start-dockerd.sh first"
-  fi
-fi
+find_docker
 
 "${sudo_cmd[@]}" mkdir -p "$cache"
 # One build at a time per cache (test.sh may run twice on one machine).
 exec 9>>"$cache/build.lock"
 flock -w 1800 9 || die "another build holds $cache/build.lock"
-
-sha() { sha256sum | cut -c1-64; }
-label_of() { # image label
-  "${docker[@]}" image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
-}
-up_to_date() { # image inputs-hash
-  [ "${R2E_REBUILD:-0}" != 1 ] && [ "$(label_of "$1" r2e.inputs)" = "$2" ]
-}
 
 work=$(mktemp -d /tmp/r2e-images.XXXXXX)
 trap 'rm -rf --one-file-system "$work"' EXIT
@@ -206,33 +189,12 @@ demo=examples/tasks/demo
 demo_jsonl=examples/tasks/demo.jsonl
 [ -f "$demo_jsonl" ] && [ -d "$demo/repo" ] && [ -d "$demo/r2e_tests" ] || die "missing $demo"
 
-demo_files() { # dir -> relative paths of its files (no caches), sorted
-  (cd "$1" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' ! -path '*/.pytest_cache/*' \
-     ! -path './.venv/*' | sed 's|^\./||' | LC_ALL=C sort)
-}
-copy_tree() { # src dest [exclude-relpath...]: files only, modes 644/755
-  local src=$1 dest=$2 f skip x
-  shift 2
-  while read -r f; do
-    skip=0
-    for x in "$@"; do [ "$f" = "$x" ] && skip=1; done
-    [ $skip = 1 ] && continue
-    if [ -x "$src/$f" ]; then install -D -m 755 "$src/$f" "$dest/$f"
-    else install -D -m 644 "$src/$f" "$dest/$f"; fi
-  done < <(demo_files "$src")
-}
-
 # Everything the task images are built from: a change in any of it rebuilds them.
 demo_inputs=$(
   {
     echo "base $base_id"
     sha256sum "${BASH_SOURCE[0]}" tests/images/*.Dockerfile "$demo_jsonl" | cut -c1-64
-    for d in "$demo/repo" "$demo/r2e_tests"; do
-      while read -r f; do
-        printf '%s %s ' "$d/$f" "$([ -x "$d/$f" ] && echo x || echo -)"
-        sha256sum <"$d/$f" | cut -c1-64
-      done < <(demo_files "$d")
-    done
+    tree_hash "$demo/repo" "$demo/r2e_tests"
   } | sha)
 
 # Fields of the R2E row the other flavours reuse.
@@ -245,22 +207,6 @@ json.dump({"problem_statement": row["problem_statement"],
            "scripted_actions": row.get("scripted_actions", [])},
           open(out + "/r2e_row.json", "w"))
 PY
-
-# Deterministic commits: same tree, names and dates give the same hashes on
-# every machine; the host's git configuration is ignored.
-export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_AUTHOR_NAME=r2e GIT_AUTHOR_EMAIL=r2e@r2e.invalid
-export GIT_COMMITTER_NAME=r2e GIT_COMMITTER_EMAIL=r2e@r2e.invalid
-export GIT_AUTHOR_DATE='2024-01-01T00:00:00+0000' GIT_COMMITTER_DATE='2024-01-01T00:00:00+0000'
-
-git_init() { # dir exclude-lines...
-  local dir=$1
-  shift
-  git -C "$dir" init -q -b main
-  printf '%s\n' "$@" '__pycache__/' '*.pyc' '.pytest_cache/' >>"$dir/.git/info/exclude"
-  git -C "$dir" add -A
-  git -C "$dir" commit -q -m "Initial commit"
-}
 
 build_image() { # name flavour inputs context [extra docker build args...]
   local name=$1 flavour=$2 inputs=$3 ctx=$4 t0=$SECONDS
@@ -427,7 +373,7 @@ sb_base=$(git -C "$ctx/testbed" rev-parse HEAD)
 # test_patch: the hidden tests, added under tests/hidden/.
 scratch=$work/swebench-test-patch
 git clone -q "$ctx/testbed" "$scratch"
-for f in $(demo_files "$demo/r2e_tests"); do
+for f in $(task_files "$demo/r2e_tests"); do
   case "$f" in test_*.py) install -D -m 644 "$demo/r2e_tests/$f" "$scratch/tests/hidden/$f" ;; esac
 done
 git -C "$scratch" add -A
@@ -510,7 +456,7 @@ sm_jsonl=examples/tasks/demo-swesmith.jsonl
 sm_inputs=$(printf '%s swesmith\n' "$demo_inputs" | sha)
 ctx=$work/ctx-swesmith
 copy_tree "$demo/repo" "$ctx/testbed" run_tests.sh
-for f in $(demo_files "$demo/r2e_tests"); do
+for f in $(task_files "$demo/r2e_tests"); do
   case "$f" in
     test_*.py)
       [ ! -e "$ctx/testbed/tests/$f" ] || die "$demo/repo/tests/$f clashes with the hidden test of that name"

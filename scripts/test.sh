@@ -57,6 +57,12 @@ if [ "${R2E_SKIP_DOCKER:-0}" = 1 ]; then
 else
   scripts/start-dockerd.sh
   scripts/build-test-images.sh
+  # The multilingual demo images (toolchains from Debian's mirror: about two
+  # and a half minutes on a bare machine, seconds once built) build while the
+  # tree compiles; step 5 waits for them.
+  multilingual_log=$(mktemp)
+  scripts/build-multilingual-images.sh >"$multilingual_log" 2>&1 &
+  multilingual_pid=$!
 fi
 
 # --- 3. configure -------------------------------------------------------------
@@ -107,6 +113,22 @@ run_stage() {  # name, command...
   fi
   rm -f "$out"
 }
+# The multilingual images started in step 2: their result is a stage's.
+if [ -n "${multilingual_pid:-}" ]; then
+  t0=$SECONDS
+  if wait "$multilingual_pid"; then
+    cat "$multilingual_log" >&2
+    echo "test.sh: stage multilingual-images: ok ($((SECONDS - t0)) s waited after the build)" | tee -a "$stage_report" >&2
+  else
+    cat "$multilingual_log" >&2
+    stage_failures+=(multilingual-images)
+    {
+      echo "test.sh: stage multilingual-images: FAILED; its last lines:"
+      tail -20 "$multilingual_log" | sed 's/^/  | /'
+    } | tee -a "$stage_report" >&2
+  fi
+  rm -f "$multilingual_log"
+fi
 if [ "${R2E_QUICK:-0}" = 1 ]; then
   R2E_SKIP_FUZZ=1
   R2E_SKIP_SANITIZERS=1

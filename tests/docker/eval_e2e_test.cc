@@ -4,7 +4,8 @@
 // unresolved in the exact summary; every flavour's gold run resolves, also
 // SWE-bench rows as published against harness-named images; a run
 // stopped with SIGINT or killed with SIGKILL resumes and leaves no sandbox
-// behind; four workers beat the sum of per-instance times. Skips when the
+// behind; four workers beat the sum of per-instance times; the multilingual
+// demo tasks resolve in every language. Skips when the
 // daemon, an image or the r2e program is missing.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -297,6 +298,68 @@ TEST_F(EvalE2ETest, GoldResolvesInEveryFlavour) {
     EXPECT_EQ(s["resolved_instances"], 1) << s.dump(2);
     EXPECT_EQ(s["error_instances"], 0) << s.dump(2);
   }
+}
+
+// The multilingual demo tasks (scripts/build-multilingual-images.sh: Go,
+// Rust, JavaScript, Ruby, PHP; SWE-bench 5.x rows with their own eval_script
+// and log_parser): every gold patch resolves; a patch that changes nothing the
+// tests see runs the tests and leaves exactly FAIL_TO_PASS failing and
+// PASS_TO_PASS passing, so each language's runner ran and its parser read
+// every test; an empty patch is reported empty.
+TEST_F(EvalE2ETest, MultilingualGoldResolvesAndANonFixDoesNot) {
+  const fs::path dataset = kTasks / "demo-multilingual.jsonl";
+  std::vector<json> rows;
+  {
+    std::ifstream in(dataset);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) rows.push_back(json::parse(line));
+    }
+  }
+  ASSERT_EQ(rows.size(), 5u);
+  for (const json& row : rows) REQUIRE_EVAL(row["image_name"].get<std::string>());
+
+  std::ofstream nonfix(dir_ / "nonfix.jsonl");
+  std::ofstream empty(dir_ / "empty.jsonl");
+  for (const json& row : rows) {
+    const std::string notes =
+        "diff --git a/NOTES.md b/NOTES.md\nnew file mode 100644\nindex 0000000..e69de29\n"
+        "--- /dev/null\n+++ b/NOTES.md\n@@ -0,0 +1 @@\n+Looked at this; no fix yet.\n";
+    nonfix << json{{"instance_id", row["instance_id"]}, {"model_name_or_path", "nonfix"},
+                   {"model_patch", notes}}.dump()
+           << "\n";
+    empty << json{{"instance_id", row["instance_id"]}, {"model_name_or_path", "empty"},
+                  {"model_patch", ""}}.dump()
+          << "\n";
+  }
+  nonfix.close();
+  empty.close();
+
+  const std::vector<std::string> two_workers = {"--workers", "2"};
+  json gold = Run(Args(dataset, "gold", "ml", two_workers), 0, "ml-gold");
+  ASSERT_TRUE(gold.is_object());
+  EXPECT_EQ(gold["resolved_instances"], 5) << gold.dump(2) << ErrorLogs(gold, "ml");
+  EXPECT_EQ(gold["error_instances"], 0) << gold.dump(2);
+
+  json miss = Run(Args(dataset, (dir_ / "nonfix.jsonl").string(), "ml", two_workers), 0, "ml-nonfix");
+  ASSERT_TRUE(miss.is_object());
+  EXPECT_EQ(miss["unresolved_instances"], 5) << miss.dump(2);
+  for (const json& row : rows) {
+    const std::string id = row["instance_id"];
+    SCOPED_TRACE(id + " (" + row["language"].get<std::string>() + ")");
+    const fs::path inst = InstanceDir(dir_ / "logs", "ml", "nonfix", id);
+    const json report = json::parse(ReadAll(inst / "report.json"), nullptr, false);
+    ASSERT_TRUE(report.is_object()) << ReadAll(inst / "run_instance.log");
+    const json& status = report[id]["tests_status"];
+    EXPECT_EQ(status["FAIL_TO_PASS"]["failure"], row["FAIL_TO_PASS"]) << report.dump(2);
+    EXPECT_EQ(status["FAIL_TO_PASS"]["success"], json::array()) << report.dump(2);
+    EXPECT_EQ(status["PASS_TO_PASS"]["success"], row["PASS_TO_PASS"]) << report.dump(2);
+    EXPECT_EQ(status["PASS_TO_PASS"]["failure"], json::array()) << report.dump(2);
+  }
+
+  json none = Run(Args(dataset, (dir_ / "empty.jsonl").string(), "ml"), 0, "ml-empty");
+  ASSERT_TRUE(none.is_object());
+  EXPECT_EQ(none["empty_patch_instances"], 5) << none.dump(2);
+  EXPECT_EQ(none["resolved_instances"], 0) << none.dump(2);
 }
 
 // SWE-smith rows: a repository without a profile runs the default command

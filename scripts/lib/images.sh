@@ -1,0 +1,71 @@
+# Shared by scripts/build-test-images.sh and scripts/build-multilingual-images.sh
+# (sourced, not run): the Docker command, image labels and the inputs-hash
+# cache, deterministic git commits, and copying a task's files.
+#
+# The caller sets `say` and `die` before sourcing.
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+
+# Sets the array `docker` to the command that reaches the daemon.
+find_docker() {
+  docker=(docker)
+  if ! docker info >/dev/null 2>&1; then
+    if [ ${#sudo_cmd[@]} -gt 0 ] && sudo docker info >/dev/null 2>&1; then
+      docker=(sudo docker)
+    else
+      die "no Docker daemon answers; run scripts/start-dockerd.sh first"
+    fi
+  fi
+}
+
+sha() { sha256sum | cut -c1-64; }
+label_of() { # image label
+  "${docker[@]}" image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}
+# Whether the image exists with this inputs hash (R2E_REBUILD=1: never).
+up_to_date() { # image inputs-hash
+  [ "${R2E_REBUILD:-0}" != 1 ] && [ "$(label_of "$1" r2e.inputs)" = "$2" ]
+}
+
+# Deterministic commits: same tree, names and dates give the same hashes on
+# every machine; the host's git configuration is ignored.
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+export GIT_AUTHOR_NAME=r2e GIT_AUTHOR_EMAIL=r2e@r2e.invalid
+export GIT_COMMITTER_NAME=r2e GIT_COMMITTER_EMAIL=r2e@r2e.invalid
+export GIT_AUTHOR_DATE='2024-01-01T00:00:00+0000' GIT_COMMITTER_DATE='2024-01-01T00:00:00+0000'
+
+git_init() { # dir exclude-lines...
+  local dir=$1
+  shift
+  git -C "$dir" init -q -b main
+  printf '%s\n' "$@" '__pycache__/' '*.pyc' '.pytest_cache/' >>"$dir/.git/info/exclude"
+  git -C "$dir" add -A
+  git -C "$dir" commit -q -m "Initial commit"
+}
+
+task_files() { # dir -> relative paths of its files (no caches), sorted
+  (cd "$1" && find . -type f ! -path '*/__pycache__/*' ! -name '*.pyc' ! -path '*/.pytest_cache/*' \
+     ! -path './.venv/*' ! -path './node_modules/*' ! -path './target/*' | sed 's|^\./||' | LC_ALL=C sort)
+}
+copy_tree() { # src dest [exclude-relpath...]: files only, modes 644/755
+  local src=$1 dest=$2 f skip x
+  shift 2
+  while read -r f; do
+    skip=0
+    for x in "$@"; do [ "$f" = "$x" ] && skip=1; done
+    [ $skip = 1 ] && continue
+    if [ -x "$src/$f" ]; then install -D -m 755 "$src/$f" "$dest/$f"
+    else install -D -m 644 "$src/$f" "$dest/$f"; fi
+  done < <(task_files "$src")
+}
+# A hash of the files under each dir: path, executable bit, contents.
+tree_hash() { # dir...
+  local d f
+  for d in "$@"; do
+    while read -r f; do
+      printf '%s %s ' "$d/$f" "$([ -x "$d/$f" ] && echo x || echo -)"
+      sha256sum <"$d/$f" | cut -c1-64
+    done < <(task_files "$d")
+  done | sha
+}

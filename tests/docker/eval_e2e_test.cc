@@ -129,7 +129,8 @@ class EvalE2ETest : public ::testing::Test {
     std::string out;
     if (!summary.contains("error_ids")) return out;
     for (const auto& id : summary["error_ids"]) {
-      const fs::path log = InstanceDir(dir_ / "logs", run_id, "gold", id.get<std::string>()) / "run_instance.log";
+      const fs::path log =
+          InstanceDir(dir_ / "logs", run_id, "gold", id.get<std::string>()) / "run_instance.log";
       out += "\n--- " + log.string() + "\n" + ReadAll(log);
     }
     return out;
@@ -324,11 +325,15 @@ TEST_F(EvalE2ETest, MultilingualGoldResolvesAndANonFixDoesNot) {
     const std::string notes =
         "diff --git a/NOTES.md b/NOTES.md\nnew file mode 100644\nindex 0000000..e69de29\n"
         "--- /dev/null\n+++ b/NOTES.md\n@@ -0,0 +1 @@\n+Looked at this; no fix yet.\n";
-    nonfix << json{{"instance_id", row["instance_id"]}, {"model_name_or_path", "nonfix"},
-                   {"model_patch", notes}}.dump()
+    nonfix << json{{"instance_id", row["instance_id"]},
+                   {"model_name_or_path", "nonfix"},
+                   {"model_patch", notes}}
+                  .dump()
            << "\n";
-    empty << json{{"instance_id", row["instance_id"]}, {"model_name_or_path", "empty"},
-                  {"model_patch", ""}}.dump()
+    empty << json{{"instance_id", row["instance_id"]},
+                  {"model_name_or_path", "empty"},
+                  {"model_patch", ""}}
+                 .dump()
           << "\n";
   }
   nonfix.close();
@@ -340,7 +345,8 @@ TEST_F(EvalE2ETest, MultilingualGoldResolvesAndANonFixDoesNot) {
   EXPECT_EQ(gold["resolved_instances"], 5) << gold.dump(2) << ErrorLogs(gold, "ml");
   EXPECT_EQ(gold["error_instances"], 0) << gold.dump(2);
 
-  json miss = Run(Args(dataset, (dir_ / "nonfix.jsonl").string(), "ml", two_workers), 0, "ml-nonfix");
+  json miss =
+      Run(Args(dataset, (dir_ / "nonfix.jsonl").string(), "ml", two_workers), 0, "ml-nonfix");
   ASSERT_TRUE(miss.is_object());
   EXPECT_EQ(miss["unresolved_instances"], 5) << miss.dump(2);
   for (const json& row : rows) {
@@ -379,9 +385,10 @@ TEST_F(EvalE2ETest, SweSmithRowsRunTheirProfileOrWarn) {
   ASSERT_TRUE(report[id]["warnings"].is_array()) << report.dump(2);
   EXPECT_NE(ReadAll(inst / "run_instance.log").find("warning: no SWE-smith profile"),
             std::string::npos);
-  EXPECT_NE(ReadAll(inst / "test_output.txt")
-                .find("+ pytest --disable-warnings --color=no --tb=no --verbose tests/test_stats.py\n"),
-            std::string::npos);
+  EXPECT_NE(
+      ReadAll(inst / "test_output.txt")
+          .find("+ pytest --disable-warnings --color=no --tb=no --verbose tests/test_stats.py\n"),
+      std::string::npos);
 
   json row = json::parse(ReadAll(kTasks / "demo-swesmith.jsonl"));
   row["repo"] = "swesmith/mewwts__addict.75284f95";  // a suite profile
@@ -412,7 +419,8 @@ TEST_F(EvalE2ETest, PublishedSweBenchRowsResolveAgainstHarnessNamedImages) {
   json s = Run(Args(dataset, "gold", "published", {"--image-namespace", ""}), 0, "published");
   ASSERT_TRUE(s.is_object());
   EXPECT_EQ(HarnessPart(s), ExpectedSummary("resolved")) << s.dump(2);
-  const fs::path inst = InstanceDir(dir_ / "logs", "published", "gold", "r2e-demo__textstats-swebench-1");
+  const fs::path inst =
+      InstanceDir(dir_ / "logs", "published", "gold", "r2e-demo__textstats-swebench-1");
   const std::string log = ReadAll(inst / "run_instance.log");
   EXPECT_NE(log.find(std::string("(swebench)")), std::string::npos) << log;
   EXPECT_NE(log.find(std::string("image ") + kHarnessImage), std::string::npos) << log;
@@ -422,8 +430,9 @@ TEST_F(EvalE2ETest, PublishedSweBenchRowsResolveAgainstHarnessNamedImages) {
   // Without --image-namespace: the registry's name, which this daemon lacks.
   Child remote(Args(dataset, "gold", "remote"), dir_, "remote");
   EXPECT_EQ(remote.Wait(), 1);
-  EXPECT_NE(remote.err().find("swebench/sweb.eval.x86_64.r2e-demo_1776_textstats-swebench-1:latest"),
-            std::string::npos)
+  EXPECT_NE(
+      remote.err().find("swebench/sweb.eval.x86_64.r2e-demo_1776_textstats-swebench-1:latest"),
+      std::string::npos)
       << remote.err();
   // A kind that does not exist is bad input.
   Child bad(Args(dataset, "gold", "badkind", {"--kind", "swe-gym"}), dir_, "badkind");

@@ -509,6 +509,7 @@ fi
 # =====================================================================================
 #   r2e-test/imgenv:latest    FOO, VIRTUAL_ENV, JAVA_HOME, LC_ALL, PATH=/opt/imgbin:$PATH
 #   r2e-test/badpath:latest   PATH=/nonexistent/bin:/also/missing
+#   r2e-test/nopython:latest  no python3 at all (the tools run on r2e-python)
 r2e_id=$("${docker[@]}" image inspect -f '{{.Id}}' "$r2e_image")
 build_env_image() { # name flavour
   local name=$1 flavour=$2 inputs ctx
@@ -526,6 +527,7 @@ build_env_image() { # name flavour
 }
 build_env_image r2e-test/imgenv:latest imgenv
 build_env_image r2e-test/badpath:latest badpath
+build_env_image r2e-test/nopython:latest nopython
 
 # Images of ours that a rebuild left without a tag (only those with our label).
 "${docker[@]}" image prune -f --filter label=r2e.inputs >/dev/null 2>&1 || true

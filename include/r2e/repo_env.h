@@ -173,6 +173,10 @@ struct RepoEnvOptions {
   std::vector<ToolFile> extra_tools;
   // Where the tools go in the sandbox; empty: see AddCommandsOptions.
   std::string tools_bin_dir;
+  // Which Python runs the Python tools (see AddCommandsOptions::python): by
+  // default the sandbox's python3 when it runs, else r2e-python, asked once
+  // per runtime and image in a process (StepInfo::tool_python says which).
+  ToolPython tool_python = ToolPython::kAuto;
   // Run servable tools (the scaffold sets' Python tools) through r2e's tool
   // server: one interpreter per sandbox, started in the background at reset,
   // forks a child per call with the tool already imported, so a tool step
@@ -210,6 +214,9 @@ struct StepInfo {
   std::chrono::duration<double> total_time{0};  // the whole step, reward_fn not included
   // How the tool command ran; unset when the step ran none.
   std::optional<ToolPath> tool_path;
+  // Which Python ran the tool (ToolPython::kSandbox or kBundled); unset for a
+  // tool that is not a Python script and for a step that ran none.
+  std::optional<ToolPython> tool_python;
   // The `result` parameter of the finish/submit call that ended the episode
   // (valid UTF-8), when it has one.
   std::optional<std::string> result;
@@ -219,7 +226,8 @@ struct StepInfo {
 
 // The scaffold's info dict with r2e's additions, as trainers log it:
 // {"total_time": s, "exit_code", "timed_out", "tool", "step"}, then
-// "tool_path" (ToolPathName) when a tool command ran, "result" and
+// "tool_path" (ToolPathName) when a tool command ran, "tool_python"
+// ("sandbox" or "bundled") when a Python tool ran, "result" and
 // "reward_time" (s) when set.
 nlohmann::json ToJson(const StepInfo& info);
 

@@ -150,11 +150,41 @@ Result<ToolFile> LoadToolFile(const std::filesystem::path& path);
 // name, not recursive).
 Result<std::vector<ToolFile>> LoadToolFiles(const std::vector<std::filesystem::path>& paths);
 
+// Which Python interpreter runs the Python tools (those whose first line is a
+// `#!` line naming python) in a sandbox.
+enum class ToolPython {
+  kNone,     // InstalledTool: not a Python tool
+  kAuto,     // AddCommandsOptions: the sandbox's when usable, else bundled
+  kSandbox,  // the sandbox's `python3` (the first on its PATH)
+  kBundled,  // r2e-python: a static CPython 3.11 carried in the library and
+             // installed beside the tools (<dir>/.r2e-tools/r2e-python), with
+             // the standard library modules the tools use and chardet
+};
+// "", "auto", "sandbox" or "bundled".
+std::string_view ToolPythonName(ToolPython python);
+// Whether this library carries r2e-python (built with R2E_TOOL_PYTHON and
+// its build dependencies; see docs/tools.md).
+bool BundledPythonAvailable();
+
 struct AddCommandsOptions {
   // Sandbox directory for the tools. Empty: /usr/local/bin, falling back to
   // /root/.local/bin when that cannot be written (the LocalRuntime sandbox,
   // a container running as a non-root user). Both are on the command PATH.
   std::string bin_dir;
+  // The interpreter of the Python tools. kAuto (default): one command in the
+  // sandbox tells whether its python3 runs Python 3.6 or later; if so the
+  // tools run on it unchanged, else on r2e-python (about 10 MB sent to the
+  // sandbox once). kSandbox: always python3 (the tools fail where it is
+  // missing). kBundled: always r2e-python. kAuto and kBundled are
+  // FailedPrecondition when the library has no r2e-python and the sandbox
+  // has no usable python3.
+  ToolPython python = ToolPython::kAuto;
+  // kAuto: when not empty, the answer is kept under this key for the life of
+  // the process, and later calls with the same key skip the command (e.g.
+  // runtime name and image: an image's Python does not change).
+  std::string python_cache_key;
+  // Options of that command (its PATH decides which python3 is found).
+  ExecOptions probe_exec;
 };
 
 struct InstalledTool {
@@ -172,6 +202,8 @@ struct InstalledTool {
   // installs the server beside it (`<dir>/.r2e-tools/toolserver.py` and
   // toolcall.py).
   bool servable = false;
+  // The interpreter of a Python tool (kSandbox or kBundled); kNone for others.
+  ToolPython python = ToolPython::kNone;
 };
 
 // Describes and installs `files` into the sandbox (later files replace

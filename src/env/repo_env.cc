@@ -42,6 +42,7 @@ nlohmann::json ToJson(const StepInfo& info) {
                         {"tool", info.tool},
                         {"step", info.step}};
   if (info.tool_path) out["tool_path"] = ToolPathName(*info.tool_path);
+  if (info.tool_python) out["tool_python"] = ToolPythonName(*info.tool_python);
   if (info.result) out["result"] = *info.result;
   if (info.reward_time) out["reward_time"] = info.reward_time->count();
   return out;
@@ -303,6 +304,7 @@ Result<StepResult> RepoEnv::run_step(const Action& action, std::optional<std::ch
     info.truncated_bytes = r.truncated_bytes;
     info.duration = r.duration;
     info.tool_path = called->path;
+    if (tool->python != ToolPython::kNone) info.tool_python = tool->python;
   }
   done_ = done_ || out.done;
   if (out.done) {
@@ -338,8 +340,11 @@ Status RepoEnv::merge_tools(const std::vector<ToolFile>& files) {
 
 Status RepoEnv::install_tools(const std::vector<ToolFile>& files) {
   if (files.empty()) return Status::OK();
-  AddCommandsOptions o;
-  o.bin_dir = options_.tools_bin_dir;
+  AddCommandsOptions o = internal::ToolInstallOptions(task_, options_, *runtime_);
+  // The Python the tools already installed run on, if any: one interpreter per sandbox.
+  for (const InstalledTool& t : installed_) {
+    if (t.python != ToolPython::kNone) o.python = t.python;
+  }
   R2E_ASSIGN_OR_RETURN(std::vector<InstalledTool> added, AddCommands(*runtime_, files, o));
   for (InstalledTool& t : added) {
     auto same = std::find_if(installed_.begin(), installed_.end(), [&](const InstalledTool& i) {

@@ -76,8 +76,20 @@ std::string PoolKey(const Task& task, const RepoEnvOptions& options, const Runti
                      task.local_tests.string() + '\n';
   for (const auto& cmd : options.extra_setup) text += "setup " + cmd + '\n';
   text += "set " + options.tool_set + '\n';
+  text += "python " + std::string(ToolPythonName(options.tool_python)) + '\n';
   for (const auto& f : options.extra_tools) text += "tool " + f.name + ' ' + f.content + '\n';
   return "task=" + task.instance_id + " h=" + std::to_string(std::hash<std::string>{}(text));
+}
+
+AddCommandsOptions ToolInstallOptions(const Task& task, const RepoEnvOptions& options, const Runtime& runtime) {
+  AddCommandsOptions o;
+  o.bin_dir = options.tools_bin_dir;
+  o.python = options.tool_python;
+  // An image's Python does not change; a runtime without images runs the
+  // host's programs, which do not change within a process either.
+  o.python_cache_key = std::string(runtime.name()) + '\n' + (runtime.uses_image() ? task.image : "");
+  o.probe_exec.timeout = std::chrono::seconds(30);
+  return o;
 }
 
 Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOptions& options,
@@ -103,9 +115,7 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
       R2E_ASSIGN_OR_RETURN(prepared->hidden, HiddenTests::TakeOut(rt, task));
     }
     if (!files.empty()) {
-      AddCommandsOptions ao;
-      ao.bin_dir = o.tools_bin_dir;
-      R2E_ASSIGN_OR_RETURN(sb.tools, AddCommands(rt, files, ao));
+      R2E_ASSIGN_OR_RETURN(sb.tools, AddCommands(rt, files, ToolInstallOptions(task, o, rt)));
     }
     if (o.grade_in == GradeIn::kFreshSandbox) {
       auto tree = WorkingTreeId(rt);

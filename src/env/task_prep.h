@@ -31,6 +31,10 @@ Status RunSetup(Runtime& runtime, const Task& task, const RepoEnvOptions& option
 // name replaces an earlier one).
 Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options);
 
+// How the tools are installed for `task` (options.tools_bin_dir and
+// tool_python); kAuto's answer is kept per runtime and image.
+AddCommandsOptions ToolInstallOptions(const Task& task, const RepoEnvOptions& options, const Runtime& runtime);
+
 // What a sandbox was prepared for: task, image, runtime (its sandbox_key()),
 // setup and tools.
 std::string PoolKey(const Task& task, const RepoEnvOptions& options, const Runtime& runtime);

@@ -52,9 +52,10 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
 // file is made here, before the launcher goes to the background, so that a
 // call right after a start never starts a second server. The launcher returns
 // once the server has detached; one that fails (no python3, a Python too old
-// to run the server) writes `failed`, so that no later call tries again.
+// to run the server) writes `failed`, so that no later call tries again. It
+// runs on r2e-python when AddCommands installed that beside the server.
 constexpr std::string_view kStart =
-    R"SH({ t=; read -r t < "$d/starting"; case $t in '') ;; *[!0-9]*) rm -f "$d/starting" ;; *) [ $(( ${EPOCHSECONDS:-0} - t )) -gt 30 ] && rm -f "$d/starting" ;; esac; if ( set -C; echo "${EPOCHSECONDS:-0}" > "$d/starting" ); then { python3 "$d/toolserver.py" "$d" @TOOLS@ || echo "the tool server did not start" > "$d/failed"; } </dev/null >/dev/null 2>&1 & fi; } 2>/dev/null)SH";
+    R"SH({ t=; read -r t < "$d/starting"; case $t in '') ;; *[!0-9]*) rm -f "$d/starting" ;; *) [ $(( ${EPOCHSECONDS:-0} - t )) -gt 30 ] && rm -f "$d/starting" ;; esac; if ( set -C; echo "${EPOCHSECONDS:-0}" > "$d/starting" ); then { p=python3; [ -x "$d/r2e-python" ] && p="$d/r2e-python"; "$p" "$d/toolserver.py" "$d" @TOOLS@ || echo "the tool server did not start" > "$d/failed"; } </dev/null >/dev/null 2>&1 & fi; } 2>/dev/null)SH";
 
 void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
   for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {

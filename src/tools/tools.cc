@@ -5,12 +5,16 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <utility>
 
 #include "r2e/observation.h"
 #include "r2e/shell_quote.h"
+#include "core/enum_names.h"
 #include "tools/embedded_scripts.h"
+#include "tools/python_bundle.h"
 #include "tools/served_tools.h"
 
 namespace r2e {
@@ -43,7 +47,76 @@ std::vector<std::pair<std::string, std::vector<std::string>>> EmbeddedSets() {
   return sets;
 }
 
+// A tool run by a Python interpreter named on its `#!` line.
+bool IsPythonTool(std::string_view content) {
+  return content.starts_with("#!") && content.substr(0, content.find('\n')).find("python") != std::string_view::npos;
+}
+
+// The tool with its `#!` line pointing at `interpreter` instead.
+std::string WithInterpreter(std::string_view content, const std::string& interpreter) {
+  const std::size_t eol = content.find('\n');
+  return "#!" + interpreter + (eol == std::string_view::npos ? "\n" : std::string(content.substr(eol)));
+}
+
+// Whether the sandbox's python3 can run the tools (3.6 or later, the oldest
+// the scaffold's tools are checked on).
+Result<bool> SandboxPythonUsable(Runtime& runtime, const ExecOptions& exec) {
+  ExecOptions o = exec;
+  if (o.timeout.count() <= 0 || o.timeout > std::chrono::seconds(30)) o.timeout = std::chrono::seconds(30);
+  R2E_ASSIGN_OR_RETURN(ExecResult r,
+                       runtime.exec("python3 -c 'import sys; sys.exit(sys.version_info < (3, 6))' "
+                                    ">/dev/null 2>&1 </dev/null",
+                                    o));
+  if (r.timed_out) return Status::Timeout("asking the sandbox whether its python3 runs timed out");
+  return r.exit_code == 0;
+}
+
+// kAuto's answers by AddCommandsOptions::python_cache_key.
+std::mutex probe_mutex;
+std::map<std::string, ToolPython>& ProbeCache() {
+  static auto* cache = new std::map<std::string, ToolPython>();
+  return *cache;
+}
+
+Result<ToolPython> ChoosePython(Runtime& runtime, const AddCommandsOptions& options) {
+  if (options.python == ToolPython::kSandbox) return ToolPython::kSandbox;
+  if (options.python == ToolPython::kBundled) {
+    if (!BundledPythonAvailable()) {
+      return Status::FailedPrecondition(
+          "this r2e library was built without r2e-python (R2E_TOOL_PYTHON off, or libpython3-dev "
+          "and zlib1g-dev missing at build time): the tools can only use the sandbox's python3");
+    }
+    return ToolPython::kBundled;
+  }
+  if (!options.python_cache_key.empty()) {
+    std::lock_guard<std::mutex> lock(probe_mutex);
+    auto it = ProbeCache().find(options.python_cache_key);
+    if (it != ProbeCache().end()) return it->second;
+  }
+  R2E_ASSIGN_OR_RETURN(bool usable, SandboxPythonUsable(runtime, options.probe_exec));
+  if (!usable && !BundledPythonAvailable()) {
+    return Status::FailedPrecondition(
+        "the sandbox has no python3 that runs Python 3.6 or later, which the tools need, and this r2e "
+        "library was built without r2e-python (build it with libpython3-dev and zlib1g-dev installed)");
+  }
+  const ToolPython chosen = usable ? ToolPython::kSandbox : ToolPython::kBundled;
+  if (!options.python_cache_key.empty()) {
+    std::lock_guard<std::mutex> lock(probe_mutex);
+    ProbeCache()[options.python_cache_key] = chosen;
+  }
+  return chosen;
+}
+
 }  // namespace
+
+std::string_view ToolPythonName(ToolPython python) {
+  using enum ToolPython;
+  static constexpr internal::EnumName<ToolPython> kNames[] = {
+      {kNone, ""}, {kAuto, "auto"}, {kSandbox, "sandbox"}, {kBundled, "bundled"}};
+  return internal::NameOf(python, kNames, "");
+}
+
+bool BundledPythonAvailable() { return !internal::PythonBundle().empty(); }
 
 std::string ToolFile::tool_name() const {
   std::string n = fs::path(name).filename().string();
@@ -160,12 +233,31 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
     }
   };
 
+  ToolPython python = ToolPython::kNone;
+  if (std::any_of(todo.begin(), todo.end(), [](const auto& p) {
+        return InstallKind(*p.first) == ToolInstall::kExecutable && IsPythonTool(p.first->content);
+      })) {
+    R2E_ASSIGN_OR_RETURN(python, ChoosePython(runtime, options));
+  }
+
   std::vector<InstalledTool> out;
+  std::string bundled_interpreter;  // its sandbox path, once written
   for (auto& [file, description] : todo) {
     InstalledTool t;
     t.kind = InstallKind(*file);
+    if (t.kind == ToolInstall::kExecutable && IsPythonTool(file->content)) t.python = python;
+    if (t.python == ToolPython::kBundled && bundled_interpreter.empty()) {
+      // Beside the tools, in the first directory that takes a file.
+      R2E_ASSIGN_OR_RETURN(const std::string probe, write(description.name, file->content, 0755));
+      bundled_interpreter = internal::ToolServerDir(probe.substr(0, probe.rfind('/'))) + "/r2e-python";
+      R2E_RETURN_IF_ERROR(runtime.write_file(bundled_interpreter, internal::PythonBundle(), 0755)
+                              .WithContext("installing r2e-python, the tools' interpreter"));
+    }
     if (t.kind != ToolInstall::kSourced) {
-      R2E_ASSIGN_OR_RETURN(t.executable, write(description.name, file->content, 0755));
+      const std::string content = t.python == ToolPython::kBundled
+                                      ? WithInterpreter(file->content, runtime.command_path(bundled_interpreter))
+                                      : file->content;
+      R2E_ASSIGN_OR_RETURN(t.executable, write(description.name, content, 0755));
     }
     if (t.kind == ToolInstall::kSourced) {
       R2E_ASSIGN_OR_RETURN(t.sourced,

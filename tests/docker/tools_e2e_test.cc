@@ -1,13 +1,16 @@
 // Tools in a container: RepoEnv on the docker runtime installs the r2egym
 // set into /usr/local/bin of the demo image, and file_editor, search and
-// execute_bash work there; a user tool arrives through add_commands. Skips
-// when the daemon or image r2e-demo/textstats:latest is missing.
+// execute_bash work there; a user tool arrives through add_commands; in an
+// image without python3 the tools run on r2e-python with the same outputs.
+// Skips when the daemon or image r2e-demo/textstats:latest is missing.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "docker/docker_client.h"
 #include "r2e/repo_env.h"
@@ -144,6 +147,97 @@ TEST_F(ToolsDockerTest, UserToolThroughAddCommands) {
   for (const auto& t : env_->tools()) names.push_back(t.name);
   EXPECT_THAT(names,
               ElementsAre("file_editor", "search", "execute_bash", "finish", "shout", "greet"));
+}
+
+// An image without python3 (r2e-test/nopython): the tools run on r2e-python,
+// served by the tool server running on it too, and every step's observation
+// and info equals the same step's on the image with Python, but for which
+// interpreter ran; an added Python tool runs on it as well. The scaffold's
+// tools are served: the tool server runs on r2e-python too.
+TEST(ToolsDockerPythonlessTest, ToolsRunOnBundledPythonWithTheSameOutputs) {
+  std::string why;
+  if (!HaveDaemonAndImage(&why)) GTEST_SKIP() << why;
+  if (!docker::DockerClient::Connect().value()->inspect_image("r2e-test/nopython:latest").ok()) {
+    GTEST_SKIP() << "r2e-test/nopython:latest missing (scripts/build-test-images.sh)";
+  }
+  if (!BundledPythonAvailable()) GTEST_SKIP() << "this build has no r2e-python";
+  auto tasks = LoadTasks(fs::path(R2E_SOURCE_DIR) / "examples/tasks/demo.jsonl");
+  ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+  const std::vector<std::string> steps = {
+      "<function=file_editor>\n<parameter=command>view</parameter>\n"
+      "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>",
+      "<function=file_editor>\n<parameter=command>view</parameter>\n"
+      "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
+      "<parameter=view_range>[20, 40]</parameter>\n</function>",
+      "<function=search>\n<parameter=search_term>def moving_average</parameter>\n</function>",
+      "<function=file_editor>\n<parameter=command>str_replace</parameter>\n"
+      "<parameter=path>/testbed/textstats/stats.py</parameter>\n"
+      "<parameter=old_str>if window >= len(values):</parameter>\n"
+      "<parameter=new_str>if window > len(values):</parameter>\n</function>",
+      "<function=file_editor>\n<parameter=command>create</parameter>\n"
+      "<parameter=path>/testbed/notes/b\u00e4d.py</parameter>\n"
+      "<parameter=file_text>def f(:\n    return 1\n</parameter>\n"
+      "<parameter=enable_linting>True</parameter>\n</function>",
+      "<function=file_editor>\n<parameter=command>undo_edit</parameter>\n"
+      "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>",
+      "<function=file_editor>\n<parameter=command>view</parameter>\n"
+      "<parameter=path>/testbed/README.md</parameter>\n</function>",
+      "<function=execute_bash>\n<parameter=cmd>ls textstats; echo oops >&2; exit 3</parameter>\n</function>",
+      "<function=search>\n<parameter=search_term>window</parameter>\n"
+      "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>",
+      "<function=shout>\n<parameter=command>on which python?</parameter>\n</function>",
+  };
+  struct Run {
+    std::vector<std::string> observations;
+    std::vector<std::optional<ToolPython>> pythons;
+    std::vector<std::optional<ToolPath>> paths;  // served or plain
+    std::string python3;
+  };
+  auto run = [&](const std::string& image) {
+    Run out;
+    RepoEnvOptions o;
+    o.runtime = DockerRuntimeFactory();
+    Task task = tasks->front();
+    task.image = image;
+    auto env = RepoEnv::Create(task, o);
+    EXPECT_TRUE(env.ok()) << env.status().ToString();
+    if (!env.ok()) return out;
+    auto obs = (*env)->reset();
+    EXPECT_TRUE(obs.ok()) << obs.status().ToString();
+    EXPECT_TRUE((*env)
+                    ->add_commands({{"shout.py",
+                                     "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"}})
+                    .ok());
+    for (const std::string& step : steps) {
+      auto r = (*env)->step(step);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) return out;
+      out.observations.push_back(r->observation.text);
+      out.pythons.push_back(r->info.tool_python);
+      out.paths.push_back(r->info.tool_path);
+    }
+    auto probe = (*env)->run("command -v python3 || echo none");
+    if (probe.ok()) out.python3 = probe->output;
+    (void)(*env)->close();
+    return out;
+  };
+  const Run with = run(kImage);
+  const Run without = run("r2e-test/nopython:latest");
+  ASSERT_EQ(with.observations.size(), steps.size());
+  ASSERT_EQ(without.observations.size(), steps.size());
+  EXPECT_EQ(without.python3, "none\n");
+  EXPECT_NE(with.python3, "none\n");
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    SCOPED_TRACE(steps[i]);
+    EXPECT_EQ(without.observations[i], with.observations[i]);
+    EXPECT_EQ(with.pythons[i], ToolPython::kSandbox);
+    EXPECT_EQ(without.pythons[i], ToolPython::kBundled);
+  }
+  // The scaffold's tools were served (one interpreter per sandbox), also on
+  // r2e-python: the first call may run plainly while the server starts.
+  EXPECT_EQ(without.paths[steps.size() - 2], ToolPath::kServed);  // search; shout is not servable
+  EXPECT_THAT(without.observations[4], HasSubstr("invalid syntax"));  // ast, on r2e-python too
+  EXPECT_EQ(without.observations.back(), "Execution output of [shout]:\nON WHICH PYTHON?\n");
 }
 
 }  // namespace

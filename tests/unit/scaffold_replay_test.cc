@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -147,7 +148,7 @@ void ExpectText(const std::string& what, const std::string& got, const std::stri
 
 class Sandbox {
  public:
-  Status Start(const json& c) {
+  Status Start(const json& c, ToolPython python) {
     dir_ = fs::temp_directory_path() / ("r2e-replay-" + std::to_string(::getpid()) + "-" + std::to_string(++count_));
     fs::remove_all(dir_);
     const json repo = json::parse(std::ifstream(kCorpus / "repo.json"));
@@ -173,7 +174,12 @@ class Sandbox {
     auto venv = runtime_->exec("mkdir -p /root/.venv/bin && ln -s \"$(command -v python3)\" /root/.venv/bin/python", quick);
     if (!venv.ok()) return venv.status();
     R2E_ASSIGN_OR_RETURN(auto files, ToolSet(c["toolset"].get<std::string>()));
-    R2E_ASSIGN_OR_RETURN(installed_, AddCommands(*runtime_, files));
+    AddCommandsOptions add;
+    add.python = python;
+    R2E_ASSIGN_OR_RETURN(installed_, AddCommands(*runtime_, files, add));
+    for (const InstalledTool& t : installed_) {
+      if (t.python != python) return Status::Internal("a tool runs on " + std::string(ToolPythonName(t.python)));
+    }
     return StartToolServer(*runtime_, installed_, quick, /*wait=*/true);
   }
 
@@ -207,15 +213,20 @@ class Sandbox {
   std::vector<InstalledTool> installed_;
 };
 
-class ScaffoldToolReplay : public testing::TestWithParam<std::string> {};
-
-TEST_P(ScaffoldToolReplay, MatchesTheScaffold) {
+// Replays case `id` with the tools on `python` (kSandbox: the host's python3,
+// as the bubblewrap sandbox sees it; kBundled: r2e-python).
+void Replay(const std::string& id, ToolPython python) {
   if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
-  const json& c = CaseById(GetParam());
+  if (python == ToolPython::kBundled && !BundledPythonAvailable()) {
+    GTEST_SKIP() << "this build has no r2e-python (R2E_TOOL_PYTHON, libpython3-dev, zlib1g-dev)";
+  }
+  const json& c = CaseById(id);
   ASSERT_FALSE(c.is_null());
   Sandbox apart, merged;
-  ASSERT_TRUE(apart.Start(c).ok());
-  ASSERT_TRUE(merged.Start(c).ok());
+  Status started = apart.Start(c, python);
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  started = merged.Start(c, python);
+  ASSERT_TRUE(started.ok()) << started.ToString();
   int index = 0;
   for (const json& step : c["steps"]) {
     SCOPED_TRACE("step " + std::to_string(index++) + ": " + step["command"].get<std::string>());
@@ -271,12 +282,33 @@ TEST_P(ScaffoldToolReplay, MatchesTheScaffold) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, ScaffoldToolReplay, testing::ValuesIn(CaseIds()),
-                         [](const testing::TestParamInfo<std::string>& case_info) {
-                           std::string name;
-                           for (char ch : case_info.param) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-                           return name;
-                         });
+std::string CaseTestName(const testing::TestParamInfo<std::string>& case_info) {
+  std::string name;
+  for (char ch : case_info.param) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  return name;
+}
+
+class ScaffoldToolReplay : public testing::TestWithParam<std::string> {};
+TEST_P(ScaffoldToolReplay, MatchesTheScaffold) { Replay(GetParam(), ToolPython::kSandbox); }
+INSTANTIATE_TEST_SUITE_P(Corpus, ScaffoldToolReplay, testing::ValuesIn(CaseIds()), CaseTestName);
+
+// The same cases with the tools on r2e-python, the interpreter installed where
+// a sandbox has no python3: the same outputs, byte for byte. A third of the
+// corpus (every third case, all tool sets and commands among them) runs in
+// ctest; R2E_REPLAY_BUNDLED_ALL=1 runs all of it (docs/tools.md).
+std::vector<std::string> BundledCaseIds() {
+  std::vector<std::string> all = CaseIds(), some;
+  const char* every = std::getenv("R2E_REPLAY_BUNDLED_ALL");
+  const bool take_all = every != nullptr && std::string(every) == "1";
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (take_all || i % 3 == 0) some.push_back(all[i]);
+  }
+  return some;
+}
+class ScaffoldToolReplayBundled : public testing::TestWithParam<std::string> {};
+TEST_P(ScaffoldToolReplayBundled, MatchesTheScaffold) { Replay(GetParam(), ToolPython::kBundled); }
+INSTANTIATE_TEST_SUITE_P(CorpusOnBundledPython, ScaffoldToolReplayBundled, testing::ValuesIn(BundledCaseIds()),
+                         CaseTestName);
 
 }  // namespace
 }  // namespace r2e

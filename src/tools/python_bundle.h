@@ -1,0 +1,20 @@
+// r2e-python, the interpreter AddCommands installs beside the Python tools in
+// a sandbox without a usable python3 (src/tools/python_bundle/README.md).
+#ifndef R2E_TOOLS_PYTHON_BUNDLE_H_
+#define R2E_TOOLS_PYTHON_BUNDLE_H_
+
+#include <string_view>
+
+namespace r2e::internal {
+
+// The executable's bytes (static data of the library), or empty when the
+// library was built without it (R2E_TOOL_PYTHON off, or its build
+// dependencies missing).
+std::string_view PythonBundle();
+// Its SHA-256 (hex), or empty: names the installed copy, so a sandbox that
+// already holds this build's file is not sent it again.
+std::string_view PythonBundleHash();
+
+}  // namespace r2e::internal
+
+#endif  // R2E_TOOLS_PYTHON_BUNDLE_H_

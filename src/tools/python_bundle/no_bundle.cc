@@ -1,0 +1,9 @@
+// The library built without r2e-python (R2E_TOOL_PYTHON off or unavailable).
+#include "tools/python_bundle.h"
+
+namespace r2e::internal {
+
+std::string_view PythonBundle() { return {}; }
+std::string_view PythonBundleHash() { return {}; }
+
+}  // namespace r2e::internal

@@ -77,14 +77,15 @@ for stage in "${stages[@]}"; do
       # which over a thousand tests was a third of the stage. Left to the main
       # ctest run: the scaffold's tool-replay corpus (231 Python tool runs,
       # 7 minutes under ASan) but for one eighth of it (R2E_ASAN_REPLAY_SHARD
-      # of 8) that covers the C++ side, the docker end-to-end tests that drive
+      # of 8) that covers the C++ side, and its replay on r2e-python (the same
+      # C++ path), the docker end-to-end tests that drive
       # the r2e program, the docker reward-hacking corpus (its C++ path is
       # FreshGradeTest's, which runs here) (R2E_ASAN_DOCKER_FILTER), the soaks
       # under load (minutes of busy loops) and the CLI's corpus test; the
       # hundred-snapshot test and the docker snapshot tests (shell scripts in
       # the sandbox; the C++ path is the local snapshot tests'), and the
       # scheduler's daemon restart (its C++ path is RolloutSchedulerTest's).
-      run_sharded "$dir/tests/r2e_unit_tests" "${R2E_ASAN_UNIT_FILTER:--Corpus/ScaffoldToolReplay.*:*SnapshotTest.AHundred*}" \
+      run_sharded "$dir/tests/r2e_unit_tests" "${R2E_ASAN_UNIT_FILTER:--Corpus/ScaffoldToolReplay.*:CorpusOnBundledPython/*:*SnapshotTest.AHundred*}" \
         "$dir/asan-unit" || result=FAILED
       GTEST_TOTAL_SHARDS=8 GTEST_SHARD_INDEX=${R2E_ASAN_REPLAY_SHARD:-0} \
         run_filtered "$dir/tests/r2e_unit_tests" 'Corpus/ScaffoldToolReplay.*' "$dir/asan-replay.log" || result=FAILED

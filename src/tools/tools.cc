@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -213,17 +214,25 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
     todo.emplace_back(&f, std::move(d));
   }
 
+  ToolPython python = ToolPython::kNone;
+  if (std::any_of(todo.begin(), todo.end(), [](const auto& p) {
+        return InstallKind(*p.first) == ToolInstall::kExecutable && IsPythonTool(p.first->content);
+      })) {
+    R2E_ASSIGN_OR_RETURN(python, ChoosePython(runtime, options));
+  }
+
   std::vector<std::string> dirs = {options.bin_dir};
   if (options.bin_dir.empty()) dirs = {"/usr/local/bin", "/root/.local/bin"};
   std::size_t dir = 0;
   // Writes into the current directory, moving on to the fallback when the
-  // first write into a directory fails.
+  // first write into a directory fails. `content` is given the directory: a
+  // tool on r2e-python names it (<dir>/.r2e-tools/r2e-python) on its #! line.
   bool proven = false;
-  auto write = [&](const std::string& file, const std::string& content,
+  auto write = [&](const std::string& file, const std::function<std::string(const std::string&)>& content,
                    int mode) -> Result<std::string> {
     while (true) {
       const std::string path = dirs[dir] + "/" + file;
-      Status s = runtime.write_file(path, content, mode);
+      Status s = runtime.write_file(path, content(dirs[dir]), mode);
       if (s.ok()) {
         proven = true;
         return path;
@@ -232,49 +241,48 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
       ++dir;
     }
   };
-
-  ToolPython python = ToolPython::kNone;
-  if (std::any_of(todo.begin(), todo.end(), [](const auto& p) {
-        return InstallKind(*p.first) == ToolInstall::kExecutable && IsPythonTool(p.first->content);
-      })) {
-    R2E_ASSIGN_OR_RETURN(python, ChoosePython(runtime, options));
-  }
+  auto interpreter_in = [&](const std::string& bin) {
+    return runtime.command_path(internal::ToolServerDir(bin) + "/r2e-python");
+  };
 
   std::vector<InstalledTool> out;
-  std::string bundled_interpreter;  // its sandbox path, once written
   for (auto& [file, description] : todo) {
     InstalledTool t;
     t.kind = InstallKind(*file);
     if (t.kind == ToolInstall::kExecutable && IsPythonTool(file->content)) t.python = python;
-    if (t.python == ToolPython::kBundled && bundled_interpreter.empty()) {
-      // Beside the tools, in the first directory that takes a file.
-      R2E_ASSIGN_OR_RETURN(const std::string probe, write(description.name, file->content, 0755));
-      bundled_interpreter = internal::ToolServerDir(probe.substr(0, probe.rfind('/'))) + "/r2e-python";
-      R2E_RETURN_IF_ERROR(runtime.write_file(bundled_interpreter, internal::PythonBundle(), 0755)
-                              .WithContext("installing r2e-python, the tools' interpreter"));
-    }
+    const std::string& text = file->content;
     if (t.kind != ToolInstall::kSourced) {
-      const std::string content = t.python == ToolPython::kBundled
-                                      ? WithInterpreter(file->content, runtime.command_path(bundled_interpreter))
-                                      : file->content;
-      R2E_ASSIGN_OR_RETURN(t.executable, write(description.name, content, 0755));
+      const bool bundled = t.python == ToolPython::kBundled;
+      R2E_ASSIGN_OR_RETURN(t.executable, write(description.name, [&](const std::string& bin) {
+                             return bundled ? WithInterpreter(text, interpreter_in(bin)) : text;
+                           }, 0755));
     }
     if (t.kind == ToolInstall::kSourced) {
-      R2E_ASSIGN_OR_RETURN(t.sourced,
-                           write(fs::path(file->name).filename().string(), file->content, 0644));
+      R2E_ASSIGN_OR_RETURN(t.sourced, write(fs::path(file->name).filename().string(),
+                                            [&](const std::string&) { return text; }, 0644));
     } else if (t.kind == ToolInstall::kBoth) {
       t.sourced = t.executable;
     }
-    t.servable = t.kind == ToolInstall::kExecutable && internal::ServableTool(file->content);
+    t.servable = t.kind == ToolInstall::kExecutable && internal::ServableTool(text);
     t.description = std::move(description);
     out.push_back(std::move(t));
   }
+  // The server's files first: writing them makes <dir>/.r2e-tools, so that
+  // the 10 MB interpreter is sent once (a write into a missing directory is
+  // refused, then retried after a mkdir).
   for (const InstalledTool& t : out) {
     if (!t.servable) continue;
     const std::string bin = t.executable.substr(0, t.executable.rfind('/'));
     for (const auto& [path, content] : internal::ToolServerFiles(bin)) {
       R2E_RETURN_IF_ERROR(runtime.write_file(path, content, 0644).WithContext("installing r2e's tool server"));
     }
+    break;
+  }
+  for (const InstalledTool& t : out) {
+    if (t.python != ToolPython::kBundled) continue;
+    const std::string bin = t.executable.substr(0, t.executable.rfind('/'));
+    R2E_RETURN_IF_ERROR(runtime.write_file(internal::ToolServerDir(bin) + "/r2e-python", internal::PythonBundle(), 0755)
+                            .WithContext("installing r2e-python, the tools' interpreter"));
     break;
   }
   return out;

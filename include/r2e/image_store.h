@@ -24,6 +24,7 @@
 #ifndef R2E_IMAGE_STORE_H_
 #define R2E_IMAGE_STORE_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -100,7 +101,9 @@ struct ImageInfo {
 };
 
 // Keeps an image in the cache (no eviction, no removal) while it lives.
-// Move-only; ending it (or destroying it) releases the hold.
+// Move-only; ending it (or destroying it) releases the hold. held() and
+// Release() may race (a sandbox stopped from another thread while it is in
+// use): the hold is released once, and held() sees either state.
 class ImageLease {
  public:
   ImageLease() = default;
@@ -111,14 +114,14 @@ class ImageLease {
   ~ImageLease();
 
   const ImageInfo& image() const { return image_; }
-  bool held() const { return lock_fd_ >= 0; }
+  bool held() const { return lock_fd_.load(std::memory_order_acquire) >= 0; }
   void Release();
 
  private:
   friend class ImageStore;
   ImageLease(ImageInfo image, int lock_fd) : image_(std::move(image)), lock_fd_(lock_fd) {}
   ImageInfo image_;
-  int lock_fd_ = -1;
+  std::atomic<int> lock_fd_{-1};
 };
 
 struct ImagePruneReport {

@@ -28,13 +28,13 @@ using internal::ErrnoText;
 // ------------------------------------------------------------ ImageLease
 
 ImageLease::ImageLease(ImageLease&& other) noexcept
-    : image_(std::move(other.image_)), lock_fd_(std::exchange(other.lock_fd_, -1)) {}
+    : image_(std::move(other.image_)), lock_fd_(other.lock_fd_.exchange(-1)) {}
 
 ImageLease& ImageLease::operator=(ImageLease&& other) noexcept {
   if (this != &other) {
     Release();
     image_ = std::move(other.image_);
-    lock_fd_ = std::exchange(other.lock_fd_, -1);
+    lock_fd_.store(other.lock_fd_.exchange(-1));
   }
   return *this;
 }
@@ -42,8 +42,9 @@ ImageLease& ImageLease::operator=(ImageLease&& other) noexcept {
 ImageLease::~ImageLease() { Release(); }
 
 void ImageLease::Release() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // closing drops the shared lock
-  lock_fd_ = -1;
+  // Exchanged, so that two racing releases close the descriptor once.
+  const int fd = lock_fd_.exchange(-1, std::memory_order_acq_rel);
+  if (fd >= 0) ::close(fd);  // closing drops the shared lock
 }
 
 namespace {

@@ -160,9 +160,12 @@ TEST(RepoEnvInfoTest, CommandStepsReportWhatRan) {
   EXPECT_GT(ok->info.total_time.count(), 0.0);
   EXPECT_LE(ok->info.duration, ok->info.total_time);
   EXPECT_FALSE(ok->info.result.has_value());
-  EXPECT_EQ(Keys(ToJson(ok->info)),
-            (std::set<std::string>{"total_time", "exit_code", "timed_out", "tool", "step", "tool_path"}));
+  // The local sandbox sees the host's python3, which runs the tools.
+  EXPECT_EQ(ok->info.tool_python, ToolPython::kSandbox);
+  EXPECT_EQ(Keys(ToJson(ok->info)), (std::set<std::string>{"total_time", "exit_code", "timed_out", "tool", "step",
+                                                           "tool_path", "tool_python"}));
   EXPECT_EQ(ToJson(ok->info)["tool_path"], ToolPathName(*ok->info.tool_path));
+  EXPECT_EQ(ToJson(ok->info)["tool_python"], "sandbox");
 
   // The real exit code (the text shows the scaffold's "Error: Exit code 3").
   auto failing = env->step(Bash("exit 3"));
@@ -193,6 +196,7 @@ TEST(RepoEnvInfoTest, StepsThatRunNothingHaveNoToolPath) {
   EXPECT_EQ(none->info.tool, "");
   EXPECT_EQ(none->info.exit_code, 0);
   EXPECT_FALSE(none->info.tool_path.has_value());
+  EXPECT_FALSE(none->info.tool_python.has_value());
   EXPECT_EQ(none->info.duration, 0ms);
   EXPECT_EQ(Keys(ToJson(none->info)), (std::set<std::string>{"total_time", "exit_code", "timed_out", "tool", "step"}));
   auto unknown = env->step("<function=teleport>\n<parameter=to>moon</parameter>\n</function>");

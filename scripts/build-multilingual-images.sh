@@ -26,19 +26,8 @@
 #
 # Environment: R2E_CACHE_DIR (default /var/cache/r2e), R2E_REBUILD=1.
 # Options: --check  fail instead of rewriting a row file that differs.
-set -euo pipefail
-
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root=$(pwd)
-cache=${R2E_CACHE_DIR:-/var/cache/r2e}
-check_only=0
-[ "${1:-}" = --check ] && check_only=1
-export DOCKER_BUILDKIT=0
-
-say() { printf 'build-multilingual-images: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-t_start=$SECONDS
-. scripts/lib/images.sh
+script_name=build-multilingual-images
+. "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh" "$@"
 
 if ! command -v npm >/dev/null 2>&1; then
   say "installing npm (to vendor jest into the JavaScript image)"
@@ -195,14 +184,6 @@ for i in "${!pids[@]}"; do
 done
 [ ${#failed[@]} -eq 0 ] || die "failed: ${failed[*]}"
 
-if [ -f "$rows_jsonl" ] && cmp -s "$work/rows.jsonl" "$rows_jsonl"; then
-  say "$rows_jsonl is up to date"
-elif [ $check_only = 1 ]; then
-  diff -u "$rows_jsonl" "$work/rows.jsonl" >&2 || true
-  die "$rows_jsonl differs from what $tasks_dir gives (run without --check to rewrite it)"
-else
-  cp "$work/rows.jsonl" "$rows_jsonl"
-  say "wrote $rows_jsonl (it changed: commit it)"
-fi
+update_file "$work/rows.jsonl" "$rows_jsonl" "$tasks_dir"
 "${docker[@]}" image prune -f --filter label=r2e.inputs >/dev/null 2>&1 || true
 say "done in $((SECONDS - t_start))s"

@@ -37,22 +37,8 @@
 # Options:
 #   --check             fail (exit 1) instead of rewriting a dataset row file
 #                       that differs from what the images give
-set -euo pipefail
-
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root=$(pwd)
-cache=${R2E_CACHE_DIR:-/var/cache/r2e}
-check_only=0
-[ "${1:-}" = --check ] && check_only=1
-
-# The classic builder: works with every daemon version and never looks for a
-# registry when the FROM image is local.
-export DOCKER_BUILDKIT=0
-
-say() { printf 'build-test-images: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-t_start=$SECONDS
-. scripts/lib/images.sh
+script_name=build-test-images
+. "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh" "$@"
 
 # --- tools -----------------------------------------------------------------------
 installed() {
@@ -234,15 +220,7 @@ rows_ok() { # jsonl inputs
 }
 write_rows() { # generated-file jsonl inputs
   local gen=$1 jsonl=$2 inputs=$3
-  if [ -f "$jsonl" ] && cmp -s "$gen" "$jsonl"; then
-    :
-  elif [ $check_only = 1 ]; then
-    diff -u "$jsonl" "$gen" >&2 || true
-    die "$jsonl differs from what the images give (run without --check to rewrite it)"
-  else
-    cp "$gen" "$jsonl"
-    say "wrote $jsonl (it changed: commit it)"
-  fi
+  update_file "$gen" "$jsonl" "the images"
   sha <"$jsonl" | "${sudo_cmd[@]}" tee "$stamp_dir/$(basename "$jsonl").$inputs" >/dev/null
 }
 
@@ -439,15 +417,7 @@ out["PASS_TO_PASS"] = json.dumps(row["PASS_TO_PASS"])
 out["environment_setup_commit"] = row["base_commit"]
 sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 PY
-if [ -f "$sb_published_jsonl" ] && cmp -s "$work/demo-swebench-published.jsonl" "$sb_published_jsonl"; then
-  say "$sb_published_jsonl is up to date"
-elif [ $check_only = 1 ]; then
-  diff -u "$sb_published_jsonl" "$work/demo-swebench-published.jsonl" >&2 || true
-  die "$sb_published_jsonl differs from $sb_jsonl (run without --check to rewrite it)"
-else
-  cp "$work/demo-swebench-published.jsonl" "$sb_published_jsonl"
-  say "wrote $sb_published_jsonl (it changed: commit it)"
-fi
+update_file "$work/demo-swebench-published.jsonl" "$sb_published_jsonl" "$sb_jsonl"
 
 # --- 2c. SWE-smith style ---------------------------------------------------------------
 sm_image=r2e-demo/textstats-swesmith:latest

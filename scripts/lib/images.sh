@@ -1,8 +1,23 @@
 # Shared by scripts/build-test-images.sh and scripts/build-multilingual-images.sh
-# (sourced, not run): the Docker command, image labels and the inputs-hash
-# cache, deterministic git commits, and copying a task's files.
+# (sourced, not run): the scripts' common start (repository root, cache,
+# --check, messages), the Docker command, image labels and the inputs-hash
+# cache, deterministic git commits, copying a task's files, and dataset files
+# rewritten only when they change.
 #
-# The caller sets `say` and `die` before sourcing.
+#   script_name=NAME; . "$(dirname "${BASH_SOURCE[0]}")/lib/images.sh" "$@"
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+root=$(pwd)
+cache=${R2E_CACHE_DIR:-/var/cache/r2e}
+check_only=0
+[ "${1:-}" = --check ] && check_only=1
+# The classic builder: works with every daemon version and never looks for a
+# registry when the FROM image is local.
+export DOCKER_BUILDKIT=0
+say() { printf '%s: %s\n' "$script_name" "$*" >&2; }
+die() { say "$*"; exit 1; }
+t_start=$SECONDS
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
@@ -68,4 +83,19 @@ tree_hash() { # dir...
       sha256sum <"$d/$f" | cut -c1-64
     done < <(task_files "$d")
   done | sha
+}
+
+# Puts the generated file GEN at DEST when they differ (--check: fails
+# instead, showing the difference); DEST is meant to be committed.
+update_file() { # gen dest what-gives-it
+  local gen=$1 dest=$2 source=$3
+  if [ -f "$dest" ] && cmp -s "$gen" "$dest"; then
+    say "$dest is up to date"
+  elif [ $check_only = 1 ]; then
+    diff -u "$dest" "$gen" >&2 || true
+    die "$dest differs from what $source gives (run without --check to rewrite it)"
+  else
+    cp "$gen" "$dest"
+    say "wrote $dest (it changed: commit it)"
+  fi
 }

@@ -182,7 +182,8 @@ TEST(ToolsDockerPythonlessTest, ToolsRunOnBundledPythonWithTheSameOutputs) {
       "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>",
       "<function=file_editor>\n<parameter=command>view</parameter>\n"
       "<parameter=path>/testbed/README.md</parameter>\n</function>",
-      "<function=execute_bash>\n<parameter=cmd>ls textstats; echo oops >&2; exit 3</parameter>\n</function>",
+      "<function=execute_bash>\n<parameter=cmd>ls textstats; echo oops >&2; exit "
+      "3</parameter>\n</function>",
       "<function=search>\n<parameter=search_term>window</parameter>\n"
       "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>",
       "<function=shout>\n<parameter=command>on which python?</parameter>\n</function>",
@@ -204,10 +205,12 @@ TEST(ToolsDockerPythonlessTest, ToolsRunOnBundledPythonWithTheSameOutputs) {
     if (!env.ok()) return out;
     auto obs = (*env)->reset();
     EXPECT_TRUE(obs.ok()) << obs.status().ToString();
-    EXPECT_TRUE((*env)
-                    ->add_commands({{"shout.py",
-                                     "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"}})
-                    .ok());
+    EXPECT_TRUE(
+        (*env)
+            ->add_commands(
+                {{"shout.py",
+                  "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"}})
+            .ok());
     for (const std::string& step : steps) {
       auto r = (*env)->step(step);
       EXPECT_TRUE(r.ok()) << r.status().ToString();

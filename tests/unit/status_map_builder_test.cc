@@ -1,7 +1,7 @@
 // StatusMapBuilder against the obvious reference (a std::map, each later
 // status overwriting): names with long shared prefixes, prefixes of one
-// another, empty names, bytes above 0x7f, repeats in any order, and runs
-// short and long enough to take both of the sort's paths.
+// another, empty names, NUL bytes and bytes above 0x7f, chunk-long pieces, repeats in any order,
+// and runs short and long enough to take both of the sort's paths.
 #include "grading/status_map_builder.h"
 
 #include <gtest/gtest.h>
@@ -17,8 +17,16 @@ namespace {
 TEST(StatusMapBuilderTest, MatchesAMapWhereTheLastStatusWins) {
   std::mt19937 rng(20261206);
   const std::vector<std::string> statuses = {"PASSED", "FAILED", "SKIPPED", "ERROR", "odd status"};
-  const std::vector<std::string> pieces = {"", "a", "b", "tests/pkg/test_mod.py::TestClass::", "\xc3\xa9", "\xff",
-                                           "[x-1]", "ab"};
+  const std::vector<std::string> pieces = {"",
+                                           "a",
+                                           "b",
+                                           "tests/pkg/test_mod.py::TestClass::",
+                                           "\xc3\xa9",
+                                           "\xff",
+                                           std::string(1, '\0'),
+                                           "12345678",
+                                           "[x-1]",
+                                           "ab"};
   for (int round = 0; round < 200; ++round) {
     const int n = std::uniform_int_distribution<int>(0, round < 100 ? 15 : 3000)(rng);
     std::string log;

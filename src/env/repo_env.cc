@@ -105,10 +105,9 @@ Result<Observation> RepoEnv::reset_sandbox() {
     return tools_status_.WithContext("reset " + task_.instance_id);
   }
   if (options_.warm_pool && options_.warm_pool->options().key != pool_key_) {
-    return Status::InvalidArgument(
-        "reset " + task_.instance_id +
-        ": options.warm_pool was made for another task or other options; "
-        "make it with RepoEnv::MakeWarmPool(task, options, ...)");
+    return Status::InvalidArgument("reset " + task_.instance_id +
+                                   ": options.warm_pool was made for another task or other options; "
+                                   "make it with RepoEnv::MakeWarmPool(task, options, ...)");
   }
   if (options_.fast_reset && started_ && fast_reset_allowed()) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -133,8 +132,7 @@ Result<Observation> RepoEnv::reset(Task task, std::shared_ptr<WarmPool> warm_poo
   if (started_) {
     started_ = false;
     installed_.clear();
-    if (Status s = runtime_->stop(); !s.ok())
-      return s.WithContext("removing the sandbox of " + task_.instance_id);
+    if (Status s = runtime_->stop(); !s.ok()) return s.WithContext("removing the sandbox of " + task_.instance_id);
   }
   // Nothing of the old task's sandbox carries over.
   pristine_.reset();
@@ -202,8 +200,7 @@ Result<Observation> RepoEnv::start_cold() {
   auto spec = internal::SandboxSpecFor(task_, *runtime_);
   if (!spec.ok()) return spec.status();
   auto t0 = std::chrono::steady_clock::now();
-  if (Status s = runtime_->start(*spec); !s.ok())
-    return s.WithContext("reset " + task_.instance_id);
+  if (Status s = runtime_->start(*spec); !s.ok()) return s.WithContext("reset " + task_.instance_id);
   timings_.start_ms = MsSince(t0);
   started_ = true;
   episode_token_ = internal::RandomHex(8);
@@ -237,13 +234,12 @@ Result<Observation> RepoEnv::start_cold() {
 
 Status RepoEnv::setup() { return internal::RunSetup(*runtime_, task_, options_); }
 
-Result<StepResult> RepoEnv::step(std::string_view action_text,
-                                 std::optional<std::chrono::seconds> timeout) {
+Result<StepResult> RepoEnv::step(std::string_view action_text, std::optional<std::chrono::seconds> timeout) {
   return step(ParseResponse(action_text), timeout);
 }
 
-Result<std::chrono::seconds> RepoEnv::command_timeout(
-    const char* call, std::optional<std::chrono::seconds> timeout) const {
+Result<std::chrono::seconds> RepoEnv::command_timeout(const char* call,
+                                                      std::optional<std::chrono::seconds> timeout) const {
   if (!timeout) return options_.step_timeout;
   if (timeout->count() <= 0) {
     return Status::InvalidArgument(std::string(call) + ": the timeout must be positive, got " +
@@ -253,8 +249,7 @@ Result<std::chrono::seconds> RepoEnv::command_timeout(
   return *timeout;
 }
 
-Result<StepResult> RepoEnv::step(const Action& action,
-                                 std::optional<std::chrono::seconds> timeout) {
+Result<StepResult> RepoEnv::step(const Action& action, std::optional<std::chrono::seconds> timeout) {
   const auto t0 = std::chrono::steady_clock::now();
   auto r = run_step(action, timeout);
   episode_.step_ms.push_back(MsSince(t0));
@@ -266,8 +261,7 @@ Result<StepResult> RepoEnv::step(const Action& action,
   return r;
 }
 
-Result<StepResult> RepoEnv::run_step(const Action& action,
-                                     std::optional<std::chrono::seconds> timeout_arg) {
+Result<StepResult> RepoEnv::run_step(const Action& action, std::optional<std::chrono::seconds> timeout_arg) {
   if (!started_) return Status::FailedPrecondition("step() before reset(): call reset() first");
   R2E_ASSIGN_OR_RETURN(const std::chrono::seconds timeout, command_timeout("step()", timeout_arg));
   const auto started = Clock::now();
@@ -295,8 +289,7 @@ Result<StepResult> RepoEnv::run_step(const Action& action,
     const std::string why =
         cmd.ok() ? "a parameter contains a NUL byte, which cannot be passed to a command"
                  : cmd.status().message();
-    out.observation.text =
-        "Error: cannot run `" + ShortName(action.function_name) + "`: " + why + ".";
+    out.observation.text = "Error: cannot run `" + ShortName(action.function_name) + "`: " + why + ".";
     info.exit_code = 2;
   } else {
     ToolCallOptions call;
@@ -444,8 +437,7 @@ ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
   return o;
 }
 
-Result<ExecResult> RepoEnv::run(std::string_view command,
-                                std::optional<std::chrono::seconds> timeout) {
+Result<ExecResult> RepoEnv::run(std::string_view command, std::optional<std::chrono::seconds> timeout) {
   if (!started_) return Status::FailedPrecondition("run() before reset(): call reset() first");
   ExecOptions o;
   R2E_ASSIGN_OR_RETURN(o.timeout, command_timeout("run()", timeout));
@@ -465,8 +457,7 @@ Result<GradeResult> RepoEnv::grade() {
 }
 
 Result<GradeResult> RepoEnv::run_grade() {
-  if (!started_)
-    return Status::FailedPrecondition("compute_reward() before reset(): call reset() first");
+  if (!started_) return Status::FailedPrecondition("compute_reward() before reset(): call reset() first");
   if (options_.grade_in == GradeIn::kFreshSandbox) return grade_in_fresh_sandbox();
   R2E_ASSIGN_OR_RETURN(auto grader, MakeGrader(task_.kind, options_.rules));
   GradeOptions o;
@@ -533,8 +524,7 @@ Status RepoEnv::restore_in_place() {
   // first step does not pay for it, and prove the sandbox still answers.
   auto probe = runtime_->exec("true", o);
   if (!probe.ok()) return probe.status().WithContext("fast reset: restarting the session");
-  if (!probe->success())
-    return Status::Internal("fast reset: the restarted session cannot run `true`");
+  if (!probe->success()) return Status::Internal("fast reset: the restarted session cannot run `true`");
   episode_token_ = internal::RandomHex(8);
   return Status::OK();
 }
@@ -544,8 +534,7 @@ Result<std::string> RepoEnv::WarmPoolKey(const Task& task, const RepoEnvOptions&
   return internal::PoolKey(task, options, *runtime);
 }
 
-Result<std::shared_ptr<WarmPool>> RepoEnv::MakeWarmPool(const Task& task,
-                                                        const RepoEnvOptions& options,
+Result<std::shared_ptr<WarmPool>> RepoEnv::MakeWarmPool(const Task& task, const RepoEnvOptions& options,
                                                         const WarmPoolOptions& pool_options) {
   return internal::MakeTaskPool(task, options, pool_options);
 }

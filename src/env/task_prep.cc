@@ -24,11 +24,9 @@ Result<SandboxSpec> SandboxSpecFor(const Task& task, const Runtime& runtime) {
   if (runtime.uses_image()) return spec;
   // Host directories build the sandbox only where there is no image.
   if (task.local_repo.empty()) {
-    return Status::InvalidArgument(
-        "task " + task.instance_id +
-        " has no `local_repo`, which the local runtime needs (it cannot run "
-        "image `" +
-        task.image + "`); add one or use a container runtime");
+    return Status::InvalidArgument("task " + task.instance_id +
+                                   " has no `local_repo`, which the local runtime needs (it cannot run "
+                                   "image `" + task.image + "`); add one or use a container runtime");
   }
   spec.copy_in.emplace_back(task.local_repo, "/testbed");
   if (!task.local_tests.empty()) spec.copy_in.emplace_back(task.local_tests, "/root/r2e_tests");
@@ -43,13 +41,11 @@ Status RunSetup(Runtime& runtime, const Task& task, const RepoEnvOptions& option
     if (!r.ok()) return r.status().WithContext(what);
     if (!r->success()) {
       return Status::Internal(what + " failed with exit code " + std::to_string(r->exit_code) +
-                              (r->timed_out ? " (timed out)" : "") + ": " +
-                              SanitizeUtf8(Trim(r->output)));
+                              (r->timed_out ? " (timed out)" : "") + ": " + SanitizeUtf8(Trim(r->output)));
     }
     return Status::OK();
   };
-  R2E_RETURN_IF_ERROR(run_setup(
-      SetupScript(task, options.hidden_tests != HiddenTestMode::kLeaveInPlace), "sandbox setup"));
+  R2E_RETURN_IF_ERROR(run_setup(SetupScript(task, options.hidden_tests != HiddenTestMode::kLeaveInPlace), "sandbox setup"));
   for (const auto& cmd : options.extra_setup) {
     R2E_RETURN_IF_ERROR(run_setup(cmd, "extra setup command `" + cmd + "`"));
   }
@@ -66,8 +62,7 @@ Result<std::vector<ToolFile>> ToolFilesFor(const RepoEnvOptions& options) {
   for (const ToolFile& f : files) {
     R2E_RETURN_IF_ERROR(DescribeTool(f).status());
     const std::string name = f.tool_name();
-    out.erase(std::remove_if(out.begin(), out.end(),
-                             [&](const ToolFile& o) { return o.tool_name() == name; }),
+    out.erase(std::remove_if(out.begin(), out.end(), [&](const ToolFile& o) { return o.tool_name() == name; }),
               out.end());
     out.push_back(f);
   }
@@ -86,15 +81,13 @@ std::string PoolKey(const Task& task, const RepoEnvOptions& options, const Runti
   return "task=" + task.instance_id + " h=" + std::to_string(std::hash<std::string>{}(text));
 }
 
-AddCommandsOptions ToolInstallOptions(const Task& task, const RepoEnvOptions& options,
-                                      const Runtime& runtime) {
+AddCommandsOptions ToolInstallOptions(const Task& task, const RepoEnvOptions& options, const Runtime& runtime) {
   AddCommandsOptions o;
   o.bin_dir = options.tools_bin_dir;
   o.python = options.tool_python;
   // An image's Python does not change; a runtime without images runs the
   // host's programs, which do not change within a process either.
-  o.python_cache_key =
-      std::string(runtime.name()) + '\n' + (runtime.uses_image() ? task.image : "");
+  o.python_cache_key = std::string(runtime.name()) + '\n' + (runtime.uses_image() ? task.image : "");
   o.probe_exec.timeout = std::chrono::seconds(30);
   return o;
 }
@@ -132,8 +125,7 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
     sb.attachment = std::move(prepared);
     return Status::OK();
   };
-  return WarmPool::Create(std::move(spec), std::move(factory), std::move(prepare),
-                          std::move(pool_options));
+  return WarmPool::Create(std::move(spec), std::move(factory), std::move(prepare), std::move(pool_options));
 }
 
 std::string PristineScript() {
@@ -150,8 +142,7 @@ Result<PristineState> ParsePristine(const ExecResult& r) {
   const std::string tag = "R2E-PRISTINE ";
   const auto at = r.output.find(tag);
   if (!r.success() || at == std::string::npos) {
-    return Status::FailedPrecondition(
-        "the repository's state cannot be recorded (no git repository at /testbed)");
+    return Status::FailedPrecondition("the repository's state cannot be recorded (no git repository at /testbed)");
   }
   PristineState p;
   std::string line = r.output.substr(at + tag.size());
@@ -163,12 +154,10 @@ Result<PristineState> ParsePristine(const ExecResult& r) {
   p.head = line.substr(0, space);
   p.status_hash = line.substr(space + 1);
   const std::string ignored = "\nR2E-IGNORED ";
-  for (auto pos = r.output.find(ignored, at); pos != std::string::npos;
-       pos = r.output.find(ignored, pos + 1)) {
+  for (auto pos = r.output.find(ignored, at); pos != std::string::npos; pos = r.output.find(ignored, pos + 1)) {
     const auto start = pos + ignored.size();
     const auto end = r.output.find('\n', start);
-    p.ignored.push_back(
-        r.output.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    p.ignored.push_back(r.output.substr(start, end == std::string::npos ? std::string::npos : end - start));
   }
   return p;
 }
@@ -186,21 +175,20 @@ std::string RestoreScript(const PristineState& pristine, const std::string& toke
   s += " )\n";
   s += KillEpisodeSnippet(token);
   s += "cd /testbed || exit 3\n"
-       "git reset -q --hard \"$head\" || exit 4\n"
-       "git clean -q -ffd || exit 5\n"
-       // Ignored entries that appeared during the episode (a test run's caches).
-       "git status --porcelain --ignored | while IFS= read -r l; do\n"
-       "  case $l in '!! '*) e=${l#'!! '}; [ -n \"${keep[$e]}\" ] || rm -rf -- \"$e\" ;; esac\n"
-       "done\n"
-       "h=$(git rev-parse -q --verify HEAD)\n"
-       "[ \"$h\" = \"$head\" ] || { echo \"R2E-RESTORE-FAILED HEAD is $h\"; exit 6; }\n"
-       "s=$(git status --porcelain --ignored | sha256sum)\n"
-       "if [ \"${s%% *}\" != \"$want\" ]; then\n"
-       "  echo 'R2E-RESTORE-FAILED the working tree differs from the state after setup:'\n"
-       "  git status --porcelain --ignored | head -n 20; exit 7\n"
-       "fi\n";
-  s += "for t in" + tools +
-       "; do [ -e \"$t\" ] || { echo \"R2E-RESTORE-FAILED tool $t is gone\"; exit 8; }; done\n";
+      "git reset -q --hard \"$head\" || exit 4\n"
+      "git clean -q -ffd || exit 5\n"
+      // Ignored entries that appeared during the episode (a test run's caches).
+      "git status --porcelain --ignored | while IFS= read -r l; do\n"
+      "  case $l in '!! '*) e=${l#'!! '}; [ -n \"${keep[$e]}\" ] || rm -rf -- \"$e\" ;; esac\n"
+      "done\n"
+      "h=$(git rev-parse -q --verify HEAD)\n"
+      "[ \"$h\" = \"$head\" ] || { echo \"R2E-RESTORE-FAILED HEAD is $h\"; exit 6; }\n"
+      "s=$(git status --porcelain --ignored | sha256sum)\n"
+      "if [ \"${s%% *}\" != \"$want\" ]; then\n"
+      "  echo 'R2E-RESTORE-FAILED the working tree differs from the state after setup:'\n"
+      "  git status --porcelain --ignored | head -n 20; exit 7\n"
+      "fi\n";
+  s += "for t in" + tools + "; do [ -e \"$t\" ] || { echo \"R2E-RESTORE-FAILED tool $t is gone\"; exit 8; }; done\n";
   s += "echo R2E-RESTORED ok\n";
   s += EndSessionShellSnippet();
   return "exec bash -c " + ShellQuote(s);
@@ -228,8 +216,7 @@ std::string EndSessionShellSnippet() {
   return "p=$BASHPID; loop=\n"
          "while [ -n \"$p\" ] && [ \"$p\" -gt 1 ]; do\n"
          "  found=\n"
-         "  while IFS= read -r -d '' v; do [ \"$v\" = r2e-session ] && found=1; done 2>/dev/null < "
-         "\"/proc/$p/cmdline\"\n"
+         "  while IFS= read -r -d '' v; do [ \"$v\" = r2e-session ] && found=1; done 2>/dev/null < \"/proc/$p/cmdline\"\n"
          "  if [ -n \"$found\" ]; then loop=$p; break; fi\n"
          "  read -r st 2>/dev/null < \"/proc/$p/stat\" || break\n"
          "  st=${st##*) }; set -- $st; p=$2\n"
@@ -243,8 +230,7 @@ Status CheckRestore(const ExecResult& r) {
   std::string why = std::string(Trim(r.output));
   if (auto at = why.find("R2E-RESTORE-FAILED "); at != std::string::npos) why = why.substr(at + 19);
   if (why.size() > 2000) why = why.substr(0, 2000) + "...";
-  return Status::FailedPrecondition("fast reset check failed (exit code " +
-                                    std::to_string(r.exit_code) +
+  return Status::FailedPrecondition("fast reset check failed (exit code " + std::to_string(r.exit_code) +
                                     (r.timed_out ? ", timed out" : "") + "): " + SanitizeUtf8(why));
 }
 

@@ -64,9 +64,7 @@ class LockFile {
  public:
   static Result<LockFile> Open(const fs::path& path) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-      return Status::Unavailable("cannot open the image cache lock " + path.string() + ": " +
-                                 ErrnoText(errno));
+    if (fd < 0) return Status::Unavailable("cannot open the image cache lock " + path.string() + ": " + ErrnoText(errno));
     return LockFile(fd);
   }
   LockFile(LockFile&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
@@ -122,9 +120,8 @@ Result<Json> ReadJsonFile(const fs::path& path) {
 std::string ArchiveIdentity(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return "";
-  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 struct Layout {
@@ -143,9 +140,7 @@ struct Layout {
     std::error_code ec;
     for (const fs::path& d : {images(), refs(), locks(), tmp()}) {
       fs::create_directories(d, ec);
-      if (ec)
-        return Status::Unavailable("cannot create the image cache " + d.string() + ": " +
-                                   ec.message());
+      if (ec) return Status::Unavailable("cannot create the image cache " + d.string() + ": " + ec.message());
     }
     return Status::OK();
   }
@@ -158,15 +153,14 @@ Result<ImageInfo> ReadImage(const Layout& layout, std::string_view hex) {
   info.rootfs = layout.image(hex) / "rootfs";
   info.size_bytes = j.value("size_bytes", std::uint64_t{0});
   for (const auto& kv : j.value("env", Json::array())) {
-    if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string())
-      info.env.emplace_back(kv[0], kv[1]);
+    if (kv.is_array() && kv.size() == 2 && kv[0].is_string() && kv[1].is_string()) info.env.emplace_back(kv[0], kv[1]);
   }
   info.working_dir = j.value("working_dir", "");
   info.user = j.value("user", "");
   struct stat st {};
   if (::stat((layout.image(hex) / "last-used").c_str(), &st) == 0) {
-    info.last_used = std::chrono::system_clock::time_point(
-        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec));
+    info.last_used = std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec) +
+                                                           std::chrono::nanoseconds(st.st_mtim.tv_nsec));
   }
   return info;
 }
@@ -204,8 +198,7 @@ std::size_t RemoveDeadUnpacks(const Layout& layout, std::string_view only_hex = 
 }  // namespace
 
 ImageStore::ImageStore(ImageStoreOptions options)
-    : options_(std::move(options)),
-      cache_dir_(options_.cache_dir.empty() ? DefaultCacheDir() : options_.cache_dir) {}
+    : options_(std::move(options)), cache_dir_(options_.cache_dir.empty() ? DefaultCacheDir() : options_.cache_dir) {}
 
 Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_resolution) {
   const Layout layout{cache_dir_};
@@ -216,8 +209,7 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
   if (reuse_resolution) {
     // What this reference resolved to before, if the source did not change.
     auto known = ReadJsonFile(layout.ref(reference));
-    if (known.ok() && known->value("reference", "") == reference &&
-        known->value("identity", "") == identity) {
+    if (known.ok() && known->value("reference", "") == reference && known->value("identity", "") == identity) {
       const std::string id = known->value("id", "");
       if (image::IsSha256Digest(id)) {
         if (auto info = ReadImage(layout, image::DigestHex(id)); info.ok()) return info;
@@ -239,23 +231,19 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
       R2E_ASSIGN_OR_RETURN(source, image::OpenRegistry(reference, options_.registry));
       break;
 #else
-      return Status::Unimplemented(
-          "this build of r2e cannot pull \"" + reference +
-          "\" from a registry (built without R2E_WITH_REGISTRY); give the image as "
-          "docker-archive:PATH (what `docker save` writes) or oci:PATH[:TAG]");
+      return Status::Unimplemented("this build of r2e cannot pull \"" + reference +
+                                   "\" from a registry (built without R2E_WITH_REGISTRY); give the image as "
+                                   "docker-archive:PATH (what `docker save` writes) or oci:PATH[:TAG]");
 #endif
     }
   }
   R2E_ASSIGN_OR_RETURN(image::ResolvedImage resolved, source->Resolve());
   if (!resolved.config.os.empty() && resolved.config.os != "linux") {
-    return Status::InvalidArgument("image " + reference + " is for " + resolved.config.os +
-                                   ", not linux");
+    return Status::InvalidArgument("image " + reference + " is for " + resolved.config.os + ", not linux");
   }
-  if (!resolved.config.architecture.empty() &&
-      resolved.config.architecture != image::HostArchitecture()) {
-    return Status::InvalidArgument("image " + reference + " is for " +
-                                   resolved.config.architecture + " and this machine is " +
-                                   image::HostArchitecture());
+  if (!resolved.config.architecture.empty() && resolved.config.architecture != image::HostArchitecture()) {
+    return Status::InvalidArgument("image " + reference + " is for " + resolved.config.architecture +
+                                   " and this machine is " + image::HostArchitecture());
   }
   const std::string hex(image::DigestHex(resolved.config_digest));
   R2E_ASSIGN_OR_RETURN(LockFile lock, LockFile::Open(layout.lock(hex)));
@@ -284,9 +272,9 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
       auto digest = image::ApplyLayer(**blob, work / "rootfs", limits, tally);
       if (!digest.ok()) return fail(digest.status().WithContext("layer " + std::to_string(i + 1)));
       if (*digest != resolved.layer_digests[i]) {
-        return fail(Status::InvalidArgument(
-            "layer " + std::to_string(i + 1) + " does not match its digest: expected " +
-            resolved.layer_digests[i] + ", read " + *digest + " (a corrupt or altered image)"));
+        return fail(Status::InvalidArgument("layer " + std::to_string(i + 1) + " does not match its digest: expected " +
+                                            resolved.layer_digests[i] + ", read " + *digest +
+                                            " (a corrupt or altered image)"));
       }
       progress.layer = i + 1;
       progress.bytes_unpacked = tally.bytes;
@@ -294,23 +282,17 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
     }
     Json env = Json::array();
     for (const auto& [k, v] : resolved.config.env) env.push_back({k, v});
-    const Json record = {{"id", resolved.config_digest},
-                         {"size_bytes", tally.bytes},
-                         {"files", tally.entries},
-                         {"skipped_device_nodes", tally.skipped_nodes},
-                         {"env", env},
-                         {"working_dir", resolved.config.working_dir},
-                         {"user", resolved.config.user},
-                         {"layers", resolved.layer_digests}};
+    const Json record = {{"id", resolved.config_digest},        {"size_bytes", tally.bytes},
+                         {"files", tally.entries},              {"skipped_device_nodes", tally.skipped_nodes},
+                         {"env", env},                          {"working_dir", resolved.config.working_dir},
+                         {"user", resolved.config.user},        {"layers", resolved.layer_digests}};
     if (Status s = WriteAtomically(work / "image.json", record.dump(2)); !s.ok()) return fail(s);
     Touch(work / "last-used");
     fs::remove_all(work / "downloads", ec);
     fs::rename(work, layout.image(hex), ec);
-    if (ec)
-      return fail(Status::Internal("cannot move the unpacked image into place: " + ec.message()));
+    if (ec) return fail(Status::Internal("cannot move the unpacked image into place: " + ec.message()));
   }
-  const Json ref_record = {
-      {"reference", reference}, {"id", resolved.config_digest}, {"identity", identity}};
+  const Json ref_record = {{"reference", reference}, {"id", resolved.config_digest}, {"identity", identity}};
   R2E_RETURN_IF_ERROR(WriteAtomically(layout.ref(reference), ref_record.dump()));
   return ReadImage(layout, hex);  // the lock is held until after this
 }
@@ -334,8 +316,7 @@ Result<ImageLease> ImageStore::Acquire(const std::string& reference) {
     if (options_.max_cache_bytes > 0) (void)Prune(options_.max_cache_bytes);
     return ImageLease(std::move(info), lock.release());
   }
-  return Status::Unavailable("image " + reference +
-                             " was removed from the cache while being acquired, three times");
+  return Status::Unavailable("image " + reference + " was removed from the cache while being acquired, three times");
 }
 
 Result<std::vector<ImageInfo>> ImageStore::List() {
@@ -359,8 +340,7 @@ Result<std::vector<ImageInfo>> ImageStore::List() {
     }
   }
   for (ImageInfo& info : images) std::sort(info.references.begin(), info.references.end());
-  std::sort(images.begin(), images.end(),
-            [](const ImageInfo& a, const ImageInfo& b) { return a.last_used > b.last_used; });
+  std::sort(images.begin(), images.end(), [](const ImageInfo& a, const ImageInfo& b) { return a.last_used > b.last_used; });
   return images;
 }
 
@@ -390,21 +370,16 @@ Status ImageStore::Remove(const std::string& reference_or_id) {
   for (const ImageInfo& info : images) {
     const std::string_view hex = image::DigestHex(info.id);
     const bool by_id = want.size() >= 12 && hex.starts_with(want);
-    const bool by_ref = std::find(info.references.begin(), info.references.end(),
-                                  reference_or_id) != info.references.end();
+    const bool by_ref = std::find(info.references.begin(), info.references.end(), reference_or_id) != info.references.end();
     if (by_id || by_ref) matches.push_back(&info);
   }
-  if (matches.empty())
-    return Status::NotFound("no cached image is " + reference_or_id + " (see `r2e image ls`)");
-  if (matches.size() > 1)
-    return Status::InvalidArgument(reference_or_id +
-                                   " names several cached images; give more of the ID");
+  if (matches.empty()) return Status::NotFound("no cached image is " + reference_or_id + " (see `r2e image ls`)");
+  if (matches.size() > 1) return Status::InvalidArgument(reference_or_id + " names several cached images; give more of the ID");
   const Layout layout{cache_dir_};
   const std::string hex(image::DigestHex(matches[0]->id));
   R2E_ASSIGN_OR_RETURN(LockFile lock, LockFile::Open(layout.lock(hex)));
   if (!lock.TryLock(LOCK_EX)) {
-    return Status::FailedPrecondition("image " + reference_or_id +
-                                      " is in use by a sandbox (or being unpacked); "
+    return Status::FailedPrecondition("image " + reference_or_id + " is in use by a sandbox (or being unpacked); "
                                       "stop its sandboxes first");
   }
   return RemoveLocked(layout, hex);
@@ -421,15 +396,13 @@ Result<ImagePruneReport> ImageStore::Prune(std::uint64_t keep_bytes) {
   for (const auto& entry : fs::directory_iterator(layout.refs(), ec)) {
     auto ref = ReadJsonFile(entry.path());
     const std::string id = ref.ok() ? ref->value("id", "") : "";
-    const bool live =
-        std::any_of(images.begin(), images.end(), [&](const ImageInfo& i) { return i.id == id; });
+    const bool live = std::any_of(images.begin(), images.end(), [&](const ImageInfo& i) { return i.id == id; });
     if (!live && fs::remove(entry.path(), ec)) ++report.leftovers_removed;
   }
   std::uint64_t total = 0;
   for (const ImageInfo& info : images) total += info.size_bytes;
   // Least recently used first (List() gives the most recent first).
-  for (auto it = images.rbegin(); it != images.rend() && (total > keep_bytes || keep_bytes == 0);
-       ++it) {
+  for (auto it = images.rbegin(); it != images.rend() && (total > keep_bytes || keep_bytes == 0); ++it) {
     if (it->in_use) continue;
     const std::string hex(image::DigestHex(it->id));
     auto lock = LockFile::Open(layout.lock(hex));

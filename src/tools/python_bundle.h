@@ -11,9 +11,6 @@ namespace r2e::internal {
 // library was built without it (R2E_TOOL_PYTHON off, or its build
 // dependencies missing).
 std::string_view PythonBundle();
-// Its SHA-256 (hex), or empty: names the installed copy, so a sandbox that
-// already holds this build's file is not sent it again.
-std::string_view PythonBundleHash();
 
 }  // namespace r2e::internal
 

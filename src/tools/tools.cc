@@ -11,9 +11,9 @@
 #include <sstream>
 #include <utility>
 
-#include "core/enum_names.h"
 #include "r2e/observation.h"
 #include "r2e/shell_quote.h"
+#include "core/enum_names.h"
 #include "tools/embedded_scripts.h"
 #include "tools/python_bundle.h"
 #include "tools/served_tools.h"
@@ -50,23 +50,20 @@ std::vector<std::pair<std::string, std::vector<std::string>>> EmbeddedSets() {
 
 // A tool run by a Python interpreter named on its `#!` line.
 bool IsPythonTool(std::string_view content) {
-  return content.starts_with("#!") &&
-         content.substr(0, content.find('\n')).find("python") != std::string_view::npos;
+  return content.starts_with("#!") && content.substr(0, content.find('\n')).find("python") != std::string_view::npos;
 }
 
 // The tool with its `#!` line pointing at `interpreter` instead.
 std::string WithInterpreter(std::string_view content, const std::string& interpreter) {
   const std::size_t eol = content.find('\n');
-  return "#!" + interpreter +
-         (eol == std::string_view::npos ? "\n" : std::string(content.substr(eol)));
+  return "#!" + interpreter + (eol == std::string_view::npos ? "\n" : std::string(content.substr(eol)));
 }
 
 // Whether the sandbox's python3 can run the tools (3.6 or later, the oldest
 // the scaffold's tools are checked on).
 Result<bool> SandboxPythonUsable(Runtime& runtime, const ExecOptions& exec) {
   ExecOptions o = exec;
-  if (o.timeout.count() <= 0 || o.timeout > std::chrono::seconds(30))
-    o.timeout = std::chrono::seconds(30);
+  if (o.timeout.count() <= 0 || o.timeout > std::chrono::seconds(30)) o.timeout = std::chrono::seconds(30);
   R2E_ASSIGN_OR_RETURN(ExecResult r,
                        runtime.exec("python3 -c 'import sys; sys.exit(sys.version_info < (3, 6))' "
                                     ">/dev/null 2>&1 </dev/null",
@@ -100,10 +97,8 @@ Result<ToolPython> ChoosePython(Runtime& runtime, const AddCommandsOptions& opti
   R2E_ASSIGN_OR_RETURN(bool usable, SandboxPythonUsable(runtime, options.probe_exec));
   if (!usable && !BundledPythonAvailable()) {
     return Status::FailedPrecondition(
-        "the sandbox has no python3 that runs Python 3.6 or later, which the tools need, and this "
-        "r2e "
-        "library was built without r2e-python (build it with libpython3-dev and zlib1g-dev "
-        "installed)");
+        "the sandbox has no python3 that runs Python 3.6 or later, which the tools need, and this r2e "
+        "library was built without r2e-python (build it with libpython3-dev and zlib1g-dev installed)");
   }
   const ToolPython chosen = usable ? ToolPython::kSandbox : ToolPython::kBundled;
   if (!options.python_cache_key.empty()) {
@@ -127,7 +122,8 @@ bool BundledPythonAvailable() { return !internal::PythonBundle().empty(); }
 std::string ToolFile::tool_name() const {
   std::string n = fs::path(name).filename().string();
   for (std::string_view ext : {".py", ".sh"}) {
-    if (n.ends_with(ext) && n.size() > ext.size()) return n.substr(0, n.size() - ext.size());
+    if (n.ends_with(ext) && n.size() > ext.size())
+      return n.substr(0, n.size() - ext.size());
   }
   return n;
 }
@@ -153,16 +149,14 @@ Result<std::vector<ToolFile>> ToolSet(std::string_view name) {
     for (const std::string& command : commands) {
       const std::string file = set + "/" + command + ".py";
       const std::string_view content = EmbeddedFile(file);
-      if (content.empty())
-        return Status::Internal("tool script " + file + " is not embedded in the library");
+      if (content.empty()) return Status::Internal("tool script " + file + " is not embedded in the library");
       out.push_back({command + ".py", std::string(content)});
     }
     return out;
   }
   std::string names;
   for (const auto& n : ToolSetNames()) names += (names.empty() ? "" : ", ") + n;
-  return Status::InvalidArgument("unknown tool set `" + SanitizeUtf8(name) +
-                                 "`; known sets: " + names);
+  return Status::InvalidArgument("unknown tool set `" + SanitizeUtf8(name) + "`; known sets: " + names);
 }
 
 Result<ToolFile> LoadToolFile(const fs::path& path) {
@@ -234,8 +228,7 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
   // first write into a directory fails. `content` is given the directory: a
   // tool on r2e-python names it (<dir>/.r2e-tools/r2e-python) on its #! line.
   bool proven = false;
-  auto write = [&](const std::string& file,
-                   const std::function<std::string(const std::string&)>& content,
+  auto write = [&](const std::string& file, const std::function<std::string(const std::string&)>& content,
                    int mode) -> Result<std::string> {
     while (true) {
       const std::string path = dirs[dir] + "/" + file;
@@ -260,18 +253,13 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
     const std::string& text = file->content;
     if (t.kind != ToolInstall::kSourced) {
       const bool bundled = t.python == ToolPython::kBundled;
-      R2E_ASSIGN_OR_RETURN(t.executable,
-                           write(
-                               description.name,
-                               [&](const std::string& bin) {
-                                 return bundled ? WithInterpreter(text, interpreter_in(bin)) : text;
-                               },
-                               0755));
+      R2E_ASSIGN_OR_RETURN(t.executable, write(description.name, [&](const std::string& bin) {
+                             return bundled ? WithInterpreter(text, interpreter_in(bin)) : text;
+                           }, 0755));
     }
     if (t.kind == ToolInstall::kSourced) {
-      R2E_ASSIGN_OR_RETURN(t.sourced, write(
-                                          fs::path(file->name).filename().string(),
-                                          [&](const std::string&) { return text; }, 0644));
+      R2E_ASSIGN_OR_RETURN(t.sourced, write(fs::path(file->name).filename().string(),
+                                            [&](const std::string&) { return text; }, 0644));
     } else if (t.kind == ToolInstall::kBoth) {
       t.sourced = t.executable;
     }
@@ -286,17 +274,14 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
     if (!t.servable) continue;
     const std::string bin = t.executable.substr(0, t.executable.rfind('/'));
     for (const auto& [path, content] : internal::ToolServerFiles(bin)) {
-      R2E_RETURN_IF_ERROR(
-          runtime.write_file(path, content, 0644).WithContext("installing r2e's tool server"));
+      R2E_RETURN_IF_ERROR(runtime.write_file(path, content, 0644).WithContext("installing r2e's tool server"));
     }
     break;
   }
   for (const InstalledTool& t : out) {
     if (t.python != ToolPython::kBundled) continue;
     const std::string bin = t.executable.substr(0, t.executable.rfind('/'));
-    R2E_RETURN_IF_ERROR(runtime
-                            .write_file(internal::ToolServerDir(bin) + "/r2e-python",
-                                        internal::PythonBundle(), 0755)
+    R2E_RETURN_IF_ERROR(runtime.write_file(internal::ToolServerDir(bin) + "/r2e-python", internal::PythonBundle(), 0755)
                             .WithContext("installing r2e-python, the tools' interpreter"));
     break;
   }
@@ -340,3 +325,4 @@ Result<std::string> ActionToCommand(const Action& action) {
 }
 
 }  // namespace r2e
+

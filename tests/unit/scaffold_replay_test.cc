@@ -133,8 +133,7 @@ std::string WithoutTraceback(const std::string& s) {
 }
 
 // Compares text as the corpus says for this step.
-void ExpectText(const std::string& what, const std::string& got, const std::string& want,
-                const json& step) {
+void ExpectText(const std::string& what, const std::string& got, const std::string& want, const json& step) {
   if (step.value("order_dependent_clip", false)) {
     EXPECT_EQ(got.size(), want.size()) << what << ": clipped listing length";
     EXPECT_EQ(got.substr(0, got.find('\n')), want.substr(0, want.find('\n'))) << what << ": header";
@@ -150,8 +149,7 @@ void ExpectText(const std::string& what, const std::string& got, const std::stri
 class Sandbox {
  public:
   Status Start(const json& c, ToolPython python) {
-    dir_ = fs::temp_directory_path() /
-           ("r2e-replay-" + std::to_string(::getpid()) + "-" + std::to_string(++count_));
+    dir_ = fs::temp_directory_path() / ("r2e-replay-" + std::to_string(::getpid()) + "-" + std::to_string(++count_));
     fs::remove_all(dir_);
     const json repo = json::parse(std::ifstream(kCorpus / "repo.json"));
     for (const json* files : {&repo["files"], &c["setup_files"]}) {
@@ -173,17 +171,14 @@ class Sandbox {
     ExecOptions quick;
     quick.timeout = std::chrono::seconds(60);
     // The corpus's interpreter: /root/.venv/bin/python.
-    auto venv = runtime_->exec(
-        "mkdir -p /root/.venv/bin && ln -s \"$(command -v python3)\" /root/.venv/bin/python",
-        quick);
+    auto venv = runtime_->exec("mkdir -p /root/.venv/bin && ln -s \"$(command -v python3)\" /root/.venv/bin/python", quick);
     if (!venv.ok()) return venv.status();
     R2E_ASSIGN_OR_RETURN(auto files, ToolSet(c["toolset"].get<std::string>()));
     AddCommandsOptions add;
     add.python = python;
     R2E_ASSIGN_OR_RETURN(installed_, AddCommands(*runtime_, files, add));
     for (const InstalledTool& t : installed_) {
-      if (t.python != python)
-        return Status::Internal("a tool runs on " + std::string(ToolPythonName(t.python)));
+      if (t.python != python) return Status::Internal("a tool runs on " + std::string(ToolPythonName(t.python)));
     }
     return StartToolServer(*runtime_, installed_, quick, /*wait=*/true);
   }
@@ -279,10 +274,9 @@ void Replay(const std::string& id, ToolPython python) {
       Action action;
       action.function_name = name;
       const bool bash = name == "execute_bash" || name == "bash";
-      const std::string text =
-          action.is_finish() ? std::string(kFinishedText)
-          : bash             ? BashObservation(name, m->result, std::chrono::seconds(90)).text
-                             : ToolObservation(name, m->result, std::chrono::seconds(90)).text;
+      const std::string text = action.is_finish() ? std::string(kFinishedText)
+                               : bash ? BashObservation(name, m->result, std::chrono::seconds(90)).text
+                                      : ToolObservation(name, m->result, std::chrono::seconds(90)).text;
       ExpectText("observation", output(text), output(Field(step, "observation")), step);
     }
   }
@@ -313,8 +307,8 @@ std::vector<std::string> BundledCaseIds() {
 }
 class ScaffoldToolReplayBundled : public testing::TestWithParam<std::string> {};
 TEST_P(ScaffoldToolReplayBundled, MatchesTheScaffold) { Replay(GetParam(), ToolPython::kBundled); }
-INSTANTIATE_TEST_SUITE_P(CorpusOnBundledPython, ScaffoldToolReplayBundled,
-                         testing::ValuesIn(BundledCaseIds()), CaseTestName);
+INSTANTIATE_TEST_SUITE_P(CorpusOnBundledPython, ScaffoldToolReplayBundled, testing::ValuesIn(BundledCaseIds()),
+                         CaseTestName);
 
 }  // namespace
 }  // namespace r2e

@@ -23,8 +23,6 @@ std::string_view PythonBundle() {
                           static_cast<std::size_t>(r2e_python_bundle_end - r2e_python_bundle_begin));
 }
 
-std::string_view PythonBundleHash() { return \"${hash}\"; }
-
 }  // namespace r2e::internal
 ")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

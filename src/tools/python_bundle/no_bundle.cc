@@ -4,6 +4,5 @@
 namespace r2e::internal {
 
 std::string_view PythonBundle() { return {}; }
-std::string_view PythonBundleHash() { return {}; }
 
 }  // namespace r2e::internal

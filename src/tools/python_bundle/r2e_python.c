@@ -8,7 +8,8 @@
  * args...`, `-c`, `-m`), the same reading of the locale (in the C locale,
  * UTF-8 and LC_CTYPE=C.UTF-8 for children) and of the other PYTHON*
  * variables; no bytecode is written.
- * Built by make_bundle.py (see src/tools/python_bundle/README.md). */
+ * Linked by python_bundle.cmake; make_bundle.py appends the modules (see
+ * src/tools/python_bundle/README.md). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <limits.h>

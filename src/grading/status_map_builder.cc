@@ -1,6 +1,8 @@
 #include "grading/status_map_builder.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -25,8 +27,14 @@ struct Chunk {
 };
 
 Chunk ChunkAt(std::string_view name, std::size_t depth) {
+  if (depth + 8 <= name.size()) {  // the usual case: one load
+    std::uint64_t word;
+    std::memcpy(&word, name.data() + depth, 8);
+    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+    return {word, 8};
+  }
   Chunk c{0, 0};
-  const std::size_t n = depth < name.size() ? std::min<std::size_t>(8, name.size() - depth) : 0;
+  const std::size_t n = depth < name.size() ? name.size() - depth : 0;
   for (std::size_t i = 0; i < n; ++i) {
     c.bytes |= static_cast<std::uint64_t>(static_cast<unsigned char>(name[depth + i]))
                << (56 - 8 * i);

@@ -1,8 +1,9 @@
 // SWE-bench's repository-specific JavaScript parsers that v5.0.1 added
 // (swebench/harness/log_parsers/javascript.py at v5.0.1; v4.1.0 has none of
-// them, so spec.rules does not matter): highlight.js, Prism, ESLint, bpmn-js,
+// them, so spec.rules does not matter): highlight.js, ESLint, bpmn-js,
 // OpenLayers, Grommet, Carbon and Quarto. Next and Lighthouse, which pick a
-// sub-parser by spec.version, are in swebench_js_versioned_parsers.cc.
+// sub-parser by spec.version, are in swebench_js_versioned_parsers.cc, and
+// Prism, which decodes JSON, in swebench_prism_parser.cc.
 // Python semantics as grading/parsers.h says.
 #include <algorithm>
 #include <cstddef>
@@ -11,8 +12,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/py_text.h"
 #include "grading/parsers.h"
@@ -60,14 +59,6 @@ std::optional<PyMatch> SearchDigitParen(const PyRegex& re, std::string_view log,
   return std::nullopt;
 }
 
-// One code point's byte length in UTF-8 (1 for a stray byte).
-std::size_t Utf8Len(unsigned char lead) {
-  if (lead >= 0xF0) return 4;
-  if (lead >= 0xE0) return 3;
-  if (lead >= 0xC0) return 2;
-  return 1;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -112,222 +103,6 @@ Result<StatusMap> ParseHighlightJs(std::string_view log, const LogParserSpec& /*
       has_suite = true;
     }
   });
-  return out.Build();
-}
-
-// ---------------------------------------------------------------------------
-// Prism: after each occurrence of its mocha command, the text from the first
-// '{' to the last '}' is decoded as mocha's JSON report; "failures" then
-// "passes" give each test's fullTitle. Where the Python raises (the JSON does
-// not decode, a key is missing, a value has the wrong type) this fails with
-// the same exception name.
-namespace {
-
-// The position and reason of nlohmann's first parse error.
-struct JsonErrorProbe : nlohmann::json_sax<nlohmann::json> {
-  std::size_t position = 0;
-  std::string token;
-  std::string what;
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t pos, const std::string& last_token,
-                   const nlohmann::detail::exception& ex) override {
-    position = pos;
-    token = last_token;
-    what = ex.what();
-    return false;
-  }
-};
-
-// json.loads' JSONDecodeError text for a document nlohmann refused: the
-// reason in Python's words for the common cases, and Python's
-// "line L column C (char N)" (code points) at the offending token, which
-// nlohmann reports by the count of bytes read (one past a one-byte token).
-// Exact for the usual cases (a stray character where a value, a key or a
-// delimiter belongs; extra data); close for the rest.
-std::string JsonDecodeError(const std::string& doc) {
-  JsonErrorProbe probe;
-  nlohmann::json::sax_parse(doc, &probe);
-  static constexpr std::pair<std::string_view, std::string_view> kReasons[] = {
-      {"missing closing quote", "Unterminated string starting at"},
-      {"control character", "Invalid control character at"},
-      {"'\\u' must be followed", "Invalid \\uXXXX escape"},
-      {"surrogate", "Invalid \\uXXXX escape"},
-      {"after backslash", "Invalid \\escape"},
-      {"expected end of input", "Extra data"},
-      {"parsing object key", "Expecting property name enclosed in double quotes"},
-      {"parsing object separator", "Expecting ':' delimiter"},
-      {"parsing object -", "Expecting ',' delimiter"},
-      {"parsing array -", "Expecting ',' delimiter"},
-  };
-  std::string_view reason = "Expecting value";
-  for (const auto& [needle, text] : kReasons) {
-    if (probe.what.find(needle) != std::string::npos) {
-      reason = text;
-      break;
-    }
-  }
-  const std::string& what = probe.what;
-  auto has = [&](std::string_view needle) { return what.find(needle) != std::string::npos; };
-  // nlohmann counts the offending byte as read: step back to where Python
-  // points.
-  const std::size_t last = std::min(probe.position > 0 ? probe.position - 1 : 0, doc.size());
-  std::size_t at = last;
-  if (has("unexpected string literal") || has("unexpected number literal")) {
-    at = probe.position - std::min(probe.position, probe.token.size());  // the token's start
-  } else if (reason.starts_with("Unterminated")) {
-    // At the quote; the end of input counts as one byte read.
-    at = probe.position - std::min(probe.position, probe.token.size() + 1);
-  } else if (reason == "Invalid \\escape") {
-    at = last > 0 ? last - 1 : 0;  // the backslash
-  } else if (has("invalid literal")) {
-    // nlohmann reads on while the text spells a proper prefix of a literal.
-    for (std::size_t k = std::min<std::size_t>(4, last); k > 0 && at == last; --k) {
-      const std::string_view read = std::string_view(doc).substr(last - k, k);
-      for (std::string_view literal : {"true", "false", "null"}) {
-        if (k < literal.size() && literal.starts_with(read)) at = last - k;
-      }
-    }
-  } else if (has("invalid number")) {
-    // Python takes the longest prefix of -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?
-    // and, having one, expects a delimiter after it.
-    std::size_t start = last;
-    while (start > 0 && std::string_view("0123456789.eE+-").find(doc[start - 1]) != kNpos) --start;
-    auto digits = [&](std::size_t i) {
-      while (i < doc.size() && doc[i] >= '0' && doc[i] <= '9') ++i;
-      return i;
-    };
-    std::size_t i = start + (doc[start] == '-' ? 1 : 0);
-    const std::size_t int_end = i < doc.size() && doc[i] == '0' ? i + 1 : digits(i);
-    if (int_end == i) {
-      at = start;
-    } else {
-      reason = "Expecting ',' delimiter";
-      at = int_end;
-      if (at < doc.size() && doc[at] == '.' && digits(at + 1) > at + 1) at = digits(at + 1);
-      if (at < doc.size() && (doc[at] == 'e' || doc[at] == 'E')) {
-        std::size_t e = at + 1;
-        if (e < doc.size() && (doc[e] == '+' || doc[e] == '-')) ++e;
-        if (digits(e) > e) at = digits(e);
-      }
-    }
-  }
-  std::size_t chars = 0, line = 1, col_chars = 0;
-  for (std::size_t i = 0; i < at; i += Utf8Len(Byte(doc, i))) {
-    ++chars;
-    ++col_chars;
-    if (doc[i] == '\n') {
-      ++line;
-      col_chars = 0;
-    }
-  }
-  return "JSONDecodeError: " + std::string(reason) + ": line " + std::to_string(line) + " column " +
-         std::to_string(col_chars + 1) + " (char " + std::to_string(chars) + ")";
-}
-
-// Python's type name for a decoded JSON value.
-std::string_view PyTypeName(const nlohmann::json& v) {
-  switch (v.type()) {
-    case nlohmann::json::value_t::object:
-      return "dict";
-    case nlohmann::json::value_t::array:
-      return "list";
-    case nlohmann::json::value_t::string:
-      return "str";
-    case nlohmann::json::value_t::boolean:
-      return "bool";
-    case nlohmann::json::value_t::number_float:
-      return "float";
-    case nlohmann::json::value_t::null:
-      return "NoneType";
-    default:
-      return "int";
-  }
-}
-
-Status PrismError(std::string_view what) {
-  return Status::InvalidArgument("parse_log_prismjs: " + std::string(what));
-}
-
-// `for test in report[key]: status_map[test["fullTitle"]] = status`.
-Status AddPrismTests(const nlohmann::json& report, const char* key, std::string_view status,
-                     StatusMapBuilder& out) {
-  const auto list = report.find(key);
-  if (list == report.end()) return PrismError("KeyError: '" + std::string(key) + "'");
-  if (list->is_object() || list->is_string()) {
-    // Iterating a dict gives its keys and a str its characters: indexing
-    // either with "fullTitle" is a TypeError, unless there is nothing to do.
-    const bool empty =
-        list->is_object() ? list->empty() : list->get_ref<const std::string&>().empty();
-    if (empty) return Status::OK();
-    return PrismError("TypeError: string indices must be integers, not 'str'");
-  }
-  if (!list->is_array()) {
-    return PrismError("TypeError: '" + std::string(PyTypeName(*list)) + "' object is not iterable");
-  }
-  for (const nlohmann::json& test : *list) {
-    if (test.is_array()) {
-      return PrismError("TypeError: list indices must be integers or slices, not str");
-    }
-    if (test.is_string()) {
-      return PrismError("TypeError: string indices must be integers, not 'str'");
-    }
-    if (!test.is_object()) {
-      return PrismError("TypeError: '" + std::string(PyTypeName(test)) +
-                        "' object is not subscriptable");
-    }
-    const auto title = test.find("fullTitle");
-    if (title == test.end()) return PrismError("KeyError: 'fullTitle'");
-    if (title->is_structured()) {
-      return PrismError("TypeError: unhashable type: '" + std::string(PyTypeName(*title)) + "'");
-    }
-    // A number, bool or null title is a non-str key in the Python: it can
-    // equal no test name but still makes the map non-empty. Its JSON text
-    // stands in for it.
-    out.Add(title->is_string() ? title->get<std::string>() : title->dump(), status);
-  }
-  return Status::OK();
-}
-
-}  // namespace
-
-Result<StatusMap> ParsePrismJs(std::string_view log, const LogParserSpec& /*spec*/) {
-  static constexpr std::string_view kTestCmd =
-      "./node_modules/.bin/mocha tests/run.js --reporter json";
-  StatusMapBuilder out(log);
-  std::size_t cmd = log.find(kTestCmd);
-  while (cmd != kNpos) {
-    const std::size_t begin = cmd + kTestCmd.size();
-    cmd = log.find(kTestCmd, begin);
-    std::string_view part = log.substr(begin, cmd == kNpos ? kNpos : cmd - begin);
-    // `part.split("{", 1)[-1].rsplit("}", 1)[0]`: a missing brace cuts nothing.
-    if (const std::size_t open = part.find('{'); open != kNpos) part.remove_prefix(open + 1);
-    if (const std::size_t close = part.rfind('}'); close != kNpos) part = part.substr(0, close);
-    std::string doc;
-    doc.reserve(part.size() + 2);
-    doc += '{';
-    doc.append(part);
-    doc += '}';
-    // Where json.loads differs, mocha's JSON reporter never goes: Python
-    // also accepts NaN/Infinity, numbers beyond a double and lone
-    // \uD800-style surrogates (nlohmann refuses them), and raises
-    // RecursionError past about 1000 levels of nesting (nlohmann does not).
-    const nlohmann::json report = nlohmann::json::parse(doc, nullptr, false);
-    if (report.is_discarded()) return PrismError(JsonDecodeError(doc));
-    R2E_RETURN_IF_ERROR(AddPrismTests(report, "failures", kFailed, out));
-    R2E_RETURN_IF_ERROR(AddPrismTests(report, "passes", kPassed, out));
-  }
   return out.Build();
 }
 

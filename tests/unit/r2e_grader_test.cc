@@ -116,7 +116,7 @@ std::string Field(const nlohmann::json& row, const char* key) {
                                                                       : std::string();
 }
 
-Task DemoTask() {
+Task R2eGraderDemoTask() {
   nlohmann::json row = DemoRow();
   Task task;
   task.instance_id = Field(row, "instance_id");
@@ -175,7 +175,7 @@ TEST(R2EGraderTest, MakeGrader) {
 }
 
 TEST(R2EGraderTest, DemoTaskExpectsElevenPasses) {
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   EXPECT_EQ(task.instance_id, "r2e-demo__textstats-1");
   nlohmann::json expected = nlohmann::json::parse(task.expected_output_json);
   ASSERT_EQ(expected.size(), 11u);
@@ -189,7 +189,7 @@ TEST(R2EGraderTest, DemoTaskExpectsElevenPasses) {
 }
 
 TEST(R2EGraderTest, GradeLogBuggyRunIsZero) {
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   auto r = MakeR2EGrader()->grade_log(task, kBuggyLog);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->reward, 0.0);
@@ -213,7 +213,7 @@ TEST(R2EGraderTest, GradeLogBuggyRunIsZero) {
 }
 
 TEST(R2EGraderTest, GradeLogFixedRunIsOne) {
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   auto r = MakeR2EGrader()->grade_log(task, kFixedLog);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->reward, 1.0);
@@ -232,7 +232,7 @@ TEST(R2EGraderTest, GradeLogCleansColoursAndCarriageReturns) {
   log = ReplaceAll(log, "PASSED", "\x1b[32mPASSED\x1b[0m");
   log = ReplaceAll(log, "short test summary info", "\x1b[1;36mshort test summary info\x1b[0m");
   log = ReplaceAll(log, "test_single_value", "\x1b[1mtest_single_value\x1b[0m");
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   auto r = MakeR2EGrader()->grade_log(task, log);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->reward, 1.0) << Report(*r, task).dump(2);
@@ -240,7 +240,7 @@ TEST(R2EGraderTest, GradeLogCleansColoursAndCarriageReturns) {
 }
 
 TEST(R2EGraderTest, GradeLogWithoutSummaryMissesEverything) {
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   std::string log =
       "ImportError while loading conftest '/testbed/conftest.py'.\n"
       "conftest.py:3: in <module>\n    import textstats\nE   SyntaxError: invalid syntax\n";
@@ -252,7 +252,7 @@ TEST(R2EGraderTest, GradeLogWithoutSummaryMissesEverything) {
 }
 
 TEST(R2EGraderTest, GradeLogExtraOrRenamedTestIsZero) {
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   std::string extra = ReplaceAll(kFixedLog, "PASSED r2e_tests/test_stats.py::test_mean_of_floats\n",
                                  "PASSED r2e_tests/test_stats.py::test_mean_of_floats\n"
                                  "PASSED r2e_tests/test_stats.py::test_added_by_agent\n");
@@ -270,7 +270,7 @@ TEST(R2EGraderTest, GradeLogExtraOrRenamedTestIsZero) {
 }
 
 TEST(R2EGraderTest, GradeLogReportIsValidJsonForInvalidUtf8) {
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   std::string log = ReplaceAll(kFixedLog, "PASSED r2e_tests/test_stats.py::test_mean_of_floats\n",
                                "PASSED r2e_tests/test_stats.py::test_mean_of_floats\n"
                                "PASSED r2e_tests/test_stats.py::test_\xff\xfe\n");
@@ -287,7 +287,7 @@ TEST(R2EGraderTest, GradeLogReportIsValidJsonForInvalidUtf8) {
 TEST(R2EGraderTest, MalformedExpectedMapIsInvalidArgument) {
   auto grader = MakeR2EGrader();
   for (std::string bad : {"", "{not json", "[\"test_a\"]", "{\"test_a\": 1}", "\"PASSED\""}) {
-    Task task = DemoTask();
+    Task task = R2eGraderDemoTask();
     task.expected_output_json = bad;
     auto r = grader->grade_log(task, kFixedLog);
     ASSERT_FALSE(r.ok()) << bad;
@@ -298,7 +298,7 @@ TEST(R2EGraderTest, MalformedExpectedMapIsInvalidArgument) {
 }
 
 TEST(R2EGraderTest, EmptyExpectedMapMatchesOnlyAnEmptyParse) {
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   task.expected_output_json = "{}";
   auto grader = MakeR2EGrader();
   EXPECT_EQ(grader->grade_log(task, kFixedLog)->reward, 0.0);
@@ -325,7 +325,7 @@ TEST(R2EGraderScriptedTest, LinksRunsAndUnlinksInOrder) {
     if (cmd.find(kRunNeedle) != std::string_view::npos) r.output = kFixedLog;
     return r;
   };
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   auto r = MakeR2EGrader()->grade(rt, task, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->reward, 1.0);
@@ -345,7 +345,7 @@ TEST(R2EGraderScriptedTest, RuntimeErrorDuringRunStillUnlinks) {
     }
     return Exited(0);
   };
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   auto r = MakeR2EGrader()->grade(rt, task, {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
@@ -366,7 +366,7 @@ TEST(R2EGraderScriptedTest, TimeoutIsRewardZeroNotAnError) {
     }
     return r;
   };
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   auto r = MakeR2EGrader()->grade(rt, task, GradeOptions{.timeout = 5s});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->timed_out);
@@ -384,7 +384,7 @@ TEST(R2EGraderScriptedTest, MissingTestScriptIsFailedPrecondition) {
     }
     return Exited(0);
   };
-  auto r = MakeR2EGrader()->grade(rt, DemoTask(), {});
+  auto r = MakeR2EGrader()->grade(rt, R2eGraderDemoTask(), {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("run_tests.sh"), std::string::npos);
@@ -402,7 +402,7 @@ TEST(R2EGraderScriptedTest, TruncatedOutputIsReadFromTheLogFile) {
     }
     return r;
   };
-  auto r = MakeR2EGrader()->grade(rt, DemoTask(), {});
+  auto r = MakeR2EGrader()->grade(rt, R2eGraderDemoTask(), {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->reward, 1.0);
   EXPECT_EQ(r->log, kFixedLog);
@@ -410,7 +410,7 @@ TEST(R2EGraderScriptedTest, TruncatedOutputIsReadFromTheLogFile) {
 
 TEST(R2EGraderScriptedTest, ExpectedMapFallsBackToTheSandboxFile) {
   ScriptedRuntime rt;
-  Task task = DemoTask();
+  Task task = R2eGraderDemoTask();
   rt.files["/root/expected_test_output.json"] = task.expected_output_json;
   task.expected_output_json.clear();
   rt.on_exec = [](std::string_view cmd) -> Result<ExecResult> {
@@ -434,7 +434,7 @@ class R2EGraderLocalTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
-    task_ = DemoTask();
+    task_ = R2eGraderDemoTask();
     LocalRuntimeOptions o;
     o.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
     rt_ = std::make_unique<LocalRuntime>(o);

@@ -161,7 +161,7 @@ const Names kDemoP2P = {
     "tests/hidden/test_words.py::test_top_words_breaks_ties_alphabetically",
 };
 
-Task DemoTask() {
+Task SweBenchGraderDemoTask() {
   auto tasks = LoadTasks(kDemoRow);
   EXPECT_TRUE(tasks.ok()) << tasks.status().ToString();
   if (!tasks.ok() || tasks->empty()) return Task{};
@@ -236,7 +236,7 @@ TEST(SweBenchApplyPatch, AllFailIsPatchApplyFailed) {
 // The grader
 
 TEST(SweBenchGrader, GradeLogOnTheDemoRow) {
-  Task task = DemoTask();
+  Task task = SweBenchGraderDemoTask();
   ASSERT_EQ(task.kind, TaskKind::kSweBench);
   ASSERT_EQ(task.fail_to_pass, kDemoF2P);
   ASSERT_EQ(task.pass_to_pass, kDemoP2P);
@@ -300,7 +300,7 @@ TEST(SweBenchGrader, RefusesRowsWithNothingToGrade) {
 }
 
 TEST(SweBenchGrader, GradeRunsTheEvalScript) {
-  Task task = DemoTask();
+  Task task = SweBenchGraderDemoTask();
   ScriptedRuntime rt;
   rt.on_exec = [](std::string_view cmd) -> Result<ExecResult> {
     if (cmd.find("bash /root/r2e_eval.sh") != std::string_view::npos) return Output(kFixedLog);
@@ -336,7 +336,7 @@ TEST(SweBenchGrader, GradeRunsTheEvalScript) {
 }
 
 TEST(SweBenchGrader, ScriptOptions) {
-  Task task = DemoTask();
+  Task task = SweBenchGraderDemoTask();
   ScriptedRuntime rt;
   SweBenchEvalScriptOptions options;
   options.guard_conda_activation = true;
@@ -353,7 +353,7 @@ TEST(SweBenchGrader, ScriptOptions) {
 }
 
 TEST(SweBenchGrader, GradeReadsTheLogFileWhenOutputWasCut) {
-  Task task = DemoTask();
+  Task task = SweBenchGraderDemoTask();
   ScriptedRuntime rt;
   rt.files["/tmp/r2e_swebench_"] = kFixedLog;
   rt.on_exec = [](std::string_view cmd) -> Result<ExecResult> {
@@ -369,7 +369,7 @@ TEST(SweBenchGrader, GradeReadsTheLogFileWhenOutputWasCut) {
 }
 
 TEST(SweBenchGrader, TimeoutIsRewardZero) {
-  Task task = DemoTask();
+  Task task = SweBenchGraderDemoTask();
   ScriptedRuntime rt;
   rt.on_exec = [](std::string_view cmd) -> Result<ExecResult> {
     // Everything passed before the kill, but a timed-out run never counts.
@@ -402,7 +402,7 @@ TEST(SweBenchGrader, TimeoutIsRewardZero) {
 }
 
 TEST(SweBenchGrader, SandboxErrorsAreErrors) {
-  Task task = DemoTask();
+  Task task = SweBenchGraderDemoTask();
   ScriptedRuntime rt;
   rt.on_exec = [](std::string_view) -> Result<ExecResult> {
     return Status::Unavailable("the sandbox died");

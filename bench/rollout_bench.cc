@@ -1,5 +1,7 @@
 #include "rollout_bench.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -185,6 +187,26 @@ Status RunRolloutBench(const RolloutBenchOptions& o, std::ostream& out) {
       fs::remove_all(dir, ec);
     }
   } remove_root{root};
+  // On docker each task gets an image name of its own (a tag of the demo
+  // image), as a real batch's tasks do: the scheduler then fetches, probes
+  // and starts per image. The names go when the bench ends.
+  struct ImageNames {
+    std::vector<std::string> names;
+    ~ImageNames() {
+      for (const std::string& name : names) (void)DockerRuntime::UntagImage(name);
+    }
+  } image_names;
+  if (o.runtime == "docker") {
+    for (int i = 0; i < o.tasks; ++i) {
+      Task& t = tasks[static_cast<std::size_t>(i)];
+      const std::string name = "r2e-bench/rollout-task" + std::to_string(i) + ":" + std::to_string(::getpid());
+      R2E_RETURN_IF_ERROR(DockerRuntime::TagImage(t.image, name)
+                              .WithContext("naming the demo image for task " + std::to_string(i) +
+                                           " (build it with scripts/build-test-images.sh)"));
+      image_names.names.push_back(name);
+      t.image = name;
+    }
+  }
   RepoEnvOptions env_options;
   if (o.grade_in != "fresh" && o.grade_in != "agent") {
     return Status::InvalidArgument("--grade-in is `fresh` or `agent`; got `" + o.grade_in + "`");

@@ -123,6 +123,16 @@ class DockerRuntime final : public Runtime {
                                                         const DockerRuntimeOptions& options = {});
   // Pulls `image` (authenticated by options.registry_auth).
   static Status PullImage(const std::string& image, const DockerRuntimeOptions& options = {});
+  // Gives the image `source` the further name `target` ("repo" or
+  // "repo:tag"), as `docker tag` does: copies of one image under distinct
+  // names, e.g. for tasks that must look distinct to a scheduler. NotFound
+  // when `source` is absent.
+  static Status TagImage(const std::string& source, const std::string& target,
+                         const DockerRuntimeOptions& options = {});
+  // Removes the name `image`, as `docker rmi` of one of several names does:
+  // the image goes only with its last name. OK when the name is absent; an
+  // error when it is the last name of an image a container still uses.
+  static Status UntagImage(const std::string& image, const DockerRuntimeOptions& options = {});
   // Ids of the containers, in any state, that carry r2e's label and name
   // this process as their owner: what a leak check counts after closing
   // every environment.

@@ -32,6 +32,18 @@
 // step is about a millisecond of waiting on the sandbox); raise num_threads
 // for agents whose commands run long.
 //
+// Fed from a RolloutScheduler (the second Create): the pool holds slots, not
+// fixed environments. A reset of a slot (send_reset, or the auto reset after
+// a final step) hands the slot's environment back to the scheduler (which
+// closes it, or keeps it for the next rollout of its task) and puts the next
+// rollout in submission order in its place: the trainer steps GRPO-shaped
+// batches through send/recv while the scheduler prepares sandboxes ahead.
+// The reset's result says which rollout the slot now runs
+// (EnvResult::rollout). A rollout the scheduler gave up on (its sandbox
+// would not start: outcome kInfraError) comes out as that reset's error,
+// with the slot empty: mask it and reset the slot again. A reset with
+// nothing left to hand out is NotFound (submit more batches).
+//
 // Thread-safety: send*, recv and close may be called from any thread, but the
 // results of one request go to exactly one recv() call. env(i) is safe to use
 // only while environment i has no request in flight.
@@ -46,6 +58,7 @@
 #include "r2e/action.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
+#include "r2e/rollout_scheduler.h"
 #include "r2e/status.h"
 
 namespace r2e {
@@ -65,6 +78,18 @@ struct EnvPoolOptions {
   bool reward_on_done = false;
   // Per-step command timeout; none: each environment's step_timeout.
   std::optional<std::chrono::seconds> step_timeout;
+  // Fed from a scheduler: how long a slot's reset waits for the next rollout
+  // to be prepared (Timeout then; that rollout stays next).
+  std::chrono::milliseconds acquire_timeout = std::chrono::minutes(10);
+};
+
+// Which rollout a scheduler-fed slot runs (see RolloutScheduler's Rollout).
+struct SlotRollout {
+  long long batch = 0;
+  int task_index = 0;
+  int member = 0;
+  RolloutOutcome outcome = RolloutOutcome::kOk;  // kInfraError: the slot stayed empty
+  int attempts = 0;                              // resets the scheduler tried
 };
 
 struct EnvResult {
@@ -82,6 +107,9 @@ struct EnvResult {
   // kStep with auto_reset: the auto reset's failure (status stays OK then,
   // since the step itself worked).
   Status reset_status;
+  // Fed from a scheduler, for a reset (or an auto reset) that took a
+  // rollout: which one the slot now runs.
+  std::optional<SlotRollout> rollout;
 };
 
 class EnvPool {
@@ -89,6 +117,12 @@ class EnvPool {
   // Takes ownership of the environments; environment i has env_id i.
   // InvalidArgument for no environments, a null one or bad options.
   static Result<std::unique_ptr<EnvPool>> Create(std::vector<std::unique_ptr<RepoEnv>> envs,
+                                                 EnvPoolOptions options = {});
+  // `slots` slots fed from `scheduler` (see the header comment), all empty
+  // until their first reset. The scheduler is not owned and must outlive
+  // the pool; the pool's destructor hands the environments it holds back to
+  // it. InvalidArgument for fewer than 1 slot or bad options.
+  static Result<std::unique_ptr<EnvPool>> Create(RolloutScheduler& scheduler, int slots,
                                                  EnvPoolOptions options = {});
   // close(), then the environments are closed and destroyed.
   ~EnvPool();
@@ -104,11 +138,13 @@ class EnvPool {
   // when no more are in flight. FailedPrecondition when nothing is in flight
   // or ready; Timeout when `timeout` (0: none) passes first (the results stay
   // queued); Cancelled after close().
-  Result<std::vector<EnvResult>> recv(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  Result<std::vector<EnvResult>> recv(
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   // send() then recv() of exactly these requests' results, in request order
   // (any mode; nothing else may be in flight). Convenience for synchronous use.
-  Result<std::vector<EnvResult>> step(const std::vector<Action>& actions, const std::vector<int>& env_ids);
+  Result<std::vector<EnvResult>> step(const std::vector<Action>& actions,
+                                      const std::vector<int>& env_ids);
   Result<std::vector<EnvResult>> reset(const std::vector<int>& env_ids = {});
 
   // Cancels queued requests, interrupts running ones (RepoEnv::cancel) and
@@ -118,11 +154,17 @@ class EnvPool {
   int size() const;
   int num_threads() const;
   int in_flight() const;  // sent, not yet returned by recv()
+  // Environment env_id. Throws std::out_of_range for a bad id, and
+  // std::logic_error for a scheduler-fed slot that holds none (before its
+  // first reset, or after a failed one): see has_env().
   RepoEnv& env(int env_id);
+  // Whether slot env_id holds an environment (always, unless scheduler-fed).
+  bool has_env(int env_id) const;
 
  private:
   struct State;
   explicit EnvPool(std::unique_ptr<State> state);
+  static std::unique_ptr<EnvPool> Start(std::unique_ptr<State> state, EnvPoolOptions options);
   std::unique_ptr<State> state_;
 };
 

@@ -180,6 +180,26 @@ Result<std::string> DockerClient::commit(const std::string& container, const std
   });
 }
 
+Status DockerClient::tag_image(const std::string& image, const std::string& repo,
+                               const std::string& tag) {
+  std::string what = "tag image " + image + " as " + repo + ":" + tag;
+  return Guarded(what, [&]() -> Status {
+    if (image.empty() || repo.empty()) return Status::InvalidArgument("docker " + what + ": empty name");
+    std::string target = "/images/" + PathPart(image) + "/tag?repo=" + QueryValue(repo);
+    if (!tag.empty()) target += "&tag=" + QueryValue(tag);
+    return impl_->call("POST", target, what, {200, 201}).status();
+  });
+}
+
+Status DockerClient::untag_image(const std::string& image) {
+  std::string what = "remove image name " + image;
+  return Guarded(what, [&]() -> Status {
+    if (image.empty()) return Status::InvalidArgument("docker " + what + ": empty name");
+    return impl_->call("DELETE", "/images/" + PathPart(image) + "?noprune=1", what, {200, 404})
+        .status();
+  });
+}
+
 // --- containers
 
 Result<std::string> DockerClient::create_container(const nlohmann::json& config,

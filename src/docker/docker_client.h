@@ -80,6 +80,11 @@ class DockerClient {
   Status pull_image(const std::string& image, const std::function<void(const std::string&)>& progress = {});
   // Snapshot of a container as repo:tag; returns the image id.
   Result<std::string> commit(const std::string& container, const std::string& repo, const std::string& tag);
+  // Gives `image` the further name repo:tag. NotFound when it is absent.
+  Status tag_image(const std::string& image, const std::string& repo, const std::string& tag);
+  // Removes the name `image`: the image itself goes only with its last name
+  // (and never while a container uses it). OK when the name is absent.
+  Status untag_image(const std::string& image);
 
   // --- containers
   // POST /containers/create?name=...; returns the id.

@@ -1,6 +1,6 @@
 // What callers above the runtime need from the daemon besides a sandbox's
 // own calls: killing a container from another thread, the images a batch
-// needs, and the containers a leak check counts.
+// needs, names for images, and the containers a leak check counts.
 #include <unistd.h>
 
 #include <set>
@@ -48,6 +48,24 @@ Result<std::vector<std::string>> DockerRuntime::MissingImages(const std::vector<
 Status DockerRuntime::PullImage(const std::string& image, const DockerRuntimeOptions& options) {
   R2E_ASSIGN_OR_RETURN(auto client, docker::DockerClient::Connect(ClientOptionsOf(options)));
   return client->pull_image(image);
+}
+
+Status DockerRuntime::TagImage(const std::string& source, const std::string& target,
+                               const DockerRuntimeOptions& options) {
+  // "host:5000/repo:tag": the tag is what follows the last ':' after the
+  // last '/'.
+  const std::size_t slash = target.rfind('/');
+  const std::size_t colon = target.rfind(':');
+  const bool has_tag = colon != std::string::npos && (slash == std::string::npos || colon > slash);
+  const std::string repo = has_tag ? target.substr(0, colon) : target;
+  const std::string tag = has_tag ? target.substr(colon + 1) : "latest";
+  R2E_ASSIGN_OR_RETURN(auto client, docker::DockerClient::Connect(ClientOptionsOf(options)));
+  return client->tag_image(source, repo, tag);
+}
+
+Status DockerRuntime::UntagImage(const std::string& image, const DockerRuntimeOptions& options) {
+  R2E_ASSIGN_OR_RETURN(auto client, docker::DockerClient::Connect(ClientOptionsOf(options)));
+  return client->untag_image(image);
 }
 
 Result<std::vector<std::string>> DockerRuntime::OwnContainers(const DockerRuntimeOptions& options) {

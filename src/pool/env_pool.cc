@@ -7,6 +7,8 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace r2e {
@@ -28,7 +30,10 @@ struct Done {
 }  // namespace
 
 struct EnvPool::State {
+  // Written under mu (close() reads them there); read without it only by the
+  // worker running the slot's request.
   std::vector<std::unique_ptr<RepoEnv>> envs;
+  RolloutScheduler* scheduler = nullptr;  // feeds the slots when set
   EnvPoolOptions options;
   int batch_size = 0;
 
@@ -36,16 +41,20 @@ struct EnvPool::State {
   std::condition_variable work_cv;
   std::condition_variable done_cv;
   std::deque<Request> queue;
-  std::vector<Done> completed;   // in completion order
-  std::vector<char> busy;        // env has a request not yet returned by recv()
-  std::vector<char> running;     // a worker is inside the env now
-  int outstanding = 0;           // sent, not yet returned by recv()
+  std::vector<Done> completed;  // in completion order
+  std::vector<char> busy;       // env has a request not yet returned by recv()
+  std::vector<char> running;    // a worker is inside the env now
+  int outstanding = 0;          // sent, not yet returned by recv()
   std::uint64_t next_seq = 0;
   bool closing = false;
   std::vector<std::thread> threads;
 
   void work();
   EnvResult execute(const Request& req);
+  Status reset_slot(int slot, std::optional<Observation>& observation,
+                    std::optional<SlotRollout>& rollout);
+  Status next_rollout(int slot, std::optional<Observation>& observation,
+                      std::optional<SlotRollout>& rollout);
   Status enqueue(std::vector<Request> requests, std::vector<std::uint64_t>* seqs);
   std::vector<EnvResult> take(std::vector<Done> done);
 };
@@ -76,19 +85,21 @@ void EnvPool::State::work() {
 }
 
 EnvResult EnvPool::State::execute(const Request& req) {
-  RepoEnv& env = *envs[static_cast<std::size_t>(req.env_id)];
   EnvResult r;
   r.env_id = req.env_id;
   r.kind = req.kind;
   if (req.kind == EnvResult::Kind::kReset) {
-    auto obs = env.reset();
-    if (obs.ok()) {
-      r.observation = std::move(obs).value();
-    } else {
-      r.status = obs.status();
-    }
+    r.status = reset_slot(req.env_id, r.observation, r.rollout);
     return r;
   }
+  if (!envs[static_cast<std::size_t>(req.env_id)]) {
+    r.status =
+        Status::FailedPrecondition("slot " + std::to_string(req.env_id) +
+                                   " holds no environment (never reset, or its last reset failed); "
+                                   "send_reset() it first");
+    return r;
+  }
+  RepoEnv& env = *envs[static_cast<std::size_t>(req.env_id)];
   auto stepped = env.step(req.action, options.step_timeout);
   if (!stepped.ok()) {
     r.status = stepped.status();
@@ -107,14 +118,64 @@ EnvResult EnvPool::State::execute(const Request& req) {
     }
   }
   if (options.auto_reset) {
-    auto obs = env.reset();
-    if (obs.ok()) {
-      r.observation = std::move(obs).value();
-    } else {
-      r.reset_status = obs.status().WithContext("auto reset");
+    if (Status s = reset_slot(req.env_id, r.observation, r.rollout); !s.ok()) {
+      r.reset_status = s.WithContext("auto reset");
     }
   }
   return r;
+}
+
+Status EnvPool::State::reset_slot(int slot, std::optional<Observation>& observation,
+                                  std::optional<SlotRollout>& rollout) {
+  if (scheduler) return next_rollout(slot, observation, rollout);
+  auto obs = envs[static_cast<std::size_t>(slot)]->reset();
+  if (!obs.ok()) return obs.status();
+  observation = std::move(obs).value();
+  return Status::OK();
+}
+
+// The slot's environment back to the scheduler, the next rollout in. The
+// wait is cut into short acquires so that close() ends it promptly.
+Status EnvPool::State::next_rollout(int slot, std::optional<Observation>& observation,
+                                    std::optional<SlotRollout>& rollout) {
+  std::unique_ptr<RepoEnv> previous;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    previous = std::move(envs[static_cast<std::size_t>(slot)]);
+  }
+  scheduler->release(std::move(previous));
+  const auto deadline = std::chrono::steady_clock::now() + options.acquire_timeout;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (closing) {
+        return Status::Cancelled("EnvPool was closed while slot " + std::to_string(slot) +
+                                 " waited for a rollout");
+      }
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return Status::Timeout("no rollout was ready for slot " + std::to_string(slot) + " within " +
+                             std::to_string(options.acquire_timeout.count()) + " ms");
+    }
+    auto next = scheduler->acquire(std::min(left, std::chrono::milliseconds(100)));
+    if (!next.ok()) {
+      if (next.status().code() == StatusCode::kTimeout) continue;
+      return next.status();
+    }
+    rollout =
+        SlotRollout{next->batch, next->task_index, next->member, next->outcome, next->attempts};
+    if (next->outcome == RolloutOutcome::kInfraError) {
+      return next->status.WithContext("rollout (batch " + std::to_string(next->batch) + ", task " +
+                                      std::to_string(next->task_index) + ", member " +
+                                      std::to_string(next->member) + ") could not be prepared");
+    }
+    observation = std::move(next->initial);
+    std::lock_guard<std::mutex> lock(mu);
+    envs[static_cast<std::size_t>(slot)] = std::move(next->env);
+    return Status::OK();
+  }
 }
 
 Status EnvPool::State::enqueue(std::vector<Request> requests, std::vector<std::uint64_t>* seqs) {
@@ -123,8 +184,8 @@ Status EnvPool::State::enqueue(std::vector<Request> requests, std::vector<std::u
   std::vector<char> seen(envs.size(), 0);
   for (const Request& r : requests) {
     if (r.env_id < 0 || r.env_id >= static_cast<int>(envs.size())) {
-      return Status::InvalidArgument("env id " + std::to_string(r.env_id) + " is out of range [0, " +
-                                     std::to_string(envs.size()) + ")");
+      return Status::InvalidArgument("env id " + std::to_string(r.env_id) +
+                                     " is out of range [0, " + std::to_string(envs.size()) + ")");
     }
     if (busy[r.env_id] || seen[r.env_id]) {
       return Status::InvalidArgument("env " + std::to_string(r.env_id) +
@@ -155,22 +216,49 @@ std::vector<EnvResult> EnvPool::State::take(std::vector<Done> done) {
   return out;
 }
 
-Result<std::unique_ptr<EnvPool>> EnvPool::Create(std::vector<std::unique_ptr<RepoEnv>> envs,
-                                                 EnvPoolOptions options) {
-  if (envs.empty()) return Status::InvalidArgument("EnvPool needs at least one environment");
-  for (std::size_t i = 0; i < envs.size(); ++i) {
-    if (!envs[i]) return Status::InvalidArgument("environment " + std::to_string(i) + " is null");
-  }
-  const int n = static_cast<int>(envs.size());
+namespace {
+
+Status CheckOptions(int n, const EnvPoolOptions& options) {
   if (options.batch_size < 0 || options.batch_size > n) {
     return Status::InvalidArgument("batch_size must be between 1 and the number of environments (" +
                                    std::to_string(n) + "), or 0 for all");
   }
   if (options.num_threads < 0) return Status::InvalidArgument("num_threads must not be negative");
   if (options.step_timeout && options.step_timeout->count() <= 0) {
-    return Status::InvalidArgument("step_timeout must be positive (std::nullopt: each environment's own)");
+    return Status::InvalidArgument(
+        "step_timeout must be positive (std::nullopt: each environment's own)");
   }
+  if (options.acquire_timeout.count() <= 0)
+    return Status::InvalidArgument("acquire_timeout must be positive");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EnvPool>> EnvPool::Create(std::vector<std::unique_ptr<RepoEnv>> envs,
+                                                 EnvPoolOptions options) {
+  if (envs.empty()) return Status::InvalidArgument("EnvPool needs at least one environment");
+  for (std::size_t i = 0; i < envs.size(); ++i) {
+    if (!envs[i]) return Status::InvalidArgument("environment " + std::to_string(i) + " is null");
+  }
+  R2E_RETURN_IF_ERROR(CheckOptions(static_cast<int>(envs.size()), options));
   auto state = std::make_unique<State>();
+  state->envs = std::move(envs);
+  return Start(std::move(state), options);
+}
+
+Result<std::unique_ptr<EnvPool>> EnvPool::Create(RolloutScheduler& scheduler, int slots,
+                                                 EnvPoolOptions options) {
+  if (slots < 1) return Status::InvalidArgument("EnvPool needs at least one slot");
+  R2E_RETURN_IF_ERROR(CheckOptions(slots, options));
+  auto state = std::make_unique<State>();
+  state->envs.resize(static_cast<std::size_t>(slots));
+  state->scheduler = &scheduler;
+  return Start(std::move(state), options);
+}
+
+std::unique_ptr<EnvPool> EnvPool::Start(std::unique_ptr<State> state, EnvPoolOptions options) {
+  const int n = static_cast<int>(state->envs.size());
   state->batch_size = options.batch_size == 0 ? n : options.batch_size;
   int threads = options.num_threads;
   if (threads == 0) {
@@ -179,7 +267,6 @@ Result<std::unique_ptr<EnvPool>> EnvPool::Create(std::vector<std::unique_ptr<Rep
   }
   state->options = options;
   state->options.num_threads = threads;
-  state->envs = std::move(envs);
   state->busy.assign(state->envs.size(), 0);
   state->running.assign(state->envs.size(), 0);
   State* s = state.get();
@@ -191,8 +278,12 @@ EnvPool::EnvPool(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 EnvPool::~EnvPool() {
   close();
-  // Closing a sandbox can take a daemon round trip: close them in parallel.
   State& s = *state_;
+  if (s.scheduler) {  // its environments: the scheduler closes them in the background
+    for (auto& env : s.envs) s.scheduler->release(std::move(env));
+    return;
+  }
+  // Closing a sandbox can take a daemon round trip: close them in parallel.
   std::atomic<std::size_t> next{0};
   auto closer = [&] {
     for (std::size_t i = next++; i < s.envs.size(); i = next++) {
@@ -208,8 +299,8 @@ EnvPool::~EnvPool() {
 
 Status EnvPool::send(const std::vector<Action>& actions, const std::vector<int>& env_ids) {
   if (actions.size() != env_ids.size()) {
-    return Status::InvalidArgument("send() got " + std::to_string(actions.size()) + " actions for " +
-                                   std::to_string(env_ids.size()) + " env ids");
+    return Status::InvalidArgument("send() got " + std::to_string(actions.size()) +
+                                   " actions for " + std::to_string(env_ids.size()) + " env ids");
   }
   std::vector<Request> requests(actions.size());
   for (std::size_t i = 0; i < actions.size(); ++i) {
@@ -234,7 +325,8 @@ Result<std::vector<EnvResult>> EnvPool::recv(std::chrono::milliseconds timeout) 
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mu);
   if (s.closing) return Status::Cancelled("EnvPool is closed");
-  if (s.outstanding == 0) return Status::FailedPrecondition("recv() with no request in flight; send() first");
+  if (s.outstanding == 0)
+    return Status::FailedPrecondition("recv() with no request in flight; send() first");
   const std::size_t want = static_cast<std::size_t>(std::min(s.batch_size, s.outstanding));
   auto ready = [&] { return s.closing || s.completed.size() >= want; };
   if (timeout.count() > 0) {
@@ -252,16 +344,18 @@ Result<std::vector<EnvResult>> EnvPool::recv(std::chrono::milliseconds timeout) 
     std::stable_sort(s.completed.begin(), s.completed.end(),
                      [](const Done& a, const Done& b) { return a.seq < b.seq; });
   }
-  std::vector<Done> batch(std::make_move_iterator(s.completed.begin()),
-                          std::make_move_iterator(s.completed.begin() + static_cast<std::ptrdiff_t>(want)));
+  std::vector<Done> batch(
+      std::make_move_iterator(s.completed.begin()),
+      std::make_move_iterator(s.completed.begin() + static_cast<std::ptrdiff_t>(want)));
   s.completed.erase(s.completed.begin(), s.completed.begin() + static_cast<std::ptrdiff_t>(want));
   return s.take(std::move(batch));
 }
 
-Result<std::vector<EnvResult>> EnvPool::step(const std::vector<Action>& actions, const std::vector<int>& env_ids) {
+Result<std::vector<EnvResult>> EnvPool::step(const std::vector<Action>& actions,
+                                             const std::vector<int>& env_ids) {
   if (actions.size() != env_ids.size()) {
-    return Status::InvalidArgument("step() got " + std::to_string(actions.size()) + " actions for " +
-                                   std::to_string(env_ids.size()) + " env ids");
+    return Status::InvalidArgument("step() got " + std::to_string(actions.size()) +
+                                   " actions for " + std::to_string(env_ids.size()) + " env ids");
   }
   {
     std::lock_guard<std::mutex> lock(state_->mu);
@@ -279,7 +373,8 @@ Result<std::vector<EnvResult>> EnvPool::step(const std::vector<Action>& actions,
   std::vector<EnvResult> ordered;
   ordered.reserve(out.size());
   for (int id : env_ids) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
     ordered.push_back(std::move(*it));
   }
   return ordered;
@@ -304,7 +399,8 @@ Result<std::vector<EnvResult>> EnvPool::reset(const std::vector<int>& env_ids) {
   }
   std::vector<EnvResult> ordered;
   for (int id : ids) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
+    auto it =
+        std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
     ordered.push_back(std::move(*it));
   }
   return ordered;
@@ -318,7 +414,7 @@ void EnvPool::close() {
     s.queue.clear();
     // Interrupt what runs now: each such step or reset returns an error soon.
     for (std::size_t i = 0; i < s.envs.size(); ++i) {
-      if (s.running[i]) s.envs[i]->cancel();
+      if (s.running[i] && s.envs[i]) s.envs[i]->cancel();
     }
     s.work_cv.notify_all();
     s.done_cv.notify_all();
@@ -339,6 +435,16 @@ int EnvPool::in_flight() const {
   return state_->outstanding;
 }
 
-RepoEnv& EnvPool::env(int env_id) { return *state_->envs.at(static_cast<std::size_t>(env_id)); }
+RepoEnv& EnvPool::env(int env_id) {
+  const auto& slot = state_->envs.at(static_cast<std::size_t>(env_id));
+  if (!slot)
+    throw std::logic_error("EnvPool slot " + std::to_string(env_id) + " holds no environment");
+  return *slot;
+}
+
+bool EnvPool::has_env(int env_id) const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->envs.at(static_cast<std::size_t>(env_id)) != nullptr;
+}
 
 }  // namespace r2e

@@ -231,6 +231,30 @@ TEST_F(DockerRuntimeTest, ForkBombIsContainedByThePidsLimit) {
   EXPECT_EQ(Run("echo alive").output, "alive\n");
 }
 
+// Names for an image, as the rollout bench gives each task: the new name
+// is the same image, and removing it leaves the original.
+TEST_F(DockerRuntimeTest, TagAndUntagAnImageName) {
+  REQUIRE_IMAGE(kBase);
+  const std::string name = "r2e-test/tagged-" + std::to_string(::getpid()) + ":copy";
+  ASSERT_TRUE(DockerRuntime::TagImage(kBase, name).ok());
+  auto tagged = Client()->inspect_image(name);
+  ASSERT_TRUE(tagged.ok()) << tagged.status().ToString();
+  EXPECT_EQ(tagged->value("Id", ""), Client()->inspect_image(kBase)->value("Id", ""));
+  // A name without a tag is "latest".
+  const std::string bare = "r2e-test/tagged-" + std::to_string(::getpid());
+  ASSERT_TRUE(DockerRuntime::TagImage(kBase, bare).ok());
+  EXPECT_TRUE(HaveImage(bare + ":latest"));
+
+  ASSERT_TRUE(DockerRuntime::UntagImage(name).ok());
+  ASSERT_TRUE(DockerRuntime::UntagImage(bare).ok());
+  EXPECT_EQ(Client()->inspect_image(name).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(HaveImage(kBase));
+  EXPECT_TRUE(DockerRuntime::UntagImage(name).ok()) << "an absent name is already removed";
+
+  Status absent = DockerRuntime::TagImage("r2e-test/no-such-image:never", name);
+  EXPECT_EQ(absent.code(), StatusCode::kNotFound) << absent.ToString();
+}
+
 TEST_F(DockerRuntimeTest, PerCommandExecMode) {
   REQUIRE_IMAGE(kBase);
   DockerRuntimeOptions o;

@@ -9,6 +9,7 @@ packages=(
   libyaml-cpp-dev libcpp-httplib-dev libcli11-dev libgtest-dev libgmock-dev
   libpcre2-dev libexpat1-dev  # the log parsers restate Python's re (PCRE2) and ElementTree (expat)
   libpython3-dev zlib1g-dev python3-chardet  # r2e-python, the tools' interpreter where a sandbox has no python3
+  pybind11-dev python3-dev  # the Python module, `import r2e`
   bubblewrap python3 python3-pytest
   python3-kubernetes  # checks the test Kubernetes API server with a client we did not write
   python3-prometheus-client  # reads our metrics exposition with the Prometheus project's own parser

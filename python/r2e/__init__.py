@@ -1,0 +1,76 @@
+"""r2e: Gym-style environments over code repositories in sandboxes.
+
+A drop-in for the R2E scaffold's environment::
+
+    import r2e
+    env = r2e.RepoEnv(r2e.EnvArgs(ds=row), backend="docker")
+    obs = env.reset()
+    obs, reward, done, info = env.step(r2e.Action.from_string(reply))
+    reward = env.compute_reward()
+    env.close()
+
+Failures raise r2e.Error subclasses named after r2e's Status codes
+(r2e.InvalidArgument, r2e.NotFound, r2e.Timeout, r2e.Unavailable, ...), each
+with `code` and `message`. Environments still open when the interpreter exits
+are closed then: their sandboxes are removed.
+"""
+
+import atexit
+import weakref
+
+from . import _r2e
+from ._r2e import (  # noqa: F401
+    Action,
+    AlreadyExists,
+    Cancelled,
+    Error,
+    FailedPrecondition,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    Observation,
+    ResourceExhausted,
+    Timeout,
+    Unavailable,
+    Unimplemented,
+)
+
+__all__ = [
+    "Action", "EnvArgs", "Error", "Observation", "RepoEnv",
+    "AlreadyExists", "Cancelled", "FailedPrecondition", "Internal", "InvalidArgument",
+    "NotFound", "ResourceExhausted", "Timeout", "Unavailable", "Unimplemented",
+]
+
+
+class EnvArgs:
+    """The scaffold's EnvArgs: a dataset row (ds) for RepoEnv."""
+
+    def __init__(self, ds):
+        if not isinstance(ds, dict):
+            raise TypeError("ds: a dataset row (dict), got " + type(ds).__name__)
+        self.ds = ds
+
+    def __repr__(self):
+        return "EnvArgs(ds={instance_id: %r})" % self.ds.get("instance_id")
+
+
+_open_envs = weakref.WeakSet()
+
+
+class RepoEnv(_r2e.RepoEnv):
+    __doc__ = _r2e.RepoEnv.__doc__
+
+    def __init__(self, args, *a, **kw):
+        super().__init__(args, *a, **kw)
+        _open_envs.add(self)
+
+
+@atexit.register
+def _close_open_envs():
+    # Closed here, while the interpreter still runs: their sandboxes must not
+    # outlive the process.
+    for env in list(_open_envs):
+        try:
+            env.close()
+        except Error:
+            pass

@@ -18,6 +18,8 @@ struct StepBenchOptions {
   std::string kubeconfig, context, kube_namespace;
   int n = 200;                    // measured commands per variant
   int warmup = 10;
+  // Measure the Python module's cost per step instead (python_step_bench.h).
+  bool python = false;
 };
 
 // Prints one JSON line per variant and a ratio line to `out`.

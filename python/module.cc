@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "r2e/action.h"
+#include "r2e/env_pool.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "r2e/status.h"
@@ -29,11 +30,11 @@ namespace py = pybind11;
 namespace r2e::python {
 namespace {
 
-constexpr StatusCode kErrorCodes[] = {
-    StatusCode::kInvalidArgument, StatusCode::kNotFound,          StatusCode::kAlreadyExists,
-    StatusCode::kFailedPrecondition, StatusCode::kTimeout,        StatusCode::kUnavailable,
-    StatusCode::kCancelled,       StatusCode::kResourceExhausted, StatusCode::kUnimplemented,
-    StatusCode::kInternal};
+constexpr StatusCode kErrorCodes[] = {StatusCode::kInvalidArgument, StatusCode::kNotFound,
+                                      StatusCode::kAlreadyExists,   StatusCode::kFailedPrecondition,
+                                      StatusCode::kTimeout,         StatusCode::kUnavailable,
+                                      StatusCode::kCancelled,       StatusCode::kResourceExhausted,
+                                      StatusCode::kUnimplemented,   StatusCode::kInternal};
 
 // r2e.Error and its subclasses by code. Never freed: they live as long as
 // the interpreter, and must not be released after it is gone.
@@ -42,14 +43,20 @@ std::map<StatusCode, PyObject*>& ErrorTypes() {
   return *types;
 }
 
-// Raises the Status as its r2e.Error subclass, with `code` (the code's
-// name) and `message` attributes.
-[[noreturn]] void Raise(const Status& status) {
+// The Status as an instance of its r2e.Error subclass, with `code` (the
+// code's name) and `message` attributes; None for OK.
+py::object ErrorOf(const Status& status) {
+  if (status.ok()) return py::none();
   PyObject* type = ErrorTypes().at(status.code());
   py::object error = py::reinterpret_borrow<py::object>(type)(status.ToString());
   error.attr("code") = std::string(StatusCodeName(status.code()));
   error.attr("message") = status.message();
-  PyErr_SetObject(type, error.ptr());
+  return error;
+}
+
+[[noreturn]] void Raise(const Status& status) {
+  py::object error = ErrorOf(status);
+  PyErr_SetObject(error.get_type().ptr(), error.ptr());
   throw py::error_already_set();
 }
 
@@ -136,8 +143,8 @@ std::optional<std::chrono::seconds> TimeoutOf(const std::optional<double>& secon
 class PyRepoEnv {
  public:
   PyRepoEnv(py::handle args, const std::string& backend, double step_timeout, double reward_timeout,
-            const std::string& image, const std::string& tool_set, const std::optional<std::string>& base_dir,
-            bool start) {
+            const std::string& image, const std::string& tool_set,
+            const std::optional<std::string>& base_dir, bool start) {
     py::handle row_object = args;
     if (py::hasattr(args, "ds")) row_object = args.attr("ds");
     if (!py::isinstance<py::dict>(row_object)) {
@@ -156,7 +163,8 @@ class PyRepoEnv {
     options.step_timeout = std::chrono::seconds(static_cast<long long>(step_timeout));
     options.reward_timeout = std::chrono::seconds(static_cast<long long>(reward_timeout));
     options.tool_set = tool_set;
-    options.runtime = Unwrap(MakeRuntimeFactory(backend == "kubernetes" ? "kube" : backend, RuntimeOptions{}));
+    options.runtime =
+        Unwrap(MakeRuntimeFactory(backend == "kubernetes" ? "kube" : backend, RuntimeOptions{}));
     env_ = Unwrap(RepoEnv::Create(std::move(task), std::move(options)));
     if (start) reset();  // the scaffold's constructor starts the sandbox
   }
@@ -195,13 +203,15 @@ class PyRepoEnv {
   }
 
   std::string task_instruction() {
-    return Unwrap(Blocking([](RepoEnv& env) -> Result<std::string> { return env.task_instruction(); }));
+    return Unwrap(
+        Blocking([](RepoEnv& env) -> Result<std::string> { return env.task_instruction(); }));
   }
   bool check_done() {
     return Unwrap(Blocking([](RepoEnv& env) -> Result<bool> { return env.check_done(); }));
   }
   py::object stats() {
-    return ToPython(Unwrap(Blocking([](RepoEnv& env) -> Result<nlohmann::json> { return env.task().row; })));
+    return ToPython(
+        Unwrap(Blocking([](RepoEnv& env) -> Result<nlohmann::json> { return env.task().row; })));
   }
   int steps() {
     return Unwrap(Blocking([](RepoEnv& env) -> Result<int> { return env.steps(); }));
@@ -218,6 +228,13 @@ class PyRepoEnv {
     }
     Check(closed);
   }
+  // The environment, for an EnvPool; this object is closed afterwards.
+  std::unique_ptr<RepoEnv> take() {
+    py::gil_scoped_release unlocked;
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::move(env_);
+  }
+
   bool closed() {
     py::gil_scoped_release unlocked;
     std::lock_guard<std::mutex> lock(mu_);
@@ -251,6 +268,139 @@ class PyRepoEnv {
   std::unique_ptr<RepoEnv> env_;
 };
 
+// One result of an EnvPool request, as Python reads it.
+struct PyEnvResult {
+  int env_id = -1;
+  std::string kind;      // "step" or "reset"
+  py::object error;      // r2e.Error or None: the request failed
+  py::object observation;  // Observation or None
+  double reward = 0;
+  bool done = false;
+  py::object info;        // dict, for steps
+  py::object reset_error;  // auto reset's failure, or None
+};
+
+PyEnvResult ResultToPython(EnvResult r) {
+  PyEnvResult out;
+  out.env_id = r.env_id;
+  out.kind = r.kind == EnvResult::Kind::kStep ? "step" : "reset";
+  out.error = ErrorOf(r.status);
+  out.reset_error = ErrorOf(r.reset_status);
+  out.observation = py::none();
+  out.info = py::none();
+  if (r.kind == EnvResult::Kind::kStep && r.status.ok()) {
+    out.observation = py::cast(r.step.observation);
+    out.reward = r.step.reward;
+    out.done = r.step.done;
+    out.info = ToPython(ToJson(r.step.info));
+  }
+  // A reset's observation, or an auto reset's next one (in `info` terms:
+  // the step's observation stays `observation`).
+  if (r.observation) {
+    if (r.kind == EnvResult::Kind::kReset) {
+      out.observation = py::cast(*r.observation);
+    } else {
+      out.info["next_observation"] = py::cast(*r.observation);
+    }
+  }
+  return out;
+}
+
+// r2e::EnvPool over environments taken from r2e.RepoEnv objects.
+class PyEnvPool {
+ public:
+  PyEnvPool(const py::list& envs, int batch_size, int num_threads, bool auto_reset, bool reward_on_done) {
+    std::vector<PyRepoEnv*> sources;
+    for (py::handle e : envs) {
+      if (!py::isinstance<PyRepoEnv>(e)) {
+        throw py::type_error("envs: a list of r2e.RepoEnv, got an item of type " +
+                             std::string(py::str(e.get_type().attr("__name__"))));
+      }
+      sources.push_back(e.cast<PyRepoEnv*>());
+    }
+    EnvPoolOptions options;
+    options.batch_size = batch_size;
+    options.num_threads = num_threads;
+    options.auto_reset = auto_reset;
+    options.reward_on_done = reward_on_done;
+    std::vector<std::unique_ptr<RepoEnv>> taken;
+    for (PyRepoEnv* source : sources) {
+      auto env = source->take();
+      if (!env) Raise(Status::InvalidArgument("envs: an r2e.RepoEnv in the list is closed or already pooled"));
+      taken.push_back(std::move(env));
+    }
+    pool_ = std::shared_ptr<EnvPool>(Unwrap(EnvPool::Create(std::move(taken), options)));
+  }
+
+  void send(const py::list& actions, const std::vector<int>& env_ids) {
+    std::vector<Action> parsed;
+    for (py::handle a : actions) parsed.push_back(ActionOf(a));
+    Check(pool()->send(parsed, env_ids));
+  }
+  void send_reset(const std::vector<int>& env_ids) { Check(pool()->send_reset(env_ids)); }
+
+  py::list recv(std::optional<double> timeout) {
+    const auto ms = std::chrono::milliseconds(timeout ? static_cast<long long>(*timeout * 1000) : 0);
+    Result<std::vector<EnvResult>> got = Status::Internal("not run");
+    {
+      std::shared_ptr<EnvPool> held = pool();
+      py::gil_scoped_release unlocked;
+      got = held->recv(ms);
+    }
+    return Results(std::move(got));
+  }
+  py::list step(const py::list& actions, const std::vector<int>& env_ids) {
+    std::vector<Action> parsed;
+    for (py::handle a : actions) parsed.push_back(ActionOf(a));
+    Result<std::vector<EnvResult>> got = Status::Internal("not run");
+    {
+      std::shared_ptr<EnvPool> held = pool();
+      py::gil_scoped_release unlocked;
+      got = held->step(parsed, env_ids);
+    }
+    return Results(std::move(got));
+  }
+  py::list reset(const std::vector<int>& env_ids) {
+    Result<std::vector<EnvResult>> got = Status::Internal("not run");
+    {
+      std::shared_ptr<EnvPool> held = pool();
+      py::gil_scoped_release unlocked;
+      got = held->reset(env_ids);
+    }
+    return Results(std::move(got));
+  }
+
+  int size() { return pool()->size(); }
+  int in_flight() { return pool()->in_flight(); }
+
+  // Stops the workers and removes every sandbox (once no other thread's
+  // call still uses the pool: a recv() waiting in one ends with
+  // r2e.Cancelled). Idempotent.
+  void close() {
+    std::shared_ptr<EnvPool> pool = std::move(pool_);
+    if (!pool) return;
+    py::gil_scoped_release unlocked;
+    pool->close();
+    pool.reset();
+  }
+  ~PyEnvPool() { close(); }
+
+ private:
+  // Held by each call while it runs without the GIL.
+  std::shared_ptr<EnvPool> pool() {
+    if (!pool_) Raise(Status::FailedPrecondition("this EnvPool is closed"));
+    return pool_;
+  }
+  static py::list Results(Result<std::vector<EnvResult>> got) {
+    std::vector<EnvResult> results = Unwrap(std::move(got));
+    py::list out;
+    for (EnvResult& r : results) out.append(py::cast(ResultToPython(std::move(r))));
+    return out;
+  }
+
+  std::shared_ptr<EnvPool> pool_;  // read and written with the GIL held
+};
+
 }  // namespace
 }  // namespace r2e::python
 
@@ -273,11 +423,15 @@ PYBIND11_MODULE(_r2e, m) {
   }
 
   py::class_<Observation>(m, "Observation", "What the agent is shown after reset() or a step.")
-      .def_readonly("text", &Observation::text, "The observation's text, as the scaffold prints it.")
+      .def_readonly("text", &Observation::text,
+                    "The observation's text, as the scaffold prints it.")
       .def("__str__", [](const Observation& o) { return o.text; })
-      .def("__repr__", [](const Observation& o) { return "<r2e.Observation " + py::repr(py::str(o.text)).cast<std::string>() + ">"; });
+      .def("__repr__", [](const Observation& o) {
+        return "<r2e.Observation " + py::repr(py::str(o.text)).cast<std::string>() + ">";
+      });
 
-  py::class_<Action>(m, "Action", "A tool call: a function name and its parameters, in the order given.")
+  py::class_<Action>(m, "Action",
+                     "A tool call: a function name and its parameters, in the order given.")
       .def(py::init([](const std::string& function_name, const py::dict& parameters) {
              Action a;
              a.function_name = function_name;
@@ -286,16 +440,20 @@ PYBIND11_MODULE(_r2e, m) {
            }),
            py::arg("function_name") = "", py::arg("parameters") = py::dict(),
            "An action calling `function_name` with `parameters` (str values).")
-      .def_static("from_string", [](const std::string& text) { return r2e::ParseAction(text); }, py::arg("text"),
-                  "Parses the scaffold's action text: <function=NAME> with <parameter=KEY>VALUE</parameter> "
-                  "lines. Text without a function call gives an empty action.")
+      .def_static(
+          "from_string", [](const std::string& text) { return r2e::ParseAction(text); },
+          py::arg("text"),
+          "Parses the scaffold's action text: <function=NAME> with "
+          "<parameter=KEY>VALUE</parameter> "
+          "lines. Text without a function call gives an empty action.")
       .def_static(
           "from_tool_call",
           [](const std::string& name, const std::string& arguments) {
             return rp::Unwrap(r2e::ActionFromToolCall(name, arguments));
           },
           py::arg("name"), py::arg("arguments"),
-          "An OpenAI-style tool call (name, arguments as JSON text) as an action; r2e.InvalidArgument when the "
+          "An OpenAI-style tool call (name, arguments as JSON text) as an action; "
+          "r2e.InvalidArgument when the "
           "arguments are not a JSON object.")
       .def_readonly("function_name", &Action::function_name, "The tool called; empty for none.")
       .def_property_readonly(
@@ -311,7 +469,8 @@ PYBIND11_MODULE(_r2e, m) {
       .def("__str__", &Action::ToXml)
       .def("__repr__", [](const Action& a) { return "<r2e.Action " + a.function_name + ">"; });
 
-  py::class_<PyRepoEnv>(m, "RepoEnv", R"(A repository task in a sandbox, shaped as the R2E scaffold's RepoEnv.
+  py::class_<PyRepoEnv>(m, "RepoEnv",
+                        R"(A repository task in a sandbox, shaped as the R2E scaffold's RepoEnv.
 
 RepoEnv(args, backend="docker", step_timeout=90, reward_timeout=300, image="",
         tool_set="r2egym", base_dir=None, start=True)
@@ -322,28 +481,77 @@ scaffold's does (start=False: at the first reset()). Every method that waits on
 the sandbox releases the GIL; calls on one object take turns. Failures raise
 r2e.Error subclasses (r2e.InvalidArgument, r2e.Unavailable, ...). Use it as a
 context manager, or call close(): the sandbox is removed.)")
-      .def(py::init<py::handle, const std::string&, double, double, const std::string&, const std::string&,
-                    const std::optional<std::string>&, bool>(),
+      .def(py::init<py::handle, const std::string&, double, double, const std::string&,
+                    const std::string&, const std::optional<std::string>&, bool>(),
            py::arg("args"), py::arg("backend") = "docker", py::arg("step_timeout") = 90.0,
            py::arg("reward_timeout") = 300.0, py::arg("image") = "", py::arg("tool_set") = "r2egym",
            py::arg("base_dir") = py::none(), py::arg("start") = true)
-      .def("reset", &PyRepoEnv::reset, "A fresh sandbox for the task; returns the initial observation.")
+      .def("reset", &PyRepoEnv::reset,
+           "A fresh sandbox for the task; returns the initial observation.")
       .def("step", &PyRepoEnv::step, py::arg("action"), py::arg("timeout") = py::none(),
-           "Runs the action (an r2e.Action or its text) and returns (observation, reward, done, info); "
+           "Runs the action (an r2e.Action or its text) and returns (observation, reward, done, "
+           "info); "
            "info is the scaffold's dict with r2e's additions. timeout: seconds for the command "
            "(None: step_timeout).")
       .def("compute_reward", &PyRepoEnv::compute_reward,
-           "Runs the task's hidden tests and grades them as the benchmark's harness does: 1.0 or 0.0.")
+           "Runs the task's hidden tests and grades them as the benchmark's harness does: 1.0 or "
+           "0.0.")
       .def("run", &PyRepoEnv::run, py::arg("command"), py::arg("timeout") = py::none(),
            "Runs a shell command in the sandbox (not an agent step); returns (output, exit_code).")
       .def("add_commands", &PyRepoEnv::add_commands, py::arg("paths"),
-           "Installs these tool files (paths on this machine) into the sandbox, as the scaffold's add_commands.")
-      .def("get_task_instruction", &PyRepoEnv::task_instruction, "The task's problem statement, as the agent is given it.")
-      .def("check_done", &PyRepoEnv::check_done, "Whether the episode has ended (a finish or submit call).")
+           "Installs these tool files (paths on this machine) into the sandbox, as the scaffold's "
+           "add_commands.")
+      .def("get_task_instruction", &PyRepoEnv::task_instruction,
+           "The task's problem statement, as the agent is given it.")
+      .def("check_done", &PyRepoEnv::check_done,
+           "Whether the episode has ended (a finish or submit call).")
       .def("get_stats", &PyRepoEnv::stats, "The task's dataset row, as a dict.")
       .def_property_readonly("steps", &PyRepoEnv::steps, "Steps taken since the last reset().")
       .def_property_readonly("closed", &PyRepoEnv::closed, "Whether close() was called.")
       .def("close", &PyRepoEnv::close, "Removes the sandbox. Idempotent.")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](PyRepoEnv& env, py::args) { env.close(); });
+
+  using rp::PyEnvPool;
+  using rp::PyEnvResult;
+  py::class_<PyEnvResult>(m, "EnvResult", "One result of an EnvPool request.")
+      .def_readonly("env_id", &PyEnvResult::env_id, "The environment's index in the pool.")
+      .def_readonly("kind", &PyEnvResult::kind, "\"step\" or \"reset\".")
+      .def_readonly("error", &PyEnvResult::error, "The r2e.Error the request failed with, or None.")
+      .def_readonly("observation", &PyEnvResult::observation, "The step's or reset's observation, or None.")
+      .def_readonly("reward", &PyEnvResult::reward, "The step's reward (the grade with reward_on_done).")
+      .def_readonly("done", &PyEnvResult::done, "Whether the step ended the episode.")
+      .def_readonly("info", &PyEnvResult::info,
+                    "The step's info dict (with auto_reset, the next episode's first observation as "
+                    "info[\"next_observation\"]), or None.")
+      .def_readonly("reset_error", &PyEnvResult::reset_error, "The auto reset's r2e.Error, or None.");
+
+  py::class_<PyEnvPool>(m, "EnvPool", R"(Many environments stepped at once on a few threads (send/recv).
+
+EnvPool(envs, batch_size=0, num_threads=0, auto_reset=False, reward_on_done=False)
+
+Takes the sandboxes of `envs` (a list of r2e.RepoEnv, which are closed to
+their holders afterwards); environment i has env_id i. batch_size 0 (or
+len(envs)) is synchronous: recv() returns one result per request, in request
+order; smaller, recv() returns the first batch_size results ready. Results
+carry their own error: one environment failing does not fail the batch. All
+waits release the GIL.)")
+      .def(py::init<const py::list&, int, int, bool, bool>(), py::arg("envs"), py::arg("batch_size") = 0,
+           py::arg("num_threads") = 0, py::arg("auto_reset") = false, py::arg("reward_on_done") = false)
+      .def("send", &PyEnvPool::send, py::arg("actions"), py::arg("env_ids"),
+           "Queues one step per (action, env id); returns at once.")
+      .def("send_reset", &PyEnvPool::send_reset, py::arg("env_ids") = std::vector<int>{},
+           "Queues a reset of each environment (empty: all); returns at once.")
+      .def("recv", &PyEnvPool::recv, py::arg("timeout") = py::none(),
+           "Waits for results (a list of EnvResult); r2e.Timeout after `timeout` seconds (None: no limit).")
+      .def("step", &PyEnvPool::step, py::arg("actions"), py::arg("env_ids"),
+           "send() then the results of exactly these requests, in env_ids order.")
+      .def("reset", &PyEnvPool::reset, py::arg("env_ids") = std::vector<int>{},
+           "Resets these environments (empty: all) and returns their results in order.")
+      .def_property_readonly("size", &PyEnvPool::size, "The number of environments.")
+      .def_property_readonly("in_flight", &PyEnvPool::in_flight, "Requests sent and not yet received.")
+      .def("close", &PyEnvPool::close, "Stops the workers and removes every sandbox. Idempotent.")
+      .def("__len__", &PyEnvPool::size)
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](PyEnvPool& pool, py::args) { pool.close(); });
 }

@@ -15,7 +15,9 @@ with `code` and `message`. Environments still open when the interpreter exits
 are closed then: their sandboxes are removed.
 """
 
+import asyncio
 import atexit
+import functools
 import weakref
 
 from . import _r2e
@@ -23,6 +25,8 @@ from ._r2e import (  # noqa: F401
     Action,
     AlreadyExists,
     Cancelled,
+    EnvPool,
+    EnvResult,
     Error,
     FailedPrecondition,
     Internal,
@@ -36,7 +40,7 @@ from ._r2e import (  # noqa: F401
 )
 
 __all__ = [
-    "Action", "EnvArgs", "Error", "Observation", "RepoEnv",
+    "Action", "EnvArgs", "EnvPool", "EnvResult", "Error", "Observation", "RepoEnv",
     "AlreadyExists", "Cancelled", "FailedPrecondition", "Internal", "InvalidArgument",
     "NotFound", "ResourceExhausted", "Timeout", "Unavailable", "Unimplemented",
 ]
@@ -57,12 +61,34 @@ class EnvArgs:
 _open_envs = weakref.WeakSet()
 
 
+async def _in_thread(call, *args, **kw):
+    # The call releases the GIL while it waits, so a worker thread of the
+    # loop's executor runs it alongside the loop.
+    return await asyncio.get_running_loop().run_in_executor(None, functools.partial(call, *args, **kw))
+
+
 class RepoEnv(_r2e.RepoEnv):
     __doc__ = _r2e.RepoEnv.__doc__
 
     def __init__(self, args, *a, **kw):
         super().__init__(args, *a, **kw)
         _open_envs.add(self)
+
+    async def areset(self):
+        """reset() for asyncio: awaits it on the loop's executor."""
+        return await _in_thread(self.reset)
+
+    async def astep(self, action, timeout=None):
+        """step() for asyncio: awaits it on the loop's executor."""
+        return await _in_thread(self.step, action, timeout)
+
+    async def acompute_reward(self):
+        """compute_reward() for asyncio: awaits it on the loop's executor."""
+        return await _in_thread(self.compute_reward)
+
+    async def aclose(self):
+        """close() for asyncio: awaits it on the loop's executor."""
+        return await _in_thread(self.close)
 
 
 @atexit.register

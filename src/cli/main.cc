@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/stop_signals.h"
 #include "grade_bench.h"
+#include "python_step_bench.h"
 #include "r2e/runtimes.h"
 #include "reset_bench.h"
 #include "reward_bench.h"
@@ -226,6 +227,8 @@ int main(int argc, char** argv) {
   CLI::App* bench_step = bench_cmd->add_subcommand("step", "Step overhead: persistent session vs one exec per command");
   add_common(bench_step);
   bench_step->add_option("--n", step_bench.n, "Measured commands per variant")->check(CLI::PositiveNumber)->capture_default_str();
+  bench_step->add_flag("--python", step_bench.python,
+                       "Instead: the Python side's cost per step of `import r2e` (target: at most 50 us p50)");
   r2e::bench::ResetBenchOptions reset_bench;
   CLI::App* bench_reset = bench_cmd->add_subcommand("reset", "Reset latency: warm pool vs cold create+start+setup");
   add_common(bench_reset);
@@ -384,6 +387,7 @@ int main(int argc, char** argv) {
       step_bench.runtime = common.runtime;
       kube_options(step_bench);
       if (!common.image.empty()) step_bench.image = common.image;
+      if (step_bench.python) return bench_result("step", r2e::bench::RunPythonStepBench(step_bench, std::cout), 1);
       return bench_result("step", r2e::bench::RunStepBench(step_bench, std::cout), 1);
     }
     return 2;

@@ -1,8 +1,8 @@
 """`import r2e` against real sandboxes: the demo episode to reward 1 and 0 on
 local (and docker where a daemon and the demo image are there), an agent loop
-written as the scaffold's, four environments stepped from four threads, the
-errors' codes and types, docstrings, and sandboxes removed when the
-interpreter exits with environments still open.
+written as the scaffold's, four environments stepped from four threads and
+three from asyncio, an EnvPool, the errors' codes and types, docstrings, and
+sandboxes removed when the interpreter exits with environments still open.
 
 Run by ctest (python_bindings) with PYTHONPATH=<build>/python."""
 
@@ -169,7 +169,7 @@ def test_actions_convert_both_ways():
 
 
 def test_every_public_method_has_a_docstring():
-    for cls in (r2e.RepoEnv, r2e.Action, r2e.Observation):
+    for cls in (r2e.RepoEnv, r2e.Action, r2e.Observation, r2e.EnvPool, r2e.EnvResult):
         for name in dir(cls):
             if name.startswith("_"):
                 continue
@@ -191,3 +191,51 @@ def test_sandboxes_are_removed_when_the_interpreter_exits(tmp_path):
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) > 0, "the sandbox was not where the test looks"
     assert os.listdir(tmp_path) == [], "left behind: %s" % os.listdir(tmp_path)
+
+
+def test_env_pool_steps_many_environments_and_keeps_errors_per_result():
+    envs = [local_env() for _ in range(3)]
+    with r2e.EnvPool(envs, auto_reset=True, reward_on_done=True) as pool:
+        assert len(pool) == 3 and all(env.closed for env in envs)
+        results = pool.step([bash("echo env0"), bash("exit 7"), FINISH], [0, 1, 2])
+        assert [r.env_id for r in results] == [0, 1, 2]
+        assert all(r.error is None and r.kind == "step" for r in results)
+        assert "env0" in str(results[0].observation)
+        assert results[1].info["exit_code"] == 7
+        # The final step is graded (no fix: 0) and the next episode begins.
+        assert results[2].done and results[2].reward == 0.0
+        assert str(results[2].info["next_observation"]).startswith("Title: moving_average")
+        pool.send_reset([1])
+        (reset,) = pool.recv(timeout=120)
+        assert reset.kind == "reset" and reset.env_id == 1 and reset.error is None
+        with pytest.raises(r2e.InvalidArgument):
+            pool.send([FINISH], [5])
+        with pytest.raises(r2e.FailedPrecondition):
+            pool.recv()
+    with pytest.raises(r2e.FailedPrecondition):
+        pool.reset()
+    with pytest.raises(r2e.InvalidArgument):
+        r2e.EnvPool(envs)  # already pooled
+    with pytest.raises(TypeError, match="envs"):
+        r2e.EnvPool(["not an env"])
+
+
+def test_async_steps_run_concurrently():
+    import asyncio
+
+    async def episode(env):
+        await env.astep(bash("sleep 2"))
+        reward = await env.acompute_reward()
+        await env.aclose()
+        return reward
+
+    async def main():
+        envs = [local_env() for _ in range(3)]
+        t0 = time.monotonic()
+        rewards = await asyncio.gather(*(episode(env) for env in envs))
+        return rewards, time.monotonic() - t0
+
+    rewards, elapsed = asyncio.run(main())
+    assert rewards == [0.0, 0.0, 0.0]
+    # Three 2 s sleeps one after another take at least 6 s.
+    assert elapsed < 5.5, "the episodes did not overlap (%.1f s)" % elapsed

@@ -1,40 +1,14 @@
 // _r2e, the extension module behind `import r2e`: the R2E scaffold's RepoEnv
 // shape over r2e::RepoEnv. Every call that waits on a sandbox releases the
 // GIL; a failed Status raises the r2e.Error subclass named after its code.
-// The pure-Python part (EnvArgs, closing at exit) is python/r2e/__init__.py.
-#include <pybind11/pybind11.h>
-#include <pybind11/stl.h>
+// The pure-Python part (EnvArgs, async methods, the atexit hook) is
+// python/r2e/__init__.py; EnvPool and RolloutScheduler are pool_binding.cc.
+#include <set>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <sstream>
-#include <string>
-#include <utility>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "r2e/action.h"
-#include "r2e/env_pool.h"
-#include "r2e/repo_env.h"
+#include "binding.h"
 #include "r2e/runtimes.h"
-#include "r2e/status.h"
-#include "r2e/task.h"
-
-namespace py = pybind11;
 
 namespace r2e::python {
-namespace {
-
-constexpr StatusCode kErrorCodes[] = {StatusCode::kInvalidArgument, StatusCode::kNotFound,
-                                      StatusCode::kAlreadyExists,   StatusCode::kFailedPrecondition,
-                                      StatusCode::kTimeout,         StatusCode::kUnavailable,
-                                      StatusCode::kCancelled,       StatusCode::kResourceExhausted,
-                                      StatusCode::kUnimplemented,   StatusCode::kInternal};
 
 // r2e.Error and its subclasses by code. Never freed: they live as long as
 // the interpreter, and must not be released after it is gone.
@@ -43,8 +17,6 @@ std::map<StatusCode, PyObject*>& ErrorTypes() {
   return *types;
 }
 
-// The Status as an instance of its r2e.Error subclass, with `code` (the
-// code's name) and `message` attributes; None for OK.
 py::object ErrorOf(const Status& status) {
   if (status.ok()) return py::none();
   PyObject* type = ErrorTypes().at(status.code());
@@ -58,16 +30,6 @@ py::object ErrorOf(const Status& status) {
   py::object error = ErrorOf(status);
   PyErr_SetObject(error.get_type().ptr(), error.ptr());
   throw py::error_already_set();
-}
-
-void Check(const Status& status) {
-  if (!status.ok()) Raise(status);
-}
-
-template <class T>
-T Unwrap(Result<T> result) {
-  if (!result.ok()) Raise(result.status());
-  return std::move(result).value();
 }
 
 py::object ToPython(const nlohmann::json& j) {
@@ -138,271 +100,59 @@ std::optional<std::chrono::seconds> TimeoutOf(const std::optional<double>& secon
   return std::chrono::seconds(static_cast<long long>(*seconds + 0.999));
 }
 
-// One environment. Its own lock makes concurrent calls on one object safe
-// (they take turns); calls on different objects run at once, without the GIL.
-class PyRepoEnv {
- public:
-  PyRepoEnv(py::handle args, const std::string& backend, double step_timeout, double reward_timeout,
-            const std::string& image, const std::string& tool_set,
-            const std::optional<std::string>& base_dir, bool start) {
-    py::handle row_object = args;
-    if (py::hasattr(args, "ds")) row_object = args.attr("ds");
-    if (!py::isinstance<py::dict>(row_object)) {
-      throw py::type_error("args: an r2e.EnvArgs or a dataset row (dict), got " +
-                           std::string(py::str(row_object.get_type().attr("__name__"))));
-    }
-    TaskParseOptions parse;
-    parse.image_override = image;
-    parse.source = "dataset row";
-    if (base_dir) parse.base_dir = *base_dir;
-    Task task = Unwrap(ParseTask(FromPython(row_object, "args.ds"), parse));
-    RepoEnvOptions options;
-    if (step_timeout <= 0 || reward_timeout <= 0) {
-      throw py::value_error("step_timeout and reward_timeout: must be positive seconds");
-    }
-    options.step_timeout = std::chrono::seconds(static_cast<long long>(step_timeout));
-    options.reward_timeout = std::chrono::seconds(static_cast<long long>(reward_timeout));
-    options.tool_set = tool_set;
-    options.runtime =
-        Unwrap(MakeRuntimeFactory(backend == "kubernetes" ? "kube" : backend, RuntimeOptions{}));
-    env_ = Unwrap(RepoEnv::Create(std::move(task), std::move(options)));
-    if (start) reset();  // the scaffold's constructor starts the sandbox
+Task TaskOf(py::handle args, const std::string& image, const std::optional<std::string>& base_dir) {
+  py::handle row_object = args;
+  if (py::hasattr(args, "ds")) row_object = args.attr("ds");
+  if (!py::isinstance<py::dict>(row_object)) {
+    throw py::type_error("args: an r2e.EnvArgs or a dataset row (dict), got " +
+                         std::string(py::str(row_object.get_type().attr("__name__"))));
   }
-
-  Observation reset() {
-    return Unwrap(Blocking([](RepoEnv& env) { return env.reset(); }));
-  }
-
-  py::tuple step(py::handle action, std::optional<double> timeout) {
-    const Action parsed = ActionOf(action);
-    const auto limit = TimeoutOf(timeout);
-    StepResult r = Unwrap(Blocking([&](RepoEnv& env) { return env.step(parsed, limit); }));
-    return py::make_tuple(r.observation, r.reward, r.done, ToPython(ToJson(r.info)));
-  }
-
-  double compute_reward() {
-    return Unwrap(Blocking([](RepoEnv& env) { return env.compute_reward(); }));
-  }
-
-  py::tuple run(const std::string& command, std::optional<double> timeout) {
-    const auto limit = TimeoutOf(timeout);
-    ExecResult r = Unwrap(Blocking([&](RepoEnv& env) { return env.run(command, limit); }));
-    return py::make_tuple(py::str(SanitizeUtf8(r.output)), r.exit_code);
-  }
-
-  void add_commands(const std::vector<std::string>& paths) {
-    std::vector<ToolFile> files;
-    for (const std::string& path : paths) {
-      std::ifstream in(path, std::ios::binary);
-      if (!in) Raise(Status::NotFound("add_commands: cannot read " + path));
-      std::ostringstream content;
-      content << in.rdbuf();
-      files.push_back({std::filesystem::path(path).filename().string(), content.str()});
-    }
-    Check(Blocking([&](RepoEnv& env) { return env.add_commands(files); }));
-  }
-
-  std::string task_instruction() {
-    return Unwrap(
-        Blocking([](RepoEnv& env) -> Result<std::string> { return env.task_instruction(); }));
-  }
-  bool check_done() {
-    return Unwrap(Blocking([](RepoEnv& env) -> Result<bool> { return env.check_done(); }));
-  }
-  py::object stats() {
-    return ToPython(
-        Unwrap(Blocking([](RepoEnv& env) -> Result<nlohmann::json> { return env.task().row; })));
-  }
-  int steps() {
-    return Unwrap(Blocking([](RepoEnv& env) -> Result<int> { return env.steps(); }));
-  }
-
-  // Removes the sandbox. Idempotent; the object is unusable afterwards.
-  void close() {
-    Status closed;
-    {
-      py::gil_scoped_release unlocked;
-      std::lock_guard<std::mutex> lock(mu_);
-      if (env_) closed = env_->close();
-      env_.reset();
-    }
-    Check(closed);
-  }
-  // The environment, for an EnvPool; this object is closed afterwards.
-  std::unique_ptr<RepoEnv> take() {
-    py::gil_scoped_release unlocked;
-    std::lock_guard<std::mutex> lock(mu_);
-    return std::move(env_);
-  }
-
-  bool closed() {
-    py::gil_scoped_release unlocked;
-    std::lock_guard<std::mutex> lock(mu_);
-    return env_ == nullptr;
-  }
-
-  ~PyRepoEnv() {
-    if (!env_) return;
-    py::gil_scoped_release unlocked;  // closing waits on the sandbox
-    (void)env_->close();
-    env_.reset();
-  }
-
- private:
-  // Runs `call` on the environment without the GIL, one call at a time;
-  // FailedPrecondition once closed. The caller raises with the GIL back.
-  template <class Call>
-  auto Blocking(Call&& call) -> decltype(call(std::declval<RepoEnv&>())) {
-    decltype(call(std::declval<RepoEnv&>())) result = Status::Internal("not run");
-    py::gil_scoped_release unlocked;
-    std::lock_guard<std::mutex> lock(mu_);  // released before the GIL is taken back
-    if (!env_) {
-      result = Status::FailedPrecondition("this RepoEnv is closed; make a new one");
-    } else {
-      result = call(*env_);
-    }
-    return result;
-  }
-
-  std::mutex mu_;
-  std::unique_ptr<RepoEnv> env_;
-};
-
-// One result of an EnvPool request, as Python reads it.
-struct PyEnvResult {
-  int env_id = -1;
-  std::string kind;      // "step" or "reset"
-  py::object error;      // r2e.Error or None: the request failed
-  py::object observation;  // Observation or None
-  double reward = 0;
-  bool done = false;
-  py::object info;        // dict, for steps
-  py::object reset_error;  // auto reset's failure, or None
-};
-
-PyEnvResult ResultToPython(EnvResult r) {
-  PyEnvResult out;
-  out.env_id = r.env_id;
-  out.kind = r.kind == EnvResult::Kind::kStep ? "step" : "reset";
-  out.error = ErrorOf(r.status);
-  out.reset_error = ErrorOf(r.reset_status);
-  out.observation = py::none();
-  out.info = py::none();
-  if (r.kind == EnvResult::Kind::kStep && r.status.ok()) {
-    out.observation = py::cast(r.step.observation);
-    out.reward = r.step.reward;
-    out.done = r.step.done;
-    out.info = ToPython(ToJson(r.step.info));
-  }
-  // A reset's observation, or an auto reset's next one (in `info` terms:
-  // the step's observation stays `observation`).
-  if (r.observation) {
-    if (r.kind == EnvResult::Kind::kReset) {
-      out.observation = py::cast(*r.observation);
-    } else {
-      out.info["next_observation"] = py::cast(*r.observation);
-    }
-  }
-  return out;
+  TaskParseOptions parse;
+  parse.image_override = image;
+  parse.source = "dataset row";
+  if (base_dir) parse.base_dir = *base_dir;
+  return Unwrap(ParseTask(FromPython(row_object, "args.ds"), parse));
 }
 
-// r2e::EnvPool over environments taken from r2e.RepoEnv objects.
-class PyEnvPool {
- public:
-  PyEnvPool(const py::list& envs, int batch_size, int num_threads, bool auto_reset, bool reward_on_done) {
-    std::vector<PyRepoEnv*> sources;
-    for (py::handle e : envs) {
-      if (!py::isinstance<PyRepoEnv>(e)) {
-        throw py::type_error("envs: a list of r2e.RepoEnv, got an item of type " +
-                             std::string(py::str(e.get_type().attr("__name__"))));
-      }
-      sources.push_back(e.cast<PyRepoEnv*>());
-    }
-    EnvPoolOptions options;
-    options.batch_size = batch_size;
-    options.num_threads = num_threads;
-    options.auto_reset = auto_reset;
-    options.reward_on_done = reward_on_done;
-    std::vector<std::unique_ptr<RepoEnv>> taken;
-    for (PyRepoEnv* source : sources) {
-      auto env = source->take();
-      if (!env) Raise(Status::InvalidArgument("envs: an r2e.RepoEnv in the list is closed or already pooled"));
-      taken.push_back(std::move(env));
-    }
-    pool_ = std::shared_ptr<EnvPool>(Unwrap(EnvPool::Create(std::move(taken), options)));
+RepoEnvOptions EnvOptionsOf(const std::string& backend, double step_timeout, double reward_timeout,
+                            const std::string& tool_set) {
+  if (step_timeout <= 0 || reward_timeout <= 0) {
+    throw py::value_error("step_timeout and reward_timeout: must be positive seconds");
   }
+  RepoEnvOptions options;
+  options.step_timeout = std::chrono::seconds(static_cast<long long>(step_timeout));
+  options.reward_timeout = std::chrono::seconds(static_cast<long long>(reward_timeout));
+  options.tool_set = tool_set;
+  options.runtime =
+      Unwrap(MakeRuntimeFactory(backend == "kubernetes" ? "kube" : backend, RuntimeOptions{}));
+  return options;
+}
 
-  void send(const py::list& actions, const std::vector<int>& env_ids) {
-    std::vector<Action> parsed;
-    for (py::handle a : actions) parsed.push_back(ActionOf(a));
-    Check(pool()->send(parsed, env_ids));
-  }
-  void send_reset(const std::vector<int>& env_ids) { Check(pool()->send_reset(env_ids)); }
+namespace {
 
-  py::list recv(std::optional<double> timeout) {
-    const auto ms = std::chrono::milliseconds(timeout ? static_cast<long long>(*timeout * 1000) : 0);
-    Result<std::vector<EnvResult>> got = Status::Internal("not run");
-    {
-      std::shared_ptr<EnvPool> held = pool();
-      py::gil_scoped_release unlocked;
-      got = held->recv(ms);
-    }
-    return Results(std::move(got));
-  }
-  py::list step(const py::list& actions, const std::vector<int>& env_ids) {
-    std::vector<Action> parsed;
-    for (py::handle a : actions) parsed.push_back(ActionOf(a));
-    Result<std::vector<EnvResult>> got = Status::Internal("not run");
-    {
-      std::shared_ptr<EnvPool> held = pool();
-      py::gil_scoped_release unlocked;
-      got = held->step(parsed, env_ids);
-    }
-    return Results(std::move(got));
-  }
-  py::list reset(const std::vector<int>& env_ids) {
-    Result<std::vector<EnvResult>> got = Status::Internal("not run");
-    {
-      std::shared_ptr<EnvPool> held = pool();
-      py::gil_scoped_release unlocked;
-      got = held->reset(env_ids);
-    }
-    return Results(std::move(got));
-  }
-
-  int size() { return pool()->size(); }
-  int in_flight() { return pool()->in_flight(); }
-
-  // Stops the workers and removes every sandbox (once no other thread's
-  // call still uses the pool: a recv() waiting in one ends with
-  // r2e.Cancelled). Idempotent.
-  void close() {
-    std::shared_ptr<EnvPool> pool = std::move(pool_);
-    if (!pool) return;
-    py::gil_scoped_release unlocked;
-    pool->close();
-    pool.reset();
-  }
-  ~PyEnvPool() { close(); }
-
- private:
-  // Held by each call while it runs without the GIL.
-  std::shared_ptr<EnvPool> pool() {
-    if (!pool_) Raise(Status::FailedPrecondition("this EnvPool is closed"));
-    return pool_;
-  }
-  static py::list Results(Result<std::vector<EnvResult>> got) {
-    std::vector<EnvResult> results = Unwrap(std::move(got));
-    py::list out;
-    for (EnvResult& r : results) out.append(py::cast(ResultToPython(std::move(r))));
-    return out;
-  }
-
-  std::shared_ptr<EnvPool> pool_;  // read and written with the GIL held
-};
+// Live objects (GIL held), as (rank, object) so that a snapshot sorts by rank.
+std::set<std::pair<ClosedAtExit::Rank, ClosedAtExit*>>& Registry() {
+  static auto* live = new std::set<std::pair<ClosedAtExit::Rank, ClosedAtExit*>>();
+  return *live;
+}
 
 }  // namespace
+
+ClosedAtExit::ClosedAtExit(Rank rank) : rank_(rank) { Registry().insert({rank_, this}); }
+ClosedAtExit::~ClosedAtExit() { Registry().erase({rank_, this}); }
+
+void ClosedAtExit::CloseAll() {
+  const auto snapshot = Registry();
+  for (const auto& entry : snapshot) {
+    // Another thread may have destroyed it while an earlier close ran
+    // without the GIL.
+    if (Registry().count(entry) != 0) entry.second->close_at_exit();
+  }
+}
+
 }  // namespace r2e::python
+
+namespace py = pybind11;
 
 PYBIND11_MODULE(_r2e, m) {
   using r2e::Action;
@@ -512,46 +262,7 @@ context manager, or call close(): the sandbox is removed.)")
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](PyRepoEnv& env, py::args) { env.close(); });
 
-  using rp::PyEnvPool;
-  using rp::PyEnvResult;
-  py::class_<PyEnvResult>(m, "EnvResult", "One result of an EnvPool request.")
-      .def_readonly("env_id", &PyEnvResult::env_id, "The environment's index in the pool.")
-      .def_readonly("kind", &PyEnvResult::kind, "\"step\" or \"reset\".")
-      .def_readonly("error", &PyEnvResult::error, "The r2e.Error the request failed with, or None.")
-      .def_readonly("observation", &PyEnvResult::observation, "The step's or reset's observation, or None.")
-      .def_readonly("reward", &PyEnvResult::reward, "The step's reward (the grade with reward_on_done).")
-      .def_readonly("done", &PyEnvResult::done, "Whether the step ended the episode.")
-      .def_readonly("info", &PyEnvResult::info,
-                    "The step's info dict (with auto_reset, the next episode's first observation as "
-                    "info[\"next_observation\"]), or None.")
-      .def_readonly("reset_error", &PyEnvResult::reset_error, "The auto reset's r2e.Error, or None.");
-
-  py::class_<PyEnvPool>(m, "EnvPool", R"(Many environments stepped at once on a few threads (send/recv).
-
-EnvPool(envs, batch_size=0, num_threads=0, auto_reset=False, reward_on_done=False)
-
-Takes the sandboxes of `envs` (a list of r2e.RepoEnv, which are closed to
-their holders afterwards); environment i has env_id i. batch_size 0 (or
-len(envs)) is synchronous: recv() returns one result per request, in request
-order; smaller, recv() returns the first batch_size results ready. Results
-carry their own error: one environment failing does not fail the batch. All
-waits release the GIL.)")
-      .def(py::init<const py::list&, int, int, bool, bool>(), py::arg("envs"), py::arg("batch_size") = 0,
-           py::arg("num_threads") = 0, py::arg("auto_reset") = false, py::arg("reward_on_done") = false)
-      .def("send", &PyEnvPool::send, py::arg("actions"), py::arg("env_ids"),
-           "Queues one step per (action, env id); returns at once.")
-      .def("send_reset", &PyEnvPool::send_reset, py::arg("env_ids") = std::vector<int>{},
-           "Queues a reset of each environment (empty: all); returns at once.")
-      .def("recv", &PyEnvPool::recv, py::arg("timeout") = py::none(),
-           "Waits for results (a list of EnvResult); r2e.Timeout after `timeout` seconds (None: no limit).")
-      .def("step", &PyEnvPool::step, py::arg("actions"), py::arg("env_ids"),
-           "send() then the results of exactly these requests, in env_ids order.")
-      .def("reset", &PyEnvPool::reset, py::arg("env_ids") = std::vector<int>{},
-           "Resets these environments (empty: all) and returns their results in order.")
-      .def_property_readonly("size", &PyEnvPool::size, "The number of environments.")
-      .def_property_readonly("in_flight", &PyEnvPool::in_flight, "Requests sent and not yet received.")
-      .def("close", &PyEnvPool::close, "Stops the workers and removes every sandbox. Idempotent.")
-      .def("__len__", &PyEnvPool::size)
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](PyEnvPool& pool, py::args) { pool.close(); });
+  m.def("_close_all", &rp::ClosedAtExit::CloseAll,
+        "Closes every open environment, pool and scheduler (the atexit hook of `import r2e`).");
+  rp::BindPools(m);
 }

@@ -18,7 +18,6 @@ are closed then: their sandboxes are removed.
 import asyncio
 import atexit
 import functools
-import weakref
 
 from . import _r2e
 from ._r2e import (  # noqa: F401
@@ -28,6 +27,7 @@ from ._r2e import (  # noqa: F401
     EnvPool,
     EnvResult,
     Error,
+    RolloutScheduler,
     FailedPrecondition,
     Internal,
     InvalidArgument,
@@ -40,7 +40,7 @@ from ._r2e import (  # noqa: F401
 )
 
 __all__ = [
-    "Action", "EnvArgs", "EnvPool", "EnvResult", "Error", "Observation", "RepoEnv",
+    "Action", "EnvArgs", "EnvPool", "EnvResult", "Error", "Observation", "RepoEnv", "RolloutScheduler",
     "AlreadyExists", "Cancelled", "FailedPrecondition", "Internal", "InvalidArgument",
     "NotFound", "ResourceExhausted", "Timeout", "Unavailable", "Unimplemented",
 ]
@@ -58,45 +58,40 @@ class EnvArgs:
         return "EnvArgs(ds={instance_id: %r})" % self.ds.get("instance_id")
 
 
-_open_envs = weakref.WeakSet()
-
-
 async def _in_thread(call, *args, **kw):
     # The call releases the GIL while it waits, so a worker thread of the
     # loop's executor runs it alongside the loop.
     return await asyncio.get_running_loop().run_in_executor(None, functools.partial(call, *args, **kw))
 
 
-class RepoEnv(_r2e.RepoEnv):
-    __doc__ = _r2e.RepoEnv.__doc__
-
-    def __init__(self, args, *a, **kw):
-        super().__init__(args, *a, **kw)
-        _open_envs.add(self)
-
-    async def areset(self):
-        """reset() for asyncio: awaits it on the loop's executor."""
-        return await _in_thread(self.reset)
-
-    async def astep(self, action, timeout=None):
-        """step() for asyncio: awaits it on the loop's executor."""
-        return await _in_thread(self.step, action, timeout)
-
-    async def acompute_reward(self):
-        """compute_reward() for asyncio: awaits it on the loop's executor."""
-        return await _in_thread(self.compute_reward)
-
-    async def aclose(self):
-        """close() for asyncio: awaits it on the loop's executor."""
-        return await _in_thread(self.close)
+async def _areset(self):
+    """reset() for asyncio: awaits it on the loop's executor."""
+    return await _in_thread(self.reset)
 
 
-@atexit.register
-def _close_open_envs():
-    # Closed here, while the interpreter still runs: their sandboxes must not
-    # outlive the process.
-    for env in list(_open_envs):
-        try:
-            env.close()
-        except Error:
-            pass
+async def _astep(self, action, timeout=None):
+    """step() for asyncio: awaits it on the loop's executor."""
+    return await _in_thread(self.step, action, timeout)
+
+
+async def _acompute_reward(self):
+    """compute_reward() for asyncio: awaits it on the loop's executor."""
+    return await _in_thread(self.compute_reward)
+
+
+async def _aclose(self):
+    """close() for asyncio: awaits it on the loop's executor."""
+    return await _in_thread(self.close)
+
+
+# On the class itself, so that environments a RolloutScheduler hands out
+# have them too.
+RepoEnv = _r2e.RepoEnv
+RepoEnv.areset = _areset
+RepoEnv.astep = _astep
+RepoEnv.acompute_reward = _acompute_reward
+RepoEnv.aclose = _aclose
+
+# Sandboxes must not outlive the interpreter: pools, environments and
+# schedulers still open are closed while it can still run them.
+atexit.register(_r2e._close_all)

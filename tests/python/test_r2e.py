@@ -169,7 +169,7 @@ def test_actions_convert_both_ways():
 
 
 def test_every_public_method_has_a_docstring():
-    for cls in (r2e.RepoEnv, r2e.Action, r2e.Observation, r2e.EnvPool, r2e.EnvResult):
+    for cls in (r2e.RepoEnv, r2e.Action, r2e.Observation, r2e.EnvPool, r2e.EnvResult, r2e.RolloutScheduler):
         for name in dir(cls):
             if name.startswith("_"):
                 continue
@@ -239,3 +239,50 @@ def test_async_steps_run_concurrently():
     assert rewards == [0.0, 0.0, 0.0]
     # Three 2 s sleeps one after another take at least 6 s.
     assert elapsed < 5.5, "the episodes did not overlap (%.1f s)" % elapsed
+
+
+def test_rollout_scheduler_hands_out_groups_and_masks_infra_errors(tmp_path):
+    # The third rollout's repository is gone by the time its turn comes (one
+    # live sandbox at a time: it is prepared only after the second is
+    # released), so its sandbox cannot be set up.
+    vanishing = tmp_path / "repo"
+    vanishing.mkdir()
+    broken = dict(demo_row(), instance_id="r2e-demo__broken", local_repo=str(vanishing))
+    with r2e.RolloutScheduler(backend="local", base_dir=str(TASKS), max_live=1, max_concurrent_starts=1,
+                              reset_retries=0) as scheduler:
+        batch = scheduler.submit([(r2e.EnvArgs(ds=demo_row()), 2), (broken, 1)])
+        vanishing.rmdir()
+        assert batch == 1
+        for member in (0, 1):
+            rollout = scheduler.acquire(timeout=120)
+            assert (rollout["batch"], rollout["task_index"], rollout["member"]) == (1, 0, member)
+            assert rollout["outcome"] == "ok" and rollout["error"] is None
+            env = rollout["env"]
+            assert str(rollout["observation"]) == env.get_task_instruction()
+            _, _, done, _ = env.step(FINISH)
+            assert done and env.compute_reward() == 0.0
+            scheduler.release(env)
+            assert env.closed
+        masked = scheduler.acquire(timeout=120)
+        assert masked["outcome"] == "infra_error" and masked["env"] is None
+        assert isinstance(masked["error"], r2e.Error)
+        with pytest.raises(r2e.NotFound):
+            scheduler.acquire(timeout=1)
+        assert scheduler.stats()["infra_errors"] == 1
+    with pytest.raises(r2e.Cancelled):
+        scheduler.submit([(demo_row(), 1)])
+    with pytest.raises(TypeError, match="batch"):
+        r2e.RolloutScheduler(backend="local").submit([demo_row()])
+
+
+def test_env_pool_slots_fed_from_the_scheduler():
+    with r2e.RolloutScheduler(backend="local", base_dir=str(TASKS), max_live=2) as scheduler:
+        scheduler.submit([(r2e.EnvArgs(ds=demo_row()), 2)])
+        with r2e.EnvPool.from_scheduler(scheduler, 1, auto_reset=True, reward_on_done=True) as pool:
+            (first,) = pool.reset()
+            assert first.error is None and first.rollout["member"] == 0
+            (last,) = pool.step([FINISH], [0])
+            assert last.done and last.reward == 0.0
+            assert last.rollout["member"] == 1 and last.reset_error is None
+            (empty,) = pool.step([FINISH], [0])
+            assert isinstance(empty.reset_error, r2e.NotFound)

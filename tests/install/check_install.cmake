@@ -4,7 +4,8 @@
 #
 #   cmake -DBUILD_DIR=<r2e build> -DWORK_DIR=<scratch> -DCONSUMER_DIR=<consumer src>
 #         [-DCONFIG=<config>] [-DGENERATOR=<gen>] [-DCXX_COMPILER=<c++>]
-#         [-DLAUNCHER=<ccache>] [-DSANITIZE=ON] -P check_install.cmake
+#         [-DLAUNCHER=<ccache>] [-DSANITIZE=ON]
+#         [-DPYTHON=<python3> -DPYTHON_DIR=<package dir under the prefix>] -P check_install.cmake
 cmake_minimum_required(VERSION 3.22)
 
 foreach(var BUILD_DIR WORK_DIR CONSUMER_DIR)
@@ -75,3 +76,10 @@ if(NOT EXISTS ${consumer_exe})
   set(consumer_exe ${consumer_build}/${CONFIG}/consumer)
 endif()
 run_step("run the consumer" ${consumer_exe})
+
+# The Python package, when built: importable from the prefix alone.
+if(PYTHON AND PYTHON_DIR)
+  run_step("import r2e from ${prefix}/${PYTHON_DIR}"
+    ${CMAKE_COMMAND} -E env PYTHONPATH=${prefix}/${PYTHON_DIR} PYTHONNOUSERSITE=1
+    ${PYTHON} -c "import r2e, os; assert r2e.__file__.startswith(os.path.realpath('${prefix}')) or r2e.__file__.startswith('${prefix}'), r2e.__file__; r2e.Action.from_string('x')")
+endif()

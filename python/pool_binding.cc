@@ -201,33 +201,15 @@ class PyEnvPool : public ClosedAtExit {
   py::list recv(std::optional<double> timeout) {
     const auto ms =
         std::chrono::milliseconds(timeout ? static_cast<long long>(*timeout * 1000) : 0);
-    Result<std::vector<EnvResult>> got = Status::Internal("not run");
-    {
-      std::shared_ptr<EnvPool> held = pool();
-      py::gil_scoped_release unlocked;
-      got = held->recv(ms);
-    }
-    return Results(std::move(got));
+    return Waiting([&](EnvPool& pool) { return pool.recv(ms); });
   }
   py::list step(const py::list& actions, const std::vector<int>& env_ids) {
     std::vector<Action> parsed;
     for (py::handle a : actions) parsed.push_back(ActionOf(a));
-    Result<std::vector<EnvResult>> got = Status::Internal("not run");
-    {
-      std::shared_ptr<EnvPool> held = pool();
-      py::gil_scoped_release unlocked;
-      got = held->step(parsed, env_ids);
-    }
-    return Results(std::move(got));
+    return Waiting([&](EnvPool& pool) { return pool.step(parsed, env_ids); });
   }
   py::list reset(const std::vector<int>& env_ids) {
-    Result<std::vector<EnvResult>> got = Status::Internal("not run");
-    {
-      std::shared_ptr<EnvPool> held = pool();
-      py::gil_scoped_release unlocked;
-      got = held->reset(env_ids);
-    }
-    return Results(std::move(got));
+    return Waiting([&](EnvPool& pool) { return pool.reset(env_ids); });
   }
 
   int size() { return pool()->size(); }
@@ -252,7 +234,15 @@ class PyEnvPool : public ClosedAtExit {
     if (!pool_) Raise(Status::FailedPrecondition("this EnvPool is closed"));
     return pool_;
   }
-  static py::list Results(Result<std::vector<EnvResult>> got) {
+  // Runs `call` without the GIL, holding the pool; its results as a list.
+  template <class Call>
+  py::list Waiting(Call&& call) {
+    Result<std::vector<EnvResult>> got = Status::Internal("not run");
+    {
+      std::shared_ptr<EnvPool> held = pool();
+      py::gil_scoped_release unlocked;
+      got = call(*held);
+    }
     std::vector<EnvResult> results = Unwrap(std::move(got));
     py::list out;
     for (EnvResult& r : results) out.append(py::cast(ResultToPython(std::move(r))));

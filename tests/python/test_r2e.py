@@ -85,9 +85,11 @@ def docker_env():
         pytest.skip("no docker daemon or demo image here: %s" % e.message)
 
 
-def test_the_fix_earns_1_on_docker():
+def test_the_fix_earns_1_and_no_fix_earns_0_on_docker():
     with docker_env() as env:
         assert run_scaffold_loop(env, demo_row()["scripted_actions"]) == 1.0
+        env.reset()
+        assert run_scaffold_loop(env, [FINISH]) == 0.0
 
 
 def test_four_threads_step_four_environments_at_once():

@@ -24,6 +24,7 @@
 
 #include "r2e/action.h"
 #include "r2e/repo_env.h"
+#include "r2e/rollout_scheduler.h"
 #include "r2e/status.h"
 #include "r2e/task.h"
 
@@ -59,8 +60,12 @@ py::object ToPython(const nlohmann::json& j);
 nlohmann::json FromPython(py::handle o, const std::string& where);
 // An r2e.Action, or an action's text; TypeError naming `action` otherwise.
 Action ActionOf(py::handle action);
-// Seconds (None: nullopt); ValueError naming `timeout` when not positive.
+// Seconds (None: nullopt), rounded up; ValueError naming `timeout` when not
+// positive and finite.
 std::optional<std::chrono::seconds> TimeoutOf(const std::optional<double>& seconds);
+// Seconds as milliseconds, rounded up (at least 1); ValueError naming
+// `timeout` when not positive and finite.
+std::chrono::milliseconds MillisecondsOf(double seconds);
 // An r2e.EnvArgs or a dataset row (dict) as a Task (InvalidArgument raised
 // as r2e.InvalidArgument; TypeError naming `args`).
 Task TaskOf(py::handle args, const std::string& image, const std::optional<std::string>& base_dir);
@@ -94,9 +99,10 @@ class ClosedAtExit {
 // (they take turns); calls on different objects run at once, without the GIL.
 class PyRepoEnv : public ClosedAtExit {
  public:
-  // An environment the scheduler prepared (already reset).
-  explicit PyRepoEnv(std::unique_ptr<RepoEnv> env)
-      : ClosedAtExit(Rank::kEnv), env_(std::move(env)) {}
+  // An environment `origin` prepared (already reset): closing it hands it
+  // back there, so that its live slot is freed.
+  PyRepoEnv(std::unique_ptr<RepoEnv> env, const std::shared_ptr<RolloutScheduler>& origin)
+      : ClosedAtExit(Rank::kEnv), origin_(origin), from_scheduler_(true), env_(std::move(env)) {}
 
   PyRepoEnv(py::handle args, const std::string& backend, double step_timeout, double reward_timeout,
             const std::string& image, const std::string& tool_set,
@@ -156,17 +162,22 @@ class PyRepoEnv : public ClosedAtExit {
     return Unwrap(Blocking([](RepoEnv& env) -> Result<int> { return env.steps(); }));
   }
 
-  // Removes the sandbox. Idempotent; the object is unusable afterwards.
+  // Removes the sandbox (one from a scheduler goes back to it). Idempotent;
+  // the object is unusable afterwards.
   void close() {
     Status closed;
     {
       py::gil_scoped_release unlocked;
       std::lock_guard<std::mutex> lock(mu_);
-      if (env_) closed = env_->close();
-      env_.reset();
+      closed = Dispose(std::move(env_));
     }
     Check(closed);
   }
+  // Whether `scheduler` handed this environment out.
+  bool came_from(const RolloutScheduler* scheduler) const {
+    return scheduler != nullptr && origin_.lock().get() == scheduler;
+  }
+  bool from_a_scheduler() const { return from_scheduler_; }
   // The environment, for an EnvPool; this object is closed afterwards.
   std::unique_ptr<RepoEnv> take() {
     py::gil_scoped_release unlocked;
@@ -183,8 +194,7 @@ class PyRepoEnv : public ClosedAtExit {
   ~PyRepoEnv() override {
     if (!env_) return;
     py::gil_scoped_release unlocked;  // closing waits on the sandbox
-    (void)env_->close();
-    env_.reset();
+    (void)Dispose(std::move(env_));
   }
 
   void close_at_exit() override {
@@ -195,11 +205,21 @@ class PyRepoEnv : public ClosedAtExit {
     }
     if (!env) return;
     py::gil_scoped_release unlocked;
-    (void)env->close();
-    env.reset();
+    (void)Dispose(std::move(env));
   }
 
  private:
+  // Closes `env`, or hands it back to the scheduler it came from. Called
+  // without the GIL.
+  Status Dispose(std::unique_ptr<RepoEnv> env) {
+    if (!env) return Status::OK();
+    if (auto origin = origin_.lock()) {
+      origin->release(std::move(env));  // closed there (on this thread after shutdown)
+      return Status::OK();
+    }
+    return env->close();
+  }
+
   // Runs `call` on the environment without the GIL, one call at a time;
   // FailedPrecondition once closed. The caller raises with the GIL back.
   template <class Call>
@@ -215,6 +235,8 @@ class PyRepoEnv : public ClosedAtExit {
     return result;
   }
 
+  std::weak_ptr<RolloutScheduler> origin_;  // set for an environment a scheduler handed out
+  bool from_scheduler_ = false;
   std::mutex mu_;
   std::unique_ptr<RepoEnv> env_;
 };

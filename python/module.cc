@@ -3,6 +3,7 @@
 // GIL; a failed Status raises the r2e.Error subclass named after its code.
 // The pure-Python part (EnvArgs, async methods, the atexit hook) is
 // python/r2e/__init__.py; EnvPool and RolloutScheduler are pool_binding.cc.
+#include <cmath>
 #include <set>
 
 #include "binding.h"
@@ -94,10 +95,26 @@ Action ActionOf(py::handle action) {
                        std::string(py::str(action.get_type().attr("__name__"))));
 }
 
+namespace {
+
+// Whole units of `unit` seconds, rounded up; ValueError unless positive and
+// finite (and below a year).
+long long CeilUnits(double seconds, double unit, const char* name) {
+  if (!std::isfinite(seconds) || seconds <= 0 || seconds > 365.0 * 24 * 3600) {
+    throw py::value_error(std::string(name) + ": must be a positive, finite number of seconds");
+  }
+  return static_cast<long long>(std::ceil(seconds / unit));
+}
+
+}  // namespace
+
 std::optional<std::chrono::seconds> TimeoutOf(const std::optional<double>& seconds) {
   if (!seconds) return std::nullopt;
-  if (*seconds <= 0) throw py::value_error("timeout: must be positive seconds, or None");
-  return std::chrono::seconds(static_cast<long long>(*seconds + 0.999));
+  return std::chrono::seconds(CeilUnits(*seconds, 1.0, "timeout"));
+}
+
+std::chrono::milliseconds MillisecondsOf(double seconds) {
+  return std::chrono::milliseconds(CeilUnits(seconds, 0.001, "timeout"));
 }
 
 Task TaskOf(py::handle args, const std::string& image, const std::optional<std::string>& base_dir) {
@@ -116,12 +133,9 @@ Task TaskOf(py::handle args, const std::string& image, const std::optional<std::
 
 RepoEnvOptions EnvOptionsOf(const std::string& backend, double step_timeout, double reward_timeout,
                             const std::string& tool_set) {
-  if (step_timeout <= 0 || reward_timeout <= 0) {
-    throw py::value_error("step_timeout and reward_timeout: must be positive seconds");
-  }
   RepoEnvOptions options;
-  options.step_timeout = std::chrono::seconds(static_cast<long long>(step_timeout));
-  options.reward_timeout = std::chrono::seconds(static_cast<long long>(reward_timeout));
+  options.step_timeout = std::chrono::seconds(CeilUnits(step_timeout, 1.0, "step_timeout"));
+  options.reward_timeout = std::chrono::seconds(CeilUnits(reward_timeout, 1.0, "reward_timeout"));
   options.tool_set = tool_set;
   options.runtime =
       Unwrap(MakeRuntimeFactory(backend == "kubernetes" ? "kube" : backend, RuntimeOptions{}));

@@ -1,6 +1,8 @@
 // The Python module's EnvPool and RolloutScheduler (see binding.h).
 #include <pybind11/stl.h>
 
+#include <set>
+
 #include "binding.h"
 #include "r2e/env_pool.h"
 #include "r2e/rollout_scheduler.h"
@@ -41,7 +43,8 @@ PyEnvResult ResultToPython(EnvResult r) {
     rollout["attempts"] = r.rollout->attempts;
     out.rollout = rollout;
   }
-  if (r.kind == EnvResult::Kind::kStep && r.status.ok()) {
+  if (r.kind == EnvResult::Kind::kStep && (r.status.ok() || r.step.info.step > 0)) {
+    // A step that ran (its reward may still have failed: then `error`).
     out.observation = py::cast(r.step.observation);
     out.reward = r.step.reward;
     out.done = r.step.done;
@@ -53,6 +56,7 @@ PyEnvResult ResultToPython(EnvResult r) {
     if (r.kind == EnvResult::Kind::kReset) {
       out.observation = py::cast(*r.observation);
     } else {
+      if (out.info.is_none()) out.info = py::dict();
       out.info["next_observation"] = py::cast(*r.observation);
     }
   }
@@ -102,14 +106,19 @@ class PyRolloutScheduler : public ClosedAtExit {
   }
 
   py::dict acquire(double timeout) {
-    if (timeout <= 0) throw py::value_error("timeout: must be positive seconds");
+    const auto wait = MillisecondsOf(timeout);
+    std::shared_ptr<RolloutScheduler> held = scheduler();
     Result<Rollout> got = Status::Internal("not run");
     {
-      std::shared_ptr<RolloutScheduler> held = scheduler();
       py::gil_scoped_release unlocked;
-      got = held->acquire(std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
+      got = held->acquire(wait);
     }
     Rollout r = Unwrap(std::move(got));
+    // Wrapped first: whatever fails below, the environment goes back to the
+    // scheduler with its Python object.
+    py::object env = r.env ? py::cast(new PyRepoEnv(std::move(r.env), held),
+                                      py::return_value_policy::take_ownership)
+                           : py::none();
     py::dict out;
     out["batch"] = r.batch;
     out["task_index"] = r.task_index;
@@ -117,19 +126,21 @@ class PyRolloutScheduler : public ClosedAtExit {
     out["outcome"] = std::string(RolloutOutcomeName(r.outcome));
     out["error"] = ErrorOf(r.status);
     out["attempts"] = r.attempts;
-    out["observation"] = r.env ? py::cast(r.initial) : py::none();
-    out["env"] =
-        r.env ? py::cast(new PyRepoEnv(std::move(r.env)), py::return_value_policy::take_ownership)
-              : py::none();
+    out["observation"] = env.is_none() ? py::none() : py::cast(r.initial);
+    out["env"] = env;
     return out;
   }
 
   void release(PyRepoEnv& env) {
-    std::unique_ptr<RepoEnv> taken = env.take();
-    if (!taken) return;
-    std::shared_ptr<RolloutScheduler> held = scheduler();
-    py::gil_scoped_release unlocked;
-    held->release(std::move(taken));
+    if (!scheduler_) {  // shut down: closed here, as the C++ API does
+      env.close();
+      return;
+    }
+    if (!env.came_from(scheduler_.get())) {
+      Raise(Status::InvalidArgument(
+          "release: this r2e.RepoEnv was not handed out by this scheduler"));
+    }
+    env.close();  // hands it back
   }
 
   void cancel(long long batch) { Check(scheduler()->cancel(batch)); }
@@ -162,45 +173,73 @@ class PyEnvPool : public ClosedAtExit {
  public:
   PyEnvPool(PyRolloutScheduler& scheduler, int slots, int batch_size, int num_threads,
             bool auto_reset, bool reward_on_done)
-      : ClosedAtExit(Rank::kPool), scheduler_(scheduler.scheduler()) {
-    pool_ = std::shared_ptr<EnvPool>(Unwrap(EnvPool::Create(
-        *scheduler_, slots, PoolOptionsOf(batch_size, num_threads, auto_reset, reward_on_done))));
+      : ClosedAtExit(Rank::kPool) {
+    std::shared_ptr<RolloutScheduler> fed_from = scheduler.scheduler();
+    auto pool = Unwrap(EnvPool::Create(
+        *fed_from, slots, PoolOptionsOf(batch_size, num_threads, auto_reset, reward_on_done)));
+    // The pool hands its environments back when it is destroyed, on whichever
+    // thread drops it last: the scheduler lives as long as it does.
+    pool_ = std::shared_ptr<EnvPool>(pool.release(), [fed_from](EnvPool* p) { delete p; });
   }
 
   PyEnvPool(const py::list& envs, int batch_size, int num_threads, bool auto_reset,
             bool reward_on_done)
       : ClosedAtExit(Rank::kPool) {
-    std::vector<PyRepoEnv*> sources;
+    // Everything is checked before any environment is taken, so that a
+    // refused call leaves them all with their holders.
+    std::vector<py::object> sources;  // references: the list may change meanwhile
+    std::set<PyRepoEnv*> seen;
     for (py::handle e : envs) {
       if (!py::isinstance<PyRepoEnv>(e)) {
         throw py::type_error("envs: a list of r2e.RepoEnv, got an item of type " +
                              std::string(py::str(e.get_type().attr("__name__"))));
       }
-      sources.push_back(e.cast<PyRepoEnv*>());
+      auto* env = e.cast<PyRepoEnv*>();
+      if (!seen.insert(env).second)
+        Raise(Status::InvalidArgument("envs: an r2e.RepoEnv is listed twice"));
+      if (env->closed())
+        Raise(Status::InvalidArgument(
+            "envs: an r2e.RepoEnv in the list is closed or already pooled"));
+      if (env->from_a_scheduler()) {
+        Raise(
+            Status::InvalidArgument("envs: an r2e.RepoEnv from a RolloutScheduler; use "
+                                    "EnvPool.from_scheduler to pool its rollouts"));
+      }
+      sources.push_back(py::reinterpret_borrow<py::object>(e));
+    }
+    if (sources.empty()) Raise(Status::InvalidArgument("EnvPool needs at least one environment"));
+    const int n = static_cast<int>(sources.size());
+    if (batch_size < 0 || batch_size > n || num_threads < 0) {
+      Raise(Status::InvalidArgument(
+          "batch_size must be between 1 and the number of environments (" + std::to_string(n) +
+          "), or 0 for all; num_threads must not be negative"));
     }
     const EnvPoolOptions options =
         PoolOptionsOf(batch_size, num_threads, auto_reset, reward_on_done);
     std::vector<std::unique_ptr<RepoEnv>> taken;
-    for (PyRepoEnv* source : sources) {
-      auto env = source->take();
+    for (const py::object& source : sources) {
+      auto env = source.cast<PyRepoEnv*>()->take();
       if (!env)
-        Raise(Status::InvalidArgument(
-            "envs: an r2e.RepoEnv in the list is closed or already pooled"));
+        Raise(Status::InvalidArgument("envs: an r2e.RepoEnv was closed while the pool was made"));
       taken.push_back(std::move(env));
     }
     pool_ = std::shared_ptr<EnvPool>(Unwrap(EnvPool::Create(std::move(taken), options)));
   }
 
+  // These wait only for the pool's lock, but close() on another thread
+  // holds it while it stops sandboxes: without the GIL, as every wait.
   void send(const py::list& actions, const std::vector<int>& env_ids) {
     std::vector<Action> parsed;
     for (py::handle a : actions) parsed.push_back(ActionOf(a));
-    Check(pool()->send(parsed, env_ids));
+    Check(Unlocked([&](EnvPool& pool) { return pool.send(parsed, env_ids); }));
   }
-  void send_reset(const std::vector<int>& env_ids) { Check(pool()->send_reset(env_ids)); }
+  void send_reset(const std::vector<int>& env_ids) {
+    Check(Unlocked([&](EnvPool& pool) { return pool.send_reset(env_ids); }));
+  }
 
   py::list recv(std::optional<double> timeout) {
     const auto ms =
-        std::chrono::milliseconds(timeout ? static_cast<long long>(*timeout * 1000) : 0);
+        timeout ? MillisecondsOf(*timeout) : std::chrono::milliseconds(0);  // 0: no limit
     return Waiting([&](EnvPool& pool) { return pool.recv(ms); });
   }
   py::list step(const py::list& actions, const std::vector<int>& env_ids) {
@@ -213,7 +252,9 @@ class PyEnvPool : public ClosedAtExit {
   }
 
   int size() { return pool()->size(); }
-  int in_flight() { return pool()->in_flight(); }
+  int in_flight() {
+    return Unwrap(Unlocked([](EnvPool& pool) -> Result<int> { return pool.in_flight(); }));
+  }
 
   // Stops the workers and removes every sandbox (once no other thread's
   // call still uses the pool: a recv() waiting in one ends with
@@ -234,23 +275,27 @@ class PyEnvPool : public ClosedAtExit {
     if (!pool_) Raise(Status::FailedPrecondition("this EnvPool is closed"));
     return pool_;
   }
-  // Runs `call` without the GIL, holding the pool; its results as a list.
+  // Runs `call` without the GIL, holding the pool (and dropping it before
+  // the GIL is taken back: the last holder may be destroying it).
+  template <class Call>
+  auto Unlocked(Call&& call) -> decltype(call(std::declval<EnvPool&>())) {
+    std::shared_ptr<EnvPool> held = pool();
+    py::gil_scoped_release unlocked;
+    auto result = call(*held);
+    held.reset();
+    return result;
+  }
+  // Unlocked, with the results as a list.
   template <class Call>
   py::list Waiting(Call&& call) {
-    Result<std::vector<EnvResult>> got = Status::Internal("not run");
-    {
-      std::shared_ptr<EnvPool> held = pool();
-      py::gil_scoped_release unlocked;
-      got = call(*held);
-    }
+    Result<std::vector<EnvResult>> got = Unlocked(call);
     std::vector<EnvResult> results = Unwrap(std::move(got));
     py::list out;
     for (EnvResult& r : results) out.append(py::cast(ResultToPython(std::move(r))));
     return out;
   }
 
-  std::shared_ptr<RolloutScheduler> scheduler_;  // kept alive for a scheduler-fed pool
-  std::shared_ptr<EnvPool> pool_;                // read and written with the GIL held
+  std::shared_ptr<EnvPool> pool_;  // read and written with the GIL held
 };
 
 }  // namespace

@@ -285,3 +285,39 @@ def test_env_pool_slots_fed_from_the_scheduler():
             assert last.rollout["member"] == 1 and last.reset_error is None
             (empty,) = pool.step([FINISH], [0])
             assert isinstance(empty.reset_error, r2e.NotFound)
+
+
+def test_closing_a_handed_out_environment_frees_its_live_slot():
+    # One live sandbox at a time: the second rollout is prepared only once
+    # the first is back, whether by release(), close() or the with block.
+    with r2e.RolloutScheduler(backend="local", base_dir=str(TASKS), max_live=1, max_concurrent_starts=1) as scheduler:
+        scheduler.submit([(demo_row(), 3)])
+        first = scheduler.acquire(timeout=120)["env"]
+        first.close()
+        with scheduler.acquire(timeout=120)["env"] as second:
+            second.step(FINISH)
+        third = scheduler.acquire(timeout=120)
+        assert third["member"] == 2 and third["outcome"] == "ok"
+        with local_env() as stranger:
+            with pytest.raises(r2e.InvalidArgument):
+                scheduler.release(stranger)
+            assert not stranger.closed
+        with pytest.raises(r2e.InvalidArgument, match="from_scheduler"):
+            r2e.EnvPool([third["env"]])
+        scheduler.release(third["env"])
+
+
+def test_a_refused_pool_leaves_the_environments_with_their_holder():
+    with local_env() as env:
+        with pytest.raises(r2e.InvalidArgument):
+            r2e.EnvPool([env], batch_size=5)
+        with pytest.raises(r2e.InvalidArgument, match="twice"):
+            r2e.EnvPool([env, env])
+        assert not env.closed
+        _, _, _, info = env.step(bash("true"))
+        assert info["exit_code"] == 0
+        for bad in (0, -1, float("nan"), float("inf")):
+            with pytest.raises(ValueError, match="timeout"):
+                env.step(bash("true"), timeout=bad)
+    with pytest.raises(ValueError, match="step_timeout"):
+        local_env(step_timeout=float("nan"), start=False)

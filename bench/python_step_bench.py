@@ -4,9 +4,10 @@
 Per step, the wall time of env.step() in Python minus the step's own time as
 RepoEnv::step measured it (info["total_time"]): the binding's share (the GIL
 given up and taken back, the action handed over, the observation, the info
-dict and the tuple built). Two actions: a reply without a function call (the
-C++ step does almost nothing) and `execute_bash true` (a real tool call).
-Prints one JSON line per action. Run by the r2e program, which sets
+dict and the tuple built). Three actions: a reply without a function call (the
+C++ step does almost nothing), `execute_bash true` (a real tool call) and
+`file_editor view` of the demo's source (a real call whose observation is a
+file). Prints one JSON line per action. Run by the r2e program, which sets
 PYTHONPATH to the build's python/ directory."""
 
 import argparse
@@ -48,6 +49,9 @@ def main():
     actions = {
         "no_call": r2e.Action.from_string("a reply without a function call"),
         "execute_bash_true": r2e.Action("execute_bash", {"cmd": "true"}),
+        # A real call with a real observation (the demo's source file, about
+        # 3 KB): the text crosses into Python.
+        "file_editor_view": r2e.Action("file_editor", {"command": "view", "path": "/testbed/textstats/stats.py"}),
     }
     with r2e.RepoEnv(r2e.EnvArgs(ds=row), backend=backend, base_dir=str(tasks.parent)) as env:
         for name, action in actions.items():

@@ -138,13 +138,11 @@ class EnvPool {
   // when no more are in flight. FailedPrecondition when nothing is in flight
   // or ready; Timeout when `timeout` (0: none) passes first (the results stay
   // queued); Cancelled after close().
-  Result<std::vector<EnvResult>> recv(
-      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  Result<std::vector<EnvResult>> recv(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
   // send() then recv() of exactly these requests' results, in request order
   // (any mode; nothing else may be in flight). Convenience for synchronous use.
-  Result<std::vector<EnvResult>> step(const std::vector<Action>& actions,
-                                      const std::vector<int>& env_ids);
+  Result<std::vector<EnvResult>> step(const std::vector<Action>& actions, const std::vector<int>& env_ids);
   Result<std::vector<EnvResult>> reset(const std::vector<int>& env_ids = {});
 
   // Cancels queued requests, interrupts running ones (RepoEnv::cancel) and

@@ -41,10 +41,10 @@ struct EnvPool::State {
   std::condition_variable work_cv;
   std::condition_variable done_cv;
   std::deque<Request> queue;
-  std::vector<Done> completed;  // in completion order
-  std::vector<char> busy;       // env has a request not yet returned by recv()
-  std::vector<char> running;    // a worker is inside the env now
-  int outstanding = 0;          // sent, not yet returned by recv()
+  std::vector<Done> completed;   // in completion order
+  std::vector<char> busy;        // env has a request not yet returned by recv()
+  std::vector<char> running;     // a worker is inside the env now
+  int outstanding = 0;           // sent, not yet returned by recv()
   std::uint64_t next_seq = 0;
   bool closing = false;
   std::vector<std::thread> threads;
@@ -184,8 +184,8 @@ Status EnvPool::State::enqueue(std::vector<Request> requests, std::vector<std::u
   std::vector<char> seen(envs.size(), 0);
   for (const Request& r : requests) {
     if (r.env_id < 0 || r.env_id >= static_cast<int>(envs.size())) {
-      return Status::InvalidArgument("env id " + std::to_string(r.env_id) +
-                                     " is out of range [0, " + std::to_string(envs.size()) + ")");
+      return Status::InvalidArgument("env id " + std::to_string(r.env_id) + " is out of range [0, " +
+                                     std::to_string(envs.size()) + ")");
     }
     if (busy[r.env_id] || seen[r.env_id]) {
       return Status::InvalidArgument("env " + std::to_string(r.env_id) +
@@ -225,11 +225,9 @@ Status CheckOptions(int n, const EnvPoolOptions& options) {
   }
   if (options.num_threads < 0) return Status::InvalidArgument("num_threads must not be negative");
   if (options.step_timeout && options.step_timeout->count() <= 0) {
-    return Status::InvalidArgument(
-        "step_timeout must be positive (std::nullopt: each environment's own)");
+    return Status::InvalidArgument("step_timeout must be positive (std::nullopt: each environment's own)");
   }
-  if (options.acquire_timeout.count() <= 0)
-    return Status::InvalidArgument("acquire_timeout must be positive");
+  if (options.acquire_timeout.count() <= 0) return Status::InvalidArgument("acquire_timeout must be positive");
   return Status::OK();
 }
 
@@ -299,8 +297,8 @@ EnvPool::~EnvPool() {
 
 Status EnvPool::send(const std::vector<Action>& actions, const std::vector<int>& env_ids) {
   if (actions.size() != env_ids.size()) {
-    return Status::InvalidArgument("send() got " + std::to_string(actions.size()) +
-                                   " actions for " + std::to_string(env_ids.size()) + " env ids");
+    return Status::InvalidArgument("send() got " + std::to_string(actions.size()) + " actions for " +
+                                   std::to_string(env_ids.size()) + " env ids");
   }
   std::vector<Request> requests(actions.size());
   for (std::size_t i = 0; i < actions.size(); ++i) {
@@ -325,8 +323,7 @@ Result<std::vector<EnvResult>> EnvPool::recv(std::chrono::milliseconds timeout) 
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mu);
   if (s.closing) return Status::Cancelled("EnvPool is closed");
-  if (s.outstanding == 0)
-    return Status::FailedPrecondition("recv() with no request in flight; send() first");
+  if (s.outstanding == 0) return Status::FailedPrecondition("recv() with no request in flight; send() first");
   const std::size_t want = static_cast<std::size_t>(std::min(s.batch_size, s.outstanding));
   auto ready = [&] { return s.closing || s.completed.size() >= want; };
   if (timeout.count() > 0) {
@@ -344,18 +341,16 @@ Result<std::vector<EnvResult>> EnvPool::recv(std::chrono::milliseconds timeout) 
     std::stable_sort(s.completed.begin(), s.completed.end(),
                      [](const Done& a, const Done& b) { return a.seq < b.seq; });
   }
-  std::vector<Done> batch(
-      std::make_move_iterator(s.completed.begin()),
-      std::make_move_iterator(s.completed.begin() + static_cast<std::ptrdiff_t>(want)));
+  std::vector<Done> batch(std::make_move_iterator(s.completed.begin()),
+                          std::make_move_iterator(s.completed.begin() + static_cast<std::ptrdiff_t>(want)));
   s.completed.erase(s.completed.begin(), s.completed.begin() + static_cast<std::ptrdiff_t>(want));
   return s.take(std::move(batch));
 }
 
-Result<std::vector<EnvResult>> EnvPool::step(const std::vector<Action>& actions,
-                                             const std::vector<int>& env_ids) {
+Result<std::vector<EnvResult>> EnvPool::step(const std::vector<Action>& actions, const std::vector<int>& env_ids) {
   if (actions.size() != env_ids.size()) {
-    return Status::InvalidArgument("step() got " + std::to_string(actions.size()) +
-                                   " actions for " + std::to_string(env_ids.size()) + " env ids");
+    return Status::InvalidArgument("step() got " + std::to_string(actions.size()) + " actions for " +
+                                   std::to_string(env_ids.size()) + " env ids");
   }
   {
     std::lock_guard<std::mutex> lock(state_->mu);
@@ -373,8 +368,7 @@ Result<std::vector<EnvResult>> EnvPool::step(const std::vector<Action>& actions,
   std::vector<EnvResult> ordered;
   ordered.reserve(out.size());
   for (int id : env_ids) {
-    auto it =
-        std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
+    auto it = std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
     ordered.push_back(std::move(*it));
   }
   return ordered;
@@ -399,8 +393,7 @@ Result<std::vector<EnvResult>> EnvPool::reset(const std::vector<int>& env_ids) {
   }
   std::vector<EnvResult> ordered;
   for (int id : ids) {
-    auto it =
-        std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
+    auto it = std::find_if(out.begin(), out.end(), [&](const EnvResult& r) { return r.env_id == id; });
     ordered.push_back(std::move(*it));
   }
   return ordered;

@@ -62,6 +62,43 @@ py::object ToPython(const nlohmann::json& j) {
   }
 }
 
+namespace {
+
+// The info dict's keys, interned once (as Python's own literals are) and
+// kept for the interpreter's life.
+struct InfoKeys {
+  PyObject* total_time = PyUnicode_InternFromString("total_time");
+  PyObject* exit_code = PyUnicode_InternFromString("exit_code");
+  PyObject* timed_out = PyUnicode_InternFromString("timed_out");
+  PyObject* tool = PyUnicode_InternFromString("tool");
+  PyObject* step = PyUnicode_InternFromString("step");
+  PyObject* tool_path = PyUnicode_InternFromString("tool_path");
+  PyObject* tool_python = PyUnicode_InternFromString("tool_python");
+  PyObject* result = PyUnicode_InternFromString("result");
+  PyObject* reward_time = PyUnicode_InternFromString("reward_time");
+};
+
+void SetItem(py::dict& d, PyObject* key, py::object value) {
+  if (key == nullptr || PyDict_SetItem(d.ptr(), key, value.ptr()) != 0) throw py::error_already_set();
+}
+
+}  // namespace
+
+py::dict InfoDict(const StepInfo& info) {
+  static const InfoKeys* const keys = new InfoKeys;  // never freed: outlives every call
+  py::dict out;
+  SetItem(out, keys->total_time, py::float_(info.total_time.count()));
+  SetItem(out, keys->exit_code, py::int_(info.exit_code));
+  SetItem(out, keys->timed_out, py::bool_(info.timed_out));
+  SetItem(out, keys->tool, py::str(info.tool));
+  SetItem(out, keys->step, py::int_(info.step));
+  if (info.tool_path) SetItem(out, keys->tool_path, py::str(ToolPathName(*info.tool_path)));
+  if (info.tool_python) SetItem(out, keys->tool_python, py::str(ToolPythonName(*info.tool_python)));
+  if (info.result) SetItem(out, keys->result, py::str(*info.result));
+  if (info.reward_time) SetItem(out, keys->reward_time, py::float_(info.reward_time->count()));
+  return out;
+}
+
 // A dataset row's value as JSON: what Hugging Face datasets and json.loads
 // give (dict, list, tuple, str, int, float, bool, None).
 nlohmann::json FromPython(py::handle o, const std::string& where) {

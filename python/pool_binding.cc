@@ -48,7 +48,7 @@ PyEnvResult ResultToPython(EnvResult r) {
     out.observation = py::cast(r.step.observation);
     out.reward = r.step.reward;
     out.done = r.step.done;
-    out.info = ToPython(ToJson(r.step.info));
+    out.info = InfoDict(r.step.info);
   }
   // A reset's observation, or an auto reset's next one (in `info` terms:
   // the step's observation stays `observation`).

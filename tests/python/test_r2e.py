@@ -78,6 +78,27 @@ def test_observations_are_the_scaffolds_text():
         assert done and str(obs) == "<<< Finished >>>"
 
 
+def test_info_dicts_hold_what_the_cxx_step_info_holds():
+    # The dict is built field by field (not through ToJson): every key,
+    # its type, and the optional ones present exactly when set.
+    with local_env() as env:
+        _, _, _, info = env.step(bash("exit 4"))
+        assert sorted(info) == ["exit_code", "step", "timed_out", "tool", "tool_path", "tool_python", "total_time"]
+        assert (info["exit_code"], info["step"], info["timed_out"], info["tool"]) == (4, 1, False, "execute_bash")
+        assert isinstance(info["total_time"], float) and 0 < info["total_time"] < 60
+        assert isinstance(info["tool_path"], str) and info["tool_path"]
+        assert info["tool_python"] in ("sandbox", "bundled")
+        _, _, _, info = env.step("no call")
+        assert sorted(info) == ["exit_code", "step", "timed_out", "tool", "total_time"]
+        assert info["tool"] == "" and info["exit_code"] == 0
+        assert info["step"] == 2
+        _, _, done, info = env.step(r2e.Action("finish", {"command": "submit", "result": "done é"}))
+        assert done and info["result"] == "done é" and "reward_time" not in info
+    with r2e.EnvPool([local_env()], reward_on_done=True) as pool:
+        (result,) = pool.step([FINISH], [0])
+        assert isinstance(result.info["reward_time"], float) and result.info["reward_time"] > 0
+
+
 def docker_env():
     try:
         return r2e.RepoEnv(r2e.EnvArgs(ds=demo_row()), backend="docker", base_dir=str(TASKS))

@@ -79,7 +79,8 @@ struct InfoKeys {
 };
 
 void SetItem(py::dict& d, PyObject* key, py::object value) {
-  if (key == nullptr || PyDict_SetItem(d.ptr(), key, value.ptr()) != 0) throw py::error_already_set();
+  if (key == nullptr || PyDict_SetItem(d.ptr(), key, value.ptr()) != 0)
+    throw py::error_already_set();
 }
 
 }  // namespace

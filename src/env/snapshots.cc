@@ -33,11 +33,13 @@ std::string Prelude(const Runtime& runtime) {
       "GIT_TERMINAL_PROMPT=0\n"
       "unset GIT_INDEX_FILE GIT_WORK_TREE GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES GIT_NAMESPACE "
       "GIT_COMMON_DIR GIT_CEILING_DIRECTORIES GIT_ATTR_SOURCE\n"
-      "g() { git -c safe.directory='*' -c core.excludesFile=/dev/null -c core.attributesFile=/dev/null "
+      // An array as well as a function: "${G[@]}" as the only command of a
+      // subshell or pipeline element is exec'd there, a function is forked again.
+      "G=(git -c safe.directory='*' -c core.excludesFile=/dev/null -c core.attributesFile=/dev/null "
       "-c core.autocrlf=false -c core.safecrlf=false -c core.fsmonitor=false -c core.untrackedCache=false "
       "-c core.compression=0 -c core.looseCompression=0 -c pack.compression=0 -c pack.window=0 -c gc.auto=0 "
-      "-c core.symlinks=true -c core.fileMode=true -c core.hooksPath=/dev/null -c core.sparseCheckout=false "
-      "\"$@\"; }\n"
+      "-c core.symlinks=true -c core.fileMode=true -c core.hooksPath=/dev/null -c core.sparseCheckout=false)\n"
+      "g() { \"${G[@]}\" \"$@\"; }\n"
       "fail() { echo \"R2E-SNAPSHOT-FAILED $*\"; exit 9; }\n"
       "err() { head -c 600 \"$S/err\" 2>/dev/null | tr '\\n' ' '; }\n";
   return s;
@@ -74,17 +76,28 @@ std::string SnapshotScript(const Runtime& runtime, SnapshotId id, std::uint64_t 
        // The budget first, so that nothing is written for a repository over it.
        "bytes=$(du -sb . 2>/dev/null); bytes=${bytes%%[[:space:]]*}\n"
        "[ \"${bytes:-0}\" -le \"$budget\" ] || { echo \"R2E-SNAPSHOT-TOO-LARGE $bytes\"; exit 10; }\n"
-       "find . -mindepth 1 -printf '%y %m %P\\0' > \"$S/meta.new\" 2>\"$S/err\" || fail \"listing $T: $(err)\"\n"
-       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g add -A -f . >/dev/null 2>\"$S/err\" || fail \"git add "
-       "$T: $(err)\"\n"
-       "tw=$(GIT_INDEX_FILE=\"$S/index-wt\" g write-tree 2>\"$S/err\") || fail \"write-tree: $(err)\"\n"
-       "tg=4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"  // the empty tree
+       // The three parts at once (the listing, the tree and the tree of .git):
+       // each reads /testbed and writes only to the store, and most of the
+       // time goes to starting processes, which two cores do side by side.
+       "{ GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" \"${G[@]}\" add -A -f . >/dev/null && "
+       "GIT_INDEX_FILE=\"$S/index-wt\" \"${G[@]}\" write-tree > \"$S/tree-wt\"; } 2>\"$S/err-wt\" &\n"
+       "pw=$! pg=\n"
        "if [ -d \"$T/.git\" ]; then\n"
-       "  GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g -C \"$T/.git\" add -A -f . >/dev/null "
-       "2>\"$S/err\" || fail \"git add $T/.git: $(err)\"\n"
-       "  tg=$(GIT_INDEX_FILE=\"$S/index-git\" g write-tree 2>\"$S/err\") || fail \"write-tree: $(err)\"\n"
+       "  { GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" \"${G[@]}\" -C \"$T/.git\" add -A -f . >/dev/null && "
+       "GIT_INDEX_FILE=\"$S/index-git\" \"${G[@]}\" write-tree > \"$S/tree-git\"; } 2>\"$S/err-git\" &\n"
+       "  pg=$!\n"
        "fi\n"
-       "tm=$(g hash-object -w \"$S/meta.new\" 2>\"$S/err\") || fail \"storing the listing: $(err)\"\n"
+       "set -o pipefail\n"
+       "tm=$(find . -mindepth 1 -printf '%y %m %P\\0' 2>\"$S/err\" | \"${G[@]}\" hash-object -w --stdin 2>>\"$S/err\")\n"
+       "listed=$?\n"
+       // Nothing of this script runs on after it ends, whatever failed.
+       "wait $pw; added=$?\n"
+       "tg=4b825dc642cb6eb9a060e54bf8d69288fbee4904 addedgit=0\n"  // the empty tree
+       "[ -z \"$pg\" ] || { wait $pg; addedgit=$?; }\n"
+       "[ $added -eq 0 ] && read -r tw < \"$S/tree-wt\" || fail \"git add $T: $(head -c 600 \"$S/err-wt\" | tr '\\n' ' ')\"\n"
+       "[ $addedgit -eq 0 ] && { [ -z \"$pg\" ] || read -r tg < \"$S/tree-git\"; } || "
+       "fail \"git add $T/.git: $(head -c 600 \"$S/err-git\" | tr '\\n' ' ')\"\n"
+       "[ $listed -eq 0 ] || fail \"listing $T: $(err)\"\n"
        "{ echo \"$tw\" > \"$S/refs/snapshots/$id-wt\" && echo \"$tg\" > \"$S/refs/snapshots/$id-git\" && "
        "echo \"$tm\" > \"$S/refs/snapshots/$id-meta\"; } 2>/dev/null || fail \"writing the snapshot's refs in $S "
        "(is the disk full?)\"\n"

@@ -238,6 +238,19 @@ TEST_P(SnapshotTest, ErrorsSayWhatToDo) {
   Status lost = env.restore(*id);
   EXPECT_EQ(lost.code(), StatusCode::kFailedPrecondition) << lost.ToString();
   EXPECT_NE(lost.message().find("gone"), std::string::npos) << lost.ToString();
+
+  // A store git cannot write to (its objects directory is a file): the
+  // snapshot names the part that failed and leaves no process running (its
+  // parts run side by side).
+  ASSERT_TRUE(env.snapshot().ok()) << "a snapshot makes a new store";
+  SnapRun(env,
+          "rm -rf /var/tmp/.r2e-snapshots/objects && echo x > /var/tmp/.r2e-snapshots/objects && "
+          "echo new > /testbed/new_file");
+  auto broken = env.snapshot();
+  EXPECT_EQ(broken.status().code(), StatusCode::kFailedPrecondition) << broken.status().ToString();
+  EXPECT_NE(broken.status().message().find("/testbed"), std::string::npos) << broken.status().ToString();
+  EXPECT_EQ(SnapRun(env, "for p in /proc/[0-9]*; do cat $p/comm; done 2>/dev/null | grep -c -x git; true"), "0\n");
+
   ASSERT_TRUE(env.reset().ok());
   EXPECT_TRUE(env.snapshots().empty());
   EXPECT_EQ(env.restore(*id).code(), StatusCode::kNotFound);

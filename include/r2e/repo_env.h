@@ -417,6 +417,8 @@ class RepoEnv {
   Result<GradeResult> grade_in_fresh_sandbox();
   // snapshots.cc: the store's path as commands reach it, and a script's run.
   Result<ExecResult> run_snapshot_script(const std::string& script, const char* what);
+  // restore(id) after the shell text `first` (run in the same script).
+  Status restore_after(SnapshotId id, const std::string& first);
   void forget_snapshots();
 
   Task task_;

@@ -26,6 +26,12 @@ struct SpawnOptions {
   // dispositions and no blocked signals; otherwise a new process group only.
   // Either way a kill of the group reaches every process it starts.
   bool new_session = false;
+  // Start the child from a thread that lives as long as the process rather
+  // than from the caller's: a child that asks to die with its parent
+  // (bubblewrap's --die-with-parent, PR_SET_PDEATHSIG) dies when the thread
+  // that started it exits, which would take a sandbox down with a worker
+  // thread. The child gets the caller's signal mask all the same.
+  bool outlive_thread = false;
 };
 
 // Starts the child: its pid, or the errno value posix_spawn failed with

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
+#include <sstream>
 #include <system_error>
 
 #include "core/text.h"
@@ -15,7 +17,7 @@ namespace r2e {
 namespace {
 
 constexpr const char* kStore = "/var/tmp/.r2e-snapshots";
-constexpr const char* kForkBundle = "/var/tmp/.r2e-fork.bundle";
+constexpr const char* kForkPack = "/var/tmp/.r2e-fork.pack";
 constexpr auto kScriptTimeout = std::chrono::seconds(300);
 
 // What every script starts with: the store and the repository as commands
@@ -43,11 +45,6 @@ std::string Prelude(const Runtime& runtime) {
       "fail() { echo \"R2E-SNAPSHOT-FAILED $*\"; exit 9; }\n"
       "err() { head -c 600 \"$S/err\" 2>/dev/null | tr '\\n' ' '; }\n";
   return s;
-}
-
-std::string Identity() {
-  return "GIT_AUTHOR_NAME=r2e GIT_AUTHOR_EMAIL=r2e@localhost GIT_COMMITTER_NAME=r2e "
-         "GIT_COMMITTER_EMAIL=r2e@localhost GIT_AUTHOR_DATE='@0 +0000' GIT_COMMITTER_DATE='@0 +0000' ";
 }
 
 // A snapshot is three refs of the store, written as plain files (no process):
@@ -107,10 +104,12 @@ std::string SnapshotScript(const Runtime& runtime, SnapshotId id, std::uint64_t 
 
 // end_session: also end the session shell (when it keeps state between
 // commands, what it kept is not the snapshot's).
+// `first`: shell text run before, in the same script (a fork's unpacking).
 std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const std::string& token,
-                                  bool end_session) {
+                                  bool end_session, const std::string& first) {
   std::string s = Prelude(runtime);
   s += "id=" + std::to_string(id) + "\n";
+  s += first;
   s += internal::KillEpisodeSnippet(token);
   s += "[ -f \"$S/HEAD\" ] || fail \"the snapshot store at $S is gone (deleted inside the sandbox?)\"\n";
   s += ReadRefs();
@@ -168,34 +167,49 @@ std::string DropScript(const Runtime& runtime, SnapshotId id) {
   return "exec bash -c " + ShellQuote(s);
 }
 
-// Fork: the three trees under one commit, bundled.
-std::string BundleScript(const Runtime& runtime, SnapshotId id) {
+// Fork, in the original sandbox: the snapshot's objects (its three trees and
+// everything under them) packed into one file; prints their ids.
+std::string PackScript(const Runtime& runtime, SnapshotId id) {
   std::string s = Prelude(runtime);
-  s += "B=" + ShellQuote(runtime.command_path(kForkBundle)) + "\nid=" + std::to_string(id) + "\n";
+  s += "B=" + ShellQuote(runtime.command_path(kForkPack)) + "\nid=" + std::to_string(id) + "\n";
   s += ReadRefs();
-  s += "root=$(printf '040000 tree %s\\tgit\\n100644 blob %s\\tmeta\\n040000 tree %s\\twt\\n' \"$cg\" \"$cm\" \"$cw\" "
-       "| g mktree) || fail mktree\n";
-  s += "c=$(" + Identity() +
-       "g commit-tree \"$root\" -m \"r2e snapshot $id\" </dev/null 2>\"$S/err\") || fail \"commit-tree: $(err)\"\n";
-  s += "g update-ref refs/r2e-fork \"$c\" && g bundle create \"$B\" refs/r2e-fork >/dev/null 2>\"$S/err\" || fail "
-       "\"bundling snapshot $id: $(err)\"\n"
-       "echo \"R2E-SNAPSHOT ok\"\n";
+  s += "printf '%s\\n' \"$cw\" \"$cg\" \"$cm\" | \"${G[@]}\" pack-objects --revs --stdout > \"$B\" 2>\"$S/err\" || fail "
+       "\"packing snapshot $id: $(err)\"\n"
+       "echo \"R2E-SNAPSHOT ok $cw $cg $cm\"\n";
   return "exec bash -c " + ShellQuote(s);
 }
 
-std::string UnbundleScript(const Runtime& runtime, SnapshotId id) {
-  std::string s = Prelude(runtime);
-  s += "B=" + ShellQuote(runtime.command_path(kForkBundle)) + "\nid=" + std::to_string(id) + "\n";
+// Fork, in the new sandbox, before its restore: the pack taken into a new
+// store, and the snapshot's refs written with the ids PackScript printed.
+std::string UnpackPart(const Runtime& runtime, SnapshotId id, const std::vector<std::string>& trees) {
+  std::string s = "B=" + ShellQuote(runtime.command_path(kForkPack)) + "\n";
   s += EnsureStore();
-  s += "c=$(g bundle unbundle \"$B\" 2>\"$S/err\") && c=${c%%' '*} && [ -n \"$c\" ] || fail \"unbundling: $(err)\"\n"
-       "rm -f \"$B\"\n"
-       "g update-ref refs/r2e-fork \"$c\" || fail \"update-ref\"\n"
-       "{ read -r cw; read -r cg; read -r cm; } < <(g rev-parse \"$c:wt\" \"$c:git\" \"$c:meta\")\n"
-       "[ -n \"$cm\" ] || fail \"the bundle is not a snapshot\"\n"
-       "echo \"$cw\" > \"$S/refs/snapshots/$id-wt\" && echo \"$cg\" > \"$S/refs/snapshots/$id-git\" && "
-       "echo \"$cm\" > \"$S/refs/snapshots/$id-meta\" || fail \"writing the snapshot's refs\"\n"
-       "echo \"R2E-SNAPSHOT ok\"\n";
-  return "exec bash -c " + ShellQuote(s);
+  s += "\"${G[@]}\" index-pack --stdin < \"$B\" >/dev/null 2>\"$S/err\" || fail \"unpacking the snapshot: $(err)\"\n"
+       "rm -f \"$B\"\n";
+  const char* suffixes[] = {"wt", "git", "meta"};
+  s += "{ ";
+  for (int i = 0; i < 3; ++i) {
+    s += "echo " + trees[i] + " > \"$S/refs/snapshots/" + std::to_string(id) + "-" + suffixes[i] + "\" && ";
+  }
+  s += ":; } || fail \"writing the snapshot's refs\"\n";
+  return s;
+}
+
+// The three object ids PackScript printed, checked (they come from a sandbox
+// the agent controls, and go into a script).
+Result<std::vector<std::string>> PackedTrees(const std::string& output) {
+  const auto at = output.find("R2E-SNAPSHOT ok ");
+  std::vector<std::string> ids;
+  if (at != std::string::npos) {
+    std::istringstream words(output.substr(at + 16, output.find('\n', at) - at - 16));
+    for (std::string w; words >> w;) ids.push_back(w);
+  }
+  const bool valid = ids.size() == 3 && std::all_of(ids.begin(), ids.end(), [](const std::string& id) {
+    return (id.size() == 40 || id.size() == 64) &&
+           id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  });
+  if (!valid) return Status::FailedPrecondition("fork: the snapshot store answered no object ids: " + output);
+  return ids;
 }
 
 // A script's result: OK when it printed its success line, else why not.
@@ -264,12 +278,14 @@ Status UnknownSnapshot(SnapshotId id) {
 }
 }  // namespace
 
-Status RepoEnv::restore(SnapshotId id) {
+Status RepoEnv::restore(SnapshotId id) { return restore_after(id, ""); }
+
+Status RepoEnv::restore_after(SnapshotId id, const std::string& first) {
   if (!started_) return Status::FailedPrecondition("restore() before reset() or after close(): call reset() first");
   const SnapshotInfo* info = Find(snapshots_, id);
   if (info == nullptr) return UnknownSnapshot(id);
   const bool end_session = runtime_->keeps_state();
-  R2E_RETURN_IF_ERROR(run_snapshot_script(RestoreSnapshotScript(*runtime_, id, episode_token_, end_session),
+  R2E_RETURN_IF_ERROR(run_snapshot_script(RestoreSnapshotScript(*runtime_, id, episode_token_, end_session, first),
                                           "restoring a snapshot")
                           .status());
   if (end_session) {
@@ -301,10 +317,22 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   const SnapshotInfo* info = Find(snapshots_, id);
   if (info == nullptr) return UnknownSnapshot(id);
   const SnapshotInfo copied = *info;
-  R2E_RETURN_IF_ERROR(run_snapshot_script(BundleScript(*runtime_, id), "fork: bundling the snapshot").status());
+  // The new sandbox is made (taken from options.warm_pool when it has one)
+  // while this one packs the snapshot and hands the pack out: a fork costs
+  // the longer of the two, then the pack's way in and a restore.
+  auto made_future = std::async(
+      std::launch::async, [task = task_, options = options_,
+                           tools = added_tools_]() -> Result<std::unique_ptr<RepoEnv>> {
+        R2E_ASSIGN_OR_RETURN(auto made, RepoEnv::Create(task, options));
+        // The tools added to this environment come along.
+        if (!tools.empty()) R2E_RETURN_IF_ERROR(made->add_commands(tools).WithContext("fork"));
+        auto initial = made->reset();
+        if (!initial.ok()) return initial.status().WithContext("fork: starting the new sandbox");
+        return made;
+      });
   namespace fs = std::filesystem;
   const fs::path host = fs::temp_directory_path() /
-                        ("r2e-fork-" + std::to_string(::getpid()) + "-" + internal::RandomHex(6) + ".bundle");
+                        ("r2e-fork-" + std::to_string(::getpid()) + "-" + internal::RandomHex(6) + ".pack");
   struct RemoveFile {
     fs::path path;
     ~RemoveFile() {
@@ -312,34 +340,35 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
       fs::remove(path, ec);
     }
   } remove_host{host};
-  Status got = runtime_->download(kForkBundle, host);
-  (void)runtime_->exec(std::string("rm -f ") + ShellQuote(runtime_->command_path(kForkBundle)));
-  R2E_RETURN_IF_ERROR(got.WithContext("fork: copying the snapshot out"));
-
-  RepoEnvOptions o = options_;
-  R2E_ASSIGN_OR_RETURN(auto made, RepoEnv::Create(task_, o));
-  // The tools added to this environment come along.
-  if (!added_tools_.empty()) R2E_RETURN_IF_ERROR(made->add_commands(added_tools_).WithContext("fork"));
-  auto initial = made->reset();
-  if (!initial.ok()) return initial.status().WithContext("fork: starting the new sandbox");
-  RepoEnv& child = *made;
+  auto packed = [&]() -> Result<std::vector<std::string>> {
+    R2E_ASSIGN_OR_RETURN(ExecResult r, run_snapshot_script(PackScript(*runtime_, id), "fork: packing the snapshot"));
+    R2E_ASSIGN_OR_RETURN(auto trees, PackedTrees(r.output));
+    Status got = runtime_->download(kForkPack, host);
+    (void)runtime_->exec(std::string("rm -f ") + ShellQuote(runtime_->command_path(kForkPack)));
+    R2E_RETURN_IF_ERROR(got.WithContext("fork: copying the snapshot out"));
+    return trees;
+  }();
+  // Waited for in every case: nothing of a failed fork runs on.
+  auto made = made_future.get();
+  if (!packed.ok()) return packed.status();  // `made` closes its sandbox
+  if (!made.ok()) return made.status();
+  RepoEnv& child = **made;
   auto fail = [&](Status s) {
     (void)child.close();
     return s;
   };
-  if (Status s = child.runtime_->upload(host, kForkBundle); !s.ok()) {
+  if (Status s = child.runtime_->upload(host, kForkPack); !s.ok()) {
     return fail(s.WithContext("fork: copying the snapshot in"));
   }
   const SnapshotId child_id = 1;
-  if (auto r = child.run_snapshot_script(UnbundleScript(*child.runtime_, child_id), "fork: unbundling"); !r.ok()) {
-    return fail(r.status());
-  }
   SnapshotInfo mine = copied;
   mine.id = child_id;
   child.snapshots_ = {mine};
   child.next_snapshot_id_ = child_id + 1;
-  if (Status s = child.restore(child_id); !s.ok()) return fail(s.WithContext("fork"));
-  return made;
+  if (Status s = child.restore_after(child_id, UnpackPart(*child.runtime_, child_id, *packed)); !s.ok()) {
+    return fail(s.WithContext("fork"));
+  }
+  return std::move(*made);
 }
 
 void RepoEnv::forget_snapshots() {

@@ -43,6 +43,7 @@ Result<std::unique_ptr<PipeStream>> PipeStream::Spawn(const std::vector<std::str
   spawn.fds = {{sv[1], 0}, {out[1], 1}, {out[1], 2}};
   spawn.cwd = cwd;
   spawn.new_session = true;
+  spawn.outlive_thread = true;  // a sandbox outlives the thread that started it
   const pid_t pid = SpawnProcess(spawn);
   ::close(sv[1]);
   ::close(out[1]);

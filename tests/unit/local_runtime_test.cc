@@ -156,6 +156,23 @@ TEST_F(LocalRuntimeBwrapTest, KillMinusOneRestartsTheSession) {
   EXPECT_EQ(Run("echo back; cat pkg/mod.py").output, "back\nVALUE = 1\n");
 }
 
+TEST_F(LocalRuntimeBwrapTest, TheSandboxOutlivesTheThreadsThatStartedIt) {
+  // bubblewrap's --die-with-parent watches the thread that started it: a
+  // session started on a worker thread that has since ended must still be
+  // the one that answers (a fork makes its sandbox on such a thread). The
+  // session shell's pid and start time tell one session from the next.
+  const char* session_id = "echo $$ $(cut -d' ' -f22 /proc/$$/stat)";
+  std::string first, second;
+  std::thread([&] {
+    Run("kill -9 -1");                // ends the session
+    first = Run(session_id).output;  // a new one, started on this thread
+  }).join();
+  std::this_thread::sleep_for(300ms);
+  second = Run(session_id).output;
+  EXPECT_FALSE(first.empty());
+  EXPECT_EQ(first, second) << "the session started on the ended thread died with it";
+}
+
 TEST_F(LocalRuntimeBwrapTest, FilesRoundTripAndSymlinksCannotEscape) {
   ASSERT_TRUE(rt_->write_file("/root/deep/dir/f.txt", "content\n", 0600).ok());
   EXPECT_EQ(Run("cat /root/deep/dir/f.txt; stat -c %a /root/deep/dir/f.txt").output, "content\n600\n");

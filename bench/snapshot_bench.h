@@ -24,8 +24,11 @@ struct SnapshotBenchOptions {
 
 // Prints one JSON line per repository and operation
 //   {"bench": "snapshot", "runtime", "repo": "demo"|"large", "op": "snapshot"|"restore"|"fork"|
-//    "replay_baseline", "n", "p50_ms", "p90_ms", "p99_ms", "mean_ms"}
-// then per repository {"bench": "snapshot", "repo", "restore_vs_replay": baseline p50 / restore p50}.
+//    "replay_baseline"|"fork_warm"|"warm_reset", "n", "p50_ms", "p90_ms", "p99_ms", "mean_ms"}
+// ("fork": the new sandbox made cold; "fork_warm": taken from a warm pool;
+// "warm_reset": a reset from that pool) then per repository {"bench":
+// "snapshot", "repo", "restore_vs_replay": baseline p50 / restore p50,
+// "fork_warm_vs_bound": fork_warm p50 / (warm_reset p50 + restore p50)}.
 Status RunSnapshotBench(const SnapshotBenchOptions& options, std::ostream& out);
 
 }  // namespace r2e::bench

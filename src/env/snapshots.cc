@@ -17,7 +17,6 @@ namespace r2e {
 namespace {
 
 constexpr const char* kStore = "/var/tmp/.r2e-snapshots";
-constexpr const char* kForkPack = "/var/tmp/.r2e-fork.pack";
 constexpr auto kScriptTimeout = std::chrono::seconds(300);
 
 // What every script starts with: the store and the repository as commands
@@ -47,6 +46,16 @@ std::string Prelude(const Runtime& runtime) {
   return s;
 }
 
+// The script as an exec() command. A session that runs each command in a
+// fresh fork of its bash (the usual case) runs it as it is: its variables,
+// functions and `exit` stay in that fork, and no bash is started. Otherwise
+// (another command shell, or a session that keeps state between commands) a
+// bash of its own runs it.
+std::string AsCommand(const Runtime& runtime, const std::string& script) {
+  if (runtime.command_shell() == "bash" && !runtime.keeps_state()) return script;
+  return "exec bash -c " + ShellQuote(script);
+}
+
 // A snapshot is three refs of the store, written as plain files (no process):
 // refs/snapshots/<id>-wt (the tree of /testbed), <id>-git (of /testbed/.git)
 // and <id>-meta (the listing). Each script runs as few processes as it can:
@@ -58,10 +67,12 @@ std::string ReadRefs() {
 }
 
 std::string EnsureStore() {
-  // The empty tree is stored once, for snapshots of a /testbed without .git.
+  // Made by hand (one process, not git init's): git needs HEAD, objects/ and
+  // refs/, and no config. The empty tree, which a snapshot of a /testbed
+  // without .git refers to, is one git always has.
   return "if [ ! -f \"$S/HEAD\" ]; then\n"
-         "  mkdir -p \"$S\" 2>/dev/null; g init -q --bare \"$S\" >/dev/null 2>&1 && mkdir -p \"$S/refs/snapshots\" && "
-         "g mktree </dev/null >/dev/null || fail \"cannot create the snapshot store at $S\"\n"
+         "  mkdir -p \"$S/objects/pack\" \"$S/objects/info\" \"$S/refs/heads\" \"$S/refs/snapshots\" 2>/dev/null && "
+         "echo 'ref: refs/heads/main' > \"$S/HEAD\" || fail \"cannot create the snapshot store at $S\"\n"
          "fi\n";
 }
 
@@ -99,7 +110,7 @@ std::string SnapshotScript(const Runtime& runtime, SnapshotId id, std::uint64_t 
        "echo \"$tm\" > \"$S/refs/snapshots/$id-meta\"; } 2>/dev/null || fail \"writing the snapshot's refs in $S "
        "(is the disk full?)\"\n"
        "echo \"R2E-SNAPSHOT ok $bytes\"\n";
-  return "exec bash -c " + ShellQuote(s);
+  return AsCommand(runtime, s);
 }
 
 // end_session: also end the session shell (when it keeps state between
@@ -147,7 +158,7 @@ std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const s
        "done < \"$S/meta.diff\"\n"
        "echo \"R2E-SNAPSHOT ok\"\n";
   if (end_session) s += internal::EndSessionShellSnippet();
-  return "exec bash -c " + ShellQuote(s);
+  return AsCommand(runtime, s);
 }
 
 std::string DropScript(const Runtime& runtime, SnapshotId id) {
@@ -164,28 +175,42 @@ std::string DropScript(const Runtime& runtime, SnapshotId id) {
        "rm -f \"$S/refs/snapshots/$id-wt\" \"$S/refs/snapshots/$id-git\" \"$S/refs/snapshots/$id-meta\"\n"
        "g prune --expire=now 2>\"$S/err\" || fail \"prune: $(err)\"\n"
        "echo \"R2E-SNAPSHOT ok\"\n";
-  return "exec bash -c " + ShellQuote(s);
+  return AsCommand(runtime, s);
 }
 
 // Fork, in the original sandbox: the snapshot's objects (its three trees and
-// everything under them) packed into one file; prints their ids.
+// everything under them) packed into the store's fork.pack. Prints their ids
+// and the pack's size, then the pack itself in base64 when it is at most
+// kInlinePackBytes (it then travels in the scripts' text, not through the
+// runtime's file transfer, which costs a Docker sandbox 50-100 ms each way).
+constexpr std::size_t kInlinePackBytes = 90000;  // 120,000 base64 bytes: within an exec's output bound
+constexpr const char* kPackName = "fork.pack";
+
 std::string PackScript(const Runtime& runtime, SnapshotId id) {
   std::string s = Prelude(runtime);
-  s += "B=" + ShellQuote(runtime.command_path(kForkPack)) + "\nid=" + std::to_string(id) + "\n";
+  s += "P=\"$S/" + std::string(kPackName) + "\"\nid=" + std::to_string(id) + "\n";
   s += ReadRefs();
-  s += "printf '%s\\n' \"$cw\" \"$cg\" \"$cm\" | \"${G[@]}\" pack-objects --revs --stdout > \"$B\" 2>\"$S/err\" || fail "
-       "\"packing snapshot $id: $(err)\"\n"
-       "echo \"R2E-SNAPSHOT ok $cw $cg $cm\"\n";
-  return "exec bash -c " + ShellQuote(s);
+  s += "printf '%s\\n' \"$cw\" \"$cg\" \"$cm\" | \"${G[@]}\" -c pack.compression=1 pack-objects --revs --stdout > \"$P\" "
+       "2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n"
+       "size=$(wc -c < \"$P\") || fail \"packing snapshot $id: no pack\"\n"
+       "echo \"R2E-SNAPSHOT ok $cw $cg $cm $size\"\n"
+       "if [ \"$size\" -le " + std::to_string(kInlinePackBytes) + " ]; then\n"
+       "  printf 'R2E-PACK '; base64 -w0 < \"$P\" || fail \"encoding the pack\"; echo\n"
+       "fi\n";
+  return AsCommand(runtime, s);
 }
 
-// Fork, in the new sandbox, before its restore: the pack taken into a new
+// Fork, in the new sandbox, before its restore: the pack (`inline_pack` in
+// base64, else the file uploaded to the store's fork.pack) taken into a new
 // store, and the snapshot's refs written with the ids PackScript printed.
-std::string UnpackPart(const Runtime& runtime, SnapshotId id, const std::vector<std::string>& trees) {
-  std::string s = "B=" + ShellQuote(runtime.command_path(kForkPack)) + "\n";
+std::string UnpackPart(SnapshotId id, const std::vector<std::string>& trees, const std::string& inline_pack) {
+  std::string s = "P=\"$S/" + std::string(kPackName) + "\"\n";
   s += EnsureStore();
-  s += "\"${G[@]}\" index-pack --stdin < \"$B\" >/dev/null 2>\"$S/err\" || fail \"unpacking the snapshot: $(err)\"\n"
-       "rm -f \"$B\"\n";
+  if (!inline_pack.empty()) {
+    s += "base64 -d > \"$P\" <<'R2E_PACK_END' || fail \"decoding the pack\"\n" + inline_pack + "\nR2E_PACK_END\n";
+  }
+  s += "\"${G[@]}\" index-pack --stdin < \"$P\" >/dev/null 2>\"$S/err\" || fail \"unpacking the snapshot: $(err)\"\n"
+       ": > \"$P\"\n";  // emptied, not removed: no process
   const char* suffixes[] = {"wt", "git", "meta"};
   s += "{ ";
   for (int i = 0; i < 3; ++i) {
@@ -195,21 +220,41 @@ std::string UnpackPart(const Runtime& runtime, SnapshotId id, const std::vector<
   return s;
 }
 
-// The three object ids PackScript printed, checked (they come from a sandbox
-// the agent controls, and go into a script).
-Result<std::vector<std::string>> PackedTrees(const std::string& output) {
+// What PackScript printed: the three object ids, checked (they come from a
+// sandbox the agent controls, and go into a script), and the pack in base64
+// when it came inline and whole.
+struct PackedSnapshot {
+  std::vector<std::string> trees;
+  std::string inline_pack;
+};
+
+Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
+  const std::string& output = r.output;
   const auto at = output.find("R2E-SNAPSHOT ok ");
-  std::vector<std::string> ids;
+  PackedSnapshot out;
+  std::uint64_t size = 0;
   if (at != std::string::npos) {
     std::istringstream words(output.substr(at + 16, output.find('\n', at) - at - 16));
-    for (std::string w; words >> w;) ids.push_back(w);
+    for (std::string w; words >> w;) out.trees.push_back(w);
+    if (out.trees.size() == 4) {
+      size = std::strtoull(out.trees.back().c_str(), nullptr, 10);
+      out.trees.pop_back();
+    }
   }
-  const bool valid = ids.size() == 3 && std::all_of(ids.begin(), ids.end(), [](const std::string& id) {
-    return (id.size() == 40 || id.size() == 64) &&
-           id.find_first_not_of("0123456789abcdef") == std::string::npos;
+  const bool valid = out.trees.size() == 3 && std::all_of(out.trees.begin(), out.trees.end(), [](const std::string& id) {
+    return (id.size() == 40 || id.size() == 64) && id.find_first_not_of("0123456789abcdef") == std::string::npos;
   });
   if (!valid) return Status::FailedPrecondition("fork: the snapshot store answered no object ids: " + output);
-  return ids;
+  if (const auto p = output.find("\nR2E-PACK "); p != std::string::npos && r.truncated_bytes == 0) {
+    const auto begin = p + 10;
+    const auto end = output.find('\n', begin);
+    std::string data = output.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    const bool whole = data.size() == (size + 2) / 3 * 4 &&
+                       data.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+                           std::string::npos;
+    if (whole) out.inline_pack = std::move(data);
+  }
+  return out;
 }
 
 // A script's result: OK when it printed its success line, else why not.
@@ -340,13 +385,15 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
       fs::remove(path, ec);
     }
   } remove_host{host};
-  auto packed = [&]() -> Result<std::vector<std::string>> {
+  const std::string pack_path = std::string(kStore) + "/" + kPackName;
+  auto packed = [&]() -> Result<PackedSnapshot> {
     R2E_ASSIGN_OR_RETURN(ExecResult r, run_snapshot_script(PackScript(*runtime_, id), "fork: packing the snapshot"));
-    R2E_ASSIGN_OR_RETURN(auto trees, PackedTrees(r.output));
-    Status got = runtime_->download(kForkPack, host);
-    (void)runtime_->exec(std::string("rm -f ") + ShellQuote(runtime_->command_path(kForkPack)));
+    R2E_ASSIGN_OR_RETURN(PackedSnapshot p, ParsePacked(r));
+    if (!p.inline_pack.empty()) return p;
+    Status got = runtime_->download(pack_path, host);
+    (void)runtime_->exec(": > " + ShellQuote(runtime_->command_path(pack_path)));
     R2E_RETURN_IF_ERROR(got.WithContext("fork: copying the snapshot out"));
-    return trees;
+    return p;
   }();
   // Waited for in every case: nothing of a failed fork runs on.
   auto made = made_future.get();
@@ -357,15 +404,17 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
     (void)child.close();
     return s;
   };
-  if (Status s = child.runtime_->upload(host, kForkPack); !s.ok()) {
-    return fail(s.WithContext("fork: copying the snapshot in"));
+  if (packed->inline_pack.empty()) {
+    if (Status s = child.runtime_->upload(host, pack_path); !s.ok()) {
+      return fail(s.WithContext("fork: copying the snapshot in"));
+    }
   }
   const SnapshotId child_id = 1;
   SnapshotInfo mine = copied;
   mine.id = child_id;
   child.snapshots_ = {mine};
   child.next_snapshot_id_ = child_id + 1;
-  if (Status s = child.restore_after(child_id, UnpackPart(*child.runtime_, child_id, *packed)); !s.ok()) {
+  if (Status s = child.restore_after(child_id, UnpackPart(child_id, packed->trees, packed->inline_pack)); !s.ok()) {
     return fail(s.WithContext("fork"));
   }
   return std::move(*made);

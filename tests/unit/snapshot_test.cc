@@ -194,6 +194,30 @@ TEST_P(SnapshotTest, AForkEarnsWhatTheOriginalWould) {
   EXPECT_TRUE(child.close().ok());
 }
 
+TEST_P(SnapshotTest, AForkOfALargeStateTravelsAsAFileAndAForgedStoreIsRefused) {
+  // A pack over the inline bound (90 KB) goes through the runtime's file
+  // transfer; the state arrives whole either way.
+  auto env = SnapStarted();
+  ASSERT_NE(env, nullptr);
+  SnapRun(*env, "head -c 400000 /dev/urandom > /testbed/blob.bin && mkdir -p /testbed/empty/dir");
+  const std::string state = SnapRun(*env, kSnapStateHash);
+  auto big = env->snapshot();
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  auto fork = env->fork(*big);
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  EXPECT_EQ(SnapRun(**fork, kSnapStateHash), state);
+  EXPECT_EQ(SnapRun(**fork, "wc -c < /var/tmp/.r2e-snapshots/fork.pack"), "0\n") << "the pack is emptied";
+  EXPECT_TRUE((*fork)->close().ok());
+
+  // The agent rewrites a snapshot's ref to what git takes but is no object
+  // id: the fork refuses it (ids go into the new sandbox's script).
+  SnapRun(*env, "r=/var/tmp/.r2e-snapshots/refs/snapshots/" + std::to_string(*big) +
+                    "-wt; echo \"$(cat $r)^{tree}\" > $r");
+  auto forged = env->fork(*big);
+  EXPECT_EQ(forged.status().code(), StatusCode::kFailedPrecondition) << forged.status().ToString();
+  EXPECT_NE(forged.status().message().find("no object ids"), std::string::npos) << forged.status().ToString();
+}
+
 TEST_P(SnapshotTest, AHundredSnapshotsAndDropFreesThem) {
   auto env = SnapStarted();
   ASSERT_NE(env, nullptr);

@@ -125,24 +125,34 @@ std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const s
   s += "[ -f \"$S/HEAD\" ] || fail \"the snapshot store at $S is gone (deleted inside the sandbox?)\"\n";
   s += ReadRefs();
   s += "[ -d \"$T\" ] || mkdir -p \"$T\"; cd \"$T\" || fail \"cannot enter $T\"\n"
-       // The private index first takes in the tree as it is now, so that the
-       // one-way merge removes what the snapshot does not have.
-       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g add -A -f . >/dev/null 2>\"$S/err\" || fail \"git "
-       "add $T: $(err)\"\n"
-       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" g read-tree --reset -u \"$cw\" 2>\"$S/err\" || fail "
-       "\"restoring $T: $(err)\"\n"
+       // Each private index first takes in the tree as it is now, so that
+       // the one-way merge removes what the snapshot does not have. The tree
+       // of /testbed, that of .git (disjoint: git never writes under a .git
+       // of its work tree) and the wanted listing are done side by side.
        "[ -d \"$T/.git\" ] || mkdir \"$T/.git\" || fail \"cannot create $T/.git\"\n"
-       "GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g -C \"$T/.git\" add -A -f . >/dev/null "
-       "2>\"$S/err\" || fail \"git add $T/.git: $(err)\"\n"
-       "GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" g -C \"$T/.git\" read-tree --reset -u \"$cg\" "
-       "2>\"$S/err\" || fail \"restoring $T/.git: $(err)\"\n"
+       "{ GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" \"${G[@]}\" add -A -f . >/dev/null && "
+       "GIT_WORK_TREE=\"$T\" GIT_INDEX_FILE=\"$S/index-wt\" \"${G[@]}\" read-tree --reset -u \"$cw\"; } "
+       "2>\"$S/err-wt\" &\n"
+       "pw=$!\n"
+       "{ GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" \"${G[@]}\" -C \"$T/.git\" add -A -f . >/dev/null && "
+       "GIT_WORK_TREE=\"$T/.git\" GIT_INDEX_FILE=\"$S/index-git\" \"${G[@]}\" -C \"$T/.git\" read-tree --reset -u "
+       "\"$cg\"; } 2>\"$S/err-git\" &\n"
+       "pg=$!\n"
+       "set -o pipefail\n"
+       "\"${G[@]}\" cat-file blob \"$cm\" 2>\"$S/err\" | sort -z > \"$S/meta.want\"\n"
+       "listed=$?\n"
+       "wait $pw; restored=$?\n"
+       "wait $pg; restoredgit=$?\n"
+       "[ $restored -eq 0 ] || fail \"restoring $T: $(head -c 600 \"$S/err-wt\" | tr '\\n' ' ')\"\n"
+       "[ $restoredgit -eq 0 ] || fail \"restoring $T/.git: $(head -c 600 \"$S/err-git\" | tr '\\n' ' ')\"\n"
+       "[ $listed -eq 0 ] || fail \"reading the listing: $(err)\"\n"
        "shopt -s nullglob dotglob; left=(\"$T/.git\"/*); shopt -u nullglob dotglob\n"
        "[ ${#left[@]} -eq 0 ] && rmdir \"$T/.git\"\n"  // the snapshot had none
        // Then what git does not record: permission bits, empty directories,
        // and entries of other types; only the differences are touched
        // (comm: lines only in the tree now first, those only in the
        // snapshot after a tab).
-       "g cat-file blob \"$cm\" 2>\"$S/err\" | sort -z > \"$S/meta.want\" || fail \"reading the listing: $(err)\"\n"
+       "set +o pipefail\n"
        "find . -mindepth 1 -printf '%y %m %P\\0' | sort -z > \"$S/meta.now\" || fail \"listing $T\"\n"
        "comm -z -3 \"$S/meta.now\" \"$S/meta.want\" > \"$S/meta.diff\" || fail \"comparing the listings\"\n"
        "declare -A wanted=()\n"

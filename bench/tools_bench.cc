@@ -160,7 +160,14 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
       return Status::Internal(tool + " failed: " + r.observation.text.substr(0, 500));
     }
     const std::string path(r.info.tool_path ? ToolPathName(*r.info.tool_path) : "none");
-    if (path != want_path) return Status::Internal(tool + " ran as `" + path + "`, not `" + want_path + "`");
+    if (path != want_path) {
+      // Why the server did not take it, as it noted (see toolserver.py).
+      auto why = env->run(
+          "d=$(dirname \"$(command -v file_editor)\")/.r2e-tools; cat \"$d/last-exec\" \"$d/last-plain\" \"$d/last-orphan\" \"$d/last-death\" \"$d/failed\" 2>/dev/null; "
+          "ls \"$d\"");
+      return Status::Internal(tool + " ran as `" + path + "`, not `" + want_path +
+                              "`; the server's notes: " + (why.ok() ? why->output : why.status().ToString()));
+    }
     return Status::OK();
   };
   // The same calls in a fresh environment made with `baseline_options`, each

@@ -20,11 +20,12 @@
 // addressed and incremental, the same on every runtime. A snapshot is three
 // refs of that store (refs/snapshots/<id>-wt, -git and -meta: the trees of
 // /testbed and /testbed/.git and the listing), which survive the agent's
-// `git gc`, `git reflog expire` or `rm -rf .git`. fork() ships them to a new
-// sandbox under one commit, as a git bundle over the runtime's file
-// transfer. The agent can still delete the store itself (it runs as root in
-// the sandbox): restore() then fails with FailedPrecondition saying so, and
-// reset() still works.
+// `git gc`, `git reflog expire` or `rm -rf .git`. fork() packs the three
+// trees' objects (git pack-objects) while the new sandbox is being made, and
+// ships the pack in the scripts' own text when it is at most 90 KB (base64),
+// else over the runtime's file transfer. The agent can still delete the
+// store itself (it runs as root in the sandbox): restore() then fails with
+// FailedPrecondition saying so, and reset() still works.
 #ifndef R2E_SNAPSHOT_H_
 #define R2E_SNAPSHOT_H_
 

@@ -17,7 +17,8 @@ constexpr std::string_view kServableMarker = "\n# r2e-tool-server: main\n";
 // started with). A server that does not answer within 5 s is taken for
 // stuck: it is killed, this call runs plainly and the next one starts a new
 // server. While a call runs, a server that dies (the agent killed it) ends the
-// call with 137. @DIR@ and @BIN@ are replaced by the quoted directories,
+// call with 137, unless its answer is already in the reply fifo (a server
+// that another one took over exits right after its last call's answer). @DIR@ and @BIN@ are replaced by the quoted directories,
 // @START@ by the start command.
 constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
   local d=@DIR@ b=@BIN@ n=$1 s= id= r= w= x= rc= t= i= o= e=
@@ -30,14 +31,25 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
       exec {w}>&-
       while read -t 5 -r x rc s <&$r && [ "$x" != "$id" ]; do :; done
       if [ "$x" = "$id" ] && [ "$rc" = ok ]; then
-        until read -t 1 -r x rc <&$r && [ "$x" = "$id" ]; do kill -0 "$s" 2>/dev/null || { rc=137; break; }; done
+        until read -t 1 -r x rc <&$r && [ "$x" = "$id" ]; do
+          kill -0 "$s" 2>/dev/null && continue
+          while read -t 0.2 -r x rc <&$r && [ "$x" != "$id" ]; do :; done
+          [ "$x" = "$id" ] || rc=137
+          break
+        done
         exec {r}<&- {i}<&- {o}>&- {e}>&-
         printf '%s served\n' "$n"
         return "$rc"
       fi
       exec {r}<&- {i}<&- {o}>&- {e}>&-
-      if [ "$x" != "$id" ]; then kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"; fi
+      if [ "$x" != "$id" ]; then
+        kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"
+        echo "no answer from server $s in 5 s" > "$d/last-exec"
+      else
+        echo "server $s answered: $rc" > "$d/last-exec"
+      fi
     else
+      echo "no server running (pid file: $(cat "$d/pid" 2>&1))" > "$d/last-exec"
       @START@
     fi
   fi

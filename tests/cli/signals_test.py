@@ -236,7 +236,8 @@ def run_signal(case, name, runtime, sig, want, settle):
     time.sleep(settle)  # into the work; the assertions hold at any point
     procs = case.descendants() if runtime == "local" else {}
     if case.proc.poll() is not None:
-        return ["exited %d before the signal: make its work longer" % case.proc.returncode]
+        return ["exited %d before the signal: make its work longer; stderr:\n%s"
+                % (case.proc.returncode, case.err()[-3000:])]
     t1 = time.monotonic()
     case.proc.send_signal(sig)
     try:

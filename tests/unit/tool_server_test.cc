@@ -64,6 +64,15 @@ class ToolServerTest : public testing::Test {
 
   std::string Path(const StepResult& r) { return ToJson(r.info).value("tool_path", "(none)"); }
 
+  // What the client and the server noted about calls that were not served.
+  std::string ServerNotes() {
+    auto r = env_->run(
+        "d=$(dirname \"$(command -v execute_bash)\")/.r2e-tools; "
+        "for f in last-exec last-plain last-orphan last-death failed; do [ -e \"$d/$f\" ] && echo \"$f: $(cat \"$d/$f\")\"; done; "
+        "true");
+    return r.ok() ? r->output : r.status().ToString();
+  }
+
   std::unique_ptr<RepoEnv> env_;
 };
 
@@ -183,10 +192,10 @@ TEST_F(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
   };
   const std::string first = served("export R2E_PROBE=one; cd /tmp");
   EXPECT_THAT(first, HasSubstr("[one] /tmp"));
-  EXPECT_THAT(first, HasSubstr("N0NCE served"));
+  EXPECT_THAT(first, HasSubstr("N0NCE served")) << ServerNotes();
   const std::string second = served("unset R2E_PROBE; cd /testbed");
   EXPECT_THAT(second, HasSubstr("[] /testbed"));
-  EXPECT_THAT(second, HasSubstr("N0NCE served"));
+  EXPECT_THAT(second, HasSubstr("N0NCE served")) << ServerNotes();
 }
 
 // A second server (two starts that raced) takes over the fifos; the first
@@ -201,13 +210,17 @@ TEST_F(ToolServerTest, ACallOutlivesAServerTakingOver) {
   const std::string tool = which->output.substr(0, which->output.find('\n'));
   const std::string bin = tool.substr(0, tool.rfind('/'));
   const std::string dir = internal::ToolServerDir(bin);
-  const std::string takeover = "( sleep 0.5; python3 " + dir + "/toolserver.py " + dir + " " + tool + " ) &\n";
-  auto r = env_->run(takeover + internal::ServedCommand(bin, {}, "N0NCE", "execute_bash --cmd 'sleep 2; echo finished'") +
+  // The second server starts once the call is under way (whatever the load).
+  const std::string takeover = "( until [ -e /tmp/call-started ]; do sleep 0.05; done; python3 " + dir +
+                               "/toolserver.py " + dir + " " + tool + " ) &\n";
+  auto r = env_->run(takeover +
+                     internal::ServedCommand(bin, {}, "N0NCE",
+                                             "execute_bash --cmd 'touch /tmp/call-started; sleep 2; echo finished'") +
                      "\nrc=$?; wait; exit $rc");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(r->output, HasSubstr("finished"));
-  EXPECT_THAT(r->output, HasSubstr("N0NCE served"));
-  EXPECT_EQ(r->exit_code, 0) << r->output;
+  EXPECT_THAT(r->output, HasSubstr("N0NCE served")) << ServerNotes();
+  EXPECT_EQ(r->exit_code, 0) << r->output << ServerNotes();
   const StepResult next = StepServed(Bash("echo next"));
   EXPECT_THAT(next.observation.text, HasSubstr("next"));
 }

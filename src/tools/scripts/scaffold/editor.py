@@ -501,7 +501,15 @@ def view_range_value(text):
         raise argparse.ArgumentTypeError("Could not convert %s to integers." % (parts,))
 
 
+# Built once per process: parse_args() leaves a parser as it found it (no
+# option here has a mutable default), and building one costs about as much
+# as a small view in the tool server, where one process takes many calls.
+_PARSER = []
+
+
 def argument_parser():
+    if _PARSER:
+        return _PARSER[0]
     description = ("A disk-backed file editing tool (view, create, str_replace, insert, undo_edit) "
                    "with optional linting.")
     if CONCISE_VIEW:
@@ -529,6 +537,7 @@ def argument_parser():
     parser.add_argument("--python_only", type=bool, default=True,
                         help="If True, attempts to limit view (for both dir and file level) "
                              "to Python files only.")
+    _PARSER.append(parser)
     return parser
 
 

@@ -30,23 +30,30 @@ import sys
 REFUSED = ("git", "ipython", "jupyter", "nohup")
 
 
+# Built once per process: parse_args() leaves a parser as it found it, and a
+# tool server worker takes many calls.
+_PARSER = []
+
+
 def command_line(argv):
-    parser = argparse.ArgumentParser(prog="execute_bash", description="Execute a bash command.")
+    if not _PARSER:
+        parser = argparse.ArgumentParser(prog="execute_bash", description="Execute a bash command.")
 # r2e-flavor: r2egym
-    parser.add_argument(
-        "--cmd",
-        required=True,
-        help="The command (and optional arguments) to execute. For example: --cmd 'python my_script.py'",
-    )
-    return parser.parse_args(argv).cmd
+        parser.add_argument(
+            "--cmd",
+            required=True,
+            help="The command (and optional arguments) to execute. For example: --cmd 'python my_script.py'",
+        )
 # r2e-flavor: openhands,v1
-    parser.add_argument(
-        "command",
-        type=str,
-        help="The command (and optional arguments) to execute. For example: 'python my_script.py'",
-    )
-    return parser.parse_args(argv).command
+        parser.add_argument(
+            "command",
+            type=str,
+            help="The command (and optional arguments) to execute. For example: 'python my_script.py'",
+        )
 # r2e-flavor: end
+        _PARSER.append(parser)
+    args = _PARSER[0].parse_args(argv)
+    return args.cmd if hasattr(args, "cmd") else args.command
 
 
 def report(code, out, err):

@@ -63,6 +63,7 @@ import os
 import select
 import signal
 import sys
+import time
 import traceback
 
 sys.dont_write_bytecode = True  # nothing written beside the server, or the tools
@@ -274,18 +275,46 @@ class Server(object):
             worker.close()
             if worker.call is not None:
                 code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+                self.note("last-death", "worker %d died (%d) during call %s\n" % (pid, code, worker.call[1]))
                 self.answer("%s %d\n" % (worker.call[1], code))
         if self.idle_worker() is None and not self.workers and not self.superseded:
             self.fork_worker()  # not while a call runs: it would take CPU from it
 
     def kill_orphans(self):
-        """Kills the process group of every call whose client is gone."""
+        """Kills the process group of every call whose client is gone. A
+        worker says its call is over before its client hears the status, so
+        a client may be gone because its call ended: what the worker said is
+        read first. A worker killed here takes no other call."""
         for worker in list(self.workers.values()):
             if worker.call is not None and not alive(worker.call[0]):
+                self.read_done(worker)
+                if worker.call is None:
+                    continue
+                self.note("last-orphan", "killed worker %d: client %d of call %s is gone\n"
+                          % (worker.pid, worker.call[0], worker.call[1]))
+                worker.exiting = True
                 try:
                     os.killpg(worker.pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+    def wait_for_workers(self, seconds=5.0):
+        """Before a superseded server exits: lets its workers go and waits
+        (bounded) until they are gone, so that the last call's status line
+        is on the reply fifo by then (its client takes this server's exit
+        for the end of the call)."""
+        for worker in list(self.workers.values()):
+            worker.close()
+        deadline = time.monotonic() + seconds
+        while self.workers and time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                time.sleep(0.01)
+            else:
+                self.workers.pop(pid, None)
 
     def run(self):
         req = os.path.join(self.dir, "req")
@@ -365,6 +394,7 @@ class Server(object):
                     if worker.call is None and not worker.exiting:
                         self.retire(worker)
                 if all(worker.call is None for worker in self.workers.values()):
+                    self.wait_for_workers()
                     return 0
 
 

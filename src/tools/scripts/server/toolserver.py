@@ -44,10 +44,14 @@ client that goes away (its command timed out and was killed) has the
 worker's whole process group killed, as a timed-out command's group is.
 Files: DIR/pid (the server's pid, written once it serves), DIR/req and
 DIR/reply (fifos), DIR/failed (why it could not start; clients then stop
-trying), DIR/starting (a start is under way), DIR/last-plain (why the last
-call was not served). A server whose DIR/req is gone or replaced (a second
-server started: two starts raced) takes no new call and exits once the
-calls under way are over: their clients watch it, not the new one. The
+trying), DIR/starting (a start is under way), and notes for whoever debugs
+a call that was not served: DIR/last-plain (the server answered "plain":
+why), DIR/last-exec (the client ran the tool itself: why), DIR/last-orphan
+(a worker killed because its client was gone), DIR/last-death (a worker
+that died during a call). A server whose DIR/req is gone or replaced (a
+second server started: two starts raced) takes no new call and exits once
+the calls under way are over and its workers are gone: their clients watch
+it, not the new one. The
 outputs are the tool's own: the worker runs the same code with the same
 argv, environment, directory and streams, so what it prints, its exit status
 and its traceback on a crash are what the plain `TOOL ARGS` command gives.

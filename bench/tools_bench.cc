@@ -15,6 +15,7 @@
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
 #include "r2e/tools.h"
+#include "tools/served_tools.h"
 
 namespace r2e::bench {
 namespace {
@@ -162,9 +163,7 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
     const std::string path(r.info.tool_path ? ToolPathName(*r.info.tool_path) : "none");
     if (path != want_path) {
       // Why the server did not take it, as it noted (see toolserver.py).
-      auto why = env->run(
-          "d=$(dirname \"$(command -v file_editor)\")/.r2e-tools; cat \"$d/last-exec\" \"$d/last-plain\" \"$d/last-orphan\" \"$d/last-death\" \"$d/failed\" 2>/dev/null; "
-          "ls \"$d\"");
+      auto why = env->run(internal::ToolServerNotesCommand("file_editor"));
       return Status::Internal(tool + " ran as `" + path + "`, not `" + want_path +
                               "`; the server's notes: " + (why.ok() ? why->output : why.status().ToString()));
     }

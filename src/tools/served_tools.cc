@@ -49,7 +49,7 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
         echo "server $s answered: $rc" > "$d/last-exec"
       fi
     else
-      echo "no server running (pid file: $(cat "$d/pid" 2>&1))" > "$d/last-exec"
+      echo "no server running (pid file: ${s:-none})" > "$d/last-exec"
       @START@
     fi
   fi
@@ -90,6 +90,12 @@ std::string StartSnippet(const std::vector<std::string>& tool_paths) {
 }  // namespace
 
 std::string ToolServerDir(std::string_view bin_dir) { return std::string(bin_dir) + "/.r2e-tools"; }
+
+std::string ToolServerNotesCommand(std::string_view tool) {
+  return "d=$(dirname \"$(command -v " + ShellQuote(tool) +
+         ")\")/.r2e-tools; for f in last-exec last-plain last-orphan last-death failed; do "
+         "[ -e \"$d/$f\" ] && echo \"$f: $(cat \"$d/$f\")\"; done; true";
+}
 
 std::vector<std::pair<std::string, std::string_view>> ToolServerFiles(std::string_view bin_dir) {
   constexpr std::string_view kPrefix = "server/";

@@ -27,6 +27,13 @@ namespace r2e::internal {
 // The server's directory for tools installed in `bin_dir`.
 std::string ToolServerDir(std::string_view bin_dir);
 
+// A shell command that prints the notes the client and the server left on
+// calls they did not serve ("<file>: <text>" for each of last-exec,
+// last-plain, last-orphan, last-death and failed that exists), for the
+// server next to the installed tool `tool` (found on PATH). For tests and
+// benchmarks to say why a call ran plainly.
+std::string ToolServerNotesCommand(std::string_view tool);
+
 // The server's files (toolserver.py and the modules it imports): {sandbox
 // path, content}.
 std::vector<std::pair<std::string, std::string_view>> ToolServerFiles(std::string_view bin_dir);

@@ -66,10 +66,7 @@ class ToolServerTest : public testing::Test {
 
   // What the client and the server noted about calls that were not served.
   std::string ServerNotes() {
-    auto r = env_->run(
-        "d=$(dirname \"$(command -v execute_bash)\")/.r2e-tools; "
-        "for f in last-exec last-plain last-orphan last-death failed; do [ -e \"$d/$f\" ] && echo \"$f: $(cat \"$d/$f\")\"; done; "
-        "true");
+    auto r = env_->run(internal::ToolServerNotesCommand("execute_bash"));
     return r.ok() ? r->output : r.status().ToString();
   }
 

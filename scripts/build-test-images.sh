@@ -10,6 +10,7 @@
 #   r2e-demo/textstats-swesmith:latest   the demo task, SWE-smith style
 #   r2e-test/imgenv:latest               the R2E demo task with its own ENV
 #   r2e-test/badpath:latest              the R2E demo task with an unusable PATH
+#   r2e-test/imguser:latest              the R2E demo task run as user agent (uid 1234)
 #
 # and writes the dataset rows of the SWE-bench and SWE-smith flavours
 # (examples/tasks/demo-swebench.jsonl, examples/tasks/demo-swesmith.jsonl) from
@@ -480,6 +481,7 @@ fi
 #   r2e-test/imgenv:latest    FOO, VIRTUAL_ENV, JAVA_HOME, LC_ALL, PATH=/opt/imgbin:$PATH
 #   r2e-test/badpath:latest   PATH=/nonexistent/bin:/also/missing
 #   r2e-test/nopython:latest  no python3 at all (the tools run on r2e-python)
+#   r2e-test/imguser:latest   USER agent (uid 1234), who owns /testbed
 r2e_id=$("${docker[@]}" image inspect -f '{{.Id}}' "$r2e_image")
 build_env_image() { # name flavour
   local name=$1 flavour=$2 inputs ctx
@@ -498,6 +500,7 @@ build_env_image() { # name flavour
 build_env_image r2e-test/imgenv:latest imgenv
 build_env_image r2e-test/badpath:latest badpath
 build_env_image r2e-test/nopython:latest nopython
+build_env_image r2e-test/imguser:latest imguser
 
 # Images of ours that a rebuild left without a tag (only those with our label).
 "${docker[@]}" image prune -f --filter label=r2e.inputs >/dev/null 2>&1 || true

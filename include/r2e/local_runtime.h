@@ -16,13 +16,18 @@
 // root is instead the image's root filesystem from an ImageStore (no Docker
 // daemon involved), read-only and shared by every sandbox of the image, with
 // private copies of its /testbed, /root, /tmp, /run, /var/tmp and /etc that
-// the sandbox may write (elsewhere, e.g. /usr, writes fail), the image's Env
-// applied. Needs bubblewrap.
+// the sandbox may write (elsewhere, e.g. /usr, writes fail; ImageLayer), the
+// image's Env applied, and its processes run as the image's User as Docker
+// runs them (a user other than root needs this process to be root). Files
+// r2e itself creates there (copy_in, write_file, upload) belong to that user.
+// Needs bubblewrap.
 //
 // Contracts: as Runtime. The working directory is removed by stop() and by
 // the destructor.
 #ifndef R2E_LOCAL_RUNTIME_H_
 #define R2E_LOCAL_RUNTIME_H_
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <filesystem>
@@ -37,6 +42,9 @@
 #include "r2e/session.h"
 
 namespace r2e {
+namespace internal {
+struct ImageUser;
+}  // namespace internal
 
 struct LocalRuntimeOptions {
   enum class Isolation {
@@ -147,6 +155,8 @@ class LocalRuntime final : public Runtime {
   std::vector<std::string> sandbox_argv(const std::vector<std::string>& argv) const;
   bool on_image() const { return !options_.image.empty() || options_.use_task_image; }
   Status start_on_image(const SandboxSpec& spec, std::vector<std::string>& process_env);
+  // Sets up the switch to `user` when it is not root (run_as_).
+  Status run_as(const internal::ImageUser& user);
   // The directory host-side file operations resolve sandbox paths in.
   std::filesystem::path files_root() const;
 
@@ -158,6 +168,11 @@ class LocalRuntime final : public Runtime {
   ImageLease image_;     // on an image: held from start() to stop()
   bool overlay_ = false;  // on an image: the overlay layer (else copy)
   std::atomic<pid_t> sandbox_pid_{0};  // the overlay's namespace holder
+  // On an image whose User is not root: that user, and r2e-run-as's
+  // arguments before the program (empty: the sandbox runs as root).
+  uid_t user_uid_ = 0;
+  gid_t user_gid_ = 0;
+  std::vector<std::string> run_as_;
   SessionSlot session_;
 };
 

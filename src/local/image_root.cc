@@ -1,6 +1,9 @@
 #include "local/image_root.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,13 +114,35 @@ bool OverlayAvailable() {
   return available;
 }
 
-Status PrepareOverlay(const fs::path& workdir, bool network) {
+Status PrepareOverlay(const fs::path& rootfs, const fs::path& workdir, bool network) {
   std::error_code ec;
   for (const char* sub : {"upper", "work", "merged"}) {
     fs::create_directories(workdir / sub, ec);
     if (ec) return Status::Unavailable("cannot create " + (workdir / sub).string() + ": " + ec.message());
   }
+  R2E_RETURN_IF_ERROR(MakeUpperDirs(rootfs, workdir, "etc"));
   return WriteNetworkFiles(workdir / "upper" / "etc", network);
+}
+
+Status MakeUpperDirs(const fs::path& rootfs, const fs::path& workdir, const fs::path& rel) {
+  fs::path upper = workdir / "upper", image = rootfs;
+  for (const fs::path& part : rel.lexically_normal()) {
+    if (part.empty() || part == "." || part == "..") continue;
+    upper /= part;
+    image /= part;
+    struct stat existing {};
+    if (::lstat(upper.c_str(), &existing) == 0) continue;
+    if (::mkdir(upper.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::Internal("creating " + upper.string() + ": " + ErrnoText(errno));
+    }
+    // The image's own directory (not through a link: it is the image's file).
+    struct stat st {};
+    if (::lstat(image.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      (void)::lchown(upper.c_str(), st.st_uid, st.st_gid);
+      ::chmod(upper.c_str(), st.st_mode & 07777);
+    }
+  }
+  return Status::OK();
 }
 
 std::vector<std::string> OverlayLauncher(const fs::path& rootfs, const fs::path& workdir,
@@ -176,7 +201,124 @@ std::vector<std::string> ImageRootArgs(const fs::path& rootfs, const fs::path& w
   return a;
 }
 
-std::vector<std::string> ImageProcessEnv(const ImageInfo& image) {
+int OpenInRoot(int root_fd, const fs::path& rel, int flags, mode_t mode) {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) ? mode : 0;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+}
+
+namespace {
+
+std::vector<std::string_view> SplitOn(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// The lines of the image's /etc/<name>, split at ':' ("" when it has none).
+std::vector<std::vector<std::string>> ReadColonFile(const fs::path& rootfs, const char* name) {
+  std::vector<std::vector<std::string>> rows;
+  const int root_fd = ::open(rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (root_fd < 0) return rows;
+  const int fd = OpenInRoot(root_fd, fs::path("etc") / name, O_RDONLY, 0);
+  ::close(root_fd);
+  if (fd < 0) return rows;
+  std::string text;
+  char buf[8192];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0 && text.size() < (1u << 24);) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  for (std::string_view line : SplitOn(text, '\n')) {
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<std::string> fields;
+    for (std::string_view field : SplitOn(line, ':')) fields.emplace_back(field);
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+// A decimal id, or -1.
+long long ParseId(std::string_view text) {
+  if (text.empty() || text.size() > 10) return -1;
+  long long value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value < 4294967295LL ? value : -1;
+}
+
+}  // namespace
+
+Result<ImageUser> ResolveImageUser(const fs::path& rootfs, const std::string& user_spec) {
+  ImageUser user;
+  if (user_spec.empty()) return user;
+  const std::size_t colon = user_spec.find(':');
+  const std::string name = user_spec.substr(0, colon);
+  const std::string group = colon == std::string::npos ? "" : user_spec.substr(colon + 1);
+  if (name.empty() || (colon != std::string::npos && group.empty())) {
+    return Status::InvalidArgument("the image's User \"" + user_spec + "\" is not of the form USER[:GROUP]");
+  }
+  const long long uid = ParseId(name);
+  std::string matched_name;
+  bool found = false;
+  for (const auto& f : ReadColonFile(rootfs, "passwd")) {
+    if (f.size() < 7) continue;
+    const long long entry_uid = ParseId(f[2]), entry_gid = ParseId(f[3]);
+    if (entry_uid < 0 || entry_gid < 0 || (f[0] != name && entry_uid != uid)) continue;
+    user.uid = static_cast<uid_t>(entry_uid);
+    user.gid = static_cast<gid_t>(entry_gid);
+    user.home = f[5];
+    matched_name = f[0];
+    found = true;
+    break;
+  }
+  if (!found) {
+    if (uid < 0) {
+      return Status::InvalidArgument("the image's User \"" + user_spec + "\": unable to find user " + name +
+                                     ": no matching entries in the image's /etc/passwd");
+    }
+    user.uid = static_cast<uid_t>(uid);
+    user.home = "/";
+  }
+  const auto groups = ReadColonFile(rootfs, "group");
+  if (!group.empty()) {
+    const long long gid = ParseId(group);
+    bool group_found = gid >= 0;
+    if (gid >= 0) user.gid = static_cast<gid_t>(gid);
+    for (const auto& f : groups) {
+      if (gid < 0 && f.size() >= 3 && f[0] == group && ParseId(f[2]) >= 0) {
+        user.gid = static_cast<gid_t>(ParseId(f[2]));
+        group_found = true;
+        break;
+      }
+    }
+    if (!group_found) {
+      return Status::InvalidArgument("the image's User \"" + user_spec + "\": unable to find group " + group +
+                                     ": no matching entries in the image's /etc/group");
+    }
+  }
+  if (!matched_name.empty()) {
+    for (const auto& f : groups) {
+      if (f.size() < 4 || ParseId(f[2]) < 0) continue;
+      for (std::string_view member : SplitOn(f[3], ',')) {
+        if (member == matched_name) user.groups.push_back(static_cast<gid_t>(ParseId(f[2])));
+      }
+    }
+  }
+  return user;
+}
+
+std::vector<std::string> ImageProcessEnv(const ImageInfo& image, const ImageUser& user) {
   std::vector<std::string> env;
   bool has_path = false, has_home = false;
   for (const auto& [k, v] : image.env) {
@@ -185,16 +327,9 @@ std::vector<std::string> ImageProcessEnv(const ImageInfo& image) {
     env.push_back(k + "=" + v);
   }
   if (!has_path) env.emplace_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  if (!has_home) env.emplace_back("HOME=/root");
+  if (!has_home) env.emplace_back("HOME=" + user.home);
   env.emplace_back("HOSTNAME=r2e-sandbox");
   return env;
-}
-
-Status CheckImageUser(const ImageInfo& image) {
-  const std::string& user = image.user;
-  if (user.empty() || user == "root" || user == "0" || user == "0:0" || user == "root:root") return Status::OK();
-  return Status::InvalidArgument("image " + image.id.substr(0, 19) + " runs as user \"" + user +
-                                 "\"; the local runtime runs images as root only (use --runtime docker)");
 }
 
 }  // namespace r2e::internal

@@ -11,6 +11,8 @@
 #ifndef R2E_LOCAL_IMAGE_ROOT_H_
 #define R2E_LOCAL_IMAGE_ROOT_H_
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -38,8 +40,17 @@ bool OverlayAvailable();
 
 // Makes the overlay's directories in `workdir` (upper/, work/, merged/) and
 // writes the sandbox's /etc/hosts, /etc/hostname and /etc/resolv.conf (the
-// host's, when `network`) into its upper layer, as a container engine does.
-Status PrepareOverlay(const std::filesystem::path& workdir, bool network);
+// host's, when `network`) into its upper layer (an etc/ like `rootfs`'s), as a
+// container engine does.
+Status PrepareOverlay(const std::filesystem::path& rootfs, const std::filesystem::path& workdir, bool network);
+
+// Creates the directories of `rel` (a relative path) in the overlay's upper
+// layer workdir/upper that it lacks, each with the owner and mode the image's
+// directory of that path has (as an overlay's copy-up would): a directory
+// made there otherwise hides the image's owner and mode, e.g. a /testbed that
+// the image gives to its non-root user.
+Status MakeUpperDirs(const std::filesystem::path& rootfs, const std::filesystem::path& workdir,
+                     const std::filesystem::path& rel);
 
 // The command line that mounts the overlay of `rootfs` under `workdir`'s
 // upper layer at workdir/merged in a new mount namespace, then runs `argv`
@@ -59,13 +70,29 @@ Status SeedImageSandbox(const std::filesystem::path& rootfs, const std::filesyst
 // the writable paths bound from `workdir` over it, /proc and /dev new.
 std::vector<std::string> ImageRootArgs(const std::filesystem::path& rootfs, const std::filesystem::path& workdir);
 
-// The environment of the sandbox's processes: the image's Env, HOME=/root
-// and a PATH unless the image sets them (as Docker does).
-std::vector<std::string> ImageProcessEnv(const ImageInfo& image);
+// Opens `rel` below the directory `root_fd` with every symlink resolved
+// inside that directory (openat2 RESOLVE_IN_ROOT), so that a link in an image
+// or one the agent planted cannot make the host touch a file outside it.
+// The descriptor (O_CLOEXEC), or -1 with errno set.
+int OpenInRoot(int root_fd, const std::filesystem::path& rel, int flags, mode_t mode);
 
-// InvalidArgument unless the image runs as root (User "", "root", "0",
-// "0:0"): the local runtime does not switch users yet.
-Status CheckImageUser(const ImageInfo& image);
+// The user an image's processes run as: its User resolved against the
+// image's own /etc/passwd and /etc/group, as Docker (runc) does. A name must
+// be in passwd; a number need not be (then gid 0 and home "/"). The
+// supplementary groups are those that list the user's name.
+struct ImageUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::string home = "/root";
+};
+// InvalidArgument naming what is missing when User names a user or group
+// the image does not have, or is not of the form USER[:GROUP].
+Result<ImageUser> ResolveImageUser(const std::filesystem::path& rootfs, const std::string& user);
+
+// The environment of the sandbox's processes: the image's Env, HOME (the
+// user's home) and a PATH unless the image sets them (as Docker does).
+std::vector<std::string> ImageProcessEnv(const ImageInfo& image, const ImageUser& user);
 
 }  // namespace r2e::internal
 

@@ -1,9 +1,8 @@
 #include "r2e/local_runtime.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "core/text.h"
 #include "local/image_root.h"
 #include "local/pipe_stream.h"
+#include "local/run_as.h"
 #include "r2e/shell_quote.h"
 
 namespace r2e {
@@ -40,17 +40,6 @@ Status CopyTree(const fs::path& from, const fs::path& to) {
   }
   if (ec) return Status::Internal("copying " + from.string() + " to " + to.string() + ": " + ec.message());
   return Status::OK();
-}
-
-// Opens `rel` below the directory `root_fd` with every symlink resolved
-// inside that directory, so a link the agent planted cannot make us touch a
-// host file outside the sandbox.
-int OpenInRoot(int root_fd, const fs::path& rel, int flags, mode_t mode) {
-  open_how how{};
-  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-  how.mode = (flags & O_CREAT) ? mode : 0;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return static_cast<int>(syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
 }
 
 // The host's system directories, shown read-only at the same place (merged-
@@ -114,6 +103,45 @@ std::string BubblewrapPath() {
   return path;
 }
 
+// The descriptor a non-root image's sandbox runs r2e-run-as from.
+constexpr int kRunAsChildFd = 3;
+
+// r2e-run-as as a sealed memfd, made once per process and reopened read-only
+// (an executable open for writing cannot be run): the descriptor, or -1.
+int RunAsHelperFd() {
+  static const int fd = [] {
+    const std::string_view helper = internal::RunAsHelper();
+    if (helper.empty()) return -1;
+    const int writable = ::memfd_create("r2e-run-as", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (writable < 0) return -1;
+    bool ok = ::fchmod(writable, 0555) == 0;
+    for (std::size_t done = 0; ok && done < helper.size();) {
+      const ssize_t n = ::write(writable, helper.data() + done, helper.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      if (ok) done += static_cast<std::size_t>(n);
+    }
+    ok = ok && ::fcntl(writable, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
+    const int readable =
+        ok ? ::open(("/proc/self/fd/" + std::to_string(writable)).c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    ::close(writable);
+    return readable;
+  }();
+  return fd;
+}
+
+// Gives what r2e created under `path` (itself and, for a directory, all
+// below it) to the sandbox's user, not following symlinks.
+void GiveToUser(const fs::path& path, uid_t uid, gid_t gid) {
+  std::error_code ec;
+  ::lchown(path.c_str(), uid, gid);
+  if (!fs::is_directory(fs::symlink_status(path, ec))) return;
+  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    ::lchown(it->path().c_str(), uid, gid);
+  }
+}
+
 }  // namespace
 
 
@@ -139,7 +167,11 @@ std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::strin
     const std::vector<std::string> root =
         overlay_ ? internal::OverlayRootArgs(workdir_) : internal::ImageRootArgs(image_.image().rootfs, workdir_);
     a.insert(a.end(), root.begin(), root.end());
+    // A non-root User: r2e-run-as (inherited as a descriptor) gets the two
+    // capabilities it needs to become that user, which it then loses.
+    if (!run_as_.empty()) a.insert(a.end(), {"--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"});
     a.insert(a.end(), {"--chdir", "/testbed", "--"});
+    a.insert(a.end(), run_as_.begin(), run_as_.end());
     a.insert(a.end(), argv.begin(), argv.end());
     if (!overlay_) return a;
     a.front() = BubblewrapPath();  // found on the host's PATH, not the image's
@@ -211,6 +243,9 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
   }
   workdir_ = tmpl;
   has_sandbox_ = true;
+  run_as_.clear();
+  user_uid_ = 0;
+  user_gid_ = 0;
   auto fail = [this](Status s) {
     std::error_code rec;
     if (!options_.keep_workdir) fs::remove_all(workdir_, rec);
@@ -234,12 +269,18 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
       return fail(Status::NotFound(host.string() + " does not exist (to be copied to " + target +
                                    "); check the task's local paths"));
     }
-    // The overlay is not mounted yet: what is copied in goes to its upper layer.
-    auto dest = image_.held() && overlay_
-                    ? Result<fs::path>(workdir_ / "upper" / fs::path(target).lexically_normal().relative_path())
-                    : host_path(target);
+    // The overlay is not mounted yet: what is copied in goes to its upper
+    // layer, under directories that keep the image's owners and modes.
+    const fs::path in_upper = fs::path(target).lexically_normal().relative_path();
+    if (image_.held() && overlay_) {
+      if (Status s = internal::MakeUpperDirs(image_.image().rootfs, workdir_, in_upper.parent_path()); !s.ok()) {
+        return fail(s);
+      }
+    }
+    auto dest = image_.held() && overlay_ ? Result<fs::path>(workdir_ / "upper" / in_upper) : host_path(target);
     if (!dest.ok()) return fail(dest.status());
     if (Status s = CopyTree(host, *dest); !s.ok()) return fail(s);
+    if (!run_as_.empty()) GiveToUser(*dest, user_uid_, user_gid_);
   }
 
   // The sandbox's own environment (the local stand-in for an image's ENV).
@@ -273,7 +314,9 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
   const std::string cwd = (on_image() ? workdir_ : workdir_ / "testbed").string();
   auto opener = [this, process_env, cwd](const std::vector<std::string>& argv)
       -> Result<std::unique_ptr<ByteStream>> {
-    auto stream = internal::PipeStream::Spawn(sandbox_argv(argv), process_env, cwd);
+    std::vector<std::pair<int, int>> fds;
+    if (!run_as_.empty()) fds.emplace_back(RunAsHelperFd(), kRunAsChildFd);
+    auto stream = internal::PipeStream::Spawn(sandbox_argv(argv), process_env, cwd, fds);
     if (!stream.ok()) return stream.status();
     sandbox_pid_ = (*stream)->pid();
     return std::unique_ptr<ByteStream>(std::move(stream).value());
@@ -351,13 +394,36 @@ Status LocalRuntime::start_on_image(const SandboxSpec& spec, std::vector<std::st
     case LocalRuntimeOptions::ImageLayer::kCopy: overlay_ = false; break;
   }
   R2E_ASSIGN_OR_RETURN(image_, ImageStore(options_.image_store).Acquire(reference));
-  R2E_RETURN_IF_ERROR(internal::CheckImageUser(image_.image()));
+  R2E_ASSIGN_OR_RETURN(internal::ImageUser user,
+                       internal::ResolveImageUser(image_.image().rootfs, image_.image().user));
+  R2E_RETURN_IF_ERROR(run_as(user));
   if (overlay_) {
-    R2E_RETURN_IF_ERROR(internal::PrepareOverlay(workdir_, options_.network));
+    R2E_RETURN_IF_ERROR(internal::PrepareOverlay(image_.image().rootfs, workdir_, options_.network));
   } else {
     R2E_RETURN_IF_ERROR(internal::SeedImageSandbox(image_.image().rootfs, workdir_, options_.network));
   }
-  process_env = internal::ImageProcessEnv(image_.image());
+  process_env = internal::ImageProcessEnv(image_.image(), user);
+  return Status::OK();
+}
+
+Status LocalRuntime::run_as(const internal::ImageUser& user) {
+  user_uid_ = user.uid;
+  user_gid_ = user.gid;
+  run_as_.clear();
+  if (user.uid == 0 && user.gid == 0) return Status::OK();
+  const std::string who = "image " + image_.image().id.substr(0, 19) + " runs as user \"" + image_.image().user + "\"";
+  if (::geteuid() != 0) {
+    return Status::FailedPrecondition(who + ": the local runtime switches to another user only when this process "
+                                      "runs as root (bubblewrap maps no other user here); use --runtime docker");
+  }
+  if (RunAsHelperFd() < 0) {
+    return Status::Unavailable(who + ", but this library was built without r2e-run-as (it needs a static libc: "
+                               "apt install libc6-dev, then rebuild); use --runtime docker");
+  }
+  std::string groups;
+  for (gid_t g : user.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+  run_as_ = {"/proc/self/fd/" + std::to_string(kRunAsChildFd), std::to_string(kRunAsChildFd),
+             std::to_string(user.uid), std::to_string(user.gid), groups.empty() ? "-" : groups};
   return Status::OK();
 }
 
@@ -421,7 +487,7 @@ Result<std::string> LocalRuntime::read_file(const std::string& sandbox_path) {
   fs::path rel = host->lexically_relative(root);
   int root_fd = ::open(root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (root_fd < 0) return Status::Unavailable("local sandbox directory is gone");
-  int fd = OpenInRoot(root_fd, rel, O_RDONLY, 0);
+  int fd = internal::OpenInRoot(root_fd, rel, O_RDONLY, 0);
   int err = errno;
   ::close(root_fd);
   if (fd < 0) {
@@ -455,7 +521,7 @@ Status LocalRuntime::write_file(const std::string& sandbox_path, std::string_vie
   fs::path dir;
   for (auto it = rel.begin(); it != rel.end() && std::next(it) != rel.end(); ++it) {
     dir /= *it;
-    int dfd = OpenInRoot(root_fd, dir, O_DIRECTORY | O_RDONLY, 0);
+    int dfd = internal::OpenInRoot(root_fd, dir, O_DIRECTORY | O_RDONLY, 0);
     if (dfd >= 0) {
       ::close(dfd);
       continue;
@@ -465,12 +531,21 @@ Status LocalRuntime::write_file(const std::string& sandbox_path, std::string_vie
       ::close(root_fd);
       return Status::Internal("creating " + dir.string() + ": " + internal::ErrnoText(err));
     }
+    // What r2e creates for a sandbox of a non-root image is that user's.
+    if (!run_as_.empty()) ::fchownat(root_fd, dir.c_str(), user_uid_, user_gid_, AT_SYMLINK_NOFOLLOW);
   }
-  int fd = OpenInRoot(root_fd, rel, O_WRONLY | O_CREAT | O_TRUNC, static_cast<mode_t>(mode));
+  bool created = false;
+  if (!run_as_.empty()) {
+    const int existing = internal::OpenInRoot(root_fd, rel, O_PATH, 0);
+    created = existing < 0;
+    if (existing >= 0) ::close(existing);
+  }
+  int fd = internal::OpenInRoot(root_fd, rel, O_WRONLY | O_CREAT | O_TRUNC, static_cast<mode_t>(mode));
   int err = errno;
   ::close(root_fd);
   if (fd < 0) return Status::Internal("opening " + sandbox_path + " for writing: " + internal::ErrnoText(err));
   fchmod(fd, static_cast<mode_t>(mode));
+  if (created) ::fchown(fd, user_uid_, user_gid_);
   while (!content.empty()) {
     ssize_t n = ::write(fd, content.data(), content.size());
     if (n < 0 && errno == EINTR) continue;
@@ -496,7 +571,9 @@ Status LocalRuntime::upload(const fs::path& host_file, const std::string& sandbo
       return Status::InvalidArgument("refusing to copy to " + sandbox_path + ": it goes through a symlink");
     }
   }
-  return CopyTree(host_file, dest);
+  R2E_RETURN_IF_ERROR(CopyTree(host_file, dest));
+  if (!run_as_.empty()) GiveToUser(dest, user_uid_, user_gid_);
+  return Status::OK();
 }
 
 Status LocalRuntime::download(const std::string& sandbox_path, const fs::path& host_file) {

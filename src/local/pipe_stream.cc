@@ -14,8 +14,8 @@
 namespace r2e::internal {
 
 Result<std::unique_ptr<PipeStream>> PipeStream::Spawn(const std::vector<std::string>& argv,
-                                                      const std::vector<std::string>& env,
-                                                      const std::string& cwd) {
+                                                      const std::vector<std::string>& env, const std::string& cwd,
+                                                      const std::vector<std::pair<int, int>>& extra_fds) {
   if (argv.empty()) return Status::InvalidArgument("no program to start");
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -41,6 +41,7 @@ Result<std::unique_ptr<PipeStream>> PipeStream::Spawn(const std::vector<std::str
   spawn.argv = argv;
   spawn.env = env;
   spawn.fds = {{sv[1], 0}, {out[1], 1}, {out[1], 2}};
+  spawn.fds.insert(spawn.fds.end(), extra_fds.begin(), extra_fds.end());
   spawn.cwd = cwd;
   spawn.new_session = true;
   spawn.outlive_thread = true;  // a sandbox outlives the thread that started it

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "session/socket_stream.h"
@@ -16,10 +17,11 @@ namespace r2e::internal {
 class PipeStream final : public SocketStream {
  public:
   // Starts `argv` (looked up in PATH) in a new session (so close() can kill
-  // its whole process group) with exactly `env` as its environment.
+  // its whole process group) with exactly `env` as its environment and the
+  // (parent fd, child fd) pairs of `extra_fds` besides its standard streams.
   static Result<std::unique_ptr<PipeStream>> Spawn(const std::vector<std::string>& argv,
-                                                   const std::vector<std::string>& env,
-                                                   const std::string& cwd);
+                                                   const std::vector<std::string>& env, const std::string& cwd,
+                                                   const std::vector<std::pair<int, int>>& extra_fds = {});
   ~PipeStream() override;
 
   pid_t pid() const { return pid_; }

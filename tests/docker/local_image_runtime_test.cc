@@ -1,8 +1,10 @@
 // LocalRuntime on an image, both writable layers (overlay and copy): the
 // image r2e-test/imgenv (the demo task with ENV on top), written once as a
 // `docker save` archive (Docker's only part here) and unpacked by an
-// ImageStore. Skips without Docker, the image or bubblewrap.
+// ImageStore; and r2e-test/imguser (USER agent) for the switch to an
+// image's user. Skips without Docker, the image or bubblewrap.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +23,7 @@ using namespace std::chrono_literals;
 using Layer = LocalRuntimeOptions::ImageLayer;
 
 constexpr const char* kImage = "r2e-test/imgenv:latest";
+constexpr const char* kUserImage = "r2e-test/imguser:latest";  // USER agent (uid 1234)
 
 class LocalImageRuntimeTest : public ::testing::TestWithParam<Layer> {
  protected:
@@ -41,19 +44,27 @@ class LocalImageRuntimeTest : public ::testing::TestWithParam<Layer> {
       return;
     }
     reference_ = new std::string("docker-archive:" + archive);
+    const std::string user_archive = (*dir_ / "user-image.tar").string();
+    if (std::system(("docker save -o " + user_archive + " " + kUserImage + " >/dev/null 2>&1").c_str()) == 0) {
+      user_reference_ = new std::string("docker-archive:" + user_archive);
+    }
   }
   static void TearDownTestSuite() {
     if (dir_ != nullptr) {
       ImageStoreOptions o;
       o.cache_dir = *dir_ / "cache";
       (void)ImageStore(o).Prune(0);
+      o.cache_dir = *dir_ / "user-cache";
+      (void)ImageStore(o).Prune(0);
       std::error_code ec;
       fs::remove_all(*dir_, ec);
     }
     delete dir_;
     delete reference_;
+    delete user_reference_;
     dir_ = nullptr;
     reference_ = nullptr;
+    user_reference_ = nullptr;
   }
 
   void SetUp() override {
@@ -98,11 +109,13 @@ class LocalImageRuntimeTest : public ::testing::TestWithParam<Layer> {
   static std::string skip_;
   static fs::path* dir_;
   static std::string* reference_;
+  static std::string* user_reference_;  // null: no r2e-test/imguser
 };
 
 std::string LocalImageRuntimeTest::skip_;
 fs::path* LocalImageRuntimeTest::dir_ = nullptr;
 std::string* LocalImageRuntimeTest::reference_ = nullptr;
+std::string* LocalImageRuntimeTest::user_reference_ = nullptr;
 
 TEST_P(LocalImageRuntimeTest, TheRootIsTheImageWithItsEnvironmentAndNoHostPath) {
   auto rt = Start();
@@ -199,6 +212,42 @@ TEST_P(LocalImageRuntimeTest, StopRemovesTheSandboxAndReleasesTheImage) {
   listed = ImageStore(o).List();
   ASSERT_TRUE(listed.ok() && listed->size() == 1);
   EXPECT_FALSE((*listed)[0].in_use);
+}
+
+TEST_P(LocalImageRuntimeTest, RunsAsTheImagesUserWithNoWayBackToRoot) {
+  if (user_reference_ == nullptr) GTEST_SKIP() << "no " << kUserImage << " (scripts/build-test-images.sh)";
+  if (::geteuid() != 0) GTEST_SKIP() << "switching to the image's user needs this process to be root";
+  LocalRuntimeOptions o = Options();
+  o.image = *user_reference_;
+  o.image_store.cache_dir = *dir_ / "user-cache";
+  const fs::path host = *dir_ / ("user-copy-in-" + std::to_string(static_cast<int>(GetParam())));
+  fs::create_directories(host);
+  std::ofstream(host / "f.txt") << "copied\n";
+  LocalRuntime rt(o);
+  SandboxSpec spec;
+  spec.copy_in = {{host, "/testbed/extra"}};
+  Status started = rt.start(spec);
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  EXPECT_EQ(Run(rt, "id -u; id -g; id -G | tr ' ' '\\n' | sort -n | tr '\\n' ' '").output, "1234\n1234\n100 1234 ");
+  EXPECT_EQ(Run(rt, "whoami; echo \"$HOME|$FOO\"; pwd").output, "agent\n/home/agent|\n/testbed\n");
+  // No capability, none to regain (bubblewrap's no_new_privs: a setuid
+  // program gives nothing), and the helper's descriptor is not left open.
+  EXPECT_EQ(Run(rt, "grep -E '^Cap(Prm|Eff|Amb)' /proc/self/status | cut -f2 | sort -u").output, "0000000000000000\n");
+  EXPECT_EQ(Run(rt, "grep NoNewPrivs /proc/self/status | cut -f2").output, "1\n");
+  EXPECT_EQ(Run(rt, "ls -l /proc/$$/fd /proc/self/fd | grep -c memfd").output, "0\n");
+  // The image's permissions hold: the user's /testbed yes, root's files no.
+  EXPECT_EQ(Run(rt, "echo hi > /testbed/mine.txt && stat -c %u:%g /testbed/mine.txt").output, "1234:1234\n");
+  EXPECT_NE(Run(rt, "echo x >> /etc/passwd").exit_code, 0);
+  EXPECT_NE(Run(rt, "ls /root").exit_code, 0);
+  // What r2e itself puts there is the user's.
+  ASSERT_TRUE(rt.write_file("/testbed/made/by_r2e.txt", "x").ok());
+  EXPECT_EQ(Run(rt, "stat -c %u:%g /testbed/made /testbed/made/by_r2e.txt /testbed/extra /testbed/extra/f.txt").output,
+            "1234:1234\n1234:1234\n1234:1234\n1234:1234\n");
+  // A killed session comes back as the same user.
+  ExecOptions quick;
+  quick.timeout = 10s;
+  (void)rt.exec("kill -9 -1", quick);
+  EXPECT_EQ(Run(rt, "id -u; cat /testbed/mine.txt").output, "1234\nhi\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Layers, LocalImageRuntimeTest, ::testing::Values(Layer::kOverlay, Layer::kCopy),

@@ -61,15 +61,15 @@ add_custom_command(
   COMMENT "Linking the r2e-python launcher (static CPython)"
   VERBATIM)
 # The archive of modules, appended; then a source that embeds the file with
-# its hash written in, so that a compiler cache never reuses an object made
-# from an older file (.incbin is no input a cache sees).
+# its hash written in (cmake/embed_binary.cmake).
 add_custom_command(
   OUTPUT ${R2E_TOOL_PYTHON_FILE} ${_dir}/python_bundle_data.cc
   COMMAND ${R2E_DEBIAN_PYTHON} ${_src}/make_bundle.py ${_dir}/r2e-python-launcher ${R2E_TOOL_PYTHON_FILE}
           ${R2E_TOOL_SETS_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/tools/scripts/server
-  COMMAND ${CMAKE_COMMAND} -DBUNDLE=${R2E_TOOL_PYTHON_FILE} -DOUTPUT=${_dir}/python_bundle_data.cc
-          -P ${_src}/embed_bundle.cmake
-  DEPENDS ${_dir}/r2e-python-launcher ${_src}/make_bundle.py ${_src}/embed_bundle.cmake
+  COMMAND ${CMAKE_COMMAND} -DFILE=${R2E_TOOL_PYTHON_FILE} -DSYMBOL=r2e_python_bundle
+          -DHEADER=tools/python_bundle.h -DFUNCTION=r2e::internal::PythonBundle
+          -DOUTPUT=${_dir}/python_bundle_data.cc -P ${PROJECT_SOURCE_DIR}/cmake/embed_binary.cmake
+  DEPENDS ${_dir}/r2e-python-launcher ${_src}/make_bundle.py ${PROJECT_SOURCE_DIR}/cmake/embed_binary.cmake
           ${CMAKE_CURRENT_BINARY_DIR}/tools/embedded_scripts.cc
   COMMENT "Appending the tools' Python modules to r2e-python"
   VERBATIM)

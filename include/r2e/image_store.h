@@ -14,6 +14,12 @@
 //                                 exclusive while it is unpacked or removed
 //   tmp/                          unpacks under way (renamed into images/),
 //                                 and layers being downloaded
+//   files/<2 hex>/<sha256>-<mode>-<uid>-<gid>-<mtime>
+//                                 every regular file of every image, once:
+//                                 the rootfs files are hard links to these,
+//                                 so images that share layers (or files)
+//                                 share their disk; removed when no image
+//                                 links to them any more (Remove, Prune)
 // The ID is the digest of the image's config blob, as Docker's image ID.
 //
 // Contracts: every method is thread-safe, and safe against other processes
@@ -126,7 +132,7 @@ class ImageLease {
 
 struct ImagePruneReport {
   std::size_t images_removed = 0;
-  std::uint64_t bytes_freed = 0;
+  std::uint64_t bytes_freed = 0;  // disk of the files no remaining image shares
   std::size_t leftovers_removed = 0;  // unpacks a killed process left, stale references
 };
 
@@ -160,7 +166,8 @@ class ImageStore {
 
   // Removes leftovers of killed pulls and stale references, then images not
   // in use, least recently used first, until at most `keep_bytes` remain
-  // (0: every image not in use).
+  // (0: every image not in use), counting each image's whole size_bytes
+  // (files it shares with other images included).
   Result<ImagePruneReport> Prune(std::uint64_t keep_bytes = 0);
 
  private:

@@ -135,6 +135,7 @@ struct Layout {
   fs::path locks() const { return root / "locks"; }
   fs::path lock(std::string_view hex) const { return locks() / (std::string(hex) + ".lock"); }
   fs::path tmp() const { return root / "tmp"; }
+  fs::path files() const { return root / "files"; }  // image::SharedFiles::objects
 
   Status Make() const {
     std::error_code ec;
@@ -263,13 +264,16 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
       return s.WithContext("pulling " + reference);
     };
     image::UnpackLimits limits{options_.max_unpacked_bytes, options_.max_unpacked_files};
+    // Files are hard links into the cache's shared files: images that share
+    // layers (a base image, a common environment) store them once.
+    const image::SharedFiles shared{layout.files(), work / "scratch"};
     image::UnpackTally tally;
     ImagePullProgress progress{reference, 0, resolved.layer_digests.size(), 0};
     if (options_.progress) options_.progress(progress);
     for (std::size_t i = 0; i < resolved.layer_digests.size(); ++i) {
       auto blob = source->OpenLayer(i);
       if (!blob.ok()) return fail(blob.status());
-      auto digest = image::ApplyLayer(**blob, work / "rootfs", limits, tally);
+      auto digest = image::ApplyLayer(**blob, work / "rootfs", limits, tally, &shared);
       if (!digest.ok()) return fail(digest.status().WithContext("layer " + std::to_string(i + 1)));
       if (*digest != resolved.layer_digests[i]) {
         return fail(Status::InvalidArgument("layer " + std::to_string(i + 1) + " does not match its digest: expected " +
@@ -289,6 +293,7 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
     if (Status s = WriteAtomically(work / "image.json", record.dump(2)); !s.ok()) return fail(s);
     Touch(work / "last-used");
     fs::remove_all(work / "downloads", ec);
+    fs::remove_all(work / "scratch", ec);
     fs::rename(work, layout.image(hex), ec);
     if (ec) return fail(Status::Internal("cannot move the unpacked image into place: " + ec.message()));
   }
@@ -382,7 +387,9 @@ Status ImageStore::Remove(const std::string& reference_or_id) {
     return Status::FailedPrecondition("image " + reference_or_id + " is in use by a sandbox (or being unpacked); "
                                       "stop its sandboxes first");
   }
-  return RemoveLocked(layout, hex);
+  R2E_RETURN_IF_ERROR(RemoveLocked(layout, hex));
+  (void)image::RemoveUnusedFiles(layout.files());  // what no other image shares
+  return Status::OK();
 }
 
 Result<ImagePruneReport> ImageStore::Prune(std::uint64_t keep_bytes) {
@@ -409,9 +416,10 @@ Result<ImagePruneReport> ImageStore::Prune(std::uint64_t keep_bytes) {
     if (!lock.ok() || !lock->TryLock(LOCK_EX)) continue;  // taken since List()
     if (!RemoveLocked(layout, hex).ok()) continue;
     total -= it->size_bytes;
-    report.bytes_freed += it->size_bytes;
     ++report.images_removed;
   }
+  // The files no remaining image shares (and those killed pulls left).
+  report.bytes_freed = image::RemoveUnusedFiles(layout.files());
   return report;
 }
 

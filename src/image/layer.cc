@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <unordered_set>
@@ -115,10 +116,17 @@ struct DeferredDir {
   timespec mtime;
 };
 
+// The open directories of a SharedFiles.
+struct SharedDirs {
+  Fd objects;
+  Fd scratch;
+  std::uint64_t next = 0;  // the next scratch file's number
+};
+
 class LayerWriter {
  public:
-  LayerWriter(int root_fd, const UnpackLimits& limits, UnpackTally& tally)
-      : root_fd_(root_fd), limits_(limits), tally_(tally), as_root_(::geteuid() == 0) {}
+  LayerWriter(int root_fd, const UnpackLimits& limits, UnpackTally& tally, SharedDirs* shared)
+      : root_fd_(root_fd), limits_(limits), tally_(tally), as_root_(::geteuid() == 0), shared_(shared) {}
 
   Status Apply(struct archive* in);
 
@@ -128,12 +136,15 @@ class LayerWriter {
   Status Whiteout(int parent, const std::vector<std::string>& parts, const std::string& base);
   Status WriteFile(struct archive* in, int parent, const std::string& base, archive_entry* e, const std::string& name);
   void Own(int fd, const char* base, archive_entry* e, int flags);
+  Status Share(int fd, const std::string& scratch, const std::string& content_digest, int parent,
+               const std::string& base, const std::string& name);
   Status FinishDirectories();
 
   int root_fd_;
   const UnpackLimits& limits_;
   UnpackTally& tally_;
   bool as_root_;
+  SharedDirs* shared_;  // null: files are written in place
   std::string cached_parent_;  // the parent the last member had, and its fd
   Fd cached_parent_fd_;
   std::unordered_set<std::string> made_here_;  // paths this layer wrote
@@ -215,8 +226,14 @@ Status LayerWriter::Whiteout(int parent, const std::vector<std::string>& parts, 
 
 Status LayerWriter::WriteFile(struct archive* in, int parent, const std::string& base, archive_entry* e,
                               const std::string& name) {
-  Fd fd(::openat(parent, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  // Shared: written in the scratch directory, then linked into place.
+  const std::string scratch = shared_ != nullptr ? std::to_string(shared_->next++) : std::string();
+  Fd fd(shared_ != nullptr
+            ? ::openat(shared_->scratch.get(), scratch.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
+            : ::openat(parent, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.ok()) return Status::Internal("image layer: cannot create \"" + name + "\": " + ErrnoText(errno));
+  std::optional<Sha256> content;
+  if (shared_ != nullptr) content.emplace();
   const void* block = nullptr;
   size_t size = 0;
   la_int64_t offset = 0;
@@ -246,6 +263,48 @@ Status LayerWriter::WriteFile(struct archive* in, int parent, const std::string&
   const timespec times[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
                              {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
   ::futimens(fd.get(), times);
+  if (shared_ == nullptr) return Status::OK();
+  // The content is hashed from the file as written (holes read as zeros),
+  // so a sparse member and a dense one of the same bytes share.
+  char buffer[1 << 16];
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd.get(), buffer, sizeof buffer, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::Internal("image layer: reading back \"" + name + "\": " + ErrnoText(errno));
+    if (n == 0) break;
+    content->Update(buffer, static_cast<std::size_t>(n));
+    at += n;
+  }
+  return Share(fd.get(), scratch, content->Finish(), parent, base, name);
+}
+
+// Puts the scratch file in place as a link to the shared file of the same
+// content and metadata, making it the shared one when there is none.
+Status LayerWriter::Share(int fd, const std::string& scratch, const std::string& content_digest, int parent,
+                          const std::string& base, const std::string& name) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Status::Internal("image layer: stat of \"" + name + "\": " + ErrnoText(errno));
+  char meta[96];
+  std::snprintf(meta, sizeof meta, "-%o-%u-%u-%lld.%09ld", static_cast<unsigned>(st.st_mode & 07777),
+                static_cast<unsigned>(st.st_uid), static_cast<unsigned>(st.st_gid),
+                static_cast<long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
+  const std::string hex(DigestHex(content_digest));
+  const std::string shard = hex.substr(0, 2);
+  const std::string object = shard + "/" + hex + meta;
+  const int objects = shared_->objects.get(), scratch_dir = shared_->scratch.get();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (::linkat(scratch_dir, scratch.c_str(), objects, object.c_str(), 0) == 0) break;  // it is the shared one now
+    if (errno == ENOENT && ::mkdirat(objects, shard.c_str(), 0755) == 0) continue;     // a new shard
+    if (errno != EEXIST) break;  // cannot share (e.g. EMLINK): on its own
+    if (::linkat(objects, object.c_str(), parent, base.c_str(), 0) == 0) {
+      ::unlinkat(scratch_dir, scratch.c_str(), 0);
+      return Status::OK();
+    }
+    if (errno != ENOENT) break;  // removed as unused meanwhile: share this one instead
+  }
+  if (::renameat(scratch_dir, scratch.c_str(), parent, base.c_str()) != 0) {
+    return Status::Internal("image layer: cannot put \"" + name + "\" in place: " + ErrnoText(errno));
+  }
   return Status::OK();
 }
 
@@ -402,9 +461,20 @@ Status RemoveTree(const fs::path& path) {
 }
 
 Result<std::string> ApplyLayer(BlobReader& blob, const fs::path& root, const UnpackLimits& limits,
-                               UnpackTally& tally) {
+                               UnpackTally& tally, const SharedFiles* shared) {
   Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.ok()) return Status::Internal("cannot open " + root.string() + ": " + ErrnoText(errno));
+  SharedDirs dirs;
+  if (shared != nullptr) {
+    std::error_code ec;
+    fs::create_directories(shared->objects, ec);
+    fs::create_directories(shared->scratch, ec);
+    dirs.objects = Fd(::open(shared->objects.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    dirs.scratch = Fd(::open(shared->scratch.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dirs.objects.ok() || !dirs.scratch.ok()) {
+      return Status::Internal("cannot open the shared files " + shared->objects.string() + ": " + ErrnoText(errno));
+    }
+  }
   Source source{&blob, Sha256(), std::nullopt};
   std::unique_ptr<struct archive, int (*)(struct archive*)> in(archive_read_new(), archive_read_free);
   archive_read_support_format_tar(in.get());
@@ -416,7 +486,7 @@ Result<std::string> ApplyLayer(BlobReader& blob, const fs::path& root, const Unp
     const char* why = archive_error_string(in.get());
     st = Status::InvalidArgument(std::string("image layer: not a tar archive: ") + (why ? why : "unreadable"));
   } else {
-    LayerWriter writer(root_fd.get(), limits, tally);
+    LayerWriter writer(root_fd.get(), limits, tally, shared != nullptr ? &dirs : nullptr);
     st = writer.Apply(in.get());
   }
   if (source.error) return *source.error;
@@ -428,6 +498,18 @@ Result<std::string> ApplyLayer(BlobReader& blob, const fs::path& root, const Unp
     source.hash.Update(rest);
   }
   return source.hash.Finish();
+}
+
+std::uint64_t RemoveUnusedFiles(const fs::path& objects) {
+  std::uint64_t freed = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(objects, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) continue;
+    if (::unlink(it->path().c_str()) == 0) freed += static_cast<std::uint64_t>(st.st_blocks) * 512;
+  }
+  return freed;
 }
 
 }  // namespace r2e::image

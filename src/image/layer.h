@@ -82,15 +82,34 @@ struct UnpackTally {
   std::uint64_t skipped_nodes = 0;  // device nodes and fifos
 };
 
+// Where regular files are shared between the images of a cache: `objects`
+// holds one file per distinct content and metadata, named
+// <sha256 of the content>-<mode>-<uid>-<gid>-<mtime> in a directory of the
+// name's first two characters, and an image's files are hard links to them,
+// so images that share layers (or only files) share their disk. A file of
+// `objects` whose link count is 1 is used by no image (RemoveUnusedFiles).
+// Both directories must be on the root's filesystem; `scratch` holds files
+// being written (the unpack's own directory, removed with it).
+struct SharedFiles {
+  std::filesystem::path objects;
+  std::filesystem::path scratch;
+};
+
 // Applies the layer read from `blob` onto the directory `root` (which holds
 // the layers below it). Returns the digest of every byte `blob` gave (the
 // caller compares it with the digest it expects: the compressed blob's for a
 // registry or OCI layout, the tar's "diff ID" for a docker-archive layer).
 // InvalidArgument for a corrupt or hostile layer (naming the member),
 // ResourceExhausted past `limits`; the root is then half-written and the
-// caller discards it.
+// caller discards it. With `shared`, regular files are hard links into
+// shared->objects (a file that cannot be linked, e.g. past the link limit,
+// is written on its own).
 Result<std::string> ApplyLayer(BlobReader& blob, const std::filesystem::path& root, const UnpackLimits& limits,
-                               UnpackTally& tally);
+                               UnpackTally& tally, const SharedFiles* shared = nullptr);
+
+// Removes the files of `objects` (SharedFiles) that no image links to any
+// more: how many bytes that freed.
+std::uint64_t RemoveUnusedFiles(const std::filesystem::path& objects);
 
 // Removes a directory tree that layers wrote (read-only directories
 // included), never following a symlink. Internal on failure.

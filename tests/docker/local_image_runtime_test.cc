@@ -44,10 +44,17 @@ class LocalImageRuntimeTest : public ::testing::TestWithParam<Layer> {
       return;
     }
     reference_ = new std::string("docker-archive:" + archive);
+  }
+  // The user image's archive, written by the first test that needs it
+  // (ctest runs each test in a process of its own).
+  static bool SaveUserImage() {
+    if (user_reference_ != nullptr) return true;
     const std::string user_archive = (*dir_ / "user-image.tar").string();
-    if (std::system(("docker save -o " + user_archive + " " + kUserImage + " >/dev/null 2>&1").c_str()) == 0) {
-      user_reference_ = new std::string("docker-archive:" + user_archive);
+    if (std::system(("docker save -o " + user_archive + " " + kUserImage + " >/dev/null 2>&1").c_str()) != 0) {
+      return false;
     }
+    user_reference_ = new std::string("docker-archive:" + user_archive);
+    return true;
   }
   static void TearDownTestSuite() {
     if (dir_ != nullptr) {
@@ -109,7 +116,7 @@ class LocalImageRuntimeTest : public ::testing::TestWithParam<Layer> {
   static std::string skip_;
   static fs::path* dir_;
   static std::string* reference_;
-  static std::string* user_reference_;  // null: no r2e-test/imguser
+  static std::string* user_reference_;  // null: not saved (yet)
 };
 
 std::string LocalImageRuntimeTest::skip_;
@@ -215,8 +222,8 @@ TEST_P(LocalImageRuntimeTest, StopRemovesTheSandboxAndReleasesTheImage) {
 }
 
 TEST_P(LocalImageRuntimeTest, RunsAsTheImagesUserWithNoWayBackToRoot) {
-  if (user_reference_ == nullptr) GTEST_SKIP() << "no " << kUserImage << " (scripts/build-test-images.sh)";
   if (::geteuid() != 0) GTEST_SKIP() << "switching to the image's user needs this process to be root";
+  if (!SaveUserImage()) GTEST_SKIP() << "cannot `docker save` " << kUserImage << " (scripts/build-test-images.sh)";
   LocalRuntimeOptions o = Options();
   o.image = *user_reference_;
   o.image_store.cache_dir = *dir_ / "user-cache";

@@ -1,6 +1,7 @@
 // ImageStore on OCI image layouts built here from layers written with
 // libarchive: whiteouts, links, hostile members, digests, limits, platforms,
-// leases, removal and pruning; concurrent pulls unpack once.
+// leases, removal and pruning, files shared between images; concurrent
+// pulls unpack once.
 #include "r2e/image_store.h"
 
 #include <archive.h>
@@ -259,6 +260,68 @@ TEST_F(ImageStoreTest, PruneEvictsLeastRecentlyUsedAndLeftovers) {
   auto left = store.List();
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].references, std::vector<std::string>{newer});
+}
+
+// Regular files under the cache's shared files (one per distinct content
+// and metadata).
+std::size_t SharedFileCount(const fs::path& cache) {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(cache / "files", ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    n += it->is_regular_file() ? 1 : 0;
+  }
+  return n;
+}
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(ImageStoreTest, ImagesThatShareALayerShareItsFilesOnDisk) {
+  const std::string big(100000, 'b');
+  const std::string base = Layer({Dir("usr"), File("usr/big", big), File("usr/conf", "one"),
+                                  File("usr/gone", "gone"), File("usr/tool", "same", 0755)});
+  // The base with a layer on top that replaces one of its files, removes
+  // another and adds one; and another image with the same file in a layer
+  // of its own (same content and metadata: shared too).
+  const std::string top = Layer({File("usr/conf", "two"), File("usr/.wh.gone", ""), File("extra", "e")});
+  const std::string other = Layer({Dir("usr"), File("usr/big", big), File("usr/tool", "same", 0700)});
+  ImageStore store(options_);
+  auto a = store.Pull(Layout("a", {base}));
+  auto b = store.Pull(Layout("b", {base, top}));
+  auto c = store.Pull(Layout("c", {other}));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.status().ToString() << b.status().ToString() << c.status().ToString();
+  struct stat in_a {}, in_b {}, in_c {};
+  ASSERT_EQ(::stat((a->rootfs / "usr/big").c_str(), &in_a), 0);
+  ASSERT_EQ(::stat((b->rootfs / "usr/big").c_str(), &in_b), 0);
+  ASSERT_EQ(::stat((c->rootfs / "usr/big").c_str(), &in_c), 0);
+  EXPECT_EQ(in_a.st_ino, in_b.st_ino);
+  EXPECT_EQ(in_a.st_ino, in_c.st_ino);
+  // A file's metadata is part of what is shared: a different mode, another file.
+  ASSERT_EQ(::stat((a->rootfs / "usr/tool").c_str(), &in_a), 0);
+  ASSERT_EQ(::stat((c->rootfs / "usr/tool").c_str(), &in_c), 0);
+  EXPECT_NE(in_a.st_ino, in_c.st_ino);
+  EXPECT_EQ(in_c.st_mode & 0777, 0700u);
+  // What the top layer replaced and removed changed b only.
+  EXPECT_EQ(ReadAll(a->rootfs / "usr/conf"), "one");
+  EXPECT_EQ(ReadAll(b->rootfs / "usr/conf"), "two");
+  EXPECT_TRUE(fs::exists(a->rootfs / "usr/gone"));
+  EXPECT_FALSE(fs::exists(b->rootfs / "usr/gone"));
+  // big, one, gone, same (0755), two, e, same (0700): each stored once.
+  EXPECT_EQ(SharedFileCount(options_.cache_dir), 7u);
+  // Removing images frees only what no remaining image links to.
+  ASSERT_TRUE(store.Remove(b->id).ok());
+  EXPECT_EQ(SharedFileCount(options_.cache_dir), 5u);  // two and e went
+  ASSERT_TRUE(store.Remove(a->id).ok());
+  EXPECT_EQ(ReadAll(c->rootfs / "usr/big"), big);
+  EXPECT_EQ(SharedFileCount(options_.cache_dir), 2u);
+  auto pruned = store.Prune(0);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->images_removed, 1u);
+  EXPECT_GE(pruned->bytes_freed, big.size());
+  EXPECT_EQ(SharedFileCount(options_.cache_dir), 0u);
 }
 
 TEST_F(ImageStoreTest, ConcurrentPullsUnpackOnce) {

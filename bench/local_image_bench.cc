@@ -1,13 +1,25 @@
 // `r2e bench reset --runtime local [--image REF]`: the local runtime on an
 // image (no daemon) against the docker runtime's cold start of the same
-// image, in the same run: the first unpack into an empty cache, the start of
+// image, in the same run: the first unpack into an empty cache (and the first
+// pull from a loopback registry, where docker-registry and skopeo are), the start of
 // a bare sandbox, a full cold reset() (start, setup, tools), and the disk an
 // extra sandbox uses after an episode's writes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
 
 #include "bench_util.h"
 #include "cli/stop_signals.h"
@@ -59,6 +71,73 @@ Result<std::vector<double>> ColdResets(RepoEnv& env, int n) {
   return samples;
 }
 
+bool OnPath(const std::string& program) {
+  return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// Debian's docker-registry on a free loopback port, holding the demo image
+// (pushed from `archive` by skopeo); stopped when it goes.
+class LoopbackRegistry {
+ public:
+  ~LoopbackRegistry() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  // The demo image's reference in the registry.
+  Result<std::string> Start(const fs::path& dir, const std::string& archive) {
+    const int probe = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (probe < 0 || ::bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      if (probe >= 0) ::close(probe);
+      return Status::Unavailable("no free loopback port for the registry");
+    }
+    ::close(probe);
+    const int port = ntohs(addr.sin_port);
+    const fs::path config = dir / "registry.yml";
+    std::ofstream(config) << "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: " << (dir / "registry-data").string()
+                          << "\nhttp:\n  addr: 127.0.0.1:" << port << "\n";
+    const std::string log = (dir / "registry.log").string();
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const std::string config_path = config.string();
+    char* argv[] = {const_cast<char*>("docker-registry"), const_cast<char*>("serve"),
+                    const_cast<char*>(config_path.c_str()), nullptr};
+    const int rc = ::posix_spawnp(&pid_, "docker-registry", &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
+      pid_ = -1;
+      return Status::Unavailable("cannot start docker-registry");
+    }
+    const std::string host = "127.0.0.1:" + std::to_string(port);
+    for (int i = 0; i < 100; ++i) {
+      const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const bool up = s >= 0 && ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      if (s >= 0) ::close(s);
+      if (up) {
+        const std::string reference = host + "/r2e-demo/textstats:latest";
+        const std::string push = "skopeo copy --quiet --dest-tls-verify=false docker-archive:" + archive +
+                                 " docker://" + reference + " >/dev/null 2>&1";
+        if (std::system(push.c_str()) != 0) return Status::Unavailable("skopeo could not push to " + host);
+        return reference;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return Status::Unavailable("docker-registry did not listen on " + host + " (see " + log + ")");
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 nlohmann::json Line(const std::string& variant, int n, const Percentiles& p) {
   nlohmann::json line = {{"bench", "reset"}, {"runtime", "local"}, {"variant", variant}, {"n", n}};
   AddPercentiles(line, p);
@@ -99,6 +178,22 @@ Status RunLocalImageResetBench(const ResetBenchOptions& o, std::ostream& out) {
   const auto t_pull = Clock::now();
   R2E_ASSIGN_OR_RETURN(ImageInfo image, ImageStore(store_options).Pull(reference));
   const double pull_ms = Ms(Clock::now() - t_pull).count();
+
+  // The same image's first pull from a registry on loopback (download,
+  // digests, unpack) into another empty cache, where Debian's docker-registry
+  // and skopeo are installed.
+  std::optional<double> registry_pull_ms;
+  if (demo && OnPath("docker-registry") && OnPath("skopeo")) {
+    LoopbackRegistry registry;
+    auto registry_reference = registry.Start(dir, reference.substr(std::string("docker-archive:").size()));
+    if (!registry_reference.ok()) return registry_reference.status().WithContext("the registry pull");
+    ImageStoreOptions registry_store = store_options;
+    registry_store.cache_dir = dir / "registry-cache";
+    const auto t0 = Clock::now();
+    R2E_RETURN_IF_ERROR(ImageStore(registry_store).Pull(*registry_reference).status());
+    registry_pull_ms = Ms(Clock::now() - t0).count();
+    (void)ImageStore(registry_store).Prune(0);
+  }
 
   LocalRuntimeOptions local;
   local.isolation = LocalRuntimeOptions::Isolation::kBubblewrap;
@@ -153,6 +248,7 @@ Status RunLocalImageResetBench(const ResetBenchOptions& o, std::ostream& out) {
                             {"first_unpack_ms", pull_ms},
                             {"image_bytes", image.size_bytes},
                             {"sandbox_disk_bytes", sandbox_disk}};
+  if (registry_pull_ms) summary["first_registry_pull_ms"] = *registry_pull_ms;
   // The docker runtime's cold reset of the same image, when it is the demo's.
   if (demo) {
     RepoEnvOptions docker_options;

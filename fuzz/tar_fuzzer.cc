@@ -3,7 +3,8 @@
 // anywhere. Invariant: extraction writes nothing outside its destination
 // directory, and neither does applying the input as an image layer twice
 // (the second time over what the first wrote: whiteouts, links, replaced
-// directories).
+// directories; with files shared through a store, whose entries stay
+// regular files).
 #include <filesystem>
 
 #include "archive/tar.h"
@@ -28,16 +29,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fs::create_directories(layer_root);
   const r2e::image::UnpackLimits limits{1 << 20, 1000};
   r2e::image::UnpackTally tally;
+  const r2e::image::SharedFiles shared{root / "files", root / "scratch"};
   for (int pass = 0; pass < 2; ++pass) {
     r2e::image::StringBlobReader blob(tar);
-    (void)r2e::image::ApplyLayer(blob, layer_root, limits, tally);
+    (void)r2e::image::ApplyLayer(blob, layer_root, limits, tally, pass == 1 ? &shared : nullptr);
   }
-  std::size_t entries = 0;
   for (const auto& e : fs::directory_iterator(root, ec)) {
-    ++entries;
-    R2E_FUZZ_CHECK(e.path().filename() == "dest" || e.path().filename() == "layer");
+    const fs::path name = e.path().filename();
+    R2E_FUZZ_CHECK(name == "dest" || name == "layer" || name == "files" || name == "scratch");
   }
-  R2E_FUZZ_CHECK(entries == 2);
+  for (auto it = fs::recursive_directory_iterator(root / "files", ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    R2E_FUZZ_CHECK(it->is_directory() ? it.depth() == 0 : it->is_regular_file() && !it->is_symlink());
+  }
   std::size_t scratch_entries = 0;
   for (const auto& e : fs::directory_iterator(r2e::fuzz::ScratchDir(), ec)) {
     ++scratch_entries;

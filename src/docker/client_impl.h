@@ -64,10 +64,11 @@ struct DockerClient::Impl {
   Result<nlohmann::json> call_json(const std::string& method, const std::string& target, const std::string& what,
                                    std::initializer_list<int> ok, std::string body = {}) const;
 
-  // POST /containers/{id}/exec; returns the exec's id.
+  // POST /containers/{id}/exec; returns the exec's id. `user`: run as this
+  // user ("": the container's).
   Result<std::string> exec_create(const std::string& container, const std::vector<std::string>& argv,
                                   const std::vector<std::string>& env, const std::string& workdir,
-                                  bool attach_stdin, Ms timeout) const;
+                                  bool attach_stdin, Ms timeout, const std::string& user = "") const;
 };
 
 // A ByteStream over a hijacked exec connection (`leftover`: stream bytes

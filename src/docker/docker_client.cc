@@ -40,7 +40,7 @@ Result<Json> DockerClient::Impl::call_json(const std::string& method, const std:
 
 Result<std::string> DockerClient::Impl::exec_create(const std::string& container, const std::vector<std::string>& argv,
                                                     const std::vector<std::string>& env, const std::string& workdir,
-                                                    bool attach_stdin, Ms timeout) const {
+                                                    bool attach_stdin, Ms timeout, const std::string& user) const {
   std::string what = "exec in " + container;
   if (argv.empty()) return Status::InvalidArgument("docker " + what + ": empty command");
   Json config = {{"AttachStdin", attach_stdin},
@@ -50,6 +50,7 @@ Result<std::string> DockerClient::Impl::exec_create(const std::string& container
                  {"Cmd", argv}};
   if (!env.empty()) config["Env"] = env;
   if (!workdir.empty()) config["WorkingDir"] = workdir;
+  if (!user.empty()) config["User"] = user;
   R2E_ASSIGN_OR_RETURN(auto res, call("POST", "/containers/" + PathPart(container) + "/exec", what, {201},
                                       config.dump(), timeout));
   R2E_ASSIGN_OR_RETURN(Json j, ParseJson(res.body, what));

@@ -110,10 +110,11 @@ class DockerClient {
   Result<std::unique_ptr<ByteStream>> exec_attach(const std::string& exec_id);
   Result<nlohmann::json> exec_inspect(const std::string& exec_id);
   // Create + start (not hijacked) + read to the end + inspect, bounded by
-  // `timeout` (on expiry: timed_out, the connection dropped).
+  // `timeout` (on expiry: timed_out, the connection dropped). `user`: run as
+  // this user ("": the container's).
   Result<ExecRun> exec_run(const std::string& container, const std::vector<std::string>& argv,
                            const std::vector<std::string>& env, const std::string& workdir,
-                           std::chrono::milliseconds timeout);
+                           std::chrono::milliseconds timeout, const std::string& user = "");
 
   // --- files (tar archives)
   Status put_archive(const std::string& container, const std::string& dir, const std::string& tar);

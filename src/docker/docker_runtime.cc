@@ -395,10 +395,18 @@ Status DockerRuntime::put_file_tar(const std::string& dir, const std::string& ta
   const std::string id = container_id();
   Status s = client_->put_archive(id, dir, tar);
   if (s.code() == StatusCode::kNotFound) {
-    // The target directory is missing: create it, then retry once.
-    R2E_ASSIGN_OR_RETURN(docker::ExecRun mk,
-                         client_->exec_run(id, internal::SandboxArgv(options_.session, "", {"mkdir", "-p", "--", dir}), {},
-                                           "/", std::chrono::seconds(30)));
+    // The target directory is missing: create it, then retry once. As root,
+    // as the daemon writes the archive, and given to the user the container
+    // runs as (its first process's), so that a non-root image's user may
+    // write in the directories r2e made for it (e.g. the tool server's).
+    static constexpr char kMakeDirs[] =
+        "owner=$(stat -c %u:%g /proc/1) || exit 1; d=$1; shift; "
+        "while [ ! -d \"$d\" ]; do set -- \"$d\" \"$@\"; d=$(dirname -- \"$d\"); done; "
+        "[ $# -eq 0 ] || { mkdir -- \"$@\" && chown -- \"$owner\" \"$@\"; }";
+    R2E_ASSIGN_OR_RETURN(
+        docker::ExecRun mk,
+        client_->exec_run(id, internal::SandboxArgv(options_.session, "", {"/bin/sh", "-c", kMakeDirs, "sh", dir}), {},
+                          "/", std::chrono::seconds(30), "0:0"));
     if (mk.exit_code != 0) return Status::Internal("cannot create " + dir + ": " + mk.stderr_data);
     s = client_->put_archive(id, dir, tar);
   }

@@ -283,13 +283,13 @@ Result<ExecRun> DockerClient::exec_run(const std::string& container,
                                        const std::vector<std::string>& argv,
                                        const std::vector<std::string>& env,
                                        const std::string& workdir,
-                                       std::chrono::milliseconds timeout) {
+                                       std::chrono::milliseconds timeout, const std::string& user) {
   std::string what = "exec in " + container;
   return Guarded(what, [&]() -> Result<ExecRun> {
     Ms budget = timeout.count() > 0 ? timeout : impl_->options.request_timeout;
     auto deadline = Clock::now() + budget;
     R2E_ASSIGN_OR_RETURN(std::string id,
-                         impl_->exec_create(container, argv, env, workdir, false, budget));
+                         impl_->exec_create(container, argv, env, workdir, false, budget, user));
     ExecRun run;
     std::string leftover;
     auto conn = StartExec(impl_->socket_path, impl_->versioned("/exec/" + PathPart(id) + "/start"),

@@ -242,5 +242,51 @@ TEST(ToolsDockerPythonlessTest, ToolsRunOnBundledPythonWithTheSameOutputs) {
   EXPECT_EQ(without.observations.back(), "Execution output of [shout]:\nON WHICH PYTHON?\n");
 }
 
+// An image whose User is not root (r2e-test/imguser, USER agent): commands
+// run as that user, the tools install although /usr/local/bin is root's (the
+// directories r2e makes there are the user's), and the tool server, running
+// as the user, serves them.
+TEST(ToolsDockerUserTest, ToolsInstallAndAreServedOnAnImageRunAsAnotherUser) {
+  std::string why;
+  if (!HaveDaemonAndImage(&why)) GTEST_SKIP() << why;
+  constexpr const char* kUserImage = "r2e-test/imguser:latest";
+  if (!docker::DockerClient::Connect().value()->inspect_image(kUserImage).ok()) {
+    GTEST_SKIP() << kUserImage << " missing (scripts/build-test-images.sh)";
+  }
+  DockerRuntimeOptions docker;
+  docker.image = kUserImage;
+  auto made = DockerRuntimeFactory(docker)();
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  Runtime& rt = **made;
+  SandboxSpec spec;
+  spec.task_id = "tools-as-user";
+  ASSERT_TRUE(rt.start(spec).ok());
+  struct Stopper {
+    Runtime& rt;
+    ~Stopper() { (void)rt.stop(); }
+  } stopper{rt};
+  auto id = rt.exec("id -u");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(id->output, "1234\n");
+  auto files = ToolSet("r2egym");
+  ASSERT_TRUE(files.ok());
+  auto installed = AddCommands(rt, *files);
+  ASSERT_TRUE(installed.ok()) << installed.status().ToString();
+  ExecOptions wait;
+  wait.timeout = std::chrono::seconds(60);
+  ASSERT_TRUE(StartToolServer(rt, *installed, wait, /*wait=*/true).ok());
+  const auto bash = std::find_if(installed->begin(), installed->end(),
+                                 [](const InstalledTool& t) { return t.description.name == "execute_bash"; });
+  ASSERT_NE(bash, installed->end());
+  auto called = CallTool(rt, *installed, *bash, "execute_bash --cmd 'id -un; echo hi > /testbed/by_agent.txt'");
+  ASSERT_TRUE(called.ok()) << called.status().ToString();
+  EXPECT_EQ(called->path, ToolPath::kServed);
+  EXPECT_THAT(called->result.output, HasSubstr("[STDOUT]\n\nagent"));
+  const std::string bin = bash->executable.substr(0, bash->executable.rfind('/'));
+  auto owner = rt.exec("stat -c %U /testbed/by_agent.txt " + bin + "/.r2e-tools");
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(owner->output, "agent\nagent\n");
+}
+
 }  // namespace
 }  // namespace r2e

@@ -86,6 +86,12 @@ struct ImageStoreOptions {
   std::uint64_t max_unpacked_bytes = std::uint64_t{64} << 30;  // 64 GiB of file content
   std::uint64_t max_unpacked_files = 4'000'000;                // entries of every kind
 
+  // Store each regular file once across the cache's images (files/, hard
+  // links into each root), so that images sharing layers share their disk.
+  // Costs a SHA-256 of every file at unpack. false: each image unpacks its
+  // own files (what an unpack did before; files already shared stay so).
+  bool share_files = true;
+
   // Registry references: how registries are reached.
   RegistryOptions registry;
 

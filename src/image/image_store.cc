@@ -273,7 +273,8 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
     for (std::size_t i = 0; i < resolved.layer_digests.size(); ++i) {
       auto blob = source->OpenLayer(i);
       if (!blob.ok()) return fail(blob.status());
-      auto digest = image::ApplyLayer(**blob, work / "rootfs", limits, tally, &shared);
+      auto digest =
+          image::ApplyLayer(**blob, work / "rootfs", limits, tally, options_.share_files ? &shared : nullptr);
       if (!digest.ok()) return fail(digest.status().WithContext("layer " + std::to_string(i + 1)));
       if (*digest != resolved.layer_digests[i]) {
         return fail(Status::InvalidArgument("layer " + std::to_string(i + 1) + " does not match its digest: expected " +

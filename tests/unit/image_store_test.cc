@@ -322,6 +322,14 @@ TEST_F(ImageStoreTest, ImagesThatShareALayerShareItsFilesOnDisk) {
   EXPECT_EQ(pruned->images_removed, 1u);
   EXPECT_GE(pruned->bytes_freed, big.size());
   EXPECT_EQ(SharedFileCount(options_.cache_dir), 0u);
+  // Not sharing: the image's files are its own.
+  ImageStoreOptions own = options_;
+  own.share_files = false;
+  auto d = ImageStore(own).Pull(Layout("d", {base}));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(ReadAll(d->rootfs / "usr/big"), big);
+  EXPECT_EQ(fs::hard_link_count(d->rootfs / "usr/big"), 1u);
+  EXPECT_EQ(SharedFileCount(options_.cache_dir), 0u);
 }
 
 TEST_F(ImageStoreTest, ConcurrentPullsUnpackOnce) {

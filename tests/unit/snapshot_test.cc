@@ -1,6 +1,7 @@
 // RepoEnv's snapshots with the demo task, on the runtime named by the test
 // parameter ("local" here; tests/docker/snapshot_docker_test.cc includes this
-// file for "docker"): a restore gives back /testbed byte for byte with its git
+// file for "docker", tests/kube/snapshot_kube_test.cc for "kube", defining
+// R2E_SNAPSHOT_KUBE_OPTIONS() and R2E_SNAPSHOT_KUBE_SKIP()): a restore gives back /testbed byte for byte with its git
 // state, kills the episode's processes, survives what the agent can do to its
 // own repository, forks earn the reward the original would, many snapshots
 // work and drop frees them, and the errors say what to do.
@@ -52,6 +53,12 @@ std::string SnapBash(const std::string& cmd) {
 class SnapshotTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+#ifdef R2E_SNAPSHOT_KUBE_SKIP
+    if (GetParam() == "kube") {
+      R2E_SNAPSHOT_KUBE_SKIP();
+      return;
+    }
+#endif
     if (GetParam() != "docker") return;
     auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
     if (!missing.ok()) GTEST_SKIP() << "no Docker daemon: " << missing.status().ToString();
@@ -61,6 +68,9 @@ class SnapshotTest : public ::testing::TestWithParam<std::string> {
   RepoEnvOptions Options() const {
     RepoEnvOptions o;
     o.runtime = GetParam() == "docker" ? DockerRuntimeFactory() : LocalRuntimeFactory();
+#ifdef R2E_SNAPSHOT_KUBE_OPTIONS
+    if (GetParam() == "kube") o.runtime = KubeRuntimeFactory(R2E_SNAPSHOT_KUBE_OPTIONS());
+#endif
     return o;
   }
   std::unique_ptr<RepoEnv> SnapStarted() const { return SnapStartedWith(Options()); }

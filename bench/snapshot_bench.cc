@@ -157,8 +157,8 @@ Status BenchRepo(const SnapshotBenchOptions& o, const RepoEnvOptions& env_option
 }  // namespace
 
 Status RunSnapshotBench(const SnapshotBenchOptions& o, std::ostream& out) {
-  if (o.runtime != "local" && o.runtime != "docker") {
-    return Status::InvalidArgument("bench snapshot runs on --runtime local or docker; got `" + o.runtime + "`");
+  if (o.runtime != "local" && o.runtime != "docker" && o.runtime != "kube") {
+    return Status::InvalidArgument("bench snapshot runs on --runtime local, docker or kube; got `" + o.runtime + "`");
   }
   if (o.n < 1 || o.forks < 0 || o.large_files < 0 || o.large_mb < 0) {
     return Status::InvalidArgument("bench snapshot: --n must be positive, the others not negative");
@@ -166,7 +166,15 @@ Status RunSnapshotBench(const SnapshotBenchOptions& o, std::ostream& out) {
   auto demo = LoadTasks(R2E_SOAK_DEFAULT_TASKS);  // examples/tasks/demo.jsonl
   if (!demo.ok() || demo->empty()) return demo.status().WithContext("loading the demo task");
   RepoEnvOptions env_options;
-  env_options.runtime = cli::Stoppable(o.runtime == "docker" ? DockerRuntimeFactory() : LocalRuntimeFactory());
+  if (o.runtime == "kube") {
+    KubeRuntimeOptions kube;
+    kube.load.kubeconfig = o.kubeconfig;
+    kube.load.context = o.context;
+    kube.namespace_name = o.kube_namespace;
+    env_options.runtime = cli::Stoppable(KubeRuntimeFactory(kube));
+  } else {
+    env_options.runtime = cli::Stoppable(o.runtime == "docker" ? DockerRuntimeFactory() : LocalRuntimeFactory());
+  }
   R2E_RETURN_IF_ERROR(BenchRepo(o, env_options, demo->front(), {}, "demo", out));
   if (o.large_files > 0) {
     R2E_RETURN_IF_ERROR(

@@ -15,7 +15,9 @@
 namespace r2e::bench {
 
 struct SnapshotBenchOptions {
-  std::string runtime = "local";  // local or docker
+  std::string runtime = "local";  // local, docker or kube
+  // --runtime kube: kubeconfig file, context and namespace (empty: defaults).
+  std::string kubeconfig, context, kube_namespace;
   int n = 20;                     // snapshot/restore rounds per repository
   int forks = 3;                  // forks per repository (each a new sandbox)
   int large_files = 5000;         // the generated repository's files (0: skip it)

@@ -378,6 +378,7 @@ int main(int argc, char** argv) {
     }
     if (*bench_snapshot) {
       snapshot_bench.runtime = common.runtime;
+      kube_options(snapshot_bench);
       return bench_result("snapshot", r2e::bench::RunSnapshotBench(snapshot_bench, std::cout));
     }
     if (*bench_grade) {

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <thread>
 
@@ -195,12 +196,16 @@ Status RunLocalImageResetBench(const ResetBenchOptions& o, std::ostream& out) {
   if (demo && OnPath("docker-registry") && OnPath("skopeo")) {
     LoopbackRegistry registry;
     auto registry_reference = registry.Start(dir, reference.substr(std::string("docker-archive:").size()));
-    if (!registry_reference.ok()) return registry_reference.status().WithContext("the registry pull");
     ImageStoreOptions registry_store = store_options;
     registry_store.cache_dir = dir / "registry-cache";
     const auto t0 = Clock::now();
-    R2E_RETURN_IF_ERROR(ImageStore(registry_store).Pull(*registry_reference).status());
-    registry_pull_ms = Ms(Clock::now() - t0).count();
+    Status pulled = registry_reference.ok() ? ImageStore(registry_store).Pull(*registry_reference).status()
+                                            : registry_reference.status();
+    if (pulled.ok()) {
+      registry_pull_ms = Ms(Clock::now() - t0).count();
+    } else {
+      std::cerr << "bench reset: the registry pull is left out: " << pulled.ToString() << "\n";
+    }
     (void)ImageStore(registry_store).Prune(0);
   }
 

@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fs::create_directories(layer_root);
   const r2e::image::UnpackLimits limits{1 << 20, 1000};
   r2e::image::UnpackTally tally;
-  const r2e::image::SharedFiles shared{root / "files", root / "scratch"};
+  r2e::image::SharedFiles shared{root / "files", root / "scratch", {}};
   for (int pass = 0; pass < 2; ++pass) {
     r2e::image::StringBlobReader blob(tar);
     (void)r2e::image::ApplyLayer(blob, layer_root, limits, tally, pass == 1 ? &shared : nullptr);

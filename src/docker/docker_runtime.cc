@@ -399,10 +399,15 @@ Status DockerRuntime::put_file_tar(const std::string& dir, const std::string& ta
     // as the daemon writes the archive, and given to the user the container
     // runs as (its first process's), so that a non-root image's user may
     // write in the directories r2e made for it (e.g. the tool server's).
+    // The owner: the first process's effective ids (from its status, which
+    // is readable even when the process is not dumpable). No symlink is
+    // followed by the chown (-h), and the loop needs nothing but the shell.
     static constexpr char kMakeDirs[] =
-        "owner=$(stat -c %u:%g /proc/1) || exit 1; d=$1; shift; "
-        "while [ ! -d \"$d\" ]; do set -- \"$d\" \"$@\"; d=$(dirname -- \"$d\"); done; "
-        "[ $# -eq 0 ] || { mkdir -- \"$@\" && chown -- \"$owner\" \"$@\"; }";
+        "u= g=; while read -r k a b c; do case $k in Uid:) u=$b ;; Gid:) g=$b ;; esac; done < /proc/1/status; "
+        "[ -n \"$u\" ] && [ -n \"$g\" ] || exit 1; d=$1; shift; "
+        "while [ ! -d \"$d\" ]; do set -- \"$d\" \"$@\"; "
+        "case $d in */*) d=${d%/*}; [ -n \"$d\" ] || d=/ ;; *) break ;; esac; done; "
+        "[ $# -eq 0 ] || { mkdir -- \"$@\" && chown -h -- \"$u:$g\" \"$@\"; }";
     R2E_ASSIGN_OR_RETURN(
         docker::ExecRun mk,
         client_->exec_run(id, internal::SandboxArgv(options_.session, "", {"/bin/sh", "-c", kMakeDirs, "sh", dir}), {},

@@ -266,7 +266,7 @@ Result<ImageInfo> ImageStore::Unpack(const std::string& reference, bool reuse_re
     image::UnpackLimits limits{options_.max_unpacked_bytes, options_.max_unpacked_files};
     // Files are hard links into the cache's shared files: images that share
     // layers (a base image, a common environment) store them once.
-    const image::SharedFiles shared{layout.files(), work / "scratch"};
+    image::SharedFiles shared{layout.files(), work / "scratch", {}};
     image::UnpackTally tally;
     ImagePullProgress progress{reference, 0, resolved.layer_digests.size(), 0};
     if (options_.progress) options_.progress(progress);
@@ -419,8 +419,12 @@ Result<ImagePruneReport> ImageStore::Prune(std::uint64_t keep_bytes) {
     total -= it->size_bytes;
     ++report.images_removed;
   }
-  // The files no remaining image shares (and those killed pulls left).
-  report.bytes_freed = image::RemoveUnusedFiles(layout.files());
+  // The files no remaining image shares (and those killed pulls left): a
+  // walk over every shared file, so only when something went (or asked for
+  // by a full prune), not after every pull that found the cache under its bound.
+  if (report.images_removed > 0 || report.leftovers_removed > 0 || keep_bytes == 0) {
+    report.bytes_freed = image::RemoveUnusedFiles(layout.files());
+  }
   return report;
 }
 

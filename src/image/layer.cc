@@ -121,6 +121,7 @@ struct SharedDirs {
   Fd objects;
   Fd scratch;
   std::uint64_t next = 0;  // the next scratch file's number
+  std::unordered_set<std::string>* used = nullptr;  // SharedFiles::used
 };
 
 class LayerWriter {
@@ -264,6 +265,17 @@ Status LayerWriter::WriteFile(struct archive* in, int parent, const std::string&
                              {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
   ::futimens(fd.get(), times);
   if (shared_ == nullptr) return Status::OK();
+  struct stat written {};
+  const bool stated = ::fstat(fd.get(), &written) == 0;
+  if (!stated || (written.st_size > (1 << 16) && static_cast<std::uint64_t>(written.st_blocks) * 512 * 2 <
+                                                     static_cast<std::uint64_t>(written.st_size))) {
+    // Sparse (e.g. /var/log/lastlog): hashing its holes would cost what
+    // writing it did not; it is a file of its own.
+    if (::renameat(shared_->scratch.get(), scratch.c_str(), parent, base.c_str()) != 0) {
+      return Status::Internal("image layer: cannot put \"" + name + "\" in place: " + ErrnoText(errno));
+    }
+    return Status::OK();
+  }
   // The content is hashed from the file as written (holes read as zeros),
   // so a sparse member and a dense one of the same bytes share.
   char buffer[1 << 16];
@@ -292,7 +304,9 @@ Status LayerWriter::Share(int fd, const std::string& scratch, const std::string&
   const std::string shard = hex.substr(0, 2);
   const std::string object = shard + "/" + hex + meta;
   const int objects = shared_->objects.get(), scratch_dir = shared_->scratch.get();
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // Another path of this image has it already: this one stays apart.
+  const bool first_here = shared_->used->insert(object).second;
+  for (int attempt = 0; first_here && attempt < 3; ++attempt) {
     if (::linkat(scratch_dir, scratch.c_str(), objects, object.c_str(), 0) == 0) break;  // it is the shared one now
     if (errno == ENOENT && ::mkdirat(objects, shard.c_str(), 0755) == 0) continue;     // a new shard
     if (errno != EEXIST) break;  // cannot share (e.g. EMLINK): on its own
@@ -461,14 +475,18 @@ Status RemoveTree(const fs::path& path) {
 }
 
 Result<std::string> ApplyLayer(BlobReader& blob, const fs::path& root, const UnpackLimits& limits,
-                               UnpackTally& tally, const SharedFiles* shared) {
+                               UnpackTally& tally, SharedFiles* shared) {
   Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.ok()) return Status::Internal("cannot open " + root.string() + ": " + ErrnoText(errno));
   SharedDirs dirs;
   if (shared != nullptr) {
     std::error_code ec;
-    fs::create_directories(shared->objects, ec);
+    // Only this process's user reaches the shared files: they hold what
+    // images keep in private directories, and a change to one would reach
+    // every image that links it.
+    if (fs::create_directories(shared->objects, ec)) ::chmod(shared->objects.c_str(), 0700);
     fs::create_directories(shared->scratch, ec);
+    dirs.used = &shared->used;
     dirs.objects = Fd(::open(shared->objects.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     dirs.scratch = Fd(::open(shared->scratch.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dirs.objects.ok() || !dirs.scratch.ok()) {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "r2e/status.h"
@@ -90,9 +91,14 @@ struct UnpackTally {
 // `objects` whose link count is 1 is used by no image (RemoveUnusedFiles).
 // Both directories must be on the root's filesystem; `scratch` holds files
 // being written (the unpack's own directory, removed with it).
+// Two paths of one image are never made one file that way (a write through
+// one would change the other): `used` keeps the shared files this image's
+// layers linked, and a second path of the same content is a file of its own
+// (unless the layer's tar itself hard-links them).
 struct SharedFiles {
   std::filesystem::path objects;
   std::filesystem::path scratch;
+  std::unordered_set<std::string> used;  // filled by ApplyLayer, across an image's layers
 };
 
 // Applies the layer read from `blob` onto the directory `root` (which holds
@@ -103,9 +109,9 @@ struct SharedFiles {
 // ResourceExhausted past `limits`; the root is then half-written and the
 // caller discards it. With `shared`, regular files are hard links into
 // shared->objects (a file that cannot be linked, e.g. past the link limit,
-// is written on its own).
+// a sparse file, or a second path of the same content, is written on its own).
 Result<std::string> ApplyLayer(BlobReader& blob, const std::filesystem::path& root, const UnpackLimits& limits,
-                               UnpackTally& tally, const SharedFiles* shared = nullptr);
+                               UnpackTally& tally, SharedFiles* shared = nullptr);
 
 // Removes the files of `objects` (SharedFiles) that no image links to any
 // more: how many bytes that freed.

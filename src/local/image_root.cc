@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <fstream>
 #include <system_error>
 
@@ -125,23 +126,30 @@ Status PrepareOverlay(const fs::path& rootfs, const fs::path& workdir, bool netw
 }
 
 Status MakeUpperDirs(const fs::path& rootfs, const fs::path& workdir, const fs::path& rel) {
-  fs::path upper = workdir / "upper", image = rootfs;
+  const int image_fd = ::open(rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  fs::path upper = workdir / "upper", in_image;
   for (const fs::path& part : rel.lexically_normal()) {
     if (part.empty() || part == "." || part == "..") continue;
     upper /= part;
-    image /= part;
+    in_image /= part;
     struct stat existing {};
     if (::lstat(upper.c_str(), &existing) == 0) continue;
     if (::mkdir(upper.c_str(), 0755) != 0 && errno != EEXIST) {
-      return Status::Internal("creating " + upper.string() + ": " + ErrnoText(errno));
+      const int err = errno;
+      if (image_fd >= 0) ::close(image_fd);
+      return Status::Internal("creating " + upper.string() + ": " + ErrnoText(err));
     }
-    // The image's own directory (not through a link: it is the image's file).
+    // The image's own directory, found inside the image (its links resolve
+    // there, never to the host's).
+    const int dir = image_fd < 0 ? -1 : OpenInRoot(image_fd, in_image, O_PATH | O_NOFOLLOW, 0);
     struct stat st {};
-    if (::lstat(image.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (dir >= 0 && ::fstat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
       (void)::lchown(upper.c_str(), st.st_uid, st.st_gid);
       ::chmod(upper.c_str(), st.st_mode & 07777);
     }
+    if (dir >= 0) ::close(dir);
   }
+  if (image_fd >= 0) ::close(image_fd);
   return Status::OK();
 }
 
@@ -238,6 +246,7 @@ std::vector<std::vector<std::string>> ReadColonFile(const fs::path& rootfs, cons
   }
   ::close(fd);
   for (std::string_view line : SplitOn(text, '\n')) {
+    if (line.ends_with('\r')) line.remove_suffix(1);
     if (line.empty() || line.front() == '#') continue;
     std::vector<std::string> fields;
     for (std::string_view field : SplitOn(line, ':')) fields.emplace_back(field);
@@ -307,11 +316,17 @@ Result<ImageUser> ResolveImageUser(const fs::path& rootfs, const std::string& us
                                      ": no matching entries in the image's /etc/group");
     }
   }
-  if (!matched_name.empty()) {
+  // As Docker: the primary group first; the groups that list the user only
+  // when User names no group (runc's implicit form).
+  user.groups = {user.gid};
+  if (!matched_name.empty() && group.empty()) {
     for (const auto& f : groups) {
       if (f.size() < 4 || ParseId(f[2]) < 0) continue;
       for (std::string_view member : SplitOn(f[3], ',')) {
-        if (member == matched_name) user.groups.push_back(static_cast<gid_t>(ParseId(f[2])));
+        const auto gid = static_cast<gid_t>(ParseId(f[2]));
+        if (member == matched_name && std::find(user.groups.begin(), user.groups.end(), gid) == user.groups.end()) {
+          user.groups.push_back(gid);
+        }
       }
     }
   }

@@ -79,7 +79,8 @@ int OpenInRoot(int root_fd, const std::filesystem::path& rel, int flags, mode_t 
 // The user an image's processes run as: its User resolved against the
 // image's own /etc/passwd and /etc/group, as Docker (runc) does. A name must
 // be in passwd; a number need not be (then gid 0 and home "/"). The
-// supplementary groups are those that list the user's name.
+// groups are the primary one, then (when User names no group) those that
+// list the user's name, as Docker sets them.
 struct ImageUser {
   uid_t uid = 0;
   gid_t gid = 0;

@@ -112,7 +112,11 @@ int RunAsHelperFd() {
   static const int fd = [] {
     const std::string_view helper = internal::RunAsHelper();
     if (helper.empty()) return -1;
-    const int writable = ::memfd_create("r2e-run-as", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U  // Linux 6.3: asked for where vm.memfd_noexec would seal it
+#endif
+    int writable = ::memfd_create("r2e-run-as", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (writable < 0 && errno == EINVAL) writable = ::memfd_create("r2e-run-as", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (writable < 0) return -1;
     bool ok = ::fchmod(writable, 0555) == 0;
     for (std::size_t done = 0; ok && done < helper.size();) {
@@ -125,21 +129,40 @@ int RunAsHelperFd() {
     const int readable =
         ok ? ::open(("/proc/self/fd/" + std::to_string(writable)).c_str(), O_RDONLY | O_CLOEXEC) : -1;
     ::close(writable);
-    return readable;
+    // Above the standard streams, which a spawn rewires before it moves
+    // this descriptor to kRunAsChildFd.
+    const int high = readable >= 0 ? ::fcntl(readable, F_DUPFD_CLOEXEC, 10) : -1;
+    if (readable >= 0) ::close(readable);
+    return high;
   }();
   return fd;
 }
 
-// Gives what r2e created under `path` (itself and, for a directory, all
-// below it) to the sandbox's user, not following symlinks.
-void GiveToUser(const fs::path& path, uid_t uid, gid_t gid) {
+// Gives what r2e copied from `source` to `dest` (a path below `root`) to
+// the sandbox's user: `dest` and, for a directory, the entries that `source`
+// has, nothing else. Every path is resolved inside `root` and no final
+// symlink is followed, so a link the agent or the image planted (or swaps
+// in meanwhile) cannot make r2e give away a host file.
+void GiveToUser(const fs::path& root, const fs::path& dest, const fs::path& source, uid_t uid, gid_t gid) {
+  const int root_fd = ::open(root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (root_fd < 0) return;
+  const fs::path rel = dest.lexically_relative(root);
+  auto give = [&](const fs::path& path) {
+    if (path.empty() || *path.begin() == "..") return;
+    const int parent = internal::OpenInRoot(root_fd, path.parent_path(), O_PATH | O_DIRECTORY, 0);
+    if (parent < 0) return;
+    (void)::fchownat(parent, path.filename().c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+    ::close(parent);
+  };
+  give(rel);
   std::error_code ec;
-  ::lchown(path.c_str(), uid, gid);
-  if (!fs::is_directory(fs::symlink_status(path, ec))) return;
-  for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    ::lchown(it->path().c_str(), uid, gid);
+  if (fs::is_directory(fs::symlink_status(source, ec))) {
+    for (auto it = fs::recursive_directory_iterator(source, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      give(rel / it->path().lexically_relative(source));
+    }
   }
+  ::close(root_fd);
 }
 
 }  // namespace
@@ -280,7 +303,7 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
     auto dest = image_.held() && overlay_ ? Result<fs::path>(workdir_ / "upper" / in_upper) : host_path(target);
     if (!dest.ok()) return fail(dest.status());
     if (Status s = CopyTree(host, *dest); !s.ok()) return fail(s);
-    if (!run_as_.empty()) GiveToUser(*dest, user_uid_, user_gid_);
+    if (!run_as_.empty()) GiveToUser(overlay_ ? workdir_ / "upper" : files_root(), *dest, host, user_uid_, user_gid_);
   }
 
   // The sandbox's own environment (the local stand-in for an image's ENV).
@@ -416,9 +439,13 @@ Status LocalRuntime::run_as(const internal::ImageUser& user) {
     return Status::FailedPrecondition(who + ": the local runtime switches to another user only when this process "
                                       "runs as root (bubblewrap maps no other user here); use --runtime docker");
   }
-  if (RunAsHelperFd() < 0) {
+  if (internal::RunAsHelper().empty()) {
     return Status::Unavailable(who + ", but this library was built without r2e-run-as (it needs a static libc: "
                                "apt install libc6-dev, then rebuild); use --runtime docker");
+  }
+  if (RunAsHelperFd() < 0) {
+    return Status::Unavailable(who + ", but r2e-run-as could not be made executable here (memfd_create or its "
+                               "seals failed); use --runtime docker");
   }
   std::string groups;
   for (gid_t g : user.groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
@@ -517,7 +544,9 @@ Status LocalRuntime::write_file(const std::string& sandbox_path, std::string_vie
   fs::path rel = host.lexically_relative(root);
   int root_fd = ::open(root.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (root_fd < 0) return Status::Unavailable("local sandbox directory is gone");
-  // Parent directories, created one component at a time inside the root.
+  // Parent directories, created one component at a time inside the root:
+  // each in its parent opened inside the root, so that no symlink on the
+  // way leads the mkdir (or the chown) out to the host.
   fs::path dir;
   for (auto it = rel.begin(); it != rel.end() && std::next(it) != rel.end(); ++it) {
     dir /= *it;
@@ -526,13 +555,18 @@ Status LocalRuntime::write_file(const std::string& sandbox_path, std::string_vie
       ::close(dfd);
       continue;
     }
-    if (mkdirat(root_fd, dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      int err = errno;
+    const int parent = internal::OpenInRoot(root_fd, dir.parent_path(), O_PATH | O_DIRECTORY, 0);
+    const int made = parent < 0 ? -1 : ::mkdirat(parent, dir.filename().c_str(), 0755);
+    const int err = errno;
+    // What r2e creates for a sandbox of a non-root image is that user's.
+    if (made == 0 && !run_as_.empty()) {
+      ::fchownat(parent, dir.filename().c_str(), user_uid_, user_gid_, AT_SYMLINK_NOFOLLOW);
+    }
+    if (parent >= 0) ::close(parent);
+    if (made != 0 && err != EEXIST) {
       ::close(root_fd);
       return Status::Internal("creating " + dir.string() + ": " + internal::ErrnoText(err));
     }
-    // What r2e creates for a sandbox of a non-root image is that user's.
-    if (!run_as_.empty()) ::fchownat(root_fd, dir.c_str(), user_uid_, user_gid_, AT_SYMLINK_NOFOLLOW);
   }
   bool created = false;
   if (!run_as_.empty()) {
@@ -572,7 +606,7 @@ Status LocalRuntime::upload(const fs::path& host_file, const std::string& sandbo
     }
   }
   R2E_RETURN_IF_ERROR(CopyTree(host_file, dest));
-  if (!run_as_.empty()) GiveToUser(dest, user_uid_, user_gid_);
+  if (!run_as_.empty()) GiveToUser(root, dest, host_file, user_uid_, user_gid_);
   return Status::OK();
 }
 

@@ -282,7 +282,8 @@ std::string ReadAll(const fs::path& path) {
 TEST_F(ImageStoreTest, ImagesThatShareALayerShareItsFilesOnDisk) {
   const std::string big(100000, 'b');
   const std::string base = Layer({Dir("usr"), File("usr/big", big), File("usr/conf", "one"),
-                                  File("usr/gone", "gone"), File("usr/tool", "same", 0755)});
+                                  File("usr/gone", "gone"), File("usr/tool", "same", 0755),
+                                  File("usr/conf-copy", "one")});
   // The base with a layer on top that replaces one of its files, removes
   // another and adds one; and another image with the same file in a layer
   // of its own (same content and metadata: shared too).
@@ -299,6 +300,12 @@ TEST_F(ImageStoreTest, ImagesThatShareALayerShareItsFilesOnDisk) {
   ASSERT_EQ(::stat((c->rootfs / "usr/big").c_str(), &in_c), 0);
   EXPECT_EQ(in_a.st_ino, in_b.st_ino);
   EXPECT_EQ(in_a.st_ino, in_c.st_ino);
+  // Two paths of one image are never one file (a write to one would change
+  // the other), though their content and metadata are the same.
+  struct stat conf {}, copy {};
+  ASSERT_EQ(::stat((a->rootfs / "usr/conf").c_str(), &conf), 0);
+  ASSERT_EQ(::stat((a->rootfs / "usr/conf-copy").c_str(), &copy), 0);
+  EXPECT_NE(conf.st_ino, copy.st_ino);
   // A file's metadata is part of what is shared: a different mode, another file.
   ASSERT_EQ(::stat((a->rootfs / "usr/tool").c_str(), &in_a), 0);
   ASSERT_EQ(::stat((c->rootfs / "usr/tool").c_str(), &in_c), 0);

@@ -59,7 +59,7 @@ TEST_F(ImageUserTest, ANameGivesItsIdsHomeAndTheGroupsThatListIt) {
     EXPECT_EQ(user->uid, 1234u);
     EXPECT_EQ(user->gid, 1234u);
     EXPECT_EQ(user->home, "/home/agent");
-    EXPECT_EQ(user->groups, (std::vector<gid_t>{100, 4321})) << spec;
+    EXPECT_EQ(user->groups, (std::vector<gid_t>{1234, 100, 4321})) << spec;
   }
 }
 
@@ -69,9 +69,11 @@ TEST_F(ImageUserTest, AGroupGivenReplacesThePrimaryGroup) {
   EXPECT_EQ(by_name->uid, 999u);
   EXPECT_EQ(by_name->gid, 100u);
   EXPECT_EQ(by_name->home, "/var/lib/svc");
+  EXPECT_EQ(by_name->groups, std::vector<gid_t>{100});  // a group given: not those listing the user
   auto by_number = ResolveImageUser(root_, "agent:777");  // a gid need not be in /etc/group
   ASSERT_TRUE(by_number.ok()) << by_number.status().ToString();
   EXPECT_EQ(by_number->gid, 777u);
+  EXPECT_EQ(by_number->groups, std::vector<gid_t>{777});
 }
 
 TEST_F(ImageUserTest, AnUnknownNumberRunsWithGroupZeroAndHomeSlash) {
@@ -80,7 +82,7 @@ TEST_F(ImageUserTest, AnUnknownNumberRunsWithGroupZeroAndHomeSlash) {
   EXPECT_EQ(user->uid, 5000u);
   EXPECT_EQ(user->gid, 0u);
   EXPECT_EQ(user->home, "/");
-  EXPECT_TRUE(user->groups.empty());
+  EXPECT_EQ(user->groups, std::vector<gid_t>{0});
 }
 
 TEST_F(ImageUserTest, UnknownNamesAndBadFormsAreClearErrors) {

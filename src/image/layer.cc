@@ -139,6 +139,7 @@ class LayerWriter {
   void Own(int fd, const char* base, archive_entry* e, int flags);
   Status Share(int fd, const std::string& scratch, const std::string& content_digest, int parent,
                const std::string& base, const std::string& name);
+  Status CopyOf(int from_dir, const std::string& from, int parent, const std::string& base, const std::string& name);
   Status FinishDirectories();
 
   int root_fd_;
@@ -322,6 +323,30 @@ Status LayerWriter::Share(int fd, const std::string& scratch, const std::string&
   return Status::OK();
 }
 
+// A copy of the regular file `from` (in `from_dir`) at `base`, with its
+// owner, mode and times.
+Status LayerWriter::CopyOf(int from_dir, const std::string& from, int parent, const std::string& base,
+                           const std::string& name) {
+  Fd in(::openat(from_dir, from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (!in.ok() || ::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Refuse(name, "hard-links to \"" + from + "\", which is not a regular file it can copy");
+  }
+  Fd out(::openat(parent, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!out.ok()) return Status::Internal("image layer: cannot create \"" + name + "\": " + ErrnoText(errno));
+  for (off_t left = st.st_size; left > 0;) {
+    const ssize_t n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, static_cast<size_t>(left), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Internal("image layer: copying \"" + name + "\": " + ErrnoText(errno));
+    left -= n;
+  }
+  if (as_root_) (void)::fchown(out.get(), st.st_uid, st.st_gid);
+  ::fchmod(out.get(), st.st_mode & 07777);
+  const timespec times[2] = {st.st_atim, st.st_mtim};
+  ::futimens(out.get(), times);
+  return Status::OK();
+}
+
 Status LayerWriter::Entry(struct archive* in, archive_entry* e, const std::string& name) {
   if (name.empty()) return Refuse(name, "has no name");
   if (name.front() == '/') return Refuse(name, "has an absolute path");
@@ -364,11 +389,14 @@ Status LayerWriter::Entry(struct archive* in, archive_entry* e, const std::strin
     }
     const std::string tdir = archive::JoinComponents(tparts, tparts.size() - 1);
     Fd tparent(OpenInRoot(root_fd_, tdir, O_RDONLY | O_DIRECTORY));
-    if (!tparent.ok() || ::linkat(tparent.get(), tparts.back().c_str(), parent, base.c_str(), 0) != 0) {
-      return Refuse(name, "hard-links to \"" + target + "\", which the image does not have before it (" +
-                              ErrnoText(errno) + ")");
+    if (tparent.ok() && ::linkat(tparent.get(), tparts.back().c_str(), parent, base.c_str(), 0) == 0) {
+      return Status::OK();
     }
-    return Status::OK();
+    // A file shared by many images can reach the filesystem's link limit:
+    // this path then gets a copy of it.
+    if (tparent.ok() && errno == EMLINK) return CopyOf(tparent.get(), tparts.back(), parent, base, name);
+    return Refuse(name, "hard-links to \"" + target + "\", which the image does not have before it (" +
+                            ErrnoText(errno) + ")");
   }
   const timespec mtime{archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
   switch (type) {

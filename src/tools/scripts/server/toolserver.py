@@ -362,9 +362,13 @@ class Server(object):
             for fd in ready:
                 if fd in done:
                     self.read_done(done[fd])
-            # A request is handed over first: its client waits for it, and
-            # the bookkeeping below can be done while the call runs.
-            served = False
+            if wake_r in ready:
+                try:
+                    while os.read(wake_r, 4096):
+                        pass
+                except OSError:
+                    pass
+            self.reap()
             if req_fd in ready:
                 try:
                     pending += os.read(req_fd, 65536)
@@ -380,16 +384,6 @@ class Server(object):
                     if message is None:
                         break
                     self.serve_request(message)
-                    served = True
-                if pending and not served and len(ready) == 1:
-                    continue  # a request written in parts (a client writes it in several): the rest comes next
-            if wake_r in ready:
-                try:
-                    while os.read(wake_r, 4096):
-                        pass
-                except OSError:
-                    pass
-            self.reap()
             self.kill_orphans()
             try:
                 current = os.stat(req).st_ino

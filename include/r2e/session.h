@@ -117,6 +117,12 @@ struct ShellSessionOptions {
   std::chrono::milliseconds backstop{700};
   // Bound on starting the loop and seeing its ready line.
   std::chrono::milliseconds start_timeout{std::chrono::seconds(30)};
+  // Says whether a failed start of the loop (its error, which quotes what the
+  // sandbox printed) is worth another try, on the first start and on every
+  // restart after the session died. Up to 4 more tries are made, 50, 100, 200
+  // and 400 ms apart. Empty (default): none. The local runtime retries
+  // bubblewrap's transient mount failures.
+  std::function<bool(const Status&)> retry_start;
 
   // r2e's earlier fixed command environment, for output that does not depend
   // on the image: HOME=/root, LANG and LC_ALL C.UTF-8, TERM=dumb, NO_COLOR=1,
@@ -174,7 +180,8 @@ class ShellSession {
   static std::string_view LoopScript();
 
  private:
-  Status open_locked();
+  Status open_locked();  // with ShellSessionOptions::retry_start's tries
+  Status open_once_locked();
   Result<ExecResult> exec_locked(std::string_view command, const ExecOptions& options);
   std::string prelude(const ExecOptions& options) const;
 

@@ -347,15 +347,15 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
   // bwrap's read-only binds are recursive: it remounts every mount below
   // /usr, /etc/... and fails ("Can't bind mount ... Invalid argument") when
   // one appears or goes meanwhile, e.g. a Docker container starting or
-  // stopping on this host. That is transient: try again a few times.
-  Status started;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
-    started = session_.Open(opener, session_options);
-    if (started.ok()) return Status::OK();
-    if (!use_bwrap_ || started.message().find("bwrap: Can't bind mount") == std::string::npos) break;
+  // stopping on this host. That is transient: the session tries again, also
+  // when it restarts after the agent killed it.
+  if (use_bwrap_) {
+    session_options.retry_start = [](const Status& failed) {
+      return failed.message().find("bwrap: Can't bind mount") != std::string::npos;
+    };
   }
-  return fail(started);
+  Status started = session_.Open(opener, session_options);
+  return started.ok() ? Status::OK() : fail(started);
 }
 
 Status LocalRuntime::stop() {

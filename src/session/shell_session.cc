@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <thread>
 
 #include "core/text.h"
 #include "r2e/shell_quote.h"
@@ -137,6 +138,16 @@ Status ShellSession::start() {
 }
 
 Status ShellSession::open_locked() {
+  Status started;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25 << attempt));
+    started = open_once_locked();
+    if (started.ok() || !options_.retry_start || !options_.retry_start(started)) break;
+  }
+  return started;
+}
+
+Status ShellSession::open_once_locked() {
   {
     std::lock_guard<std::mutex> lock(stream_mu_);
     if (stream_) return Status::OK();

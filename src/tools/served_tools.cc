@@ -18,45 +18,47 @@ constexpr std::string_view kServableMarker = "\n# r2e-tool-server: main\n";
 // stuck: it is killed, this call runs plainly and the next one starts a new
 // server. While a call runs, a server that dies (the agent killed it) ends the
 // call with 137, unless its answer is already in the reply fifo (a server
-// that another one took over exits right after its last call's answer). @DIR@ and @BIN@ are replaced by the quoted directories,
-// @START@ by the start command.
+// that another one took over exits right after its last call's answer). The
+// function's own variables are named __r2e_*, so that they hide none of the
+// exported ones from the tool. @DIR@ and @BIN@ are replaced by the quoted
+// directories, @START@ by the start command.
 constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
-  local d=@DIR@ b=@BIN@ n=$1 s= id= r= w= x= rc= t= i= o= e=
+  local __r2e_dir=@DIR@ __r2e_bin=@BIN@ __r2e_n=$1 __r2e_s= __r2e_id= __r2e_r= __r2e_w= __r2e_x= __r2e_rc= __r2e_t= __r2e_p= __r2e_i= __r2e_o= __r2e_e=
   shift
-  if [ ! -e "$d/failed" ]; then
-    if [ -p "$d/req" ] && [ -p "$d/reply" ] && read -r s < "$d/pid" 2>/dev/null && kill -0 "$s" 2>/dev/null; then
-      id=$BASHPID.$RANDOM$RANDOM
-      exec {r}<>"$d/reply" {w}<>"$d/req" {i}<&0 {o}>&1 {e}>&2
-      { printf '%s %s %s %s %s %s\n' "$id" "$BASHPID" "$i" "$o" "$e" "$#"; printf '%s\0' "$b/$1" "${@:2}"; declare -px; printf '\0'; } >&$w
-      exec {w}>&-
-      while read -t 5 -r x rc s <&$r && [ "$x" != "$id" ]; do :; done
-      if [ "$x" = "$id" ] && [ "$rc" = ok ]; then
-        until read -t 1 -r x rc <&$r && [ "$x" = "$id" ]; do
-          kill -0 "$s" 2>/dev/null && continue
-          while read -t 0.2 -r x rc <&$r && [ "$x" != "$id" ]; do :; done
-          [ "$x" = "$id" ] || rc=137
+  if [ ! -e "$__r2e_dir/failed" ]; then
+    if [ -p "$__r2e_dir/req" ] && [ -p "$__r2e_dir/reply" ] && read -r __r2e_s 2>/dev/null < "$__r2e_dir/pid" && kill -0 "$__r2e_s" 2>/dev/null; then
+      __r2e_id=$BASHPID.$RANDOM$RANDOM
+      exec {__r2e_r}<>"$__r2e_dir/reply" {__r2e_w}<>"$__r2e_dir/req" {__r2e_i}<&0 {__r2e_o}>&1 {__r2e_e}>&2
+      { printf '%s %s %s %s %s %s\n' "$__r2e_id" "$BASHPID" "$__r2e_i" "$__r2e_o" "$__r2e_e" "$#"; printf '%s\0' "$__r2e_bin/$1" "${@:2}"; declare -px; printf '\0'; } >&$__r2e_w
+      exec {__r2e_w}>&-
+      while read -t 5 -r __r2e_x __r2e_rc __r2e_s <&$__r2e_r && [ "$__r2e_x" != "$__r2e_id" ]; do :; done
+      if [ "$__r2e_x" = "$__r2e_id" ] && [ "$__r2e_rc" = ok ]; then
+        until read -t 1 -r __r2e_x __r2e_rc <&$__r2e_r && [ "$__r2e_x" = "$__r2e_id" ]; do
+          kill -0 "$__r2e_s" 2>/dev/null && continue
+          while read -t 0.2 -r __r2e_x __r2e_rc <&$__r2e_r && [ "$__r2e_x" != "$__r2e_id" ]; do :; done
+          [ "$__r2e_x" = "$__r2e_id" ] || __r2e_rc=137
           break
         done
-        exec {r}<&- {i}<&- {o}>&- {e}>&-
-        printf '%s served\n' "$n"
-        return "$rc"
+        exec {__r2e_r}<&- {__r2e_i}<&- {__r2e_o}>&- {__r2e_e}>&-
+        printf '%s served\n' "$__r2e_n"
+        return "$__r2e_rc"
       fi
-      exec {r}<&- {i}<&- {o}>&- {e}>&-
-      if [ "$x" != "$id" ]; then
-        kill -KILL "$s" 2>/dev/null; rm -f "$d/pid"
-        echo "no answer from server $s in 5 s" > "$d/last-exec"
+      exec {__r2e_r}<&- {__r2e_i}<&- {__r2e_o}>&- {__r2e_e}>&-
+      if [ "$__r2e_x" != "$__r2e_id" ]; then
+        kill -KILL "$__r2e_s" 2>/dev/null; rm -f "$__r2e_dir/pid"
+        echo "no answer from server $__r2e_s in 5 s" > "$__r2e_dir/last-exec"
       else
-        echo "server $s answered: $rc" > "$d/last-exec"
+        echo "server $__r2e_s answered: $__r2e_rc" > "$__r2e_dir/last-exec"
       fi
     else
-      echo "no server running (pid file: ${s:-none})" > "$d/last-exec"
+      echo "no server running (pid file: ${__r2e_s:-none})" > "$__r2e_dir/last-exec"
       @START@
     fi
   fi
   "$@"
-  rc=$?
-  printf '%s exec\n' "$n"
-  return $rc
+  __r2e_rc=$?
+  printf '%s exec\n' "$__r2e_n"
+  return $__r2e_rc
 }
 )SH";
 
@@ -67,7 +69,7 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
 // to run the server) writes `failed`, so that no later call tries again. It
 // runs on r2e-python when AddCommands installed that beside the server.
 constexpr std::string_view kStart =
-    R"SH({ t=; read -r t < "$d/starting"; case $t in '') ;; *[!0-9]*) rm -f "$d/starting" ;; *) [ $(( ${EPOCHSECONDS:-0} - t )) -gt 30 ] && rm -f "$d/starting" ;; esac; if ( set -C; echo "${EPOCHSECONDS:-0}" > "$d/starting" ); then { p=python3; [ -x "$d/r2e-python" ] && p="$d/r2e-python"; "$p" "$d/toolserver.py" "$d" @TOOLS@ || echo "the tool server did not start" > "$d/failed"; } </dev/null >/dev/null 2>&1 & fi; } 2>/dev/null)SH";
+    R"SH({ __r2e_t=; read -r __r2e_t < "$__r2e_dir/starting"; case $__r2e_t in '') ;; *[!0-9]*) rm -f "$__r2e_dir/starting" ;; *) [ $(( ${EPOCHSECONDS:-0} - __r2e_t )) -gt 30 ] && rm -f "$__r2e_dir/starting" ;; esac; if ( set -C; echo "${EPOCHSECONDS:-0}" > "$__r2e_dir/starting" ); then { __r2e_p=python3; [ -x "$__r2e_dir/r2e-python" ] && __r2e_p="$__r2e_dir/r2e-python"; "$__r2e_p" "$__r2e_dir/toolserver.py" "$__r2e_dir" @TOOLS@ || echo "the tool server did not start" > "$__r2e_dir/failed"; } </dev/null >/dev/null 2>&1 & fi; } 2>/dev/null)SH";
 
 void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
   for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
@@ -117,8 +119,10 @@ bool ServableTool(std::string_view content) {
 
 std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths) {
   // The same start as the client's, outside the function.
-  std::string cmd = "d=" + ShellQuote(ToolServerDir(bin_dir)) + "; ";
-  cmd += "if ! { [ -p \"$d/req\" ] && [ -p \"$d/reply\" ] && read -r s < \"$d/pid\" && kill -0 \"$s\"; } 2>/dev/null; then ";
+  std::string cmd = "__r2e_dir=" + ShellQuote(ToolServerDir(bin_dir)) + "; ";
+  cmd +=
+      "if ! { [ -p \"$__r2e_dir/req\" ] && [ -p \"$__r2e_dir/reply\" ] && "
+      "read -r s < \"$__r2e_dir/pid\" && kill -0 \"$s\"; } 2>/dev/null; then ";
   cmd += StartSnippet(tool_paths);
   cmd += "; fi";
   return cmd;

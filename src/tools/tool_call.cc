@@ -77,7 +77,9 @@ Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& insta
   std::string cmd = internal::ToolServerStartCommand(bin, paths);
   if (wait) {
     // Until the server has written its pid (it has imported the tools then).
-    cmd += "\nuntil [ -s \"$d/pid\" ] || [ -e \"$d/failed\" ]; do sleep 0.02; done; [ -s \"$d/pid\" ]";
+    cmd +=
+        "\nuntil [ -s \"$__r2e_dir/pid\" ] || [ -e \"$__r2e_dir/failed\" ]; do sleep 0.02; done; "
+        "[ -s \"$__r2e_dir/pid\" ]";
   }
   auto r = runtime.exec(cmd, exec);
   if (!r.ok()) return r.status().WithContext("starting the tool server");

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -206,6 +207,44 @@ TEST_F(SessionTest, RestartsAfterTheShellDies) {
   EXPECT_EQ(killed.output, "bye\n");
   EXPECT_EQ(Run("echo back").output, "back\n");
   EXPECT_EQ(session_->starts(), 2);
+}
+
+// A start that fails in a way ShellSessionOptions::retry_start calls
+// transient (as bubblewrap's mounts fail while a container starts on the
+// host) is tried again, also when the session restarts after it died.
+TEST_F(SessionTest, RetriesATransientStartFailureAlsoOnRestart) {
+  const auto run = [&](bool retry) {
+    auto opens = std::make_shared<int>(0);
+    StreamOpener real = LocalOpener(dir_.string());
+    StreamOpener flaky = [opens, real](const std::vector<std::string>& argv) {
+      ++*opens;
+      // The first start works; the next two (the restart) fail.
+      if (*opens == 2 || *opens == 3) {
+        return real({"/bin/sh", "-c", "echo \"bwrap: Can't bind mount\"; exit 1"});
+      }
+      return real(argv);
+    };
+    ShellSessionOptions o;
+    o.default_workdir = dir_.string();
+    if (retry) {
+      o.retry_start = [](const Status& failed) {
+        return failed.message().find("Can't bind mount") != std::string::npos;
+      };
+    }
+    ShellSession s(flaky, o);
+    EXPECT_EQ(s.exec("echo one")->output, "one\n");
+    EXPECT_EQ(s.exec("kill -KILL $$")->exit_code, -1);
+    auto back = s.exec("echo back");
+    EXPECT_EQ(*opens, retry ? 4 : 2);
+    return back;
+  };
+  auto retried = run(true);
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_EQ(retried->output, "back\n");
+  auto not_retried = run(false);
+  EXPECT_EQ(not_retried.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(not_retried.status().message().find("Can't bind mount"), std::string::npos)
+      << not_retried.status().ToString();
 }
 
 TEST_F(SessionTest, RejectsBadOptions) {

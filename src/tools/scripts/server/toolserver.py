@@ -108,6 +108,29 @@ def alive(pid):
     return stat[stat.rfind(b")") + 2:][:1] != b"Z"
 
 
+def set_policy(policy):
+    """Sets this process's scheduling policy where the system has it. The
+    server runs as SCHED_BATCH: a client writes its request in many small
+    writes (one per variable), and a batch process that they wake does not
+    preempt the writer, so the request is written in one go instead of one
+    context switch per write. It never runs a tool itself."""
+    if policy is None or not hasattr(os, "sched_setscheduler"):
+        return
+    try:
+        os.sched_setscheduler(0, policy, os.sched_param(0))
+    except OSError:
+        pass
+
+
+def tell(done_w, again):
+    """A worker's word to the server that its call is over: a server that
+    is gone (or let it go) must not keep the status from the client."""
+    try:
+        os.write(done_w, b"idle\n" if again else b"exit\n")
+    except OSError:
+        pass
+
+
 class Worker(object):
     """The server's side of a worker: its pid, the pipe calls are handed over
     on, the pipe it says "done" on, and the call it runs, if any."""
@@ -137,6 +160,7 @@ class Server(object):
             except Exception:
                 pass  # such a tool runs plainly
         self.workers = {}  # pid -> Worker
+        self.leaving = set()  # pids of workers let go that have not exited yet
         self.reply_fd = -1
         self.superseded = False  # another server took over: end once the calls under way are over
 
@@ -198,6 +222,7 @@ class Server(object):
         (gc.freeze): a collection of the server's objects would touch, and
         copy, every page of them."""
         os.setpgid(0, 0)
+        set_policy(getattr(os, "SCHED_OTHER", None))  # the tools run as in a plain call
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
@@ -222,8 +247,7 @@ class Server(object):
                     os._exit(0)  # the server let this worker go, or is gone
                 pending += chunk
                 continue
-            call_id, code, again = take_call(self, message,
-                                             lambda again: os.write(done_w, b"idle\n" if again else b"exit\n"))
+            call_id, code, again = take_call(self, message, lambda again: tell(done_w, again))
             if not again:
                 os._exit(code)
 
@@ -244,9 +268,11 @@ class Server(object):
             break
 
     def retire(self, worker):
-        """Lets an idle worker go (it exits when its pipe closes)."""
+        """Lets an idle worker go (it exits when its pipe closes, after the
+        status of its last call, which it may still be writing)."""
         worker.close()
         self.workers.pop(worker.pid, None)
+        self.leaving.add(worker.pid)
 
     def read_done(self, worker):
         """A worker said its call is over: "idle" (it takes another; one idle
@@ -273,6 +299,7 @@ class Server(object):
                 return
             if pid == 0:
                 break
+            self.leaving.discard(pid)
             worker = self.workers.pop(pid, None)
             if worker is None:
                 continue
@@ -304,13 +331,13 @@ class Server(object):
 
     def wait_for_workers(self, seconds=5.0):
         """Before a superseded server exits: lets its workers go and waits
-        (bounded) until they are gone, so that the last call's status line
-        is on the reply fifo by then (its client takes this server's exit
-        for the end of the call)."""
+        (bounded) until they are gone, also those let go earlier, so that
+        the last call's status line is on the reply fifo by then (its client
+        takes this server's exit for the end of the call)."""
         for worker in list(self.workers.values()):
             worker.close()
         deadline = time.monotonic() + seconds
-        while self.workers and time.monotonic() < deadline:
+        while (self.workers or self.leaving) and time.monotonic() < deadline:
             try:
                 pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -319,6 +346,7 @@ class Server(object):
                 time.sleep(0.01)
             else:
                 self.workers.pop(pid, None)
+                self.leaving.discard(pid)
 
     def run(self):
         req = os.path.join(self.dir, "req")
@@ -419,6 +447,7 @@ def main(argv):
             os.dup2(devnull, fd)
         os.closerange(3, 65536)  # what the starting shell left open (its session's fifos)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        set_policy(getattr(os, "SCHED_BATCH", None))
         server = Server(directory, argv[2:])
         return server.run()
     except Exception:

@@ -232,8 +232,12 @@ TEST_F(SessionTest, RetriesATransientStartFailureAlsoOnRestart) {
       };
     }
     ShellSession s(flaky, o);
-    EXPECT_EQ(s.exec("echo one")->output, "one\n");
-    EXPECT_EQ(s.exec("kill -KILL $$")->exit_code, -1);
+    auto one = s.exec("echo one");
+    EXPECT_TRUE(one.ok() && one->output == "one\n")
+        << (one.ok() ? one->output : one.status().ToString());
+    auto killed = s.exec("kill -KILL $$");
+    EXPECT_TRUE(killed.ok() && killed->exit_code == -1)
+        << (killed.ok() ? "" : killed.status().ToString());
     auto back = s.exec("echo back");
     EXPECT_EQ(*opens, retry ? 4 : 2);
     return back;

@@ -268,14 +268,14 @@ TEST_F(ToolServerTest, ItsFilesRemovedCostsOneStep) {
 // window runs plainly, and its output is the tool's alone (the client's own
 // failed read of the pid file must not show in it).
 TEST_F(ToolServerTest, AMissingPidFileShowsNothingInTheOutput) {
-  const std::string plain = StepServed(Bash("echo works")).observation.text;
+  const std::string served = StepServed(Bash("echo works")).observation.text;
   auto rm = env_->run("rm -f /usr/local/bin/.r2e-tools/pid /root/.local/bin/.r2e-tools/pid");
   ASSERT_TRUE(rm.ok());
   auto next = env_->step(Bash("echo works"));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
   EXPECT_EQ(next->info.tool_path, ToolPath::kExec) << ServerNotes();
-  EXPECT_EQ(next->observation.text, plain);
-  EXPECT_EQ(StepServed(Bash("echo works")).observation.text, plain);
+  EXPECT_EQ(next->observation.text, served);
+  EXPECT_EQ(StepServed(Bash("echo works")).observation.text, served);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #ifndef R2E_DOCKER_RUNTIME_H_
 #define R2E_DOCKER_RUNTIME_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -99,6 +100,9 @@ class DockerRuntime final : public Runtime {
   std::string command_shell() const override { return options_.session.command_shell; }
   std::string session_path() const override { return options_.session.path; }
   bool keeps_state() const override { return options_.session.keep_state; }
+  // The container's session pipe directory (DockerRuntimeOptions::
+  // session_dir), while the session runs over pipes in it.
+  PipeDirectory pipe_directory() const override;
   // "docker" and the image override.
   std::string sandbox_key() const override { return "docker " + options_.image; }
   // Kills the container through the daemon (its main process dies, a
@@ -159,6 +163,7 @@ class DockerRuntime final : public Runtime {
   std::vector<std::pair<std::string, std::string>> env_;
   SessionSlot session_;
   std::filesystem::path fifo_dir_;  // this container's pipe directory, if any
+  std::shared_ptr<std::atomic<bool>> session_pipes_;  // whether the session still uses it
 };
 
 struct CleanupOptions {

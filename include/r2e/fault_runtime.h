@@ -47,6 +47,9 @@ class FaultRuntime final : public RuntimeWrapper {
   Status download(const std::string& sandbox_path, const std::filesystem::path& host_path) override;
   Result<std::string> read_file(const std::string& sandbox_path) override;
   Status write_file(const std::string& sandbox_path, std::string_view content, int mode = 0644) override;
+  // None, whatever the wrapped runtime has: every command goes through
+  // exec(), where faults are injected.
+  PipeDirectory pipe_directory() const override { return {}; }
 
  private:
   std::optional<Status> take_fault(Op op, std::string_view command = {});

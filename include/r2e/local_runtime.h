@@ -129,6 +129,9 @@ class LocalRuntime final : public Runtime {
   std::string command_shell() const override { return options_.session.command_shell; }
   std::string session_path() const override { return options_.session.path; }
   bool keeps_state() const override { return options_.session.keep_state; }
+  // A directory of the sandbox's working directory, seen inside as
+  // /run/r2e-session (under bubblewrap); none for sandboxes on an image.
+  PipeDirectory pipe_directory() const override;
   // False unless options.image or use_task_image: the sandbox is then made
   // from SandboxSpec::copy_in and the task's image is ignored.
   bool uses_image() const override { return on_image(); }

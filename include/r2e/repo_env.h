@@ -433,6 +433,7 @@ class RepoEnv {
   std::vector<std::pair<ToolFile, ToolDescription>> tools_;
   Status tools_status_;
   std::vector<InstalledTool> installed_;  // in the current sandbox
+  ToolServerLink tool_link_;              // what served calls keep about it
   std::vector<ToolFile> added_tools_;     // by add_commands(), installed on warm sandboxes too
   std::mutex runtime_mu_;                 // guards runtime_ swaps against cancel()
   // Fast reset: the state after setup, and the token that marks the episode's processes.

@@ -25,6 +25,7 @@
 #define R2E_RUNTIME_H_
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -55,6 +56,26 @@ struct SandboxSpec {
   // Labels on the sandbox, over the runtime's own (Docker containers,
   // Kubernetes pods; the local runtime has none).
   std::vector<std::pair<std::string, std::string>> labels;
+};
+
+// A directory that this process and a sandbox both see, where named pipes
+// made here can be opened inside the sandbox (only pipes: the sandbox may
+// see it read-only, and may remove or replace what is in it). Calls that
+// skip the shell session use it: r2e's tool server takes tool calls through
+// it (see CallTool in tools.h).
+struct PipeDirectory {
+  std::filesystem::path host_path;  // empty: the runtime has none
+  std::string sandbox_path;         // where the sandbox sees it
+  // Mode of the pipes made in it: 0600, or 0666 when the sandbox's commands
+  // may run as another user than this process.
+  unsigned pipe_mode = 0600;
+  // The user to give the pipes to (a rootless daemon's, when this process is
+  // root), or -1.
+  long pipe_owner = -1;
+  // The session's output bounds (ShellSessionOptions::head_bytes and
+  // tail_bytes), which output read through the pipes keeps too.
+  std::size_t head_bytes = 64 * 1024;
+  std::size_t tail_bytes = 64 * 1024;
 };
 
 class Runtime {
@@ -109,6 +130,11 @@ class Runtime {
   // variables) from one command to the next (ShellSessionOptions::keep_state),
   // so that a command's effects outlive it outside the filesystem.
   virtual bool keeps_state() const { return false; }
+
+  // The running sandbox's pipe directory; an empty host_path (the default)
+  // when it has none, e.g. a Docker daemon on another machine. Calls through
+  // it are not serialized with exec(): the caller keeps to one at a time.
+  virtual PipeDirectory pipe_directory() const { return {}; }
 
   // True when sandboxes run SandboxSpec::image (containers); false when the
   // sandbox is built from host directories alone (SandboxSpec::copy_in, as

@@ -64,6 +64,7 @@ class RuntimeWrapper : public Runtime {
   std::string command_shell() const override { return target_->command_shell(); }
   std::string session_path() const override { return target_->session_path(); }
   bool keeps_state() const override { return target_->keeps_state(); }
+  PipeDirectory pipe_directory() const override { return target_->pipe_directory(); }
   bool uses_image() const override { return target_->uses_image(); }
   bool isolated() const override { return target_->isolated(); }
   std::string sandbox_key() const override { return target_->sandbox_key(); }

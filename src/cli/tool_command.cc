@@ -123,6 +123,8 @@ int ToolRun(const CommonOptions& common, const ToolRunOptions& run) {
   call.exec.timeout = std::chrono::seconds(run.timeout_s);
   call.serve = run.serve;
   call.separate_stderr = true;
+  ToolServerLink link;  // as a step's call: directly to the server where it can
+  call.link = &link;
   if (run.serve) {
     ExecOptions o;
     o.timeout = std::chrono::seconds(60);

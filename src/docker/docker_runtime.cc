@@ -208,8 +208,8 @@ Result<std::vector<std::string>> UnenforcedLimits(docker::DockerClient& client, 
 // are any, else (and, unless pipes are required, when they fail) through a
 // hijacked exec.
 StreamOpener SessionOpener(std::shared_ptr<docker::DockerClient> client, const DockerRuntimeOptions& o,
-                           const Created& container, const EnvList& env) {
-  auto use_pipes = std::make_shared<std::atomic<bool>>(!container.fifo_dir.empty());
+                           const Created& container, const EnvList& env,
+                           std::shared_ptr<std::atomic<bool>> use_pipes) {
   return [client = std::move(client), id = container.id, fifo_dir = container.fifo_dir, workdir = o.workdir,
           exec_env = EnvStrings(env), use_pipes, pipes_required = o.session_transport == SessionTransport::kPipes,
           world = !o.user.empty(), start_timeout = o.session.start_timeout](
@@ -330,14 +330,32 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
     if (s.ok()) s = upload(host_path, target);
   }
   if (s.ok() && options_.exec_mode == DockerRuntimeOptions::ExecMode::kSession) {
-    s = session_.Open(SessionOpener(client_, options_, *created, env_),
+    auto use_pipes = std::make_shared<std::atomic<bool>>(!created->fifo_dir.empty());
+    s = session_.Open(SessionOpener(client_, options_, *created, env_, use_pipes),
                       container::SessionOptions(options_.session, options_.workdir, env_));
+    std::lock_guard<std::mutex> lock(state_mu_);
+    session_pipes_ = std::move(use_pipes);
   }
   if (!s.ok()) {
     (void)remove_container();  // leave nothing behind: the caller gets the first error
     return s.WithContext("starting container " + created->name + " from " + image);
   }
   return Status::OK();
+}
+
+PipeDirectory DockerRuntime::pipe_directory() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  // Only while the session itself runs over the pipes: then the container
+  // sees the directory.
+  if (fifo_dir_.empty() || !session_pipes_ || !session_pipes_->load() || !client_) return {};
+  PipeDirectory d;
+  d.host_path = fifo_dir_;
+  d.sandbox_path = docker::kFifoSandboxDir;
+  d.pipe_mode = options_.user.empty() ? 0600 : 0666;
+  d.pipe_owner = docker::PipeOwner(*client_);
+  d.head_bytes = options_.session.head_bytes;
+  d.tail_bytes = options_.session.tail_bytes;
+  return d;
 }
 
 Status DockerRuntime::remove_container() {
@@ -348,6 +366,7 @@ Status DockerRuntime::remove_container() {
   std::error_code ec;
   if (!fifo_dir_.empty()) fs::remove_all(fifo_dir_, ec);
   fifo_dir_.clear();
+  session_pipes_.reset();
   id_.clear();
   unenforced_limits_.clear();
   name_.clear();

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "core/named_pipe.h"
 #include "core/text.h"
 #include "docker/docker_client.h"
 #include "session/socket_stream.h"
@@ -38,6 +39,15 @@ Status MakeFifoDir(const fs::path& dir) {
   return Status::OK();
 }
 
+long PipeOwner(const DockerClient& client) {
+  // A rootless daemon maps the sandbox's root to the user who runs it, the
+  // owner of its socket. When that is another user (root driving someone's
+  // rootless Podman), the pipes are given to that user.
+  struct stat sock {};
+  if (::geteuid() == 0 && ::stat(client.socket_path().c_str(), &sock) == 0 && sock.st_uid != 0) return sock.st_uid;
+  return -1;
+}
+
 namespace {
 
 // Closes the descriptors and removes the names unless released.
@@ -64,17 +74,9 @@ Result<std::unique_ptr<ByteStream>> OpenFifoSession(DockerClient& client, const 
   PipePair pipes;
   pipes.in_path = host_dir / ("in." + tag);
   pipes.out_path = host_dir / ("out." + tag);
-  const mode_t mode = world_accessible ? 0666 : 0600;
-  // A rootless daemon maps the sandbox's root to the user who runs it, the
-  // owner of its socket. When that is another user (root driving someone's
-  // rootless Podman), the pipes are given to that user.
-  struct stat sock {};
-  const bool give_away = ::geteuid() == 0 && ::stat(client.socket_path().c_str(), &sock) == 0 && sock.st_uid != 0;
+  const long owner = PipeOwner(client);
   for (const fs::path& p : {pipes.in_path, pipes.out_path}) {
-    if (::mkfifo(p.c_str(), mode) != 0 || ::chmod(p.c_str(), mode) != 0 ||
-        (give_away && ::chown(p.c_str(), sock.st_uid, static_cast<gid_t>(-1)) != 0)) {
-      return Status::Internal("creating pipe " + p.string() + ": " + internal::ErrnoText(errno));
-    }
+    R2E_RETURN_IF_ERROR(internal::MakeNamedPipe(p, world_accessible ? 0666 : 0600, owner));
   }
   // Neither open blocks: O_RDWR on the input keeps a reader of our own (so a
   // write never raises SIGPIPE), and a non-blocking reader of the output

@@ -32,6 +32,10 @@ std::filesystem::path DefaultFifoRoot();
 // container's user: 0700 when it runs as root, else 0711 with pipes 0666.
 Status MakeFifoDir(const std::filesystem::path& dir);
 
+// The user to give pipes made for `client`'s containers to, or -1: the
+// owner of a rootless daemon's socket when this process is root.
+long PipeOwner(const DockerClient& client);
+
 // Starts `argv` in the container with stdin and stdout on fresh pipes in
 // `host_dir` (seen as kFifoSandboxDir inside), waits until it writes its
 // first byte, and returns the stream. The pipe names are unlinked once both

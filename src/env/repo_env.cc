@@ -295,6 +295,7 @@ Result<StepResult> RepoEnv::run_step(const Action& action, std::optional<std::ch
     ToolCallOptions call;
     call.exec = tool_exec_options(timeout);
     call.serve = options_.tool_server;
+    call.link = &tool_link_;
     auto called = CallTool(*runtime_, installed_, *tool, *cmd, call);
     if (!called.ok()) return called.status().WithContext("step " + std::to_string(steps_));
     const ExecResult& r = called->result;

@@ -27,6 +27,10 @@ constexpr std::string_view kPrivateRoots[] = {"testbed", "root", "tmp"};
 // /var/tmp is the sandbox's own too (the scaffold's file editor keeps its undo
 // history there), backed by this directory of the working directory.
 constexpr std::string_view kVarTmp = "var-tmp";
+// The pipe directory (see pipe_directory()): its backing directory and where
+// the sandbox sees it.
+constexpr std::string_view kPipeDir = "pipes";
+constexpr std::string_view kPipeSandboxDir = "/run/r2e-session";
 
 Status CopyTree(const fs::path& from, const fs::path& to) {
   std::error_code ec;
@@ -181,6 +185,19 @@ bool LocalRuntime::BubblewrapAvailable() {
   return available;
 }
 
+PipeDirectory LocalRuntime::pipe_directory() const {
+  // Sandboxes on an image have no place for it yet (their /run is the
+  // image's, read-only).
+  if (!has_sandbox_ || on_image()) return {};
+  PipeDirectory d;
+  d.host_path = workdir_ / kPipeDir;
+  d.sandbox_path = use_bwrap_ ? std::string(kPipeSandboxDir) : d.host_path.string();
+  d.pipe_mode = run_as_.empty() ? 0600 : 0666;
+  d.head_bytes = options_.session.head_bytes;
+  d.tail_bytes = options_.session.tail_bytes;
+  return d;
+}
+
 std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::string>& argv) const {
   if (!use_bwrap_) return argv;
   std::vector<std::string> a = {"bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc",
@@ -214,6 +231,7 @@ std::vector<std::string> LocalRuntime::sandbox_argv(const std::vector<std::strin
     a.insert(a.end(), {"--ro-bind", extra.string(), extra.string()});
   }
   a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run"});
+  a.insert(a.end(), {"--ro-bind", (workdir_ / kPipeDir).string(), std::string(kPipeSandboxDir)});
   for (std::string_view root : kPrivateRoots) {
     a.insert(a.end(), {"--bind", (workdir_ / root).string(), "/" + std::string(root)});
   }
@@ -282,6 +300,7 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
     if (Status s = start_on_image(spec, process_env); !s.ok()) return fail(s);
   } else {
     for (std::string_view r : kPrivateRoots) fs::create_directories(workdir_ / r, ec);
+    fs::create_directories(workdir_ / kPipeDir, ec);
     fs::create_directories(workdir_ / kVarTmp, ec);
     fs::permissions(workdir_ / "tmp", fs::perms::all | fs::perms::sticky_bit, ec);
     fs::permissions(workdir_ / kVarTmp, fs::perms::all | fs::perms::sticky_bit, ec);

@@ -69,7 +69,7 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
 // to run the server) writes `failed`, so that no later call tries again. It
 // runs on r2e-python when AddCommands installed that beside the server.
 constexpr std::string_view kStart =
-    R"SH({ __r2e_t=; read -r __r2e_t < "$__r2e_dir/starting"; case $__r2e_t in '') ;; *[!0-9]*) rm -f "$__r2e_dir/starting" ;; *) [ $(( ${EPOCHSECONDS:-0} - __r2e_t )) -gt 30 ] && rm -f "$__r2e_dir/starting" ;; esac; if ( set -C; echo "${EPOCHSECONDS:-0}" > "$__r2e_dir/starting" ); then { __r2e_p=python3; [ -x "$__r2e_dir/r2e-python" ] && __r2e_p="$__r2e_dir/r2e-python"; "$__r2e_p" "$__r2e_dir/toolserver.py" "$__r2e_dir" @TOOLS@ || echo "the tool server did not start" > "$__r2e_dir/failed"; } </dev/null >/dev/null 2>&1 & fi; } 2>/dev/null)SH";
+    R"SH({ __r2e_t=; read -r __r2e_t < "$__r2e_dir/starting"; case $__r2e_t in '') ;; *[!0-9]*) rm -f "$__r2e_dir/starting" ;; *) [ $(( ${EPOCHSECONDS:-0} - __r2e_t )) -gt 30 ] && rm -f "$__r2e_dir/starting" ;; esac; if ( set -C; echo "${EPOCHSECONDS:-0}" > "$__r2e_dir/starting" ); then { __r2e_p=python3; [ -x "$__r2e_dir/r2e-python" ] && __r2e_p="$__r2e_dir/r2e-python"; "$__r2e_p" "$__r2e_dir/toolserver.py" @DIRECT@"$__r2e_dir" @TOOLS@ || echo "the tool server did not start" > "$__r2e_dir/failed"; } </dev/null >/dev/null 2>&1 & fi; } 2>/dev/null)SH";
 
 void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
   for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
@@ -83,9 +83,10 @@ std::string QuotedList(const std::vector<std::string>& words) {
   return out;
 }
 
-std::string StartSnippet(const std::vector<std::string>& tool_paths) {
+std::string StartSnippet(const std::vector<std::string>& tool_paths, std::string_view direct_fifo) {
   std::string start(kStart);
   ReplaceAll(start, "@TOOLS@", QuotedList(tool_paths));
+  ReplaceAll(start, "@DIRECT@", direct_fifo.empty() ? "" : "--direct " + ShellQuote(direct_fifo) + " ");
   return start;
 }
 
@@ -117,21 +118,22 @@ bool ServableTool(std::string_view content) {
          content.find(kServableMarker) != std::string_view::npos;
 }
 
-std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths) {
+std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
+                                   std::string_view direct_fifo) {
   // The same start as the client's, outside the function.
   std::string cmd = "__r2e_dir=" + ShellQuote(ToolServerDir(bin_dir)) + "; ";
   cmd +=
       "if ! { [ -p \"$__r2e_dir/req\" ] && [ -p \"$__r2e_dir/reply\" ] && "
       "read -r s < \"$__r2e_dir/pid\" && kill -0 \"$s\"; } 2>/dev/null; then ";
-  cmd += StartSnippet(tool_paths);
+  cmd += StartSnippet(tool_paths, direct_fifo);
   cmd += "; fi";
   return cmd;
 }
 
 std::string ServedCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
-                          std::string_view nonce, std::string_view command) {
+                          std::string_view direct_fifo, std::string_view nonce, std::string_view command) {
   std::string fn(kClientFunction);
-  ReplaceAll(fn, "@START@", StartSnippet(tool_paths));
+  ReplaceAll(fn, "@START@", StartSnippet(tool_paths, direct_fifo));
   ReplaceAll(fn, "@DIR@", ShellQuote(ToolServerDir(bin_dir)));
   ReplaceAll(fn, "@BIN@", ShellQuote(bin_dir));
   return fn + "__r2e_served " + std::string(nonce) + " " + std::string(command);

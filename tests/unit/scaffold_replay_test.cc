@@ -24,6 +24,7 @@
 #include "r2e/local_runtime.h"
 #include "r2e/observation.h"
 #include "r2e/tools.h"
+#include "tools/direct_call.h"
 
 namespace r2e {
 namespace {
@@ -189,7 +190,9 @@ class Sandbox {
     fs::remove_all(dir_, ec);
   }
 
-  Result<ToolCallResult> Run(const std::string& command, bool separate_stderr) {
+  // With `direct`, as a step runs it: straight to the tool server where it
+  // can (ToolCallOptions::link); else through the session.
+  Result<ToolCallResult> Run(const std::string& command, bool separate_stderr, bool direct) {
     const std::string tool = command.substr(0, command.find(' '));
     const InstalledTool* found = &installed_.front();
     for (const InstalledTool& t : installed_) {
@@ -198,6 +201,7 @@ class Sandbox {
     ToolCallOptions o;
     o.exec.timeout = std::chrono::seconds(90);
     o.separate_stderr = separate_stderr;
+    if (direct) o.link = &link_;
     return CallTool(*runtime_, installed_, *found, command, o);
   }
 
@@ -211,6 +215,7 @@ class Sandbox {
   fs::path dir_;
   std::unique_ptr<LocalRuntime> runtime_;
   std::vector<InstalledTool> installed_;
+  ToolServerLink link_;
 };
 
 // Replays case `id` with the tools on `python` (kSandbox: the host's python3,
@@ -231,12 +236,17 @@ void Replay(const std::string& id, ToolPython python) {
   for (const json& step : c["steps"]) {
     SCOPED_TRACE("step " + std::to_string(index++) + ": " + step["command"].get<std::string>());
     const auto before = apart.Files();
-    auto a = apart.Run(step["command"].get<std::string>(), /*separate_stderr=*/true);
+    auto a = apart.Run(step["command"].get<std::string>(), /*separate_stderr=*/true, /*direct=*/false);
     ASSERT_TRUE(a.ok()) << a.status().ToString();
-    auto m = merged.Run(step["command"].get<std::string>(), /*separate_stderr=*/false);
+    auto m = merged.Run(step["command"].get<std::string>(), /*separate_stderr=*/false, /*direct=*/true);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
-    // Served unless the server could not take the call (the path is reported).
+    // Served unless the server could not take the call (the path is reported);
+    // the merged sandbox's served calls skip the session, as a step's do,
+    // unless the command needs a shell to be taken apart (a glob, ...).
     EXPECT_THAT(a->path, testing::AnyOf(ToolPath::kServed, ToolPath::kExec));
+    EXPECT_FALSE(a->direct);
+    const bool literal = internal::LiteralWords(step["command"].get<std::string>()).has_value();
+    EXPECT_EQ(m->direct, m->path == ToolPath::kServed && literal);
 
     ExpectText("stdout", a->result.output, Field(step, "stdout"), step);
     EXPECT_EQ(a->result.exit_code, step["exit_code"].get<int>());

@@ -181,7 +181,7 @@ TEST_F(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
   ASSERT_EQ(which->exit_code, 0) << which->output;
   const std::string bin = which->output.substr(0, which->output.rfind('/'));
   const auto served = [&](const std::string& setup) {
-    const std::string cmd = internal::ServedCommand(bin, {}, "N0NCE",
+    const std::string cmd = internal::ServedCommand(bin, {}, "", "N0NCE",
                                                     "execute_bash --cmd 'echo \"[$R2E_PROBE] $PWD\"'");
     auto r = env_->run(setup + "\n" + cmd);
     EXPECT_TRUE(r.ok());
@@ -211,7 +211,7 @@ TEST_F(ToolServerTest, ACallOutlivesAServerTakingOver) {
   const std::string takeover = "( until [ -e /tmp/call-started ]; do sleep 0.05; done; python3 " + dir +
                                "/toolserver.py " + dir + " " + tool + " ) &\n";
   auto r = env_->run(takeover +
-                     internal::ServedCommand(bin, {}, "N0NCE",
+                     internal::ServedCommand(bin, {}, "", "N0NCE",
                                              "execute_bash --cmd 'touch /tmp/call-started; sleep 2; echo finished'") +
                      "\nrc=$?; wait; exit $rc");
   ASSERT_TRUE(r.ok()) << r.status().ToString();

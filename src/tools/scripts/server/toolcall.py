@@ -25,17 +25,19 @@ def identity(path):
 
 def split_message(pending):
     """(message, rest) when `pending` starts with a whole request: the header
-    line "<id> <pid> <fd> <fd> <fd> <argc>", argc NUL-terminated arguments,
-    then `declare -px` text ended by a NUL. (None, pending) when it is not
+    line "<id> <pid> <in> <out> <err> <argc>", argc NUL-terminated arguments,
+    for a direct call (pid 0) its working directory ended by a NUL, then
+    `declare -px` text ended by a NUL. (None, pending) when it is not
     complete yet; ValueError when the header is malformed."""
     newline = pending.find(b"\n")
     if newline < 0:
         if len(pending) > 4096:
             raise ValueError("no header line")
         return None, pending
-    argc = int(pending[:newline].split(b" ")[5])
+    header = pending[:newline].split(b" ")
+    argc = int(header[5])
     pos = newline + 1
-    for _ in range(argc + 1):
+    for _ in range(argc + (2 if header[1] == b"0" else 1)):
         nul = pending.find(b"\0", pos)
         if nul < 0:
             return None, pending
@@ -43,24 +45,53 @@ def split_message(pending):
     return pending[:pos], pending[pos:]
 
 
+class Request(object):
+    """A whole request (see split_message). A call from a client in the
+    sandbox names its pid and the fds of its streams (`fds`); a direct call
+    (client pid 0, from r2e through the runtime's pipe directory) names the
+    pipes, in the server's direct directory, for its status, its stdout and
+    its stderr ("-": merged into stdout), and its working directory."""
+
+    def __init__(self, call_id, client, streams, argv, cwd, env):
+        self.call_id, self.client, self.streams = call_id, client, streams
+        self.argv, self.cwd, self.env = argv, cwd, env
+
+    @property
+    def direct(self):
+        return self.client == 0
+
+
+PIPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
 def parse_request(message):
-    """(call id, client pid, [stdin, stdout, stderr fds], argv, env) of a whole
-    request (see split_message); ValueError if malformed."""
+    """The Request in a whole message; ValueError if malformed."""
     newline = message.index(b"\n")
-    call_id, pid_text, in_fd, out_fd, err_fd, argc_text = os.fsdecode(message[:newline]).split(" ")
+    call_id, pid_text, in_text, out_text, err_text, argc_text = os.fsdecode(message[:newline]).split(" ")
     if not call_id or call_id.strip("0123456789."):
         raise ValueError("not a call id")
+    client = int(pid_text)
+    if client == 0:
+        streams = [in_text, out_text, err_text]
+        if not all(PIPE_NAME.match(name) for name in streams[:2]) or not (err_text == "-" or PIPE_NAME.match(err_text)):
+            raise ValueError("not a pipe name")
+    else:
+        streams = [int(in_text), int(out_text), int(err_text)]
     fields = message[newline + 1:-1].split(b"\0")
     argc = int(argc_text)
     argv = [os.fsdecode(a) for a in fields[:argc]]
     if len(argv) != argc or argc < 1:
         raise ValueError("malformed arguments")
+    cwd = None
+    if client == 0:
+        cwd = os.fsdecode(fields[argc])
+        argc += 1
     declared = b"\0".join(fields[argc:])
     if LAST_ENV[0] != declared:  # a session's calls mostly have the same environment
         env = parse_declared(declared)
         coerce_locale(env)
         LAST_ENV[:] = [declared, env]
-    return call_id, int(pid_text), [int(in_fd), int(out_fd), int(err_fd)], argv, LAST_ENV[1]
+    return Request(call_id, client, streams, argv, cwd, LAST_ENV[1])
 
 
 LAST_ENV = [None, None]  # (`declare -px` text, the environment it gives): never changed in place
@@ -166,37 +197,97 @@ def fresh_stdio(env):
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = made
 
 
+def open_direct(path, read):
+    """A pipe of a direct call, opened without waiting: a pipe whose reader
+    (r2e) is gone fails with ENXIO rather than blocking."""
+    fd = os.open(path, (os.O_RDONLY if read else os.O_WRONLY) | os.O_NONBLOCK | os.O_CLOEXEC)
+    os.set_blocking(fd, True)
+    return fd
+
+
+def open_streams(server, request):
+    """The call's stdin, stdout and stderr, opened here: the client's own
+    (through /proc), or a direct call's /dev/null and pipes."""
+    streams = []
+    try:
+        if not request.direct:
+            for n, mode in zip(request.streams, (os.O_RDONLY, os.O_WRONLY, os.O_WRONLY)):
+                streams.append(os.open("/proc/%d/fd/%d" % (request.client, n), mode | os.O_APPEND | os.O_CLOEXEC))
+            return streams
+        streams.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
+        streams.append(open_direct(os.path.join(server.direct_dir, request.streams[1]), False))
+        err = request.streams[2]
+        streams.append(os.dup(streams[1]) if err == "-" else open_direct(os.path.join(server.direct_dir, err), False))
+        return streams
+    except BaseException:
+        for fd in streams:
+            os.close(fd)
+        raise
+
+
+class Answer(object):
+    """Where a call's answers go: the server's reply fifo, as lines
+    "<id> ok <server pid>", "<id> plain" and "<id> <status>"; for a direct
+    call its own status pipe, as lines "ok", "plain" and "<status>" (closed
+    after the status)."""
+
+    def __init__(self, server, request):
+        self.server, self.call_id, self.fd = server, request.call_id, -1
+        if request.direct:
+            self.fd = open_direct(os.path.join(server.direct_dir, request.streams[0]), False)
+
+    def say(self, word):
+        if self.fd < 0:
+            self.server.answer("%s %s\n" % (self.call_id, "ok %d" % os.getppid() if word == "ok" else word))
+            return
+        try:
+            os.write(self.fd, ("%s\n" % word).encode())
+        except OSError:
+            pass
+
+    def close(self):
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 def take_call(server, message, say_done):
     """In a worker that was given the call `message`: takes over the client's
     streams, environment and directory, runs the tool and reports its exit
-    status on the reply fifo. Returns (call id, exit status, whether this
-    process may take another call: a reusable tool that left it clean). A
-    call it cannot take is answered "plain" (the client then runs the tool
-    itself). `say_done(again)` tells the server, before the client hears the
-    status, that the call is over and whether this worker takes another one
-    (if not, it exits next)."""
-    call_id, client, fds, argv, env = parse_request(message)
+    status (see Answer). Returns (call id, exit status, whether this process
+    may take another call: a reusable tool that left it clean). A call it
+    cannot take is answered "plain" (the client then runs the tool itself);
+    a direct call whose client is gone is dropped. `say_done(again)` tells
+    the server, before the client hears the status, that the call is over
+    and whether this worker takes another one (if not, it exits next)."""
+    request = parse_request(message)
+    call_id, argv, env = request.call_id, request.argv, request.env
+    try:
+        answer = Answer(server, request)
+    except OSError:
+        say_done(True)  # a direct call's client gone before the call began
+        return call_id, 0, True
     streams = []
     try:
         tool_path = argv[0]
         entry = server.tools.get(tool_path)
         if entry is None or identity(tool_path) != entry[0]:
             raise LookupError("%s is not served (unknown or changed since the server started)" % tool_path)
-        for n, mode in zip(fds, (os.O_RDONLY, os.O_WRONLY, os.O_WRONLY)):
-            streams.append(os.open("/proc/%d/fd/%d" % (client, n), mode | os.O_APPEND | os.O_CLOEXEC))
+        streams = open_streams(server, request)
+        os.chdir(request.cwd if request.direct else "/proc/%d/cwd" % request.client)
+        os.chdir(os.getcwd())  # the real path, not the /proc link
     except Exception as e:
         for fd in streams:
             os.close(fd)
         server.note("last-plain", "%s: %s\n" % (type(e).__name__, e))
         say_done(True)
-        server.answer("%s plain\n" % call_id)
+        answer.say("plain")
+        answer.close()
         return call_id, 0, True
-    server.answer("%s ok %d\n" % (call_id, os.getppid()))
+    answer.say("ok")
     for target, fd in enumerate(streams):
         os.dup2(fd, target)
         os.close(fd)
-    os.chdir("/proc/%d/cwd" % client)
-    os.chdir(os.getcwd())  # the real path, not the /proc link
     if APPLIED_ENV[0] is not env:
         os.environ.clear()
         os.environ.update(env)
@@ -231,7 +322,8 @@ def take_call(server, message, say_done):
     os.close(devnull)
     again = entry[2] and clean_after_call(fds_before, pid_before)
     say_done(again)
-    server.answer("%s %d\n" % (call_id, code))
+    answer.say("%d" % code)
+    answer.close()
     return call_id, code, again
 
 

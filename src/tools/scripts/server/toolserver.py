@@ -2,7 +2,7 @@
 
 Started in the background inside a sandbox as
 
-    python3 toolserver.py DIR TOOL_PATH...
+    python3 toolserver.py [--direct FIFO] DIR TOOL_PATH...
 
 it detaches (new session), imports toolcall.py (one call in a worker) from
 its own directory and each tool script once (with what the tools
@@ -29,6 +29,18 @@ command at a time):
           the same line when a worker dies during a call (128+N for a
           signal N). Clients take the first line of their id and skip
           lines of other ids.
+
+Direct calls (with --direct FIFO: a fifo that r2e made in a directory both
+it and the sandbox see, e.g. Docker's session pipe directory; see
+src/tools/direct_call.cc) skip the session and the shell function: r2e
+writes the request to FIFO itself, with the client pid 0, the names of three
+pipes it made beside FIFO in place of the fds (the call's status pipe, its
+stdout, and its stderr or "-" for stdout), and the call's working directory
+as a NUL-terminated field after the arguments. The worker answers on the
+status pipe ("ok", "plain" or the exit status, a line each), the tool's
+stdin is /dev/null, and a call whose status pipe has no reader any more
+(r2e gave up: a timeout) is an orphan. r2e tells whether a server listens
+by opening FIFO without waiting (ENXIO: nobody reads it).
 
 A worker takes calls one after another, which is what makes a call cheap: a
 fresh fork of the server pays a copy-on-write fault for every page the tool
@@ -66,6 +78,7 @@ import importlib.util
 import os
 import select
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -102,10 +115,37 @@ def alive(pid):
     """Whether `pid` exists and is not a zombie."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
-            stat = f.read()
+            text = f.read()
     except OSError:
         return False
-    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+    return text[text.rfind(b")") + 2:][:1] != b"Z"
+
+
+def client_alive(call):
+    """Whether the client of `call` (client pid, call id, a direct call's
+    status pipe or None) is still there: its process, or for a direct call a
+    reader on its status pipe (r2e closes and removes it when it gives up)."""
+    if call[2] is None:
+        return alive(call[0])
+    try:
+        fd = os.open(call[2], os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def answer_direct(path, code):
+    """The status line of a direct call whose worker died."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.write(fd, b"%d\n" % code)
+    except OSError:
+        pass
+    os.close(fd)
 
 
 def set_policy(policy):
@@ -151,8 +191,10 @@ class Worker(object):
 
 
 class Server(object):
-    def __init__(self, directory, tool_paths):
+    def __init__(self, directory, tool_paths, direct=None):
         self.dir = directory
+        self.direct = direct  # the direct request fifo's path, or None
+        self.direct_dir = os.path.dirname(direct) if direct else None
         self.tools = {}  # path -> (identity, module, reusable)
         for path in tool_paths:
             try:
@@ -162,6 +204,8 @@ class Server(object):
         self.workers = {}  # pid -> Worker
         self.leaving = set()  # pids of workers let go that have not exited yet
         self.reply_fd = -1
+        self.direct_fd = -1
+        self.direct_ino = None
         self.superseded = False  # another server took over: end once the calls under way are over
 
     def note(self, name, text):
@@ -255,6 +299,11 @@ class Server(object):
         try:  # the header is enough here; the worker parses the rest
             header = os.fsdecode(message[:message.index(b"\n")]).split(" ")
             call_id, client = header[0], int(header[1])
+            status = None
+            if client == 0:
+                if self.direct_dir is None or "/" in header[2]:
+                    return
+                status = os.path.join(self.direct_dir, header[2])
         except (ValueError, IndexError):
             return
         for attempt in range(2):
@@ -264,7 +313,7 @@ class Server(object):
             except OSError:  # that worker died: another one
                 self.retire(worker)
                 continue
-            worker.call = (client, call_id)
+            worker.call = (client, call_id, status)
             break
 
     def retire(self, worker):
@@ -307,7 +356,10 @@ class Server(object):
             if worker.call is not None:
                 code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
                 self.note("last-death", "worker %d died (%d) during call %s\n" % (pid, code, worker.call[1]))
-                self.answer("%s %d\n" % (worker.call[1], code))
+                if worker.call[2] is None:
+                    self.answer("%s %d\n" % (worker.call[1], code))
+                else:
+                    answer_direct(worker.call[2], code)
         if self.idle_worker() is None and not self.workers and not self.superseded:
             self.fork_worker()  # not while a call runs: it would take CPU from it
 
@@ -317,7 +369,7 @@ class Server(object):
         a client may be gone because its call ended: what the worker said is
         read first. A worker killed here takes no other call."""
         for worker in list(self.workers.values()):
-            if worker.call is not None and not alive(worker.call[0]):
+            if worker.call is not None and not client_alive(worker.call):
                 self.read_done(worker)
                 if worker.call is None:
                     continue
@@ -348,6 +400,54 @@ class Server(object):
                 self.workers.pop(pid, None)
                 self.leaving.discard(pid)
 
+    def watch_direct(self):
+        """Keeps the direct request fifo open: opened at start, and again when
+        r2e made a new one (the sandbox removed the old one). Returns its fd
+        or -1."""
+        if self.direct is None or self.superseded:
+            return self.direct_fd
+        try:
+            st = os.stat(self.direct)
+            ino = st.st_ino if stat.S_ISFIFO(st.st_mode) else None
+        except OSError:
+            ino = None
+        if ino == self.direct_ino:
+            return self.direct_fd
+        if self.direct_fd >= 0:
+            os.close(self.direct_fd)
+            self.direct_fd = -1
+        self.direct_ino = None
+        if ino is not None:
+            try:
+                self.direct_fd = os.open(self.direct, os.O_RDWR | os.O_NONBLOCK | os.O_CLOEXEC)
+                self.direct_ino = os.fstat(self.direct_fd).st_ino
+            except OSError:
+                self.direct_fd = -1
+        return self.direct_fd
+
+    def stop_direct(self):
+        if self.direct_fd >= 0:
+            os.close(self.direct_fd)
+            self.direct_fd = -1
+
+    def read_requests(self, fd, pending):
+        """Serves the whole requests read from `fd` after `pending`; returns
+        what is left of a request not yet complete."""
+        try:
+            pending += os.read(fd, 65536)
+        except OSError as e:
+            if e.errno != errno.EAGAIN:
+                raise
+        while pending:
+            try:
+                message, pending = split_message(pending)
+            except (ValueError, IndexError):
+                return b""  # out of step (a client killed mid-request): drop it
+            if message is None:
+                break
+            self.serve_request(message)
+        return pending
+
     def run(self):
         req = os.path.join(self.dir, "req")
         try:
@@ -370,6 +470,7 @@ class Server(object):
             os.set_inheritable(fd, False)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.watch_direct()  # before the pid file: a server that says it serves takes direct calls too
         tmp = os.path.join(self.dir, "pid.%d" % os.getpid())
         with open(tmp, "w") as f:
             f.write("%d\n" % os.getpid())
@@ -380,9 +481,11 @@ class Server(object):
             pass
         self.fork_worker()
         pending = b""
+        pending_direct = b""
         while True:
             done = {w.done_r: w for w in self.workers.values()}
-            listen = [] if self.superseded else [req_fd]
+            direct_fd = self.watch_direct()
+            listen = [] if self.superseded else [fd for fd in (req_fd, direct_fd) if fd >= 0]
             try:
                 ready, _, _ = select.select(listen + [wake_r] + list(done), [], [], POLL_SECONDS)
             except InterruptedError:
@@ -398,20 +501,9 @@ class Server(object):
                     pass
             self.reap()
             if req_fd in ready:
-                try:
-                    pending += os.read(req_fd, 65536)
-                except OSError as e:
-                    if e.errno != errno.EAGAIN:
-                        raise
-                while pending:
-                    try:
-                        message, pending = split_message(pending)
-                    except (ValueError, IndexError):
-                        pending = b""  # out of step (a client killed mid-request): drop it
-                        break
-                    if message is None:
-                        break
-                    self.serve_request(message)
+                pending = self.read_requests(req_fd, pending)
+            if direct_fd >= 0 and direct_fd in ready and not self.superseded:
+                pending_direct = self.read_requests(direct_fd, pending_direct)
             self.kill_orphans()
             try:
                 current = os.stat(req).st_ino
@@ -422,6 +514,7 @@ class Server(object):
             # clients watch this process).
             self.superseded = self.superseded or current != mine
             if self.superseded:
+                self.stop_direct()
                 for worker in list(self.workers.values()):
                     if worker.call is None and not worker.exiting:
                         self.retire(worker)
@@ -431,8 +524,11 @@ class Server(object):
 
 
 def main(argv):
+    direct = None
+    if len(argv) > 2 and argv[1] == "--direct":
+        direct, argv = argv[2], argv[:1] + argv[3:]
     if len(argv) < 2:
-        sys.stderr.write("usage: toolserver.py DIR TOOL_PATH...\n")
+        sys.stderr.write("usage: toolserver.py [--direct FIFO] DIR TOOL_PATH...\n")
         return 2
     directory = argv[1]
     # Detach: the call that started us must not wait for us, nor take us down.
@@ -448,7 +544,7 @@ def main(argv):
         os.closerange(3, 65536)  # what the starting shell left open (its session's fifos)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         set_policy(getattr(os, "SCHED_BATCH", None))
-        server = Server(directory, argv[2:])
+        server = Server(directory, argv[2:], direct)
         return server.run()
     except Exception:
         try:

@@ -155,8 +155,10 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
     }
     return Action{};
   };
+  int direct_steps = 0;  // of the measured steps, those that skipped the session
   auto step = [&](const std::string& tool, const std::string& want_path) -> Status {
     R2E_ASSIGN_OR_RETURN(StepResult r, env->step(call_for(tool)));
+    direct_steps += r.info.tool_direct ? 1 : 0;
     if (r.info.exit_code != 0) {
       return Status::Internal(tool + " failed: " + r.observation.text.substr(0, 500));
     }
@@ -169,18 +171,21 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
     }
     return Status::OK();
   };
-  // The same calls in a fresh environment made with `baseline_options`, each
-  // call a new interpreter (no tool server).
-  auto measure_baseline = [&](const std::string& tool, RepoEnvOptions baseline_options) -> Result<Percentiles> {
-    baseline_options.tool_server = false;
+  // The same calls in a fresh environment made with `baseline_options`:
+  // each call a new interpreter (no tool server; want_path "exec"), or
+  // served through the session (want_path "served").
+  auto measure_baseline = [&](const std::string& tool, RepoEnvOptions baseline_options,
+                              const std::string& want_path) -> Result<Percentiles> {
+    baseline_options.tool_server = want_path == "served";
     R2E_ASSIGN_OR_RETURN(auto baseline_env, RepoEnv::Create(task, baseline_options));
     std::swap(env, baseline_env);
     baseline_edits = 0;
     edits = &baseline_edits;
     Status ready = env->reset().status();
     if (ready.ok() && o.runtime != "local") ready = env->runtime().upload(host / "bench", "/testbed/bench");
+    if (ready.ok() && want_path == "served") ready = WaitServed(*env);
     Result<Percentiles> measured =
-        ready.ok() ? Measure(o.warmup, o.n, [&] { return step(tool, "exec"); }) : Result<Percentiles>(ready);
+        ready.ok() ? Measure(o.warmup, o.n, [&] { return step(tool, want_path); }) : Result<Percentiles>(ready);
     (void)env->close();
     std::swap(env, baseline_env);
     edits = &served_edits;
@@ -190,28 +195,35 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
   for (const ToolCallShape& shape : BenchToolCalls(0)) {
     const std::string& tool = shape.name;
     std::map<std::string, Percentiles> variants;
+    direct_steps = 0;
     R2E_ASSIGN_OR_RETURN(variants["served"], Measure(o.warmup, o.n, [&] { return step(tool, "served"); }));
-    R2E_ASSIGN_OR_RETURN(variants["plain"], measure_baseline(tool, options));
+    const int served_direct = direct_steps;  // of o.warmup + o.n
+    R2E_ASSIGN_OR_RETURN(variants["plain"], measure_baseline(tool, options, "exec"));
+    RepoEnvOptions session_options = options;
+    session_options.direct_tool_calls = false;
+    R2E_ASSIGN_OR_RETURN(variants["session"], measure_baseline(tool, session_options, "served"));
     if (o.runtime == "docker") {
       // The scaffold's path: a new `docker exec` of the tool per call.
       DockerRuntimeOptions per_exec;
       per_exec.exec_mode = DockerRuntimeOptions::ExecMode::kPerCommand;
       RepoEnvOptions exec_options = options;
       exec_options.runtime = cli::Stoppable(DockerRuntimeFactory(per_exec));
-      R2E_ASSIGN_OR_RETURN(variants["exec"], measure_baseline(tool, exec_options));
+      R2E_ASSIGN_OR_RETURN(variants["exec"], measure_baseline(tool, exec_options, "exec"));
     }
     for (const auto& [variant, p] : variants) {
       nlohmann::json line{{"bench", "tools"}, {"runtime", o.runtime}, {"tool", tool},
                           {"variant", variant}, {"n", o.n}};
       AddPercentiles(line, p);
+      if (variant == "served") line["direct_steps"] = served_direct;  // of warmup + n
       out << line.dump() << std::endl;
     }
     for (const auto& [variant, p] : variants) {
       if (variant == "served") continue;
       out << nlohmann::json{{"bench", "tools"},   {"runtime", o.runtime},
                             {"tool", tool},       {"ratio", p.p50 / variants["served"].p50},
-                            {"baseline", variant == "exec" ? "exec (a new exec of the tool per call, the scaffold's path)"
-                                                           : "plain (a new interpreter per call, same session)"}}
+                            {"baseline", variant == "exec"      ? "exec (a new exec of the tool per call, the scaffold's path)"
+                                         : variant == "plain" ? "plain (a new interpreter per call, same session)"
+                                                              : "session (served through the session, not directly)"}}
                  .dump()
           << std::endl;
     }

@@ -74,6 +74,7 @@ struct InfoKeys {
   PyObject* step = PyUnicode_InternFromString("step");
   PyObject* tool_path = PyUnicode_InternFromString("tool_path");
   PyObject* tool_python = PyUnicode_InternFromString("tool_python");
+  PyObject* tool_direct = PyUnicode_InternFromString("tool_direct");
   PyObject* result = PyUnicode_InternFromString("result");
   PyObject* reward_time = PyUnicode_InternFromString("reward_time");
 };
@@ -94,6 +95,7 @@ py::dict InfoDict(const StepInfo& info) {
   SetItem(out, keys->tool, py::str(info.tool));
   SetItem(out, keys->step, py::int_(info.step));
   if (info.tool_path) SetItem(out, keys->tool_path, py::str(ToolPathName(*info.tool_path)));
+  if (info.tool_direct) SetItem(out, keys->tool_direct, py::bool_(true));
   if (info.tool_python) SetItem(out, keys->tool_python, py::str(ToolPythonName(*info.tool_python)));
   if (info.result) SetItem(out, keys->result, py::str(*info.result));
   if (info.reward_time) SetItem(out, keys->reward_time, py::float_(info.reward_time->count()));

@@ -42,6 +42,7 @@ nlohmann::json ToJson(const StepInfo& info) {
                         {"tool", info.tool},
                         {"step", info.step}};
   if (info.tool_path) out["tool_path"] = ToolPathName(*info.tool_path);
+  if (info.tool_direct) out["tool_direct"] = true;
   if (info.tool_python) out["tool_python"] = ToolPythonName(*info.tool_python);
   if (info.result) out["result"] = *info.result;
   if (info.reward_time) out["reward_time"] = info.reward_time->count();
@@ -295,7 +296,7 @@ Result<StepResult> RepoEnv::run_step(const Action& action, std::optional<std::ch
     ToolCallOptions call;
     call.exec = tool_exec_options(timeout);
     call.serve = options_.tool_server;
-    call.link = &tool_link_;
+    call.link = options_.direct_tool_calls ? &tool_link_ : nullptr;
     auto called = CallTool(*runtime_, installed_, *tool, *cmd, call);
     if (!called.ok()) return called.status().WithContext("step " + std::to_string(steps_));
     const ExecResult& r = called->result;
@@ -305,6 +306,7 @@ Result<StepResult> RepoEnv::run_step(const Action& action, std::optional<std::ch
     info.truncated_bytes = r.truncated_bytes;
     info.duration = r.duration;
     info.tool_path = called->path;
+    info.tool_direct = called->direct;
     if (tool->python != ToolPython::kNone) info.tool_python = tool->python;
   }
   done_ = done_ || out.done;

@@ -25,9 +25,8 @@ using Millis = std::chrono::milliseconds;
 // How long the server has to take a call before it is taken for stuck, as
 // the client function waits.
 constexpr Millis kAnswerTimeout{5000};
-// After the status pipe closed without a status: how long the server has to
-// write the status of a worker that died.
-constexpr Millis kDeathGrace{1000};
+// How often a call checks that the server is still there.
+constexpr Millis kServerCheck{200};
 // After a timeout: how long the server has to kill the call's process group
 // (it checks every 0.2 s), which closes the output pipes.
 constexpr Millis kKillGrace{2000};
@@ -73,14 +72,19 @@ struct CallPipes {
     for (const fs::path& p : paths) fs::remove(p, ec);
     paths.clear();
   }
-  // Makes `name` and opens its read end without waiting for a writer.
-  int make(const PipeDirectory& dir, const std::string& name) {
+  // Makes `name` and opens its read end (`access`: O_RDONLY, or O_RDWR to
+  // be a writer too) without waiting for a writer.
+  int make(const PipeDirectory& dir, const std::string& name, int access) {
     const fs::path path = dir.host_path / name;
     if (!MakeNamedPipe(path, dir.pipe_mode, dir.pipe_owner).ok()) return -1;
     paths.push_back(path);
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), access | O_NONBLOCK | O_CLOEXEC);
     if (fd >= 0) fds.push_back(fd);
     return fd;
+  }
+  void close_fd(int fd) {
+    ::close(fd);
+    fds.erase(std::find(fds.begin(), fds.end(), fd));
   }
 };
 
@@ -106,10 +110,9 @@ int MillisUntil(Clock::time_point t) {
   return static_cast<int>(std::clamp<long long>(left, 0, 1000));
 }
 
-// The lines the status pipe has given so far, and whether it is at its end.
+// The lines read from the status pipe.
 struct StatusLines {
   std::string pending;
-  bool closed = false;
   // The next whole line, if any.
   std::optional<std::string> next() {
     const std::size_t nl = pending.find('\n');
@@ -120,17 +123,8 @@ struct StatusLines {
   }
   void read(int fd) {
     char buf[256];
-    for (;;) {
-      const ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n > 0) {
-        pending.append(buf, static_cast<std::size_t>(n));
-        continue;
-      }
-      // A writer that closed (a worker that died) may be followed by another
-      // (the server writing its status): end of stream is not final.
-      closed = n == 0;
-      return;
-    }
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) pending.append(buf, static_cast<std::size_t>(n));
   }
 };
 
@@ -213,9 +207,12 @@ DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& 
   const std::string tag = RandomHex(8);
   CallPipes pipes;
   Reader out(dir.head_bytes, dir.tail_bytes), err(dir.head_bytes, dir.tail_bytes);
-  const int status_fd = pipes.make(dir, "c-" + tag + ".st");
-  out.fd = pipes.make(dir, "c-" + tag + ".out");
-  err.fd = separate_stderr ? pipes.make(dir, "c-" + tag + ".err") : -2;
+  // The status pipe is read with a write end of our own: its end of stream
+  // would tell nothing (the server's check that the call's client is there
+  // opens and closes it too), so the server's death is checked instead.
+  const int status_fd = pipes.make(dir, "c-" + tag + ".st", O_RDWR);
+  out.fd = pipes.make(dir, "c-" + tag + ".out", O_RDONLY);
+  err.fd = separate_stderr ? pipes.make(dir, "c-" + tag + ".err", O_RDONLY) : -2;
   if (status_fd < 0 || out.fd < 0 || err.fd == -1) return call;
   out.open = true;
   err.open = separate_stderr;
@@ -240,62 +237,54 @@ DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& 
     return call;
   }
 
-  // The server's answer: "ok" (it runs the call), else not taken. (A pipe
-  // is read only when poll() says so: before its writer has opened it, a
-  // read would see the end of the stream.)
+  // The server answers "ok" (it runs the call; its status follows) or
+  // something else (not taken), within kAnswerTimeout. Its death ends the
+  // wait, checked every kServerCheck: before "ok", the call was not taken;
+  // after, it ends with 137, as the client function takes it.
   StatusLines status;
-  std::optional<std::string> answer;
-  const auto answer_deadline = started + kAnswerTimeout;
-  while (!(answer = status.next())) {
-    if (Clock::now() >= answer_deadline) {
+  bool running = false, timed_out = false;
+  std::optional<int> code;
+  auto next_check = Clock::now() + kServerCheck;
+  for (;;) {
+    if (auto line = status.next()) {
+      if (running) {
+        code = ExitStatus(*line).value_or(1);
+        break;
+      }
+      if (*line != "ok") return call;
+      running = true;
+      continue;
+    }
+    const auto now = Clock::now();
+    if (!running && now >= started + kAnswerTimeout) {
       call.outcome = DirectCall::Outcome::kStuck;
       return call;
     }
-    // The server's check that the call's client is there opens and closes
-    // the pipe, which can look like its end before the worker opens it.
-    pollfd p{status.closed ? -1 : status_fd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, status.closed ? 5 : MillisUntil(answer_deadline));
-    if (status.closed || (ready > 0 && p.revents != 0)) status.read(status_fd);
-  }
-  if (*answer != "ok") return call;
-
-  // The call runs: its output until its status.
-  std::optional<int> code;
-  bool timed_out = false;
-  std::optional<Clock::time_point> closed_since;
-  for (;;) {
-    if (auto line = status.next()) {
-      code = ExitStatus(*line).value_or(1);
-      break;
-    }
-    const auto now = Clock::now();
-    if (now >= deadline) {
+    if (running && now >= deadline) {
       timed_out = true;
       break;
     }
-    // The worker closed the status pipe without a status (it died): the
-    // server writes one, unless it is gone too (killed with it: as the
-    // client function does, its death is taken for the call's).
-    if (status.closed && !closed_since) closed_since = now;
-    if (closed_since && (now - *closed_since > kDeathGrace || !DirectServerListens(dir))) {
-      status.read(status_fd);
-      const std::optional<std::string> line = status.next();
-      code = line ? ExitStatus(*line).value_or(137) : 137;
-      break;
+    if (now >= next_check) {
+      next_check = now + kServerCheck;
+      if (!DirectServerListens(dir)) {
+        status.read(status_fd);  // a status written just before
+        if (status.pending.find('\n') != std::string::npos) continue;
+        if (!running) return call;
+        code = 137;
+        break;
+      }
     }
-    // A closed status pipe polls as always ready: it is read on a timer then.
     std::array<pollfd, 3> p{pollfd{out.open ? out.fd : -1, POLLIN, 0}, pollfd{err.open ? err.fd : -1, POLLIN, 0},
-                            pollfd{status.closed ? -1 : status_fd, POLLIN, 0}};
-    (void)::poll(p.data(), p.size(), status.closed ? 20 : MillisUntil(deadline));
+                            pollfd{status_fd, POLLIN, 0}};
+    (void)::poll(p.data(), p.size(), MillisUntil(std::min(running ? deadline : started + kAnswerTimeout, next_check)));
     if (p[0].revents != 0) out.drain();
     if (p[1].revents != 0) err.drain();
-    if (p[2].revents != 0 || status.closed) status.read(status_fd);
+    if (p[2].revents != 0) status.read(status_fd);
   }
   if (timed_out) {
     // The server kills the call's process group once its status pipe has no
     // reader; the output pipes close when the group is gone.
-    ::close(status_fd);
-    pipes.fds.erase(std::find(pipes.fds.begin(), pipes.fds.end(), status_fd));
+    pipes.close_fd(status_fd);
     const auto kill_deadline = Clock::now() + kKillGrace;
     while ((out.open || err.open) && Clock::now() < kill_deadline) {
       std::array<pollfd, 2> p{pollfd{out.open ? out.fd : -1, POLLIN, 0}, pollfd{err.open ? err.fd : -1, POLLIN, 0}};

@@ -83,7 +83,11 @@ def test_info_dicts_hold_what_the_cxx_step_info_holds():
     # its type, and the optional ones present exactly when set.
     with local_env() as env:
         _, _, _, info = env.step(bash("exit 4"))
-        assert sorted(info) == ["exit_code", "step", "timed_out", "tool", "tool_path", "tool_python", "total_time"]
+        # tool_direct (True) only for a call served without the session.
+        direct = ["tool_direct"] if info["tool_path"] == "served" else []
+        assert sorted(info) == sorted(["exit_code", "step", "timed_out", "tool", "tool_path", "tool_python",
+                                       "total_time"] + direct)
+        assert info.get("tool_direct", True) is True
         assert (info["exit_code"], info["step"], info["timed_out"], info["tool"]) == (4, 1, False, "execute_bash")
         assert isinstance(info["total_time"], float) and 0 < info["total_time"] < 60
         assert isinstance(info["tool_path"], str) and info["tool_path"]

@@ -36,11 +36,18 @@ Action View(const std::string& path) {
   return a;
 }
 
-class ToolServerTest : public testing::Test {
+// Each test runs twice: with served calls handed to the server directly (the
+// default where the runtime has a pipe directory, as here) and through the
+// session's client function (RepoEnvOptions::direct_tool_calls off).
+class ToolServerTest : public testing::TestWithParam<bool> {
  protected:
+  bool direct() const { return GetParam(); }
+
   void SetUp() override {
     if (!LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "bubblewrap is not usable here";
-    auto env = RepoEnv::Create(DemoTask());
+    RepoEnvOptions options;
+    options.direct_tool_calls = direct();
+    auto env = RepoEnv::Create(DemoTask(), options);
     ASSERT_TRUE(env.ok()) << env.status().ToString();
     env_ = std::move(env).value();
     ASSERT_TRUE(env_->reset().ok());
@@ -56,7 +63,10 @@ class ToolServerTest : public testing::Test {
       auto r = env_->step(action);
       EXPECT_TRUE(r.ok()) << r.status().ToString();
       if (!r.ok()) return {};
-      if (r->info.tool_path == ToolPath::kServed) return *r;
+      if (r->info.tool_path == ToolPath::kServed) {
+        EXPECT_EQ(r->info.tool_direct, direct());
+        return *r;
+      }
     }
     ADD_FAILURE() << "never served";
     return {};
@@ -73,7 +83,7 @@ class ToolServerTest : public testing::Test {
   std::unique_ptr<RepoEnv> env_;
 };
 
-TEST_F(ToolServerTest, ServedAndPlainCallsSeeTheSame) {
+TEST_P(ToolServerTest, ServedAndPlainCallsSeeTheSame) {
   const Action view = View("/testbed/textstats/stats.py");
   const StepResult served = StepServed(view);
   RepoEnvOptions plain_options;
@@ -92,7 +102,7 @@ TEST_F(ToolServerTest, ServedAndPlainCallsSeeTheSame) {
   EXPECT_THAT(env_seen.observation.text, HasSubstr("Exit code: Error: Exit code 3"));
 }
 
-TEST_F(ToolServerTest, AKilledServerCostsOneStep) {
+TEST_P(ToolServerTest, AKilledServerCostsOneStep) {
   StepServed(Bash("true"));
   // The agent kills every python process, the server included (and the tool
   // running the command, as it would kill the scaffold's own tool process).
@@ -107,7 +117,7 @@ TEST_F(ToolServerTest, AKilledServerCostsOneStep) {
   EXPECT_THAT(again.observation.text, HasSubstr("served again"));
 }
 
-TEST_F(ToolServerTest, KillingEverythingCostsOneStep) {
+TEST_P(ToolServerTest, KillingEverythingCostsOneStep) {
   StepServed(Bash("true"));
   auto all = env_->step(Bash("kill -9 -1"));
   ASSERT_TRUE(all.ok()) << all.status().ToString();
@@ -117,7 +127,7 @@ TEST_F(ToolServerTest, KillingEverythingCostsOneStep) {
   StepServed(Bash("true"));
 }
 
-TEST_F(ToolServerTest, AStoppedServerIsReplaced) {
+TEST_P(ToolServerTest, AStoppedServerIsReplaced) {
   StepServed(Bash("true"));
   // SIGSTOP: alive but never answering. The next call waits for its answer
   // for 5 s, kills it and runs plainly.
@@ -134,7 +144,7 @@ TEST_F(ToolServerTest, AStoppedServerIsReplaced) {
   StepServed(Bash("true"));
 }
 
-TEST_F(ToolServerTest, AReplacedToolRunsAsReplaced) {
+TEST_P(ToolServerTest, AReplacedToolRunsAsReplaced) {
   StepServed(Bash("true"));
   auto replace = env_->run(
       "f=$(command -v search) && printf '#!/bin/sh\\necho replaced search\\n' > \"$f\"");
@@ -149,7 +159,7 @@ TEST_F(ToolServerTest, AReplacedToolRunsAsReplaced) {
   EXPECT_EQ(Path(*r), "exec");
 }
 
-TEST_F(ToolServerTest, ATimedOutCallLeavesNothingRunning) {
+TEST_P(ToolServerTest, ATimedOutCallLeavesNothingRunning) {
   StepServed(Bash("true"));
   auto slow = env_->step(Bash("sleep 1000 & sleep 1001; echo never"), std::chrono::seconds(2));
   ASSERT_TRUE(slow.ok()) << slow.status().ToString();
@@ -174,7 +184,7 @@ TEST_F(ToolServerTest, ATimedOutCallLeavesNothingRunning) {
 // environment and directory, not those of the call before. (A step's
 // environment and directory are the session's; a served command run by
 // hand sets its own.)
-TEST_F(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
+TEST_P(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
   StepServed(Bash("true"));
   auto which = env_->run("command -v execute_bash");
   ASSERT_TRUE(which.ok());
@@ -199,7 +209,7 @@ TEST_F(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
 // one ends only once the call it runs is over, so that call ends as it would
 // have (its client watches the first server, and took it for dead when it
 // went away: exit 137).
-TEST_F(ToolServerTest, ACallOutlivesAServerTakingOver) {
+TEST_P(ToolServerTest, ACallOutlivesAServerTakingOver) {
   StepServed(Bash("true"));
   auto which = env_->run("command -v execute_bash");
   ASSERT_TRUE(which.ok());
@@ -207,9 +217,13 @@ TEST_F(ToolServerTest, ACallOutlivesAServerTakingOver) {
   const std::string tool = which->output.substr(0, which->output.find('\n'));
   const std::string bin = tool.substr(0, tool.rfind('/'));
   const std::string dir = internal::ToolServerDir(bin);
-  // The second server starts once the call is under way (whatever the load).
+  // The second server starts once the call is under way (whatever the load),
+  // as the client function starts one (with the direct fifo when there is one).
+  const PipeDirectory pipes = env_->runtime().pipe_directory();
+  const std::string direct_fifo =
+      direct() && !pipes.host_path.empty() ? "--direct " + pipes.sandbox_path + "/tools.req " : "";
   const std::string takeover = "( until [ -e /tmp/call-started ]; do sleep 0.05; done; python3 " + dir +
-                               "/toolserver.py " + dir + " " + tool + " ) &\n";
+                               "/toolserver.py " + direct_fifo + dir + " " + tool + " ) &\n";
   auto r = env_->run(takeover +
                      internal::ServedCommand(bin, {}, "", "N0NCE",
                                              "execute_bash --cmd 'touch /tmp/call-started; sleep 2; echo finished'") +
@@ -226,7 +240,7 @@ TEST_F(ToolServerTest, ACallOutlivesAServerTakingOver) {
 // its process group: then the next call gets a new worker, so that a later
 // timed-out call's group kill does not reach what the earlier call left
 // running (as with plain calls, each in a group of its own).
-TEST_F(ToolServerTest, WhatACallLeftRunningOutlivesALaterTimeout) {
+TEST_P(ToolServerTest, WhatACallLeftRunningOutlivesALaterTimeout) {
   const Action parent = Bash("echo \"worker=$PPID\"");
   const std::string first = StepServed(parent).observation.text;
   const std::string second = StepServed(parent).observation.text;
@@ -254,7 +268,7 @@ TEST_F(ToolServerTest, WhatACallLeftRunningOutlivesALaterTimeout) {
   EXPECT_EQ(left->output, "1\n") << "what the earlier call left running was killed";
 }
 
-TEST_F(ToolServerTest, ItsFilesRemovedCostsOneStep) {
+TEST_P(ToolServerTest, ItsFilesRemovedCostsOneStep) {
   StepServed(Bash("true"));
   auto rm = env_->run("rm -rf /usr/local/bin/.r2e-tools/* /root/.local/bin/.r2e-tools/* 2>/dev/null; true");
   ASSERT_TRUE(rm.ok());
@@ -267,16 +281,20 @@ TEST_F(ToolServerTest, ItsFilesRemovedCostsOneStep) {
 // While a server starts, its fifos exist before its pid file: a call in that
 // window runs plainly, and its output is the tool's alone (the client's own
 // failed read of the pid file must not show in it).
-TEST_F(ToolServerTest, AMissingPidFileShowsNothingInTheOutput) {
+TEST_P(ToolServerTest, AMissingPidFileShowsNothingInTheOutput) {
   const std::string served = StepServed(Bash("echo works")).observation.text;
   auto rm = env_->run("rm -f /usr/local/bin/.r2e-tools/pid /root/.local/bin/.r2e-tools/pid");
   ASSERT_TRUE(rm.ok());
   auto next = env_->step(Bash("echo works"));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
-  EXPECT_EQ(next->info.tool_path, ToolPath::kExec) << ServerNotes();
+  // A direct call does not read the pid file.
+  EXPECT_EQ(next->info.tool_path, direct() ? ToolPath::kServed : ToolPath::kExec) << ServerNotes();
   EXPECT_EQ(next->observation.text, served);
   EXPECT_EQ(StepServed(Bash("echo works")).observation.text, served);
 }
+
+INSTANTIATE_TEST_SUITE_P(Calls, ToolServerTest, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& p) { return p.param ? "Direct" : "ThroughSession"; });
 
 }  // namespace
 }  // namespace r2e

@@ -182,10 +182,12 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
     baseline_edits = 0;
     edits = &baseline_edits;
     Status ready = env->reset().status();
-    if (ready.ok() && o.runtime != "local") ready = env->runtime().upload(host / "bench", "/testbed/bench");
+    if (ready.ok() && o.runtime != "local")
+      ready = env->runtime().upload(host / "bench", "/testbed/bench");
     if (ready.ok() && want_path == "served") ready = WaitServed(*env);
     Result<Percentiles> measured =
-        ready.ok() ? Measure(o.warmup, o.n, [&] { return step(tool, want_path); }) : Result<Percentiles>(ready);
+        ready.ok() ? Measure(o.warmup, o.n, [&] { return step(tool, want_path); })
+                   : Result<Percentiles>(ready);
     (void)env->close();
     std::swap(env, baseline_env);
     edits = &served_edits;
@@ -219,11 +221,16 @@ Status RunToolsBench(const ToolsBenchOptions& o, std::ostream& out) {
     }
     for (const auto& [variant, p] : variants) {
       if (variant == "served") continue;
-      out << nlohmann::json{{"bench", "tools"},   {"runtime", o.runtime},
-                            {"tool", tool},       {"ratio", p.p50 / variants["served"].p50},
-                            {"baseline", variant == "exec"      ? "exec (a new exec of the tool per call, the scaffold's path)"
-                                         : variant == "plain" ? "plain (a new interpreter per call, same session)"
-                                                              : "session (served through the session, not directly)"}}
+      out << nlohmann::json{{"bench", "tools"},
+                            {"runtime", o.runtime},
+                            {"tool", tool},
+                            {"ratio", p.p50 / variants["served"].p50},
+                            {"baseline",
+                             variant == "exec"
+                                 ? "exec (a new exec of the tool per call, the scaffold's path)"
+                             : variant == "plain"
+                                 ? "plain (a new interpreter per call, same session)"
+                                 : "session (served through the session, not directly)"}}
                  .dump()
           << std::endl;
     }

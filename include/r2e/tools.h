@@ -219,8 +219,9 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
 // they were taken with. One per sandbox (a stale one is only retaken), owned
 // by the caller; RepoEnv has one. Not thread-safe.
 struct ToolServerLink {
-  std::string key;       // the options and pipe directory `context` is for
-  std::string context;   // the working directory, a NUL, then `declare -px`
+  std::string key;  // the options and pipe directory `context` is for
+  std::string
+      context;  // the working directory, a NUL, then `declare -px`; empty: could not be taken
   int direct_calls = 0;  // calls that skipped the session so far
 };
 

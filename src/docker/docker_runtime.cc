@@ -207,9 +207,9 @@ Result<std::vector<std::string>> UnenforcedLimits(docker::DockerClient& client, 
 // Starts the session's shell in the container: through the pipes when there
 // are any, else (and, unless pipes are required, when they fail) through a
 // hijacked exec.
-StreamOpener SessionOpener(std::shared_ptr<docker::DockerClient> client, const DockerRuntimeOptions& o,
-                           const Created& container, const EnvList& env,
-                           std::shared_ptr<std::atomic<bool>> use_pipes) {
+StreamOpener SessionOpener(std::shared_ptr<docker::DockerClient> client,
+                           const DockerRuntimeOptions& o, const Created& container,
+                           const EnvList& env, std::shared_ptr<std::atomic<bool>> use_pipes) {
   return [client = std::move(client), id = container.id, fifo_dir = container.fifo_dir, workdir = o.workdir,
           exec_env = EnvStrings(env), use_pipes, pipes_required = o.session_transport == SessionTransport::kPipes,
           world = !o.user.empty(), start_timeout = o.session.start_timeout](

@@ -44,7 +44,8 @@ long PipeOwner(const DockerClient& client) {
   // owner of its socket. When that is another user (root driving someone's
   // rootless Podman), the pipes are given to that user.
   struct stat sock {};
-  if (::geteuid() == 0 && ::stat(client.socket_path().c_str(), &sock) == 0 && sock.st_uid != 0) return sock.st_uid;
+  if (::geteuid() == 0 && ::stat(client.socket_path().c_str(), &sock) == 0 && sock.st_uid != 0)
+    return sock.st_uid;
   return -1;
 }
 

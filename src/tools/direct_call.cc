@@ -78,7 +78,7 @@ struct CallPipes {
     const fs::path path = dir.host_path / name;
     if (!MakeNamedPipe(path, dir.pipe_mode, dir.pipe_owner).ok()) return -1;
     paths.push_back(path);
-    const int fd = ::open(path.c_str(), access | O_NONBLOCK | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), access | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
     if (fd >= 0) fds.push_back(fd);
     return fd;
   }
@@ -199,8 +199,9 @@ bool DirectServerListens(const PipeDirectory& dir) {
   return true;
 }
 
-DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& argv, const std::string& cwd,
-                      std::string_view declared, const ExecOptions& exec, bool separate_stderr) {
+DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& argv,
+                      const std::string& cwd, std::string_view declared, const ExecOptions& exec,
+                      bool separate_stderr) {
   DirectCall call;
   const auto started = Clock::now();
   const auto deadline = started + exec.timeout;
@@ -221,12 +222,14 @@ DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& 
   // cannot make the write raise SIGPIPE. A call nobody takes is then
   // answered by nobody, and the request goes with the pipe.
   if (!DirectServerListens(dir)) return call;
-  const int req = ::open((dir.host_path / kDirectFifo).c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  const int req =
+      ::open((dir.host_path / kDirectFifo).c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
   if (req < 0) return call;
   static thread_local std::mt19937_64 random{std::random_device{}()};
   const std::string id = "0." + std::to_string(random() % 1'000'000'000'000ULL);
-  std::string request = id + " 0 c-" + tag + ".st c-" + tag + ".out " + (separate_stderr ? "c-" + tag + ".err" : "-") +
-                        " " + std::to_string(argv.size()) + "\n";
+  std::string request = id + " 0 c-" + tag + ".st c-" + tag + ".out " +
+                        (separate_stderr ? "c-" + tag + ".err" : "-") + " " +
+                        std::to_string(argv.size()) + "\n";
   for (const std::string& a : argv) request.append(a).push_back('\0');
   request.append(cwd).push_back('\0');
   request.append(declared).push_back('\0');
@@ -274,9 +277,11 @@ DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& 
         break;
       }
     }
-    std::array<pollfd, 3> p{pollfd{out.open ? out.fd : -1, POLLIN, 0}, pollfd{err.open ? err.fd : -1, POLLIN, 0},
+    std::array<pollfd, 3> p{pollfd{out.open ? out.fd : -1, POLLIN, 0},
+                            pollfd{err.open ? err.fd : -1, POLLIN, 0},
                             pollfd{status_fd, POLLIN, 0}};
-    (void)::poll(p.data(), p.size(), MillisUntil(std::min(running ? deadline : started + kAnswerTimeout, next_check)));
+    (void)::poll(p.data(), p.size(),
+                 MillisUntil(std::min(running ? deadline : started + kAnswerTimeout, next_check)));
     if (p[0].revents != 0) out.drain();
     if (p[1].revents != 0) err.drain();
     if (p[2].revents != 0) status.read(status_fd);
@@ -287,14 +292,16 @@ DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& 
     pipes.close_fd(status_fd);
     const auto kill_deadline = Clock::now() + kKillGrace;
     while ((out.open || err.open) && Clock::now() < kill_deadline) {
-      std::array<pollfd, 2> p{pollfd{out.open ? out.fd : -1, POLLIN, 0}, pollfd{err.open ? err.fd : -1, POLLIN, 0}};
+      std::array<pollfd, 2> p{pollfd{out.open ? out.fd : -1, POLLIN, 0},
+                              pollfd{err.open ? err.fd : -1, POLLIN, 0}};
       (void)::poll(p.data(), p.size(), MillisUntil(kill_deadline));
       if (p[0].revents != 0) out.drain();
       if (p[1].revents != 0) err.drain();
     }
     code = 137;
   } else {
-    out.drain();  // what the tool wrote before its status (its writers have opened the pipes by now)
+    out.drain();  // what the tool wrote before its status (its writers have opened the pipes by
+                  // now)
     if (err.open) err.drain();
   }
   call.outcome = DirectCall::Outcome::kDone;

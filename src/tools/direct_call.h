@@ -59,8 +59,9 @@ struct DirectCall {
 // Runs `argv` (argv[0] the tool's sandbox path) through the server in `dir`,
 // in `cwd` with the variables `declared` (`declare -px` text), bounded by
 // exec.timeout (its workdir and env are already in `cwd` and `declared`).
-DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& argv, const std::string& cwd,
-                      std::string_view declared, const ExecOptions& exec, bool separate_stderr);
+DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& argv,
+                      const std::string& cwd, std::string_view declared, const ExecOptions& exec,
+                      bool separate_stderr);
 
 }  // namespace r2e::internal
 

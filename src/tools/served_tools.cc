@@ -86,7 +86,8 @@ std::string QuotedList(const std::vector<std::string>& words) {
 std::string StartSnippet(const std::vector<std::string>& tool_paths, std::string_view direct_fifo) {
   std::string start(kStart);
   ReplaceAll(start, "@TOOLS@", QuotedList(tool_paths));
-  ReplaceAll(start, "@DIRECT@", direct_fifo.empty() ? "" : "--direct " + ShellQuote(direct_fifo) + " ");
+  ReplaceAll(start, "@DIRECT@",
+             direct_fifo.empty() ? "" : "--direct " + ShellQuote(direct_fifo) + " ");
   return start;
 }
 
@@ -118,7 +119,8 @@ bool ServableTool(std::string_view content) {
          content.find(kServableMarker) != std::string_view::npos;
 }
 
-std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
+std::string ToolServerStartCommand(std::string_view bin_dir,
+                                   const std::vector<std::string>& tool_paths,
                                    std::string_view direct_fifo) {
   // The same start as the client's, outside the function.
   std::string cmd = "__r2e_dir=" + ShellQuote(ToolServerDir(bin_dir)) + "; ";
@@ -131,7 +133,8 @@ std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<s
 }
 
 std::string ServedCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
-                          std::string_view direct_fifo, std::string_view nonce, std::string_view command) {
+                          std::string_view direct_fifo, std::string_view nonce,
+                          std::string_view command) {
   std::string fn(kClientFunction);
   ReplaceAll(fn, "@START@", StartSnippet(tool_paths, direct_fifo));
   ReplaceAll(fn, "@DIR@", ShellQuote(ToolServerDir(bin_dir)));

@@ -49,14 +49,16 @@ bool ServableTool(std::string_view content);
 // (returns at once). `tool_paths`: the sandbox paths of the servable tools;
 // `direct_fifo`: the sandbox path of the fifo for direct calls (see
 // direct_call.h), or empty.
-std::string ToolServerStartCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
+std::string ToolServerStartCommand(std::string_view bin_dir,
+                                   const std::vector<std::string>& tool_paths,
                                    std::string_view direct_fifo);
 
 // `command` (whose first word is a tool name in `bin_dir`) as a served call,
 // ending with the trailer for `nonce`; a server it starts listens on
 // `direct_fifo` too, unless empty. Needs bash as the command shell.
 std::string ServedCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
-                          std::string_view direct_fifo, std::string_view nonce, std::string_view command);
+                          std::string_view direct_fifo, std::string_view nonce,
+                          std::string_view command);
 
 // Removes the trailer for `nonce` from `output` and returns how the call ran:
 // "served", "exec", or "" when no trailer was found (a timeout killed it).

@@ -32,25 +32,29 @@ std::string ServedBin(const Runtime& runtime, const std::vector<InstalledTool>& 
 
 // What the link keeps for `exec` in `dir`: "<cwd>\0<declare -px>" of a
 // session command run with the same options and sourced files, taken now if
-// it does not have it yet. Empty when it cannot be taken.
+// it does not have it yet. Empty when it could not be taken (not tried again
+// for the same options: those calls go through the session).
 std::string_view CallContext(Runtime& runtime, ToolServerLink& link, const PipeDirectory& dir,
                              const std::string& sourced, const ExecOptions& exec) {
   std::string key = dir.host_path.string() + '\0' + exec.workdir + '\0' + sourced;
   for (const auto& [k, v] : exec.env) key += '\0' + k + '=' + v;
-  if (link.key == key && !link.context.empty()) return link.context;
-  link.key.clear();
+  if (link.key == key) return link.context;  // empty: it could not be taken for these options
+  link.key = std::move(key);
   link.context.clear();
   // The client function's `declare -px` runs in the same place.
   auto r = runtime.exec(sourced + "printf '%s\\0' \"$PWD\"; declare -px", exec);
-  if (!r.ok() || !r->success() || r->output.find('\0') == std::string::npos) return "";
-  link.key = std::move(key);
-  link.context = std::move(r->output);
+  // (Cut by the session's output bound, it would be another environment.)
+  if (r.ok() && r->success() && r->truncated_bytes == 0 &&
+      r->output.find('\0') != std::string::npos) {
+    link.context = std::move(r->output);
+  }
   return link.context;
 }
 
 // The call through the server's direct fifo, when it can go that way.
-std::optional<internal::DirectCall> TryDirect(Runtime& runtime, const PipeDirectory& dir, const std::string& bin,
-                                              const std::string& sourced, std::string_view command,
+std::optional<internal::DirectCall> TryDirect(Runtime& runtime, const PipeDirectory& dir,
+                                              const std::string& bin, const std::string& sourced,
+                                              std::string_view command,
                                               const ToolCallOptions& options) {
   auto words = internal::LiteralWords(command);
   // The first word names a tool in `bin`, as the client function takes it.
@@ -59,15 +63,16 @@ std::optional<internal::DirectCall> TryDirect(Runtime& runtime, const PipeDirect
       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
     });
   };
-  if (!words || words->empty() || !tool_name(words->front()) || !internal::DirectServerListens(dir)) {
+  if (!words || words->empty() || !tool_name(words->front()) ||
+      !internal::DirectServerListens(dir)) {
     return std::nullopt;
   }
   const std::string_view context = CallContext(runtime, *options.link, dir, sourced, options.exec);
   if (context.empty()) return std::nullopt;
   (*words)[0] = bin + "/" + (*words)[0];
   const std::size_t nul = context.find('\0');
-  auto call = internal::CallDirect(dir, *words, std::string(context.substr(0, nul)), context.substr(nul + 1),
-                                   options.exec, options.separate_stderr);
+  auto call = internal::CallDirect(dir, *words, std::string(context.substr(0, nul)),
+                                   context.substr(nul + 1), options.exec, options.separate_stderr);
   if (call.outcome == internal::DirectCall::Outcome::kDone) ++options.link->direct_calls;
   return call;
 }
@@ -90,15 +95,18 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
   }
   std::vector<std::string> served;
   const std::string bin = options.serve && tool.servable ? ServedBin(runtime, installed, served) : "";
-  const PipeDirectory dir = bin.empty() || runtime.keeps_state() ? PipeDirectory{} : runtime.pipe_directory();
+  const PipeDirectory dir =
+      bin.empty() || runtime.keeps_state() ? PipeDirectory{} : runtime.pipe_directory();
   const std::string direct_fifo = internal::EnsureDirectFifo(dir);
   if (!direct_fifo.empty() && options.link != nullptr) {
     auto direct = TryDirect(runtime, dir, bin, text, command, options);
-    if (direct && direct->outcome == internal::DirectCall::Outcome::kDone) return std::move(direct->result);
+    if (direct && direct->outcome == internal::DirectCall::Outcome::kDone)
+      return std::move(direct->result);
     if (direct && direct->outcome == internal::DirectCall::Outcome::kStuck) {
       // As the client function does with a server that does not answer.
       text += "{ read -r __r2e_k < " + ShellQuote(internal::ToolServerDir(bin) + "/pid") +
-              " && kill -KILL \"$__r2e_k\"; rm -f " + ShellQuote(internal::ToolServerDir(bin) + "/pid") +
+              " && kill -KILL \"$__r2e_k\"; rm -f " +
+              ShellQuote(internal::ToolServerDir(bin) + "/pid") +
               "; echo 'no answer to a direct call in 5 s' > " +
               ShellQuote(internal::ToolServerDir(bin) + "/last-exec") + "; } 2>/dev/null; ";
     }
@@ -106,7 +114,8 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
   const std::string nonce = internal::RandomHex(8);
   const std::string stderr_file = "/tmp/.r2e-stderr-" + nonce;
   if (options.separate_stderr) text += "{ ";
-  text += bin.empty() ? std::string(command) : internal::ServedCommand(bin, served, direct_fifo, nonce, command);
+  text += bin.empty() ? std::string(command)
+                      : internal::ServedCommand(bin, served, direct_fifo, nonce, command);
   if (options.separate_stderr) text += "\n} 2>" + runtime.command_path(stderr_file);
 
   ToolCallResult out;
@@ -132,8 +141,8 @@ Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& insta
   std::vector<std::string> paths;
   const std::string bin = ServedBin(runtime, installed, paths);
   if (bin.empty()) return Status::OK();
-  const std::string direct_fifo =
-      internal::EnsureDirectFifo(runtime.keeps_state() ? PipeDirectory{} : runtime.pipe_directory());
+  const std::string direct_fifo = internal::EnsureDirectFifo(
+      runtime.keeps_state() ? PipeDirectory{} : runtime.pipe_directory());
   std::string cmd = internal::ToolServerStartCommand(bin, paths, direct_fifo);
   if (wait) {
     // Until the server has written its pid (it has imported the tools then).

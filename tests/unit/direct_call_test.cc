@@ -32,15 +32,16 @@ TEST(LiteralWordsTest, TakesWhatTheQuotingFunctionsWrite) {
   // and spaces inside quotes.
   EXPECT_THAT(*internal::LiteralWords("search --search_term 'it'\"'\"'s' --x ''"),
               ElementsAre("search", "--search_term", "it's", "--x", ""));
-  EXPECT_THAT(*internal::LiteralWords("t 'a'\\''b' 'two\nlines  here'"), ElementsAre("t", "a'b", "two\nlines  here"));
+  EXPECT_THAT(*internal::LiteralWords("t 'a'\\''b' 'two\nlines  here'"),
+              ElementsAre("t", "a'b", "two\nlines  here"));
   EXPECT_THAT(*internal::LiteralWords("  t   a  "), ElementsAre("t", "a"));
   EXPECT_THAT(*internal::LiteralWords("t \"it's\"'$HOME'"), ElementsAre("t", "it's$HOME"));
 }
 
 TEST(LiteralWordsTest, RefusesWhatNeedsAShell) {
-  for (const char* command : {"t $HOME", "t *.py", "t [1,2]", "t a;b", "t a|b", "t >out", "t `x`", "t \"$x\"",
-                              "t \"a\\\"b\"", "t ~", "t a\nb", "t 'open", "t \"open", "t {a,b}", "t a&", "t #c",
-                              "t \"!x\"", "t a\\"}) {
+  for (const char* command : {"t $HOME", "t *.py", "t [1,2]", "t a;b", "t a|b", "t >out", "t `x`",
+                              "t \"$x\"", "t \"a\\\"b\"", "t ~", "t a\nb", "t 'open", "t \"open",
+                              "t {a,b}", "t a&", "t #c", "t \"!x\"", "t a\\"}) {
     EXPECT_FALSE(internal::LiteralWords(command).has_value()) << command;
   }
 }
@@ -83,7 +84,8 @@ class DirectCallTest : public testing::Test {
   ToolCallResult Call(const std::string& command, bool direct, ToolCallOptions o = {}) {
     return Call(command, direct, o, direct);
   }
-  ToolCallResult Call(const std::string& command, bool direct, ToolCallOptions o, bool expect_direct) {
+  ToolCallResult Call(const std::string& command, bool direct, ToolCallOptions o,
+                      bool expect_direct) {
     const InstalledTool* tool = nullptr;
     for (const InstalledTool& t : installed_) {
       if (command.starts_with(t.description.name + " ")) tool = &t;
@@ -109,9 +111,10 @@ class DirectCallTest : public testing::Test {
 TEST_F(DirectCallTest, ABigRequestAndABigOutputAreThoseOfTheSession) {
   // A request bigger than a pipe's buffer (64 KiB).
   const std::string big(300 * 1024, 'x');
-  const ToolCallResult edit =
-      Call("file_editor str_replace --path /testbed/a.py --old_str 'VALUE = 1' --new_str 'VALUE = \"" + big + "\"'",
-           /*direct=*/true);
+  const ToolCallResult edit = Call(
+      "file_editor str_replace --path /testbed/a.py --old_str 'VALUE = 1' --new_str 'VALUE = \"" +
+          big + "\"'",
+      /*direct=*/true);
   EXPECT_EQ(edit.result.exit_code, 0) << edit.result.output.substr(0, 500);
   auto content = runtime_->read_file("/testbed/a.py");
   ASSERT_TRUE(content.ok());
@@ -165,7 +168,8 @@ TEST_F(DirectCallTest, EachCallHasItsOwnEnvironmentAndDirectory) {
 }
 
 TEST_F(DirectCallTest, ACommandThatNeedsAShellGoesThroughTheSession) {
-  const ToolCallResult r = Call("execute_bash --cmd \"$(echo pwd)\"", /*direct=*/true, {}, /*expect_direct=*/false);
+  const ToolCallResult r =
+      Call("execute_bash --cmd \"$(echo pwd)\"", /*direct=*/true, {}, /*expect_direct=*/false);
   EXPECT_THAT(r.result.output, HasSubstr("/testbed"));
   EXPECT_EQ(link_.direct_calls, 0);
 }

@@ -236,9 +236,11 @@ void Replay(const std::string& id, ToolPython python) {
   for (const json& step : c["steps"]) {
     SCOPED_TRACE("step " + std::to_string(index++) + ": " + step["command"].get<std::string>());
     const auto before = apart.Files();
-    auto a = apart.Run(step["command"].get<std::string>(), /*separate_stderr=*/true, /*direct=*/false);
+    auto a =
+        apart.Run(step["command"].get<std::string>(), /*separate_stderr=*/true, /*direct=*/false);
     ASSERT_TRUE(a.ok()) << a.status().ToString();
-    auto m = merged.Run(step["command"].get<std::string>(), /*separate_stderr=*/false, /*direct=*/true);
+    auto m =
+        merged.Run(step["command"].get<std::string>(), /*separate_stderr=*/false, /*direct=*/true);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     // Served unless the server could not take the call (the path is reported);
     // the merged sandbox's served calls skip the session, as a step's do,

@@ -191,8 +191,8 @@ TEST_P(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
   ASSERT_EQ(which->exit_code, 0) << which->output;
   const std::string bin = which->output.substr(0, which->output.rfind('/'));
   const auto served = [&](const std::string& setup) {
-    const std::string cmd = internal::ServedCommand(bin, {}, "", "N0NCE",
-                                                    "execute_bash --cmd 'echo \"[$R2E_PROBE] $PWD\"'");
+    const std::string cmd = internal::ServedCommand(
+        bin, {}, "", "N0NCE", "execute_bash --cmd 'echo \"[$R2E_PROBE] $PWD\"'");
     auto r = env_->run(setup + "\n" + cmd);
     EXPECT_TRUE(r.ok());
     return r.ok() ? r->output : std::string();
@@ -222,11 +222,12 @@ TEST_P(ToolServerTest, ACallOutlivesAServerTakingOver) {
   const PipeDirectory pipes = env_->runtime().pipe_directory();
   const std::string direct_fifo =
       direct() && !pipes.host_path.empty() ? "--direct " + pipes.sandbox_path + "/tools.req " : "";
-  const std::string takeover = "( until [ -e /tmp/call-started ]; do sleep 0.05; done; python3 " + dir +
-                               "/toolserver.py " + direct_fifo + dir + " " + tool + " ) &\n";
+  const std::string takeover = "( until [ -e /tmp/call-started ]; do sleep 0.05; done; python3 " +
+                               dir + "/toolserver.py " + direct_fifo + dir + " " + tool + " ) &\n";
   auto r = env_->run(takeover +
-                     internal::ServedCommand(bin, {}, "", "N0NCE",
-                                             "execute_bash --cmd 'touch /tmp/call-started; sleep 2; echo finished'") +
+                     internal::ServedCommand(
+                         bin, {}, "", "N0NCE",
+                         "execute_bash --cmd 'touch /tmp/call-started; sleep 2; echo finished'") +
                      "\nrc=$?; wait; exit $rc");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(r->output, HasSubstr("finished"));
@@ -294,7 +295,9 @@ TEST_P(ToolServerTest, AMissingPidFileShowsNothingInTheOutput) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Calls, ToolServerTest, testing::Bool(),
-                         [](const testing::TestParamInfo<bool>& p) { return p.param ? "Direct" : "ThroughSession"; });
+                         [](const testing::TestParamInfo<bool>& p) {
+                           return p.param ? "Direct" : "ThroughSession";
+                         });
 
 }  // namespace
 }  // namespace r2e

@@ -223,6 +223,9 @@ struct ToolServerLink {
   std::string
       context;  // the working directory, a NUL, then `declare -px`; empty: could not be taken
   int direct_calls = 0;  // calls that skipped the session so far
+  // Direct calls the server did not answer in 5 s (something in the sandbox
+  // reads or holds its fifo); from the second on, calls go through the session.
+  int unanswered = 0;
 };
 
 struct ToolCallOptions {

@@ -409,6 +409,7 @@ const InstalledTool* RepoEnv::installed(std::string_view name) const {
 }
 
 void RepoEnv::start_tool_server() {
+  tool_link_ = ToolServerLink{};  // a new episode: what served calls kept is taken again
   if (!options_.tool_server) return;
   // The server must outlive the episode: not marked as one of its processes.
   ExecOptions o = tool_exec_options(std::chrono::seconds(30));

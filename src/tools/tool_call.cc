@@ -98,11 +98,12 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
   const PipeDirectory dir =
       bin.empty() || runtime.keeps_state() ? PipeDirectory{} : runtime.pipe_directory();
   const std::string direct_fifo = internal::EnsureDirectFifo(dir);
-  if (!direct_fifo.empty() && options.link != nullptr) {
+  if (!direct_fifo.empty() && options.link != nullptr && options.link->unanswered < 2) {
     auto direct = TryDirect(runtime, dir, bin, text, command, options);
     if (direct && direct->outcome == internal::DirectCall::Outcome::kDone)
       return std::move(direct->result);
     if (direct && direct->outcome == internal::DirectCall::Outcome::kStuck) {
+      ++options.link->unanswered;
       // As the client function does with a server that does not answer.
       text += "{ read -r __r2e_k < " + ShellQuote(internal::ToolServerDir(bin) + "/pid") +
               " && kill -KILL \"$__r2e_k\"; rm -f " +

@@ -294,6 +294,32 @@ TEST_P(ToolServerTest, AMissingPidFileShowsNothingInTheOutput) {
   EXPECT_EQ(StepServed(Bash("echo works")).observation.text, served);
 }
 
+// Something in the sandbox that reads the direct fifo takes requests meant
+// for the server: each such call waits 5 s, then runs through the session.
+// After two of them the calls go through the session from the start.
+TEST_P(ToolServerTest, AThiefOfDirectRequestsCostsAtMostTwoSlowSteps) {
+  if (!direct()) GTEST_SKIP() << "direct calls only";
+  StepServed(Bash("true"));
+  const std::string fifo = env_->runtime().pipe_directory().sandbox_path + "/tools.req";
+  // Read and write: it never sees the end of the fifo, whoever closes it.
+  auto thief = env_->run("(exec cat 0<>" + fifo + " > /dev/null) > /dev/null 2>&1 &");
+  ASSERT_TRUE(thief.ok());
+  int slow = 0;
+  for (int i = 0; i < 6; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = env_->step(Bash("echo call " + std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_THAT(r->observation.text, HasSubstr("call " + std::to_string(i)));
+    EXPECT_EQ(r->info.exit_code, 0);
+    if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(4)) ++slow;
+  }
+  EXPECT_LE(slow, 2);
+  // It was there all along (without the limit, each of the six would wait).
+  auto alive = env_->run("pgrep -x cat >/dev/null && echo thief-alive");
+  ASSERT_TRUE(alive.ok());
+  EXPECT_EQ(alive->output, "thief-alive\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Calls, ToolServerTest, testing::Bool(),
                          [](const testing::TestParamInfo<bool>& p) {
                            return p.param ? "Direct" : "ThroughSession";

@@ -219,10 +219,13 @@ Result<std::vector<InstalledTool>> AddCommands(Runtime& runtime, const std::vect
 // they were taken with. One per sandbox (a stale one is only retaken), owned
 // by the caller; RepoEnv has one. Not thread-safe.
 struct ToolServerLink {
-  std::string key;  // the options and pipe directory `context` is for
-  std::string
-      context;  // the working directory, a NUL, then `declare -px`; empty: could not be taken
-  int direct_calls = 0;  // calls that skipped the session so far
+  // The options and pipe directory `context` is for.
+  std::string key;
+  // The working directory, a NUL, then `declare -px`; empty: it could not
+  // be taken (those calls go through the session).
+  std::string context;
+  // Calls that skipped the session so far.
+  int direct_calls = 0;
   // Direct calls the server did not answer in 5 s (something in the sandbox
   // reads or holds its fifo); from the second on, calls go through the session.
   int unanswered = 0;

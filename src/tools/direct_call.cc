@@ -300,8 +300,9 @@ DirectCall CallDirect(const PipeDirectory& dir, const std::vector<std::string>& 
     }
     code = 137;
   } else {
-    out.drain();  // what the tool wrote before its status (its writers have opened the pipes by
-                  // now)
+    // What the tool wrote before its status (its writers opened the pipes
+    // before the "ok", so an empty pipe now is empty, not unopened).
+    out.drain();
     if (err.open) err.drain();
   }
   call.outcome = DirectCall::Outcome::kDone;

@@ -197,10 +197,11 @@ def fresh_stdio(env):
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = made
 
 
-def open_direct(path, read):
-    """A pipe of a direct call, opened without waiting: a pipe whose reader
-    (r2e) is gone fails with ENXIO rather than blocking."""
-    fd = os.open(path, (os.O_RDONLY if read else os.O_WRONLY) | os.O_NONBLOCK | os.O_CLOEXEC)
+def open_direct(path):
+    """A pipe of a direct call, opened for writing without waiting: a pipe
+    whose reader (r2e) is gone fails with ENXIO (or ENOENT) rather than
+    blocking. The descriptor it gives blocks, as a tool's streams do."""
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     os.set_blocking(fd, True)
     return fd
 
@@ -215,9 +216,9 @@ def open_streams(server, request):
                 streams.append(os.open("/proc/%d/fd/%d" % (request.client, n), mode | os.O_APPEND | os.O_CLOEXEC))
             return streams
         streams.append(os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC))
-        streams.append(open_direct(os.path.join(server.direct_dir, request.streams[1]), False))
+        streams.append(open_direct(os.path.join(server.direct_dir, request.streams[1])))
         err = request.streams[2]
-        streams.append(os.dup(streams[1]) if err == "-" else open_direct(os.path.join(server.direct_dir, err), False))
+        streams.append(os.dup(streams[1]) if err == "-" else open_direct(os.path.join(server.direct_dir, err)))
         return streams
     except BaseException:
         for fd in streams:
@@ -234,7 +235,7 @@ class Answer(object):
     def __init__(self, server, request):
         self.server, self.call_id, self.fd = server, request.call_id, -1
         if request.direct:
-            self.fd = open_direct(os.path.join(server.direct_dir, request.streams[0]), False)
+            self.fd = open_direct(os.path.join(server.direct_dir, request.streams[0]))
 
     def say(self, word):
         if self.fd < 0:

@@ -85,7 +85,7 @@ import traceback
 
 sys.dont_write_bytecode = True  # nothing written beside the server, or the tools
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # for toolcall, also under PYTHONSAFEPATH
-from toolcall import identity, list_fds, split_message, take_call  # noqa: E402
+from toolcall import identity, list_fds, open_direct, split_message, take_call  # noqa: E402
 
 # A tool whose main() may run many times in one process: it leaves no state
 # that changes what a later call prints (module globals are caches at most).
@@ -128,17 +128,16 @@ def client_alive(call):
     if call[2] is None:
         return alive(call[0])
     try:
-        fd = os.open(call[2], os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        os.close(open_direct(call[2]))
     except OSError:
         return False
-    os.close(fd)
     return True
 
 
 def answer_direct(path, code):
     """The status line of a direct call whose worker died."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = open_direct(path)
     except OSError:
         return
     try:

@@ -50,6 +50,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -75,6 +76,7 @@ struct WarmPoolOptions;
 namespace internal {
 struct PristineState;
 class HiddenTests;
+struct PackedSnapshot;
 }  // namespace internal
 
 class RepoEnv;
@@ -203,6 +205,16 @@ struct RepoEnvOptions {
   // snapshot() refuses (ResourceExhausted, nothing written) when /testbed,
   // its .git included, holds more than this many bytes (SnapshotInfo::bytes).
   std::uint64_t snapshot_budget_bytes = std::uint64_t{2} << 30;  // 2 GiB
+  // Prime each sandbox's snapshot store with its state at the end of
+  // reset() (snapshot.h): a warm pool made from these options does it while
+  // it prepares a sandbox, a cold reset() at its end (about the cost of a
+  // first snapshot(): 30 ms on the demo repository, a second or more on a
+  // 50 MB one). A fork() from a primed environment into a sandbox primed
+  // with the same state then ships only what the episode wrote since, into
+  // a store that has already hashed the repository: with a warm pool, about
+  // a warm reset plus a restore. For tree search and best-of-N from shared
+  // prefixes; off, forks pack the whole snapshot.
+  bool prime_snapshots = false;
 };
 
 // What a step did, besides what the agent is shown.
@@ -429,6 +441,8 @@ class RepoEnv {
   // restore(id) after the shell text `first` (run in the same script).
   Status restore_after(SnapshotId id, const std::string& first);
   void forget_snapshots();
+  // Primes the store when options.prime_snapshots asks for it (sets snapshot_base_).
+  Status prime_snapshots();
 
   Task task_;
   std::unique_ptr<Runtime> runtime_;
@@ -454,6 +468,14 @@ class RepoEnv {
   EpisodeTimings episode_;
   std::vector<SnapshotInfo> snapshots_;  // by id, since the last reset()
   SnapshotId next_snapshot_id_ = 1;
+  // The primed store's base (its three tree ids), "" for an unprimed store.
+  std::string snapshot_base_;
+  // Thin packs of snapshots already forked, read on the host (their loose
+  // objects), by id: later forks of the same snapshot reuse them.
+  std::map<SnapshotId, std::shared_ptr<const internal::PackedSnapshot>> fork_packs_;
+  // A fork's new environment starts its tool server after the restore, not
+  // in reset(): the server's start would compete with the restore.
+  bool defer_tool_server_ = false;
   // The hidden tests of the current sandbox, held on the host while the agent
   // works (null: none taken out).
   std::shared_ptr<internal::HiddenTests> hidden_;

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -489,15 +490,20 @@ Status Untar(std::string_view tar, const fs::path& dest_dir) {
   }
 }
 
-Result<std::string> FirstFileContent(std::string_view tar) {
+namespace {
+// Calls `take(name, content)` for each regular file in order (hard links
+// skipped) until it returns false. OK at the end of the archive.
+Status ForEachRegularFile(std::string_view tar,
+                          const std::function<bool(std::string name, std::string content)>& take) {
   try {
     R2E_ASSIGN_OR_RETURN(ReadPtr a, NewMemoryReader(tar));
     archive_entry* e = nullptr;
     while (true) {
       const int rc = archive_read_next_header(a.get(), &e);
-      if (rc == ARCHIVE_EOF) return Status::NotFound("tar: the archive holds no regular file");
+      if (rc == ARCHIVE_EOF) return Status::OK();
       if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return BadArchive(a.get());
       if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) continue;
+      const char* name = archive_entry_pathname(e);
       std::string content;
       // Never trust the header's size beyond what the input can hold.
       const auto size = static_cast<std::size_t>(std::max<la_int64_t>(archive_entry_size(e), 0));
@@ -509,11 +515,31 @@ Result<std::string> FirstFileContent(std::string_view tar) {
         if (n < 0) return BadArchive(a.get());
         content.append(buf, static_cast<std::size_t>(n));
       }
-      return content;
+      if (!take(name != nullptr ? name : "", std::move(content))) return Status::OK();
     }
   } catch (const std::exception& ex) {
     return Status::Internal(std::string("tar: ") + ex.what());
   }
+}
+}  // namespace
+
+Result<std::string> FirstFileContent(std::string_view tar) {
+  std::optional<std::string> first;
+  R2E_RETURN_IF_ERROR(ForEachRegularFile(tar, [&](std::string, std::string content) {
+    first = std::move(content);
+    return false;
+  }));
+  if (!first) return Status::NotFound("tar: the archive holds no regular file");
+  return std::move(*first);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> RegularFiles(std::string_view tar) {
+  std::vector<std::pair<std::string, std::string>> files;
+  R2E_RETURN_IF_ERROR(ForEachRegularFile(tar, [&](std::string name, std::string content) {
+    files.emplace_back(std::move(name), std::move(content));
+    return true;
+  }));
+  return files;
 }
 
 }  // namespace r2e::archive

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "r2e/status.h"
@@ -27,6 +28,10 @@ Status Untar(std::string_view tar, const std::filesystem::path& dest_dir);
 
 // The content of the first regular file in the archive (NotFound if none).
 Result<std::string> FirstFileContent(std::string_view tar);
+
+// Every regular file of the archive (hard links skipped), in order: its name
+// as stored (not checked: the caller decides what a name may be) and content.
+Result<std::vector<std::pair<std::string, std::string>>> RegularFiles(std::string_view tar);
 
 // A member name split into components, "" and "." dropped ("./a//b" gives
 // {"a", "b"}); ".." is kept for the caller to refuse.

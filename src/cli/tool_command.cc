@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/stop_signals.h"
+#include "core/text.h"
 #include "r2e/observation.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
@@ -24,27 +25,10 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kRepoPath = "/testbed";
 
-std::string Base64(std::string_view data) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < data.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, data.size() - i);
-    std::uint32_t v = 0;
-    for (std::size_t k = 0; k < 3; ++k) {
-      v = (v << 8) | (k < n ? static_cast<unsigned char>(data[i + k]) : 0u);
-    }
-    for (std::size_t k = 0; k < 4; ++k) {
-      out += k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 0x3f] : '=';
-    }
-  }
-  return out;
-}
-
 // Text as a JSON string when it is UTF-8, else {"base64": ...}.
 nlohmann::json TextOrBase64(const std::string& bytes) {
   if (SanitizeUtf8(bytes) == bytes) return bytes;
-  return {{"base64", Base64(bytes)}};
+  return {{"base64", internal::Base64Encode(bytes)}};
 }
 
 // Regular files and symlinks under `root`, by relative path: contents, or

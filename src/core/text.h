@@ -4,6 +4,7 @@
 #define R2E_CORE_TEXT_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,13 @@ std::string PercentEncode(std::string_view s, std::string_view keep = {});
 
 // errno as "strerror (errno)" text.
 std::string ErrnoText(int err);
+
+// Standard base64 (RFC 4648, '+' and '/', padded).
+std::string Base64Encode(std::string_view data);
+// Its inverse; ASCII whitespace is skipped and trailing padding may be
+// omitted. std::nullopt for any other character, misplaced padding or an
+// impossible length.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace r2e::internal
 

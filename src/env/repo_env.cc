@@ -170,6 +170,7 @@ Result<Observation> RepoEnv::start_warm(bool& fell_back) {
   // The pool copied the hidden tests out while preparing the sandbox.
   auto prepared = std::static_pointer_cast<internal::PreparedSandbox>(std::move(taken->attachment));
   hidden_ = prepared ? prepared->hidden : nullptr;
+  snapshot_base_ = prepared ? prepared->snapshot_base : "";
   if (prepared && prepared->grade_base_status.ok()) {
     grade_base_ = prepared->grade_base;
   } else {
@@ -228,6 +229,13 @@ Result<Observation> RepoEnv::start_cold() {
     return s.WithContext("reset " + task_.instance_id);
   }
   record_grade_base();
+  // Last, so that the base is the state the episode starts from (as a warm pool's).
+  if (Status primed = prime_snapshots(); !primed.ok()) {
+    started_ = false;
+    installed_.clear();
+    runtime_->stop();
+    return primed.WithContext("reset " + task_.instance_id + ": priming the snapshot store");
+  }
   start_tool_server();
   last_reset_kind_ = ResetKind::kCold;
   return initial_observation();
@@ -410,7 +418,7 @@ const InstalledTool* RepoEnv::installed(std::string_view name) const {
 
 void RepoEnv::start_tool_server() {
   tool_link_ = ToolServerLink{};  // a new episode: what served calls kept is taken again
-  if (!options_.tool_server) return;
+  if (!options_.tool_server || defer_tool_server_) return;
   // The server must outlive the episode: not marked as one of its processes.
   ExecOptions o = tool_exec_options(std::chrono::seconds(30));
   o.env.erase(std::remove_if(o.env.begin(), o.env.end(),

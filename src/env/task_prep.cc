@@ -6,6 +6,7 @@
 #include "core/text.h"
 #include "env/hidden_tests.h"
 #include "env/setup.h"
+#include "env/snapshot_scripts.h"
 #include "r2e/git_ops.h"
 #include "r2e/runtimes.h"
 #include "r2e/session.h"
@@ -121,6 +122,10 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
       auto tree = WorkingTreeId(rt);
       prepared->grade_base_status = tree.status();
       if (tree.ok()) prepared->grade_base = *tree;
+    }
+    // Last, so that the base is the state a warm reset hands out.
+    if (o.prime_snapshots) {
+      R2E_ASSIGN_OR_RETURN(prepared->snapshot_base, PrimeSnapshotStore(rt, o.snapshot_budget_bytes));
     }
     sb.attachment = std::move(prepared);
     return Status::OK();

@@ -43,11 +43,13 @@ class HiddenTests;
 // What a task pool's preparer hands over with a sandbox (its attachment):
 // the hidden tests it copied out (null: none), and for
 // GradeIn::kFreshSandbox the working tree as prepared (WorkingTreeId), so
-// that a warm reset records nothing itself.
+// that a warm reset records nothing itself; with options.prime_snapshots,
+// the base of the snapshot store it primed ("" for none).
 struct PreparedSandbox {
   std::shared_ptr<HiddenTests> hidden;
   std::string grade_base;
   Status grade_base_status = Status::FailedPrecondition("not recorded");
+  std::string snapshot_base;
 };
 
 Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOptions& options,

@@ -1,7 +1,6 @@
 #include "image/registry_source.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,27 +26,6 @@ constexpr std::uint64_t kMaxSmallBlob = 8 << 20;  // manifests, configs, token a
 constexpr char kManifestTypes[] =
     "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
-
-std::string Base64Encode(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(std::max(n, 0)));
-  return out;
-}
-
-std::string Base64Decode(std::string_view in) {
-  std::string out(3 * (in.size() / 4) + 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return "";
-  out.resize(static_cast<std::size_t>(n));
-  while (!in.empty() && in.back() == '=') {  // EVP_DecodeBlock counts padding as zero bytes
-    in.remove_suffix(1);
-    if (!out.empty()) out.pop_back();
-  }
-  return out;
-}
 
 bool IsLoopback(std::string_view host) {
   std::string_view name = host.substr(0, host.rfind(':') == std::string_view::npos || host.starts_with('[')
@@ -79,7 +57,7 @@ std::string ConfigCredentials(const RegistryOptions& o, const std::string& host)
                                  std::string(hub ? "https://index.docker.io/v1/" : ""), std::string(hub ? "docker.io" : "")}) {
     if (key.empty() || !auths.contains(key) || !auths[key].is_object()) continue;
     const Json& entry = auths[key];
-    if (entry.contains("auth") && entry["auth"].is_string()) return Base64Decode(entry["auth"].get<std::string>());
+    if (entry.contains("auth") && entry["auth"].is_string()) return internal::Base64Decode(entry["auth"].get<std::string>()).value_or("");
     if (entry.contains("username") && entry.contains("password")) {
       return entry.value("username", "") + ":" + entry.value("password", "");
     }
@@ -296,7 +274,7 @@ class RegistryHttp {
         return Status::FailedPrecondition("registry " + ref_.host + " needs credentials: `docker login` "
                                           "(~/.docker/config.json) or RegistryOptions::username/password");
       }
-      authorization_ = "Basic " + Base64Encode(credentials_);
+      authorization_ = "Basic " + internal::Base64Encode(credentials_);
       return Status::OK();
     }
     if (c.scheme != "bearer" || !c.params.count("realm")) {
@@ -312,7 +290,7 @@ class RegistryHttp {
     path += "scope=" + internal::PercentEncode(scope);
     if (c.params.count("service")) path += "&service=" + internal::PercentEncode(c.params.at("service"));
     httplib::Headers headers = {{"Accept", "application/json"}};
-    if (!credentials_.empty()) headers.emplace("Authorization", "Basic " + Base64Encode(credentials_));
+    if (!credentials_.empty()) headers.emplace("Authorization", "Basic " + internal::Base64Encode(credentials_));
     Reply reply;
     std::string location, retry_after, challenge;
     R2E_RETURN_IF_ERROR(Send(origin, path, headers, reply, location, retry_after, challenge, {}));

@@ -6,46 +6,6 @@
 
 namespace r2e::kube {
 
-std::optional<std::string> Base64Decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  unsigned acc = 0;
-  int bits = 0;
-  std::size_t chars = 0;  // significant characters seen
-  std::size_t pad = 0;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++pad;
-      continue;
-    }
-    if (pad > 0) return std::nullopt;  // data after padding
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    ++chars;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if (chars % 4 == 1) return std::nullopt;
-  if (pad > 0 && (chars + pad) % 4 != 0) return std::nullopt;
-  if (pad > 2) return std::nullopt;
-  // Leftover bits must be zero, as an encoder writes them.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
-
 Result<ServerUrl> ParseServerUrl(std::string_view url) {
   constexpr std::string_view kScheme = "https://";
   if (url.substr(0, kScheme.size()) != kScheme) {

@@ -7,14 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.h"
 #include "r2e/status.h"
 
 namespace r2e::kube {
 
-// Standard base64 (RFC 4648, '+' and '/'); ASCII whitespace is skipped and
-// trailing padding may be omitted. std::nullopt for any other character,
-// misplaced padding or an impossible length.
-std::optional<std::string> Base64Decode(std::string_view text);
+using internal::Base64Decode;  // core/text.h
 
 struct ServerUrl {
   std::string host;  // without brackets for IPv6

@@ -204,6 +204,96 @@ TEST_P(SnapshotTest, AForkEarnsWhatTheOriginalWould) {
   EXPECT_TRUE(child.close().ok());
 }
 
+// A primed store (options.prime_snapshots) forks thin: the new sandbox,
+// primed with the same base, gets only the loose objects the snapshot
+// reaches (no pack), and can restore and fork that snapshot on its own.
+TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
+  RepoEnvOptions o = Options();
+  o.prime_snapshots = true;
+  auto env = SnapStartedWith(o);
+  ASSERT_NE(env, nullptr);
+  const std::string store = "/var/tmp/.r2e-snapshots";
+  SnapRun(*env, "test -f " + store + "/objects/info/alternates && test -f " + store + "/refs/snapshots/base-wt");
+  const std::string count_loose = "find " + store + "/objects/?? -type f | wc -l";
+  SnapRun(*env, kSnapChanges);
+  const std::string state = SnapRun(*env, kSnapStateHash);
+  auto first = env->snapshot();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  SnapRun(*env, kSnapMoreChanges);
+  ASSERT_TRUE(env->snapshot().ok());
+  const int original_objects = std::stoi(SnapRun(*env, count_loose));
+
+  for (int round = 0; round < 2; ++round) {  // the second reuses the first's pack
+    auto fork = env->fork(*first);
+    ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+    RepoEnv& child = **fork;
+    EXPECT_EQ(SnapRun(child, kSnapStateHash), state) << "round " << round;
+    // Sandboxes of one image prime alike. The local runtime's directory
+    // tasks do not: each sandbox's repository is made anew, with its own
+    // commits, and forks there pack the whole snapshot.
+    const std::string bases = "cat " + store + "/refs/snapshots/base-wt " + store + "/refs/snapshots/base-git";
+    const bool same_base = SnapRun(*env, bases) == SnapRun(child, bases);
+    if (GetParam() == "docker") EXPECT_TRUE(same_base);
+    const std::string packs = SnapRun(child, "ls -A " + store + "/objects/pack | wc -l");
+    if (same_base) {
+      EXPECT_EQ(packs, "0\n") << "thin: loose objects, no pack";
+      const int shipped = std::stoi(SnapRun(child, count_loose));
+      EXPECT_GT(shipped, 0);
+      EXPECT_LT(shipped, original_objects) << "only the first snapshot's objects, not the second's";
+    } else {
+      EXPECT_EQ(packs, "2\n") << "the whole snapshot, as a pack and its index";
+    }
+    if (round == 1) {
+      // Everything snapshot 1 needs is the child's own now.
+      SnapRun(child, "cd /testbed && rm -rf * .git && echo gone > x");
+      ASSERT_TRUE(child.restore(1).ok());
+      EXPECT_EQ(SnapRun(child, kSnapStateHash), state);
+      SnapRun(child, "echo grandchild >> /testbed/textstats/stats.py");
+      const std::string child_state = SnapRun(child, kSnapStateHash);
+      auto mine = child.snapshot();
+      ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+      auto grandchild = child.fork(*mine);
+      ASSERT_TRUE(grandchild.ok()) << grandchild.status().ToString();
+      EXPECT_EQ(SnapRun(**grandchild, kSnapStateHash), child_state);
+      EXPECT_TRUE((*grandchild)->close().ok());
+    }
+    EXPECT_TRUE(child.close().ok());
+  }
+  ASSERT_TRUE(env->drop(*first).ok());
+  EXPECT_EQ(env->fork(*first).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(env->close().ok());
+}
+
+// A fast reset keeps a primed store's base: the next episode's forks are
+// thin too.
+TEST_P(SnapshotTest, AFastResetKeepsThePrimedBase) {
+  RepoEnvOptions o = Options();
+  o.prime_snapshots = true;
+  o.fast_reset = true;
+  auto env = SnapStartedWith(o);
+  ASSERT_NE(env, nullptr);
+  SnapRun(*env, kSnapChanges);
+  ASSERT_TRUE(env->snapshot().ok());
+  auto again = env->reset();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(env->last_reset_kind(), ResetKind::kFast) << env->last_fast_reset_error().ToString();
+  EXPECT_TRUE(env->snapshots().empty());
+  SnapRun(*env, "test -f /var/tmp/.r2e-snapshots/objects/info/alternates && "
+                "! test -e /var/tmp/.r2e-snapshots/refs/snapshots/1-wt");
+  SnapRun(*env, "echo next > /testbed/next.txt");
+  const std::string state = SnapRun(*env, kSnapStateHash);
+  auto snap = env->snapshot();
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  auto fork = env->fork(*snap);
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  EXPECT_EQ(SnapRun(**fork, kSnapStateHash), state);
+  if (GetParam() == "docker") {
+    EXPECT_EQ(SnapRun(**fork, "ls -A /var/tmp/.r2e-snapshots/objects/pack | wc -l"), "0\n") << "thin";
+  }
+  EXPECT_TRUE((*fork)->close().ok());
+  EXPECT_TRUE(env->close().ok());
+}
+
 TEST_P(SnapshotTest, AForkOfALargeStateTravelsAsAFileAndAForgedStoreIsRefused) {
   // A pack over the inline bound (90 KB) goes through the runtime's file
   // transfer; the state arrives whole either way.

@@ -1,0 +1,98 @@
+// The scripts behind RepoEnv's snapshots (include/r2e/snapshot.h): each is
+// one Runtime::exec() in the sandbox, over a git object store of r2e's own
+// outside /testbed. RepoEnv (snapshots.cc) and the task warm pools (which
+// prime the store of the sandboxes they prepare) run them.
+#ifndef R2E_ENV_SNAPSHOT_SCRIPTS_H_
+#define R2E_ENV_SNAPSHOT_SCRIPTS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "env/loose_objects.h"
+#include "r2e/runtime.h"
+#include "r2e/snapshot.h"
+#include "r2e/status.h"
+
+namespace r2e::internal {
+
+// The store, as the sandbox's own paths name it.
+inline constexpr const char* kSnapshotStore = "/var/tmp/.r2e-snapshots";
+// Every script's bound.
+inline constexpr auto kSnapshotScriptTimeout = std::chrono::seconds(300);
+
+// Takes snapshot `id`; prints "R2E-SNAPSHOT ok <bytes> <tree> <git tree>
+// <listing>", or "R2E-SNAPSHOT-TOO-LARGE <bytes>" (nothing written) when
+// /testbed holds more than `budget` bytes.
+std::string SnapshotScript(const Runtime& runtime, SnapshotId id, std::uint64_t budget);
+
+// Primes a new store with the sandbox's state as it is now, its base: the
+// snapshot's refs are base-wt, base-git and base-meta, and its objects move
+// to base-objects, an alternate of the store, so that the store's own
+// objects directory holds exactly what was written since. Prints what
+// SnapshotScript prints. Forks between two sandboxes with the same base
+// ship only that directory (PackScript with `thin`).
+std::string PrimeScript(const Runtime& runtime, std::uint64_t budget);
+
+// Restores snapshot `id` after the shell text `first` (a fork's unpacking):
+// kills the processes of episode `token`, and with `end_session` ends the
+// session shell (one that keeps state between commands kept the episode's).
+std::string RestoreSnapshotScript(const Runtime& runtime, SnapshotId id, const std::string& token,
+                                  bool end_session, const std::string& first);
+
+// Removes the refs named by `refs` (shell words, globs allowed, relative to
+// the store's refs/snapshots/) and prunes what nothing else refers to.
+std::string DropScript(const Runtime& runtime, const std::string& refs);
+// DropScript's `refs` for one snapshot, and for every numbered one (a primed
+// store's base stays).
+std::string SnapshotRefs(SnapshotId id);
+inline constexpr const char* kNumberedSnapshotRefs = "[0-9]*";
+
+// Fork, in the original sandbox: snapshot `id`'s objects in the store's
+// fork.pack (kForkPackPath). Whole: its trees and everything under them, as
+// a git pack. `thin`: the primed store's own objects directory (everything
+// written since its base), as a tar; only for a sandbox whose base is the
+// same. Prints "R2E-SNAPSHOT ok <three tree ids> <size>", then the file in
+// base64 when it is at most kInlinePackBytes (it then travels in the
+// scripts' text, not over the runtime's file transfer).
+std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin);
+inline constexpr std::size_t kInlinePackBytes = 90000;  // 120,000 base64 bytes: within an exec's output bound
+std::string ForkPackPath();  // in the sandbox's own paths
+
+// What PackScript printed: the three tree ids, checked (they come from a
+// sandbox the agent controls, and go into a script), and the file in base64
+// when it came inline and whole.
+struct PackedSnapshot {
+  std::vector<std::string> trees;
+  std::string inline_pack;
+  // A thin pack of loose objects only, read on the host (TakeLooseObjects):
+  // each object's path under objects/ and its file's bytes.
+  std::optional<std::vector<LooseObject>> loose;
+};
+Result<PackedSnapshot> ParsePacked(const ExecResult& r);
+// Reads a thin, inline pack on the host: when it holds loose objects only,
+// fills `packed.loose` with those the snapshot's trees reach (and clears
+// inline_pack), so that UnpackPart writes them with shell builtins, starting
+// no process in the new sandbox.
+void TakeLooseObjects(PackedSnapshot& packed);
+
+// Fork, in the new sandbox: shell text for RestoreSnapshotScript's `first`.
+// Takes in what PackScript made (`packed.inline_pack`, else the file uploaded
+// to ForkPackPath()) and writes snapshot `id`'s refs.
+std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin);
+
+// A script's result: OK when it printed its success line, else
+// FailedPrecondition saying what failed (`what`: the operation).
+Result<ExecResult> CheckSnapshotScript(ExecResult r, const char* what);
+
+// Runs PrimeScript. The base's three tree ids, space-separated; "" when the
+// store could not be primed (no /testbed, over `budget`, no git): snapshots
+// then work as in an unprimed store. An error only when the runtime fails.
+Result<std::string> PrimeSnapshotStore(Runtime& runtime, std::uint64_t budget);
+
+}  // namespace r2e::internal
+
+#endif  // R2E_ENV_SNAPSHOT_SCRIPTS_H_

@@ -141,7 +141,8 @@ Status BenchRepo(const SnapshotBenchOptions& o, const RepoEnvOptions& env_option
   (void)env->close();
   std::vector<double> warm_fork_ms, again_fork_ms, warm_reset_ms;
   if (o.forks > 0 && !cli::StopRequested()) {
-    R2E_RETURN_IF_ERROR(WarmForks(o, env_options, task, prepare, warm_fork_ms, again_fork_ms, warm_reset_ms));
+    R2E_RETURN_IF_ERROR(
+        WarmForks(o, env_options, task, prepare, warm_fork_ms, again_fork_ms, warm_reset_ms));
   }
   if (cli::StopRequested()) return Status::Cancelled("stopped by a signal");
   Line(out, o, repo, "snapshot", snap_ms);
@@ -153,13 +154,15 @@ Status BenchRepo(const SnapshotBenchOptions& o, const RepoEnvOptions& env_option
   Line(out, o, repo, "warm_reset", warm_reset_ms);
   const double restore_p50 = Summarize(restore_ms).p50;
   const double fork_bound = Summarize(warm_reset_ms).p50 + restore_p50;
-  out << nlohmann::json({{"bench", "snapshot"},
-                         {"runtime", o.runtime},
-                         {"repo", repo},
-                         {"restore_vs_replay", restore_p50 > 0 ? Summarize(replay_ms).p50 / restore_p50 : 0.0},
-                         {"fork_warm_vs_bound", fork_bound > 0 ? Summarize(warm_fork_ms).p50 / fork_bound : 0.0},
-                         {"fork_warm_again_vs_bound",
-                          fork_bound > 0 ? Summarize(again_fork_ms).p50 / fork_bound : 0.0}})
+  out << nlohmann::json(
+             {{"bench", "snapshot"},
+              {"runtime", o.runtime},
+              {"repo", repo},
+              {"restore_vs_replay", restore_p50 > 0 ? Summarize(replay_ms).p50 / restore_p50 : 0.0},
+              {"fork_warm_vs_bound",
+               fork_bound > 0 ? Summarize(warm_fork_ms).p50 / fork_bound : 0.0},
+              {"fork_warm_again_vs_bound",
+               fork_bound > 0 ? Summarize(again_fork_ms).p50 / fork_bound : 0.0}})
              .dump()
       << std::endl;
   return Status::OK();

@@ -26,11 +26,15 @@ struct SnapshotBenchOptions {
 
 // Prints one JSON line per repository and operation
 //   {"bench": "snapshot", "runtime", "repo": "demo"|"large", "op": "snapshot"|"restore"|"fork"|
-//    "replay_baseline"|"fork_warm"|"warm_reset", "n", "p50_ms", "p90_ms", "p99_ms", "mean_ms"}
-// ("fork": the new sandbox made cold; "fork_warm": taken from a warm pool;
-// "warm_reset": a reset from that pool) then per repository {"bench":
-// "snapshot", "repo", "restore_vs_replay": baseline p50 / restore p50,
-// "fork_warm_vs_bound": fork_warm p50 / (warm_reset p50 + restore p50)}.
+//    "replay_baseline"|"fork_warm"|"fork_warm_again"|"warm_reset", "n", "p50_ms", "p90_ms",
+//    "p99_ms", "mean_ms"}
+// ("fork": the new sandbox made cold; "fork_warm": the first fork of a new
+// snapshot, its sandbox taken from a warm pool whose sandboxes, like the
+// original's, have primed snapshot stores (RepoEnvOptions::prime_snapshots);
+// "fork_warm_again": the second fork of that snapshot; "warm_reset": a reset
+// from that pool) then per repository {"bench": "snapshot", "repo",
+// "restore_vs_replay": baseline p50 / restore p50, "fork_warm_vs_bound":
+// fork_warm p50 / (warm_reset p50 + restore p50), "fork_warm_again_vs_bound"}.
 Status RunSnapshotBench(const SnapshotBenchOptions& options, std::ostream& out);
 
 }  // namespace r2e::bench

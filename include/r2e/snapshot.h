@@ -23,7 +23,11 @@
 // `git gc`, `git reflog expire` or `rm -rf .git`. fork() packs the three
 // trees' objects (git pack-objects) while the new sandbox is being made, and
 // ships the pack in the scripts' own text when it is at most 90 KB (base64),
-// else over the runtime's file transfer. The agent can still delete the
+// else over the runtime's file transfer. With RepoEnvOptions::prime_snapshots
+// each sandbox's store starts from a snapshot of its starting state (its
+// base), and a fork between two sandboxes with the same base ships only the
+// objects the snapshot reaches beyond it, kept on the host for the
+// snapshot's next forks (docs/architecture.md). The agent can still delete the
 // store itself (it runs as root in the sandbox): restore() then fails with
 // FailedPrecondition saying so, and reset() still works.
 #ifndef R2E_SNAPSHOT_H_

@@ -20,7 +20,9 @@ std::optional<std::string> InflateStored(std::string_view z) {
   if (z.size() < 2) return std::nullopt;
   const auto cmf = static_cast<unsigned char>(z[0]);
   const auto flg = static_cast<unsigned char>(z[1]);
-  if ((cmf & 0x0f) != 8 || (cmf >> 4) > 7 || (flg & 0x20) != 0 || ((cmf << 8) | flg) % 31 != 0) return std::nullopt;
+  if ((cmf & 0x0f) != 8 || (cmf >> 4) > 7 || (flg & 0x20) != 0 || ((cmf << 8) | flg) % 31 != 0) {
+    return std::nullopt;
+  }
   std::string out;
   std::size_t at = 2;
   while (true) {
@@ -30,7 +32,9 @@ std::optional<std::string> InflateStored(std::string_view z) {
     if (at + 5 > z.size()) return std::nullopt;
     const auto head = static_cast<unsigned char>(z[at]);
     if (((head >> 1) & 3) != 0) return std::nullopt;  // a compressed block
-    const auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(z[i])); };
+    const auto byte = [&](std::size_t i) {
+      return static_cast<std::uint32_t>(static_cast<unsigned char>(z[i]));
+    };
     const std::uint32_t len = byte(at + 1) | (byte(at + 2) << 8);
     const std::uint32_t nlen = byte(at + 3) | (byte(at + 4) << 8);
     if ((len ^ 0xffff) != nlen || at + 5 + len > z.size()) return std::nullopt;

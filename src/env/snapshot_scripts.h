@@ -59,8 +59,10 @@ inline constexpr const char* kNumberedSnapshotRefs = "[0-9]*";
 // base64 when it is at most kInlinePackBytes (it then travels in the
 // scripts' text, not over the runtime's file transfer).
 std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin);
-inline constexpr std::size_t kInlinePackBytes = 90000;  // 120,000 base64 bytes: within an exec's output bound
-std::string ForkPackPath();  // in the sandbox's own paths
+// 120,000 base64 bytes: within an exec's output bound.
+inline constexpr std::size_t kInlinePackBytes = 90000;
+// The file a pack goes through when it is larger, in the sandbox's own paths.
+std::string ForkPackPath();
 
 // What PackScript printed: the three tree ids, checked (they come from a
 // sandbox the agent controls, and go into a script), and the file in base64

@@ -83,7 +83,8 @@ Status RepoEnv::restore_after(SnapshotId id, const std::string& first) {
   const SnapshotInfo* info = Find(snapshots_, id);
   if (info == nullptr) return UnknownSnapshot(id);
   const bool end_session = runtime_->keeps_state();
-  R2E_RETURN_IF_ERROR(run_snapshot_script(internal::RestoreSnapshotScript(*runtime_, id, episode_token_, end_session, first),
+  R2E_RETURN_IF_ERROR(run_snapshot_script(internal::RestoreSnapshotScript(
+                                              *runtime_, id, episode_token_, end_session, first),
                                           "restoring a snapshot")
                           .status());
   if (end_session) {
@@ -106,7 +107,8 @@ Status RepoEnv::drop(SnapshotId id) {
   if (it == snapshots_.end()) return UnknownSnapshot(id);
   snapshots_.erase(it);
   fork_packs_.erase(id);
-  return run_snapshot_script(internal::DropScript(*runtime_, internal::SnapshotRefs(id)), "dropping a snapshot")
+  return run_snapshot_script(internal::DropScript(*runtime_, internal::SnapshotRefs(id)),
+                             "dropping a snapshot")
       .status();
 }
 
@@ -144,7 +146,8 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   const std::string pack_path = internal::ForkPackPath();
   auto pack = [&](bool thin) -> Result<PackedSnapshot> {
     R2E_ASSIGN_OR_RETURN(ExecResult r,
-                         run_snapshot_script(internal::PackScript(*runtime_, id, thin), "fork: packing the snapshot"));
+                         run_snapshot_script(internal::PackScript(*runtime_, id, thin),
+                                             "fork: packing the snapshot"));
     R2E_ASSIGN_OR_RETURN(PackedSnapshot p, internal::ParsePacked(r));
     if (thin) internal::TakeLooseObjects(p);
     if (p.loose || !p.inline_pack.empty()) return p;
@@ -161,7 +164,9 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   // (best-of-N from one prefix): they need nothing of this sandbox.
   const auto cached = thin ? fork_packs_.find(id) : fork_packs_.end();
   auto packed = cached != fork_packs_.end() ? Result<PackedSnapshot>(*cached->second) : pack(thin);
-  if (thin && packed.ok() && packed->loose) fork_packs_.emplace(id, std::make_shared<PackedSnapshot>(*packed));
+  if (thin && packed.ok() && packed->loose) {
+    fork_packs_.emplace(id, std::make_shared<PackedSnapshot>(*packed));
+  }
   // Waited for in every case: nothing of a failed fork runs on.
   auto made = made_future.get();
   if (!packed.ok()) return packed.status();  // `made` closes its sandbox
@@ -186,7 +191,8 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   mine.id = child_id;
   child.snapshots_ = {mine};
   child.next_snapshot_id_ = child_id + 1;
-  if (Status s = child.restore_after(child_id, internal::UnpackPart(child_id, *packed, thin)); !s.ok()) {
+  if (Status s = child.restore_after(child_id, internal::UnpackPart(child_id, *packed, thin));
+      !s.ok()) {
     return fail(s.WithContext("fork"));
   }
   child.defer_tool_server_ = false;
@@ -197,7 +203,8 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
 Status RepoEnv::prime_snapshots() {
   snapshot_base_.clear();
   if (!options_.prime_snapshots) return Status::OK();
-  R2E_ASSIGN_OR_RETURN(snapshot_base_, internal::PrimeSnapshotStore(*runtime_, options_.snapshot_budget_bytes));
+  R2E_ASSIGN_OR_RETURN(snapshot_base_,
+                       internal::PrimeSnapshotStore(*runtime_, options_.snapshot_budget_bytes));
   return Status::OK();
 }
 
@@ -207,13 +214,15 @@ void RepoEnv::forget_snapshots() {
   if (started_ && options_.fast_reset && next_snapshot_id_ > 1) {
     ExecOptions o;
     o.timeout = std::chrono::seconds(60);
-    const bool kept_base = !snapshot_base_.empty() &&
-                           run_snapshot_script(internal::DropScript(*runtime_, internal::kNumberedSnapshotRefs),
-                                               "dropping the episode's snapshots")
-                               .ok();
+    const bool kept_base =
+        !snapshot_base_.empty() &&
+        run_snapshot_script(internal::DropScript(*runtime_, internal::kNumberedSnapshotRefs),
+                            "dropping the episode's snapshots")
+            .ok();
     if (!kept_base) {
       snapshot_base_.clear();
-      (void)runtime_->exec("rm -rf " + ShellQuote(runtime_->command_path(internal::kSnapshotStore)), o);
+      (void)runtime_->exec("rm -rf " + ShellQuote(runtime_->command_path(internal::kSnapshotStore)),
+                           o);
     }
   }
   snapshots_.clear();

@@ -125,7 +125,8 @@ Result<std::shared_ptr<WarmPool>> MakeTaskPool(const Task& task, const RepoEnvOp
     }
     // Last, so that the base is the state a warm reset hands out.
     if (o.prime_snapshots) {
-      R2E_ASSIGN_OR_RETURN(prepared->snapshot_base, PrimeSnapshotStore(rt, o.snapshot_budget_bytes));
+      R2E_ASSIGN_OR_RETURN(prepared->snapshot_base,
+                           PrimeSnapshotStore(rt, o.snapshot_budget_bytes));
     }
     sb.attachment = std::move(prepared);
     return Status::OK();

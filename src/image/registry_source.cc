@@ -57,7 +57,8 @@ std::string ConfigCredentials(const RegistryOptions& o, const std::string& host)
                                  std::string(hub ? "https://index.docker.io/v1/" : ""), std::string(hub ? "docker.io" : "")}) {
     if (key.empty() || !auths.contains(key) || !auths[key].is_object()) continue;
     const Json& entry = auths[key];
-    if (entry.contains("auth") && entry["auth"].is_string()) return internal::Base64Decode(entry["auth"].get<std::string>()).value_or("");
+    if (entry.contains("auth") && entry["auth"].is_string())
+      return internal::Base64Decode(entry["auth"].get<std::string>()).value_or("");
     if (entry.contains("username") && entry.contains("password")) {
       return entry.value("username", "") + ":" + entry.value("password", "");
     }
@@ -290,7 +291,8 @@ class RegistryHttp {
     path += "scope=" + internal::PercentEncode(scope);
     if (c.params.count("service")) path += "&service=" + internal::PercentEncode(c.params.at("service"));
     httplib::Headers headers = {{"Accept", "application/json"}};
-    if (!credentials_.empty()) headers.emplace("Authorization", "Basic " + internal::Base64Encode(credentials_));
+    if (!credentials_.empty())
+      headers.emplace("Authorization", "Basic " + internal::Base64Encode(credentials_));
     Reply reply;
     std::string location, retry_after, challenge;
     R2E_RETURN_IF_ERROR(Send(origin, path, headers, reply, location, retry_after, challenge, {}));

@@ -75,14 +75,17 @@ class LooseObjectsTest : public ::testing::Test {
 };
 
 TEST_F(LooseObjectsTest, StoredStreamsInflateToGitsOwnContent) {
-  LooseSh(dir_, "printf 'hello\\0world\\n' > a && head -c 70000 /dev/urandom > big");  // big: two stored blocks
+  LooseSh(dir_,
+          "printf 'hello\\0world\\n' > a && head -c 70000 /dev/urandom > big");  // big: two stored
+                                                                                 // blocks
   for (const char* file : {"a", "big"}) {
     const std::string id = LooseSh(dir_, std::string("git hash-object -w ") + file);
     const std::string z = LooseRead(dir_ / ".git/objects" / id.substr(0, 2) / id.substr(2));
     const auto body = InflateStored(z);
     ASSERT_TRUE(body.has_value()) << file;
     const std::string content = LooseRead(dir_ / file);
-    EXPECT_EQ(*body, "blob " + std::to_string(content.size()) + std::string(1, '\0') + content) << file;
+    EXPECT_EQ(*body, "blob " + std::to_string(content.size()) + std::string(1, '\0') + content)
+        << file;
     // The same stream cut short, or with a byte after its checksum, is refused.
     EXPECT_FALSE(InflateStored(z.substr(0, z.size() - 1)).has_value());
     EXPECT_FALSE(InflateStored(z + "x").has_value());
@@ -90,7 +93,8 @@ TEST_F(LooseObjectsTest, StoredStreamsInflateToGitsOwnContent) {
   // A compressed object (git's default level) is not read.
   LooseSh(dir_, "git config core.looseCompression 9 && seq 1 2000 > c");
   const std::string id = LooseSh(dir_, "git hash-object -w c");
-  EXPECT_FALSE(InflateStored(LooseRead(dir_ / ".git/objects" / id.substr(0, 2) / id.substr(2))).has_value());
+  EXPECT_FALSE(
+      InflateStored(LooseRead(dir_ / ".git/objects" / id.substr(0, 2) / id.substr(2))).has_value());
   EXPECT_FALSE(InflateStored("").has_value());
 }
 
@@ -116,7 +120,8 @@ TEST_F(LooseObjectsTest, OnlyWhatTheSnapshotReachesBeyondTheBase) {
   for (const auto& id : Ids(ReachableLooseObjects(written, {first}))) got += id + " ";
   EXPECT_EQ(got, want);
   ASSERT_EQ(written.size(), 7u);
-  EXPECT_EQ(Ids(ReachableLooseObjects(written, {first})).size(), 5u) << "not the second root, nor d";
+  EXPECT_EQ(Ids(ReachableLooseObjects(written, {first})).size(), 5u)
+      << "not the second root, nor d";
   EXPECT_EQ(Ids(ReachableLooseObjects(written, {second})).size(), 6u) << "all but the first root";
   EXPECT_EQ(Ids(ReachableLooseObjects(written, {first, second})).size(),
             Ids(ReachableLooseObjects(written, {first})).size() + 2);

@@ -213,7 +213,8 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
   auto env = SnapStartedWith(o);
   ASSERT_NE(env, nullptr);
   const std::string store = "/var/tmp/.r2e-snapshots";
-  SnapRun(*env, "test -f " + store + "/objects/info/alternates && test -f " + store + "/refs/snapshots/base-wt");
+  SnapRun(*env, "test -f " + store + "/objects/info/alternates && test -f " + store +
+                    "/refs/snapshots/base-wt");
   const std::string count_loose = "find " + store + "/objects/?? -type f | wc -l";
   SnapRun(*env, kSnapChanges);
   const std::string state = SnapRun(*env, kSnapStateHash);
@@ -231,9 +232,12 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
     // Sandboxes of one image prime alike. The local runtime's directory
     // tasks do not: each sandbox's repository is made anew, with its own
     // commits, and forks there pack the whole snapshot.
-    const std::string bases = "cat " + store + "/refs/snapshots/base-wt " + store + "/refs/snapshots/base-git";
+    const std::string bases =
+        "cat " + store + "/refs/snapshots/base-wt " + store + "/refs/snapshots/base-git";
     const bool same_base = SnapRun(*env, bases) == SnapRun(child, bases);
-    if (GetParam() == "docker") EXPECT_TRUE(same_base);
+    if (GetParam() == "docker") {
+      EXPECT_TRUE(same_base);
+    }
     const std::string packs = SnapRun(child, "ls -A " + store + "/objects/pack | wc -l");
     if (same_base) {
       EXPECT_EQ(packs, "0\n") << "thin: loose objects, no pack";
@@ -278,8 +282,9 @@ TEST_P(SnapshotTest, AFastResetKeepsThePrimedBase) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   ASSERT_EQ(env->last_reset_kind(), ResetKind::kFast) << env->last_fast_reset_error().ToString();
   EXPECT_TRUE(env->snapshots().empty());
-  SnapRun(*env, "test -f /var/tmp/.r2e-snapshots/objects/info/alternates && "
-                "! test -e /var/tmp/.r2e-snapshots/refs/snapshots/1-wt");
+  SnapRun(*env,
+          "test -f /var/tmp/.r2e-snapshots/objects/info/alternates && "
+          "! test -e /var/tmp/.r2e-snapshots/refs/snapshots/1-wt");
   SnapRun(*env, "echo next > /testbed/next.txt");
   const std::string state = SnapRun(*env, kSnapStateHash);
   auto snap = env->snapshot();
@@ -288,7 +293,8 @@ TEST_P(SnapshotTest, AFastResetKeepsThePrimedBase) {
   ASSERT_TRUE(fork.ok()) << fork.status().ToString();
   EXPECT_EQ(SnapRun(**fork, kSnapStateHash), state);
   if (GetParam() == "docker") {
-    EXPECT_EQ(SnapRun(**fork, "ls -A /var/tmp/.r2e-snapshots/objects/pack | wc -l"), "0\n") << "thin";
+    EXPECT_EQ(SnapRun(**fork, "ls -A /var/tmp/.r2e-snapshots/objects/pack | wc -l"), "0\n")
+        << "thin";
   }
   EXPECT_TRUE((*fork)->close().ok());
   EXPECT_TRUE(env->close().ok());

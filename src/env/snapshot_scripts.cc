@@ -138,7 +138,7 @@ std::string PrimeScript(const Runtime& runtime, std::uint64_t budget) {
   s += "{ mv \"$S/objects\" \"$S/base-objects\" && mkdir -p \"$S/objects/pack\" \"$S/objects/info\" "
        "\"$S/objects/\"{{0..9},{a..f}}{{0..9},{a..f}} && "
        "echo \"$S/base-objects\" > \"$S/objects/info/alternates\"; } 2>\"$S/err\" || "
-       "fail \"setting the base aside: $(err)\"\n";
+       "{ m=$(err); rm -rf \"$S\"; fail \"setting the base aside: $m\"; }\n";  // no half-primed store
   s += kSnapshotDone;
   return AsCommand(runtime, s);
 }

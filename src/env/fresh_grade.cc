@@ -77,7 +77,8 @@ Result<GradeResult> RepoEnv::grade_in_fresh_sandbox() {
   o.grade_in = GradeIn::kAgentSandbox;
   o.reward_fn = nullptr;
   o.fast_reset = false;
-  o.tool_server = false;  // nobody calls tools there
+  o.tool_server = false;      // nobody calls tools there
+  o.prime_snapshots = false;  // nor takes snapshots
   // Without a pool the hidden tests may stay in the grading sandbox (nobody
   // else works in it); /testbed is the same either way.
   if (!o.warm_pool && o.hidden_tests == HiddenTestMode::kRemoveFromSandbox) {

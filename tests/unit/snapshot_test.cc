@@ -268,6 +268,30 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
   EXPECT_TRUE(env->close().ok());
 }
 
+// A thin pack over the inline bound goes as a tar through the runtime's file
+// transfer and is unpacked by tar in the new sandbox.
+TEST_P(SnapshotTest, APrimedForkOfALargeStateTravelsAsAFile) {
+  RepoEnvOptions o = Options();
+  o.prime_snapshots = true;
+  auto env = SnapStartedWith(o);
+  ASSERT_NE(env, nullptr);
+  SnapRun(*env, "head -c 400000 /dev/urandom > /testbed/blob.bin");
+  const std::string state = SnapRun(*env, kSnapStateHash);
+  auto big = env->snapshot();
+  ASSERT_TRUE(big.ok()) << big.status().ToString();
+  auto fork = env->fork(*big);
+  ASSERT_TRUE(fork.ok()) << fork.status().ToString();
+  EXPECT_EQ(SnapRun(**fork, kSnapStateHash), state);
+  EXPECT_EQ(SnapRun(**fork, "wc -c < /var/tmp/.r2e-snapshots/fork.pack"), "0\n")
+      << "the file is emptied";
+  if (GetParam() == "docker") {
+    EXPECT_EQ(SnapRun(**fork, "ls -A /var/tmp/.r2e-snapshots/objects/pack | wc -l"), "0\n")
+        << "thin: a tar";
+  }
+  EXPECT_TRUE((*fork)->close().ok());
+  EXPECT_TRUE(env->close().ok());
+}
+
 // A fast reset keeps a primed store's base: the next episode's forks are
 // thin too.
 TEST_P(SnapshotTest, AFastResetKeepsThePrimedBase) {

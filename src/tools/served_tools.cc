@@ -22,8 +22,25 @@ constexpr std::string_view kServableMarker = "\n# r2e-tool-server: main\n";
 // function's own variables are named __r2e_*, so that they hide none of the
 // exported ones from the tool. @DIR@ and @BIN@ are replaced by the quoted
 // directories, @START@ by the start command.
-constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
-  local __r2e_dir=@DIR@ __r2e_bin=@BIN@ __r2e_n=$1 __r2e_s= __r2e_id= __r2e_r= __r2e_w= __r2e_x= __r2e_rc= __r2e_t= __r2e_p= __r2e_i= __r2e_o= __r2e_e=
+//
+// The reply fifo is read a line at a time by __r2e_line: bash reads a fifo a
+// byte at a time, and a `read -t` whose time runs out in the middle of a
+// line (a loaded machine descheduled it there) has consumed the line's start.
+// So a timed-out read that got part of a line is completed by the next one,
+// and only a read that got nothing counts as a timeout (the server writes
+// each line in one write). __r2e_line FD SECONDS leaves the line in the
+// caller's __r2e_l.
+constexpr std::string_view kClientFunction = R"SH(__r2e_line() {
+  local __r2e_q=
+  __r2e_l=
+  until IFS= read -t "$2" -r __r2e_q <&"$1"; do
+    [ -n "$__r2e_q" ] || return 1
+    __r2e_l+=$__r2e_q
+  done
+  __r2e_l+=$__r2e_q
+}
+__r2e_served() {
+  local __r2e_dir=@DIR@ __r2e_bin=@BIN@ __r2e_n=$1 __r2e_s= __r2e_id= __r2e_r= __r2e_w= __r2e_x= __r2e_rc= __r2e_t= __r2e_p= __r2e_i= __r2e_o= __r2e_e= __r2e_l=
   shift
   if [ ! -e "$__r2e_dir/failed" ]; then
     if [ -p "$__r2e_dir/req" ] && [ -p "$__r2e_dir/reply" ] && read -r __r2e_s 2>/dev/null < "$__r2e_dir/pid" && kill -0 "$__r2e_s" 2>/dev/null; then
@@ -31,14 +48,17 @@ constexpr std::string_view kClientFunction = R"SH(__r2e_served() {
       exec {__r2e_r}<>"$__r2e_dir/reply" {__r2e_w}<>"$__r2e_dir/req" {__r2e_i}<&0 {__r2e_o}>&1 {__r2e_e}>&2
       { printf '%s %s %s %s %s %s\n' "$__r2e_id" "$BASHPID" "$__r2e_i" "$__r2e_o" "$__r2e_e" "$#"; printf '%s\0' "$__r2e_bin/$1" "${@:2}"; declare -px; printf '\0'; } >&$__r2e_w
       exec {__r2e_w}>&-
-      while read -t 5 -r __r2e_x __r2e_rc __r2e_s <&$__r2e_r && [ "$__r2e_x" != "$__r2e_id" ]; do :; done
-      if [ "$__r2e_x" = "$__r2e_id" ] && [ "$__r2e_rc" = ok ]; then
-        until read -t 1 -r __r2e_x __r2e_rc <&$__r2e_r && [ "$__r2e_x" = "$__r2e_id" ]; do
+      while __r2e_line $__r2e_r 5 && __r2e_x=${__r2e_l%% *} && [ "$__r2e_x" != "$__r2e_id" ]; do :; done
+      __r2e_rc=${__r2e_l#* }
+      if [ "$__r2e_x" = "$__r2e_id" ] && [ "${__r2e_rc%% *}" = ok ]; then
+        __r2e_s=${__r2e_rc#ok }
+        until __r2e_line $__r2e_r 1 && [ "${__r2e_l%% *}" = "$__r2e_id" ]; do
           kill -0 "$__r2e_s" 2>/dev/null && continue
-          while read -t 0.2 -r __r2e_x __r2e_rc <&$__r2e_r && [ "$__r2e_x" != "$__r2e_id" ]; do :; done
-          [ "$__r2e_x" = "$__r2e_id" ] || __r2e_rc=137
+          while __r2e_line $__r2e_r 0.2 && [ "${__r2e_l%% *}" != "$__r2e_id" ]; do :; done
+          [ "${__r2e_l%% *}" = "$__r2e_id" ] || __r2e_l="$__r2e_id 137"
           break
         done
+        __r2e_rc=${__r2e_l#* }
         exec {__r2e_r}<&- {__r2e_i}<&- {__r2e_o}>&- {__r2e_e}>&-
         printf '%s served\n' "$__r2e_n"
         return "$__r2e_rc"

@@ -4,7 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -318,6 +323,41 @@ TEST_P(ToolServerTest, AThiefOfDirectRequestsCostsAtMostTwoSlowSteps) {
   auto alive = env_->run("pgrep -x cat >/dev/null && echo thief-alive");
   ASSERT_TRUE(alive.ok());
   EXPECT_EQ(alive->output, "thief-alive\n");
+}
+
+// The client function against a scripted server on the host: the status
+// line arrives in two writes, the first just before a 1 s read of the client
+// times out (as a line written in one write can be, half read, when the
+// client is descheduled as its time runs out). The call's status is the
+// whole line's, not 137 nor a wait for a line that never comes.
+TEST(ServedClientTest, AStatusLineReadInPiecesIsWhole) {
+  char tmpl[] = "/tmp/r2e-served-client-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string bin = tmpl;
+  const std::string dir = internal::ToolServerDir(bin);
+  const std::string script = bin + "/client.sh";
+  {
+    std::ofstream out(script);
+    out << "d=" << dir
+        << "\nmkdir \"$d\" && mkfifo \"$d/req\" \"$d/reply\" || exit 9\n"
+        // The server's fifos are open before it says it serves: a request
+        // written to a fifo nobody else holds would be lost.
+        << "( exec 3<>\"$d/req\" 4<>\"$d/reply\"; echo $BASHPID > \"$d/pid.new\"\n"
+        << "  mv \"$d/pid.new\" \"$d/pid\"; read -r id rest <&3\n"
+        << "  printf '%s ok %s\\n' \"$id\" \"$BASHPID\" >&4\n"
+        << "  sleep 1.5; printf '%s' \"$id\" >&4; sleep 1; printf ' 7\\n' >&4; sleep 1.5 ) &\n"
+        << "until [ -e \"$d/pid\" ]; do sleep 0.01; done\n"
+        << internal::ServedCommand(bin, {}, "", "N0NCE", "no-such-tool") << "\n"
+        << "echo \"rc=$?\"; wait\n";
+  }
+  FILE* p = ::popen(("bash " + script + " 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string output;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) output += buf;
+  ::pclose(p);
+  std::filesystem::remove_all(bin);
+  EXPECT_THAT(output, HasSubstr("N0NCE served\nrc=7\n"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Calls, ToolServerTest, testing::Bool(),

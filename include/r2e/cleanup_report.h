@@ -9,7 +9,8 @@
 namespace r2e {
 
 struct CleanupReport {
-  // Names of the sandboxes removed (that would be removed, on a dry run).
+  // Names of the sandboxes removed (that would be removed, on a dry run),
+  // and of the checkpoint images whose names were removed.
   std::vector<std::string> removed;
   // Sandboxes with r2e's label that were left alone (alive and not expired).
   int kept = 0;

@@ -109,6 +109,13 @@ class DockerRuntime final : public Runtime {
   // running exec() ends, the container removes itself); stop() removes what
   // is left. Nothing happens before start() has made a container.
   void kill() override;
+  // Checkpoints are images, committed from the running container and named
+  // r2e-checkpoint:<container name>-<n>; a reverted container is made from
+  // one (holding it by a name of its own while it runs). stop() removes the
+  // names, and `r2e cleanup` those whose container is gone.
+  Result<std::string> checkpoint() override;
+  Status revert(const std::string& checkpoint, const std::vector<std::string>& keep) override;
+  Status release_checkpoint(const std::string& checkpoint) override;
 
   // The running container's id and name (empty when none).
   std::string container_id() const;
@@ -149,6 +156,13 @@ class DockerRuntime final : public Runtime {
   // Removes the container and its pipe directory, and forgets them even when
   // removing fails (the lifetime guard and the reaper still remove it).
   Status remove_container();
+  // Creates and starts a container from `image` for `spec` (env_ set), with
+  // `before_start` run once it is created; removes it on failure.
+  Status start_container(const std::string& image, const SandboxSpec& spec,
+                         const std::function<Status(const std::string& name)>& before_start);
+  Status read_unenforced_limits(const std::string& id);
+  // Removes the names of every checkpoint this runtime made or runs from.
+  void release_checkpoints();
 
   // options_.session.unset_env is this list plus, against Podman, the
   // variables Podman adds (set again at every start()).
@@ -164,6 +178,10 @@ class DockerRuntime final : public Runtime {
   SessionSlot session_;
   std::filesystem::path fifo_dir_;  // this container's pipe directory, if any
   std::shared_ptr<std::atomic<bool>> session_pipes_;  // whether the session still uses it
+  SandboxSpec spec_;                       // the last start()'s, without copy_in: a revert's
+  std::vector<std::string> checkpoints_;   // names of the checkpoints made and not released
+  std::string running_from_;               // the checkpoint name the container holds, if any
+  int checkpoint_count_ = 0;
 };
 
 struct CleanupOptions {
@@ -175,7 +193,8 @@ struct CleanupOptions {
 // Removes containers labelled r2e.managed=1 whose expiry passed or whose
 // owner process (on this host) is gone; never touches other containers. Also
 // removes session pipe directories (DockerRuntimeOptions::session_dir, default
-// location) left by containers that no longer exist.
+// location) left by containers that no longer exist, and the names of
+// checkpoint images (r2e-checkpoint:<container>-<n>) whose container is gone.
 Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options = {});
 
 }  // namespace r2e

@@ -136,6 +136,15 @@ class LocalRuntime final : public Runtime {
   // from SandboxSpec::copy_in and the task's image is ignored.
   bool uses_image() const override { return on_image(); }
   std::string sandbox_key() const override;
+  // Checkpoints are copies of the sandbox's writable layer (with the
+  // overlay its upper directory, else the directories that back /testbed,
+  // /root, /tmp and /var/tmp, and on an image /run and /etc) in the working
+  // directory, taken while it runs; a revert copies one back between two
+  // sessions. Only under bubblewrap, whose sandbox's processes all end with
+  // its session.
+  Result<std::string> checkpoint() override;
+  Status revert(const std::string& checkpoint, const std::vector<std::string>& keep) override;
+  Status release_checkpoint(const std::string& checkpoint) override;
   // On an image, after start(): whether the overlay layer is in use (else
   // the copy layer).
   bool overlay_layer() const { return overlay_; }
@@ -162,6 +171,12 @@ class LocalRuntime final : public Runtime {
   Status run_as(const internal::ImageUser& user);
   // The directory host-side file operations resolve sandbox paths in.
   std::filesystem::path files_root() const;
+  // The directories of the working directory that hold what the sandbox
+  // wrote, and a text that tells sandboxes with the same layout of them.
+  std::vector<std::string> layer_dirs() const;
+  std::string layer_layout() const;
+  // Where in the writable layer a sandbox path's own content is.
+  Result<std::filesystem::path> layer_path(const std::string& sandbox_path) const;
 
   LocalRuntimeOptions options_;
   std::mutex lifecycle_mu_;  // serializes start() and stop()
@@ -177,6 +192,10 @@ class LocalRuntime final : public Runtime {
   gid_t user_gid_ = 0;
   std::vector<std::string> run_as_;
   SessionSlot session_;
+  // What start() opened the session with: a revert opens it again.
+  StreamOpener session_opener_;
+  ShellSessionOptions session_options_;
+  int checkpoint_count_ = 0;
 };
 
 }  // namespace r2e

@@ -349,8 +349,9 @@ class RepoEnv {
   // Snapshots of the episode (snapshot.h says what they capture and how).
   // snapshot() records the sandbox's state now and returns its id;
   // FailedPrecondition before reset() or after close(), Unimplemented for
-  // SnapshotScope::kSandbox, ResourceExhausted over
-  // options.snapshot_budget_bytes (nothing written).
+  // SnapshotScope::kSandbox on a runtime that cannot (snapshot.h),
+  // ResourceExhausted over options.snapshot_budget_bytes (nothing written;
+  // SnapshotScope::kRepository only).
   Result<SnapshotId> snapshot(SnapshotScope scope = SnapshotScope::kRepository);
   // Puts the sandbox back in the snapshot's state: kills the episode's
   // processes, restores /testbed and its git state (a session that keeps
@@ -362,7 +363,8 @@ class RepoEnv {
   Status restore(SnapshotId id);
   // A new environment (same task and options, its own sandbox: a warm one
   // when options.warm_pool has one) in the snapshot's state, with that
-  // snapshot under id 1 of its own. This environment is not changed, but for
+  // snapshot under id 1 of its own (of a SnapshotScope::kSandbox snapshot:
+  // with none, the origin keeps the checkpoint). This environment is not changed, but for
   // what it keeps to fork the same snapshot faster again (released by
   // drop(), reset() and close()). Fastest with options.prime_snapshots and a
   // warm pool made from the same options.
@@ -444,6 +446,14 @@ class RepoEnv {
   // restore(id) after the shell text `first` (run in the same script).
   Status restore_after(SnapshotId id, const std::string& first);
   void forget_snapshots();
+  // fork()'s new environment, reset (from options.warm_pool when it has one)
+  // with its tool server not yet started.
+  Result<std::unique_ptr<RepoEnv>> make_fork_target() const;
+  // fork() of a SnapshotScope::kSandbox snapshot.
+  Result<std::unique_ptr<RepoEnv>> fork_sandbox(const SnapshotInfo& info);
+  // Reverts the sandbox to a whole-sandbox checkpoint (this runtime's or,
+  // in a fork, its origin's), then starts the tool server again.
+  Status revert_to(const std::string& checkpoint);
   // Primes the store when options.prime_snapshots asks for it (sets snapshot_base_).
   Status prime_snapshots();
 
@@ -476,6 +486,8 @@ class RepoEnv {
   // Thin packs of snapshots already forked, read on the host (their loose
   // objects), by id: later forks of the same snapshot reuse them.
   std::map<SnapshotId, std::shared_ptr<const internal::PackedSnapshot>> fork_packs_;
+  // The runtime's checkpoints of the SnapshotScope::kSandbox snapshots, by id.
+  std::map<SnapshotId, std::string> checkpoints_;
   // A fork's new environment starts its tool server after the restore, not
   // in reset(): the server's start would compete with the restore.
   bool defer_tool_server_ = false;

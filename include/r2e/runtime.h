@@ -159,6 +159,24 @@ class Runtime {
   // halfway through stopping.
   virtual void kill() { (void)stop(); }
 
+  // Whole-sandbox checkpoints (RepoEnv's SnapshotScope::kSandbox): every
+  // path the running sandbox can write, saved while it runs (a file being
+  // written meanwhile may be caught halfway); never its processes.
+  //
+  // checkpoint() saves and returns a reference to the saved state, valid
+  // until release_checkpoint() or stop(), which releases every checkpoint
+  // this runtime made. revert() brings the sandbox to a checkpoint of this
+  // runtime or of another runtime of the same backend and options still
+  // holding it (a fork): every process in the sandbox ends and its session
+  // starts again; the sandbox paths in `keep` keep their current contents
+  // (the content of one is whole, not merged). After a failed revert the
+  // sandbox may be gone: stop() and start() make a new one.
+  //
+  // The default is Unimplemented: where a backend cannot, it says so.
+  virtual Result<std::string> checkpoint();
+  virtual Status revert(const std::string& checkpoint, const std::vector<std::string>& keep);
+  virtual Status release_checkpoint(const std::string& checkpoint);
+
  protected:
   Runtime() = default;
 };

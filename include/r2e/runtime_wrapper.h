@@ -69,6 +69,13 @@ class RuntimeWrapper : public Runtime {
   bool isolated() const override { return target_->isolated(); }
   std::string sandbox_key() const override { return target_->sandbox_key(); }
   void kill() override { target_->kill(); }
+  Result<std::string> checkpoint() override { return target_->checkpoint(); }
+  Status revert(const std::string& checkpoint, const std::vector<std::string>& keep) override {
+    return target_->revert(checkpoint, keep);
+  }
+  Status release_checkpoint(const std::string& checkpoint) override {
+    return target_->release_checkpoint(checkpoint);
+  }
 
  private:
   std::unique_ptr<Runtime> target_;

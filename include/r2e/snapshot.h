@@ -43,7 +43,7 @@ using SnapshotId = std::int64_t;
 
 enum class SnapshotScope {
   kRepository,  // /testbed and its git state (see above)
-  kSandbox,     // every writable path of the sandbox: not built yet (Unimplemented)
+  kSandbox,     // every writable path of the sandbox (see above), where the runtime can
 };
 
 struct SnapshotInfo {
@@ -52,8 +52,9 @@ struct SnapshotInfo {
   bool done = false;  // RepoEnv::check_done() then
   // Bytes under /testbed, .git included (`du -sb`: apparent sizes of files
   // and directories) when it was taken; what
-  // RepoEnvOptions::snapshot_budget_bytes bounds.
+  // RepoEnvOptions::snapshot_budget_bytes bounds. 0 for kSandbox.
   std::uint64_t bytes = 0;
+  SnapshotScope scope = SnapshotScope::kRepository;
 };
 
 }  // namespace r2e

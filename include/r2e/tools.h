@@ -294,6 +294,11 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
 Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed, const ExecOptions& exec,
                        bool wait = false);
 
+// Forgets the tool server of `installed` without ending it (removes its pid
+// file): for a sandbox whose processes all ended at once (a whole-sandbox
+// restore), where another process may have the pid the file names.
+Status ForgetToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed);
+
 // The command line for an action, as the scaffold's to_bashcmd builds it:
 //   no function name           -> "" (nothing to run)
 //   exactly finish or submit   -> echo '<<<Finished>>>'

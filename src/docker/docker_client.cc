@@ -181,6 +181,26 @@ Result<std::string> DockerClient::commit(const std::string& container, const std
   });
 }
 
+Result<std::vector<std::string>> DockerClient::image_names(const std::string& repo) {
+  std::string what = "list images of " + repo;
+  return Guarded(what, [&]() -> Result<std::vector<std::string>> {
+    Json filters = {{"reference", {repo}}};
+    R2E_ASSIGN_OR_RETURN(Json j, impl_->call_json("GET", "/images/json?filters=" + QueryValue(filters.dump()), what,
+                                                  {200}));
+    if (!j.is_array()) return Status::Internal("docker " + what + ": answer is not a list: " + Truncate(j.dump()));
+    std::vector<std::string> names;
+    for (const Json& image : j) {
+      const Json tags = image.value("RepoTags", Json::array());
+      if (!tags.is_array()) continue;
+      for (const Json& t : tags) {
+        // Podman answers with its registry prefix (localhost/).
+        if (t.is_string() && t.get<std::string>().find(repo + ":") != std::string::npos) names.push_back(t);
+      }
+    }
+    return names;
+  });
+}
+
 Status DockerClient::tag_image(const std::string& image, const std::string& repo,
                                const std::string& tag) {
   std::string what = "tag image " + image + " as " + repo + ":" + tag;

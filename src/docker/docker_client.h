@@ -81,6 +81,8 @@ class DockerClient {
   // Snapshot of a container as repo:tag; returns the image id.
   Result<std::string> commit(const std::string& container, const std::string& repo, const std::string& tag);
   // Gives `image` the further name repo:tag. NotFound when it is absent.
+  // The names "repo:tag" of the images named `repo`.
+  Result<std::vector<std::string>> image_names(const std::string& repo);
   Status tag_image(const std::string& image, const std::string& repo, const std::string& tag);
   // Removes the name `image`: the image itself goes only with its last name
   // (and never while a container uses it). OK when the name is absent.

@@ -302,6 +302,13 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
     if (!added.ok()) return added.status().WithContext("reading the environment of image " + image);
     options_.session.unset_env.insert(options_.session.unset_env.end(), added->begin(), added->end());
   }
+  spec_ = spec;
+  spec_.copy_in.clear();  // a revert's container has them in its image
+  return start_container(image, spec, nullptr);
+}
+
+Status DockerRuntime::start_container(const std::string& image, const SandboxSpec& spec,
+                                      const std::function<Status(const std::string& name)>& before_start) {
   auto created = CreateContainer(*client_, options_, ContainerConfig(options_, image, spec, env_), image);
   if (!created.ok()) return created.status().WithContext("creating a container from " + image);
   {
@@ -310,21 +317,8 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
     name_ = created->name;
     fifo_dir_ = created->fifo_dir;
   }
-  Status s = Status::OK();
-  if (auto dropped = UnenforcedLimits(*client_, options_, created->id); !dropped.ok()) {
-    s = dropped.status().WithContext("reading back the container's limits");
-  } else {
-    static std::atomic<bool> warned{false};
-    if (!dropped->empty() && !warned.exchange(true)) {
-      std::string list;
-      for (const std::string& limit : *dropped) list += (list.empty() ? "" : ", ") + limit;
-      spdlog::warn("docker: the daemon did not apply {} to the sandboxes (a rootless daemon without cgroup "
-                   "delegation ignores resource limits); they run without them",
-                   list);
-    }
-    std::lock_guard<std::mutex> lock(state_mu_);
-    unenforced_limits_ = std::move(*dropped);
-  }
+  Status s = before_start ? before_start(created->name) : Status::OK();
+  if (s.ok()) s = read_unenforced_limits(created->id);
   if (s.ok()) s = client_->start_container(created->id);
   for (const auto& [host_path, target] : spec.copy_in) {
     if (s.ok()) s = upload(host_path, target);
@@ -340,6 +334,22 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
     (void)remove_container();  // leave nothing behind: the caller gets the first error
     return s.WithContext("starting container " + created->name + " from " + image);
   }
+  return Status::OK();
+}
+
+Status DockerRuntime::read_unenforced_limits(const std::string& id) {
+  auto dropped = UnenforcedLimits(*client_, options_, id);
+  if (!dropped.ok()) return dropped.status().WithContext("reading back the container's limits");
+  static std::atomic<bool> warned{false};
+  if (!dropped->empty() && !warned.exchange(true)) {
+    std::string list;
+    for (const std::string& limit : *dropped) list += (list.empty() ? "" : ", ") + limit;
+    spdlog::warn("docker: the daemon did not apply {} to the sandboxes (a rootless daemon without cgroup "
+                 "delegation ignores resource limits); they run without them",
+                 list);
+  }
+  std::lock_guard<std::mutex> lock(state_mu_);
+  unenforced_limits_ = std::move(*dropped);
   return Status::OK();
 }
 
@@ -374,7 +384,11 @@ Status DockerRuntime::remove_container() {
 }
 
 Status DockerRuntime::stop() {
-  return container::StopSandbox(session_, lifecycle_mu_, [this] { return remove_container(); });
+  return container::StopSandbox(session_, lifecycle_mu_, [this] {
+    Status s = remove_container();
+    release_checkpoints();
+    return s;
+  });
 }
 
 bool DockerRuntime::alive() {
@@ -490,6 +504,27 @@ Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options) {
     report.removed.push_back(name);
   }
   if (!options.dry_run) RemoveOrphanFifoDirs(containers, report.removed);
+  // Checkpoint names (DockerRuntime::checkpoint) whose container is gone: a
+  // process that ended without stop().
+  std::set<std::string> running;
+  for (const auto& c : containers) {
+    const nlohmann::json names = c.value("Names", nlohmann::json::array());
+    for (const auto& n : names) {
+      if (n.is_string()) running.insert(n.get<std::string>().substr(n.get<std::string>().starts_with("/") ? 1 : 0));
+    }
+  }
+  for (const std::string& removed : report.removed) running.erase(removed);
+  R2E_ASSIGN_OR_RETURN(auto checkpoints, client->image_names("r2e-checkpoint"));
+  for (const std::string& name : checkpoints) {
+    const std::string tag = name.substr(name.rfind(':') + 1);
+    const std::string owner = tag.substr(0, tag.rfind('-'));
+    if (running.count(owner) != 0) continue;
+    if (!options.dry_run) {
+      Status s = client->untag_image(name);
+      if (!s.ok()) return s.WithContext("removing checkpoint " + name);
+    }
+    report.removed.push_back(name);
+  }
   return report;
 }
 

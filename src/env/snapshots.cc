@@ -33,12 +33,15 @@ Result<ExecResult> RepoEnv::run_snapshot_script(const std::string& script, const
 
 Result<SnapshotId> RepoEnv::snapshot(SnapshotScope scope) {
   if (!started_) return Status::FailedPrecondition("snapshot() before reset() or after close(): call reset() first");
-  if (scope == SnapshotScope::kSandbox) {
-    return Status::Unimplemented(
-        "whole-sandbox snapshots (SnapshotScope::kSandbox) are not built yet; SnapshotScope::kRepository captures "
-        "/testbed with its git state");
-  }
   const SnapshotId id = next_snapshot_id_;
+  if (scope == SnapshotScope::kSandbox) {
+    auto checkpoint = runtime_->checkpoint();
+    if (!checkpoint.ok()) return checkpoint.status().WithContext("snapshot");
+    ++next_snapshot_id_;
+    checkpoints_[id] = std::move(*checkpoint);
+    snapshots_.push_back({id, steps_, done_, 0, SnapshotScope::kSandbox});
+    return id;
+  }
   const std::uint64_t budget = options_.snapshot_budget_bytes;
   ExecOptions o;
   o.timeout = kSnapshotScriptTimeout;
@@ -82,6 +85,13 @@ Status RepoEnv::restore_after(SnapshotId id, const std::string& first) {
   if (!started_) return Status::FailedPrecondition("restore() before reset() or after close(): call reset() first");
   const SnapshotInfo* info = Find(snapshots_, id);
   if (info == nullptr) return UnknownSnapshot(id);
+  if (info->scope == SnapshotScope::kSandbox) {
+    R2E_RETURN_IF_ERROR(revert_to(checkpoints_.at(id)).WithContext("restoring a snapshot"));
+    steps_ = info->step;
+    done_ = info->done;
+    episode_token_ = internal::RandomHex(8);
+    return Status::OK();
+  }
   const bool end_session = runtime_->keeps_state();
   R2E_RETURN_IF_ERROR(run_snapshot_script(internal::RestoreSnapshotScript(
                                               *runtime_, id, episode_token_, end_session, first),
@@ -105,8 +115,13 @@ Status RepoEnv::drop(SnapshotId id) {
   if (!started_) return Status::FailedPrecondition("drop() before reset() or after close(): call reset() first");
   auto it = std::find_if(snapshots_.begin(), snapshots_.end(), [&](const auto& s) { return s.id == id; });
   if (it == snapshots_.end()) return UnknownSnapshot(id);
+  const SnapshotScope scope = it->scope;
   snapshots_.erase(it);
   fork_packs_.erase(id);
+  if (scope == SnapshotScope::kSandbox) {
+    auto checkpoint = checkpoints_.extract(id);
+    return runtime_->release_checkpoint(checkpoint.mapped()).WithContext("dropping a snapshot");
+  }
   return run_snapshot_script(internal::DropScript(*runtime_, internal::SnapshotRefs(id)),
                              "dropping a snapshot")
       .status();
@@ -119,20 +134,11 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   const SnapshotInfo* info = Find(snapshots_, id);
   if (info == nullptr) return UnknownSnapshot(id);
   const SnapshotInfo copied = *info;
+  if (copied.scope == SnapshotScope::kSandbox) return fork_sandbox(copied);
   // The new sandbox is made (taken from options.warm_pool when it has one)
   // while this one packs the snapshot and hands the pack out: a fork costs
   // the longer of the two, then the pack's way in and a restore.
-  auto made_future = std::async(
-      std::launch::async, [task = task_, options = options_,
-                           tools = added_tools_]() -> Result<std::unique_ptr<RepoEnv>> {
-        R2E_ASSIGN_OR_RETURN(auto made, RepoEnv::Create(task, options));
-        // The tools added to this environment come along.
-        if (!tools.empty()) R2E_RETURN_IF_ERROR(made->add_commands(tools).WithContext("fork"));
-        made->defer_tool_server_ = true;
-        auto initial = made->reset();
-        if (!initial.ok()) return initial.status().WithContext("fork: starting the new sandbox");
-        return made;
-      });
+  auto made_future = std::async(std::launch::async, [this] { return make_fork_target(); });
   namespace fs = std::filesystem;
   const fs::path host = fs::temp_directory_path() /
                         ("r2e-fork-" + std::to_string(::getpid()) + "-" + internal::RandomHex(6) + ".pack");
@@ -200,6 +206,41 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   return std::move(*made);
 }
 
+Result<std::unique_ptr<RepoEnv>> RepoEnv::make_fork_target() const {
+  R2E_ASSIGN_OR_RETURN(auto made, RepoEnv::Create(task_, options_));
+  // The tools added to this environment come along.
+  if (!added_tools_.empty()) R2E_RETURN_IF_ERROR(made->add_commands(added_tools_).WithContext("fork"));
+  made->defer_tool_server_ = true;
+  auto initial = made->reset();
+  if (!initial.ok()) return initial.status().WithContext("fork: starting the new sandbox");
+  return made;
+}
+
+Result<std::unique_ptr<RepoEnv>> RepoEnv::fork_sandbox(const SnapshotInfo& info) {
+  R2E_ASSIGN_OR_RETURN(auto made, make_fork_target());
+  RepoEnv& child = *made;
+  if (Status s = child.revert_to(checkpoints_.at(info.id)); !s.ok()) {
+    (void)child.close();
+    return s.WithContext("fork");
+  }
+  child.steps_ = info.step;
+  child.done_ = info.done;
+  return made;
+}
+
+Status RepoEnv::revert_to(const std::string& checkpoint) {
+  // The repository snapshots' store stays as it is: the snapshots taken
+  // since the checkpoint stay valid.
+  R2E_RETURN_IF_ERROR(runtime_->revert(checkpoint, {internal::kSnapshotStore}));
+  episode_token_ = internal::RandomHex(8);
+  // Every process of the sandbox ended: a tool server's pid file from the
+  // checkpoint names whatever process has that pid now.
+  defer_tool_server_ = false;
+  (void)ForgetToolServer(*runtime_, installed_);
+  start_tool_server();
+  return Status::OK();
+}
+
 Status RepoEnv::prime_snapshots() {
   snapshot_base_.clear();
   if (!options_.prime_snapshots) return Status::OK();
@@ -225,6 +266,12 @@ void RepoEnv::forget_snapshots() {
                            o);
     }
   }
+  // Whole-sandbox checkpoints are released (a stopped runtime has released
+  // them already).
+  for (const auto& [id, checkpoint] : checkpoints_) {
+    if (runtime_) (void)runtime_->release_checkpoint(checkpoint);
+  }
+  checkpoints_.clear();
   snapshots_.clear();
   fork_packs_.clear();
   next_snapshot_id_ = 1;

@@ -19,10 +19,6 @@ namespace r2e::internal {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// `cp -a`: modes, times, ownership (as root), symlinks and hard links kept,
-// as the image has them.
 Status CopyPreserving(const fs::path& from, const fs::path& to) {
   SpawnOptions spawn;
   spawn.argv = {"cp", "-a", "--reflink=auto", "--", from.string(), to.string()};
@@ -35,10 +31,12 @@ Status CopyPreserving(const fs::path& from, const fs::path& to) {
     if (errno != EINTR) return Status::Internal("waiting for cp: " + ErrnoText(errno));
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::Internal("copying the image's " + from.string() + " into the sandbox failed");
+    return Status::Internal("copying " + from.string() + " to " + to.string() + " failed");
   }
   return Status::OK();
 }
+
+namespace {
 
 Status WriteText(const fs::path& path, const std::string& text) {
   std::error_code ec;
@@ -172,7 +170,7 @@ Status SeedImageSandbox(const fs::path& rootfs, const fs::path& workdir, bool ne
     const fs::path from = rootfs / path.sandbox;
     const fs::path to = workdir / path.backing;
     if (fs::is_directory(fs::symlink_status(from, ec))) {
-      R2E_RETURN_IF_ERROR(CopyPreserving(from, to));
+      R2E_RETURN_IF_ERROR(internal::CopyPreserving(from, to));
     } else {
       fs::create_directories(to, ec);
       if (path.sandbox == "tmp" || path.sandbox == "var/tmp") {

@@ -34,6 +34,10 @@ inline constexpr WritablePath kImageWritablePaths[] = {
     {"testbed", "testbed"}, {"root", "root"}, {"tmp", "tmp"},
     {"run", "run"},         {"etc", "etc"},   {"var/tmp", "var-tmp"}};
 
+// `cp -a --reflink=auto FROM TO`: modes, times, ownership (as root), xattrs,
+// symlinks, hard links and special files kept.
+Status CopyPreserving(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // Whether this process can mount an overlayfs in a new mount namespace here
 // (probed once, with `unshare`).
 bool OverlayAvailable();

@@ -373,6 +373,9 @@ Status LocalRuntime::start(const SandboxSpec& spec) {
       return failed.message().find("bwrap: Can't bind mount") != std::string::npos;
     };
   }
+  session_opener_ = opener;
+  session_options_ = session_options;
+  checkpoint_count_ = 0;
   Status started = session_.Open(opener, session_options);
   return started.ok() ? Status::OK() : fail(started);
 }
@@ -516,6 +519,28 @@ Result<fs::path> LocalRuntime::host_path(const std::string& sandbox_path) const 
   return Status::InvalidArgument("the local runtime keeps files only under /testbed, /root, /tmp and /var/tmp "
                                  "(on an image also /run and /etc); " +
                                  sandbox_path + " is outside them");
+}
+
+std::vector<std::string> LocalRuntime::layer_dirs() const {
+  if (image_.held() && overlay_) return {"upper"};
+  std::vector<std::string> dirs(std::begin(kPrivateRoots), std::end(kPrivateRoots));
+  dirs.emplace_back(kVarTmp);
+  if (image_.held()) dirs.insert(dirs.end(), {"run", "etc"});
+  return dirs;
+}
+
+std::string LocalRuntime::layer_layout() const {
+  if (!image_.held()) return "directories";
+  return std::string(overlay_ ? "overlay " : "copy ") + image_.image().id;
+}
+
+Result<fs::path> LocalRuntime::layer_path(const std::string& sandbox_path) const {
+  if (!(image_.held() && overlay_)) return host_path(sandbox_path);
+  const fs::path p = fs::path(sandbox_path).lexically_normal();
+  if (!p.is_absolute() || p.relative_path().empty()) {
+    return Status::InvalidArgument(sandbox_path + " is not an absolute path below /");
+  }
+  return workdir_ / "upper" / p.relative_path();
 }
 
 Result<std::string> LocalRuntime::read_file(const std::string& sandbox_path) {

@@ -162,4 +162,15 @@ Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& insta
   return Status::OK();
 }
 
+Status ForgetToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed) {
+  std::vector<std::string> paths;
+  const std::string bin = ServedBin(runtime, installed, paths);
+  if (bin.empty()) return Status::OK();
+  const std::string dir = internal::ToolServerDir(bin);
+  ExecOptions o;
+  o.timeout = std::chrono::seconds(30);
+  auto r = runtime.exec("rm -f " + ShellQuote(dir + "/pid") + " " + ShellQuote(dir + "/starting"), o);
+  return r.ok() ? Status::OK() : r.status().WithContext("forgetting the tool server");
+}
+
 }  // namespace r2e

@@ -112,7 +112,7 @@ class DockerRuntime final : public Runtime {
   // Checkpoints are images, committed from the running container and named
   // r2e-checkpoint:<container name>-<n>; a reverted container is made from
   // one (holding it by a name of its own while it runs). stop() removes the
-  // names, and `r2e cleanup` those whose container is gone.
+  // names, and `r2e cleanup` those of a process that is gone.
   Result<std::string> checkpoint() override;
   Status revert(const std::string& checkpoint, const std::vector<std::string>& keep) override;
   Status release_checkpoint(const std::string& checkpoint) override;
@@ -156,9 +156,10 @@ class DockerRuntime final : public Runtime {
   // Removes the container and its pipe directory, and forgets them even when
   // removing fails (the lifetime guard and the reaper still remove it).
   Status remove_container();
-  // Creates and starts a container from `image` for `spec` (env_ set), with
-  // `before_start` run once it is created; removes it on failure.
-  Status start_container(const std::string& image, const SandboxSpec& spec,
+  // Creates and starts a container from `image` for `spec` (env_ set), named
+  // after the image `named_after`, with `before_start` run once it is
+  // created; removes it on failure.
+  Status start_container(const std::string& image, const std::string& named_after, const SandboxSpec& spec,
                          const std::function<Status(const std::string& name)>& before_start);
   Status read_unenforced_limits(const std::string& id);
   // Removes the names of every checkpoint this runtime made or runs from.
@@ -194,7 +195,8 @@ struct CleanupOptions {
 // owner process (on this host) is gone; never touches other containers. Also
 // removes session pipe directories (DockerRuntimeOptions::session_dir, default
 // location) left by containers that no longer exist, and the names of
-// checkpoint images (r2e-checkpoint:<container>-<n>) whose container is gone.
+// checkpoint images (r2e-checkpoint:<container>-<n>) by the same rules (they
+// carry their container's labels).
 Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options = {});
 
 }  // namespace r2e

@@ -63,14 +63,14 @@ Status DockerRuntime::revert(const std::string& checkpoint, const std::vector<st
   const std::string held_before = std::exchange(running_from_, "");
   // The new container holds the checkpoint by a name of its own, so that the
   // checkpoint's owner may release it while the container runs.
-  Status s = start_container(checkpoint, spec_, [&](const std::string& name) {
+  Status s = start_container(checkpoint, options_.image.empty() ? spec_.image : options_.image, spec_, [&](const std::string& name) {
     R2E_RETURN_IF_ERROR(client_->tag_image(checkpoint, kCheckpointRepo, name + "-run"));
     running_from_ = std::string(kCheckpointRepo) + ":" + name + "-run";
     return Status::OK();
   });
-  if (!held_before.empty()) (void)client_->untag_image(held_before);
+  if (!held_before.empty()) (void)client_->untag_image(held_before, true);
   if (!s.ok()) {
-    if (!running_from_.empty()) (void)client_->untag_image(std::exchange(running_from_, ""));
+    if (!running_from_.empty()) (void)client_->untag_image(std::exchange(running_from_, ""), true);
     return s.WithContext("revert");
   }
   for (const auto& [path, tar] : kept) {
@@ -90,15 +90,15 @@ Status DockerRuntime::release_checkpoint(const std::string& checkpoint) {
   if (it == checkpoints_.end()) return NotACheckpoint(checkpoint);
   checkpoints_.erase(it);
   R2E_RETURN_IF_ERROR(connect());
-  return client_->untag_image(checkpoint).WithContext("releasing a checkpoint");
+  return client_->untag_image(checkpoint, true).WithContext("releasing a checkpoint");
 }
 
 void DockerRuntime::release_checkpoints() {
   // Called with lifecycle_mu_ held, after the container is gone.
   if (!client_) return;
-  for (const std::string& name : checkpoints_) (void)client_->untag_image(name);
+  for (const std::string& name : checkpoints_) (void)client_->untag_image(name, true);
   checkpoints_.clear();
-  if (!running_from_.empty()) (void)client_->untag_image(std::exchange(running_from_, ""));
+  if (!running_from_.empty()) (void)client_->untag_image(std::exchange(running_from_, ""), true);
 }
 
 }  // namespace r2e

@@ -181,23 +181,14 @@ Result<std::string> DockerClient::commit(const std::string& container, const std
   });
 }
 
-Result<std::vector<std::string>> DockerClient::image_names(const std::string& repo) {
-  std::string what = "list images of " + repo;
-  return Guarded(what, [&]() -> Result<std::vector<std::string>> {
-    Json filters = {{"reference", {repo}}};
+Result<std::vector<nlohmann::json>> DockerClient::list_images(const std::string& reference) {
+  std::string what = "list images " + reference;
+  return Guarded(what, [&]() -> Result<std::vector<Json>> {
+    Json filters = {{"reference", {reference}}};
     R2E_ASSIGN_OR_RETURN(Json j, impl_->call_json("GET", "/images/json?filters=" + QueryValue(filters.dump()), what,
                                                   {200}));
     if (!j.is_array()) return Status::Internal("docker " + what + ": answer is not a list: " + Truncate(j.dump()));
-    std::vector<std::string> names;
-    for (const Json& image : j) {
-      const Json tags = image.value("RepoTags", Json::array());
-      if (!tags.is_array()) continue;
-      for (const Json& t : tags) {
-        // Podman answers with its registry prefix (localhost/).
-        if (t.is_string() && t.get<std::string>().find(repo + ":") != std::string::npos) names.push_back(t);
-      }
-    }
-    return names;
+    return j.get<std::vector<Json>>();
   });
 }
 
@@ -212,11 +203,11 @@ Status DockerClient::tag_image(const std::string& image, const std::string& repo
   });
 }
 
-Status DockerClient::untag_image(const std::string& image) {
+Status DockerClient::untag_image(const std::string& image, bool prune) {
   std::string what = "remove image name " + image;
   return Guarded(what, [&]() -> Status {
     if (image.empty()) return Status::InvalidArgument("docker " + what + ": empty name");
-    return impl_->call("DELETE", "/images/" + PathPart(image) + "?noprune=1", what, {200, 404})
+    return impl_->call("DELETE", "/images/" + PathPart(image) + (prune ? "" : "?noprune=1"), what, {200, 404})
         .status();
   });
 }

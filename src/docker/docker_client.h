@@ -81,12 +81,16 @@ class DockerClient {
   // Snapshot of a container as repo:tag; returns the image id.
   Result<std::string> commit(const std::string& container, const std::string& repo, const std::string& tag);
   // Gives `image` the further name repo:tag. NotFound when it is absent.
-  // The names "repo:tag" of the images named `repo`.
-  Result<std::vector<std::string>> image_names(const std::string& repo);
+  // The images with a name that matches `reference` ("repo", "repo:*"), as
+  // GET /images/json lists them (RepoTags, Labels, ...).
+  Result<std::vector<nlohmann::json>> list_images(const std::string& reference);
   Status tag_image(const std::string& image, const std::string& repo, const std::string& tag);
   // Removes the name `image`: the image itself goes only with its last name
   // (and never while a container uses it). OK when the name is absent.
-  Status untag_image(const std::string& image);
+  // With `prune`, the parents left without a name or a child go too
+  // (`docker rmi`'s default): a checkpoint committed from a container of
+  // another checkpoint is that one's child.
+  Status untag_image(const std::string& image, bool prune = false);
 
   // --- containers
   // POST /containers/create?name=...; returns the id.

@@ -304,12 +304,13 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
   }
   spec_ = spec;
   spec_.copy_in.clear();  // a revert's container has them in its image
-  return start_container(image, spec, nullptr);
+  return start_container(image, image, spec, nullptr);
 }
 
-Status DockerRuntime::start_container(const std::string& image, const SandboxSpec& spec,
+Status DockerRuntime::start_container(const std::string& image, const std::string& named_after,
+                                      const SandboxSpec& spec,
                                       const std::function<Status(const std::string& name)>& before_start) {
-  auto created = CreateContainer(*client_, options_, ContainerConfig(options_, image, spec, env_), image);
+  auto created = CreateContainer(*client_, options_, ContainerConfig(options_, image, spec, env_), named_after);
   if (!created.ok()) return created.status().WithContext("creating a container from " + image);
   {
     std::lock_guard<std::mutex> lock(state_mu_);
@@ -504,26 +505,23 @@ Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options) {
     report.removed.push_back(name);
   }
   if (!options.dry_run) RemoveOrphanFifoDirs(containers, report.removed);
-  // Checkpoint names (DockerRuntime::checkpoint) whose container is gone: a
-  // process that ended without stop().
-  std::set<std::string> running;
-  for (const auto& c : containers) {
-    const nlohmann::json names = c.value("Names", nlohmann::json::array());
-    for (const auto& n : names) {
-      if (n.is_string()) running.insert(n.get<std::string>().substr(n.get<std::string>().starts_with("/") ? 1 : 0));
+  // Checkpoints (DockerRuntime::checkpoint) carry their container's labels:
+  // those of a process that ended without stop() go by the same rules.
+  R2E_ASSIGN_OR_RETURN(auto checkpoints, client->list_images("r2e-checkpoint"));
+  for (const auto& image : checkpoints) {
+    const nlohmann::json labels = image.value("Labels", nlohmann::json::object());
+    auto label = [&](const char* k) {
+      return labels.is_object() && labels.contains(k) && labels[k].is_string() ? labels[k].get<std::string>() : "";
+    };
+    if (label("r2e.managed") != "1" || !container::ShouldReap(label, options.all, now)) continue;
+    for (const auto& tag : image.value("RepoTags", nlohmann::json::array())) {
+      if (!tag.is_string() || tag.get<std::string>().find("r2e-checkpoint:") == std::string::npos) continue;
+      if (!options.dry_run) {
+        Status s = client->untag_image(tag.get<std::string>(), true);
+        if (!s.ok()) return s.WithContext("removing checkpoint " + tag.get<std::string>());
+      }
+      report.removed.push_back(tag.get<std::string>());
     }
-  }
-  for (const std::string& removed : report.removed) running.erase(removed);
-  R2E_ASSIGN_OR_RETURN(auto checkpoints, client->image_names("r2e-checkpoint"));
-  for (const std::string& name : checkpoints) {
-    const std::string tag = name.substr(name.rfind(':') + 1);
-    const std::string owner = tag.substr(0, tag.rfind('-'));
-    if (running.count(owner) != 0) continue;
-    if (!options.dry_run) {
-      Status s = client->untag_image(name);
-      if (!s.ok()) return s.WithContext("removing checkpoint " + name);
-    }
-    report.removed.push_back(name);
   }
   return report;
 }

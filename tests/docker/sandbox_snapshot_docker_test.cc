@@ -2,3 +2,81 @@
 // the Docker runtime, where a checkpoint is a committed image.
 #define R2E_SANDBOX_SNAPSHOT_RUNTIMES "docker"
 #include "../unit/sandbox_snapshot_test.cc"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "r2e/cleanup_report.h"
+
+namespace r2e {
+namespace {
+
+// Lines `docker images` prints for r2e's checkpoint names containing `part`.
+int CheckpointNames(const std::string& part) {
+  FILE* p = ::popen(("docker images --format '{{.Repository}}:{{.Tag}}' r2e-checkpoint | grep -c -- '" + part + "'")
+                        .c_str(),
+                    "r");
+  if (p == nullptr) return -1;
+  int n = -1;
+  if (std::fscanf(p, "%d", &n) != 1) n = -1;
+  ::pclose(p);
+  return n;
+}
+
+// stop() removes every name a runtime made; a process that died without
+// stop() leaves names that `r2e cleanup` removes once their container is gone.
+TEST(DockerCheckpointTest, NamesGoWithStopOrCleanup) {
+  auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
+  if (!missing.ok() || !missing->empty()) GTEST_SKIP() << "no Docker daemon or demo image";
+  DockerRuntime rt;
+  SandboxSpec spec;
+  spec.image = test_util::DemoTask().image;
+  ASSERT_TRUE(rt.start(spec).ok());
+  const std::string name = rt.container_name();
+  auto first = rt.checkpoint();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(rt.exec("echo changed > /root/f").ok());
+  ASSERT_TRUE(rt.revert(*first, {}).ok());
+  const std::string reverted = rt.container_name();
+  EXPECT_NE(reverted, name);
+  auto r = rt.exec("cat /root/f 2>&1 || true");
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->output.find("No such file"), std::string::npos) << r->output;
+  EXPECT_EQ(CheckpointNames(name), 1);
+  EXPECT_EQ(CheckpointNames(reverted), 1) << "the reverted container holds its image";
+  EXPECT_EQ(rt.revert("r2e-checkpoint:no-such", {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(rt.revert(spec.image, {}).code(), StatusCode::kNotFound) << "only checkpoint names are reverted to";
+  ASSERT_TRUE(rt.stop().ok());
+  EXPECT_EQ(CheckpointNames(name), 0);
+  EXPECT_EQ(CheckpointNames(reverted), 0);
+
+  // A checkpoint of a process that ended without stop(): labelled as owned
+  // by a process start that is not this one's (its pid is reused).
+  DockerRuntime leaked;
+  SandboxSpec orphan = spec;
+  orphan.labels = {{"r2e.owner.start", "1"}};
+  ASSERT_TRUE(leaked.start(orphan).ok());
+  const std::string leaked_name = leaked.container_name();
+  ASSERT_TRUE(leaked.checkpoint().ok());
+  // And one of a live process (this one): kept.
+  DockerRuntime live;
+  ASSERT_TRUE(live.start(spec).ok());
+  const std::string live_name = live.container_name();
+  ASSERT_TRUE(live.checkpoint().ok());
+  CleanupOptions dry;
+  dry.dry_run = true;
+  auto report = CleanupSandboxes(dry);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(CheckpointNames(leaked_name), 1) << "a dry run removes nothing";
+  EXPECT_NE(std::find(report->removed.begin(), report->removed.end(), "r2e-checkpoint:" + leaked_name + "-1"),
+            report->removed.end());
+  ASSERT_TRUE(CleanupSandboxes().ok());
+  EXPECT_EQ(CheckpointNames(leaked_name), 0);
+  EXPECT_EQ(CheckpointNames(live_name), 1);
+  (void)leaked.stop();
+  ASSERT_TRUE(live.stop().ok());
+  EXPECT_EQ(CheckpointNames(live_name), 0);
+}
+
+}  // namespace
+}  // namespace r2e

@@ -205,6 +205,40 @@ TEST_P(LocalImageRuntimeTest, AKilledSessionRestartsOnTheSameFiles) {
   EXPECT_EQ(Run(*rt, "cat /testbed/state.txt").output, "kept\n");
 }
 
+// Whole-sandbox checkpoints: every writable path (with the overlay the whole
+// root, with the copy layer its private directories) comes back, deletions
+// of the image's files included; kept paths keep their current contents; a
+// second sandbox of the image reverts to the first one's checkpoint (a fork).
+TEST_P(LocalImageRuntimeTest, ACheckpointBringsBackEveryWritablePath) {
+  auto rt = Start();
+  const bool overlay = GetParam() != Layer::kCopy;
+  const std::string usr = overlay ? " && echo tool > /usr/local/bin/added" : "";
+  Run(*rt, "echo one > /testbed/NEW && rm /testbed/conftest.py && mkdir -p /var/tmp/store && echo s1 > "
+           "/var/tmp/store/f && echo r > /root/r" + usr);
+  const std::string state =
+      "cat /testbed/NEW /root/r 2>&1; test -e /testbed/conftest.py && echo conftest; cat /usr/local/bin/added "
+      "2>/dev/null; ls /tmp";
+  const std::string before = Run(*rt, state).output;
+  auto cp = rt->checkpoint();
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  Run(*rt, "echo two > /testbed/NEW && touch /testbed/conftest.py /tmp/later && rm /root/r && echo s2 > "
+           "/var/tmp/store/f && (sleep 1000 >/dev/null 2>&1 &)" + std::string(overlay ? " && rm /usr/local/bin/added" : ""));
+  ASSERT_NE(Run(*rt, state).output, before);
+  ASSERT_TRUE(rt->revert(*cp, {"/var/tmp/store"}).ok());
+  EXPECT_EQ(Run(*rt, state).output, before);
+  EXPECT_EQ(Run(*rt, "cat /var/tmp/store/f").output, "s2\n") << "a kept path keeps what it has now";
+  EXPECT_EQ(Run(*rt, "pgrep -x sleep | wc -l").output, "0\n");
+
+  auto other = Start();
+  ASSERT_TRUE(other->revert(*cp, {}).ok());
+  EXPECT_EQ(Run(*other, state).output, before);
+  EXPECT_EQ(Run(*other, "cat /var/tmp/store/f").output, "s1\n");
+  ASSERT_TRUE(rt->release_checkpoint(*cp).ok());
+  EXPECT_EQ(rt->release_checkpoint(*cp).code(), StatusCode::kNotFound);
+  EXPECT_EQ(other->revert(*cp, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(other->revert(dir_->string(), {}).code(), StatusCode::kNotFound) << "only checkpoints are reverted to";
+}
+
 TEST_P(LocalImageRuntimeTest, StopRemovesTheSandboxAndReleasesTheImage) {
   auto rt = Start();
   const fs::path workdir = rt->workdir();

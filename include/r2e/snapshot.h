@@ -1,6 +1,6 @@
 // Snapshots of an episode: RepoEnv::snapshot(), restore(), fork(), drop().
 //
-// What is captured (SnapshotScope::kRepository, the only scope built): the
+// What is captured (SnapshotScope::kRepository, the default): the
 // whole of /testbed, byte for byte: tracked, untracked and ignored files,
 // symlinks (their targets), every file's and directory's permission bits,
 // empty directories, and the repository's own git state (/testbed/.git:
@@ -13,6 +13,16 @@
 // episode's steps started (marked by a variable in their environment,
 // R2E_EPISODE, which is why commands see it); a session that keeps state
 // between commands (Runtime::keeps_state) is restarted, as a fast reset does.
+//
+// SnapshotScope::kSandbox captures every path the sandbox can write, where
+// the runtime can (Runtime::checkpoint): on docker the container's whole
+// filesystem (a committed image; a restore replaces the container with one
+// made from it), on the local runtime under bubblewrap its writable layer
+// (on an image with the overlay the whole root, else /testbed, /root, /tmp
+// and /var/tmp, and on an image /run and /etc; copied aside and back). Not
+// on kube nor on the local runtime without bubblewrap: Unimplemented. Such a
+// restore ends every process of the sandbox and keeps the repository
+// snapshots' store as it is, so that their ids stay valid.
 //
 // How: inside the sandbox, in a git object store of r2e's own
 // (/var/tmp/.r2e-snapshots, outside the repository; its own index files, so

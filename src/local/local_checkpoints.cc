@@ -27,6 +27,24 @@ bool Exists(const fs::path& p) {
   return ::lstat(p.c_str(), &st) == 0;
 }
 
+// Whether every directory from `base` down to `path`'s parent is a real
+// directory, not a symlink: the sandbox writes the layer (with the overlay,
+// every path of its root), and a link it planted there must not lead a host
+// rename out of the working directory.
+bool NoLinkBetween(const fs::path& base, const fs::path& path) {
+  fs::path at = base;
+  const fs::path rel = path.parent_path().lexically_relative(base);
+  if (rel.empty() || *rel.begin() == "..") return false;
+  for (const fs::path& part : rel) {
+    if (part == ".") continue;
+    at /= part;
+    struct stat st;
+    if (::lstat(at.c_str(), &st) != 0) return true;  // missing: made as a directory below
+    if (!S_ISDIR(st.st_mode)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::string> LocalRuntime::checkpoint() {
@@ -79,6 +97,14 @@ Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std
   fs::create_directories(aside, ec);
   std::vector<bool> had(kept_at.size(), false);
   for (std::size_t i = 0; i < kept_at.size(); ++i) {
+    if (!NoLinkBetween(workdir_, kept_at[i])) {
+      // Checked now that no process of the sandbox runs; nothing changed.
+      (void)session_.Open(session_opener_, session_options_);
+      return Status::FailedPrecondition("revert: cannot keep " + keep[i] +
+                                        ": a directory above it is a symlink in the sandbox; nothing was reverted");
+    }
+  }
+  for (std::size_t i = 0; i < kept_at.size(); ++i) {
     if (!Exists(kept_at[i])) continue;
     fs::rename(kept_at[i], aside / std::to_string(i), ec);
     if (ec) return Status::Internal("revert: setting " + kept_at[i].string() + " aside: " + ec.message());
@@ -89,7 +115,14 @@ Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std
     if (ec) return Status::Internal("revert: removing " + (workdir_ / layer).string() + ": " + ec.message());
     R2E_RETURN_IF_ERROR(internal::CopyPreserving(from / layer, workdir_ / layer).WithContext("revert"));
   }
+  Status kept_back = Status::OK();
   for (std::size_t i = 0; i < kept_at.size(); ++i) {
+    if (!NoLinkBetween(workdir_, kept_at[i])) {
+      // The checkpoint has a link there: what was kept is dropped.
+      kept_back = Status::FailedPrecondition("revert: cannot put back " + keep[i] +
+                                             ": a directory above it is a symlink in the checkpoint");
+      continue;
+    }
     fs::remove_all(kept_at[i], ec);
     if (!had[i]) continue;
     if (image_.held() && overlay_) {
@@ -102,7 +135,9 @@ Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std
     if (ec) return Status::Internal("revert: putting back " + kept_at[i].string() + ": " + ec.message());
   }
   fs::remove_all(aside, ec);
-  return session_.Open(session_opener_, session_options_).WithContext("revert: starting the session again");
+  R2E_RETURN_IF_ERROR(
+      session_.Open(session_opener_, session_options_).WithContext("revert: starting the session again"));
+  return kept_back;
 }
 
 Status LocalRuntime::release_checkpoint(const std::string& checkpoint) {

@@ -237,6 +237,22 @@ TEST_P(LocalImageRuntimeTest, ACheckpointBringsBackEveryWritablePath) {
   EXPECT_EQ(rt->release_checkpoint(*cp).code(), StatusCode::kNotFound);
   EXPECT_EQ(other->revert(*cp, {}).code(), StatusCode::kNotFound);
   EXPECT_EQ(other->revert(dir_->string(), {}).code(), StatusCode::kNotFound) << "only checkpoints are reverted to";
+
+  if (!overlay) return;
+  // The agent makes /var/tmp a link to a host directory: keeping a path
+  // below it must not move the host's files.
+  const fs::path host_dir = *dir_ / "outside-var-tmp";
+  fs::create_directories(host_dir / "store");
+  auto again = rt->checkpoint();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  Run(*rt, "rm -rf /var/tmp && ln -s " + host_dir.string() + " /var/tmp");
+  const Status refused = rt->revert(*again, {"/var/tmp/store"});
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
+  EXPECT_TRUE(fs::is_directory(host_dir / "store"));
+  EXPECT_EQ(Run(*rt, "readlink /var/tmp").output, host_dir.string() + "\n") << "nothing was reverted";
+  ASSERT_TRUE(rt->revert(*again, {}).ok());
+  EXPECT_EQ(Run(*rt, "cat /var/tmp/store/f").output, "s2\n");
+  EXPECT_TRUE(fs::is_directory(host_dir / "store"));
 }
 
 TEST_P(LocalImageRuntimeTest, StopRemovesTheSandboxAndReleasesTheImage) {

@@ -110,12 +110,48 @@ class PyRepoEnv : public ClosedAtExit {
 
   PyRepoEnv(py::handle args, const std::string& backend, double step_timeout, double reward_timeout,
             const std::string& image, const std::string& tool_set,
-            const std::optional<std::string>& base_dir, bool start)
+            const std::optional<std::string>& base_dir, bool start, bool prime_snapshots)
       : ClosedAtExit(Rank::kEnv) {
     Task task = TaskOf(args, image, base_dir);
     RepoEnvOptions options = EnvOptionsOf(backend, step_timeout, reward_timeout, tool_set);
+    options.prime_snapshots = prime_snapshots;
     env_ = Unwrap(RepoEnv::Create(std::move(task), std::move(options)));
     if (start) reset();  // the scaffold's constructor starts the sandbox
+  }
+  // An environment of the caller's own (a fork).
+  explicit PyRepoEnv(std::unique_ptr<RepoEnv> env) : ClosedAtExit(Rank::kEnv), env_(std::move(env)) {}
+
+  // Snapshots (include/r2e/snapshot.h); scope "repository" or "sandbox".
+  SnapshotId snapshot(const std::string& scope) {
+    if (scope != "repository" && scope != "sandbox") {
+      Raise(Status::InvalidArgument("snapshot: scope is \"repository\" or \"sandbox\", got \"" + scope + "\""));
+    }
+    const SnapshotScope s = scope == "sandbox" ? SnapshotScope::kSandbox : SnapshotScope::kRepository;
+    return Unwrap(Blocking([&](RepoEnv& env) { return env.snapshot(s); }));
+  }
+  void restore(SnapshotId id) {
+    Check(Blocking([&](RepoEnv& env) { return env.restore(id); }));
+  }
+  void drop(SnapshotId id) {
+    Check(Blocking([&](RepoEnv& env) { return env.drop(id); }));
+  }
+  std::unique_ptr<PyRepoEnv> fork(SnapshotId id) {
+    auto child = Unwrap(Blocking([&](RepoEnv& env) { return env.fork(id); }));
+    return std::make_unique<PyRepoEnv>(std::move(child));
+  }
+  py::list snapshots() {
+    auto all = Unwrap(Blocking([](RepoEnv& env) -> Result<std::vector<SnapshotInfo>> { return env.snapshots(); }));
+    py::list out;
+    for (const SnapshotInfo& info : all) {
+      py::dict d;
+      d["id"] = info.id;
+      d["step"] = info.step;
+      d["done"] = info.done;
+      d["bytes"] = info.bytes;
+      d["scope"] = info.scope == SnapshotScope::kSandbox ? "sandbox" : "repository";
+      out.append(std::move(d));
+    }
+    return out;
   }
 
   Observation reset() {

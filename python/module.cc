@@ -277,19 +277,20 @@ PYBIND11_MODULE(_r2e, m) {
                         R"(A repository task in a sandbox, shaped as the R2E scaffold's RepoEnv.
 
 RepoEnv(args, backend="docker", step_timeout=90, reward_timeout=300, image="",
-        tool_set="r2egym", base_dir=None, start=True)
+        tool_set="r2egym", base_dir=None, start=True, prime_snapshots=False)
 
 args is an r2e.EnvArgs (or a dataset row, a dict). backend is "docker",
 "kubernetes" (or "kube") or "local". The sandbox starts at construction, as the
 scaffold's does (start=False: at the first reset()). Every method that waits on
 the sandbox releases the GIL; calls on one object take turns. Failures raise
 r2e.Error subclasses (r2e.InvalidArgument, r2e.Unavailable, ...). Use it as a
-context manager, or call close(): the sandbox is removed.)")
+context manager, or call close(): the sandbox is removed. prime_snapshots: see
+RepoEnvOptions::prime_snapshots (faster forks).)")
       .def(py::init<py::handle, const std::string&, double, double, const std::string&,
-                    const std::string&, const std::optional<std::string>&, bool>(),
+                    const std::string&, const std::optional<std::string>&, bool, bool>(),
            py::arg("args"), py::arg("backend") = "docker", py::arg("step_timeout") = 90.0,
            py::arg("reward_timeout") = 300.0, py::arg("image") = "", py::arg("tool_set") = "r2egym",
-           py::arg("base_dir") = py::none(), py::arg("start") = true)
+           py::arg("base_dir") = py::none(), py::arg("start") = true, py::arg("prime_snapshots") = false)
       .def("reset", &PyRepoEnv::reset,
            "A fresh sandbox for the task; returns the initial observation.")
       .def("step", &PyRepoEnv::step, py::arg("action"), py::arg("timeout") = py::none(),
@@ -310,6 +311,17 @@ context manager, or call close(): the sandbox is removed.)")
       .def("check_done", &PyRepoEnv::check_done,
            "Whether the episode has ended (a finish or submit call).")
       .def("get_stats", &PyRepoEnv::stats, "The task's dataset row, as a dict.")
+      .def("snapshot", &PyRepoEnv::snapshot, py::arg("scope") = "repository",
+           "Records the episode's state and returns its id (an int). scope \"repository\": /testbed "
+           "and its git state; \"sandbox\": every writable path (docker, local under bubblewrap).")
+      .def("restore", &PyRepoEnv::restore, py::arg("id"),
+           "Puts the sandbox back in the snapshot's state (the episode's processes end); steps and "
+           "check_done() come back too. r2e.NotFound for an unknown or dropped id.")
+      .def("fork", &PyRepoEnv::fork, py::arg("id"),
+           "A new RepoEnv (its own sandbox) in the snapshot's state; close it when done.")
+      .def("drop", &PyRepoEnv::drop, py::arg("id"), "Forgets the snapshot and frees what only it used.")
+      .def("snapshots", &PyRepoEnv::snapshots,
+           "The snapshots taken since the last reset(), as dicts: id, step, done, bytes, scope.")
       .def_property_readonly("steps", &PyRepoEnv::steps, "Steps taken since the last reset().")
       .def_property_readonly("closed", &PyRepoEnv::closed, "Whether close() was called.")
       .def("close", &PyRepoEnv::close, "Removes the sandbox. Idempotent.")

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -24,14 +25,31 @@ Status CopyPreserving(const fs::path& from, const fs::path& to) {
   spawn.argv = {"cp", "-a", "--reflink=auto", "--", from.string(), to.string()};
   spawn.env = {"PATH=/usr/bin:/bin", "LC_ALL=C"};
   spawn.stdin_dev_null = true;
+  // What cp says goes into the error, not to this process's stderr.
+  const int errors = ::memfd_create("r2e-cp-errors", MFD_CLOEXEC);
+  if (errors >= 0) spawn.fds = {{errors, 2}};
   const pid_t pid = SpawnProcess(spawn);
-  if (pid < 0) return Status::Unavailable("cannot run cp: " + ErrnoText(-pid));
+  if (pid < 0) {
+    if (errors >= 0) ::close(errors);
+    return Status::Unavailable("cannot run cp: " + ErrnoText(-pid));
+  }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Status::Internal("waiting for cp: " + ErrnoText(errno));
+    if (errno != EINTR) {
+      if (errors >= 0) ::close(errors);
+      return Status::Internal("waiting for cp: " + ErrnoText(errno));
+    }
+  }
+  std::string said;
+  if (errors >= 0) {
+    char buf[512];
+    const ssize_t n = ::pread(errors, buf, sizeof buf, 0);
+    if (n > 0) said.assign(buf, static_cast<std::size_t>(n));
+    ::close(errors);
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::Internal("copying " + from.string() + " to " + to.string() + " failed");
+    return Status::Internal("copying " + from.string() + " to " + to.string() + " failed" +
+                            (said.empty() ? "" : ": " + std::string(Trim(said))));
   }
   return Status::OK();
 }

@@ -60,9 +60,17 @@ Result<std::string> LocalRuntime::checkpoint() {
   fs::create_directories(dir, ec);
   if (ec) return Status::Internal("checkpoint: creating " + dir.string() + ": " + ec.message());
   for (const std::string& layer : layer_dirs()) {
-    if (Status s = internal::CopyPreserving(workdir_ / layer, dir / layer); !s.ok()) {
+    // The sandbox runs on while it is copied: a file it removes meanwhile
+    // fails cp, and a copy taken again a moment later passes.
+    Status copied;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      fs::remove_all(dir / layer, ec);
+      copied = internal::CopyPreserving(workdir_ / layer, dir / layer);
+      if (copied.ok()) break;
+    }
+    if (!copied.ok()) {
       fs::remove_all(dir, ec);
-      return s.WithContext("checkpoint");
+      return copied.WithContext("checkpoint");
     }
   }
   std::ofstream(dir / kLayoutFile) << layer_layout();

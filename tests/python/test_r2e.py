@@ -66,6 +66,34 @@ def test_the_fix_earns_1_and_no_fix_earns_0_locally():
         assert run_scaffold_loop(env, [bash("ls"), FINISH]) == 0.0
 
 
+def test_snapshots_restore_and_fork_from_python():
+    row = demo_row()
+    with local_env(row, prime_snapshots=True) as env:
+        env.step(bash("echo broken > /root/note && echo x >> textstats/stats.py"))
+        whole = env.snapshot("sandbox")
+        repo = env.snapshot()
+        assert [s["scope"] for s in env.snapshots()] == ["sandbox", "repository"]
+        assert env.snapshots()[0]["step"] == 1
+        env.step(bash("rm /root/note && git checkout -q ."))
+        env.restore(repo)
+        assert env.run("tail -1 textstats/stats.py")[0] == "x\n"
+        assert env.run("cat /root/note 2>&1")[1] != 0, "a repository restore leaves /root as it is"
+        env.restore(whole)
+        assert env.run("cat /root/note")[0] == "broken\n"
+        assert env.steps == 1
+        child = env.fork(repo)
+        try:
+            assert child.run("tail -1 textstats/stats.py")[0] == "x\n"
+            assert child.snapshots()[0]["id"] == 1
+        finally:
+            child.close()
+        env.drop(repo)
+        with pytest.raises(r2e.NotFound):
+            env.restore(repo)
+        with pytest.raises(r2e.InvalidArgument):
+            env.snapshot("everything")
+
+
 def test_observations_are_the_scaffolds_text():
     with local_env() as env:
         obs, reward, done, info = env.step(bash("echo hi; exit 3"))

@@ -119,14 +119,17 @@ class PyRepoEnv : public ClosedAtExit {
     if (start) reset();  // the scaffold's constructor starts the sandbox
   }
   // An environment of the caller's own (a fork).
-  explicit PyRepoEnv(std::unique_ptr<RepoEnv> env) : ClosedAtExit(Rank::kEnv), env_(std::move(env)) {}
+  explicit PyRepoEnv(std::unique_ptr<RepoEnv> env)
+      : ClosedAtExit(Rank::kEnv), env_(std::move(env)) {}
 
   // Snapshots (include/r2e/snapshot.h); scope "repository" or "sandbox".
   SnapshotId snapshot(const std::string& scope) {
     if (scope != "repository" && scope != "sandbox") {
-      Raise(Status::InvalidArgument("snapshot: scope is \"repository\" or \"sandbox\", got \"" + scope + "\""));
+      Raise(Status::InvalidArgument("snapshot: scope is \"repository\" or \"sandbox\", got \"" +
+                                    scope + "\""));
     }
-    const SnapshotScope s = scope == "sandbox" ? SnapshotScope::kSandbox : SnapshotScope::kRepository;
+    const SnapshotScope s =
+        scope == "sandbox" ? SnapshotScope::kSandbox : SnapshotScope::kRepository;
     return Unwrap(Blocking([&](RepoEnv& env) { return env.snapshot(s); }));
   }
   void restore(SnapshotId id) {
@@ -140,7 +143,8 @@ class PyRepoEnv : public ClosedAtExit {
     return std::make_unique<PyRepoEnv>(std::move(child));
   }
   py::list snapshots() {
-    auto all = Unwrap(Blocking([](RepoEnv& env) -> Result<std::vector<SnapshotInfo>> { return env.snapshots(); }));
+    auto all = Unwrap(Blocking(
+        [](RepoEnv& env) -> Result<std::vector<SnapshotInfo>> { return env.snapshots(); }));
     py::list out;
     for (const SnapshotInfo& info : all) {
       py::dict d;

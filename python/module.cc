@@ -290,7 +290,8 @@ RepoEnvOptions::prime_snapshots (faster forks).)")
                     const std::string&, const std::optional<std::string>&, bool, bool>(),
            py::arg("args"), py::arg("backend") = "docker", py::arg("step_timeout") = 90.0,
            py::arg("reward_timeout") = 300.0, py::arg("image") = "", py::arg("tool_set") = "r2egym",
-           py::arg("base_dir") = py::none(), py::arg("start") = true, py::arg("prime_snapshots") = false)
+           py::arg("base_dir") = py::none(), py::arg("start") = true,
+           py::arg("prime_snapshots") = false)
       .def("reset", &PyRepoEnv::reset,
            "A fresh sandbox for the task; returns the initial observation.")
       .def("step", &PyRepoEnv::step, py::arg("action"), py::arg("timeout") = py::none(),
@@ -311,15 +312,17 @@ RepoEnvOptions::prime_snapshots (faster forks).)")
       .def("check_done", &PyRepoEnv::check_done,
            "Whether the episode has ended (a finish or submit call).")
       .def("get_stats", &PyRepoEnv::stats, "The task's dataset row, as a dict.")
-      .def("snapshot", &PyRepoEnv::snapshot, py::arg("scope") = "repository",
-           "Records the episode's state and returns its id (an int). scope \"repository\": /testbed "
-           "and its git state; \"sandbox\": every writable path (docker, local under bubblewrap).")
+      .def(
+          "snapshot", &PyRepoEnv::snapshot, py::arg("scope") = "repository",
+          "Records the episode's state and returns its id (an int). scope \"repository\": /testbed "
+          "and its git state; \"sandbox\": every writable path (docker, local under bubblewrap).")
       .def("restore", &PyRepoEnv::restore, py::arg("id"),
            "Puts the sandbox back in the snapshot's state (the episode's processes end); steps and "
            "check_done() come back too. r2e.NotFound for an unknown or dropped id.")
       .def("fork", &PyRepoEnv::fork, py::arg("id"),
            "A new RepoEnv (its own sandbox) in the snapshot's state; close it when done.")
-      .def("drop", &PyRepoEnv::drop, py::arg("id"), "Forgets the snapshot and frees what only it used.")
+      .def("drop", &PyRepoEnv::drop, py::arg("id"),
+           "Forgets the snapshot and frees what only it used.")
       .def("snapshots", &PyRepoEnv::snapshots,
            "The snapshots taken since the last reset(), as dicts: id, step, done, bytes, scope.")
       .def_property_readonly("steps", &PyRepoEnv::steps, "Steps taken since the last reset().")

@@ -159,7 +159,8 @@ class DockerRuntime final : public Runtime {
   // Creates and starts a container from `image` for `spec` (env_ set), named
   // after the image `named_after`, with `before_start` run once it is
   // created; removes it on failure.
-  Status start_container(const std::string& image, const std::string& named_after, const SandboxSpec& spec,
+  Status start_container(const std::string& image, const std::string& named_after,
+                         const SandboxSpec& spec,
                          const std::function<Status(const std::string& name)>& before_start);
   Status read_unenforced_limits(const std::string& id);
   // Removes the names of every checkpoint this runtime made or runs from.
@@ -179,9 +180,9 @@ class DockerRuntime final : public Runtime {
   SessionSlot session_;
   std::filesystem::path fifo_dir_;  // this container's pipe directory, if any
   std::shared_ptr<std::atomic<bool>> session_pipes_;  // whether the session still uses it
-  SandboxSpec spec_;                       // the last start()'s, without copy_in: a revert's
-  std::vector<std::string> checkpoints_;   // names of the checkpoints made and not released
-  std::string running_from_;               // the checkpoint name the container holds, if any
+  SandboxSpec spec_;                      // the last start()'s, without copy_in: a revert's
+  std::vector<std::string> checkpoints_;  // names of the checkpoints made and not released
+  std::string running_from_;              // the checkpoint name the container holds, if any
   int checkpoint_count_ = 0;
 };
 

@@ -18,11 +18,13 @@ constexpr char kCheckpointRepo[] = "r2e-checkpoint";
 // Only r2e's own checkpoint names are reverted to or released: a caller's
 // image name (or a typo) must not be taken for one.
 bool IsCheckpointName(const std::string& name) {
-  return name.starts_with(std::string(kCheckpointRepo) + ":") && name.size() > sizeof kCheckpointRepo;
+  return name.starts_with(std::string(kCheckpointRepo) + ":") &&
+         name.size() > sizeof kCheckpointRepo;
 }
 
 Status NotACheckpoint(const std::string& name) {
-  return Status::NotFound("no docker checkpoint " + name + " (released, from a runtime that stopped, or never made)");
+  return Status::NotFound("no docker checkpoint " + name +
+                          " (released, from a runtime that stopped, or never made)");
 }
 
 }  // namespace
@@ -30,7 +32,8 @@ Status NotACheckpoint(const std::string& name) {
 Result<std::string> DockerRuntime::checkpoint() {
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
   const std::string id = container_id();
-  if (id.empty()) return Status::FailedPrecondition("docker sandbox is not started; call start() first");
+  if (id.empty())
+    return Status::FailedPrecondition("docker sandbox is not started; call start() first");
   const std::string tag = container_name() + "-" + std::to_string(++checkpoint_count_);
   // The daemon pauses the container while it commits: no file is caught
   // halfway.
@@ -42,7 +45,8 @@ Result<std::string> DockerRuntime::checkpoint() {
 Status DockerRuntime::revert(const std::string& checkpoint, const std::vector<std::string>& keep) {
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
   const std::string old_id = container_id();
-  if (old_id.empty()) return Status::FailedPrecondition("docker sandbox is not started; call start() first");
+  if (old_id.empty())
+    return Status::FailedPrecondition("docker sandbox is not started; call start() first");
   if (!IsCheckpointName(checkpoint)) return NotACheckpoint(checkpoint);
   if (auto image = client_->inspect_image(checkpoint); !image.ok()) {
     return image.status().code() == StatusCode::kNotFound ? NotACheckpoint(checkpoint)
@@ -63,11 +67,13 @@ Status DockerRuntime::revert(const std::string& checkpoint, const std::vector<st
   const std::string held_before = std::exchange(running_from_, "");
   // The new container holds the checkpoint by a name of its own, so that the
   // checkpoint's owner may release it while the container runs.
-  Status s = start_container(checkpoint, options_.image.empty() ? spec_.image : options_.image, spec_, [&](const std::string& name) {
-    R2E_RETURN_IF_ERROR(client_->tag_image(checkpoint, kCheckpointRepo, name + "-run"));
-    running_from_ = std::string(kCheckpointRepo) + ":" + name + "-run";
-    return Status::OK();
-  });
+  Status s = start_container(
+      checkpoint, options_.image.empty() ? spec_.image : options_.image, spec_,
+      [&](const std::string& name) {
+        R2E_RETURN_IF_ERROR(client_->tag_image(checkpoint, kCheckpointRepo, name + "-run"));
+        running_from_ = std::string(kCheckpointRepo) + ":" + name + "-run";
+        return Status::OK();
+      });
   if (!held_before.empty()) (void)client_->untag_image(held_before, true);
   if (!s.ok()) {
     if (!running_from_.empty()) (void)client_->untag_image(std::exchange(running_from_, ""), true);
@@ -75,9 +81,9 @@ Status DockerRuntime::revert(const std::string& checkpoint, const std::vector<st
   }
   for (const auto& [path, tar] : kept) {
     const std::string dir = container::Dirname(container::WithoutTrailingSlash(path));
-    auto cleared = client_->exec_run(container_id(),
-                                     internal::SandboxArgv(options_.session, "", {"rm", "-rf", "--", path}), {}, "/",
-                                     std::chrono::seconds(60), "0:0");
+    auto cleared = client_->exec_run(
+        container_id(), internal::SandboxArgv(options_.session, "", {"rm", "-rf", "--", path}), {},
+        "/", std::chrono::seconds(60), "0:0");
     if (!cleared.ok()) return cleared.status().WithContext("revert: keeping " + path);
     R2E_RETURN_IF_ERROR(put_file_tar(dir, tar).WithContext("revert: keeping " + path));
   }

@@ -185,9 +185,11 @@ Result<std::vector<nlohmann::json>> DockerClient::list_images(const std::string&
   std::string what = "list images " + reference;
   return Guarded(what, [&]() -> Result<std::vector<Json>> {
     Json filters = {{"reference", {reference}}};
-    R2E_ASSIGN_OR_RETURN(Json j, impl_->call_json("GET", "/images/json?filters=" + QueryValue(filters.dump()), what,
-                                                  {200}));
-    if (!j.is_array()) return Status::Internal("docker " + what + ": answer is not a list: " + Truncate(j.dump()));
+    R2E_ASSIGN_OR_RETURN(
+        Json j,
+        impl_->call_json("GET", "/images/json?filters=" + QueryValue(filters.dump()), what, {200}));
+    if (!j.is_array())
+      return Status::Internal("docker " + what + ": answer is not a list: " + Truncate(j.dump()));
     return j.get<std::vector<Json>>();
   });
 }
@@ -207,7 +209,9 @@ Status DockerClient::untag_image(const std::string& image, bool prune) {
   std::string what = "remove image name " + image;
   return Guarded(what, [&]() -> Status {
     if (image.empty()) return Status::InvalidArgument("docker " + what + ": empty name");
-    return impl_->call("DELETE", "/images/" + PathPart(image) + (prune ? "" : "?noprune=1"), what, {200, 404})
+    return impl_
+        ->call("DELETE", "/images/" + PathPart(image) + (prune ? "" : "?noprune=1"), what,
+               {200, 404})
         .status();
   });
 }

@@ -307,10 +307,11 @@ Status DockerRuntime::start(const SandboxSpec& spec) {
   return start_container(image, image, spec, nullptr);
 }
 
-Status DockerRuntime::start_container(const std::string& image, const std::string& named_after,
-                                      const SandboxSpec& spec,
-                                      const std::function<Status(const std::string& name)>& before_start) {
-  auto created = CreateContainer(*client_, options_, ContainerConfig(options_, image, spec, env_), named_after);
+Status DockerRuntime::start_container(
+    const std::string& image, const std::string& named_after, const SandboxSpec& spec,
+    const std::function<Status(const std::string& name)>& before_start) {
+  auto created = CreateContainer(*client_, options_, ContainerConfig(options_, image, spec, env_),
+                                 named_after);
   if (!created.ok()) return created.status().WithContext("creating a container from " + image);
   {
     std::lock_guard<std::mutex> lock(state_mu_);
@@ -345,9 +346,10 @@ Status DockerRuntime::read_unenforced_limits(const std::string& id) {
   if (!dropped->empty() && !warned.exchange(true)) {
     std::string list;
     for (const std::string& limit : *dropped) list += (list.empty() ? "" : ", ") + limit;
-    spdlog::warn("docker: the daemon did not apply {} to the sandboxes (a rootless daemon without cgroup "
-                 "delegation ignores resource limits); they run without them",
-                 list);
+    spdlog::warn(
+        "docker: the daemon did not apply {} to the sandboxes (a rootless daemon without cgroup "
+        "delegation ignores resource limits); they run without them",
+        list);
   }
   std::lock_guard<std::mutex> lock(state_mu_);
   unenforced_limits_ = std::move(*dropped);
@@ -511,11 +513,14 @@ Result<CleanupReport> CleanupSandboxes(const CleanupOptions& options) {
   for (const auto& image : checkpoints) {
     const nlohmann::json labels = image.value("Labels", nlohmann::json::object());
     auto label = [&](const char* k) {
-      return labels.is_object() && labels.contains(k) && labels[k].is_string() ? labels[k].get<std::string>() : "";
+      return labels.is_object() && labels.contains(k) && labels[k].is_string()
+                 ? labels[k].get<std::string>()
+                 : "";
     };
     if (label("r2e.managed") != "1" || !container::ShouldReap(label, options.all, now)) continue;
     for (const auto& tag : image.value("RepoTags", nlohmann::json::array())) {
-      if (!tag.is_string() || tag.get<std::string>().find("r2e-checkpoint:") == std::string::npos) continue;
+      if (!tag.is_string() || tag.get<std::string>().find("r2e-checkpoint:") == std::string::npos)
+        continue;
       if (!options.dry_run) {
         Status s = client->untag_image(tag.get<std::string>(), true);
         if (!s.ok()) return s.WithContext("removing checkpoint " + tag.get<std::string>());

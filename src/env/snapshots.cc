@@ -209,7 +209,8 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
 Result<std::unique_ptr<RepoEnv>> RepoEnv::make_fork_target() const {
   R2E_ASSIGN_OR_RETURN(auto made, RepoEnv::Create(task_, options_));
   // The tools added to this environment come along.
-  if (!added_tools_.empty()) R2E_RETURN_IF_ERROR(made->add_commands(added_tools_).WithContext("fork"));
+  if (!added_tools_.empty())
+    R2E_RETURN_IF_ERROR(made->add_commands(added_tools_).WithContext("fork"));
   made->defer_tool_server_ = true;
   auto initial = made->reset();
   if (!initial.ok()) return initial.status().WithContext("fork: starting the new sandbox");

@@ -19,7 +19,8 @@ constexpr char kCheckpointDir[] = "checkpoints";
 constexpr char kLayoutFile[] = "layout";
 
 Status NotACheckpoint(const std::string& name) {
-  return Status::NotFound("no local checkpoint " + name + " (released, from a sandbox that stopped, or never made)");
+  return Status::NotFound("no local checkpoint " + name +
+                          " (released, from a sandbox that stopped, or never made)");
 }
 
 bool Exists(const fs::path& p) {
@@ -49,11 +50,14 @@ bool NoLinkBetween(const fs::path& base, const fs::path& path) {
 
 Result<std::string> LocalRuntime::checkpoint() {
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  if (!has_sandbox_) return Status::FailedPrecondition("local sandbox is not started; call start() first");
+  if (!has_sandbox_)
+    return Status::FailedPrecondition("local sandbox is not started; call start() first");
   if (!use_bwrap_) {
     return Status::Unimplemented(
-        "the local runtime checkpoints a whole sandbox (SnapshotScope::kSandbox) only under bubblewrap, where "
-        "every process of the sandbox ends with its session; SnapshotScope::kRepository works without");
+        "the local runtime checkpoints a whole sandbox (SnapshotScope::kSandbox) only under "
+        "bubblewrap, where "
+        "every process of the sandbox ends with its session; SnapshotScope::kRepository works "
+        "without");
   }
   const fs::path dir = workdir_ / kCheckpointDir / std::to_string(++checkpoint_count_);
   std::error_code ec;
@@ -79,8 +83,10 @@ Result<std::string> LocalRuntime::checkpoint() {
 
 Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std::string>& keep) {
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  if (!has_sandbox_) return Status::FailedPrecondition("local sandbox is not started; call start() first");
-  if (!use_bwrap_) return Status::Unimplemented("the local runtime reverts a whole sandbox only under bubblewrap");
+  if (!has_sandbox_)
+    return Status::FailedPrecondition("local sandbox is not started; call start() first");
+  if (!use_bwrap_)
+    return Status::Unimplemented("the local runtime reverts a whole sandbox only under bubblewrap");
   const fs::path from = checkpoint;
   std::ifstream layout_in(from / kLayoutFile);
   const std::string layout{std::istreambuf_iterator<char>(layout_in), {}};
@@ -88,7 +94,8 @@ Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std
     return NotACheckpoint(checkpoint);
   }
   if (layout != layer_layout()) {
-    return Status::FailedPrecondition("checkpoint " + checkpoint + " is of a sandbox laid out as \"" + layout +
+    return Status::FailedPrecondition("checkpoint " + checkpoint +
+                                      " is of a sandbox laid out as \"" + layout +
                                       "\", this one is \"" + layer_layout() + "\"");
   }
   std::vector<fs::path> kept_at;
@@ -108,27 +115,33 @@ Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std
     if (!NoLinkBetween(workdir_, kept_at[i])) {
       // Checked now that no process of the sandbox runs; nothing changed.
       (void)session_.Open(session_opener_, session_options_);
-      return Status::FailedPrecondition("revert: cannot keep " + keep[i] +
-                                        ": a directory above it is a symlink in the sandbox; nothing was reverted");
+      return Status::FailedPrecondition(
+          "revert: cannot keep " + keep[i] +
+          ": a directory above it is a symlink in the sandbox; nothing was reverted");
     }
   }
   for (std::size_t i = 0; i < kept_at.size(); ++i) {
     if (!Exists(kept_at[i])) continue;
     fs::rename(kept_at[i], aside / std::to_string(i), ec);
-    if (ec) return Status::Internal("revert: setting " + kept_at[i].string() + " aside: " + ec.message());
+    if (ec)
+      return Status::Internal("revert: setting " + kept_at[i].string() + " aside: " + ec.message());
     had[i] = true;
   }
   for (const std::string& layer : layer_dirs()) {
     fs::remove_all(workdir_ / layer, ec);
-    if (ec) return Status::Internal("revert: removing " + (workdir_ / layer).string() + ": " + ec.message());
-    R2E_RETURN_IF_ERROR(internal::CopyPreserving(from / layer, workdir_ / layer).WithContext("revert"));
+    if (ec)
+      return Status::Internal("revert: removing " + (workdir_ / layer).string() + ": " +
+                              ec.message());
+    R2E_RETURN_IF_ERROR(
+        internal::CopyPreserving(from / layer, workdir_ / layer).WithContext("revert"));
   }
   Status kept_back = Status::OK();
   for (std::size_t i = 0; i < kept_at.size(); ++i) {
     if (!NoLinkBetween(workdir_, kept_at[i])) {
       // The checkpoint has a link there: what was kept is dropped.
-      kept_back = Status::FailedPrecondition("revert: cannot put back " + keep[i] +
-                                             ": a directory above it is a symlink in the checkpoint");
+      kept_back =
+          Status::FailedPrecondition("revert: cannot put back " + keep[i] +
+                                     ": a directory above it is a symlink in the checkpoint");
       continue;
     }
     fs::remove_all(kept_at[i], ec);
@@ -140,18 +153,20 @@ Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std
       fs::create_directories(kept_at[i].parent_path(), ec);
     }
     fs::rename(aside / std::to_string(i), kept_at[i], ec);
-    if (ec) return Status::Internal("revert: putting back " + kept_at[i].string() + ": " + ec.message());
+    if (ec)
+      return Status::Internal("revert: putting back " + kept_at[i].string() + ": " + ec.message());
   }
   fs::remove_all(aside, ec);
-  R2E_RETURN_IF_ERROR(
-      session_.Open(session_opener_, session_options_).WithContext("revert: starting the session again"));
+  R2E_RETURN_IF_ERROR(session_.Open(session_opener_, session_options_)
+                          .WithContext("revert: starting the session again"));
   return kept_back;
 }
 
 Status LocalRuntime::release_checkpoint(const std::string& checkpoint) {
   std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
   const fs::path dir = checkpoint;
-  if (!has_sandbox_ || dir.parent_path() != workdir_ / kCheckpointDir || !Exists(dir / kLayoutFile)) {
+  if (!has_sandbox_ || dir.parent_path() != workdir_ / kCheckpointDir ||
+      !Exists(dir / kLayoutFile)) {
     return NotACheckpoint(checkpoint);
   }
   std::error_code ec;

@@ -169,7 +169,8 @@ Status ForgetToolServer(Runtime& runtime, const std::vector<InstalledTool>& inst
   const std::string dir = internal::ToolServerDir(bin);
   ExecOptions o;
   o.timeout = std::chrono::seconds(30);
-  auto r = runtime.exec("rm -f " + ShellQuote(dir + "/pid") + " " + ShellQuote(dir + "/starting"), o);
+  auto r =
+      runtime.exec("rm -f " + ShellQuote(dir + "/pid") + " " + ShellQuote(dir + "/starting"), o);
   return r.ok() ? Status::OK() : r.status().WithContext("forgetting the tool server");
 }
 

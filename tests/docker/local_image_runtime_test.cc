@@ -213,16 +213,21 @@ TEST_P(LocalImageRuntimeTest, ACheckpointBringsBackEveryWritablePath) {
   auto rt = Start();
   const bool overlay = GetParam() != Layer::kCopy;
   const std::string usr = overlay ? " && echo tool > /usr/local/bin/added" : "";
-  Run(*rt, "echo one > /testbed/NEW && rm /testbed/conftest.py && mkdir -p /var/tmp/store && echo s1 > "
-           "/var/tmp/store/f && echo r > /root/r" + usr);
+  Run(*rt,
+      "echo one > /testbed/NEW && rm /testbed/conftest.py && mkdir -p /var/tmp/store && echo s1 > "
+      "/var/tmp/store/f && echo r > /root/r" +
+          usr);
   const std::string state =
-      "cat /testbed/NEW /root/r 2>&1; test -e /testbed/conftest.py && echo conftest; cat /usr/local/bin/added "
+      "cat /testbed/NEW /root/r 2>&1; test -e /testbed/conftest.py && echo conftest; cat "
+      "/usr/local/bin/added "
       "2>/dev/null; ls /tmp";
   const std::string before = Run(*rt, state).output;
   auto cp = rt->checkpoint();
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
-  Run(*rt, "echo two > /testbed/NEW && touch /testbed/conftest.py /tmp/later && rm /root/r && echo s2 > "
-           "/var/tmp/store/f && (sleep 1000 >/dev/null 2>&1 &)" + std::string(overlay ? " && rm /usr/local/bin/added" : ""));
+  Run(*rt,
+      "echo two > /testbed/NEW && touch /testbed/conftest.py /tmp/later && rm /root/r && echo s2 > "
+      "/var/tmp/store/f && (sleep 1000 >/dev/null 2>&1 &)" +
+          std::string(overlay ? " && rm /usr/local/bin/added" : ""));
   ASSERT_NE(Run(*rt, state).output, before);
   ASSERT_TRUE(rt->revert(*cp, {"/var/tmp/store"}).ok());
   EXPECT_EQ(Run(*rt, state).output, before);
@@ -236,7 +241,8 @@ TEST_P(LocalImageRuntimeTest, ACheckpointBringsBackEveryWritablePath) {
   ASSERT_TRUE(rt->release_checkpoint(*cp).ok());
   EXPECT_EQ(rt->release_checkpoint(*cp).code(), StatusCode::kNotFound);
   EXPECT_EQ(other->revert(*cp, {}).code(), StatusCode::kNotFound);
-  EXPECT_EQ(other->revert(dir_->string(), {}).code(), StatusCode::kNotFound) << "only checkpoints are reverted to";
+  EXPECT_EQ(other->revert(dir_->string(), {}).code(), StatusCode::kNotFound)
+      << "only checkpoints are reverted to";
 
   if (!overlay) return;
   // The agent makes /var/tmp a link to a host directory: keeping a path
@@ -249,7 +255,8 @@ TEST_P(LocalImageRuntimeTest, ACheckpointBringsBackEveryWritablePath) {
   const Status refused = rt->revert(*again, {"/var/tmp/store"});
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
   EXPECT_TRUE(fs::is_directory(host_dir / "store"));
-  EXPECT_EQ(Run(*rt, "readlink /var/tmp").output, host_dir.string() + "\n") << "nothing was reverted";
+  EXPECT_EQ(Run(*rt, "readlink /var/tmp").output, host_dir.string() + "\n")
+      << "nothing was reverted";
   ASSERT_TRUE(rt->revert(*again, {}).ok());
   EXPECT_EQ(Run(*rt, "cat /var/tmp/store/f").output, "s2\n");
   EXPECT_TRUE(fs::is_directory(host_dir / "store"));

@@ -13,9 +13,11 @@ namespace {
 
 // Lines `docker images` prints for r2e's checkpoint names containing `part`.
 int CheckpointNames(const std::string& part) {
-  FILE* p = ::popen(("docker images --format '{{.Repository}}:{{.Tag}}' r2e-checkpoint | grep -c -- '" + part + "'")
-                        .c_str(),
-                    "r");
+  FILE* p =
+      ::popen(("docker images --format '{{.Repository}}:{{.Tag}}' r2e-checkpoint | grep -c -- '" +
+               part + "'")
+                  .c_str(),
+              "r");
   if (p == nullptr) return -1;
   int n = -1;
   if (std::fscanf(p, "%d", &n) != 1) n = -1;
@@ -45,7 +47,8 @@ TEST(DockerCheckpointTest, NamesGoWithStopOrCleanup) {
   EXPECT_EQ(CheckpointNames(name), 1);
   EXPECT_EQ(CheckpointNames(reverted), 1) << "the reverted container holds its image";
   EXPECT_EQ(rt.revert("r2e-checkpoint:no-such", {}).code(), StatusCode::kNotFound);
-  EXPECT_EQ(rt.revert(spec.image, {}).code(), StatusCode::kNotFound) << "only checkpoint names are reverted to";
+  EXPECT_EQ(rt.revert(spec.image, {}).code(), StatusCode::kNotFound)
+      << "only checkpoint names are reverted to";
   ASSERT_TRUE(rt.stop().ok());
   EXPECT_EQ(CheckpointNames(name), 0);
   EXPECT_EQ(CheckpointNames(reverted), 0);
@@ -68,7 +71,8 @@ TEST(DockerCheckpointTest, NamesGoWithStopOrCleanup) {
   auto report = CleanupSandboxes(dry);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(CheckpointNames(leaked_name), 1) << "a dry run removes nothing";
-  EXPECT_NE(std::find(report->removed.begin(), report->removed.end(), "r2e-checkpoint:" + leaked_name + "-1"),
+  EXPECT_NE(std::find(report->removed.begin(), report->removed.end(),
+                      "r2e-checkpoint:" + leaked_name + "-1"),
             report->removed.end());
   ASSERT_TRUE(CleanupSandboxes().ok());
   EXPECT_EQ(CheckpointNames(leaked_name), 0);

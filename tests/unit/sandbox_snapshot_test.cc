@@ -8,11 +8,11 @@
 
 #include <string>
 
+#include "demo_task.h"
 #include "r2e/docker_runtime.h"
 #include "r2e/local_runtime.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
-#include "demo_task.h"
 
 #ifndef R2E_SANDBOX_SNAPSHOT_RUNTIMES
 #define R2E_SANDBOX_SNAPSHOT_RUNTIMES "local"
@@ -25,25 +25,30 @@ namespace {
 // /var/tmp with modes, and the repository.
 constexpr const char* kWholeState =
     "{ cd /testbed && git status --porcelain && cat textstats/stats.py | sha256sum; "
-    "for f in /root/note /tmp/cache/data /var/tmp/kept; do stat -c '%n %a %s' $f 2>&1; cat $f 2>&1; done; "
+    "for f in /root/note /tmp/cache/data /var/tmp/kept; do stat -c '%n %a %s' $f 2>&1; cat $f "
+    "2>&1; done; "
     "ls /root /tmp; } 2>&1";
 
 constexpr const char* kFirstChanges =
-    "echo note > /root/note && chmod 600 /root/note && mkdir -p /tmp/cache && echo data > /tmp/cache/data && "
+    "echo note > /root/note && chmod 600 /root/note && mkdir -p /tmp/cache && echo data > "
+    "/tmp/cache/data && "
     "echo kept > /var/tmp/kept && echo 'x = 1' >> /testbed/textstats/stats.py";
 
 constexpr const char* kLaterChanges =
-    "rm -f /root/note && echo other > /tmp/cache/data && echo later > /root/later && rm -f /var/tmp/kept && "
+    "rm -f /root/note && echo other > /tmp/cache/data && echo later > /root/later && rm -f "
+    "/var/tmp/kept && "
     "cd /testbed && git checkout -q . && echo new > new.txt";
 
 class SandboxSnapshotTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "local" && !LocalRuntime::BubblewrapAvailable()) GTEST_SKIP() << "no bubblewrap here";
+    if (GetParam() == "local" && !LocalRuntime::BubblewrapAvailable())
+      GTEST_SKIP() << "no bubblewrap here";
     if (GetParam() != "docker") return;
     auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
     if (!missing.ok()) GTEST_SKIP() << "no Docker daemon: " << missing.status().ToString();
-    if (!missing->empty()) GTEST_SKIP() << missing->front() << " is missing (scripts/build-test-images.sh)";
+    if (!missing->empty())
+      GTEST_SKIP() << missing->front() << " is missing (scripts/build-test-images.sh)";
   }
 
   RepoEnvOptions Options() const {
@@ -79,7 +84,8 @@ TEST_P(SandboxSnapshotTest, RestoreBringsBackEveryWritablePathAndEndsTheProcesse
   auto env = Started();
   ASSERT_NE(env, nullptr);
   Run(*env, kFirstChanges);
-  ASSERT_TRUE(env->step("<function=execute_bash>\n<parameter=cmd>ls</parameter>\n</function>").ok());
+  ASSERT_TRUE(
+      env->step("<function=execute_bash>\n<parameter=cmd>ls</parameter>\n</function>").ok());
   const std::string before = Run(*env, kWholeState);
   auto id = env->snapshot(SnapshotScope::kSandbox);
   ASSERT_TRUE(id.ok()) << id.status().ToString();
@@ -95,23 +101,34 @@ TEST_P(SandboxSnapshotTest, RestoreBringsBackEveryWritablePathAndEndsTheProcesse
   auto later = env->snapshot();
   ASSERT_TRUE(later.ok()) << later.status().ToString();
   const std::string later_tree = Run(*env, "cd /testbed && git status --porcelain");
-  ASSERT_TRUE(env->step("<function=execute_bash>\n<parameter=cmd>pwd</parameter>\n</function>").ok());
+  ASSERT_TRUE(
+      env->step("<function=execute_bash>\n<parameter=cmd>pwd</parameter>\n</function>").ok());
   ASSERT_NE(Run(*env, kWholeState), before);
 
   Status restored = env->restore(*id);
   ASSERT_TRUE(restored.ok()) << restored.ToString();
   EXPECT_EQ(Run(*env, kWholeState), before);
   EXPECT_EQ(env->steps(), 1);
-  EXPECT_EQ(Run(*env, "pgrep -f r2e-marker-sleep | wc -l"), "0\n") << "the episode's process survived";
+  EXPECT_EQ(Run(*env, "pgrep -f r2e-marker-sleep | wc -l"), "0\n")
+      << "the episode's process survived";
   // Steps work (the tool server starts again), also after a second restore.
-  auto step = env->step("<function=execute_bash>\n<parameter=cmd>echo after-restore</parameter>\n</function>");
+  auto step = env->step(
+      "<function=execute_bash>\n<parameter=cmd>echo after-restore</parameter>\n</function>");
   ASSERT_TRUE(step.ok()) << step.status().ToString();
-  EXPECT_NE(step->observation.text.find("after-restore"), std::string::npos) << step->observation.text;
+  EXPECT_NE(step->observation.text.find("after-restore"), std::string::npos)
+      << step->observation.text;
 
   ASSERT_TRUE(env->restore(*later).ok());
   EXPECT_EQ(Run(*env, "cd /testbed && git status --porcelain"), later_tree);
   ASSERT_TRUE(env->restore(*id).ok());
   EXPECT_EQ(Run(*env, kWholeState), before);
+  // The next episode starts clean, whatever the restores replaced.
+  ASSERT_TRUE(env->reset().ok());
+  EXPECT_EQ(Run(*env, "cd /testbed && git status --porcelain"), "");
+  auto next = env->step(
+      "<function=execute_bash>\n<parameter=cmd>echo next-episode</parameter>\n</function>");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_NE(next->observation.text.find("next-episode"), std::string::npos);
 }
 
 TEST_P(SandboxSnapshotTest, AForkStartsInTheStateAndDropReleases) {
@@ -127,7 +144,8 @@ TEST_P(SandboxSnapshotTest, AForkStartsInTheStateAndDropReleases) {
   ASSERT_TRUE(child.ok()) << child.status().ToString();
   EXPECT_EQ(Run(**child, kWholeState), before);
   EXPECT_TRUE((*child)->snapshots().empty());
-  auto step = (*child)->step("<function=execute_bash>\n<parameter=cmd>echo in-child</parameter>\n</function>");
+  auto step = (*child)->step(
+      "<function=execute_bash>\n<parameter=cmd>echo in-child</parameter>\n</function>");
   ASSERT_TRUE(step.ok()) << step.status().ToString();
   EXPECT_NE(step->observation.text.find("in-child"), std::string::npos);
   // The child's own snapshots work, and the original is untouched.
@@ -159,7 +177,8 @@ TEST_P(SandboxSnapshotTest, AFastResetReleasesTheEpisodesCheckpoints) {
   ASSERT_TRUE(env->restore(*again).ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Runtimes, SandboxSnapshotTest, ::testing::Values(R2E_SANDBOX_SNAPSHOT_RUNTIMES));
+INSTANTIATE_TEST_SUITE_P(Runtimes, SandboxSnapshotTest,
+                         ::testing::Values(R2E_SANDBOX_SNAPSHOT_RUNTIMES));
 
 }  // namespace
 }  // namespace r2e

@@ -82,5 +82,28 @@ TEST(DockerCheckpointTest, NamesGoWithStopOrCleanup) {
   EXPECT_EQ(CheckpointNames(live_name), 0);
 }
 
+// A checkpoint removed behind the runtime's back (`docker rmi -f`): revert is
+// NotFound, and the sandbox runs on untouched.
+TEST(DockerCheckpointTest, ACheckpointRemovedBehindItsBackIsNotFound) {
+  auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
+  if (!missing.ok() || !missing->empty()) GTEST_SKIP() << "no Docker daemon or demo image";
+  DockerRuntime rt;
+  SandboxSpec spec;
+  spec.image = test_util::DemoTask().image;
+  ASSERT_TRUE(rt.start(spec).ok());
+  const std::string name = rt.container_name();
+  auto cp = rt.checkpoint();
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  ASSERT_TRUE(rt.exec("echo after > /root/f").ok());
+  ASSERT_EQ(std::system(("docker rmi -f " + *cp + " >/dev/null").c_str()), 0);
+  const Status gone = rt.revert(*cp, {});
+  EXPECT_EQ(gone.code(), StatusCode::kNotFound) << gone.ToString();
+  EXPECT_EQ(rt.container_name(), name);
+  auto r = rt.exec("cat /root/f");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->output, "after\n");
+  EXPECT_TRUE(rt.stop().ok());
+}
+
 }  // namespace
 }  // namespace r2e

@@ -356,7 +356,9 @@ class RepoEnv {
   // Puts the sandbox back in the snapshot's state: kills the episode's
   // processes, restores /testbed and its git state (a session that keeps
   // state between commands is restarted), and sets steps() and check_done()
-  // to the snapshot's. NotFound for
+  // to the snapshot's. A SnapshotScope::kSandbox snapshot brings back every
+  // writable path but the repository snapshots' store, and ends every
+  // process of the sandbox (the tool server starts again). NotFound for
   // an unknown or dropped id; FailedPrecondition when the snapshot store in
   // the sandbox is gone or damaged (the agent deleted it, the disk is full):
   // the message says so, and reset() still works.

@@ -89,7 +89,6 @@ Status RepoEnv::restore_after(SnapshotId id, const std::string& first) {
     R2E_RETURN_IF_ERROR(revert_to(checkpoints_.at(id)).WithContext("restoring a snapshot"));
     steps_ = info->step;
     done_ = info->done;
-    episode_token_ = internal::RandomHex(8);
     return Status::OK();
   }
   const bool end_session = runtime_->keeps_state();

@@ -106,60 +106,67 @@ Status LocalRuntime::revert(const std::string& checkpoint, const std::vector<std
   // Every process of the sandbox ends with its session (bubblewrap's PID
   // namespace): nothing writes the layer while it is replaced.
   session_.Close(session_.Take());
-  std::error_code ec;
-  const fs::path aside = workdir_ / "kept";
-  fs::remove_all(aside, ec);
-  fs::create_directories(aside, ec);
-  std::vector<bool> had(kept_at.size(), false);
-  for (std::size_t i = 0; i < kept_at.size(); ++i) {
-    if (!NoLinkBetween(workdir_, kept_at[i])) {
-      // Checked now that no process of the sandbox runs; nothing changed.
-      (void)session_.Open(session_opener_, session_options_);
-      return Status::FailedPrecondition(
-          "revert: cannot keep " + keep[i] +
-          ": a directory above it is a symlink in the sandbox; nothing was reverted");
+  // The session opens again whatever happened: a revert that failed halfway
+  // leaves a sandbox that runs (and that stop() removes).
+  auto replace = [&]() -> Status {
+    std::error_code ec;
+    const fs::path aside = workdir_ / "kept";
+    fs::remove_all(aside, ec);
+    fs::create_directories(aside, ec);
+    std::vector<bool> had(kept_at.size(), false);
+    for (std::size_t i = 0; i < kept_at.size(); ++i) {
+      if (!NoLinkBetween(workdir_, kept_at[i])) {
+        // Checked now that no process of the sandbox runs; nothing changed.
+        return Status::FailedPrecondition(
+            "revert: cannot keep " + keep[i] +
+            ": a directory above it is a symlink in the sandbox; nothing was reverted");
+      }
     }
-  }
-  for (std::size_t i = 0; i < kept_at.size(); ++i) {
-    if (!Exists(kept_at[i])) continue;
-    fs::rename(kept_at[i], aside / std::to_string(i), ec);
-    if (ec)
-      return Status::Internal("revert: setting " + kept_at[i].string() + " aside: " + ec.message());
-    had[i] = true;
-  }
-  for (const std::string& layer : layer_dirs()) {
-    fs::remove_all(workdir_ / layer, ec);
-    if (ec)
-      return Status::Internal("revert: removing " + (workdir_ / layer).string() + ": " +
-                              ec.message());
-    R2E_RETURN_IF_ERROR(
-        internal::CopyPreserving(from / layer, workdir_ / layer).WithContext("revert"));
-  }
-  Status kept_back = Status::OK();
-  for (std::size_t i = 0; i < kept_at.size(); ++i) {
-    if (!NoLinkBetween(workdir_, kept_at[i])) {
-      // The checkpoint has a link there: what was kept is dropped.
-      kept_back =
-          Status::FailedPrecondition("revert: cannot put back " + keep[i] +
-                                     ": a directory above it is a symlink in the checkpoint");
-      continue;
+    for (std::size_t i = 0; i < kept_at.size(); ++i) {
+      if (!Exists(kept_at[i])) continue;
+      fs::rename(kept_at[i], aside / std::to_string(i), ec);
+      if (ec)
+        return Status::Internal("revert: setting " + kept_at[i].string() +
+                                " aside: " + ec.message());
+      had[i] = true;
     }
-    fs::remove_all(kept_at[i], ec);
-    if (!had[i]) continue;
-    if (image_.held() && overlay_) {
-      const fs::path rel = kept_at[i].lexically_relative(workdir_ / "upper").parent_path();
-      R2E_RETURN_IF_ERROR(internal::MakeUpperDirs(image_.image().rootfs, workdir_, rel));
-    } else {
-      fs::create_directories(kept_at[i].parent_path(), ec);
+    for (const std::string& layer : layer_dirs()) {
+      fs::remove_all(workdir_ / layer, ec);
+      if (ec)
+        return Status::Internal("revert: removing " + (workdir_ / layer).string() + ": " +
+                                ec.message());
+      R2E_RETURN_IF_ERROR(
+          internal::CopyPreserving(from / layer, workdir_ / layer).WithContext("revert"));
     }
-    fs::rename(aside / std::to_string(i), kept_at[i], ec);
-    if (ec)
-      return Status::Internal("revert: putting back " + kept_at[i].string() + ": " + ec.message());
-  }
-  fs::remove_all(aside, ec);
-  R2E_RETURN_IF_ERROR(session_.Open(session_opener_, session_options_)
-                          .WithContext("revert: starting the session again"));
-  return kept_back;
+    Status kept_back = Status::OK();
+    for (std::size_t i = 0; i < kept_at.size(); ++i) {
+      if (!NoLinkBetween(workdir_, kept_at[i])) {
+        // The checkpoint has a link there: what was kept is dropped.
+        kept_back =
+            Status::FailedPrecondition("revert: cannot put back " + keep[i] +
+                                       ": a directory above it is a symlink in the checkpoint");
+        continue;
+      }
+      fs::remove_all(kept_at[i], ec);
+      if (!had[i]) continue;
+      if (image_.held() && overlay_) {
+        const fs::path rel = kept_at[i].lexically_relative(workdir_ / "upper").parent_path();
+        R2E_RETURN_IF_ERROR(internal::MakeUpperDirs(image_.image().rootfs, workdir_, rel));
+      } else {
+        fs::create_directories(kept_at[i].parent_path(), ec);
+      }
+      fs::rename(aside / std::to_string(i), kept_at[i], ec);
+      if (ec)
+        return Status::Internal("revert: putting back " + kept_at[i].string() + ": " +
+                                ec.message());
+    }
+    fs::remove_all(aside, ec);
+    return kept_back;
+  };
+  Status replaced = replace();
+  Status opened = session_.Open(session_opener_, session_options_)
+                      .WithContext("revert: starting the session again");
+  return replaced.ok() ? opened : replaced;
 }
 
 Status LocalRuntime::release_checkpoint(const std::string& checkpoint) {

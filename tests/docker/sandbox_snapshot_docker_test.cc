@@ -25,14 +25,25 @@ int CheckpointNames(const std::string& part) {
   return n;
 }
 
+// DockerRuntime's checkpoints directly, on the demo image.
+class DockerCheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
+    if (!missing.ok() || !missing->empty()) GTEST_SKIP() << "no Docker daemon or demo image";
+  }
+  static SandboxSpec DemoSpec() {
+    SandboxSpec spec;
+    spec.image = test_util::DemoTask().image;
+    return spec;
+  }
+};
+
 // stop() removes every name a runtime made; a process that died without
 // stop() leaves names that `r2e cleanup` removes once their container is gone.
-TEST(DockerCheckpointTest, NamesGoWithStopOrCleanup) {
-  auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
-  if (!missing.ok() || !missing->empty()) GTEST_SKIP() << "no Docker daemon or demo image";
+TEST_F(DockerCheckpointTest, NamesGoWithStopOrCleanup) {
   DockerRuntime rt;
-  SandboxSpec spec;
-  spec.image = test_util::DemoTask().image;
+  const SandboxSpec spec = DemoSpec();
   ASSERT_TRUE(rt.start(spec).ok());
   const std::string name = rt.container_name();
   auto first = rt.checkpoint();
@@ -84,12 +95,9 @@ TEST(DockerCheckpointTest, NamesGoWithStopOrCleanup) {
 
 // A checkpoint removed behind the runtime's back (`docker rmi -f`): revert is
 // NotFound, and the sandbox runs on untouched.
-TEST(DockerCheckpointTest, ACheckpointRemovedBehindItsBackIsNotFound) {
-  auto missing = DockerRuntime::MissingImages({test_util::DemoTask().image});
-  if (!missing.ok() || !missing->empty()) GTEST_SKIP() << "no Docker daemon or demo image";
+TEST_F(DockerCheckpointTest, ACheckpointRemovedBehindItsBackIsNotFound) {
   DockerRuntime rt;
-  SandboxSpec spec;
-  spec.image = test_util::DemoTask().image;
+  const SandboxSpec spec = DemoSpec();
   ASSERT_TRUE(rt.start(spec).ok());
   const std::string name = rt.container_name();
   auto cp = rt.checkpoint();

@@ -26,15 +26,20 @@ struct SnapshotBenchOptions {
 
 // Prints one JSON line per repository and operation
 //   {"bench": "snapshot", "runtime", "repo": "demo"|"large", "op": "snapshot"|"restore"|"fork"|
-//    "replay_baseline"|"fork_warm"|"fork_warm_again"|"warm_reset", "n", "p50_ms", "p90_ms",
+//    "replay_baseline"|"fork_warm"|"fork_warm_again"|"warm_reset"|"warm_reset_then_restore"|
+//    "sandbox_snapshot"|"sandbox_restore", "n", "p50_ms", "p90_ms",
 //    "p99_ms", "mean_ms"}
 // ("fork": the new sandbox made cold; "fork_warm": the first fork of a new
 // snapshot, its sandbox taken from a warm pool whose sandboxes, like the
 // original's, have primed snapshot stores (RepoEnvOptions::prime_snapshots);
 // "fork_warm_again": the second fork of that snapshot; "warm_reset": a reset
-// from that pool) then per repository {"bench": "snapshot", "repo",
-// "restore_vs_replay": baseline p50 / restore p50, "fork_warm_vs_bound":
-// fork_warm p50 / (warm_reset p50 + restore p50), "fork_warm_again_vs_bound"}.
+// from that pool; "warm_reset_then_restore": a warm reset and a restore
+// timed as one sequence, while the pool refills as it does during a fork)
+// then per repository {"bench": "snapshot", "repo", "restore_vs_replay":
+// baseline p50 / restore p50, "fork_warm_vs_bound": fork_warm p50 /
+// (warm_reset p50 + restore p50), "fork_warm_again_vs_bound",
+// "fork_warm_vs_sequence": fork_warm p50 / warm_reset_then_restore p50,
+// "fork_warm_again_vs_sequence", "sandbox_restore_vs_restore"}.
 Status RunSnapshotBench(const SnapshotBenchOptions& options, std::ostream& out);
 
 }  // namespace r2e::bench

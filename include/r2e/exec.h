@@ -3,6 +3,7 @@
 #define R2E_EXEC_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -23,6 +24,12 @@ struct ExecOptions {
   // Extra environment variables, applied over the command environment (the
   // image's variables, PATH and the session's; see ShellSessionOptions).
   std::vector<std::pair<std::string, std::string>> env;
+
+  // Bytes the output bound keeps at the end beyond the session's tail bound
+  // (ShellSessionOptions::tail_bytes), for a trailer the caller takes off
+  // again (a served tool call's path line), so that the command's own tail is
+  // kept whole and truncated_bytes counts only its bytes. 0 for commands.
+  std::size_t trailer_bytes = 0;
 };
 
 struct ExecResult {

@@ -265,7 +265,8 @@ Result<ExecResult> KubeRuntime::exec_per_command(std::string_view command, const
   R2E_ASSIGN_OR_RETURN(std::vector<std::string> argv,
                        container::PerCommandArgv(options_.session, env_, command, options));
   // stdout and stderr merged in arrival order, bounded while they stream.
-  internal::BoundedOutput out(options_.session.head_bytes, options_.session.tail_bytes);
+  internal::BoundedOutput out(options_.session.head_bytes,
+                              options_.session.tail_bytes + options.trailer_bytes);
   argv = internal::SandboxArgv(options_.session, options.workdir.empty() ? options_.workdir : options.workdir, argv);
   R2E_ASSIGN_OR_RETURN(kube::ExecRun run,
                        client_->exec_run(ns_, pod, pod, argv, "", options.timeout + options_.session.backstop, 0,

@@ -288,7 +288,7 @@ Result<ExecResult> ShellSession::exec_locked(std::string_view command, const Exe
   const auto started = Clock::now();
   const auto deadline = started + options.timeout + options_.backstop;
   ExecResult result;
-  internal::BoundedOutput out(options_.head_bytes, options_.tail_bytes);
+  internal::BoundedOutput out(options_.head_bytes, options_.tail_bytes + options.trailer_bytes);
   internal::MarkerScanner scanner(nonce);
   auto finish = [&](int code, bool timed_out) {
     result.exit_code = code;

@@ -1,5 +1,7 @@
 #include "tools/served_tools.h"
 
+#include <utility>
+
 #include "r2e/shell_quote.h"
 #include "tools/embedded_scripts.h"
 
@@ -60,7 +62,7 @@ __r2e_served() {
         done
         __r2e_rc=${__r2e_l#* }
         exec {__r2e_r}<&- {__r2e_i}<&- {__r2e_o}>&- {__r2e_e}>&-
-        printf '%s served\n' "$__r2e_n"
+        printf '%s s\n' "$__r2e_n"
         return "$__r2e_rc"
       fi
       exec {__r2e_r}<&- {__r2e_i}<&- {__r2e_o}>&- {__r2e_e}>&-
@@ -77,7 +79,7 @@ __r2e_served() {
   fi
   "$@"
   __r2e_rc=$?
-  printf '%s exec\n' "$__r2e_n"
+  printf '%s x\n' "$__r2e_n"
   return $__r2e_rc
 }
 )SH";
@@ -162,9 +164,12 @@ std::string ServedCommand(std::string_view bin_dir, const std::vector<std::strin
   return fn + "__r2e_served " + std::string(nonce) + " " + std::string(command);
 }
 
+std::size_t ServedTrailerBytes(std::string_view nonce) { return nonce.size() + 3; }
+
 std::string StripServedTrailer(std::string& output, std::string_view nonce) {
-  for (std::string_view how : {"served", "exec"}) {
-    const std::string trailer = std::string(nonce) + " " + std::string(how) + "\n";
+  static constexpr std::pair<char, std::string_view> kTags[] = {{'s', "served"}, {'x', "exec"}};
+  for (const auto& [tag, how] : kTags) {
+    const std::string trailer = std::string(nonce) + " " + tag + "\n";
     const std::size_t at = output.rfind(trailer);
     if (at != std::string::npos) {
       output.erase(at, trailer.size());

@@ -10,8 +10,10 @@
 // server is not there, not answering, or cannot serve that call, the function
 // runs the command plainly, and starts a new server for the next call. Either
 // way the tool's stdout, stderr and exit status are those of the plain
-// command; the function then writes one trailer line, "<nonce> served" or
-// "<nonce> exec", that StripServedTrailer() removes and reports.
+// command; the function then writes one trailer line, "<nonce> s" (served)
+// or "<nonce> x" (run plainly), that StripServedTrailer() removes and
+// reports. Both are ServedTrailerBytes() long, so that the caller can have
+// the output bound keep room for them (ExecOptions::trailer_bytes).
 //
 // Internal to the library (tools and env).
 #ifndef R2E_TOOLS_SERVED_TOOLS_H_
@@ -59,6 +61,9 @@ std::string ToolServerStartCommand(std::string_view bin_dir,
 std::string ServedCommand(std::string_view bin_dir, const std::vector<std::string>& tool_paths,
                           std::string_view direct_fifo, std::string_view nonce,
                           std::string_view command);
+
+// The length of either trailer line for `nonce`.
+std::size_t ServedTrailerBytes(std::string_view nonce);
 
 // Removes the trailer for `nonce` from `output` and returns how the call ran:
 // "served", "exec", or "" when no trailer was found (a timeout killed it).

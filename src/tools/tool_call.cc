@@ -120,7 +120,9 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
   if (options.separate_stderr) text += "\n} 2>" + runtime.command_path(stderr_file);
 
   ToolCallResult out;
-  R2E_ASSIGN_OR_RETURN(out.result, runtime.exec(text, options.exec));
+  ExecOptions exec = options.exec;
+  if (!bin.empty()) exec.trailer_bytes = internal::ServedTrailerBytes(nonce);
+  R2E_ASSIGN_OR_RETURN(out.result, runtime.exec(text, exec));
   if (bin.empty()) {
     out.path = out.result.timed_out ? ToolPath::kUnknown : ToolPath::kExec;
   } else {

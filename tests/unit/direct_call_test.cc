@@ -120,17 +120,20 @@ TEST_F(DirectCallTest, ABigRequestAndABigOutputAreThoseOfTheSession) {
   ASSERT_TRUE(content.ok());
   EXPECT_EQ(*content, "VALUE = \"" + big + "\"\n");
   // An output past the session's bound (64 KiB head and tail): the same bytes
-  // kept and the same count dropped as by a plain call. (A call served
-  // through the session differs here: its trailer line took part of the
-  // kept tail before it was taken off.)
+  // kept and the same count dropped as by a plain call, whether the call is
+  // served directly or through the session (whose trailer line the bound
+  // keeps room for).
   const std::string lots = "execute_bash --cmd 'seq 1 40000; echo done >&2'";
   const ToolCallResult direct = Call(lots, /*direct=*/true);
   ToolCallOptions unserved;
   unserved.serve = false;
   const ToolCallResult plain = Call(lots, /*direct=*/false, unserved);
+  const ToolCallResult through_session = Call(lots, /*direct=*/false);
   EXPECT_GT(direct.result.truncated_bytes, 0U);
   EXPECT_EQ(direct.result.truncated_bytes, plain.result.truncated_bytes);
   EXPECT_TRUE(direct.result.output == plain.result.output) << "outputs differ";
+  EXPECT_EQ(through_session.result.truncated_bytes, plain.result.truncated_bytes);
+  EXPECT_TRUE(through_session.result.output == plain.result.output) << "outputs differ";
   EXPECT_EQ(direct.result.exit_code, 0);
   EXPECT_THAT(direct.result.output, HasSubstr("done"));
 }

@@ -204,10 +204,10 @@ TEST_P(ToolServerTest, EachCallSeesItsOwnEnvironmentAndDirectory) {
   };
   const std::string first = served("export R2E_PROBE=one; cd /tmp");
   EXPECT_THAT(first, HasSubstr("[one] /tmp"));
-  EXPECT_THAT(first, HasSubstr("N0NCE served")) << ServerNotes();
+  EXPECT_THAT(first, HasSubstr("N0NCE s\n")) << ServerNotes();
   const std::string second = served("unset R2E_PROBE; cd /testbed");
   EXPECT_THAT(second, HasSubstr("[] /testbed"));
-  EXPECT_THAT(second, HasSubstr("N0NCE served")) << ServerNotes();
+  EXPECT_THAT(second, HasSubstr("N0NCE s\n")) << ServerNotes();
 }
 
 // A second server (two starts that raced) takes over the fifos; the first
@@ -236,7 +236,7 @@ TEST_P(ToolServerTest, ACallOutlivesAServerTakingOver) {
                      "\nrc=$?; wait; exit $rc");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_THAT(r->output, HasSubstr("finished"));
-  EXPECT_THAT(r->output, HasSubstr("N0NCE served")) << ServerNotes();
+  EXPECT_THAT(r->output, HasSubstr("N0NCE s\n")) << ServerNotes();
   EXPECT_EQ(r->exit_code, 0) << r->output << ServerNotes();
   const StepResult next = StepServed(Bash("echo next"));
   EXPECT_THAT(next.observation.text, HasSubstr("next"));
@@ -357,7 +357,7 @@ TEST(ServedClientTest, AStatusLineReadInPiecesIsWhole) {
   while (std::fgets(buf, sizeof buf, p) != nullptr) output += buf;
   ::pclose(p);
   std::filesystem::remove_all(bin);
-  EXPECT_THAT(output, HasSubstr("N0NCE served\nrc=7\n"));
+  EXPECT_THAT(output, HasSubstr("N0NCE s\nrc=7\n"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Calls, ToolServerTest, testing::Bool(),

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "archive/tar.h"
 #include "core/text.h"
@@ -292,7 +293,21 @@ void TakeLooseObjects(PackedSnapshot& packed) {
 std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin) {
   std::string s = "P=\"$S/" + std::string(kPackName) + "\"\n";
   if (!thin) s += EnsureStore();
-  if (packed.loose) {
+  // More than two objects go as one pack and its index, built on the host:
+  // two file creations instead of one per object.
+  const auto pack_files =
+      packed.loose && packed.loose->size() > 2 ? PackLooseObjects(*packed.loose) : std::nullopt;
+  if (pack_files) {
+    // The index last: git looks at a pack only once its index is there.
+    s += "[ -d \"$S/objects/pack\" ] || mkdir -p \"$S/objects/pack\" || fail \"cannot write to "
+         "$S/objects\"\n";
+    for (const auto& [suffix, bytes] :
+         {std::pair<const char*, const std::string*>{".pack", &pack_files->pack},
+          {".idx", &pack_files->idx}}) {
+      s += "printf '" + PrintfFormat(*bytes) + "' > \"$S/objects/pack/" + pack_files->name +
+           suffix + "\" || fail \"writing the snapshot's objects in $S (is the disk full?)\"\n";
+    }
+  } else if (packed.loose) {
     std::set<std::string> dirs;
     for (const auto& [name, content] : *packed.loose) {
       const std::string dir = name.substr(0, 2);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/text.h"
@@ -129,6 +130,45 @@ TEST_F(LooseObjectsTest, OnlyWhatTheSnapshotReachesBeyondTheBase) {
   auto damaged = written;
   for (auto& [path, bytes] : damaged) bytes = "not zlib";
   EXPECT_EQ(ReachableLooseObjects(damaged, {first}).size(), written.size());
+}
+
+// The pack and index built on the host from loose objects are what git
+// reads: in a repository without those objects, git checks the pack
+// (verify-pack: checksums, CRCs, offsets) and reads every object back as the
+// loose one was, including a blob over one stored block (65535 bytes).
+TEST_F(LooseObjectsTest, APackOfLooseObjectsIsOneGitReads) {
+  LooseSh(dir_,
+          "mkdir -p pkg && printf 'one\\0two\\n' > pkg/a && : > empty && "
+          "head -c 70000 /dev/urandom > big && ln -s pkg/a link");
+  const std::string tree = Tree();
+  const auto objects = Objects();
+  ASSERT_EQ(objects.size(), 6u);  // a, empty, big, link's blob, pkg, the root
+  const auto files = PackLooseObjects(objects);
+  ASSERT_TRUE(files.has_value());
+  const fs::path other = dir_ / "other";
+  fs::create_directories(other);
+  LooseSh(other, "git init -q .");
+  const fs::path pack_dir = other / ".git/objects/pack";
+  for (const auto& [suffix, bytes] :
+       {std::pair<std::string, std::string>{".pack", files->pack}, {".idx", files->idx}}) {
+    std::ofstream(pack_dir / (files->name + suffix), std::ios::binary) << bytes;
+  }
+  LooseSh(other, "git verify-pack .git/objects/pack/" + files->name + ".idx");
+  const std::string name = LooseSh(other, "git index-pack --stdin < .git/objects/pack/" +
+                                              files->name + ".pack | sed 's/^pack\\t//'");
+  EXPECT_EQ("pack-" + name, files->name) << "named after its checksum, as git names it";
+  for (const auto& id : Ids(objects)) {
+    EXPECT_EQ(LooseSh(other, "git cat-file -t " + id + " && git cat-file " + "$(git cat-file -t " +
+                                 id + ") " + id + " | sha1sum"),
+              LooseSh(dir_, "git cat-file -t " + id + " && git cat-file " + "$(git cat-file -t " +
+                                id + ") " + id + " | sha1sum"))
+        << id;
+  }
+  EXPECT_EQ(LooseSh(other, "git ls-tree -r " + tree + " | wc -l"), "4");
+  // Not SHA-1, or not readable: no pack (the caller writes loose objects).
+  EXPECT_FALSE(PackLooseObjects({{"ab/" + std::string(62, '0'), objects[0].second}}).has_value());
+  EXPECT_FALSE(PackLooseObjects({{objects[0].first, "not zlib"}}).has_value());
+  EXPECT_FALSE(PackLooseObjects({objects[0], objects[0]}).has_value()) << "one object twice";
 }
 
 TEST_F(LooseObjectsTest, LoosePathsAreTwoHexDigitsThenTheRest) {

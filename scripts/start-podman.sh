@@ -115,7 +115,10 @@ done
 say "containers.conf: $(tr '\n' ' ' <"$conf")"
 
 rm -f "$sock"
-CONTAINERS_CONF=$conf user=$user dir=$dir setsid nohup bash -c "$(declare -f pm); pm system service --time=0 unix://$sock" \
+# From /: the service and every conmon it starts keep its working directory,
+# and a service started from a checkout that is later removed (a CI clone made
+# anew) fails every container start ("conmon: Failed to get working directory").
+CONTAINERS_CONF=$conf user=$user dir=$dir setsid nohup bash -c "cd / && $(declare -f pm); pm system service --time=0 unix://$sock" \
   >"$dir/service.log" 2>&1 &
 for _ in $(seq 1 100); do
   if curl -sf --unix-socket "$sock" http://podman/_ping >/dev/null 2>&1; then

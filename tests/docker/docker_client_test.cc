@@ -227,7 +227,8 @@ TEST_F(DockerClientTest, RemoveReturnsOnlyWhenAnAutoRemoveInProgressIsDone) {
     auto id = client_->create_container(cfg, "");
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     ASSERT_TRUE(client_->start_container(*id).ok());
-    ASSERT_TRUE(client_->kill_container(*id).ok());  // the daemon starts removing it
+    const Status killed = client_->kill_container(*id);  // the daemon starts removing it
+    ASSERT_TRUE(killed.ok()) << "round " << round << ": " << killed.ToString();
     Status removed = client_->remove_container(*id, true);
     ASSERT_TRUE(removed.ok()) << removed.ToString();
     auto info = client_->inspect_container(*id);

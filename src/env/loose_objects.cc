@@ -11,6 +11,21 @@
 #include <set>
 
 namespace r2e::internal {
+namespace {
+
+// `bytes` as lowercase hex (object ids, the pack's name).
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    out += kHex[static_cast<unsigned char>(c) >> 4];
+    out += kHex[static_cast<unsigned char>(c) & 15];
+  }
+  return out;
+}
+
+}  // namespace
 
 bool IsLooseObjectPath(std::string_view path) {
   if (path.starts_with("./")) path.remove_prefix(2);
@@ -60,7 +75,6 @@ std::vector<LooseObject> ReachableLooseObjects(std::vector<LooseObject> objects,
   }
   std::set<std::size_t> keep;
   std::deque<std::string> todo(roots.begin(), roots.end());
-  static constexpr char kHex[] = "0123456789abcdef";
   while (!todo.empty()) {
     const std::string id = std::move(todo.front());
     todo.pop_front();
@@ -78,15 +92,7 @@ std::vector<LooseObject> ReachableLooseObjects(std::vector<LooseObject> objects,
       const auto end = body->find('\0', at);
       if (end == std::string::npos || end + 1 + raw > body->size()) return objects;
       const bool submodule = body->compare(at, 7, "160000 ") == 0;
-      if (!submodule) {
-        std::string child;
-        for (std::size_t k = 0; k < raw; ++k) {
-          const auto b = static_cast<unsigned char>((*body)[end + 1 + k]);
-          child += kHex[b >> 4];
-          child += kHex[b & 15];
-        }
-        todo.push_back(std::move(child));
-      }
+      if (!submodule) todo.push_back(ToHex(std::string_view(*body).substr(end + 1, raw)));
       at = end + 1 + raw;
     }
   }
@@ -149,6 +155,7 @@ std::optional<PackFiles> PackLooseObjects(const std::vector<LooseObject>& object
     if (id.starts_with("./")) id.erase(0, 2);
     if (id.size() != 41) return std::nullopt;  // not SHA-1
     id.erase(2, 1);
+    if (id.find_first_not_of("0123456789abcdef") != std::string::npos) return std::nullopt;
     const auto body = InflateStored(file);
     if (!body) return std::nullopt;
     // "<type> <size>\0<data>": the pack keeps the type and the data.
@@ -199,26 +206,18 @@ std::optional<PackFiles> PackLooseObjects(const std::vector<LooseObject>& object
   }
   std::string idx("\xfftOc", 4);
   PutBigEndian32(idx, 2);
-  std::uint32_t count = 0;
-  std::size_t next = 0;
+  std::size_t next = 0;  // fan-out: how many ids start with a byte up to `first`
   for (int first = 0; first < 256; ++first) {
     while (next < entries.size() && static_cast<unsigned char>(entries[next].raw_id[0]) == first)
       ++next;
-    count = static_cast<std::uint32_t>(next);
-    PutBigEndian32(idx, count);
+    PutBigEndian32(idx, static_cast<std::uint32_t>(next));
   }
   for (const Entry& e : entries) idx += e.raw_id;
   for (const Entry& e : entries) PutBigEndian32(idx, e.crc);
   for (const Entry& e : entries) PutBigEndian32(idx, e.offset);
   idx += pack_sum;
   idx += Sha1(idx);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string name = "pack-";
-  for (const char c : pack_sum) {
-    name += kHex[static_cast<unsigned char>(c) >> 4];
-    name += kHex[static_cast<unsigned char>(c) & 15];
-  }
-  return PackFiles{std::move(name), std::move(pack), std::move(idx)};
+  return PackFiles{"pack-" + ToHex(pack_sum), std::move(pack), std::move(idx)};
 }
 
 }  // namespace r2e::internal

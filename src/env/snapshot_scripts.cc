@@ -8,6 +8,7 @@
 
 #include "archive/tar.h"
 #include "core/text.h"
+#include "env/base_to_snapshot.h"
 #include "env/loose_objects.h"
 #include "env/task_prep.h"
 #include "r2e/shell_quote.h"
@@ -238,7 +239,21 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin) {
          "cd \"$S/objects\" || fail \"cannot enter $S/objects\"\n"
          "shopt -s nullglob; set -- [0-9a-f][0-9a-f]/* pack/*; shopt -u nullglob\n"
          "[ $# -gt 0 ] || set -- -T /dev/null\n"  // nothing written since the base: an empty archive
-         "tar -cf \"$P\" \"$@\" 2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n";
+         // Side by side with the tar, what changed since the base
+         // (base_to_snapshot.h), in base64: a new sandbox of the same base
+         // then needs no git to check the snapshot out.
+         "pd=\n"
+         "if { read -r bw < \"$S/refs/snapshots/base-wt\" && read -r bg < \"$S/refs/snapshots/base-git\" && "
+         "read -r bm < \"$S/refs/snapshots/base-meta\"; } 2>/dev/null; then\n"
+         "  { set -o pipefail; \"${G[@]}\" diff-tree -r -z --no-renames \"$bw\" \"$cw\" && printf 'R2E-GIT\\0' && "
+         "\"${G[@]}\" diff-tree -r -z --no-renames \"$bg\" \"$cg\" && printf 'R2E-META\\0' && "
+         "if [ \"$cm\" != \"$bm\" ]; then \"${G[@]}\" cat-file blob \"$bm\" | sort -z > \"$S/meta.base\" && "
+         "\"${G[@]}\" cat-file blob \"$cm\" | sort -z > \"$S/meta.want\" && comm -z -3 \"$S/meta.base\" "
+         "\"$S/meta.want\"; fi && printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
+         "  pd=$!\n"
+         "fi\n"
+         "tar -cf \"$P\" \"$@\" 2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n"
+         "[ -z \"$pd\" ] || wait \"$pd\" || pd=\n";
   } else {
     s += "printf '%s\\n' \"$cw\" \"$cg\" \"$cm\" | \"${G[@]}\" -c pack.compression=1 pack-objects --revs --stdout "
          "> \"$P\" 2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n";
@@ -249,30 +264,14 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin) {
        std::to_string(kInlinePackBytes) +
        " ]; then\n"
        "  printf 'R2E-PACK '; base64 -w0 < \"$P\" || fail \"encoding the pack\"; echo\n"
+       "  if [ -n \"$pd\" ] && { read -r changes || [ -n \"$changes\" ]; } < \"$S/fork.changes\" && [ ${#changes} -le " +
+       std::to_string(kInlineChangesBytes) +
+       " ]; then\n"
+       "    printf 'R2E-CHANGES %s\\n' \"$changes\"\n"
+       "  fi\n"
        "fi\n";
   return AsCommand(runtime, s);
 }
-
-namespace {
-// `bytes` as a printf format that writes exactly them: printable ASCII as
-// itself, the rest (and ', \ and %) as \xHH.
-std::string PrintfFormat(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\'' && c != '\\' && c != '%') {
-      out += c;
-    } else {
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
-}  // namespace
 
 void TakeLooseObjects(PackedSnapshot& packed) {
   if (packed.inline_pack.empty()) return;
@@ -366,7 +365,30 @@ Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
                            std::string::npos;
     if (whole) out.inline_pack = std::move(data);
   }
+  if (const auto p = output.find("\nR2E-CHANGES "); p != std::string::npos && !out.inline_pack.empty()) {
+    const auto begin = p + 13;
+    const auto end = output.find('\n', begin);
+    if (end != std::string::npos) {
+      if (auto changes = Base64Decode(std::string_view(output).substr(begin, end - begin))) {
+        out.changes = std::move(*changes);
+      }
+    }
+  }
   return out;
+}
+
+std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
+                                              const PackedSnapshot& packed) {
+  if (!packed.loose || packed.changes.empty()) return std::nullopt;
+  auto checkout = BaseToSnapshotPart(packed.changes, *packed.loose);
+  if (!checkout) return std::nullopt;
+  std::string s = Prelude(runtime);
+  s += UnpackPart(id, packed, true);
+  s += "cd \"$T\" || fail \"cannot enter $T\"\n";
+  s += "slow() { echo \"" + std::string(kForkCheckoutSlow) + " $*\"; exit 0; }\n";
+  s += *checkout;
+  s += "echo \"R2E-SNAPSHOT ok\"\n";
+  return AsCommand(runtime, s);
 }
 
 Result<ExecResult> CheckSnapshotScript(ExecResult r, const char* what) {

@@ -57,10 +57,15 @@ inline constexpr const char* kNumberedSnapshotRefs = "[0-9]*";
 // written since its base), as a tar; only for a sandbox whose base is the
 // same. Prints "R2E-SNAPSHOT ok <three tree ids> <size>", then the file in
 // base64 when it is at most kInlinePackBytes (it then travels in the
-// scripts' text, not over the runtime's file transfer).
+// scripts' text, not over the runtime's file transfer), and after it, for a
+// thin pack, "R2E-CHANGES " and what changed since the base
+// (base_to_snapshot.h) in base64, when that is at most kInlineChangesBytes.
 std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin);
 // 120,000 base64 bytes: within an exec's output bound.
 inline constexpr std::size_t kInlinePackBytes = 90000;
+// The changes since the base, in base64, printed after an inline pack when
+// they take at most this (the two within the bound).
+inline constexpr std::size_t kInlineChangesBytes = 9400;
 // The file a pack goes through when it is larger, in the sandbox's own paths.
 std::string ForkPackPath();
 
@@ -73,6 +78,8 @@ struct PackedSnapshot {
   // A thin pack of loose objects only, read on the host (TakeLooseObjects):
   // each object's path under objects/ and its file's bytes.
   std::optional<std::vector<LooseObject>> loose;
+  // What changed since the base, decoded; "" when not printed.
+  std::string changes;
 };
 Result<PackedSnapshot> ParsePacked(const ExecResult& r);
 // Reads a thin, inline pack on the host: when it holds loose objects only,
@@ -85,6 +92,18 @@ void TakeLooseObjects(PackedSnapshot& packed);
 // Takes in what PackScript made (`packed.inline_pack`, else the file uploaded
 // to ForkPackPath()) and writes snapshot `id`'s refs.
 std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin);
+
+// Fork, in a new sandbox whose /testbed is still the base that of the
+// snapshot's store is (nothing ran there since it was primed): the whole
+// script that takes in a thin pack of loose objects, writes snapshot `id`'s
+// refs and checks the snapshot out with BaseToSnapshotPart, no git. Prints
+// "R2E-SNAPSHOT ok", or kForkCheckoutSlow when the checkout failed part way
+// (the objects and refs are in; a restore then finishes with git).
+// std::nullopt when `packed` has no loose objects or no changes, or
+// BaseToSnapshotPart cannot write them.
+std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
+                                              const PackedSnapshot& packed);
+inline constexpr const char* kForkCheckoutSlow = "R2E-SNAPSHOT ok slow";
 
 // A script's result: OK when it printed its success line, else
 // FailedPrecondition saying what failed (`what`: the operation).

@@ -196,8 +196,21 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   mine.id = child_id;
   child.snapshots_ = {mine};
   child.next_snapshot_id_ = child_id + 1;
-  if (Status s = child.restore_after(child_id, internal::UnpackPart(child_id, *packed, thin));
-      !s.ok()) {
+  // A new sandbox of the same base is still at that base: the host writes
+  // the snapshot's changes to it (no git), unless that fails part way.
+  std::string unpack = internal::UnpackPart(child_id, *packed, thin);
+  bool checked_out = false;
+  if (const auto checkout = thin ? internal::ForkCheckoutScript(*child.runtime_, child_id, *packed)
+                                 : std::nullopt) {
+    auto r = child.run_snapshot_script(*checkout, "fork");
+    if (!r.ok()) return fail(r.status());
+    checked_out = r->output.find(internal::kForkCheckoutSlow) == std::string::npos;
+    unpack.clear();  // the objects and refs are in either way
+  }
+  if (checked_out) {
+    child.steps_ = copied.step;
+    child.done_ = copied.done;
+  } else if (Status s = child.restore_after(child_id, unpack); !s.ok()) {
     return fail(s.WithContext("fork"));
   }
   child.defer_tool_server_ = false;

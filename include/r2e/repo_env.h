@@ -488,6 +488,10 @@ class RepoEnv {
   // Thin packs of snapshots already forked, read on the host (their loose
   // objects), by id: later forks of the same snapshot reuse them.
   std::map<SnapshotId, std::shared_ptr<const internal::PackedSnapshot>> fork_packs_;
+  // The listing of the base named first, as a fork read it from the store
+  // (null: too large to print), for the forks of that base to check their
+  // snapshots out without git; a fork's environment inherits it.
+  std::pair<std::string, std::shared_ptr<const std::string>> base_listing_;
   // The runtime's checkpoints of the SnapshotScope::kSandbox snapshots, by id.
   std::map<SnapshotId, std::string> checkpoints_;
   // A fork's new environment starts its tool server after the restore, not

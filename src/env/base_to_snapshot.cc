@@ -9,19 +9,11 @@
 namespace r2e::internal {
 namespace {
 
-// One entry of `git diff-tree -r -z --no-renames`: ":<old mode> <new mode>
-// <old id> <new id> <status>", then the path.
-struct TreeChange {
-  std::string mode;  // the snapshot's
-  std::string id;    // the snapshot's
-  char status = 0;
-  std::string path;  // relative to /testbed
-};
-
-// One entry of the listings' difference: "<type> <mode> <path>".
+// One entry of a listing: "<type> <mode> <path>".
 struct ListingEntry {
   char type = 0;
   std::string mode;
+  bool operator==(const ListingEntry&) const = default;
 };
 
 bool IsObjectId(std::string_view s) {
@@ -32,74 +24,28 @@ bool IsMode(std::string_view s) {
   return !s.empty() && s.size() <= 6 && s.find_first_not_of("01234567") == std::string_view::npos;
 }
 
-struct Changes {
-  std::vector<TreeChange> tree;
-  std::map<std::string, ListingEntry> base_only;      // by path
-  std::map<std::string, ListingEntry> snapshot_only;  // by path
-};
+// The next NUL-terminated token of `in`, taken off it.
+std::optional<std::string_view> NextToken(std::string_view& in) {
+  const auto nul = in.find('\0');
+  if (nul == std::string_view::npos) return std::nullopt;
+  const auto token = in.substr(0, nul);
+  in.remove_prefix(nul + 1);
+  return token;
+}
 
-// `changes` read, or std::nullopt when it is not what PackScript prints.
-std::optional<Changes> Parse(std::string_view changes) {
-  if (!changes.ends_with(kChangesEndMark)) return std::nullopt;
-  changes.remove_suffix(kChangesEndMark.size());
-  Changes out;
-  int section = 0;  // 0: /testbed's trees, 1: .git's, 2: the listings
-  std::size_t at = 0;
-  auto next = [&]() -> std::optional<std::string_view> {
-    if (at >= changes.size()) return std::nullopt;
-    const auto nul = changes.find('\0', at);
-    if (nul == std::string_view::npos) return std::nullopt;
-    const auto token = changes.substr(at, nul - at);
-    at = nul + 1;
-    return token;
-  };
-  while (at < changes.size()) {
-    const auto token = next();
-    if (!token) return std::nullopt;
-    if (section == 0 && *token == kChangesGitMark.substr(0, kChangesGitMark.size() - 1)) {
-      section = 1;
-      continue;
-    }
-    if (section == 1 && *token == kChangesListingMark.substr(0, kChangesListingMark.size() - 1)) {
-      section = 2;
-      continue;
-    }
-    if (section < 2) {
-      // ":100644 100644 <id> <id> M"
-      if (!token->starts_with(':')) return std::nullopt;
-      std::vector<std::string_view> fields;
-      for (std::size_t from = 1; from <= token->size();) {
-        auto space = token->find(' ', from);
-        if (space == std::string_view::npos) space = token->size();
-        fields.push_back(token->substr(from, space - from));
-        from = space + 1;
-      }
-      const auto path = next();
-      if (fields.size() != 5 || !IsMode(fields[1]) || !IsObjectId(fields[3]) || fields[4].size() != 1 || !path ||
-          path->empty()) {
-        return std::nullopt;
-      }
-      TreeChange c;
-      c.mode = std::string(fields[1]);
-      c.id = std::string(fields[3]);
-      c.status = fields[4][0];
-      c.path = (section == 1 ? ".git/" : "") + std::string(*path);
-      out.tree.push_back(std::move(c));
-      continue;
-    }
-    // "<type> <mode> <path>", after a tab when only the snapshot has it.
-    std::string_view entry = *token;
-    const bool snapshots = entry.starts_with('\t');
-    if (snapshots) entry.remove_prefix(1);
-    const auto space = entry.find(' ', 2);
-    if (entry.size() < 5 || entry[1] != ' ' || space == std::string_view::npos || space + 1 >= entry.size() ||
-        !IsMode(entry.substr(2, space - 2))) {
+// A listing's entries by path; std::nullopt when one is not an entry.
+std::optional<std::map<std::string, ListingEntry>> ReadListing(std::string_view listing) {
+  std::map<std::string, ListingEntry> out;
+  while (!listing.empty()) {
+    const auto entry = NextToken(listing);
+    if (!entry) return std::nullopt;
+    const auto space = entry->find(' ', 2);
+    if (entry->size() < 5 || (*entry)[1] != ' ' || space == std::string_view::npos || space + 1 >= entry->size() ||
+        !IsMode(entry->substr(2, space - 2))) {
       return std::nullopt;
     }
-    ListingEntry e{entry[0], std::string(entry.substr(2, space - 2))};
-    (snapshots ? out.snapshot_only : out.base_only)[std::string(entry.substr(space + 1))] = e;
+    out[std::string(entry->substr(space + 1))] = ListingEntry{(*entry)[0], std::string(entry->substr(2, space - 2))};
   }
-  if (section != 2) return std::nullopt;
   return out;
 }
 
@@ -128,6 +74,59 @@ std::string WithPaths(const std::string& command, const std::set<std::string>& p
 
 }  // namespace
 
+std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const SnapshotObjectIds& base,
+                                            const SnapshotObjectIds& snapshot) {
+  if (base.size() != 3 || snapshot.size() != 3 || !printed.ends_with(kChangesEndMark)) return std::nullopt;
+  printed.remove_suffix(kChangesEndMark.size());
+  const std::string tree_pair = base[0] + " " + snapshot[0];
+  const std::string git_pair = base[1] + " " + snapshot[1];
+  if (tree_pair == git_pair) return std::nullopt;  // the parts could not be told apart
+  BaseChanges out;
+  const char* prefix = nullptr;  // the part's paths' ("" or ".git/"); none before a pair's line
+  while (!printed.empty()) {
+    // The last token may be a pair's line alone (an empty part, then the end).
+    auto token = NextToken(printed);
+    if (!token) {
+      token = printed;
+      printed = {};
+    }
+    // Where an entry is due: the pairs' lines (each ends with a newline, not
+    // a NUL) before it, or the listing's mark.
+    for (auto newline = token->find('\n'); newline != std::string_view::npos; newline = token->find('\n')) {
+      const auto pair = token->substr(0, newline);
+      if (pair == tree_pair) {
+        prefix = "";
+      } else if (pair == git_pair) {
+        prefix = ".git/";
+      } else {
+        return std::nullopt;
+      }
+      token->remove_prefix(newline + 1);
+    }
+    if (*token == kBaseListingMark.substr(0, kBaseListingMark.size() - 1)) {
+      out.base_listing = std::string(printed);
+      break;
+    }
+    if (token->empty() && printed.empty()) break;  // a pair's line, then nothing
+    // ":100644 100644 <id> <id> M", then the path.
+    if (prefix == nullptr || !token->starts_with(':')) return std::nullopt;
+    std::vector<std::string_view> fields;
+    for (std::size_t from = 1; from <= token->size();) {
+      auto space = token->find(' ', from);
+      if (space == std::string_view::npos) space = token->size();
+      fields.push_back(token->substr(from, space - from));
+      from = space + 1;
+    }
+    const auto path = NextToken(printed);
+    if (fields.size() != 5 || !IsMode(fields[1]) || !IsObjectId(fields[3]) || fields[4].size() != 1 || !path ||
+        path->empty()) {
+      return std::nullopt;
+    }
+    out.files.push_back({std::string(fields[1]), std::string(fields[3]), fields[4][0], prefix + std::string(*path)});
+  }
+  return out;
+}
+
 std::string PrintfFormat(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -145,20 +144,36 @@ std::string PrintfFormat(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> BaseToSnapshotPart(std::string_view changes, const std::vector<LooseObject>& objects) {
-  auto parsed = Parse(changes);
-  if (!parsed) return std::nullopt;
-  const auto& base_only = parsed->base_only;
-  const auto& snapshot_only = parsed->snapshot_only;
+std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::optional<std::string_view> base_listing,
+                                              const SnapshotObjectIds& base, const SnapshotObjectIds& snapshot,
+                                              const std::vector<LooseObject>& objects) {
+  if (base.size() != 3 || snapshot.size() != 3) return std::nullopt;
+  const auto blobs = Blobs(objects);
+  // The two listings' differences: entries only in the base's, and only in
+  // the snapshot's (a path whose type or bits changed is in both).
+  std::map<std::string, ListingEntry> base_only, snapshot_only;
+  if (base[2] != snapshot[2]) {
+    const auto listing = blobs.find(snapshot[2]);
+    if (listing == blobs.end() || !base_listing) return std::nullopt;
+    auto before = ReadListing(*base_listing);
+    auto after = ReadListing(listing->second);
+    if (!before || !after) return std::nullopt;
+    for (auto& [path, e] : *before) {
+      const auto it = after->find(path);
+      if (it == after->end() || !(it->second == e)) base_only.emplace(path, e);
+    }
+    for (auto& [path, e] : *after) {
+      const auto it = before->find(path);
+      if (it == before->end() || !(it->second == e)) snapshot_only.emplace(path, e);
+    }
+  }
   // A path whose type changes is removed and made again.
   std::set<std::string> removed, made_dirs;
   for (const auto& [path, e] : base_only) {
     const auto wanted = snapshot_only.find(path);
     if (wanted == snapshot_only.end() || wanted->second.type != e.type) removed.insert(path);
   }
-  auto is_new = [&](const std::string& path) {
-    return !base_only.contains(path) || removed.contains(path);
-  };
+  auto is_new = [&](const std::string& path) { return !base_only.contains(path) || removed.contains(path); };
   // New files are made with the umask's 644, directories with its 755;
   // anything else, and any change of an existing entry's bits, is a chmod.
   std::map<std::string, std::set<std::string>> chmods;  // mode -> paths
@@ -170,8 +185,7 @@ std::optional<std::string> BaseToSnapshotPart(std::string_view changes, const st
   std::string s = "umask 022\n";
   s += WithPaths("rm -rf", removed, "removing what the snapshot does not have");
   s += WithPaths("mkdir -p", made_dirs, "making the snapshot's directories");
-  const auto blobs = Blobs(objects);
-  for (const auto& c : parsed->tree) {
+  for (const auto& c : changes.files) {
     if (c.status == 'D') continue;  // the listings' difference removes it
     if (c.status != 'A' && c.status != 'M' && c.status != 'T') return std::nullopt;
     const std::string path = ShellQuote(c.path);

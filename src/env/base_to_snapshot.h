@@ -17,28 +17,47 @@
 
 namespace r2e::internal {
 
-// What a primed store's differences between its base and a snapshot look
-// like as PackScript prints them (decoded): `git diff-tree -r -z
-// --no-renames` of the trees of /testbed, kChangesGitMark, the same for the
-// trees of /testbed/.git, kChangesListingMark, `comm -z -3` of the two
-// sorted listings (entries "<type> <mode> <path>" only in the base, then
-// those only in the snapshot after a tab; nothing when the listings are the
-// same), kChangesEndMark. Each mark ends with a NUL.
-inline constexpr std::string_view kChangesGitMark{"R2E-GIT\0", 8};
-inline constexpr std::string_view kChangesListingMark{"R2E-META\0", 9};
+// A snapshot's three objects (as PackedSnapshot::trees and a primed
+// store's base list them): the tree of /testbed, the tree of /testbed/.git
+// and the listing (`find -printf '%y %m %P\0'`: type, permission bits, path).
+using SnapshotObjectIds = std::vector<std::string>;
+
+// One file whose entry differs between the base's trees and the snapshot's.
+struct TreeChange {
+  std::string mode;  // the snapshot's ("100644", "100755", "120000", ...)
+  std::string id;    // the snapshot's blob
+  char status = 0;   // git's: A, M, T or D
+  std::string path;  // relative to /testbed
+};
+
+// What PackScript printed of the changes since the base, read: `git
+// diff-tree --stdin -r -z --no-renames` of "<base tree> <tree>" and "<base
+// git tree> <git tree>" (each part after its pair's line, which git may
+// leave out when the part is empty), then optionally kBaseListingMark and
+// the base's listing, then kChangesEndMark. std::nullopt when it is not
+// that, or not whole.
+inline constexpr std::string_view kBaseListingMark{"R2E-META\0", 9};
 inline constexpr std::string_view kChangesEndMark{"R2E-END\0", 8};
+struct BaseChanges {
+  std::vector<TreeChange> files;
+  std::optional<std::string> base_listing;
+};
+std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const SnapshotObjectIds& base,
+                                            const SnapshotObjectIds& snapshot);
 
 // Shell text, run in the new sandbox after its store has the snapshot's
 // objects and with the snapshot scripts' prelude (`$T`, `G`), that makes
 // /testbed the snapshot's from its base: removes what the snapshot does not
 // have, makes its new directories, writes the changed files (from `objects`,
 // or from the store for a blob that is not among them), makes its symlinks
-// and sets permission bits that differ. Every failing command runs
-// `slow "<what>"`, which the caller defines (it then restores with git,
-// which starts from any state). std::nullopt when `changes` is not whole or
-// holds what this does not write (a submodule, an unknown status): the
-// caller restores with git.
-std::optional<std::string> BaseToSnapshotPart(std::string_view changes,
+// and sets permission bits that differ. `base_listing`: the base's listing
+// (needed only when the snapshot's differs; std::nullopt: not known); the
+// snapshot's is read from `objects`. Every failing command runs `slow "<what>"`, which the caller defines
+// (it then restores with git, which starts from any state). std::nullopt
+// when it cannot be written this way (a submodule, an unknown status, a
+// listing missing): the caller restores with git.
+std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::optional<std::string_view> base_listing,
+                                              const SnapshotObjectIds& base, const SnapshotObjectIds& snapshot,
                                               const std::vector<LooseObject>& objects);
 
 // `bytes` as a printf format that writes exactly them: printable ASCII as

@@ -228,7 +228,7 @@ std::string SnapshotRefs(SnapshotId id) {
 
 std::string ForkPackPath() { return std::string(kStore) + "/" + kPackName; }
 
-std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin) {
+std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, bool with_base_listing) {
   std::string s = Prelude(runtime);
   s += "P=\"$S/" + std::string(kPackName) + "\"\nid=" + std::to_string(id) + "\n";
   s += ReadRefs();
@@ -245,11 +245,10 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin) {
          "pd=\n"
          "if { read -r bw < \"$S/refs/snapshots/base-wt\" && read -r bg < \"$S/refs/snapshots/base-git\" && "
          "read -r bm < \"$S/refs/snapshots/base-meta\"; } 2>/dev/null; then\n"
-         "  { set -o pipefail; \"${G[@]}\" diff-tree -r -z --no-renames \"$bw\" \"$cw\" && printf 'R2E-GIT\\0' && "
-         "\"${G[@]}\" diff-tree -r -z --no-renames \"$bg\" \"$cg\" && printf 'R2E-META\\0' && "
-         "if [ \"$cm\" != \"$bm\" ]; then \"${G[@]}\" cat-file blob \"$bm\" | sort -z > \"$S/meta.base\" && "
-         "\"${G[@]}\" cat-file blob \"$cm\" | sort -z > \"$S/meta.want\" && comm -z -3 \"$S/meta.base\" "
-         "\"$S/meta.want\"; fi && printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
+         "  { set -o pipefail; printf '%s %s\\n%s %s\\n' \"$bw\" \"$cw\" \"$bg\" \"$cg\" | "
+         "\"${G[@]}\" diff-tree --stdin -r -z --no-renames && " +
+         std::string(with_base_listing ? "printf 'R2E-META\\0' && \"${G[@]}\" cat-file blob \"$bm\" && " : "") +
+         "printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
          "  pd=$!\n"
          "fi\n"
          "tar -cf \"$P\" \"$@\" 2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n"
@@ -370,7 +369,7 @@ Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
     const auto end = output.find('\n', begin);
     if (end != std::string::npos) {
       if (auto changes = Base64Decode(std::string_view(output).substr(begin, end - begin))) {
-        out.changes = std::move(*changes);
+        out.changes_printed = std::move(*changes);
       }
     }
   }
@@ -378,9 +377,10 @@ Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
 }
 
 std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
-                                              const PackedSnapshot& packed) {
-  if (!packed.loose || packed.changes.empty()) return std::nullopt;
-  auto checkout = BaseToSnapshotPart(packed.changes, *packed.loose);
+                                              const PackedSnapshot& packed, std::optional<std::string_view> base_listing,
+                                              const std::vector<std::string>& base) {
+  if (!packed.loose || !packed.changes) return std::nullopt;
+  auto checkout = BaseToSnapshotPart(*packed.changes, base_listing, base, packed.trees, *packed.loose);
   if (!checkout) return std::nullopt;
   std::string s = Prelude(runtime);
   s += UnpackPart(id, packed, true);

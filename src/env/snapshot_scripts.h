@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "env/base_to_snapshot.h"
 #include "env/loose_objects.h"
 #include "r2e/runtime.h"
 #include "r2e/snapshot.h"
@@ -60,7 +61,9 @@ inline constexpr const char* kNumberedSnapshotRefs = "[0-9]*";
 // scripts' text, not over the runtime's file transfer), and after it, for a
 // thin pack, "R2E-CHANGES " and what changed since the base
 // (base_to_snapshot.h) in base64, when that is at most kInlineChangesBytes.
-std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin);
+// `with_base_listing`: the changes also carry the base's listing (which
+// the host keeps for the base's next forks).
+std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, bool with_base_listing = false);
 // 120,000 base64 bytes: within an exec's output bound.
 inline constexpr std::size_t kInlinePackBytes = 90000;
 // The changes since the base, in base64, printed after an inline pack when
@@ -78,8 +81,10 @@ struct PackedSnapshot {
   // A thin pack of loose objects only, read on the host (TakeLooseObjects):
   // each object's path under objects/ and its file's bytes.
   std::optional<std::vector<LooseObject>> loose;
-  // What changed since the base, decoded; "" when not printed.
-  std::string changes;
+  // What changed since the base as printed, decoded; "" when not printed.
+  std::string changes_printed;
+  // The same read (ParseBaseChanges), by whoever knows the base.
+  std::optional<BaseChanges> changes;
 };
 Result<PackedSnapshot> ParsePacked(const ExecResult& r);
 // Reads a thin, inline pack on the host: when it holds loose objects only,
@@ -99,10 +104,12 @@ std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin);
 // refs and checks the snapshot out with BaseToSnapshotPart, no git. Prints
 // "R2E-SNAPSHOT ok", or kForkCheckoutSlow when the checkout failed part way
 // (the objects and refs are in; a restore then finishes with git).
-// std::nullopt when `packed` has no loose objects or no changes, or
+// `base`: the base's objects; `base_listing`: its listing. std::nullopt
+// when `packed` has no loose objects or no changes read, or
 // BaseToSnapshotPart cannot write them.
 std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
-                                              const PackedSnapshot& packed);
+                                              const PackedSnapshot& packed, std::optional<std::string_view> base_listing,
+                                              const std::vector<std::string>& base);
 inline constexpr const char* kForkCheckoutSlow = "R2E-SNAPSHOT ok slow";
 
 // A script's result: OK when it printed its success line, else

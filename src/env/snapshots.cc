@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <iterator>
 #include <sstream>
 #include <system_error>
 
@@ -67,6 +68,12 @@ Result<SnapshotId> RepoEnv::snapshot(SnapshotScope scope) {
 }
 
 namespace {
+// A primed store's base ("<tree> <git tree> <listing>") as its three ids.
+std::vector<std::string> BaseIds(const std::string& base) {
+  std::istringstream words(base);
+  return {std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+}
+
 const SnapshotInfo* Find(const std::vector<SnapshotInfo>& snapshots, SnapshotId id) {
   for (const auto& s : snapshots) {
     if (s.id == id) return &s;
@@ -149,12 +156,25 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
     }
   } remove_host{host};
   const std::string pack_path = internal::ForkPackPath();
+  // The base's listing is read once, by its first fork.
+  const bool read_base_listing = base_listing_.first != snapshot_base_;
+  const auto base = BaseIds(snapshot_base_);
   auto pack = [&](bool thin) -> Result<PackedSnapshot> {
-    R2E_ASSIGN_OR_RETURN(ExecResult r,
-                         run_snapshot_script(internal::PackScript(*runtime_, id, thin),
-                                             "fork: packing the snapshot"));
+    R2E_ASSIGN_OR_RETURN(ExecResult r, run_snapshot_script(internal::PackScript(*runtime_, id, thin,
+                                                                                thin && read_base_listing),
+                                                           "fork: packing the snapshot"));
     R2E_ASSIGN_OR_RETURN(PackedSnapshot p, internal::ParsePacked(r));
     if (thin) internal::TakeLooseObjects(p);
+    if (thin && p.loose) {
+      if (!p.changes_printed.empty()) p.changes = internal::ParseBaseChanges(p.changes_printed, base, p.trees);
+      p.changes_printed.clear();
+      if (read_base_listing) {
+        const bool listed = p.changes && p.changes->base_listing;
+        base_listing_ = {snapshot_base_,
+                         listed ? std::make_shared<const std::string>(*p.changes->base_listing) : nullptr};
+        if (listed) p.changes->base_listing.reset();
+      }
+    }
     if (p.loose || !p.inline_pack.empty()) return p;
     Status got = runtime_->download(pack_path, host);
     (void)runtime_->exec(": > " + ShellQuote(runtime_->command_path(pack_path)));
@@ -200,8 +220,12 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   // the snapshot's changes to it (no git), unless that fails part way.
   std::string unpack = internal::UnpackPart(child_id, *packed, thin);
   bool checked_out = false;
-  if (const auto checkout = thin ? internal::ForkCheckoutScript(*child.runtime_, child_id, *packed)
-                                 : std::nullopt) {
+  if (thin) child.base_listing_ = base_listing_;
+  const bool listed = base_listing_.first == snapshot_base_ && base_listing_.second;
+  if (const auto checkout =
+          thin ? internal::ForkCheckoutScript(*child.runtime_, child_id, *packed,
+                                              listed ? std::optional<std::string_view>(*base_listing_.second) : std::nullopt, base)
+               : std::nullopt) {
     auto r = child.run_snapshot_script(*checkout, "fork");
     if (!r.ok()) return fail(r.status());
     checked_out = r->output.find(internal::kForkCheckoutSlow) == std::string::npos;

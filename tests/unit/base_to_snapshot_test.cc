@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "core/text.h"
@@ -77,37 +78,54 @@ class BaseToSnapshotTest : public ::testing::Test {
     EXPECT_EQ(r->exit_code, 0) << command << "\n" << r->output;
     return r->output;
   }
-  // The original's snapshot 1 after kCheckoutChanges, packed thin.
+  // Primes both stores (their bases are the same: one repository).
+  void Prime() {
+    auto base = PrimeSnapshotStore(*original_, 1 << 30);
+    ASSERT_TRUE(base.ok());
+    ASSERT_FALSE(base->empty());
+    auto fork_base = PrimeSnapshotStore(*fork_, 1 << 30);
+    ASSERT_TRUE(fork_base.ok());
+    ASSERT_EQ(*base, *fork_base) << "two copies of one repository prime alike";
+    std::istringstream words(*base);
+    for (std::string w; words >> w;) base_.push_back(w);
+  }
+  // The original's snapshot 1 after kCheckoutChanges, packed thin as a
+  // fork packs it, with the base's listing.
   PackedSnapshot PackedChanges(std::string& state) {
     Run(*original_, std::string("cd /testbed && ") + kCheckoutChanges);
     state = Run(*original_, kCheckoutStateHash);
     EXPECT_TRUE(CheckSnapshotScript(*original_->exec(SnapshotScript(*original_, 1, 1 << 30)), "snapshot").ok());
-    auto packed = original_->exec(PackScript(*original_, 1, true));
+    auto packed = original_->exec(PackScript(*original_, 1, true, true));
     EXPECT_TRUE(packed.ok());
     auto parsed = ParsePacked(*packed);
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     if (!parsed.ok()) return {};
     TakeLooseObjects(*parsed);
+    EXPECT_FALSE(parsed->changes_printed.empty()) << "the original said what changed since the base";
+    parsed->changes = ParseBaseChanges(parsed->changes_printed, base_, parsed->trees);
+    EXPECT_TRUE(parsed->changes.has_value());
+    if (parsed->changes && parsed->changes->base_listing) base_listing_ = *parsed->changes->base_listing;
     return *parsed;
   }
+  std::vector<std::string> base_;
+  std::string base_listing_;
   fs::path repo_;
   std::unique_ptr<Runtime> original_, fork_;
 };
 
 TEST_F(BaseToSnapshotTest, TheNewSandboxEndsByteForByteAsTheOriginal) {
-  auto base = PrimeSnapshotStore(*original_, 1 << 30);
-  ASSERT_TRUE(base.ok());
-  ASSERT_FALSE(base->empty());
-  auto fork_base = PrimeSnapshotStore(*fork_, 1 << 30);
-  ASSERT_TRUE(fork_base.ok());
-  ASSERT_EQ(*base, *fork_base) << "two copies of one repository prime alike";
+  Prime();
+  if (HasFatalFailure()) return;
   std::string state;
   const PackedSnapshot packed = PackedChanges(state);
   ASSERT_TRUE(packed.loose.has_value());
-  ASSERT_FALSE(packed.changes.empty()) << "the original said what changed since the base";
+  ASSERT_TRUE(packed.changes.has_value());
+  ASSERT_FALSE(base_listing_.empty()) << "asked for, the base's listing came along";
+  EXPECT_FALSE(ForkCheckoutScript(*fork_, 1, packed, std::nullopt, base_).has_value())
+      << "the listing changed: without the base's, no checkout";
   ASSERT_NE(Run(*fork_, kCheckoutStateHash), state);
 
-  const auto script = ForkCheckoutScript(*fork_, 1, packed);
+  const auto script = ForkCheckoutScript(*fork_, 1, packed, base_listing_, base_);
   ASSERT_TRUE(script.has_value());
   EXPECT_EQ(script->find("read-tree"), std::string::npos) << "no git for the checkout";
   auto r = fork_->exec(*script);
@@ -129,11 +147,11 @@ TEST_F(BaseToSnapshotTest, TheNewSandboxEndsByteForByteAsTheOriginal) {
 // A checkout that fails part way says so (the fork then restores with git,
 // from whatever state it left): here /testbed has become a file.
 TEST_F(BaseToSnapshotTest, AFailedCheckoutSaysSoAndGitFinishesIt) {
-  ASSERT_TRUE(PrimeSnapshotStore(*original_, 1 << 30).ok());
-  ASSERT_TRUE(PrimeSnapshotStore(*fork_, 1 << 30).ok());
+  Prime();
+  if (HasFatalFailure()) return;
   std::string state;
   const PackedSnapshot packed = PackedChanges(state);
-  const auto script = ForkCheckoutScript(*fork_, 1, packed);
+  const auto script = ForkCheckoutScript(*fork_, 1, packed, base_listing_, base_);
   ASSERT_TRUE(script.has_value());
   Run(*fork_, "cd /testbed && rm -rf dir && echo in-the-way > dir");
   auto r = fork_->exec(*script);
@@ -147,28 +165,52 @@ TEST_F(BaseToSnapshotTest, AFailedCheckoutSaysSoAndGitFinishesIt) {
 
 TEST(BaseToSnapshotPartTest, RefusesWhatItCannotWriteOrWhatWasCutShort) {
   const std::string id(40, 'a');
-  const std::string entry = ":100644 100644 " + std::string(40, '0') + " " + id + " M" + std::string(1, '\0');
-  auto changes = [&](const std::string& tree) {
-    return tree + "f.txt" + std::string(1, '\0') + std::string(kChangesGitMark) + std::string(kChangesListingMark) +
+  const std::vector<std::string> base = {std::string(40, '1'), std::string(40, '2'), std::string(40, '3')};
+  const std::vector<std::string> snapshot = {std::string(40, '4'), std::string(40, '5'), std::string(40, '3')};
+  const std::string nul(1, '\0');
+  const std::string entry = ":100644 100644 " + std::string(40, '0') + " " + id + " M";
+  auto printed = [&](const std::string& e) {
+    return base[0] + " " + snapshot[0] + "\n" + e + nul + "f.txt" + nul + base[1] + " " + snapshot[1] + "\n" +
            std::string(kChangesEndMark);
   };
+  auto part = [&](const std::string& text) -> std::optional<std::string> {
+    auto changes = ParseBaseChanges(text, base, snapshot);
+    if (!changes) return std::nullopt;
+    return BaseToSnapshotPart(*changes, std::nullopt, base, snapshot, {});
+  };
   // A blob not among the objects comes from the store.
-  auto ok = BaseToSnapshotPart(changes(entry), {});
+  auto ok = part(printed(entry));
   ASSERT_TRUE(ok.has_value());
   EXPECT_NE(ok->find("cat-file blob " + id + " > 'f.txt'"), std::string::npos) << *ok;
-  const std::string whole = changes(entry);
-  EXPECT_FALSE(BaseToSnapshotPart(whole.substr(0, whole.size() - 1), {}).has_value()) << "cut short";
-  EXPECT_FALSE(BaseToSnapshotPart(whole.substr(0, whole.size() - kChangesEndMark.size()), {}).has_value());
+  // .git's part after its pair's line, even when /testbed's line is left out.
+  auto git = ParseBaseChanges(base[1] + " " + snapshot[1] + "\n" + entry + nul + "HEAD" + nul +
+                                  std::string(kChangesEndMark),
+                              base, snapshot);
+  ASSERT_TRUE(git.has_value());
+  ASSERT_EQ(git->files.size(), 1u);
+  EXPECT_EQ(git->files[0].path, ".git/HEAD");
+  const std::string whole = printed(entry);
+  EXPECT_FALSE(part(whole.substr(0, whole.size() - 1)).has_value()) << "cut short";
+  EXPECT_FALSE(part(whole.substr(0, whole.size() - kChangesEndMark.size())).has_value());
+  EXPECT_FALSE(part(entry + nul + "f.txt" + nul + std::string(kChangesEndMark)).has_value()) << "no pair's line";
+  EXPECT_FALSE(part("1 2\n" + entry + nul + "f.txt" + nul + std::string(kChangesEndMark)).has_value())
+      << "another pair";
   std::string submodule = entry;
   submodule.replace(8, 6, "160000");
-  EXPECT_FALSE(BaseToSnapshotPart(changes(submodule), {}).has_value());
+  EXPECT_FALSE(part(printed(submodule)).has_value());
   std::string renamed = entry;
-  renamed[renamed.size() - 2] = 'R';
-  EXPECT_FALSE(BaseToSnapshotPart(changes(renamed), {}).has_value());
+  renamed.back() = 'R';
+  EXPECT_FALSE(part(printed(renamed)).has_value());
   std::string bad_id = entry;
   bad_id[60] = ';';
-  EXPECT_FALSE(BaseToSnapshotPart(changes(bad_id), {}).has_value());
-  EXPECT_FALSE(BaseToSnapshotPart("", {}).has_value());
+  EXPECT_FALSE(part(printed(bad_id)).has_value());
+  EXPECT_FALSE(part("").has_value());
+  // A listing that changed needs the base's.
+  auto changes = ParseBaseChanges(printed(entry), base, snapshot);
+  ASSERT_TRUE(changes.has_value());
+  std::vector<std::string> relisted = snapshot;
+  relisted[2] = std::string(40, '6');
+  EXPECT_FALSE(BaseToSnapshotPart(*changes, std::nullopt, base, relisted, {}).has_value());
 }
 
 }  // namespace

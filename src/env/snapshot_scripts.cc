@@ -230,7 +230,7 @@ std::string ForkPackPath() { return std::string(kStore) + "/" + kPackName; }
 
 std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, bool with_base_listing) {
   std::string s = Prelude(runtime);
-  s += "P=\"$S/" + std::string(kPackName) + "\"\nid=" + std::to_string(id) + "\n";
+  s += "P=\"$S/" + std::string(kPackName) + "\"\nid=" + std::to_string(id) + "\nsize= pd=\n";
   s += ReadRefs();
   if (thin) {
     // Loose objects (in two-hex directories) and the packs of earlier forks in.
@@ -242,22 +242,23 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, bool wi
          // Side by side with the tar, what changed since the base
          // (base_to_snapshot.h), in base64: a new sandbox of the same base
          // then needs no git to check the snapshot out.
-         "pd=\n"
          "if { read -r bw < \"$S/refs/snapshots/base-wt\" && read -r bg < \"$S/refs/snapshots/base-git\" && "
          "read -r bm < \"$S/refs/snapshots/base-meta\"; } 2>/dev/null; then\n"
-         "  { set -o pipefail; printf '%s %s\\n%s %s\\n' \"$bw\" \"$cw\" \"$bg\" \"$cg\" | "
-         "\"${G[@]}\" diff-tree --stdin -r -z --no-renames && " +
+         "  { \"${G[@]}\" diff-tree --stdin -r -z --no-renames <<< \"$bw $cw\"$'\\n'\"$bg $cg\" && " +
          std::string(with_base_listing ? "printf 'R2E-META\\0' && \"${G[@]}\" cat-file blob \"$bm\" && " : "") +
          "printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
          "  pd=$!\n"
          "fi\n"
-         "tar -cf \"$P\" \"$@\" 2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n"
+         // Its size from tar itself (GNU tar's --totals), not from one more process.
+         "{ tar --totals -cf \"$P\" \"$@\" || tar -cf \"$P\" \"$@\"; } 2>\"$S/err\" || fail \"packing snapshot $id: "
+         "$(err)\"\n"
+         "read -r _ _ _ size _ < \"$S/err\"; case $size in ''|*[!0-9]*) size= ;; esac\n"
          "[ -z \"$pd\" ] || wait \"$pd\" || pd=\n";
   } else {
     s += "printf '%s\\n' \"$cw\" \"$cg\" \"$cm\" | \"${G[@]}\" -c pack.compression=1 pack-objects --revs --stdout "
          "> \"$P\" 2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n";
   }
-  s += "size=$(wc -c < \"$P\") || fail \"packing snapshot $id: no pack\"\n"
+  s += "[ -n \"$size\" ] || size=$(wc -c < \"$P\") || fail \"packing snapshot $id: no pack\"\n"
        "echo \"R2E-SNAPSHOT ok $cw $cg $cm $size\"\n"
        "if [ \"$size\" -le " +
        std::to_string(kInlinePackBytes) +

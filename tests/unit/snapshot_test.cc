@@ -231,15 +231,13 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
     ASSERT_TRUE(fork.ok()) << fork.status().ToString();
     RepoEnv& child = **fork;
     EXPECT_EQ(SnapRun(child, kSnapStateHash), state) << "round " << round;
-    // Sandboxes of one image prime alike. The local runtime's directory
-    // tasks do not: each sandbox's repository is made anew, with its own
-    // commits, and forks there pack the whole snapshot.
+    // Sandboxes of one task prime alike: those of an image, and those of a
+    // directory task, whose repository each sandbox makes anew with the
+    // same dated commit.
     const std::string bases =
         "cat " + store + "/refs/snapshots/base-wt " + store + "/refs/snapshots/base-git";
     const bool same_base = SnapRun(*env, bases) == SnapRun(child, bases);
-    if (GetParam() == "docker") {
-      EXPECT_TRUE(same_base);
-    }
+    EXPECT_TRUE(same_base);
     const std::string packs = SnapRun(child, "ls -A " + store + "/objects/pack | wc -l");
     if (same_base) {
       // A restore with git leaves its listings in the store; the host's

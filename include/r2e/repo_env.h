@@ -439,6 +439,10 @@ class RepoEnv {
   // Checks a caller's timeout; options.step_timeout for none.
   Result<std::chrono::seconds> command_timeout(const char* call, std::optional<std::chrono::seconds> timeout) const;
   void start_tool_server();
+  // What start_tool_server() runs, for a script of the sandbox's own to run
+  // at its end (a fork's checkout); "" when it cannot (no server, or one
+  // that needs an environment of its own).
+  std::string tool_server_start_script();
   // GradeIn::kFreshSandbox: records the working tree at the end of reset(),
   // and grades the agent's patch in a new sandbox (fresh_grade.cc).
   void record_grade_base();

@@ -294,6 +294,11 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
 Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed, const ExecOptions& exec,
                        bool wait = false);
 
+// StartToolServer's command (without `wait`), for a caller that runs it at
+// the end of a script of its own, in the environment StartToolServer's
+// `exec` would give it; "" when StartToolServer would do nothing.
+std::string ToolServerStartScript(Runtime& runtime, const std::vector<InstalledTool>& installed);
+
 // Forgets the tool server of `installed` without ending it (removes its pid
 // file): for a sandbox whose processes all ended at once (a whole-sandbox
 // restore), where another process may have the pid the file names.

@@ -428,6 +428,15 @@ void RepoEnv::start_tool_server() {
   (void)StartToolServer(*runtime_, installed_, o);
 }
 
+std::string RepoEnv::tool_server_start_script() {
+  if (!options_.tool_server || runtime_->keeps_state()) return "";
+  // Only for a server that needs no environment of its own.
+  for (const auto& [name, value] : tool_exec_options(std::chrono::seconds(30)).env) {
+    if (name != internal::kEpisodeVar) return "";
+  }
+  return ToolServerStartScript(*runtime_, installed_);
+}
+
 ExecOptions RepoEnv::tool_exec_options(std::chrono::seconds timeout) const {
   ExecOptions o;
   o.timeout = timeout;

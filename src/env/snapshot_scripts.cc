@@ -51,8 +51,10 @@ std::string Prelude(const Runtime& runtime) {
 // functions and `exit` stay in that fork, and no bash is started. Otherwise
 // (another command shell, or a session that keeps state between commands) a
 // bash of its own runs it.
+bool RunsAsIs(const Runtime& runtime) { return runtime.command_shell() == "bash" && !runtime.keeps_state(); }
+
 std::string AsCommand(const Runtime& runtime, const std::string& script) {
-  if (runtime.command_shell() == "bash" && !runtime.keeps_state()) return script;
+  if (RunsAsIs(runtime)) return script;
   return "exec bash -c " + ShellQuote(script);
 }
 
@@ -379,17 +381,21 @@ Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
 
 std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
                                               const PackedSnapshot& packed, std::optional<std::string_view> base_listing,
-                                              const std::vector<std::string>& base) {
+                                              const std::vector<std::string>& base, const std::string& then) {
   if (!packed.loose || !packed.changes) return std::nullopt;
+  if (!then.empty() && !RunsAsIs(runtime)) return std::nullopt;
   auto checkout = BaseToSnapshotPart(*packed.changes, base_listing, base, packed.trees, *packed.loose);
   if (!checkout) return std::nullopt;
   std::string s = Prelude(runtime);
   s += UnpackPart(id, packed, true);
   s += "cd \"$T\" || fail \"cannot enter $T\"\n";
-  s += "slow() { echo \"" + std::string(kForkCheckoutSlow) + " $*\"; exit 0; }\n";
+  s += "slow() { echo \"" + std::string(kForkCheckoutSlow) + " $*\"; exit 8; }\n";
   s += *checkout;
   s += "echo \"R2E-SNAPSHOT ok\"\n";
-  return AsCommand(runtime, s);
+  if (then.empty()) return AsCommand(runtime, s);
+  // The checkout in a subshell of its own: `then` runs in the environment
+  // the command started with, once the checkout is done.
+  return "(\n" + s + ") && {\n" + then + "\n}\n";
 }
 
 Result<ExecResult> CheckSnapshotScript(ExecResult r, const char* what) {

@@ -104,12 +104,15 @@ std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin);
 // refs and checks the snapshot out with BaseToSnapshotPart, no git. Prints
 // "R2E-SNAPSHOT ok", or kForkCheckoutSlow when the checkout failed part way
 // (the objects and refs are in; a restore then finishes with git).
-// `base`: the base's objects; `base_listing`: its listing. std::nullopt
-// when `packed` has no loose objects or no changes read, or
-// BaseToSnapshotPart cannot write them.
+// `base`: the base's objects; `base_listing`: its listing; `then`: shell
+// text run after a checkout that succeeded, in the environment the command
+// started with (the new environment's tool server start: one exec less).
+// std::nullopt when `packed` has no loose objects or no changes read, or
+// BaseToSnapshotPart cannot write them, or `then` is given for a runtime
+// whose scripts do not run as they are (a bash of their own runs them).
 std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
                                               const PackedSnapshot& packed, std::optional<std::string_view> base_listing,
-                                              const std::vector<std::string>& base);
+                                              const std::vector<std::string>& base, const std::string& then = "");
 inline constexpr const char* kForkCheckoutSlow = "R2E-SNAPSHOT ok slow";
 
 // A script's result: OK when it printed its success line, else

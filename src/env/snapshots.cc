@@ -227,9 +227,12 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   bool checked_out = false;
   if (thin) child.base_listing_ = base_listing_;
   const bool listed = base_listing_.first == snapshot_base_ && base_listing_.second;
+  // The new environment's tool server starts in the same exec, after the checkout.
+  const std::string then = thin ? child.tool_server_start_script() : "";
   if (const auto checkout =
-          thin ? internal::ForkCheckoutScript(*child.runtime_, child_id, *packed,
-                                              listed ? std::optional<std::string_view>(*base_listing_.second) : std::nullopt, base)
+          thin ? internal::ForkCheckoutScript(
+                     *child.runtime_, child_id, *packed,
+                     listed ? std::optional<std::string_view>(*base_listing_.second) : std::nullopt, base, then)
                : std::nullopt) {
     auto r = child.run_snapshot_script(*checkout, "fork");
     if (!r.ok()) return fail(r.status());
@@ -243,7 +246,11 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
     return fail(s.WithContext("fork"));
   }
   child.defer_tool_server_ = false;
-  child.start_tool_server();
+  if (checked_out && !then.empty()) {
+    child.tool_link_ = ToolServerLink{};  // as start_tool_server() leaves it
+  } else {
+    child.start_tool_server();
+  }
   return std::move(*made);
 }
 

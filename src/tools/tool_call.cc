@@ -139,14 +139,19 @@ Result<ToolCallResult> CallTool(Runtime& runtime, const std::vector<InstalledToo
   return out;
 }
 
-Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed, const ExecOptions& exec,
-                       bool wait) {
+std::string ToolServerStartScript(Runtime& runtime, const std::vector<InstalledTool>& installed) {
   std::vector<std::string> paths;
   const std::string bin = ServedBin(runtime, installed, paths);
-  if (bin.empty()) return Status::OK();
+  if (bin.empty()) return "";
   const std::string direct_fifo = internal::EnsureDirectFifo(
       runtime.keeps_state() ? PipeDirectory{} : runtime.pipe_directory());
-  std::string cmd = internal::ToolServerStartCommand(bin, paths, direct_fifo);
+  return internal::ToolServerStartCommand(bin, paths, direct_fifo);
+}
+
+Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed, const ExecOptions& exec,
+                       bool wait) {
+  std::string cmd = ToolServerStartScript(runtime, installed);
+  if (cmd.empty()) return Status::OK();
   if (wait) {
     // Until the server has written its pid (it has imported the tools then).
     cmd +=
@@ -157,7 +162,8 @@ Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& insta
   if (!r.ok()) return r.status().WithContext("starting the tool server");
   if (wait && !r->success()) {
     if (r->timed_out) return Status::Timeout("the tool server did not start in time");
-    auto why = runtime.read_file(internal::ToolServerDir(bin) + "/failed");
+    std::vector<std::string> paths;
+    auto why = runtime.read_file(internal::ToolServerDir(ServedBin(runtime, installed, paths)) + "/failed");
     return Status::Unavailable("the tool server did not start: " +
                                SanitizeUtf8(internal::Trim(why.ok() ? *why : r->output)));
   }

@@ -251,6 +251,19 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
     } else {
       EXPECT_EQ(packs, "2\n") << "the whole snapshot, as a pack and its index";
     }
+    if (round == 0) {
+      // The child's tool server (started by the checkout's exec) serves its
+      // tools, in the session's environment, not the snapshot scripts'.
+      StepResult r;
+      const auto deadline = std::chrono::steady_clock::now() + 60s;
+      do {
+        auto step = child.step(SnapBash("echo \"[${GIT_DIR-}]\""));
+        ASSERT_TRUE(step.ok()) << step.status().ToString();
+        r = *step;
+      } while (r.info.tool_path != ToolPath::kServed && std::chrono::steady_clock::now() < deadline);
+      EXPECT_EQ(r.info.tool_path, ToolPath::kServed);
+      EXPECT_NE(r.observation.text.find("[]"), std::string::npos) << r.observation.text;
+    }
     if (round == 1) {
       // Everything snapshot 1 needs is the child's own now.
       SnapRun(child, "cd /testbed && rm -rf * .git && echo gone > x");

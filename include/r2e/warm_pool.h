@@ -92,7 +92,7 @@ struct WarmPoolStats {
   std::string last_error;        // of the last failed preparation, "" if none
 };
 
-class WarmPool {
+class WarmPool : public std::enable_shared_from_this<WarmPool> {
  public:
   // Starts the background threads, which begin filling the pool at once.
   // InvalidArgument for a missing factory or preparer or a bad size.
@@ -107,6 +107,16 @@ class WarmPool {
   // failed while this call waited (so a caller can fall back instead of
   // waiting out a broken image); Cancelled after shutdown().
   Result<WarmSandbox> acquire(std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+  // Holds the pool's background work (deletions, health checks, refills)
+  // until the returned token and its copies are destroyed, or for at most
+  // `at_most`: for a short operation whose latency matters in a sandbox just
+  // taken (RepoEnv::fork() holds it while it checks a snapshot out), which
+  // the refill that acquire() starts would compete with for the CPU. Work
+  // already under way goes on; an acquire() that waits for a sandbox lifts
+  // the hold. Holds may overlap; thread-safe.
+  [[nodiscard]] std::shared_ptr<void> hold_background(
+      std::chrono::milliseconds at_most = std::chrono::seconds(1));
 
   // Hands a used (or unused) runtime back for deletion in the background.
   // After shutdown() the runtime is stopped on the calling thread. Null is ignored.

@@ -141,13 +141,13 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   if (info == nullptr) return UnknownSnapshot(id);
   const SnapshotInfo copied = *info;
   if (copied.scope == SnapshotScope::kSandbox) return fork_sandbox(copied);
-  // A new sandbox made cold is made while this one packs the snapshot and
-  // hands the pack out: a fork costs the longer of the two, then the pack's
-  // way in and the checkout. One from options.warm_pool is taken after the
-  // pack: it takes milliseconds, but starts the pool's refill, which would
-  // compete with the pack for the CPU.
-  auto made_future = std::async(options_.warm_pool ? std::launch::deferred : std::launch::async,
-                                [this] { return make_fork_target(); });
+  // The new sandbox is made (taken from options.warm_pool when it has one)
+  // while this one packs the snapshot and hands the pack out: a fork costs
+  // the longer of the two, then the pack's way in and the checkout. The
+  // pool's refill, which taking a sandbox starts, waits until the fork is
+  // done: on a small machine it would compete with the fork for the CPU.
+  const auto hold = options_.warm_pool ? options_.warm_pool->hold_background() : nullptr;
+  auto made_future = std::async(std::launch::async, [this] { return make_fork_target(); });
   namespace fs = std::filesystem;
   const fs::path host = fs::temp_directory_path() /
                         ("r2e-fork-" + std::to_string(::getpid()) + "-" + internal::RandomHex(6) + ".pack");
@@ -195,9 +195,7 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   if (thin && packed.ok() && packed->loose) {
     fork_packs_.emplace(id, std::make_shared<PackedSnapshot>(*packed));
   }
-  // Waited for in every case: nothing of a failed fork runs on (a deferred
-  // one has not started).
-  if (!packed.ok() && options_.warm_pool) return packed.status();
+  // Waited for in every case: nothing of a failed fork runs on.
   auto made = made_future.get();
   if (!packed.ok()) return packed.status();  // `made` closes its sandbox
   if (!made.ok()) return made.status();

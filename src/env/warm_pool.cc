@@ -37,6 +37,11 @@ struct WarmPool::State {
   int deleting = 0;
   bool stopping = false;
   bool checking = false;  // one thread runs the health check at a time
+  // hold_background(): while `holds` > 0 and before `held_until`, no new
+  // deletion, check or preparation starts, unless acquire() waits (`waiting`).
+  int holds = 0;
+  Clock::time_point held_until{};
+  int waiting = 0;
   Clock::time_point next_attempt{};
   std::chrono::milliseconds backoff{0};
   long long failure_seq = 0;
@@ -55,6 +60,10 @@ struct WarmPool::State {
 void WarmPool::State::run() {
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
+    if (!stopping && holds > 0 && waiting == 0 && Clock::now() < held_until) {
+      work_cv.wait_until(lock, held_until);
+      continue;
+    }
     if (!retiring.empty()) {
       std::unique_ptr<Runtime> rt = std::move(retiring.front());
       retiring.pop_front();
@@ -258,12 +267,33 @@ Result<WarmSandbox> WarmPool::acquire(std::chrono::milliseconds timeout) {
     if (s.failure_seq != failures_before) {
       return s.last_failure.WithContext("the warm pool could not prepare a sandbox");
     }
-    if (s.ready_cv.wait_until(lock, deadline) == std::cv_status::timeout && s.ready.empty() &&
-        s.failure_seq == failures_before) {
+    // A hold does not keep the pool from preparing the sandbox this call waits for.
+    ++s.waiting;
+    s.work_cv.notify_all();
+    const bool timed_out = s.ready_cv.wait_until(lock, deadline) == std::cv_status::timeout;
+    --s.waiting;
+    if (timed_out && s.ready.empty() && s.failure_seq == failures_before) {
       return Status::Timeout("no warm sandbox became ready within " + std::to_string(timeout.count()) +
                              " ms (" + std::to_string(s.preparing) + " being prepared)");
     }
   }
+}
+
+std::shared_ptr<void> WarmPool::hold_background(std::chrono::milliseconds at_most) {
+  State& s = *state_;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    ++s.holds;
+    s.held_until = std::max(s.held_until, Clock::now() + at_most);
+  }
+  // Released by the last copy of the token; `state_` outlives it (the token
+  // keeps the pool).
+  return std::shared_ptr<void>(nullptr, [pool = shared_from_this()](void*) {
+    State& st = *pool->state_;
+    std::lock_guard<std::mutex> lock(st.mu);
+    if (--st.holds == 0) st.held_until = Clock::time_point{};
+    st.work_cv.notify_all();
+  });
 }
 
 void WarmPool::retire(std::unique_ptr<Runtime> runtime) {

@@ -113,6 +113,38 @@ TEST(WarmPoolTest, FillsToItsSizeAndNeverHoldsMore) {
   EXPECT_EQ(pool->acquire(1s).status().code(), StatusCode::kCancelled);
 }
 
+// A hold keeps the refill (and deletions) from starting until it is
+// released; an acquire() that has to wait for a sandbox lifts it.
+TEST(WarmPoolTest, AHoldDefersTheRefillButNotAWaitingAcquire) {
+  Tracker t;
+  WarmPoolOptions o;
+  o.size = 1;
+  auto pool = WarmPool::Create({}, t.factory(), t.preparer(), o).value();
+  ASSERT_TRUE(pool->wait_ready(1, 30s).ok());
+  ASSERT_EQ(t.made.load(), 1);
+  {
+    auto hold = pool->hold_background(1h);
+    auto taken = pool->acquire(10s);
+    ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+    const fs::path dir =
+        static_cast<LocalRuntime&>(static_cast<FaultRuntime&>(*taken->runtime).target()).workdir();
+    pool->retire(std::move(taken->runtime));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(t.made.load(), 1) << "the refill started while held";
+    EXPECT_TRUE(fs::exists(dir)) << "the deletion started while held";
+    // The pool is empty: this call waits, and the pool prepares for it.
+    auto waited = pool->acquire(60s);
+    ASSERT_TRUE(waited.ok()) << waited.status().ToString();
+    EXPECT_EQ(t.made.load(), 2);
+    pool->retire(std::move(waited->runtime));
+  }
+  // Released: the pool refills and deletes what was retired.
+  ASSERT_TRUE(pool->wait_ready(1, 30s).ok());
+  EXPECT_EQ(t.made.load(), 3);
+  pool->shutdown();
+  EXPECT_EQ(t.existing_workdirs(), 0) << "shutdown left sandboxes behind";
+}
+
 TEST(WarmPoolTest, ReplacesASandboxKilledWhileIdle) {
   Tracker t;
   WarmPoolOptions o;

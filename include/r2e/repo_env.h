@@ -210,10 +210,10 @@ struct RepoEnvOptions {
   // it prepares a sandbox, a cold reset() at its end (about the cost of a
   // first snapshot(): 30 ms on the demo repository, a second or more on a
   // 50 MB one). A fork() from a primed environment into a sandbox primed
-  // with the same state then ships only what the episode wrote since, into
-  // a store that has already hashed the repository: with a warm pool, about
-  // a warm reset plus a restore. For tree search and best-of-N from shared
-  // prefixes; off, forks pack the whole snapshot.
+  // with the same state then ships only what the episode wrote since, and
+  // the host writes the changed files into it: with a warm pool, less than
+  // a warm reset plus a restore (docs/benchmarks.md). For tree search and
+  // best-of-N from shared prefixes; off, forks pack the whole snapshot.
   bool prime_snapshots = false;
 };
 

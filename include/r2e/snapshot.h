@@ -37,7 +37,9 @@
 // each sandbox's store starts from a snapshot of its starting state (its
 // base), and a fork between two sandboxes with the same base ships only the
 // objects the snapshot reaches beyond it, kept on the host for the
-// snapshot's next forks (docs/architecture.md). The agent can still delete the
+// snapshot's next forks, and the host writes the snapshot's changes since
+// the base into the new sandbox with shell builtins, no git
+// (docs/architecture.md). The agent can still delete the
 // store itself (it runs as root in the sandbox): restore() then fails with
 // FailedPrecondition saying so, and reset() still works.
 #ifndef R2E_SNAPSHOT_H_

@@ -107,6 +107,10 @@ std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const Snap
       out.base_listing = std::string(printed);
       break;
     }
+    if (*token == kListingDiffMark.substr(0, kListingDiffMark.size() - 1)) {
+      out.listing_diff = std::string(printed);
+      break;
+    }
     if (token->empty() && printed.empty()) break;  // a pair's line, then nothing
     // ":100644 100644 <id> <id> M", then the path.
     if (prefix == nullptr || !token->starts_with(':')) return std::nullopt;
@@ -152,7 +156,23 @@ std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::o
   // The two listings' differences: entries only in the base's, and only in
   // the snapshot's (a path whose type or bits changed is in both).
   std::map<std::string, ListingEntry> base_only, snapshot_only;
-  if (base[2] != snapshot[2]) {
+  if (base[2] != snapshot[2] && changes.listing_diff) {
+    // As the original's comm printed it: the snapshot's entries after a tab.
+    std::string before, after;
+    std::string_view diff = *changes.listing_diff;
+    while (!diff.empty()) {
+      auto entry = NextToken(diff);
+      if (!entry) return std::nullopt;
+      std::string& side = entry->starts_with('\t') ? after : before;
+      if (entry->starts_with('\t')) entry->remove_prefix(1);
+      side.append(*entry).push_back('\0');
+    }
+    auto b = ReadListing(before);
+    auto a = ReadListing(after);
+    if (!b || !a) return std::nullopt;
+    base_only = std::move(*b);
+    snapshot_only = std::move(*a);
+  } else if (base[2] != snapshot[2]) {
     const auto listing = blobs.find(snapshot[2]);
     if (listing == blobs.end() || !base_listing) return std::nullopt;
     auto before = ReadListing(*base_listing);

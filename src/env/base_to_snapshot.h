@@ -34,13 +34,18 @@ struct TreeChange {
 // diff-tree --stdin -r -z --no-renames` of "<base tree> <tree>" and "<base
 // git tree> <git tree>" (each part after its pair's line, which git may
 // leave out when the part is empty), then optionally kBaseListingMark and
-// the base's listing, then kChangesEndMark. std::nullopt when it is not
+// the base's listing, or kListingDiffMark and `comm -z -3` of the two
+// sorted listings (entries only in the base's, then after a tab those only
+// in the snapshot's), then kChangesEndMark. std::nullopt when it is not
 // that, or not whole.
+enum class ListingPart { kNone, kBaseListing, kListingDiff };
 inline constexpr std::string_view kBaseListingMark{"R2E-META\0", 9};
+inline constexpr std::string_view kListingDiffMark{"R2E-META-DIFF\0", 14};
 inline constexpr std::string_view kChangesEndMark{"R2E-END\0", 8};
 struct BaseChanges {
   std::vector<TreeChange> files;
   std::optional<std::string> base_listing;
+  std::optional<std::string> listing_diff;
 };
 std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const SnapshotObjectIds& base,
                                             const SnapshotObjectIds& snapshot);
@@ -51,8 +56,9 @@ std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const Snap
 // have, makes its new directories, writes the changed files (from `objects`,
 // or from the store for a blob that is not among them), makes its symlinks
 // and sets permission bits that differ. `base_listing`: the base's listing
-// (needed only when the snapshot's differs; std::nullopt: not known); the
-// snapshot's is read from `objects`. Every failing command runs `slow "<what>"`, which the caller defines
+// (needed only when the snapshot's differs and `changes` has no
+// listing_diff; std::nullopt: not known); the snapshot's is read from
+// `objects`. Every failing command runs `slow "<what>"`, which the caller defines
 // (it then restores with git, which starts from any state). std::nullopt
 // when it cannot be written this way (a submodule, an unknown status, a
 // listing missing): the caller restores with git.

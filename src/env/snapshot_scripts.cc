@@ -230,7 +230,17 @@ std::string SnapshotRefs(SnapshotId id) {
 
 std::string ForkPackPath() { return std::string(kStore) + "/" + kPackName; }
 
-std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, bool with_base_listing) {
+std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, ListingPart listing) {
+  std::string listing_part;
+  if (listing == ListingPart::kBaseListing) {
+    listing_part = "printf 'R2E-META\\0' && \"${G[@]}\" cat-file blob \"$bm\" && ";
+  } else if (listing == ListingPart::kListingDiff) {
+    listing_part =
+        "printf 'R2E-META-DIFF\\0' && { [ \"$cm\" = \"$bm\" ] || { set -o pipefail && "
+        "\"${G[@]}\" cat-file blob \"$bm\" | sort -z > \"$S/meta.base\" && "
+        "\"${G[@]}\" cat-file blob \"$cm\" | sort -z > \"$S/meta.want\" && "
+        "comm -z -3 \"$S/meta.base\" \"$S/meta.want\"; }; } && ";
+  }
   std::string s = Prelude(runtime);
   s += "P=\"$S/" + std::string(kPackName) + "\"\nid=" + std::to_string(id) + "\nsize= pd=\n";
   s += ReadRefs();
@@ -247,7 +257,7 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, bool wi
          "if { read -r bw < \"$S/refs/snapshots/base-wt\" && read -r bg < \"$S/refs/snapshots/base-git\" && "
          "read -r bm < \"$S/refs/snapshots/base-meta\"; } 2>/dev/null; then\n"
          "  { \"${G[@]}\" diff-tree --stdin -r -z --no-renames <<< \"$bw $cw\"$'\\n'\"$bg $cg\" && " +
-         std::string(with_base_listing ? "printf 'R2E-META\\0' && \"${G[@]}\" cat-file blob \"$bm\" && " : "") +
+         listing_part +
          "printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
          "  pd=$!\n"
          "fi\n"

@@ -61,9 +61,11 @@ inline constexpr const char* kNumberedSnapshotRefs = "[0-9]*";
 // scripts' text, not over the runtime's file transfer), and after it, for a
 // thin pack, "R2E-CHANGES " and what changed since the base
 // (base_to_snapshot.h) in base64, when that is at most kInlineChangesBytes.
-// `with_base_listing`: the changes also carry the base's listing (which
-// the host keeps for the base's next forks).
-std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, bool with_base_listing = false);
+// `listing`: what the changes carry of the listings: nothing (the host has
+// the base's), the base's (which the host keeps for the base's next forks),
+// or their difference (a base whose listing is too large to print).
+std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin,
+                       ListingPart listing = ListingPart::kNone);
 // 120,000 base64 bytes: within an exec's output bound.
 inline constexpr std::size_t kInlinePackBytes = 90000;
 // The changes since the base, in base64, printed after an inline pack when

@@ -159,12 +159,15 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
     }
   } remove_host{host};
   const std::string pack_path = internal::ForkPackPath();
-  // The base's listing is read once, by its first fork.
+  // The base's listing is read once, by its first fork; when it is too
+  // large to print, the original prints the listings' difference instead.
   const bool read_base_listing = base_listing_.first != snapshot_base_;
+  const auto listing_part = read_base_listing       ? internal::ListingPart::kBaseListing
+                            : base_listing_.second ? internal::ListingPart::kNone
+                                                   : internal::ListingPart::kListingDiff;
   const auto base = BaseIds(snapshot_base_);
   auto pack = [&](bool thin) -> Result<PackedSnapshot> {
-    R2E_ASSIGN_OR_RETURN(ExecResult r, run_snapshot_script(internal::PackScript(*runtime_, id, thin,
-                                                                                thin && read_base_listing),
+    R2E_ASSIGN_OR_RETURN(ExecResult r, run_snapshot_script(internal::PackScript(*runtime_, id, thin, listing_part),
                                                            "fork: packing the snapshot"));
     R2E_ASSIGN_OR_RETURN(PackedSnapshot p, internal::ParsePacked(r));
     if (thin) internal::TakeLooseObjects(p);

@@ -91,11 +91,11 @@ class BaseToSnapshotTest : public ::testing::Test {
   }
   // The original's snapshot 1 after kCheckoutChanges, packed thin as a
   // fork packs it, with the base's listing.
-  PackedSnapshot PackedChanges(std::string& state) {
+  PackedSnapshot PackedChanges(std::string& state, ListingPart listing = ListingPart::kBaseListing) {
     Run(*original_, std::string("cd /testbed && ") + kCheckoutChanges);
     state = Run(*original_, kCheckoutStateHash);
     EXPECT_TRUE(CheckSnapshotScript(*original_->exec(SnapshotScript(*original_, 1, 1 << 30)), "snapshot").ok());
-    auto packed = original_->exec(PackScript(*original_, 1, true, true));
+    auto packed = original_->exec(PackScript(*original_, 1, true, listing));
     EXPECT_TRUE(packed.ok());
     auto parsed = ParsePacked(*packed);
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -141,6 +141,24 @@ TEST_F(BaseToSnapshotTest, TheNewSandboxEndsByteForByteAsTheOriginal) {
   auto restored = fork_->exec(RestoreSnapshotScript(*fork_, 1, RandomHex(8), false, ""));
   ASSERT_TRUE(restored.ok());
   ASSERT_TRUE(CheckSnapshotScript(*restored, "restore").ok()) << restored->output;
+  EXPECT_EQ(Run(*fork_, kCheckoutStateHash), state);
+}
+
+// A base whose listing is too large to print: the original prints the
+// listings' difference instead, and the checkout needs no base listing.
+TEST_F(BaseToSnapshotTest, TheListingsDifferenceDoesForTheBasesListing) {
+  Prime();
+  if (HasFatalFailure()) return;
+  std::string state;
+  const PackedSnapshot packed = PackedChanges(state, ListingPart::kListingDiff);
+  ASSERT_TRUE(packed.changes.has_value());
+  ASSERT_TRUE(packed.changes->listing_diff.has_value());
+  EXPECT_TRUE(base_listing_.empty());
+  const auto script = ForkCheckoutScript(*fork_, 1, packed, std::nullopt, base_);
+  ASSERT_TRUE(script.has_value());
+  auto r = fork_->exec(*script);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output.find(kForkCheckoutSlow), std::string::npos) << r->output;
   EXPECT_EQ(Run(*fork_, kCheckoutStateHash), state);
 }
 

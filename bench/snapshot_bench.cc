@@ -1,7 +1,11 @@
 #include "snapshot_bench.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -9,6 +13,7 @@
 #include "cli/stop_signals.h"
 #include "r2e/repo_env.h"
 #include "r2e/runtimes.h"
+#include "r2e/shell_quote.h"
 #include "r2e/warm_pool.h"
 
 namespace r2e::bench {
@@ -28,12 +33,65 @@ std::vector<std::string> EpisodeChanges(int round) {
 
 // A repository of `files` files and `mb` MB under /testbed/big, committed,
 // as a large project's checkout is.
-std::string GenerateLarge(int files, int mb) {
+// The files alone, under big/ of the current directory.
+std::string LargeFiles(int files, int mb) {
   const long long per_file = (static_cast<long long>(mb) << 20) / std::max(1, files);
-  return "cd /testbed && mkdir -p big && cd big && head -c " + std::to_string(per_file * files) +
+  return "mkdir -p big && cd big && head -c " + std::to_string(per_file * files) +
          " /dev/urandom | split -a 4 -d -b " + std::to_string(std::max(1LL, per_file)) +
-         " - f && for d in 0 1 2 3 4 5 6 7 8 9; do mkdir -p d$d && mv f*$d d$d/ 2>/dev/null; done; cd /testbed && "
-         "git add -A && git -c user.name=r2e -c user.email=r2e@localhost commit -qm big";
+         " - f && for d in 0 1 2 3 4 5 6 7 8 9; do mkdir -p d$d && mv f*$d d$d/ 2>/dev/null; done";
+}
+
+std::string GenerateLarge(int files, int mb) {
+  return "cd /testbed && " + LargeFiles(files, mb) +
+         "; cd /testbed && git add -A && git -c user.name=r2e -c user.email=r2e@localhost commit -qm big";
+}
+
+// What holds the large repository while the bench runs: a directory (local)
+// or the container whose committed image is the task's (docker).
+struct LargeTask {
+  std::filesystem::path dir;
+  std::unique_ptr<Runtime> maker;
+  std::string image;
+  ~LargeTask() {
+    if (maker) {
+      (void)maker->release_checkpoint(image);
+      (void)maker->stop();
+    }
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+
+// The demo task with GenerateLarge's repository in it from the start: on
+// local a copy of its directory with the files added (committed by the
+// task's setup, as any directory task), on docker an image committed from
+// a container of its image that made them; on kube the demo task as it is.
+Result<Task> LargeTaskFor(const SnapshotBenchOptions& o, const RepoEnvOptions& env_options, Task task,
+                          LargeTask& large) {
+  if (o.runtime == "kube") return task;
+  if (o.runtime == "local") {
+    large.dir = std::filesystem::temp_directory_path() / ("r2e-bench-large-" + std::to_string(::getpid()));
+    std::error_code ec;
+    std::filesystem::remove_all(large.dir, ec);
+    std::filesystem::copy(task.local_repo, large.dir, std::filesystem::copy_options::recursive, ec);
+    if (ec) return Status::Internal("copying " + task.local_repo.string() + ": " + ec.message());
+    const std::string files = "cd " + ShellQuote(large.dir.string()) + " && " + LargeFiles(o.large_files, o.large_mb);
+    if (std::system(files.c_str()) != 0) return Status::Internal("generating the files failed: " + files);
+    task.local_repo = large.dir;
+    return task;
+  }
+  R2E_ASSIGN_OR_RETURN(large.maker, env_options.runtime());
+  SandboxSpec spec;
+  spec.image = task.image;
+  spec.task_id = task.instance_id;
+  R2E_RETURN_IF_ERROR(large.maker->start(spec));
+  ExecOptions exec;
+  exec.timeout = std::chrono::seconds(600);
+  R2E_ASSIGN_OR_RETURN(ExecResult r, large.maker->exec(GenerateLarge(o.large_files, o.large_mb), exec));
+  if (r.exit_code != 0) return Status::Internal("generating the large repository failed: " + r.output);
+  R2E_ASSIGN_OR_RETURN(large.image, large.maker->checkpoint());
+  task.image = large.image;
+  return task;
 }
 
 Status RunCommands(RepoEnv& env, const std::vector<std::string>& commands) {
@@ -238,8 +296,17 @@ Status RunSnapshotBench(const SnapshotBenchOptions& o, std::ostream& out) {
   }
   R2E_RETURN_IF_ERROR(BenchRepo(o, env_options, demo->front(), {}, "demo", out));
   if (o.large_files > 0) {
-    R2E_RETURN_IF_ERROR(
-        BenchRepo(o, env_options, demo->front(), {GenerateLarge(o.large_files, o.large_mb)}, "large", out));
+    // A large project's checkout is in every sandbox of its task from the
+    // start (the image's, or the directory's), so that forks from a warm
+    // pool start from it as they would for a real task. On kube the
+    // episode makes it after its reset (forks then ship all of it).
+    LargeTask large;
+    auto task = LargeTaskFor(o, env_options, demo->front(), large);
+    if (!task.ok()) return task.status().WithContext("bench snapshot: making the large repository");
+    const std::vector<std::string> prepare =
+        o.runtime == "kube" ? std::vector<std::string>{GenerateLarge(o.large_files, o.large_mb)}
+                            : std::vector<std::string>{};
+    R2E_RETURN_IF_ERROR(BenchRepo(o, env_options, *task, prepare, "large", out));
   }
   return Status::OK();
 }

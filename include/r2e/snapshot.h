@@ -32,7 +32,7 @@
 // /testbed and /testbed/.git and the listing), which survive the agent's
 // `git gc`, `git reflog expire` or `rm -rf .git`. fork() packs the three
 // trees' objects (git pack-objects) while the new sandbox is being made, and
-// ships the pack in the scripts' own text when it is at most 90 KB (base64),
+// ships the pack in the scripts' own text when it is at most 4 MiB (base64),
 // else over the runtime's file transfer. With RepoEnvOptions::prime_snapshots
 // each sandbox's store starts from a snapshot of its starting state (its
 // base), and a fork between two sandboxes with the same base ships only the

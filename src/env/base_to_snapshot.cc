@@ -211,9 +211,9 @@ std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::o
     const std::string path = ShellQuote(c.path);
     const auto blob = blobs.find(c.id);
     if (c.mode == "100644" || c.mode == "100755") {
-      if (blob != blobs.end()) {
+      if (blob != blobs.end() && blob->second.size() <= kPrintfBytes) {
         s += "printf '" + PrintfFormat(blob->second) + "' > " + path;
-      } else {  // an object of the base's: in the store, not among those shipped
+      } else {  // an object of the base's, or a large one: from the store
         s += "\"${G[@]}\" cat-file blob " + c.id + " > " + path;
       }
       s += " || slow " + ShellQuote("writing " + c.path) + "\n";

@@ -66,6 +66,10 @@ std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::o
                                               const SnapshotObjectIds& base, const SnapshotObjectIds& snapshot,
                                               const std::vector<LooseObject>& objects);
 
+// Blobs larger than this are written from the store (`git cat-file`), not
+// as printf text in the script.
+inline constexpr std::size_t kPrintfBytes = 64 * 1024;
+
 // `bytes` as a printf format that writes exactly them: printable ASCII as
 // itself, the rest (and ', \ and %) as \xHH.
 std::string PrintfFormat(std::string_view bytes);

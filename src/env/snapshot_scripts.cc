@@ -315,8 +315,16 @@ std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin) {
     for (const auto& [suffix, bytes] :
          {std::pair<const char*, const std::string*>{".pack", &pack_files->pack},
           {".idx", &pack_files->idx}}) {
-      s += "printf '" + PrintfFormat(*bytes) + "' > \"$S/objects/pack/" + pack_files->name +
-           suffix + "\" || fail \"writing the snapshot's objects in $S (is the disk full?)\"\n";
+      const std::string file = "\"$S/objects/pack/" + pack_files->name + suffix + "\"";
+      // A large one (a big repository's .git/index) as base64: printf's
+      // text would be up to four times its size.
+      if (bytes->size() > kPrintfBytes) {
+        s += "base64 -d > " + file + " <<'R2E_PACK_END' || fail \"writing the snapshot's objects in $S (is the disk "
+             "full?)\"\n" + Base64Encode(*bytes) + "\nR2E_PACK_END\n";
+      } else {
+        s += "printf '" + PrintfFormat(*bytes) + "' > " + file +
+             " || fail \"writing the snapshot's objects in $S (is the disk full?)\"\n";
+      }
     }
   } else if (packed.loose) {
     std::set<std::string> dirs;

@@ -66,11 +66,17 @@ inline constexpr const char* kNumberedSnapshotRefs = "[0-9]*";
 // or their difference (a base whose listing is too large to print).
 std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin,
                        ListingPart listing = ListingPart::kNone);
-// 120,000 base64 bytes: within an exec's output bound.
-inline constexpr std::size_t kInlinePackBytes = 90000;
-// The changes since the base, in base64, printed after an inline pack when
-// they take at most this (the two within the bound).
-inline constexpr std::size_t kInlineChangesBytes = 9400;
+// 4 MiB: the pack script's exec keeps room for it (kPackOutputRoom), and
+// the session's output costs far less than a file transfer (on docker 50 to
+// 100 ms each way). A repository of thousands of files changes its
+// .git/index (hundreds of KB) with every snapshot.
+inline constexpr std::size_t kInlinePackBytes = std::size_t{4} << 20;
+// The changes since the base, in base64, printed after the pack when they
+// take at most this (the base's listing included, when it is asked for).
+inline constexpr std::size_t kInlineChangesBytes = std::size_t{1} << 20;
+// What the pack script's exec keeps beyond the session's output bound
+// (ExecOptions::trailer_bytes): the pack and the changes in base64.
+inline constexpr std::size_t kPackOutputRoom = kInlinePackBytes / 3 * 4 + 8 + kInlineChangesBytes + 4096;
 // The file a pack goes through when it is larger, in the sandbox's own paths.
 std::string ForkPackPath();
 

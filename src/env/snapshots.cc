@@ -167,8 +167,12 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
                                                    : internal::ListingPart::kListingDiff;
   const auto base = BaseIds(snapshot_base_);
   auto pack = [&](bool thin) -> Result<PackedSnapshot> {
-    R2E_ASSIGN_OR_RETURN(ExecResult r, run_snapshot_script(internal::PackScript(*runtime_, id, thin, listing_part),
-                                                           "fork: packing the snapshot"));
+    ExecOptions o;
+    o.timeout = internal::kSnapshotScriptTimeout;
+    o.trailer_bytes = internal::kPackOutputRoom;
+    auto printed = runtime_->exec(internal::PackScript(*runtime_, id, thin, listing_part), o);
+    if (!printed.ok()) return printed.status().WithContext("fork: packing the snapshot");
+    R2E_ASSIGN_OR_RETURN(ExecResult r, internal::CheckSnapshotScript(std::move(*printed), "fork: packing the snapshot"));
     R2E_ASSIGN_OR_RETURN(PackedSnapshot p, internal::ParsePacked(r));
     if (thin) internal::TakeLooseObjects(p);
     if (thin && p.loose) {

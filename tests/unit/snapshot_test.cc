@@ -292,7 +292,7 @@ TEST_P(SnapshotTest, APrimedForkOfALargeStateTravelsAsAFile) {
   o.prime_snapshots = true;
   auto env = SnapStartedWith(o);
   ASSERT_NE(env, nullptr);
-  SnapRun(*env, "head -c 400000 /dev/urandom > /testbed/blob.bin");
+  SnapRun(*env, "head -c 4500000 /dev/urandom > /testbed/blob.bin");
   const std::string state = SnapRun(*env, kSnapStateHash);
   auto big = env->snapshot();
   ASSERT_TRUE(big.ok()) << big.status().ToString();
@@ -347,11 +347,11 @@ TEST_P(SnapshotTest, AFastResetKeepsThePrimedBase) {
 }
 
 TEST_P(SnapshotTest, AForkOfALargeStateTravelsAsAFileAndAForgedStoreIsRefused) {
-  // A pack over the inline bound (90 KB) goes through the runtime's file
+  // A pack over the inline bound (4 MiB) goes through the runtime's file
   // transfer; the state arrives whole either way.
   auto env = SnapStarted();
   ASSERT_NE(env, nullptr);
-  SnapRun(*env, "head -c 400000 /dev/urandom > /testbed/blob.bin && mkdir -p /testbed/empty/dir");
+  SnapRun(*env, "head -c 4500000 /dev/urandom > /testbed/blob.bin && mkdir -p /testbed/empty/dir");
   const std::string state = SnapRun(*env, kSnapStateHash);
   auto big = env->snapshot();
   ASSERT_TRUE(big.ok()) << big.status().ToString();

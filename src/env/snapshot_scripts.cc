@@ -397,18 +397,22 @@ Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
   return out;
 }
 
-std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
-                                              const PackedSnapshot& packed, std::optional<std::string_view> base_listing,
-                                              const std::vector<std::string>& base, const std::string& then) {
-  if (!packed.loose || !packed.changes) return std::nullopt;
+void PrepareForkCheckout(PackedSnapshot& packed, SnapshotId id, std::optional<std::string_view> base_listing,
+                         const std::vector<std::string>& base) {
+  if (!packed.loose || !packed.changes) return;
+  packed.unpack_part = UnpackPart(id, packed, true);
+  packed.checkout_part = BaseToSnapshotPart(*packed.changes, base_listing, base, packed.trees, *packed.loose);
+}
+
+std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, const PackedSnapshot& packed,
+                                              const std::string& then) {
+  if (!packed.checkout_part || packed.unpack_part.empty()) return std::nullopt;
   if (!then.empty() && !RunsAsIs(runtime)) return std::nullopt;
-  auto checkout = BaseToSnapshotPart(*packed.changes, base_listing, base, packed.trees, *packed.loose);
-  if (!checkout) return std::nullopt;
   std::string s = Prelude(runtime);
-  s += UnpackPart(id, packed, true);
+  s += packed.unpack_part;
   s += "cd \"$T\" || fail \"cannot enter $T\"\n";
   s += "slow() { echo \"" + std::string(kForkCheckoutSlow) + " $*\"; exit 8; }\n";
-  s += *checkout;
+  s += *packed.checkout_part;
   s += "echo \"R2E-SNAPSHOT ok\"\n";
   if (then.empty()) return AsCommand(runtime, s);
   // The checkout in a subshell of its own: `then` runs in the environment

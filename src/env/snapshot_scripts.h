@@ -93,6 +93,9 @@ struct PackedSnapshot {
   std::string changes_printed;
   // The same read (ParseBaseChanges), by whoever knows the base.
   std::optional<BaseChanges> changes;
+  // PrepareForkCheckout's parts.
+  std::string unpack_part;
+  std::optional<std::string> checkout_part;
 };
 Result<PackedSnapshot> ParsePacked(const ExecResult& r);
 // Reads a thin, inline pack on the host: when it holds loose objects only,
@@ -112,15 +115,19 @@ std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin);
 // refs and checks the snapshot out with BaseToSnapshotPart, no git. Prints
 // "R2E-SNAPSHOT ok", or kForkCheckoutSlow when the checkout failed part way
 // (the objects and refs are in; a restore then finishes with git).
-// `base`: the base's objects; `base_listing`: its listing; `then`: shell
-// text run after a checkout that succeeded, in the environment the command
-// started with (the new environment's tool server start: one exec less).
-// std::nullopt when `packed` has no loose objects or no changes read, or
-// BaseToSnapshotPart cannot write them, or `then` is given for a runtime
-// whose scripts do not run as they are (a bash of their own runs them).
-std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, SnapshotId id,
-                                              const PackedSnapshot& packed, std::optional<std::string_view> base_listing,
-                                              const std::vector<std::string>& base, const std::string& then = "");
+// PrepareForkCheckout writes the parts that do not depend on the new
+// sandbox into `packed` once, for every fork of the pack (`id`: the
+// snapshot's id there; `base`: the base's objects; `base_listing`: its
+// listing). ForkCheckoutScript: std::nullopt when they could not be written
+// (no loose objects or no changes read, or BaseToSnapshotPart cannot), or
+// when `then` is given for a runtime whose scripts do not run as they are (a
+// bash of their own runs them). `then`: shell text run after a checkout that
+// succeeded, in the environment the command started with (the new
+// environment's tool server start: one exec less).
+void PrepareForkCheckout(PackedSnapshot& packed, SnapshotId id, std::optional<std::string_view> base_listing,
+                         const std::vector<std::string>& base);
+std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, const PackedSnapshot& packed,
+                                              const std::string& then = "");
 inline constexpr const char* kForkCheckoutSlow = "R2E-SNAPSHOT ok slow";
 
 // A script's result: OK when it printed its success line, else

@@ -68,6 +68,9 @@ Result<SnapshotId> RepoEnv::snapshot(SnapshotScope scope) {
 }
 
 namespace {
+// The id a fork's snapshot has in the new environment.
+constexpr SnapshotId kForkSnapshotId = 1;
+
 // A primed store's base ("<tree> <git tree> <listing>") as its three ids.
 std::vector<std::string> BaseIds(const std::string& base) {
   std::istringstream words(base);
@@ -184,6 +187,9 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
                          listed ? std::make_shared<const std::string>(*p.changes->base_listing) : nullptr};
         if (listed) p.changes->base_listing.reset();
       }
+      internal::PrepareForkCheckout(
+          p, kForkSnapshotId,
+          base_listing_.second ? std::optional<std::string_view>(*base_listing_.second) : std::nullopt, base);
     }
     if (p.loose || !p.inline_pack.empty()) return p;
     Status got = runtime_->download(pack_path, host);
@@ -221,28 +227,24 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
       return fail(s.WithContext("fork: copying the snapshot in"));
     }
   }
-  const SnapshotId child_id = 1;
+  const SnapshotId child_id = kForkSnapshotId;
   SnapshotInfo mine = copied;
   mine.id = child_id;
   child.snapshots_ = {mine};
   child.next_snapshot_id_ = child_id + 1;
   // A new sandbox of the same base is still at that base: the host writes
   // the snapshot's changes to it (no git), unless that fails part way.
-  std::string unpack = internal::UnpackPart(child_id, *packed, thin);
+  std::string unpack;  // for a restore with git: the objects and refs in first
   bool checked_out = false;
   if (thin) child.base_listing_ = base_listing_;
-  const bool listed = base_listing_.first == snapshot_base_ && base_listing_.second;
   // The new environment's tool server starts in the same exec, after the checkout.
   const std::string then = thin ? child.tool_server_start_script() : "";
-  if (const auto checkout =
-          thin ? internal::ForkCheckoutScript(
-                     *child.runtime_, child_id, *packed,
-                     listed ? std::optional<std::string_view>(*base_listing_.second) : std::nullopt, base, then)
-               : std::nullopt) {
+  if (const auto checkout = thin ? internal::ForkCheckoutScript(*child.runtime_, *packed, then) : std::nullopt) {
     auto r = child.run_snapshot_script(*checkout, "fork");
     if (!r.ok()) return fail(r.status());
     checked_out = r->output.find(internal::kForkCheckoutSlow) == std::string::npos;
-    unpack.clear();  // the objects and refs are in either way
+  } else {
+    unpack = internal::UnpackPart(child_id, *packed, thin);
   }
   if (checked_out) {
     child.steps_ = copied.step;

@@ -107,6 +107,11 @@ class BaseToSnapshotTest : public ::testing::Test {
     if (parsed->changes && parsed->changes->base_listing) base_listing_ = *parsed->changes->base_listing;
     return *parsed;
   }
+  // `packed` with PrepareForkCheckout's parts, as a fork makes them.
+  PackedSnapshot Prepared(PackedSnapshot packed, std::optional<std::string_view> listing) const {
+    PrepareForkCheckout(packed, 1, listing, base_);
+    return packed;
+  }
   std::vector<std::string> base_;
   std::string base_listing_;
   fs::path repo_;
@@ -121,11 +126,11 @@ TEST_F(BaseToSnapshotTest, TheNewSandboxEndsByteForByteAsTheOriginal) {
   ASSERT_TRUE(packed.loose.has_value());
   ASSERT_TRUE(packed.changes.has_value());
   ASSERT_FALSE(base_listing_.empty()) << "asked for, the base's listing came along";
-  EXPECT_FALSE(ForkCheckoutScript(*fork_, 1, packed, std::nullopt, base_).has_value())
+  EXPECT_FALSE(ForkCheckoutScript(*fork_, Prepared(packed, std::nullopt)).has_value())
       << "the listing changed: without the base's, no checkout";
   ASSERT_NE(Run(*fork_, kCheckoutStateHash), state);
 
-  const auto script = ForkCheckoutScript(*fork_, 1, packed, base_listing_, base_);
+  const auto script = ForkCheckoutScript(*fork_, Prepared(packed, base_listing_));
   ASSERT_TRUE(script.has_value());
   EXPECT_EQ(script->find("read-tree"), std::string::npos) << "no git for the checkout";
   auto r = fork_->exec(*script);
@@ -154,7 +159,7 @@ TEST_F(BaseToSnapshotTest, TheListingsDifferenceDoesForTheBasesListing) {
   ASSERT_TRUE(packed.changes.has_value());
   ASSERT_TRUE(packed.changes->listing_diff.has_value());
   EXPECT_TRUE(base_listing_.empty());
-  const auto script = ForkCheckoutScript(*fork_, 1, packed, std::nullopt, base_);
+  const auto script = ForkCheckoutScript(*fork_, Prepared(packed, std::nullopt));
   ASSERT_TRUE(script.has_value());
   auto r = fork_->exec(*script);
   ASSERT_TRUE(r.ok());
@@ -169,7 +174,7 @@ TEST_F(BaseToSnapshotTest, AFailedCheckoutSaysSoAndGitFinishesIt) {
   if (HasFatalFailure()) return;
   std::string state;
   const PackedSnapshot packed = PackedChanges(state);
-  const auto script = ForkCheckoutScript(*fork_, 1, packed, base_listing_, base_);
+  const auto script = ForkCheckoutScript(*fork_, Prepared(packed, base_listing_));
   ASSERT_TRUE(script.has_value());
   Run(*fork_, "cd /testbed && rm -rf dir && echo in-the-way > dir");
   auto r = fork_->exec(*script);

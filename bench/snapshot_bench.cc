@@ -43,7 +43,8 @@ std::string LargeFiles(int files, int mb) {
 
 std::string GenerateLarge(int files, int mb) {
   return "cd /testbed && " + LargeFiles(files, mb) +
-         "; cd /testbed && git add -A && git -c user.name=r2e -c user.email=r2e@localhost commit -qm big";
+         "; cd /testbed && git add -A && git -c user.name=r2e -c user.email=r2e@localhost commit "
+         "-qm big";
 }
 
 // What holds the large repository while the bench runs: a directory (local)
@@ -66,17 +67,20 @@ struct LargeTask {
 // local a copy of its directory with the files added (committed by the
 // task's setup, as any directory task), on docker an image committed from
 // a container of its image that made them; on kube the demo task as it is.
-Result<Task> LargeTaskFor(const SnapshotBenchOptions& o, const RepoEnvOptions& env_options, Task task,
-                          LargeTask& large) {
+Result<Task> LargeTaskFor(const SnapshotBenchOptions& o, const RepoEnvOptions& env_options,
+                          Task task, LargeTask& large) {
   if (o.runtime == "kube") return task;
   if (o.runtime == "local") {
-    large.dir = std::filesystem::temp_directory_path() / ("r2e-bench-large-" + std::to_string(::getpid()));
+    large.dir =
+        std::filesystem::temp_directory_path() / ("r2e-bench-large-" + std::to_string(::getpid()));
     std::error_code ec;
     std::filesystem::remove_all(large.dir, ec);
     std::filesystem::copy(task.local_repo, large.dir, std::filesystem::copy_options::recursive, ec);
     if (ec) return Status::Internal("copying " + task.local_repo.string() + ": " + ec.message());
-    const std::string files = "cd " + ShellQuote(large.dir.string()) + " && " + LargeFiles(o.large_files, o.large_mb);
-    if (std::system(files.c_str()) != 0) return Status::Internal("generating the files failed: " + files);
+    const std::string files =
+        "cd " + ShellQuote(large.dir.string()) + " && " + LargeFiles(o.large_files, o.large_mb);
+    if (std::system(files.c_str()) != 0)
+      return Status::Internal("generating the files failed: " + files);
     task.local_repo = large.dir;
     return task;
   }
@@ -87,8 +91,10 @@ Result<Task> LargeTaskFor(const SnapshotBenchOptions& o, const RepoEnvOptions& e
   R2E_RETURN_IF_ERROR(large.maker->start(spec));
   ExecOptions exec;
   exec.timeout = std::chrono::seconds(600);
-  R2E_ASSIGN_OR_RETURN(ExecResult r, large.maker->exec(GenerateLarge(o.large_files, o.large_mb), exec));
-  if (r.exit_code != 0) return Status::Internal("generating the large repository failed: " + r.output);
+  R2E_ASSIGN_OR_RETURN(ExecResult r,
+                       large.maker->exec(GenerateLarge(o.large_files, o.large_mb), exec));
+  if (r.exit_code != 0)
+    return Status::Internal("generating the large repository failed: " + r.output);
   R2E_ASSIGN_OR_RETURN(large.image, large.maker->checkpoint());
   task.image = large.image;
   return task;

@@ -15,7 +15,8 @@ namespace {
 // The loose object file of a blob: its header and content in a zlib stream
 // of stored blocks, as the store writes it.
 std::string LooseBlob(const std::string& content) {
-  const std::string body = "blob " + std::to_string(content.size()) + std::string(1, '\0') + content;
+  const std::string body =
+      "blob " + std::to_string(content.size()) + std::string(1, '\0') + content;
   std::string z = "\x78\x01";
   std::size_t at = 0;
   do {
@@ -46,14 +47,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       in.remove_prefix(cut + 4);
     }
   }
-  const std::vector<std::string> base = {std::string(40, '1'), std::string(40, '2'), std::string(40, '3')};
+  const std::vector<std::string> base = {std::string(40, '1'), std::string(40, '2'),
+                                         std::string(40, '3')};
   const std::string listing_id(40, '6');
-  const std::vector<std::string> snapshot = {std::string(40, '4'), std::string(40, '5'), listing_id};
+  const std::vector<std::string> snapshot = {std::string(40, '4'), std::string(40, '5'),
+                                             listing_id};
   const std::vector<r2e::internal::LooseObject> objects = {
       {listing_id.substr(0, 2) + "/" + listing_id.substr(2), LooseBlob(parts[2])}};
   const auto changes = r2e::internal::ParseBaseChanges(parts[0], base, snapshot);
   if (!changes) return 0;
-  const auto script = r2e::internal::BaseToSnapshotPart(*changes, parts[1], base, snapshot, objects);
+  const auto script =
+      r2e::internal::BaseToSnapshotPart(*changes, parts[1], base, snapshot, objects);
   if (!script) return 0;
   R2E_FUZZ_CHECK(script->starts_with("umask 022\n"));
   return 0;

@@ -17,7 +17,8 @@ struct ListingEntry {
 };
 
 bool IsObjectId(std::string_view s) {
-  return (s.size() == 40 || s.size() == 64) && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  return (s.size() == 40 || s.size() == 64) &&
+         s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 bool IsMode(std::string_view s) {
@@ -40,11 +41,12 @@ std::optional<std::map<std::string, ListingEntry>> ReadListing(std::string_view 
     const auto entry = NextToken(listing);
     if (!entry) return std::nullopt;
     const auto space = entry->find(' ', 2);
-    if (entry->size() < 5 || (*entry)[1] != ' ' || space == std::string_view::npos || space + 1 >= entry->size() ||
-        !IsMode(entry->substr(2, space - 2))) {
+    if (entry->size() < 5 || (*entry)[1] != ' ' || space == std::string_view::npos ||
+        space + 1 >= entry->size() || !IsMode(entry->substr(2, space - 2))) {
       return std::nullopt;
     }
-    out[std::string(entry->substr(space + 1))] = ListingEntry{(*entry)[0], std::string(entry->substr(2, space - 2))};
+    out[std::string(entry->substr(space + 1))] =
+        ListingEntry{(*entry)[0], std::string(entry->substr(2, space - 2))};
   }
   return out;
 }
@@ -65,7 +67,8 @@ std::map<std::string, std::string> Blobs(const std::vector<LooseObject>& objects
 }
 
 // `command` followed by the quoted paths, when there are any.
-std::string WithPaths(const std::string& command, const std::set<std::string>& paths, const std::string& what) {
+std::string WithPaths(const std::string& command, const std::set<std::string>& paths,
+                      const std::string& what) {
   if (paths.empty()) return "";
   std::string s = command + " --";
   for (const auto& p : paths) s += " " + ShellQuote(p);
@@ -76,7 +79,8 @@ std::string WithPaths(const std::string& command, const std::set<std::string>& p
 
 std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const SnapshotObjectIds& base,
                                             const SnapshotObjectIds& snapshot) {
-  if (base.size() != 3 || snapshot.size() != 3 || !printed.ends_with(kChangesEndMark)) return std::nullopt;
+  if (base.size() != 3 || snapshot.size() != 3 || !printed.ends_with(kChangesEndMark))
+    return std::nullopt;
   printed.remove_suffix(kChangesEndMark.size());
   const std::string tree_pair = base[0] + " " + snapshot[0];
   const std::string git_pair = base[1] + " " + snapshot[1];
@@ -92,7 +96,8 @@ std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const Snap
     }
     // Where an entry is due: the pairs' lines (each ends with a newline, not
     // a NUL) before it, or the listing's mark.
-    for (auto newline = token->find('\n'); newline != std::string_view::npos; newline = token->find('\n')) {
+    for (auto newline = token->find('\n'); newline != std::string_view::npos;
+         newline = token->find('\n')) {
       const auto pair = token->substr(0, newline);
       if (pair == tree_pair) {
         prefix = "";
@@ -122,11 +127,12 @@ std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const Snap
       from = space + 1;
     }
     const auto path = NextToken(printed);
-    if (fields.size() != 5 || !IsMode(fields[1]) || !IsObjectId(fields[3]) || fields[4].size() != 1 || !path ||
-        path->empty()) {
+    if (fields.size() != 5 || !IsMode(fields[1]) || !IsObjectId(fields[3]) ||
+        fields[4].size() != 1 || !path || path->empty()) {
       return std::nullopt;
     }
-    out.files.push_back({std::string(fields[1]), std::string(fields[3]), fields[4][0], prefix + std::string(*path)});
+    out.files.push_back({std::string(fields[1]), std::string(fields[3]), fields[4][0],
+                         prefix + std::string(*path)});
   }
   return out;
 }
@@ -148,8 +154,10 @@ std::string PrintfFormat(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::optional<std::string_view> base_listing,
-                                              const SnapshotObjectIds& base, const SnapshotObjectIds& snapshot,
+std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes,
+                                              std::optional<std::string_view> base_listing,
+                                              const SnapshotObjectIds& base,
+                                              const SnapshotObjectIds& snapshot,
                                               const std::vector<LooseObject>& objects) {
   if (base.size() != 3 || snapshot.size() != 3) return std::nullopt;
   const auto blobs = Blobs(objects);
@@ -193,14 +201,17 @@ std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::o
     const auto wanted = snapshot_only.find(path);
     if (wanted == snapshot_only.end() || wanted->second.type != e.type) removed.insert(path);
   }
-  auto is_new = [&](const std::string& path) { return !base_only.contains(path) || removed.contains(path); };
+  auto is_new = [&](const std::string& path) {
+    return !base_only.contains(path) || removed.contains(path);
+  };
   // New files are made with the umask's 644, directories with its 755;
   // anything else, and any change of an existing entry's bits, is a chmod.
   std::map<std::string, std::set<std::string>> chmods;  // mode -> paths
   for (const auto& [path, e] : snapshot_only) {
     if (e.type == 'd' && is_new(path)) made_dirs.insert(path);
     const char* made_as = e.type == 'd' ? "755" : "644";
-    if ((e.type == 'd' || e.type == 'f') && (!is_new(path) || e.mode != made_as)) chmods[e.mode].insert(path);
+    if ((e.type == 'd' || e.type == 'f') && (!is_new(path) || e.mode != made_as))
+      chmods[e.mode].insert(path);
   }
   std::string s = "umask 022\n";
   s += WithPaths("rm -rf", removed, "removing what the snapshot does not have");
@@ -226,7 +237,8 @@ std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::o
              ShellQuote("reading the target of " + c.path) + "\n";
         target = "\"${l%x}\"";
       }
-      s += "ln -sfn -- " + target + " " + path + " || slow " + ShellQuote("linking " + c.path) + "\n";
+      s += "ln -sfn -- " + target + " " + path + " || slow " + ShellQuote("linking " + c.path) +
+           "\n";
     } else {
       return std::nullopt;  // a submodule
     }

@@ -62,8 +62,10 @@ std::optional<BaseChanges> ParseBaseChanges(std::string_view printed, const Snap
 // (it then restores with git, which starts from any state). std::nullopt
 // when it cannot be written this way (a submodule, an unknown status, a
 // listing missing): the caller restores with git.
-std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes, std::optional<std::string_view> base_listing,
-                                              const SnapshotObjectIds& base, const SnapshotObjectIds& snapshot,
+std::optional<std::string> BaseToSnapshotPart(const BaseChanges& changes,
+                                              std::optional<std::string_view> base_listing,
+                                              const SnapshotObjectIds& base,
+                                              const SnapshotObjectIds& snapshot,
                                               const std::vector<LooseObject>& objects);
 
 // Blobs larger than this are written from the store (`git cat-file`), not

@@ -42,11 +42,11 @@ std::string SetupScript(const Task& task, bool hide_tests) {
   // Dated, so that every sandbox of the task has the same commit: their
   // snapshot stores then prime alike, and forks between them ship only the
   // snapshot's own objects.
-  s +=
-      "if [ ! -e /testbed/.git ] && command -v git >/dev/null; then"
-      " git init -q && git add -A && GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z"
-      " git -c user.name=r2e -c user.email=r2e@localhost"
-      " commit -q --no-verify --allow-empty -m 'r2e: task base' >/dev/null; fi\n";
+  s += "if [ ! -e /testbed/.git ] && command -v git >/dev/null; then"
+       " git init -q && git add -A && GIT_AUTHOR_DATE=2000-01-01T00:00:00Z "
+       "GIT_COMMITTER_DATE=2000-01-01T00:00:00Z"
+       " git -c user.name=r2e -c user.email=r2e@localhost"
+       " commit -q --no-verify --allow-empty -m 'r2e: task base' >/dev/null; fi\n";
   return s;
 }
 

@@ -51,7 +51,9 @@ std::string Prelude(const Runtime& runtime) {
 // functions and `exit` stay in that fork, and no bash is started. Otherwise
 // (another command shell, or a session that keeps state between commands) a
 // bash of its own runs it.
-bool RunsAsIs(const Runtime& runtime) { return runtime.command_shell() == "bash" && !runtime.keeps_state(); }
+bool RunsAsIs(const Runtime& runtime) {
+  return runtime.command_shell() == "bash" && !runtime.keeps_state();
+}
 
 std::string AsCommand(const Runtime& runtime, const std::string& script) {
   if (RunsAsIs(runtime)) return script;
@@ -246,26 +248,31 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, Listing
   s += ReadRefs();
   if (thin) {
     // Loose objects (in two-hex directories) and the packs of earlier forks in.
-    s += "[ -f \"$S/objects/info/alternates\" ] || fail \"the store at $S has no base (deleted inside the "
-         "sandbox?)\"\n"
-         "cd \"$S/objects\" || fail \"cannot enter $S/objects\"\n"
-         "shopt -s nullglob; set -- [0-9a-f][0-9a-f]/* pack/*; shopt -u nullglob\n"
-         "[ $# -gt 0 ] || set -- -T /dev/null\n"  // nothing written since the base: an empty archive
-         // Side by side with the tar, what changed since the base
-         // (base_to_snapshot.h), in base64: a new sandbox of the same base
-         // then needs no git to check the snapshot out.
-         "if { read -r bw < \"$S/refs/snapshots/base-wt\" && read -r bg < \"$S/refs/snapshots/base-git\" && "
-         "read -r bm < \"$S/refs/snapshots/base-meta\"; } 2>/dev/null; then\n"
-         "  { \"${G[@]}\" diff-tree --stdin -r -z --no-renames <<< \"$bw $cw\"$'\\n'\"$bg $cg\" && " +
-         listing_part +
-         "printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
-         "  pd=$!\n"
-         "fi\n"
-         // Its size from tar itself (GNU tar's --totals), not from one more process.
-         "{ tar --totals -cf \"$P\" \"$@\" || tar -cf \"$P\" \"$@\"; } 2>\"$S/err\" || fail \"packing snapshot $id: "
-         "$(err)\"\n"
-         "read -r _ _ _ size _ < \"$S/err\"; case $size in ''|*[!0-9]*) size= ;; esac\n"
-         "[ -z \"$pd\" ] || wait \"$pd\" || pd=\n";
+    s +=
+        "[ -f \"$S/objects/info/alternates\" ] || fail \"the store at $S has no base (deleted "
+        "inside the "
+        "sandbox?)\"\n"
+        "cd \"$S/objects\" || fail \"cannot enter $S/objects\"\n"
+        "shopt -s nullglob; set -- [0-9a-f][0-9a-f]/* pack/*; shopt -u nullglob\n"
+        "[ $# -gt 0 ] || set -- -T /dev/null\n"  // nothing written since the base: an empty archive
+        // Side by side with the tar, what changed since the base
+        // (base_to_snapshot.h), in base64: a new sandbox of the same base
+        // then needs no git to check the snapshot out.
+        "if { read -r bw < \"$S/refs/snapshots/base-wt\" && read -r bg < "
+        "\"$S/refs/snapshots/base-git\" && "
+        "read -r bm < \"$S/refs/snapshots/base-meta\"; } 2>/dev/null; then\n"
+        "  { \"${G[@]}\" diff-tree --stdin -r -z --no-renames <<< \"$bw $cw\"$'\\n'\"$bg $cg\" "
+        "&& " +
+        listing_part +
+        "printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
+        "  pd=$!\n"
+        "fi\n"
+        // Its size from tar itself (GNU tar's --totals), not from one more process.
+        "{ tar --totals -cf \"$P\" \"$@\" || tar -cf \"$P\" \"$@\"; } 2>\"$S/err\" || fail "
+        "\"packing snapshot $id: "
+        "$(err)\"\n"
+        "read -r _ _ _ size _ < \"$S/err\"; case $size in ''|*[!0-9]*) size= ;; esac\n"
+        "[ -z \"$pd\" ] || wait \"$pd\" || pd=\n";
   } else {
     s += "printf '%s\\n' \"$cw\" \"$cg\" \"$cm\" | \"${G[@]}\" -c pack.compression=1 pack-objects --revs --stdout "
          "> \"$P\" 2>\"$S/err\" || fail \"packing snapshot $id: $(err)\"\n";
@@ -276,7 +283,8 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, Listing
        std::to_string(kInlinePackBytes) +
        " ]; then\n"
        "  printf 'R2E-PACK '; base64 -w0 < \"$P\" || fail \"encoding the pack\"; echo\n"
-       "  if [ -n \"$pd\" ] && { read -r changes || [ -n \"$changes\" ]; } < \"$S/fork.changes\" && [ ${#changes} -le " +
+       "  if [ -n \"$pd\" ] && { read -r changes || [ -n \"$changes\" ]; } < \"$S/fork.changes\" "
+       "&& [ ${#changes} -le " +
        std::to_string(kInlineChangesBytes) +
        " ]; then\n"
        "    printf 'R2E-CHANGES %s\\n' \"$changes\"\n"
@@ -319,8 +327,10 @@ std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin) {
       // A large one (a big repository's .git/index) as base64: printf's
       // text would be up to four times its size.
       if (bytes->size() > kPrintfBytes) {
-        s += "base64 -d > " + file + " <<'R2E_PACK_END' || fail \"writing the snapshot's objects in $S (is the disk "
-             "full?)\"\n" + Base64Encode(*bytes) + "\nR2E_PACK_END\n";
+        s += "base64 -d > " + file +
+             " <<'R2E_PACK_END' || fail \"writing the snapshot's objects in $S (is the disk "
+             "full?)\"\n" +
+             Base64Encode(*bytes) + "\nR2E_PACK_END\n";
       } else {
         s += "printf '" + PrintfFormat(*bytes) + "' > " + file +
              " || fail \"writing the snapshot's objects in $S (is the disk full?)\"\n";
@@ -385,7 +395,8 @@ Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
                            std::string::npos;
     if (whole) out.inline_pack = std::move(data);
   }
-  if (const auto p = output.find("\nR2E-CHANGES "); p != std::string::npos && !out.inline_pack.empty()) {
+  if (const auto p = output.find("\nR2E-CHANGES ");
+      p != std::string::npos && !out.inline_pack.empty()) {
     const auto begin = p + 13;
     const auto end = output.find('\n', begin);
     if (end != std::string::npos) {
@@ -397,11 +408,13 @@ Result<PackedSnapshot> ParsePacked(const ExecResult& r) {
   return out;
 }
 
-void PrepareForkCheckout(PackedSnapshot& packed, SnapshotId id, std::optional<std::string_view> base_listing,
+void PrepareForkCheckout(PackedSnapshot& packed, SnapshotId id,
+                         std::optional<std::string_view> base_listing,
                          const std::vector<std::string>& base) {
   if (!packed.loose || !packed.changes) return;
   packed.unpack_part = UnpackPart(id, packed, true);
-  packed.checkout_part = BaseToSnapshotPart(*packed.changes, base_listing, base, packed.trees, *packed.loose);
+  packed.checkout_part =
+      BaseToSnapshotPart(*packed.changes, base_listing, base, packed.trees, *packed.loose);
 }
 
 std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, const PackedSnapshot& packed,

@@ -76,7 +76,8 @@ inline constexpr std::size_t kInlinePackBytes = std::size_t{4} << 20;
 inline constexpr std::size_t kInlineChangesBytes = std::size_t{1} << 20;
 // What the pack script's exec keeps beyond the session's output bound
 // (ExecOptions::trailer_bytes): the pack and the changes in base64.
-inline constexpr std::size_t kPackOutputRoom = kInlinePackBytes / 3 * 4 + 8 + kInlineChangesBytes + 4096;
+inline constexpr std::size_t kPackOutputRoom =
+    kInlinePackBytes / 3 * 4 + 8 + kInlineChangesBytes + 4096;
 // The file a pack goes through when it is larger, in the sandbox's own paths.
 std::string ForkPackPath();
 
@@ -124,7 +125,8 @@ std::string UnpackPart(SnapshotId id, const PackedSnapshot& packed, bool thin);
 // bash of their own runs them). `then`: shell text run after a checkout that
 // succeeded, in the environment the command started with (the new
 // environment's tool server start: one exec less).
-void PrepareForkCheckout(PackedSnapshot& packed, SnapshotId id, std::optional<std::string_view> base_listing,
+void PrepareForkCheckout(PackedSnapshot& packed, SnapshotId id,
+                         std::optional<std::string_view> base_listing,
                          const std::vector<std::string>& base);
 std::optional<std::string> ForkCheckoutScript(const Runtime& runtime, const PackedSnapshot& packed,
                                               const std::string& then = "");

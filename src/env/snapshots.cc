@@ -165,7 +165,7 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   // The base's listing is read once, by its first fork; when it is too
   // large to print, the original prints the listings' difference instead.
   const bool read_base_listing = base_listing_.first != snapshot_base_;
-  const auto listing_part = read_base_listing       ? internal::ListingPart::kBaseListing
+  const auto listing_part = read_base_listing      ? internal::ListingPart::kBaseListing
                             : base_listing_.second ? internal::ListingPart::kNone
                                                    : internal::ListingPart::kListingDiff;
   const auto base = BaseIds(snapshot_base_);
@@ -175,21 +175,26 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
     o.trailer_bytes = internal::kPackOutputRoom;
     auto printed = runtime_->exec(internal::PackScript(*runtime_, id, thin, listing_part), o);
     if (!printed.ok()) return printed.status().WithContext("fork: packing the snapshot");
-    R2E_ASSIGN_OR_RETURN(ExecResult r, internal::CheckSnapshotScript(std::move(*printed), "fork: packing the snapshot"));
+    R2E_ASSIGN_OR_RETURN(ExecResult r, internal::CheckSnapshotScript(std::move(*printed),
+                                                                     "fork: packing the snapshot"));
     R2E_ASSIGN_OR_RETURN(PackedSnapshot p, internal::ParsePacked(r));
     if (thin) internal::TakeLooseObjects(p);
     if (thin && p.loose) {
-      if (!p.changes_printed.empty()) p.changes = internal::ParseBaseChanges(p.changes_printed, base, p.trees);
+      if (!p.changes_printed.empty())
+        p.changes = internal::ParseBaseChanges(p.changes_printed, base, p.trees);
       p.changes_printed.clear();
       if (read_base_listing) {
         const bool listed = p.changes && p.changes->base_listing;
-        base_listing_ = {snapshot_base_,
-                         listed ? std::make_shared<const std::string>(*p.changes->base_listing) : nullptr};
+        base_listing_ = {
+            snapshot_base_,
+            listed ? std::make_shared<const std::string>(*p.changes->base_listing) : nullptr};
         if (listed) p.changes->base_listing.reset();
       }
-      internal::PrepareForkCheckout(
-          p, kForkSnapshotId,
-          base_listing_.second ? std::optional<std::string_view>(*base_listing_.second) : std::nullopt, base);
+      internal::PrepareForkCheckout(p, kForkSnapshotId,
+                                    base_listing_.second
+                                        ? std::optional<std::string_view>(*base_listing_.second)
+                                        : std::nullopt,
+                                    base);
     }
     if (p.loose || !p.inline_pack.empty()) return p;
     Status got = runtime_->download(pack_path, host);
@@ -239,7 +244,8 @@ Result<std::unique_ptr<RepoEnv>> RepoEnv::fork(SnapshotId id) {
   if (thin) child.base_listing_ = base_listing_;
   // The new environment's tool server starts in the same exec, after the checkout.
   const std::string then = thin ? child.tool_server_start_script() : "";
-  if (const auto checkout = thin ? internal::ForkCheckoutScript(*child.runtime_, *packed, then) : std::nullopt) {
+  if (const auto checkout =
+          thin ? internal::ForkCheckoutScript(*child.runtime_, *packed, then) : std::nullopt) {
     auto r = child.run_snapshot_script(*checkout, "fork");
     if (!r.ok()) return fail(r.status());
     checked_out = r->output.find(internal::kForkCheckoutSlow) == std::string::npos;

@@ -148,8 +148,8 @@ std::string ToolServerStartScript(Runtime& runtime, const std::vector<InstalledT
   return internal::ToolServerStartCommand(bin, paths, direct_fifo);
 }
 
-Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed, const ExecOptions& exec,
-                       bool wait) {
+Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& installed,
+                       const ExecOptions& exec, bool wait) {
   std::string cmd = ToolServerStartScript(runtime, installed);
   if (cmd.empty()) return Status::OK();
   if (wait) {
@@ -163,7 +163,8 @@ Status StartToolServer(Runtime& runtime, const std::vector<InstalledTool>& insta
   if (wait && !r->success()) {
     if (r->timed_out) return Status::Timeout("the tool server did not start in time");
     std::vector<std::string> paths;
-    auto why = runtime.read_file(internal::ToolServerDir(ServedBin(runtime, installed, paths)) + "/failed");
+    auto why = runtime.read_file(internal::ToolServerDir(ServedBin(runtime, installed, paths)) +
+                                 "/failed");
     return Status::Unavailable("the tool server did not start: " +
                                SanitizeUtf8(internal::Trim(why.ok() ? *why : r->output)));
   }

@@ -28,25 +28,32 @@ namespace fs = std::filesystem;
 constexpr const char* kCheckoutStateHash =
     "cd /testbed && { find . -mindepth 1 -printf '%y %m %P -> %l\\n' | LC_ALL=C sort; "
     "find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; "
-    "export GIT_OPTIONAL_LOCKS=0; git rev-parse HEAD; git ls-files -s; git for-each-ref; } 2>&1 | sha256sum";
+    "export GIT_OPTIONAL_LOCKS=0; git rev-parse HEAD; git ls-files -s; git for-each-ref; } 2>&1 | "
+    "sha256sum";
 
 // The base: files of every kind a repository holds, committed.
 constexpr const char* kCheckoutBase =
-    "git init -q . && echo a > a.txt && mkdir -p dir/sub && echo b > dir/sub/b.txt && printf '#!/bin/sh\\n' > "
-    "run.sh && chmod 755 run.sh && echo secret > private.txt && chmod 600 private.txt && ln -s a.txt link && "
+    "git init -q . && echo a > a.txt && mkdir -p dir/sub && echo b > dir/sub/b.txt && printf "
+    "'#!/bin/sh\\n' > "
+    "run.sh && chmod 755 run.sh && echo secret > private.txt && chmod 600 private.txt && ln -s "
+    "a.txt link && "
     "mkdir becomes_file && echo x > becomes_file/x && echo y > becomes_dir && mkdir empty && "
     "echo z > 'odd name '\\''q'\\''' && echo gone > gone.txt && echo t > to_link && "
     "git add -A && git -c user.name=a -c user.email=a@b commit -qm base";
 
 // Changes of every kind the checkout must write.
 constexpr const char* kCheckoutChanges =
-    "cp run.sh copy_of_base_blob && echo more >> a.txt && printf 'bin\\0\\001\\377%%\\\\x' > dir/sub/b.txt && chmod 700 private.txt && "
+    "cp run.sh copy_of_base_blob && echo more >> a.txt && printf 'bin\\0\\001\\377%%\\\\x' > "
+    "dir/sub/b.txt && chmod 700 private.txt && "
     "echo v2 >> private.txt && chmod 644 run.sh && ln -sfn dir/sub link && rm -rf becomes_file && "
-    "echo now-a-file > becomes_file && rm becomes_dir && mkdir -p becomes_dir/deep && echo in > becomes_dir/deep/f "
-    "&& rmdir empty && mkdir -m 711 new_empty && echo n > -dash && printf 'line\\nbreak' > \"$(printf 'nl\\nname')\" "
+    "echo now-a-file > becomes_file && rm becomes_dir && mkdir -p becomes_dir/deep && echo in > "
+    "becomes_dir/deep/f "
+    "&& rmdir empty && mkdir -m 711 new_empty && echo n > -dash && printf 'line\\nbreak' > "
+    "\"$(printf 'nl\\nname')\" "
     "&& echo q2 >> 'odd name '\\''q'\\''' && rm gone.txt && rm to_link && ln -s a.txt to_link && "
     "git add a.txt && git -c user.name=a -c user.email=a@b commit -qm work && "
-    "git branch side && echo staged > staged.txt && git add staged.txt && echo 755 > x755 && chmod 755 x755";
+    "git branch side && echo staged > staged.txt && git add staged.txt && echo 755 > x755 && chmod "
+    "755 x755";
 
 class BaseToSnapshotTest : public ::testing::Test {
  protected:
@@ -91,20 +98,25 @@ class BaseToSnapshotTest : public ::testing::Test {
   }
   // The original's snapshot 1 after kCheckoutChanges, packed thin as a
   // fork packs it, with the base's listing.
-  PackedSnapshot PackedChanges(std::string& state, ListingPart listing = ListingPart::kBaseListing) {
+  PackedSnapshot PackedChanges(std::string& state,
+                               ListingPart listing = ListingPart::kBaseListing) {
     Run(*original_, std::string("cd /testbed && ") + kCheckoutChanges);
     state = Run(*original_, kCheckoutStateHash);
-    EXPECT_TRUE(CheckSnapshotScript(*original_->exec(SnapshotScript(*original_, 1, 1 << 30)), "snapshot").ok());
+    EXPECT_TRUE(
+        CheckSnapshotScript(*original_->exec(SnapshotScript(*original_, 1, 1 << 30)), "snapshot")
+            .ok());
     auto packed = original_->exec(PackScript(*original_, 1, true, listing));
     EXPECT_TRUE(packed.ok());
     auto parsed = ParsePacked(*packed);
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     if (!parsed.ok()) return {};
     TakeLooseObjects(*parsed);
-    EXPECT_FALSE(parsed->changes_printed.empty()) << "the original said what changed since the base";
+    EXPECT_FALSE(parsed->changes_printed.empty())
+        << "the original said what changed since the base";
     parsed->changes = ParseBaseChanges(parsed->changes_printed, base_, parsed->trees);
     EXPECT_TRUE(parsed->changes.has_value());
-    if (parsed->changes && parsed->changes->base_listing) base_listing_ = *parsed->changes->base_listing;
+    if (parsed->changes && parsed->changes->base_listing)
+      base_listing_ = *parsed->changes->base_listing;
     return *parsed;
   }
   // `packed` with PrepareForkCheckout's parts, as a fork makes them.
@@ -138,8 +150,10 @@ TEST_F(BaseToSnapshotTest, TheNewSandboxEndsByteForByteAsTheOriginal) {
   EXPECT_NE(r->output.find("R2E-SNAPSHOT ok"), std::string::npos) << r->output;
   EXPECT_EQ(r->output.find(kForkCheckoutSlow), std::string::npos) << r->output;
   EXPECT_EQ(Run(*fork_, kCheckoutStateHash), state);
-  EXPECT_EQ(Run(*fork_, "cd /testbed && stat -c '%a' private.txt run.sh new_empty x755 && readlink link to_link"),
-            "700\n644\n711\n755\ndir/sub\na.txt\n");
+  EXPECT_EQ(
+      Run(*fork_,
+          "cd /testbed && stat -c '%a' private.txt run.sh new_empty x755 && readlink link to_link"),
+      "700\n644\n711\n755\ndir/sub\na.txt\n");
 
   // The new store holds the snapshot: it restores it from any state.
   Run(*fork_, "cd /testbed && rm -rf -- * .git && echo junk > junk");
@@ -188,13 +202,15 @@ TEST_F(BaseToSnapshotTest, AFailedCheckoutSaysSoAndGitFinishesIt) {
 
 TEST(BaseToSnapshotPartTest, RefusesWhatItCannotWriteOrWhatWasCutShort) {
   const std::string id(40, 'a');
-  const std::vector<std::string> base = {std::string(40, '1'), std::string(40, '2'), std::string(40, '3')};
-  const std::vector<std::string> snapshot = {std::string(40, '4'), std::string(40, '5'), std::string(40, '3')};
+  const std::vector<std::string> base = {std::string(40, '1'), std::string(40, '2'),
+                                         std::string(40, '3')};
+  const std::vector<std::string> snapshot = {std::string(40, '4'), std::string(40, '5'),
+                                             std::string(40, '3')};
   const std::string nul(1, '\0');
   const std::string entry = ":100644 100644 " + std::string(40, '0') + " " + id + " M";
   auto printed = [&](const std::string& e) {
-    return base[0] + " " + snapshot[0] + "\n" + e + nul + "f.txt" + nul + base[1] + " " + snapshot[1] + "\n" +
-           std::string(kChangesEndMark);
+    return base[0] + " " + snapshot[0] + "\n" + e + nul + "f.txt" + nul + base[1] + " " +
+           snapshot[1] + "\n" + std::string(kChangesEndMark);
   };
   auto part = [&](const std::string& text) -> std::optional<std::string> {
     auto changes = ParseBaseChanges(text, base, snapshot);
@@ -215,8 +231,10 @@ TEST(BaseToSnapshotPartTest, RefusesWhatItCannotWriteOrWhatWasCutShort) {
   const std::string whole = printed(entry);
   EXPECT_FALSE(part(whole.substr(0, whole.size() - 1)).has_value()) << "cut short";
   EXPECT_FALSE(part(whole.substr(0, whole.size() - kChangesEndMark.size())).has_value());
-  EXPECT_FALSE(part(entry + nul + "f.txt" + nul + std::string(kChangesEndMark)).has_value()) << "no pair's line";
-  EXPECT_FALSE(part("1 2\n" + entry + nul + "f.txt" + nul + std::string(kChangesEndMark)).has_value())
+  EXPECT_FALSE(part(entry + nul + "f.txt" + nul + std::string(kChangesEndMark)).has_value())
+      << "no pair's line";
+  EXPECT_FALSE(
+      part("1 2\n" + entry + nul + "f.txt" + nul + std::string(kChangesEndMark)).has_value())
       << "another pair";
   std::string submodule = entry;
   submodule.replace(8, 6, "160000");

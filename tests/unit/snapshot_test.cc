@@ -242,7 +242,8 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
     if (same_base) {
       // A restore with git leaves its listings in the store; the host's
       // checkout of a new sandbox of the same base needs none.
-      EXPECT_EQ(SnapRun(child, "test -e " + store + "/meta.now && echo git || echo host"), "host\n");
+      EXPECT_EQ(SnapRun(child, "test -e " + store + "/meta.now && echo git || echo host"),
+                "host\n");
       EXPECT_EQ(packs, "2\n") << "thin: the objects as one pack and its index";
       const int shipped =
           std::stoi(SnapRun(child, "git show-index < " + store + "/objects/pack/*.idx | wc -l"));
@@ -260,7 +261,8 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
         auto step = child.step(SnapBash("echo \"[${GIT_DIR-}]\""));
         ASSERT_TRUE(step.ok()) << step.status().ToString();
         r = *step;
-      } while (r.info.tool_path != ToolPath::kServed && std::chrono::steady_clock::now() < deadline);
+      } while (r.info.tool_path != ToolPath::kServed &&
+               std::chrono::steady_clock::now() < deadline);
       EXPECT_EQ(r.info.tool_path, ToolPath::kServed);
       EXPECT_NE(r.observation.text.find("[]"), std::string::npos) << r.observation.text;
     }

@@ -1,7 +1,8 @@
 // `r2e bench snapshot`: p50/p99 of RepoEnv::snapshot(), restore() and
 // fork() after an episode changed a few files, on the demo repository and on
-// a generated one (--large-files files, --large-mb MB in all, committed),
-// against the baseline a user would otherwise use, measured in the same run:
+// a generated one (--large-files files, --large-mb MB in all, committed; in
+// every sandbox of its task from the start on local and docker, made by the
+// episode after its reset on kube), against the baseline a user would otherwise use, measured in the same run:
 // a fresh cold reset followed by replaying the episode's changes. Output
 // contract: shared/spec/cli.md.
 #ifndef R2E_BENCH_SNAPSHOT_BENCH_H_

@@ -8,32 +8,8 @@
 #include <vector>
 
 #include "env/base_to_snapshot.h"
+#include "env/loose_objects.h"
 #include "fuzz_util.h"
-
-namespace {
-
-// The loose object file of a blob: its header and content in a zlib stream
-// of stored blocks, as the store writes it.
-std::string LooseBlob(const std::string& content) {
-  const std::string body =
-      "blob " + std::to_string(content.size()) + std::string(1, '\0') + content;
-  std::string z = "\x78\x01";
-  std::size_t at = 0;
-  do {
-    const std::size_t len = std::min<std::size_t>(body.size() - at, 65535);
-    const bool last = at + len == body.size();
-    z += static_cast<char>(last ? 1 : 0);
-    z += static_cast<char>(len & 0xff);
-    z += static_cast<char>(len >> 8);
-    z += static_cast<char>(~len & 0xff);
-    z += static_cast<char>((~len >> 8) & 0xff);
-    z += body.substr(at, len);
-    at += len;
-  } while (at < body.size());
-  return z + std::string(4, '\0');  // the checksum is not checked on the host
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in = r2e::fuzz::AsView(data, size);
@@ -53,7 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::vector<std::string> snapshot = {std::string(40, '4'), std::string(40, '5'),
                                              listing_id};
   const std::vector<r2e::internal::LooseObject> objects = {
-      {listing_id.substr(0, 2) + "/" + listing_id.substr(2), LooseBlob(parts[2])}};
+      {listing_id.substr(0, 2) + "/" + listing_id.substr(2),
+       r2e::internal::ZlibStored("blob " + std::to_string(parts[2].size()) + std::string(1, '\0') +
+                                 parts[2])}};
   const auto changes = r2e::internal::ParseBaseChanges(parts[0], base, snapshot);
   if (!changes) return 0;
   const auto script =

@@ -114,7 +114,8 @@ std::string Sha1(std::string_view bytes) {
   return std::string(reinterpret_cast<const char*>(digest), n);
 }
 
-// RFC 1950 around stored RFC 1951 blocks (at most 65535 bytes each).
+}  // namespace
+
 std::string ZlibStored(std::string_view data) {
   std::string out("\x78\x01", 2);
   std::size_t at = 0;
@@ -137,8 +138,6 @@ std::string ZlibStored(std::string_view data) {
   PutBigEndian32(out, (b << 16) | a);
   return out;
 }
-
-}  // namespace
 
 std::optional<PackFiles> PackLooseObjects(const std::vector<LooseObject>& objects) {
   struct Entry {

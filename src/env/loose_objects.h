@@ -23,6 +23,10 @@ bool IsLooseObjectPath(std::string_view path);
 // anything else (a compressed or damaged stream).
 std::optional<std::string> InflateStored(std::string_view zlib);
 
+// `data` as a zlib stream of stored blocks (at most 65535 bytes each), as
+// the store writes a loose object's file: InflateStored reads it back.
+std::string ZlibStored(std::string_view data);
+
 // Of `objects`, those reachable from `roots` (object ids, hex) without
 // passing through an object missing from `objects` (one the receiver
 // already has: the base's). Trees are read to follow their entries

@@ -249,28 +249,25 @@ std::string PackScript(const Runtime& runtime, SnapshotId id, bool thin, Listing
   if (thin) {
     // Loose objects (in two-hex directories) and the packs of earlier forks in.
     s +=
-        "[ -f \"$S/objects/info/alternates\" ] || fail \"the store at $S has no base (deleted "
-        "inside the "
-        "sandbox?)\"\n"
+        "[ -f \"$S/objects/info/alternates\" ] || "
+        "fail \"the store at $S has no base (deleted inside the sandbox?)\"\n"
         "cd \"$S/objects\" || fail \"cannot enter $S/objects\"\n"
         "shopt -s nullglob; set -- [0-9a-f][0-9a-f]/* pack/*; shopt -u nullglob\n"
         "[ $# -gt 0 ] || set -- -T /dev/null\n"  // nothing written since the base: an empty archive
         // Side by side with the tar, what changed since the base
         // (base_to_snapshot.h), in base64: a new sandbox of the same base
         // then needs no git to check the snapshot out.
-        "if { read -r bw < \"$S/refs/snapshots/base-wt\" && read -r bg < "
-        "\"$S/refs/snapshots/base-git\" && "
+        "if { read -r bw < \"$S/refs/snapshots/base-wt\" && "
+        "read -r bg < \"$S/refs/snapshots/base-git\" && "
         "read -r bm < \"$S/refs/snapshots/base-meta\"; } 2>/dev/null; then\n"
-        "  { \"${G[@]}\" diff-tree --stdin -r -z --no-renames <<< \"$bw $cw\"$'\\n'\"$bg $cg\" "
-        "&& " +
+        "  { \"${G[@]}\" diff-tree --stdin -r -z --no-renames <<< \"$bw $cw\"$'\\n'\"$bg $cg\" && " +
         listing_part +
         "printf 'R2E-END\\0'; } 2>/dev/null | base64 -w0 > \"$S/fork.changes\" &\n"
         "  pd=$!\n"
         "fi\n"
         // Its size from tar itself (GNU tar's --totals), not from one more process.
-        "{ tar --totals -cf \"$P\" \"$@\" || tar -cf \"$P\" \"$@\"; } 2>\"$S/err\" || fail "
-        "\"packing snapshot $id: "
-        "$(err)\"\n"
+        "{ tar --totals -cf \"$P\" \"$@\" || tar -cf \"$P\" \"$@\"; } 2>\"$S/err\" || "
+        "fail \"packing snapshot $id: $(err)\"\n"
         "read -r _ _ _ size _ < \"$S/err\"; case $size in ''|*[!0-9]*) size= ;; esac\n"
         "[ -z \"$pd\" ] || wait \"$pd\" || pd=\n";
   } else {

@@ -254,7 +254,9 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
     }
     if (round == 0) {
       // The child's tool server (started by the checkout's exec) serves its
-      // tools, in the session's environment, not the snapshot scripts'.
+      // tools, and no process of the sandbox has the snapshot scripts'
+      // environment (GIT_DIR names the store there): the server started
+      // outside the checkout's subshell.
       StepResult r;
       const auto deadline = std::chrono::steady_clock::now() + 60s;
       do {
@@ -265,6 +267,9 @@ TEST_P(SnapshotTest, APrimedForkShipsOnlyTheSnapshotsOwnObjects) {
                std::chrono::steady_clock::now() < deadline);
       EXPECT_EQ(r.info.tool_path, ToolPath::kServed);
       EXPECT_NE(r.observation.text.find("[]"), std::string::npos) << r.observation.text;
+      EXPECT_EQ(SnapRun(child, "for e in /proc/[0-9]*/environ; do tr '\\0' '\\n' < \"$e\" 2>/dev/null | "
+                               "grep -q '^GIT_DIR=.*r2e-snapshots' && echo \"$e\"; done; true"),
+                "");
     }
     if (round == 1) {
       // Everything snapshot 1 needs is the child's own now.
